@@ -1,0 +1,45 @@
+// The executor contract: run one experiment's command under the budget. Local processes now; a cluster later.
+import type { Disposable } from './lifecycle.js';
+import type { RunResult } from './types.js';
+
+export interface RunRequest {
+  nodeId: number;
+  tag: string;
+  /** The node's worktree; the command runs here. */
+  cwd: string;
+  command: string;
+  budgetSeconds: number;
+  /** Seconds between terminate and kill once the budget is spent. */
+  graceSeconds: number;
+  slot: number;
+  /** The full log (stdout and stderr, interleaved) goes here. */
+  logPath: string;
+  /** Extra environment (the engine adds AUTORESEARCH_* variables itself). */
+  env?: Record<string, string>;
+  /** Aborting ends the whole process tree at once (Stop). */
+  signal?: AbortSignal;
+  /** Called with each chunk of output as it arrives (progress in the UI). */
+  onOutput?: (chunk: string) => void;
+}
+
+/** A run in progress. Disposing it ends its whole process tree. */
+export interface RunningExperiment extends Disposable {
+  readonly pid: number | undefined;
+  readonly result: Promise<RunResult>;
+}
+
+export interface Executor extends Disposable {
+  readonly kind: string;
+  start(request: RunRequest): RunningExperiment;
+}
+
+/** The environment every run gets, so a script can stop itself in time. */
+export function runEnvironment(req: RunRequest): Record<string, string> {
+  return {
+    AUTORESEARCH_BUDGET_SECONDS: String(req.budgetSeconds),
+    AUTORESEARCH_SLOT: String(req.slot),
+    AUTORESEARCH_NODE: String(req.nodeId),
+    AUTORESEARCH_TAG: req.tag,
+    ...req.env,
+  };
+}

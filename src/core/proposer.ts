@@ -1,0 +1,50 @@
+// The proposer contract: (node to expand, operator, history, notes) -> one edit of the editable files.
+// A proposer never decides anything; the engine applies, guards, commits, runs and judges.
+import type { Disposable } from './lifecycle.js';
+import type { ExperimentNode, Hint, Operator, PlatformInfo, ProposerInfo, ResearchConfig } from './types.js';
+
+export interface ProposalRequest {
+  /** The node being expanded; its code is checked out in `worktree`. */
+  parent: ExperimentNode;
+  operator: Operator;
+  /** A git worktree at the parent's commit. Proposers read it; agent-style proposers may edit it in place. */
+  worktree: string;
+  /** Every node of the session so far, in id order. */
+  history: readonly ExperimentNode[];
+  /** editKeys already tried from this parent: a proposer must not return one of them again. */
+  triedFromParent: ReadonlySet<string>;
+  /** The research notes (program.md), or null. */
+  notes: string | null;
+  /** A hypothesis a person queued, to be tested by this proposal. */
+  hint: Hint | null;
+  config: ResearchConfig;
+  platform: PlatformInfo | null;
+  signal: AbortSignal;
+}
+
+export interface Proposal {
+  /** One line, shown everywhere: `LR 0.01 -> 0.02`. */
+  description: string;
+  plan: string;
+  /** A stable signature of the edit; equal edits from one parent have equal keys. */
+  editKey: string;
+  /** New contents by path relative to the worktree root; null deletes the file. Absent when the proposer edited the worktree itself. */
+  files?: Record<string, string | null>;
+  proposer: ProposerInfo;
+}
+
+/** Thrown when a proposer tried and failed (unparseable reply, patch that does not apply): the node is recorded as invalid. */
+export class ProposalError extends Error {
+  constructor(message: string, readonly proposer?: ProposerInfo) {
+    super(message);
+    this.name = 'ProposalError';
+  }
+}
+
+export interface Proposer extends Disposable {
+  readonly kind: string;
+  /** The operators this proposer can carry out; the policy only asks for these. */
+  readonly operators: ReadonlySet<Operator>;
+  /** Returns null when it has nothing new to try from this parent with this operator. */
+  propose(request: ProposalRequest): Promise<Proposal | null>;
+}

@@ -1,0 +1,159 @@
+// The engine's data model. Everything here is plain data: it crosses into the CLI, the extension and
+// (through src/shared) the webview, and it is what the journal stores.
+
+export type Direction = 'minimize' | 'maximize';
+export type NodeStatus = 'pending' | 'running' | 'keep' | 'discard' | 'crash' | 'invalid';
+export type DecidedStatus = Extract<NodeStatus, 'keep' | 'discard' | 'crash' | 'invalid'>;
+export type Operator = 'baseline' | 'draft' | 'improve' | 'debug' | 'rerun' | 'manual';
+export type DecidedBy = 'rule' | 'human';
+export type PolicyKind = 'tree' | 'greedy';
+export type SessionState = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed';
+
+export interface MetricSpec {
+  name: string;
+  direction: Direction;
+  /** A regex with one capture group; the last match in the log wins. */
+  pattern: string;
+}
+
+export interface SecondaryMetricSpec {
+  name: string;
+  pattern: string;
+}
+
+/** `memory_gb <= 40`: a secondary metric (or memory_gb) compared with a number; violation means discard. */
+export interface Constraint {
+  metric: string;
+  op: '<' | '<=' | '>' | '>=';
+  value: number;
+  /** The text the user wrote, for messages. */
+  source: string;
+}
+
+export type ProposerConfig =
+  | { kind: 'mutate' }
+  | { kind: 'patches'; dir: string }
+  /** Model-backed proposers (a later issue) keep their own keys; the engine passes them through. */
+  | { kind: string; [key: string]: unknown };
+
+export type ExecutorConfig =
+  | { kind: 'local' }
+  | { kind: 'manual' }
+  | { kind: string; [key: string]: unknown };
+
+export interface ResearchConfig {
+  tag: string;
+  editable: string[];
+  readonly: string[];
+  run: string;
+  /** Budget per experiment, in seconds. */
+  budgetSeconds: number;
+  /** The budget as the user wrote it (`5m`), for display. */
+  budgetText: string;
+  metric: MetricSpec;
+  /** Peak memory in the log; `unit` says what the captured number is in. */
+  memory: { pattern: string; unit: 'mb' | 'gb' };
+  metrics: SecondaryMetricSpec[];
+  constraints: Constraint[];
+  /** Number of decided experiments after the baseline, or null for unlimited. */
+  maxExperiments: number | null;
+  proposer: ProposerConfig;
+  policy: PolicyKind;
+  executor: ExecutorConfig;
+  /** Experiments that may run at once, one worktree each. */
+  parallel: number;
+  /** A change must beat its parent by more than this to be kept. */
+  minDelta: number;
+  seed: number;
+  /** Path (relative to the workspace) of the research notes, like program.md; null when none. */
+  notes: string | null;
+  /** Seconds between SIGTERM and SIGKILL when a run goes over its budget. */
+  graceSeconds: number;
+  /** Tree policy knobs. */
+  search: { drafts: number; debugDepth: number; patience: number };
+}
+
+/** What one run produced, as the executor saw it. */
+export interface RunResult {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** Wall time of the run in milliseconds. */
+  wallMs: number;
+  logPath: string;
+  /** Set when the run could not be started at all. */
+  startError?: string;
+  /** A result a person recorded for a manual run, instead of one read from the log. */
+  recorded?: { metric: number; memoryGb: number | null };
+}
+
+export interface Judgement {
+  status: DecidedStatus;
+  metric: number | null;
+  memoryGb: number | null;
+  secondary: Record<string, number>;
+  reason: string;
+  /** The last lines of the log, for crashes. */
+  logTail?: string;
+}
+
+export interface ProposerInfo {
+  kind: string;
+  model?: string;
+  tokensIn?: number;
+  tokensOut?: number;
+  costUsd?: number;
+}
+
+/** One experiment. Derived from the journal; never stored whole. */
+export interface ExperimentNode {
+  id: number;
+  parentId: number | null;
+  operator: Operator;
+  /** The commit holding this node's code; null for a proposal that produced no commit. */
+  commit: string | null;
+  description: string;
+  plan: string;
+  /** A stable signature of the edit, so a proposer never repeats itself from one parent. */
+  editKey: string;
+  changedFiles: string[];
+  policyReason: string;
+  proposer: ProposerInfo;
+  status: NodeStatus;
+  metric: number | null;
+  memoryGb: number | null;
+  secondary: Record<string, number>;
+  decidedBy: DecidedBy | null;
+  reason: string;
+  /** The rule's own decision, kept when a human overrides it. */
+  ruleStatus: DecidedStatus | null;
+  logPath: string | null;
+  logTail: string | null;
+  slot: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  wallMs: number | null;
+  exitCode: number | null;
+  timedOut: boolean;
+  hint: string | null;
+  createdAt: string;
+}
+
+export interface PlatformInfo {
+  os: string;
+  arch: string;
+  accelerator: 'cuda' | 'mps' | 'cpu';
+  gpus: { name: string; memoryMb: number | null }[];
+  python: string | null;
+  frameworks: Record<string, string>;
+  cpus: number;
+  memoryGb: number;
+}
+
+export interface Hint {
+  id: number;
+  text: string;
+  addedAt: string;
+  /** The node that tested it, once taken. */
+  takenBy: number | null;
+}
