@@ -33,9 +33,12 @@ export interface Proposal {
   proposer: ProposerInfo;
 }
 
-/** Thrown when a proposer tried and failed (unparseable reply, patch that does not apply): the node is recorded as invalid. */
+/**
+ * Thrown when a proposer tried and failed (unparseable reply, patch that does not apply): the node is recorded as invalid.
+ * `editKey`, when given, is the signature of the edit that failed, so it counts as tried and is not offered again.
+ */
 export class ProposalError extends Error {
-  constructor(message: string, readonly proposer?: ProposerInfo) {
+  constructor(message: string, readonly proposer?: ProposerInfo, readonly editKey?: string) {
     super(message);
     this.name = 'ProposalError';
   }
