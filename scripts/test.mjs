@@ -1,9 +1,11 @@
 // Runs every test tier and ends with one line: "N passed, N failed[, N skipped]".
-// Tiers: checks (lint, types), unit (plain Node, real git and processes), and the VS Code tiers when present.
+// Tiers: checks (lint, types), unit (plain Node, real git and processes), integration (real extension host)
+// and e2e (real VS Code UI in headless Chromium); the last two run on the rig in scripts/vscode-rig/.
 // A tier that cannot run here says so and why; it never hides a failure.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, mkdirSync, existsSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, mkdirSync, existsSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { provision } from './vscode-rig/provision.mjs';
 
 const args = process.argv.slice(2);
 const only = args.includes('--tier') ? args[args.indexOf('--tier') + 1] : undefined;
@@ -32,7 +34,7 @@ function check(name, cmd, cmdArgs) {
   lines.push(`check ${name}: ${ok ? 'passed' : 'FAILED'}`);
 }
 
-function nodeTier(name, dir, extra = []) {
+function nodeTier(name, dir, { concurrency = 2, extra = [] } = {}) {
   const files = findTests(dir);
   process.stdout.write(`\n=== tier: ${name} (${files.length} files)\n`);
   if (files.length === 0) {
@@ -41,7 +43,7 @@ function nodeTier(name, dir, extra = []) {
   }
   const tap = join(outDir, `${name}.tap`);
   const r = spawnSync(process.execPath, [
-    '--import', 'tsx', '--test', '--test-concurrency=2',
+    '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`,
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...extra, ...files,
@@ -63,7 +65,64 @@ if (!only || only === 'checks') {
   check('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']);
   check('lint', 'npx', ['eslint', 'src', 'test', 'scripts']);
 }
+// The VS Code tiers need code-server, Node 22 and Chromium (installed once into a cache). Where they cannot
+// be installed (not root, no apt) the tier counts as skipped and says why; where installing them fails,
+// it counts as failed, so CI cannot go green without them.
+function rigUnavailable(name, status, reason) {
+  const first = String(reason).split('\n')[0];
+  if (status === 'skipped') {
+    process.stdout.write(`skipped: ${reason}\n`);
+    totals.skipped++;
+    lines.push(`tier ${name}: skipped (${first})`);
+  } else {
+    process.stdout.write(`FAILED: ${reason}\n`);
+    totals.failed++;
+    lines.push(`tier ${name}: FAILED (${first})`);
+  }
+}
+
+async function vscodeRig() {
+  if (process.env.AUTORESEARCH_SKIP_VSCODE) return { status: 'skipped', reason: 'AUTORESEARCH_SKIP_VSCODE is set' };
+  return provision({ log: (line) => process.stdout.write(`[vscode-rig] ${line}\n`) });
+}
+
+// Extension-host tests through @vscode/test-electron; the runner writes exact counts to a JSON file.
+function integrationTier() {
+  process.stdout.write('\n=== tier: integration\n');
+  const resultsFile = join(outDir, 'integration', 'results.json');
+  rmSync(resultsFile, { force: true });
+  const r = spawnSync(process.execPath, ['test/integration/runTests.mjs', '--results', resultsFile], { stdio: 'inherit' });
+  if (!existsSync(resultsFile)) {
+    totals.failed++;
+    lines.push(`tier integration: FAILED (runner exited ${r.status ?? r.signal} without results)`);
+    return;
+  }
+  const res = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  if (res.skipReason) {
+    rigUnavailable('integration', 'skipped', res.skipReason);
+    return;
+  }
+  const crashed = r.status !== 0 && res.failed === 0;
+  totals.passed += res.passed;
+  totals.failed += res.failed + (crashed ? 1 : 0);
+  totals.skipped += res.skipped;
+  lines.push(`tier integration: ${res.passed} passed, ${res.failed + (crashed ? 1 : 0)} failed, ${res.skipped} skipped${crashed ? ` (runner exited ${r.status})` : ''}`);
+}
+
+async function e2eTier() {
+  const rig = await vscodeRig();
+  if (rig.status !== 'ready') {
+    process.stdout.write('\n=== tier: e2e\n');
+    rigUnavailable('e2e', rig.status, rig.reason);
+    return;
+  }
+  // One VS Code at a time: each test file starts its own code-server and Chromium.
+  nodeTier('e2e', 'test/e2e', { concurrency: 1 });
+}
+
 if (!only || only === 'unit') nodeTier('unit', 'test/unit');
+if (!only || only === 'integration') integrationTier();
+if (!only || only === 'e2e') await e2eTier();
 
 process.stdout.write(`\n${lines.join('\n')}\n`);
 const summary = `${totals.passed} passed, ${totals.failed} failed` + (totals.skipped ? `, ${totals.skipped} skipped` : '');
