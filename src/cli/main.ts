@@ -1,0 +1,396 @@
+// `autoresearch`: the headless CLI on the same engine as the editor.
+// Exit codes: 0 done, 1 runtime failure, 2 bad usage or bad config.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CONFIG_FILE, ConfigError, configTemplate, loadConfig } from '../core/config.js';
+import { Controller, PreflightError, type ControllerEvent } from '../core/controller.js';
+import { createExecutor, createProposer, UnavailableError } from '../core/factory.js';
+import { GitError, Lab, nodeRef } from '../core/git.js';
+import { listSessions, loadSession, NoSessionError, sendCommand, writeSummaryFor } from '../core/offline.js';
+import { parseResults } from '../core/results.js';
+import { SessionBusyError } from '../core/store.js';
+import { directionText, fmtNum, summarizeResults } from '../core/summary.js';
+import { ApplyError, applyBest } from '../core/apply.js';
+import { renderTree } from './tree.js';
+import type { SessionModel } from '../core/model.js';
+import type { ResearchConfig } from '../core/types.js';
+
+class UsageError extends Error {}
+
+const HELP = `autoresearch: an autonomous ML research loop in your repo
+
+Usage: autoresearch <command> [options]
+
+  init                 write a commented autoresearch.config.yaml (detects train.py, prepare.py)
+  run                  start or resume the session  [--max-experiments N] [--proposer KIND] [--policy tree|greedy]
+  status               where the session stands
+  tree                 the experiment tree, best path marked
+  show <node>          one experiment: decision, metric, plan, diff against its parent
+  compare <a> <b>      diff between two experiments' code
+  summary              write autoresearch-summary.md  [--from results.tsv [--direction minimize|maximize]]
+  keep <node>          override: keep an experiment (it may be expanded)  [--reason TEXT]
+  discard <node>       override: drop an experiment from the search       [--reason TEXT]
+  record <node> <value>  record the metric of a manual run  [--memory-gb G] [--crash REASON]
+  hint "<text>"        queue a hypothesis for the next proposals
+  apply                bring the best experiment onto your branch  [--chain] (default: one squashed commit)
+
+Common options: --config FILE (default autoresearch.config.yaml), --cwd DIR, --help
+Exit codes: 0 done, 1 runtime failure, 2 bad usage or bad config.`;
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY: boolean;
+}
+
+const defaultIo: Io = {
+  out: (s) => process.stdout.write(s + '\n'),
+  err: (s) => process.stderr.write(s + '\n'),
+  isTTY: Boolean(process.stdout.isTTY),
+};
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' }, cwd: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'max-experiments': { type: 'string' }, proposer: { type: 'string' }, policy: { type: 'string' },
+        from: { type: 'string' }, direction: { type: 'string' }, reason: { type: 'string' },
+        'memory-gb': { type: 'string' }, crash: { type: 'string' }, chain: { type: 'boolean' }, squash: { type: 'boolean' },
+        tag: { type: 'string' }, force: { type: 'boolean' },
+      },
+    });
+  } catch (e) {
+    io.err(`${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values: o, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (o.help || !command) {
+    io.out(HELP);
+    return command || o.help ? 0 : 2;
+  }
+  const cwd = o.cwd ?? process.cwd();
+  try {
+    switch (command) {
+      case 'init': return await init(cwd, o, io);
+      case 'run': return await run(cwd, o, io);
+      case 'status': return status(await sessionOf(cwd, o), io);
+      case 'tree': {
+        const { model } = await sessionOf(cwd, o);
+        io.out(renderTree(model));
+        return 0;
+      }
+      case 'show': return await show(cwd, o, nodeArg(args[0]), io);
+      case 'compare': return await compare(cwd, o, nodeArg(args[0]), nodeArg(args[1]), io);
+      case 'summary': return summary(cwd, o, io);
+      case 'keep':
+      case 'discard': {
+        const id = nodeArg(args[0]);
+        const { root, tag } = await sessionOf(cwd, o);
+        const r = await sendCommand(root, tag, { type: 'override', id, status: command, reason: o.reason ?? `${command === 'keep' ? 'kept' : 'discarded'} by a person from the CLI` });
+        io.out(r.delivered === 'running' ? `Sent to the running session (pid ${r.holder.pid}): ${command} #${id}.` : `#${id} is now ${command} (decided by human); results.tsv updated.`);
+        return 0;
+      }
+      case 'record': {
+        const id = nodeArg(args[0]);
+        const { root, tag } = await sessionOf(cwd, o);
+        if (o.crash) {
+          await sendCommand(root, tag, { type: 'record-crash', id, reason: o.crash });
+          io.out(`Recorded #${id} as crashed: ${o.crash}`);
+          return 0;
+        }
+        const value = Number(args[1]);
+        if (args[1] === undefined || Number.isNaN(value)) throw new UsageError('record needs a node and a number: autoresearch record <node> <value>');
+        const memoryGb = o['memory-gb'] === undefined ? null : Number(o['memory-gb']);
+        const r = await sendCommand(root, tag, { type: 'record', id, metric: value, memoryGb });
+        io.out(r.delivered === 'running' ? `Sent to the running session: #${id} = ${value}.` : `Queued: #${id} = ${value}; it is applied when the session resumes (\`autoresearch run\`).`);
+        return 0;
+      }
+      case 'hint': {
+        const text = args.join(' ').trim();
+        if (!text) throw new UsageError('hint needs the hypothesis text: autoresearch hint "try a cosine schedule"');
+        const { root, tag } = await sessionOf(cwd, o);
+        const r = await sendCommand(root, tag, { type: 'hint', text });
+        io.out(r.delivered === 'running' ? `Sent to the running session: "${text}"` : `Queued for the next proposals: "${text}"`);
+        return 0;
+      }
+      case 'apply': {
+        const { root, tag, model } = await sessionOf(cwd, o);
+        const res = await applyBest(root, model, tag, o.chain ? 'chain' : 'squash');
+        io.out(res.message);
+        return 0;
+      }
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+function reportError(e: unknown, io: Io): number {
+  if (e instanceof ConfigError) {
+    io.err(`Invalid ${CONFIG_FILE}:\n${e.message}`);
+    return 2;
+  }
+  if (e instanceof UsageError) {
+    io.err(`${e.message}\nRun \`autoresearch --help\` for usage.`);
+    return 2;
+  }
+  if (e instanceof PreflightError || e instanceof NoSessionError || e instanceof UnavailableError || e instanceof SessionBusyError || e instanceof GitError) {
+    io.err(`Cannot continue: ${e.message}`);
+    return 2;
+  }
+  if (e instanceof ApplyError) {
+    io.err(`Cannot apply: ${e.message}`);
+    return 1;
+  }
+  io.err(`Error: ${(e as Error).message ?? e}`);
+  return 1;
+}
+
+function nodeArg(text: string | undefined): number {
+  const id = Number(text?.replace(/^#/, ''));
+  if (text === undefined || !Number.isInteger(id) || id < 0) throw new UsageError(`Expected an experiment number (like 3 or #3), got "${text ?? ''}".`);
+  return id;
+}
+
+async function repoRoot(cwd: string): Promise<string> {
+  return (await Lab.open(cwd)).root;
+}
+
+async function configOf(cwd: string, o: { config?: string; 'max-experiments'?: string; proposer?: string; policy?: string }): Promise<{ root: string; config: ResearchConfig }> {
+  const root = existsSync(join(cwd, o.config ?? CONFIG_FILE)) ? cwd : await repoRoot(cwd).catch(() => cwd);
+  const overrides: Parameters<typeof loadConfig>[2] = {};
+  if (o['max-experiments'] !== undefined) {
+    const t = o['max-experiments'];
+    const n = Number(t);
+    if (t !== 'unlimited' && (!Number.isInteger(n) || n <= 0)) throw new UsageError(`--max-experiments: expected a positive integer or "unlimited", got "${t}"`);
+    overrides.maxExperiments = t === 'unlimited' ? null : n;
+  }
+  if (o.proposer !== undefined) overrides.proposer = o.proposer;
+  if (o.policy !== undefined) overrides.policy = o.policy;
+  return { root, config: loadConfig(root, o.config, overrides) };
+}
+
+async function sessionOf(cwd: string, o: { config?: string; tag?: string }): Promise<{ root: string; tag: string; model: SessionModel; config: ResearchConfig }> {
+  const root = await repoRoot(cwd);
+  let tag = o.tag;
+  if (!tag) {
+    if (existsSync(join(root, o.config ?? CONFIG_FILE))) tag = loadConfig(root, o.config).tag;
+    else {
+      const tags = listSessions(root);
+      if (tags.length !== 1) throw new UsageError(tags.length ? `Several sessions here (${tags.join(', ')}); pick one with --tag.` : `No ${CONFIG_FILE} and no session in ${root}. Run \`autoresearch init\` first.`);
+      tag = tags[0]!;
+    }
+  }
+  const { model } = loadSession(root, tag);
+  return { root, tag, model, config: model.config! };
+}
+
+async function init(cwd: string, o: { force?: boolean; tag?: string }, io: Io): Promise<number> {
+  const path = join(cwd, CONFIG_FILE);
+  if (existsSync(path) && !o.force) throw new UsageError(`${CONFIG_FILE} already exists here; use --force to overwrite it.`);
+  const has = (f: string) => existsSync(join(cwd, f));
+  const script = ['train.py', 'main.py', 'train.ts'].find(has) ?? 'train.py';
+  const readonly = ['prepare.py', 'evaluate.py', 'eval.py'].filter(has);
+  const python = await pythonCommand();
+  const run = script.endsWith('.py') ? `${python} ${script}` : `node ${script}`;
+  writeFileSync(path, configTemplate({
+    tag: o.tag ?? new Date().toISOString().slice(0, 10).replace(/-/g, ''), editable: [script], readonly, run, budget: '5m',
+    metricName: 'val_loss', direction: 'minimize', maxExperiments: 20, proposer: 'mutate', policy: 'tree', notes: has('program.md') ? 'program.md' : null,
+  }));
+  io.out(`Wrote ${path}\n  editable: ${script}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\nReview it (metric name and pattern, budget), commit your code, then \`autoresearch run\`.`);
+  return 0;
+}
+
+async function pythonCommand(): Promise<string> {
+  const { execa } = await import('execa');
+  for (const cand of ['python3', 'python']) {
+    const r = await execa(cand, ['--version'], { reject: false }).catch(() => null);
+    if (r && r.exitCode === 0) return cand;
+  }
+  return 'python3';
+}
+
+async function run(cwd: string, o: Parameters<typeof configOf>[1], io: Io): Promise<number> {
+  const { root, config } = await configOf(cwd, o);
+  const controller = new Controller({ root, config, proposer: createProposer(config, root), executor: createExecutor(config) });
+  const progress = new ProgressLine(io, config);
+  controller.onEvent((e) => progress.handle(e));
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      progress.clear();
+      io.err('Stopping: ending the running experiment (Ctrl-C again to quit now; the session resumes with `autoresearch run`).');
+      controller.stop();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const outcome = await controller.run();
+    progress.clear();
+    const m = outcome.model;
+    const base = m.baseline;
+    const best = outcome.best;
+    io.out('');
+    io.out(`Session ${config.tag} ${outcome.state}: ${outcome.reason}.`);
+    if (base?.metric != null && best?.metric != null) io.out(`${config.metric.name}: baseline ${fmtNum(base.metric)} -> best ${fmtNum(best.metric)} (#${best.id}, commit ${best.commit?.slice(0, 7)}, ${directionText(config.metric.direction)})`);
+    io.out(`results:  ${controller.paths.results}`);
+    io.out(`summary:  ${controller.paths.summary}`);
+    io.out(`tree:     autoresearch tree${o.config ? ` --config ${o.config}` : ''}   (branch autoresearch/${config.tag} points at the best)`);
+    return outcome.state === 'failed' ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    controller.dispose();
+  }
+}
+
+/** The live line on a terminal; plain lines otherwise. */
+class ProgressLine {
+  private timer: NodeJS.Timeout | null = null;
+  private running = new Map<number, { started: number; line: string }>();
+  private shown = false;
+  private best: number | null = null;
+  private decided = 0;
+
+  constructor(private readonly io: Io, private readonly config: ResearchConfig) {}
+
+  handle(e: ControllerEvent): void {
+    switch (e.type) {
+      case 'experiment':
+        this.clear();
+        this.io.out(e.line);
+        if (e.node.id !== 0) this.decided++;
+        break;
+      case 'run-started':
+        this.running.set(e.node.id, { started: Date.now(), line: '' });
+        if (!this.io.isTTY) this.io.out(`running #${e.node.id} (${e.node.description}) in slot ${e.slot}, budget ${this.config.budgetText}`);
+        this.ensureTimer();
+        break;
+      case 'run-progress': {
+        const r = this.running.get(e.nodeId);
+        if (r) r.line = e.line;
+        break;
+      }
+      case 'run-finished':
+        this.running.delete(e.node.id);
+        break;
+      case 'node-updated':
+        if (e.node.status === 'keep' && e.node.metric !== null && (this.best === null || (this.config.metric.direction === 'minimize' ? e.node.metric < this.best : e.node.metric > this.best))) this.best = e.node.metric;
+        break;
+      case 'report':
+        this.clear();
+        this.io.out(e.text);
+        break;
+      case 'log':
+        if (e.level !== 'info' || !this.io.isTTY) {
+          this.clear();
+          (e.level === 'info' ? this.io.out : this.io.err)(`${e.level === 'info' ? '' : `${e.level}: `}${e.message}`);
+        }
+        break;
+      case 'state':
+        if (e.state === 'done' || e.state === 'stopped' || e.state === 'failed') this.stopTimer();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private ensureTimer(): void {
+    if (!this.io.isTTY || this.timer) return;
+    this.timer = setInterval(() => this.draw(), 1000);
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.clear();
+  }
+
+  private draw(): void {
+    const max = this.config.maxExperiments ?? '∞';
+    const parts = [...this.running.entries()].map(([id, r]) => `#${id} ${Math.round((Date.now() - r.started) / 1000)}s/${this.config.budgetSeconds}s${r.line ? ` · ${r.line.slice(0, 40)}` : ''}`);
+    const text = `experiment ${Math.min(this.decided + 1, Number(max) || Infinity)} of ${max} · ${parts.join(' | ') || 'proposing'} · best ${fmtNum(this.best)}`;
+    const width = process.stdout.columns ?? 100;
+    process.stdout.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) {
+      process.stdout.write('\r\x1b[2K');
+      this.shown = false;
+    }
+  }
+}
+
+function status(s: { tag: string; model: SessionModel; root: string }, io: Io): number {
+  const { model } = s;
+  const c = model.counts();
+  const cfg = model.config!;
+  io.out(`Session ${s.tag}: ${model.state}${model.stateReason ? ` (${model.stateReason})` : ''}`);
+  io.out(`  experiments: ${model.decidedCount} of ${cfg.maxExperiments ?? 'unlimited'} decided: ${c.keep} kept, ${c.discard} discarded, ${c.crash} crashed, ${c.invalid} invalid${c.running ? `, ${c.running} running` : ''}`);
+  io.out(`  ${cfg.metric.name} (${directionText(cfg.metric.direction)}): baseline ${fmtNum(model.baseline?.metric)}, best ${fmtNum(model.best?.metric)}${model.best ? ` (#${model.best.id})` : ''}`);
+  const open = model.hints.filter((h) => h.takenBy === null);
+  if (open.length) io.out(`  queued hypotheses: ${open.map((h) => `"${h.text}"`).join(', ')}`);
+  return 0;
+}
+
+async function show(cwd: string, o: { config?: string; tag?: string }, id: number, io: Io): Promise<number> {
+  const { root, model, config } = await sessionOf(cwd, o);
+  const n = model.get(id);
+  if (!n) throw new UsageError(`There is no experiment #${id}.`);
+  const parent = n.parentId === null ? undefined : model.get(n.parentId);
+  io.out(`#${n.id} ${n.description}`);
+  io.out(`  status: ${n.status}${n.decidedBy ? ` (decided by ${n.decidedBy}${n.decidedBy === 'human' && n.ruleStatus ? `; rule said ${n.ruleStatus}` : ''})` : ''}: ${n.reason}`);
+  io.out(`  ${config.metric.name}: ${fmtNum(n.metric)}${parent ? ` (parent #${parent.id}: ${fmtNum(parent.metric)})` : ''}   memory: ${n.memoryGb ?? 'n/a'} GB   time: ${n.wallMs === null ? 'n/a' : `${(n.wallMs / 1000).toFixed(1)}s`}`);
+  io.out(`  commit: ${n.commit ?? 'none'}   operator: ${n.operator}   why here: ${n.policyReason}`);
+  if (n.plan) io.out(`  plan: ${n.plan}`);
+  if (n.hint) io.out(`  tests the hypothesis: "${n.hint}"`);
+  if (n.logPath) io.out(`  log: ${n.logPath}`);
+  if (n.logTail) io.out(`  log tail:\n${n.logTail.split('\n').map((l) => `    ${l}`).join('\n')}`);
+  if (parent?.commit && n.commit) io.out('\n' + await (await Lab.open(root)).diff(parent.commit, n.commit));
+  return 0;
+}
+
+async function compare(cwd: string, o: { config?: string; tag?: string }, a: number, b: number, io: Io): Promise<number> {
+  const { root, model, tag } = await sessionOf(cwd, o);
+  const lab = await Lab.open(root);
+  for (const id of [a, b]) if (!model.get(id)?.commit) throw new UsageError(`Experiment #${id} has no code to compare.`);
+  io.out(await lab.diff(nodeRef(tag, a), nodeRef(tag, b)));
+  return 0;
+}
+
+async function summary(cwd: string, o: { config?: string; tag?: string; from?: string; direction?: string }, io: Io): Promise<number> {
+  if (o.from) {
+    if (!existsSync(o.from)) throw new UsageError(`No file ${o.from}.`);
+    const direction = o.direction ?? 'minimize';
+    if (direction !== 'minimize' && direction !== 'maximize') throw new UsageError(`--direction: expected minimize or maximize, got "${direction}"`);
+    const parsed = parseResults(readFileSync(o.from, 'utf8'));
+    for (const e of parsed.errors) io.err(`${o.from}:${e.line}: ${e.message}`);
+    const out = join(cwd, 'autoresearch-summary.md');
+    writeFileSync(out, summarizeResults(parsed, direction, o.from));
+    io.out(`Wrote ${out} from ${parsed.rows.length} rows${parsed.errors.length ? ` (${parsed.errors.length} malformed line(s) reported above)` : ''}.`);
+    return 0;
+  }
+  const { root, tag } = await sessionOf(cwd, o);
+  io.out(`Wrote ${writeSummaryFor(root, tag)}`);
+  return 0;
+}
+
+if (process.argv[1] && /cli\.(js|ts)$|main\.(js|ts)$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
+    process.stderr.write(`Error: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,28 @@
+// The experiment tree as text, best path marked with ★.
+import type { SessionModel } from '../core/model.js';
+import { fmtNum } from '../core/summary.js';
+import type { ExperimentNode } from '../core/types.js';
+
+const MARK: Record<ExperimentNode['status'], string> = { keep: '✓', discard: '✗', crash: '!', invalid: '⊘', running: '…', pending: '·' };
+
+export function renderTree(model: SessionModel): string {
+  const root = model.baseline;
+  if (!root) return '(no experiments yet)';
+  const best = model.best;
+  const onBest = new Set(best ? model.pathTo(best.id).map((n) => n.id) : []);
+  const lines: string[] = [];
+  const label = (n: ExperimentNode) => {
+    const parent = n.parentId === null ? undefined : model.get(n.parentId);
+    const delta = n.metric !== null && parent?.metric != null ? ` (${n.metric - parent.metric >= 0 ? '+' : ''}${fmtNum(n.metric - parent.metric)})` : '';
+    const who = n.decidedBy === 'human' ? ' [human]' : '';
+    return `${onBest.has(n.id) ? '★' : ' '} ${MARK[n.status]} #${n.id} ${n.description}: ${fmtNum(n.metric)}${delta} ${n.status}${who}`;
+  };
+  const walk = (n: ExperimentNode, prefix: string, last: boolean, top: boolean) => {
+    lines.push(top ? label(n) : `${prefix}${last ? '└─' : '├─'}${label(n)}`);
+    const kids = model.childrenOf(n.id);
+    kids.forEach((k, i) => walk(k, top ? '' : prefix + (last ? '  ' : '│ '), i === kids.length - 1, false));
+  };
+  walk(root, '', true, true);
+  lines.push('', `★ best path   ✓ keep  ✗ discard  ! crash  ⊘ invalid  … running`);
+  return lines.join('\n');
+}

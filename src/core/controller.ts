@@ -1,0 +1,757 @@
+// The research loop. The engine owns every rule: budget, scope, git, the decision and the record.
+// Proposers only propose. Everything the controller learns goes to the journal first; results.tsv,
+// the branch, the summary and the events are derived from it.
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Emitter } from './events.js';
+import type { Executor, RunningExperiment } from './executor.js';
+import { Lab, nodeRef, sessionBranch } from './git.js';
+import { checkScope, describeViolations, hashProtected, tamperedPaths, WatchedFile } from './guard.js';
+import { Journal, type JournalEntry, type NodeCreated } from './journal.js';
+import { judge } from './judge.js';
+import { DisposableBase } from './lifecycle.js';
+import { SessionModel } from './model.js';
+import { createPolicy, exhaustedKey, type Choice, type Policy } from './policy.js';
+import { ProposalError, type Proposal, type Proposer } from './proposer.js';
+import { formatResults, resultsHeader, resultsRow } from './results.js';
+import { acquireLock, ensureStateDir, InboxReader, sessionPaths, type InboxCommand, type SessionPaths } from './store.js';
+import { buildSummary, fmtNum } from './summary.js';
+import { detectPlatform } from './platform.js';
+import { matchesAny, listFiles } from './glob.js';
+import type { ExperimentNode, Hint, Judgement, PlatformInfo, ResearchConfig, RunResult, SessionState } from './types.js';
+
+export type ControllerEvent =
+  | { type: 'node-added'; node: ExperimentNode }
+  | { type: 'node-updated'; node: ExperimentNode }
+  | { type: 'run-started'; node: ExperimentNode; slot: number; budgetSeconds: number }
+  | { type: 'run-progress'; nodeId: number; elapsedMs: number; budgetMs: number; line: string }
+  | { type: 'run-finished'; node: ExperimentNode }
+  | { type: 'experiment'; line: string; node: ExperimentNode }
+  | { type: 'state'; state: SessionState; reason?: string }
+  | { type: 'report'; text: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export class PreflightError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PreflightError';
+  }
+}
+
+export interface ControllerOptions {
+  /** Any folder inside the user's repository; the repo root is found from it. */
+  root: string;
+  config: ResearchConfig;
+  proposer: Proposer;
+  executor: Executor;
+  /** Skips probing python and nvidia-smi (tests). */
+  platform?: PlatformInfo | null;
+  /** How often the inbox of commands from other processes is read. */
+  inboxIntervalMs?: number;
+}
+
+export interface Outcome {
+  state: 'done' | 'stopped' | 'failed';
+  reason: string;
+  best: ExperimentNode | undefined;
+  model: SessionModel;
+}
+
+interface Slot {
+  index: number;
+  worktree: string;
+  running: RunningExperiment | null;
+  abort: AbortController | null;
+}
+
+const LOG_TAIL_BYTES = 8 * 1024 * 1024;
+const MAX_PROPOSAL_FAILURES = 5;
+
+export function experimentLine(tag: string, metricName: string, n: ExperimentNode): string {
+  const commit = n.commit ? n.commit.slice(0, 7) : '-------';
+  const metric = n.metric === null ? 'n/a' : fmtNum(n.metric);
+  const mem = n.memoryGb === null ? 'n/a' : n.memoryGb.toFixed(n.memoryGb < 1 ? 2 : 1);
+  return `[EXP] ${tag} ${n.id} | commit:${commit} | ${metricName}:${metric} | mem:${mem}GB | status:${n.status} | ${n.description}`;
+}
+
+export class Controller extends DisposableBase {
+  private readonly _onEvent = this._register(new Emitter<ControllerEvent>());
+  readonly onEvent = this._onEvent.event;
+
+  readonly paths: SessionPaths;
+  readonly model = new SessionModel();
+  private lab!: Lab;
+  private journal!: Journal;
+  private policy: Policy;
+  private config: ResearchConfig;
+  private readonly results: WatchedFile;
+  private releaseLock: (() => void) | null = null;
+  private readonly slots: Slot[] = [];
+  private readonly exhausted = new Set<string>();
+  private readonly busyParents = new Map<number, number>();
+  private readonly reservedHints = new Set<number>();
+  private readonly proposingAbort = new Set<AbortController>();
+  private inFlight = 0;
+  private pinned: number | undefined;
+  private rerunQueue: number[] = [];
+  private stopping = false;
+  private paused = false;
+  private wake: (() => void) | null = null;
+  private inbox!: InboxReader;
+  private inboxTimer: NodeJS.Timeout | null = null;
+  private failReason: string | null = null;
+  private failuresInARow = 0;
+  private closed = false;
+  private readonly early: InboxCommand[] = [];
+
+  constructor(private readonly options: ControllerOptions) {
+    super();
+    this.config = options.config;
+    this.paths = sessionPaths(options.root, options.config.tag);
+    this.results = new WatchedFile(this.paths.results);
+    this.policy = createPolicy(this.config.policy, this.config.search);
+  }
+
+  private emit(e: ControllerEvent): void {
+    this._onEvent.fire(e);
+  }
+
+  private log(message: string, level: 'info' | 'warn' | 'error' = 'info'): void {
+    this.emit({ type: 'log', level, message });
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  /** Runs the session until it is done, stopped, or fails. Resumes from the journal when there is one. */
+  async run(): Promise<Outcome> {
+    await this.open();
+    this.setState('running');
+    this.inboxTimer = setInterval(() => this.drainInbox(), this.options.inboxIntervalMs ?? 300);
+    try {
+      this.applyCommands(this.early.splice(0));
+      this.drainInbox();
+      await this.recover();
+      if (!this.stopping && !this.failReason) await this.ensureBaseline();
+      if (!this.stopping && !this.failReason) {
+        await Promise.all(this.slots.map((s) => this.worker(s)));
+      }
+    } catch (e) {
+      this.failReason = `internal error: ${(e as Error).stack ?? e}`;
+    } finally {
+      if (this.inboxTimer) clearInterval(this.inboxTimer);
+      this.inboxTimer = null;
+    }
+    return await this.finish();
+  }
+
+  private async open(): Promise<void> {
+    try {
+      this.lab = await Lab.open(this.options.root);
+    } catch (e) {
+      throw new PreflightError((e as Error).message);
+    }
+    // Sessions live at the repository root, whatever folder the user started from.
+    Object.assign(this.paths, sessionPaths(this.lab.root, this.config.tag));
+    (this.results as { path: string }).path = this.paths.results;
+    ensureStateDir(this.paths);
+    this.releaseLock = acquireLock(this.paths.lock);
+    try {
+      const fresh = !existsSync(this.paths.journal) || readFileSync(this.paths.journal, 'utf8').trim() === '';
+      if (fresh) await this.preflight();
+      this.journal = Journal.open(this.paths.journal);
+      for (const note of this.journal.recovery.notes) this.log(`recovered: ${note}`, 'warn');
+      for (const r of this.journal.records) this.model.apply(r);
+      this.inbox = new InboxReader(this.paths.inbox);
+      if (fresh) {
+        const baseCommit = await this.lab.head();
+        const platform = this.options.platform !== undefined ? this.options.platform : await detectPlatform(this.lab.root);
+        this.append({ type: 'session', tag: this.config.tag, config: this.config, baseCommit, baseBranch: await this.lab.currentBranch(), platform, startedAt: new Date().toISOString() });
+        await this.lab.setRef(`refs/autoresearch/${this.config.tag}/base`, baseCommit);
+        this.log(`new session ${this.config.tag} on ${baseCommit.slice(0, 7)}; platform: ${platform ? platform.accelerator : 'not probed'}`);
+      } else {
+        if (this.model.tag !== this.config.tag) throw new PreflightError(`The journal at ${this.paths.journal} belongs to session "${this.model.tag}", not "${this.config.tag}".`);
+        this.append({ type: 'resume', at: new Date().toISOString(), pid: process.pid, config: this.config });
+        this.log(`resuming session ${this.config.tag}: ${this.model.nodes.length} nodes, ${this.model.decidedCount} decided`);
+      }
+      this.rewriteResults();
+      for (let i = 0; i < this.config.parallel; i++) {
+        this.slots.push({ index: i, worktree: join(this.paths.worktrees, `slot-${i}`), running: null, abort: null });
+      }
+    } catch (e) {
+      this.releaseLock?.();
+      this.releaseLock = null;
+      throw e;
+    }
+  }
+
+  /** Refuses to start where results could not be trusted or the user's work could be lost. */
+  private async preflight(): Promise<void> {
+    const c = this.config;
+    const dirty = (await this.lab.dirtyPaths()).filter((p) => matchesAny(p, c.editable) || matchesAny(p, c.readonly));
+    if (dirty.length) {
+      throw new PreflightError(`Uncommitted changes to files the session uses: ${dirty.join(', ')}. Commit them (the baseline is your last commit) or stash them, then start again.`);
+    }
+    const files = listFiles(this.lab.root);
+    if (!files.some((f) => matchesAny(f, c.editable))) {
+      throw new PreflightError(`editable: no file in the repository matches ${c.editable.join(', ')}. Fix the globs in autoresearch.config.yaml.`);
+    }
+    const branch = sessionBranch(c.tag);
+    if (await this.lab.resolve(`refs/heads/${branch}`)) {
+      throw new PreflightError(`A branch ${branch} already exists but this folder has no session "${c.tag}". Choose another tag, or delete the branch (\`git branch -D ${branch}\`).`);
+    }
+  }
+
+  private async finish(): Promise<Outcome> {
+    const state: Outcome['state'] = this.failReason ? 'failed' : this.stopping ? 'stopped' : 'done';
+    const reason = this.failReason ?? (this.stopping ? 'stopped by request' : this.doneReason());
+    this.setState(state, reason);
+    this.writeSummary();
+    this.journal.close();
+    this.closed = true;
+    this.releaseLock?.();
+    this.releaseLock = null;
+    await this.cleanupWorktrees();
+    return { state, reason, best: this.model.best, model: this.model };
+  }
+
+  private doneReason(): string {
+    const max = this.config.maxExperiments;
+    return max !== null && this.model.decidedCount >= max ? `reached ${max} experiments` : 'the proposer has nothing new to try';
+  }
+
+  private async cleanupWorktrees(): Promise<void> {
+    for (const s of this.slots) await this.lab.removeWorktree(s.worktree).catch(() => undefined);
+  }
+
+  stop(): void {
+    if (this.stopping || this.closed) return;
+    this.stopping = true;
+    this.setState('stopping');
+    for (const a of this.proposingAbort) a.abort();
+    for (const s of this.slots) s.abort?.abort();
+    this.poke();
+  }
+
+  pause(): void {
+    if (this.paused || this.stopping || this.closed) return;
+    this.paused = true;
+    this.setState('paused', 'no new experiment starts; running ones finish');
+  }
+
+  resume(): void {
+    if (!this.paused || this.closed) return;
+    this.paused = false;
+    this.setState('running');
+    this.poke();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  override dispose(): void {
+    this.stop();
+    for (const s of this.slots) s.running?.dispose();
+    super.dispose();
+  }
+
+  private setState(state: SessionState, reason?: string): void {
+    if (this.journal && !this.closed) this.append({ type: 'state', state, reason, at: new Date().toISOString() });
+    this.emit({ type: 'state', state, reason });
+  }
+
+  private append(entry: JournalEntry): void {
+    const rec = this.journal.append(entry);
+    this.model.apply(rec);
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private waitForChange(): Promise<void> {
+    return new Promise((resolve) => {
+      const prev = this.wake;
+      this.wake = () => { prev?.(); resolve(); };
+    });
+  }
+
+  // ---- commands from people ---------------------------------------------------------------
+
+  private drainInbox(): void {
+    this.applyCommands(this.inbox.read());
+  }
+
+  private applyCommands(cmds: InboxCommand[]): void {
+    for (const cmd of cmds) {
+      try {
+        this.command(cmd);
+      } catch (e) {
+        this.log(`command ${cmd.type} refused: ${(e as Error).message}`, 'warn');
+      }
+    }
+  }
+
+  /** Applies a command from the UI or another process. Throws with a message for the person when refused. */
+  command(cmd: InboxCommand): void {
+    // Commands given while the session is still opening are applied as soon as it is open.
+    if (!this.journal) {
+      this.early.push(cmd);
+      return;
+    }
+    switch (cmd.type) {
+      case 'hint': this.addHint(cmd.text); break;
+      case 'override': this.override(cmd.id, cmd.status, cmd.reason); break;
+      case 'record': this.record(cmd.id, cmd.metric, cmd.memoryGb); break;
+      case 'record-crash': this.recordCrash(cmd.id, cmd.reason); break;
+      case 'branch': this.branchFrom(cmd.id); break;
+      case 'rerun': this.rerun(cmd.id); break;
+      case 'stop': this.stop(); break;
+      case 'pause': this.pause(); break;
+      case 'resume': this.resume(); break;
+    }
+  }
+
+  addHint(text: string): Hint | null {
+    if (!this.journal) {
+      this.early.push({ type: 'hint', text });
+      return null;
+    }
+    const hint: Hint = { id: this.model.hints.length, text: text.trim(), addedAt: new Date().toISOString(), takenBy: null };
+    if (!hint.text) throw new Error('A hypothesis needs some text.');
+    this.append({ type: 'hint', hint });
+    this.log(`hypothesis queued: ${hint.text}`);
+    this.poke();
+    return hint;
+  }
+
+  override(id: number, status: 'keep' | 'discard', reason: string): void {
+    const n = requireDecided(this.model, id);
+    if (status === 'keep' && (n.metric === null || !Number.isFinite(n.metric))) throw new Error(`#${id} has no metric (it ${n.status === 'crash' ? 'crashed' : 'did not run'}); only a node with a result can be kept.`);
+    if (id === 0 && status === 'discard') throw new Error('The baseline is the reference every change is measured against; it cannot be discarded.');
+    applyOverride((e) => this.append(e), id, status, reason);
+    this.rewriteResults();
+    void this.updateBranch();
+    this.emit({ type: 'node-updated', node: n });
+    this.exhausted.delete(exhaustedKey(id, 'improve'));
+    this.poke();
+  }
+
+  branchFrom(id: number): void {
+    const n = this.model.get(id);
+    if (!n || n.commit === null) throw new Error(`There is no node #${id} with code to branch from.`);
+    this.pinned = id;
+    this.exhausted.delete(exhaustedKey(id, 'improve'));
+    this.log(`the next experiment branches from #${id}`);
+    this.poke();
+  }
+
+  /** Queues a re-run of a node's exact code, to see how much its metric moves by noise alone. */
+  rerun(id: number): void {
+    const n = requireDecided(this.model, id);
+    if (!n.commit) throw new Error(`#${id} has no code to re-run.`);
+    this.rerunQueue.push(id);
+    this.poke();
+  }
+
+  record(id: number, metric: number, memoryGb: number | null): void {
+    const manual = this.options.executor as { record?: (id: number, m: number, g: number | null) => boolean };
+    if (typeof manual.record !== 'function' || !manual.record(id, metric, memoryGb)) {
+      throw new Error(`#${id} is not waiting for a manual result.`);
+    }
+  }
+
+  recordCrash(id: number, reason: string): void {
+    const manual = this.options.executor as { recordCrash?: (id: number, r: string) => boolean };
+    if (typeof manual.recordCrash !== 'function' || !manual.recordCrash(id, reason)) {
+      throw new Error(`#${id} is not waiting for a manual result.`);
+    }
+  }
+
+  // ---- the loop --------------------------------------------------------------------------
+
+  private maxReached(extra = 0): boolean {
+    const max = this.config.maxExperiments;
+    return max !== null && this.model.decidedCount + this.inFlight + extra >= max;
+  }
+
+  /** Nodes left undecided by a crash or a stop: judge the finished ones, re-run the rest. */
+  private async recover(): Promise<void> {
+    const pending = this.model.undecided();
+    if (pending.length) this.log(`recovering ${pending.length} interrupted experiment(s): ${pending.map((n) => `#${n.id}`).join(', ')}`);
+    const rerun: ExperimentNode[] = [];
+    for (const n of pending) killOrphan(this.journal, n.id, this.config.tag);
+    for (const n of pending) {
+      const violations = checkScope(n.changedFiles, this.config.editable, this.config.readonly);
+      if (n.commit === null) this.decide(n, { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: n.reason || 'the proposal failed' });
+      else if (n.id !== 0 && violations.length) this.decide(n, invalidScope(violations));
+      else if (n.finishedAt !== null && n.logPath && existsSync(n.logPath)) {
+        const finish = [...this.journal.records].reverse().find((r) => r.type === 'finish' && r.id === n.id);
+        if (finish && finish.type === 'finish' && !finish.run.recorded) this.decide(n, this.judgeRun(n, finish.run));
+        else rerun.push(n);
+      } else rerun.push(n);
+    }
+    // Interrupted runs go again, one slot each, before anything new is proposed.
+    const queue = rerun.filter((n) => n.id !== 0);
+    await Promise.all(this.slots.map(async (slot) => {
+      for (let n = queue.shift(); n && !this.stopping; n = queue.shift()) {
+        this.inFlight++;
+        try {
+          await this.lab.prepareWorktree(slot.worktree, n.commit!);
+          await this.runNode(n, slot);
+        } finally {
+          this.inFlight--;
+        }
+      }
+    }));
+  }
+
+  private async ensureBaseline(): Promise<void> {
+    let base = this.model.baseline;
+    if (!base) {
+      const created: NodeCreated = {
+        id: 0, parentId: null, operator: 'baseline', commit: this.model.baseCommit, description: 'baseline', plan: 'The code as committed when the session started.',
+        editKey: 'baseline', changedFiles: [], policyReason: 'every session measures its starting point first', proposer: { kind: 'none' }, hint: null, createdAt: new Date().toISOString(),
+      };
+      await this.lab.setRef(nodeRef(this.config.tag, 0), this.model.baseCommit);
+      this.append({ type: 'node', node: created });
+      base = this.model.baseline!;
+      this.emit({ type: 'node-added', node: base });
+    }
+    if (base.decidedBy === null) {
+      const slot = this.slots[0]!;
+      await this.lab.prepareWorktree(slot.worktree, base.commit!);
+      await this.runNode(base, slot);
+    }
+    if (this.stopping) return;
+    if (base.status !== 'keep') {
+      this.failReason = `the baseline ${base.status === 'crash' ? 'crashed' : 'was not usable'}: ${base.reason}. Fix the run command or the script (log: ${base.logPath ?? 'none'}) and start again.`;
+    }
+  }
+
+  private async worker(slot: Slot): Promise<void> {
+    while (!this.stopping) {
+      if (this.paused) {
+        await this.waitForChange();
+        continue;
+      }
+      const rerunId = this.rerunQueue.shift();
+      if (rerunId !== undefined) {
+        await this.runRerun(rerunId, slot);
+        continue;
+      }
+      if (this.maxReached()) {
+        if (this.inFlight === 0) return;
+        await this.waitForChange();
+        continue;
+      }
+      const choice = this.policy.choose(this.model, {
+        operators: this.options.proposer.operators, exhausted: this.exhausted, busyParents: this.busyParents, pinned: this.pinned,
+      });
+      if (!choice) {
+        if (this.inFlight === 0) return;
+        await this.waitForChange();
+        continue;
+      }
+      if (this.pinned === choice.parent.id) this.pinned = undefined;
+      this.inFlight++;
+      this.busyParents.set(choice.parent.id, (this.busyParents.get(choice.parent.id) ?? 0) + 1);
+      try {
+        await this.expand(choice, slot);
+      } finally {
+        const left = (this.busyParents.get(choice.parent.id) ?? 1) - 1;
+        if (left > 0) this.busyParents.set(choice.parent.id, left);
+        else this.busyParents.delete(choice.parent.id);
+        this.inFlight--;
+        this.poke();
+      }
+    }
+  }
+
+  /** Propose, guard, commit, run, judge: one experiment. */
+  private async expand(choice: Choice, slot: Slot): Promise<void> {
+    const { parent, operator } = choice;
+    await this.lab.prepareWorktree(slot.worktree, parent.commit!);
+    const hint = this.model.hints.find((h) => h.takenBy === null && !this.reservedHints.has(h.id)) ?? null;
+    if (hint) this.reservedHints.add(hint.id);
+    const abort = new AbortController();
+    this.proposingAbort.add(abort);
+    let proposal: Proposal | null = null;
+    let failure: string | null = null;
+    let failedKey: string | null = null;
+    const tried = new Set(this.model.childrenOf(parent.id).filter((c) => c.operator === operator || operator !== 'draft').map((c) => c.editKey));
+    try {
+      proposal = await this.options.proposer.propose({
+        parent, operator, worktree: slot.worktree, history: this.model.nodes, triedFromParent: tried,
+        notes: this.readNotes(), hint, config: this.config, platform: this.model.platform, signal: abort.signal,
+      });
+    } catch (e) {
+      if (this.stopping) return;
+      failure = e instanceof ProposalError ? e.message : `the proposer failed: ${(e as Error).message}`;
+      if (e instanceof ProposalError && e.editKey) failedKey = e.editKey;
+    } finally {
+      this.proposingAbort.delete(abort);
+      if (hint) this.reservedHints.delete(hint.id);
+    }
+    if (this.stopping) return;
+    if (!proposal && !failure) {
+      this.exhausted.add(exhaustedKey(parent.id, operator));
+      this.log(`nothing new to ${operator} from #${parent.id}`);
+      return;
+    }
+    let changed: string[] = [];
+    if (proposal) {
+      try {
+        if (proposal.files) for (const [path, content] of Object.entries(proposal.files)) writeOrDelete(join(slot.worktree, path), content);
+        changed = await this.lab.dirtyPaths(slot.worktree);
+        if (changed.length === 0) failure = 'the proposal changed nothing';
+      } catch (e) {
+        failure = `the proposal could not be applied: ${(e as Error).message}`;
+      }
+    }
+    const id = this.model.nextId;
+    const description = proposal?.description ?? `failed proposal (${operator} #${parent.id})`;
+    let commit: string | null = null;
+    if (!failure) {
+      commit = await this.lab.commitAll(slot.worktree, `autoresearch(${this.config.tag}) #${id}: ${description}\n\n${proposal!.plan}\n\nAutoResearch-Node: ${id}\nAutoResearch-Parent: ${parent.id}\nAutoResearch-Operator: ${operator}`);
+      await this.lab.setRef(nodeRef(this.config.tag, id), commit);
+    }
+    const created: NodeCreated = {
+      id, parentId: parent.id, operator, commit, description, plan: proposal?.plan ?? '', editKey: proposal?.editKey ?? failedKey ?? `failed:${id}`,
+      changedFiles: changed, policyReason: choice.reason, proposer: proposal?.proposer ?? { kind: this.options.proposer.kind },
+      hint: hint?.text ?? null, createdAt: new Date().toISOString(),
+    };
+    this.append({ type: 'node', node: created });
+    const node = this.model.get(id)!;
+    this.emit({ type: 'node-added', node });
+    if (failure) {
+      this.decide(node, { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: failure });
+      // A proposer that fails every time (a missing folder, a model that is down) must not burn the session.
+      if (++this.failuresInARow >= MAX_PROPOSAL_FAILURES) {
+        this.failReason = `the proposer failed ${MAX_PROPOSAL_FAILURES} times in a row; last: ${failure}`;
+        this.stop();
+      }
+      return;
+    }
+    this.failuresInARow = 0;
+    const violations = checkScope(changed, this.config.editable, this.config.readonly);
+    if (violations.length) {
+      this.decide(node, invalidScope(violations));
+      return;
+    }
+    await this.runNode(node, slot);
+  }
+
+  private async runRerun(id: number, slot: Slot): Promise<void> {
+    const original = this.model.get(id);
+    if (!original?.commit) return;
+    this.inFlight++;
+    try {
+      const newId = this.model.nextId;
+      await this.lab.setRef(nodeRef(this.config.tag, newId), original.commit);
+      this.append({ type: 'node', node: {
+        id: newId, parentId: original.id, operator: 'rerun', commit: original.commit, description: `re-run of #${id} (noise check)`,
+        plan: `Run #${id}'s exact code again to see how far the metric moves by noise alone.`, editKey: `rerun:${newId}`, changedFiles: [],
+        policyReason: 'a person asked for a noise check', proposer: { kind: 'none' }, hint: null, createdAt: new Date().toISOString(),
+      } });
+      const node = this.model.get(newId)!;
+      this.emit({ type: 'node-added', node });
+      await this.lab.prepareWorktree(slot.worktree, original.commit);
+      await this.runNode(node, slot);
+    } finally {
+      this.inFlight--;
+      this.poke();
+    }
+  }
+
+  private async runNode(node: ExperimentNode, slot: Slot): Promise<void> {
+    const logPath = join(this.paths.logs, `${node.id}.log`);
+    const before = hashProtected(slot.worktree, this.config.readonly);
+    this.results.remember();
+    const startedAt = new Date();
+    const abort = new AbortController();
+    slot.abort = abort;
+    let lastLine = '';
+    let lastEmit = 0;
+    const running = this.options.executor.start({
+      nodeId: node.id, tag: this.config.tag, cwd: slot.worktree, command: this.config.run, budgetSeconds: this.config.budgetSeconds,
+      graceSeconds: this.config.graceSeconds, slot: slot.index, logPath, signal: abort.signal,
+      onOutput: (chunk) => {
+        const lines = chunk.split(/\r?\n|\r/).map((l) => l.trim()).filter(Boolean);
+        if (lines.length) lastLine = lines[lines.length - 1]!;
+        const now = Date.now();
+        if (now - lastEmit > 250) {
+          lastEmit = now;
+          this.emit({ type: 'run-progress', nodeId: node.id, elapsedMs: now - startedAt.getTime(), budgetMs: this.config.budgetSeconds * 1000, line: lastLine });
+        }
+      },
+    });
+    slot.running = running;
+    // The pid goes into the journal so a resumed controller can end a run its dead predecessor left behind.
+    this.append({ type: 'start', id: node.id, slot: slot.index, startedAt: startedAt.toISOString(), logPath, pid: running.pid });
+    this.emit({ type: 'run-started', node, slot: slot.index, budgetSeconds: this.config.budgetSeconds });
+    let run: RunResult;
+    try {
+      run = await running.result;
+    } finally {
+      slot.running = null;
+      slot.abort = null;
+      running.dispose();
+    }
+    // A stopped run is not a result: it runs again when the session resumes.
+    if (this.stopping) return;
+    this.append({ type: 'finish', id: node.id, run, finishedAt: new Date().toISOString() });
+    this.emit({ type: 'run-finished', node });
+
+    const touched = tamperedPaths(slot.worktree, this.config.readonly, before);
+    if (touched.length) {
+      await this.lab.restore(slot.worktree, node.commit!, touched);
+      this.decide(node, { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: `the run modified protected files: ${touched.join(', ')} (restored)` });
+      return;
+    }
+    const records: string[] = [];
+    if (this.journal.tampered()) {
+      this.journal.restore();
+      records.push('the session journal');
+    }
+    if (this.results.changed()) {
+      this.rewriteResults();
+      records.push('results.tsv');
+    }
+    if (records.length) {
+      this.decide(node, { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: `the run modified ${records.join(' and ')} (restored)` });
+      return;
+    }
+    this.decide(node, this.judgeRun(node, run));
+  }
+
+  private judgeRun(node: ExperimentNode, run: RunResult): Judgement {
+    const parent = node.parentId === null ? undefined : this.model.get(node.parentId);
+    return judge({
+      log: readTail(run.logPath, LOG_TAIL_BYTES), run, config: this.config,
+      parentMetric: parent?.metric ?? null, isBaseline: node.id === 0,
+    });
+  }
+
+  private decide(node: ExperimentNode, j: Judgement): void {
+    let verdict = j;
+    // A re-run measures noise; it never competes with the node it repeats.
+    if (node.operator === 'rerun' && j.status === 'keep') verdict = { ...j, status: 'discard', reason: `noise check of #${node.parentId}: ${j.reason}` };
+    this.append({ type: 'decide', id: node.id, status: verdict.status, metric: verdict.metric, memoryGb: verdict.memoryGb, secondary: verdict.secondary, reason: verdict.reason, decidedBy: 'rule', logTail: verdict.logTail });
+    this.appendResultsRow(node);
+    const line = experimentLine(this.config.tag, this.config.metric.name, node);
+    this.emit({ type: 'node-updated', node });
+    this.emit({ type: 'experiment', line, node });
+    void this.updateBranch();
+    if (node.id !== 0 && this.model.decidedCount > 0 && this.model.decidedCount % 10 === 0) this.emit({ type: 'report', text: this.progressReport() });
+    this.poke();
+  }
+
+  private progressReport(): string {
+    const base = this.model.baseline;
+    const best = this.model.best;
+    const last = this.model.nodes.filter((n) => n && n.id !== 0 && n.decidedBy !== null).slice(-5);
+    const dir = this.config.metric.direction === 'minimize' ? 'lower is better' : 'higher is better';
+    return [
+      `Progress after ${this.model.decidedCount} experiments: best ${fmtNum(best?.metric)} (#${best?.id}) vs baseline ${fmtNum(base?.metric)}, ${dir}.`,
+      `Last five: ${last.map((n) => `#${n.id} ${n.status} ${fmtNum(n.metric)} ${n.description}`).join('; ')}.`,
+      `Direction: ${best && best.id !== 0 ? `building on #${best.id} (${best.description})` : 'still looking for a first improvement'}.`,
+    ].join('\n');
+  }
+
+  private async updateBranch(): Promise<void> {
+    const best = this.model.best;
+    if (best?.commit) await this.lab.setBranch(sessionBranch(this.config.tag), best.commit).catch((e: Error) => this.log(`could not move the session branch: ${e.message}`, 'warn'));
+  }
+
+  private readNotes(): string | null {
+    if (!this.config.notes) return null;
+    const p = join(this.lab.root, this.config.notes);
+    return existsSync(p) ? readFileSync(p, 'utf8') : null;
+  }
+
+  // ---- derived files -----------------------------------------------------------------------
+
+  private decidedNodes(): ExperimentNode[] {
+    return this.model.nodes.filter((n) => n && n.decidedBy !== null);
+  }
+
+  private rewriteResults(): void {
+    writeFileSync(this.paths.results, formatResults(this.config.metric.name, this.decidedNodes()));
+    this.results.remember();
+  }
+
+  private appendResultsRow(node: ExperimentNode): void {
+    if (this.results.changed() || !existsSync(this.paths.results)) {
+      this.rewriteResults();
+      return;
+    }
+    appendFileSync(this.paths.results, existsSync(this.paths.results) ? resultsRow(node) : resultsHeader(this.config.metric.name) + resultsRow(node));
+    this.results.remember();
+  }
+
+  writeSummary(): string {
+    const text = buildSummary(this.model);
+    writeFileSync(this.paths.summary, text);
+    return this.paths.summary;
+  }
+}
+
+/**
+ * Ends the process group of a run whose controller died, if it is still alive. The group is only
+ * killed when its leader's environment names this very node, so a reused pid is never touched.
+ */
+function killOrphan(journal: Journal, id: number, tag: string): void {
+  const start = [...journal.records].reverse().find((r) => r.type === 'start' && r.id === id);
+  const pid = start && start.type === 'start' ? start.pid : undefined;
+  if (!pid) return;
+  try {
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    if (!env.includes(`AUTORESEARCH_TAG=${tag}`) || !env.includes(`AUTORESEARCH_NODE=${id}`)) return;
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Gone already, or not Linux: nothing to end.
+  }
+}
+
+function requireDecided(model: SessionModel, id: number): ExperimentNode {
+  const n = model.get(id);
+  if (!n) throw new Error(`There is no experiment #${id}.`);
+  if (n.decidedBy === null) throw new Error(`#${id} has not been decided yet; wait for its run to finish.`);
+  return n;
+}
+
+/** Shared by the running controller and the offline CLI: a human decision, journaled like any other. */
+export function applyOverride(append: (e: JournalEntry) => void, id: number, status: 'keep' | 'discard', reason: string): void {
+  append({ type: 'decide', id, status, metric: null, memoryGb: null, secondary: {}, reason: reason || `${status === 'keep' ? 'kept' : 'discarded'} by a person`, decidedBy: 'human' });
+}
+
+function invalidScope(v: ReturnType<typeof checkScope>): Judgement {
+  return { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: `the proposal touched files outside its scope: ${describeViolations(v)}; it was not run` };
+}
+
+function writeOrDelete(path: string, content: string | null): void {
+  if (content === null) rmSync(path, { force: true });
+  else {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+  }
+}
+
+/** The last `max` bytes of a log: the metric is near the end, and logs can be large. */
+export function readTail(path: string, max: number): string {
+  if (!existsSync(path)) return '';
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const len = Math.min(size, max);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    return buf.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+

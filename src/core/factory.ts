@@ -1,0 +1,46 @@
+// Builds the proposer and executor a config names. Model-backed proposers and cluster executors
+// register here as they arrive; an unavailable kind is refused with what to use instead.
+import { isAbsolute, join } from 'node:path';
+import type { Executor } from './executor.js';
+import { LocalExecutor } from './localExecutor.js';
+import { ManualExecutor } from './manualExecutor.js';
+import type { Proposer } from './proposer.js';
+import { MutateProposer } from './proposers/mutate.js';
+import { PatchesProposer } from './proposers/patches.js';
+import type { ResearchConfig } from './types.js';
+
+export class UnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnavailableError';
+  }
+}
+
+export type ProposerFactory = (config: ResearchConfig, root: string) => Proposer;
+
+const extraProposers = new Map<string, ProposerFactory>();
+
+/** Lets a host (the VS Code extension) provide a proposer kind the engine cannot build itself. */
+export function registerProposer(kind: string, factory: ProposerFactory): { dispose(): void } {
+  extraProposers.set(kind, factory);
+  return { dispose: () => extraProposers.delete(kind) };
+}
+
+export function createProposer(config: ResearchConfig, root: string): Proposer {
+  const p = config.proposer;
+  if (p.kind === 'mutate') return new MutateProposer({ seed: config.seed });
+  if (p.kind === 'patches') {
+    const dir = String((p as { dir: string }).dir);
+    return new PatchesProposer({ dir: isAbsolute(dir) ? dir : join(root, dir) });
+  }
+  const extra = extraProposers.get(p.kind);
+  if (extra) return extra(config, root);
+  throw new UnavailableError(`The proposer "${p.kind}" is not available here. Use \`proposer: mutate\` (built in) or \`proposer: {kind: patches, dir: <folder>}\`.`);
+}
+
+export function createExecutor(config: ResearchConfig): Executor {
+  const kind = config.executor.kind;
+  if (kind === 'local') return new LocalExecutor();
+  if (kind === 'manual') return new ManualExecutor();
+  throw new UnavailableError(`The executor "${kind}" is not available yet. Use \`executor: local\` or \`executor: manual\`.`);
+}

@@ -1,0 +1,148 @@
+// The session's single source of truth: an append-only JSON-lines file, fsync'd per record.
+// A kill at any instant leaves at most one partial last line, which the next open drops and reports.
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, ftruncateSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DecidedBy, DecidedStatus, ExperimentNode, Hint, PlatformInfo, ResearchConfig, RunResult, SessionState } from './types.js';
+
+export type NodeCreated = Pick<ExperimentNode,
+  'id' | 'parentId' | 'operator' | 'commit' | 'description' | 'plan' | 'editKey' | 'changedFiles' | 'policyReason' | 'proposer' | 'hint' | 'createdAt'>;
+
+export type JournalEntry =
+  | { type: 'session'; tag: string; config: ResearchConfig; baseCommit: string; baseBranch: string | null; platform: PlatformInfo | null; startedAt: string }
+  | { type: 'resume'; at: string; pid: number; config: ResearchConfig }
+  | { type: 'node'; node: NodeCreated }
+  | { type: 'start'; id: number; slot: number; startedAt: string; logPath: string; pid?: number }
+  | { type: 'finish'; id: number; run: RunResult; finishedAt: string }
+  | { type: 'decide'; id: number; status: DecidedStatus; metric: number | null; memoryGb: number | null; secondary: Record<string, number>; reason: string; decidedBy: DecidedBy; logTail?: string }
+  | { type: 'hint'; hint: Hint }
+  | { type: 'state'; state: SessionState; reason?: string; at: string };
+
+export type JournalRecord = JournalEntry & { seq: number };
+
+export interface JournalRecovery {
+  /** Human-readable notes about what was repaired while opening. */
+  notes: string[];
+}
+
+/** JSON has no NaN or Infinity; the journal keeps them as strings so a crash's metric survives a replay. */
+function encodeNumbers(_key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+  return value;
+}
+
+export class Journal {
+  private fd: number;
+  private expectedSize: number;
+  private expectedMtime: number;
+  private readonly lines: string[];
+  private nextSeq: number;
+
+  private constructor(readonly path: string, fd: number, lines: string[], readonly records: JournalRecord[], readonly recovery: JournalRecovery) {
+    this.fd = fd;
+    this.lines = lines;
+    const st = fstatSync(fd);
+    this.expectedSize = st.size;
+    this.expectedMtime = st.mtimeMs;
+    this.nextSeq = records.length ? records[records.length - 1]!.seq + 1 : 0;
+  }
+
+  /** Reads what is there (repairing a torn tail) and opens the file for appending. */
+  static open(path: string): Journal {
+    mkdirSync(dirname(path), { recursive: true });
+    const notes: string[] = [];
+    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    const { records, lines, validBytes, problems } = Journal.parse(text);
+    notes.push(...problems);
+    const fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
+    if (validBytes !== Buffer.byteLength(text)) {
+      // Rewrite whole records only: a torn or corrupt record is dropped, never half-read.
+      const body = lines.map((l) => l + '\n').join('');
+      ftruncateSync(fd, 0);
+      writeSync(fd, body, 0);
+      fsyncSync(fd);
+    }
+    return new Journal(path, fd, lines, records, { notes });
+  }
+
+  /** Parses journal text; exported for readers that must not take the writer's place. */
+  static parse(text: string): { records: JournalRecord[]; lines: string[]; validBytes: number; problems: string[] } {
+    const records: JournalRecord[] = [];
+    const lines: string[] = [];
+    const problems: string[] = [];
+    let offset = 0;
+    let lineNo = 0;
+    let validBytes = 0;
+    let clean = true;
+    while (offset < text.length) {
+      lineNo++;
+      const nl = text.indexOf('\n', offset);
+      if (nl === -1) {
+        problems.push(`journal line ${lineNo}: dropped a partial last record (${text.length - offset} bytes) left by an interrupted write`);
+        clean = false;
+        break;
+      }
+      const line = text.slice(offset, nl);
+      offset = nl + 1;
+      if (line.trim() === '') continue;
+      try {
+        const rec = JSON.parse(line, (_k, v) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v)) as JournalRecord;
+        if (typeof rec !== 'object' || rec === null || typeof rec.type !== 'string') throw new Error('not a record');
+        records.push(rec);
+        lines.push(line);
+        if (clean) validBytes = Buffer.byteLength(text.slice(0, offset));
+      } catch {
+        problems.push(`journal line ${lineNo}: dropped an unreadable record`);
+        clean = false;
+      }
+    }
+    if (clean) validBytes = Buffer.byteLength(text);
+    return { records, lines, validBytes, problems };
+  }
+
+  static read(path: string): JournalRecord[] {
+    return existsSync(path) ? Journal.parse(readFileSync(path, 'utf8')).records : [];
+  }
+
+  /**
+   * True when someone other than this writer changed the file since the last append (an experiment
+   * writing outside its worktree, say). `restore()` puts back what was written.
+   */
+  tampered(): boolean {
+    const st = fstatSync(this.fd);
+    return st.size !== this.expectedSize || st.mtimeMs !== this.expectedMtime;
+  }
+
+  restore(): void {
+    const tmp = `${this.path}.restore`;
+    const fd = openSync(tmp, 'w');
+    writeSync(fd, this.lines.map((l) => l + '\n').join(''));
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, this.path);
+    closeSync(this.fd);
+    this.fd = openSync(this.path, 'r+');
+    this.remember();
+  }
+
+  append(entry: JournalEntry): JournalRecord {
+    if (this.tampered()) this.restore();
+    const record = { seq: this.nextSeq++, ...entry } as JournalRecord;
+    const line = JSON.stringify(record, encodeNumbers);
+    writeSync(this.fd, line + '\n', this.expectedSize);
+    fsyncSync(this.fd);
+    this.lines.push(line);
+    this.records.push(record);
+    this.remember();
+    return record;
+  }
+
+  private remember(): void {
+    const st = fstatSync(this.fd);
+    this.expectedSize = st.size;
+    this.expectedMtime = st.mtimeMs;
+  }
+
+  close(): void {
+    try { closeSync(this.fd); } catch { /* already closed */ }
+  }
+}

@@ -1,0 +1,140 @@
+// Where a session keeps its files, the lock that allows one controller per session, and the inbox
+// through which other processes (a second CLI, the editor) hand commands to the running controller.
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { DecidedStatus } from './types.js';
+
+export const STATE_DIR = '.autoresearch';
+
+export interface SessionPaths {
+  root: string;
+  dir: string;
+  journal: string;
+  lock: string;
+  inbox: string;
+  logs: string;
+  worktrees: string;
+  results: string;
+  summary: string;
+}
+
+export function sessionPaths(root: string, tag: string): SessionPaths {
+  const base = join(root, STATE_DIR);
+  const dir = join(base, tag);
+  return {
+    root,
+    dir,
+    journal: join(dir, 'journal.jsonl'),
+    lock: join(dir, 'lock'),
+    inbox: join(dir, 'inbox.jsonl'),
+    logs: join(dir, 'logs'),
+    worktrees: join(base, 'worktrees', tag),
+    results: join(root, 'results.tsv'),
+    summary: join(root, 'autoresearch-summary.md'),
+  };
+}
+
+/** The state folder ignores itself, so the user's `git status` stays clean. */
+export function ensureStateDir(paths: SessionPaths): void {
+  mkdirSync(paths.logs, { recursive: true });
+  const ignore = join(paths.root, STATE_DIR, '.gitignore');
+  if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
+}
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+export class SessionBusyError extends Error {
+  constructor(readonly holder: LockInfo) {
+    super(`Another AutoResearch controller (pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}) is running this session. Stop it first, or use its window; commands like hint, keep, discard and record reach it while it runs.`);
+    this.name = 'SessionBusyError';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function readLock(path: string): LockInfo | null {
+  try {
+    const info = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
+    if (info.host === hostname() && !alive(info.pid)) return null;
+    return info;
+  } catch {
+    return null;
+  }
+}
+
+/** Takes the session's lock or throws SessionBusyError naming the holder. A lock left by a dead process is taken over. */
+export function acquireLock(path: string): () => void {
+  const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeFileSync(fd, JSON.stringify(me));
+      closeSync(fd);
+      return () => {
+        const held = readLock(path);
+        if (held && held.pid === me.pid && held.host === me.host) rmSync(path, { force: true });
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = readLock(path);
+      if (holder) throw new SessionBusyError(holder);
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`Could not take the session lock ${path}`);
+}
+
+export type InboxCommand =
+  | { type: 'hint'; text: string }
+  | { type: 'override'; id: number; status: Extract<DecidedStatus, 'keep' | 'discard'>; reason: string }
+  | { type: 'record'; id: number; metric: number; memoryGb: number | null }
+  | { type: 'record-crash'; id: number; reason: string }
+  | { type: 'branch'; id: number }
+  | { type: 'rerun'; id: number }
+  | { type: 'stop' }
+  | { type: 'pause' }
+  | { type: 'resume' };
+
+export function postCommand(paths: SessionPaths, cmd: InboxCommand): void {
+  mkdirSync(paths.dir, { recursive: true });
+  // One short line per append: O_APPEND keeps concurrent writers from interleaving.
+  appendFileSync(paths.inbox, JSON.stringify(cmd) + '\n');
+}
+
+/**
+ * Drains the inbox: the file is renamed away before it is read, so each command is handled exactly
+ * once, by whichever controller drains it, even across restarts.
+ */
+export class InboxReader {
+  constructor(private readonly path: string) {}
+
+  read(): InboxCommand[] {
+    if (!existsSync(this.path)) return [];
+    const draining = `${this.path}.${process.pid}.draining`;
+    try {
+      renameSync(this.path, draining);
+    } catch {
+      return [];
+    }
+    const text = readFileSync(draining, 'utf8');
+    rmSync(draining, { force: true });
+    const cmds: InboxCommand[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try { cmds.push(JSON.parse(line) as InboxCommand); } catch { /* a torn line from a killed writer */ }
+    }
+    return cmds;
+  }
+}

@@ -1,0 +1,189 @@
+// autoresearch-summary.md: baseline vs best, kept changes ranked, what did not work, crashes and why,
+// the tree's shape and next steps. Written from the session model, or from a results.tsv alone.
+import type { SessionModel } from './model.js';
+import type { ParsedResults } from './results.js';
+import type { Direction, ExperimentNode, PlatformInfo } from './types.js';
+
+export const SUMMARY_FILE = 'autoresearch-summary.md';
+
+export function fmtNum(v: number | null | undefined): string {
+  if (v === null || v === undefined) return 'n/a';
+  if (!Number.isFinite(v)) return String(v);
+  return Number(v.toPrecision(6)).toString();
+}
+
+export function fmtDelta(from: number, to: number): string {
+  const d = to - from;
+  const pct = from !== 0 ? ` (${d >= 0 ? '+' : ''}${((d / Math.abs(from)) * 100).toFixed(1)}%)` : '';
+  return `${d >= 0 ? '+' : ''}${fmtNum(d)}${pct}`;
+}
+
+export function directionText(direction: Direction): string {
+  return direction === 'minimize' ? 'lower is better' : 'higher is better';
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
+}
+
+export function describePlatform(p: PlatformInfo | null): string {
+  if (!p) return 'unknown';
+  const acc = p.accelerator === 'cuda'
+    ? `${p.gpus.length}× ${p.gpus[0]?.name ?? 'NVIDIA GPU'}`
+    : p.accelerator === 'mps' ? 'Apple MPS' : 'CPU only';
+  const fw = Object.entries(p.frameworks).map(([k, v]) => `${k} ${v}`).join(', ');
+  return [acc, `${p.cpus} CPUs`, `${p.memoryGb} GB RAM`, `${p.os}/${p.arch}`, p.python ? `Python ${p.python}` : null, fw || null].filter(Boolean).join(' · ');
+}
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export interface TreeShape {
+  experiments: number;
+  branches: number;
+  leaves: number;
+  maxDepth: number;
+}
+
+export function treeShape(model: SessionModel): TreeShape {
+  let branches = 0;
+  let leaves = 0;
+  let maxDepth = 0;
+  const depth = new Map<number, number>();
+  for (const n of model.nodes) {
+    if (!n) continue;
+    const d = n.parentId === null ? 0 : (depth.get(n.parentId) ?? 0) + 1;
+    depth.set(n.id, d);
+    maxDepth = Math.max(maxDepth, d);
+    const kids = model.children.get(n.id)?.length ?? 0;
+    if (kids > 1) branches++;
+    if (kids === 0) leaves++;
+  }
+  return { experiments: Math.max(0, model.nodes.length - 1), branches, leaves, maxDepth };
+}
+
+export function buildSummary(model: SessionModel, now = new Date()): string {
+  const cfg = model.config!;
+  const name = cfg.metric.name;
+  const base = model.baseline;
+  const best = model.best;
+  const nodes = model.nodes.filter((n): n is ExperimentNode => !!n && n.id !== 0);
+  const decided = nodes.filter((n) => n.decidedBy !== null);
+  const counts = model.counts();
+  const out: string[] = [];
+  out.push(`# AutoResearch summary: ${model.tag}`, '');
+  if (base && best && base.metric !== null && best.metric !== null) {
+    const improved = best.id !== base.id;
+    out.push(`**${name}: ${fmtNum(base.metric)} → ${fmtNum(best.metric)}** (${fmtDelta(base.metric, best.metric)}, ${directionText(cfg.metric.direction)}). `
+      + (improved ? `Best is #${best.id}, commit \`${best.commit?.slice(0, 7)}\`, on branch \`autoresearch/${model.tag}\`: ${best.description}.` : 'No experiment beat the baseline.'));
+  } else if (base?.status === 'crash') {
+    out.push(`**The baseline crashed**: ${base.reason}. Fix the run command or the script and start again.`);
+  } else {
+    out.push('No result yet.');
+  }
+  out.push('');
+  const elapsed = model.startedAt ? now.getTime() - Date.parse(model.startedAt) : 0;
+  const runMs = nodes.reduce((s, n) => s + (n.wallMs ?? 0), 0);
+  out.push(`- Experiments: ${decided.length} decided (${counts.keep} kept, ${counts.discard} discarded, ${counts.crash} crashed, ${counts.invalid} invalid)${counts.running + counts.pending ? `, ${counts.running + counts.pending} not finished` : ''}`);
+  out.push(`- Time: ${duration(elapsed)} elapsed, ${duration(runMs)} in runs; budget ${cfg.budgetText} per experiment`);
+  out.push(`- Policy \`${cfg.policy}\`, proposer \`${cfg.proposer.kind}\`, ${cfg.parallel} at a time, minDelta ${cfg.minDelta}`);
+  out.push(`- Platform: ${describePlatform(model.platform)}`);
+  const tokens = nodes.reduce((s, n) => ({ i: s.i + (n.proposer.tokensIn ?? 0), o: s.o + (n.proposer.tokensOut ?? 0), c: s.c + (n.proposer.costUsd ?? 0) }), { i: 0, o: 0, c: 0 });
+  if (tokens.i || tokens.o) out.push(`- Proposer usage: ${tokens.i} tokens in, ${tokens.o} out${tokens.c ? `, $${tokens.c.toFixed(2)}` : ''}`);
+  out.push('');
+
+  const kept = nodes.filter((n) => n.status === 'keep' && n.metric !== null)
+    .sort((a, b) => (model.better(a.metric!, b.metric!) ? -1 : model.better(b.metric!, a.metric!) ? 1 : a.id - b.id));
+  out.push('## Kept changes, best first', '');
+  if (kept.length === 0) out.push('None.');
+  else {
+    out.push(`| # | node | commit | ${name} | vs parent | change | decided by |`, '|---|---|---|---|---|---|---|');
+    kept.forEach((n, i) => {
+      const parent = n.parentId === null ? undefined : model.get(n.parentId);
+      const vs = parent?.metric !== null && parent?.metric !== undefined ? fmtDelta(parent.metric, n.metric!) : 'n/a';
+      out.push(`| ${i + 1} | #${n.id} (from #${n.parentId}) | \`${n.commit?.slice(0, 7) ?? '-'}\` | ${fmtNum(n.metric)} | ${vs} | ${cell(n.description)} | ${n.decidedBy === 'human' ? `human (rule said ${n.ruleStatus ?? 'n/a'})` : 'rule'} |`);
+    });
+  }
+  out.push('');
+  if (best && best.id !== 0) {
+    out.push('## Path to the best', '');
+    out.push(model.pathTo(best.id).map((n) => n.id === 0 ? `#0 baseline (${fmtNum(n.metric)})` : `#${n.id} ${n.description} (${fmtNum(n.metric)})`).join(' → '), '');
+  }
+
+  const discarded = nodes.filter((n) => n.status === 'discard');
+  out.push('## What did not work', '');
+  if (discarded.length === 0) out.push('Nothing was discarded.');
+  else {
+    out.push(`| node | ${name} | change | why |`, '|---|---|---|---|');
+    for (const n of discarded) out.push(`| #${n.id} (from #${n.parentId}) | ${fmtNum(n.metric)} | ${cell(n.description)} | ${cell(n.reason)}${n.decidedBy === 'human' ? ' (human)' : ''} |`);
+  }
+  out.push('');
+
+  const crashed = nodes.filter((n) => n.status === 'crash' || n.status === 'invalid');
+  out.push('## Crashes and invalid proposals', '');
+  if (crashed.length === 0) out.push('None.');
+  else for (const n of crashed) out.push(`- #${n.id} \`${n.commit?.slice(0, 7) ?? '-'}\` **${n.status}**: ${cell(n.description)}: ${cell(n.reason)}`);
+  out.push('');
+
+  const humans = nodes.filter((n) => n.decidedBy === 'human');
+  if (humans.length) {
+    out.push('## Human decisions', '');
+    for (const n of humans) out.push(`- #${n.id} marked **${n.status}** (rule said ${n.ruleStatus ?? 'n/a'}): ${cell(n.reason)}`);
+    out.push('');
+  }
+
+  const shape = treeShape(model);
+  out.push('## Shape of the search', '');
+  out.push(`${shape.experiments} experiments in a tree ${shape.maxDepth} deep, with ${shape.branches} branching points and ${shape.leaves} leaves.`, '');
+
+  out.push('## Next steps', '');
+  out.push(...nextSteps(model, kept, crashed).map((s) => `- ${s}`), '');
+  return out.join('\n');
+}
+
+function nextSteps(model: SessionModel, kept: ExperimentNode[], crashed: ExperimentNode[]): string[] {
+  const steps: string[] = [];
+  const best = model.best;
+  if (best && best.id !== 0) steps.push(`Re-run #${best.id} a few times to confirm its gain is not noise, then \`autoresearch apply\` to bring it onto your branch.`);
+  if (kept.length > 1) steps.push(`Continue from #${best?.id}: the kept changes (${kept.slice(0, 3).map((n) => n.description).join('; ')}) suggest pushing further in the same direction.`);
+  if (crashed.length) steps.push(`${crashed.length} experiment(s) crashed or were invalid; read their logs (\`autoresearch show <node>\`) before trying nearby values.`);
+  const open = model.hints.filter((h) => h.takenBy === null);
+  if (open.length) steps.push(`Untested hypotheses in the queue: ${open.map((h) => `"${h.text}"`).join(', ')}.`);
+  if (kept.length === 0) steps.push('Nothing beat the baseline: try larger changes (a model-backed proposer), a longer budget, or revisit the research notes.');
+  return steps;
+}
+
+/** A summary for a results.tsv written by any tool (the original autoresearch format included). */
+export function summarizeResults(parsed: ParsedResults, direction: Direction, source: string): string {
+  const { rows, metricName } = parsed;
+  const out: string[] = [`# AutoResearch summary: ${source}`, ''];
+  const base = rows[0];
+  const better = (a: number, b: number) => (direction === 'minimize' ? a < b : a > b);
+  const kept = rows.filter((r) => r.status === 'keep' && r.metric !== null);
+  const best = kept.reduce<typeof rows[number] | undefined>((b, r) => (!b || better(r.metric!, b.metric!) ? r : b), undefined);
+  if (base?.metric != null && best?.metric != null) {
+    out.push(`**${metricName}: ${fmtNum(base.metric)} → ${fmtNum(best.metric)}** (${fmtDelta(base.metric, best.metric)}, ${directionText(direction)}). Best commit \`${best.commit}\`: ${best.description}.`);
+  } else out.push('No kept result with a metric.');
+  out.push('', `- Rows: ${rows.length} (${kept.length} kept, ${rows.filter((r) => r.status === 'discard').length} discarded, ${rows.filter((r) => r.status === 'crash').length} crashed)`);
+  if (parsed.errors.length) out.push(`- ${parsed.errors.length} malformed line(s) skipped: ${parsed.errors.map((e) => `line ${e.line} (${e.message})`).join('; ')}`);
+  out.push('', '## Kept changes, best first', '');
+  const ranked = [...kept].sort((a, b) => (better(a.metric!, b.metric!) ? -1 : 1));
+  if (ranked.length === 0) out.push('None.');
+  else {
+    out.push(`| # | commit | ${metricName} | memory_gb | description |`, '|---|---|---|---|---|');
+    ranked.forEach((r, i) => out.push(`| ${i + 1} | \`${r.commit}\` | ${fmtNum(r.metric)} | ${fmtNum(r.memoryGb)} | ${cell(r.description)} |`));
+  }
+  out.push('', '## What did not work', '');
+  const discards = rows.filter((r) => r.status === 'discard');
+  out.push(...(discards.length ? discards.map((r) => `- \`${r.commit}\` ${fmtNum(r.metric)}: ${cell(r.description)}`) : ['Nothing was discarded.']));
+  out.push('', '## Crashes', '');
+  const crashes = rows.filter((r) => r.status === 'crash' || r.status === 'invalid');
+  out.push(...(crashes.length ? crashes.map((r) => `- \`${r.commit}\` ${r.status}: ${cell(r.description)}`) : ['None.']));
+  out.push('');
+  return out.join('\n');
+}

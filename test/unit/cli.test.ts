@@ -1,0 +1,125 @@
+// The CLI as a user runs it: real processes, exit codes, and a controller killed with SIGKILL mid-run.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Journal } from '../../src/core/journal.js';
+import { SessionModel } from '../../src/core/model.js';
+import { parseResults } from '../../src/core/results.js';
+import { TOY_PREPARE, TOY_TRAIN, tempRepo, toyConfig, type TempRepo } from './helpers/repo.js';
+
+const CLI = resolve('src/cli/main.ts');
+// Resolved here: the CLI runs in temp repos where a bare 'tsx' would not resolve.
+const TSX = import.meta.resolve('tsx');
+const repos: TempRepo[] = [];
+after(() => { for (const r of repos) r.cleanup(); });
+
+function cli(cwd: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function toyRepo(config = toyConfig()): TempRepo {
+  const repo = tempRepo({ 'train.py': TOY_TRAIN, 'prepare.py': TOY_PREPARE, 'autoresearch.config.yaml': config });
+  repos.push(repo);
+  return repo;
+}
+
+function model(repo: TempRepo, tag = 't1'): SessionModel {
+  return SessionModel.fromRecords(Journal.read(join(repo.root, '.autoresearch', tag, 'journal.jsonl')));
+}
+
+describe('autoresearch CLI', () => {
+  it('run prints one [EXP] line per experiment, then status, tree, show, compare and summary work', () => {
+    const repo = toyRepo(toyConfig().replace('maxExperiments: 6', 'maxExperiments: 4'));
+    const r = cli(repo.root, 'run');
+    assert.equal(r.code, 0, r.err + r.out);
+    const exp = r.out.split('\n').filter((l) => l.startsWith('[EXP] '));
+    assert.equal(exp.length, 5);
+    assert.match(r.out, /results: .*results\.tsv/);
+    const status = cli(repo.root, 'status');
+    assert.match(status.out, /4 of 4 decided/);
+    const tree = cli(repo.root, 'tree');
+    assert.match(tree.out, /★ ✓ #0 baseline/);
+    const show = cli(repo.root, 'show', '1');
+    assert.equal(show.code, 0, show.err);
+    assert.match(show.out, /diff --git a\/train\.py b\/train\.py/);
+    const cmp = cli(repo.root, 'compare', '1', '2');
+    assert.equal(cmp.code, 0, cmp.err);
+    const sum = cli(repo.root, 'summary');
+    assert.equal(sum.code, 0, sum.err);
+    assert.ok(existsSync(join(repo.root, 'autoresearch-summary.md')));
+    const bad = cli(repo.root, 'show', 'x');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /Expected an experiment number/);
+  });
+
+  it('a bad config exits 2 naming the key, and creates no branch and no file', () => {
+    const repo = toyRepo(toyConfig().replace('direction: minimize', 'direction: lower').replace('budget: 20s', 'budget: soon'));
+    const r = cli(repo.root, 'run');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /metric\.direction/);
+    assert.match(r.err, /budget/);
+    assert.equal(repo.git('branch', '--list', 'autoresearch/*'), '');
+    assert.ok(!existsSync(join(repo.root, '.autoresearch')));
+    assert.ok(!existsSync(join(repo.root, 'results.tsv')));
+  });
+
+  it('summary --from reads a results.tsv written by another tool and reports malformed lines with their number', () => {
+    const repo = toyRepo();
+    const tsv = 'commit\tval_bpb\tmemory_gb\tstatus\tdescription\n'
+      + 'a1b2c3d\t0.997900\t44.0\tkeep\tbaseline\n'
+      + 'b2c3d4e\t0.993200\t44.2\tkeep\tincrease LR to 0.04\n'
+      + 'c3d4e5f\t1.005000\t44.0\tdiscard\tswitch to GeLU activation\n'
+      + 'd4e5f6g\t0.000000\t0.0\tcrash\tdouble model width (OOM)\n'
+      + 'this line is broken\n';
+    repo.write('old-results.tsv', tsv);
+    const r = cli(repo.root, 'summary', '--from', 'old-results.tsv');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /old-results\.tsv:6: expected 5 tab-separated columns/);
+    const md = readFileSync(join(repo.root, 'autoresearch-summary.md'), 'utf8');
+    assert.match(md, /0\.9979 → 0\.9932/);
+    assert.match(md, /b2c3d4e/);
+    assert.match(md, /double model width \(OOM\)/);
+  });
+
+  it('a controller killed with SIGKILL mid-run resumes with nothing lost or doubled, and the same tree', async () => {
+    const config = toyConfig().replace('run: python3 train.py', 'run: sleep 0.5 && python3 train.py').replace('maxExperiments: 6', 'maxExperiments: 5');
+    const killed = toyRepo(config);
+    const clean = toyRepo(config);
+
+    const child = spawn(process.execPath, ['--import', TSX, CLI, 'run'], { cwd: killed.root, stdio: 'ignore' });
+    const journal = join(killed.root, '.autoresearch/t1/journal.jsonl');
+    // Wait until experiment #3 is running, then kill the controller without warning.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      assert.ok(Date.now() < deadline, 'experiment #3 never started');
+      if (existsSync(journal) && Journal.read(journal).some((r) => r.type === 'start' && r.id === 3)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    assert.equal(model(killed).get(3)!.decidedBy, null, 'killed before #3 was decided');
+
+    const resumed = cli(killed.root, 'run');
+    assert.equal(resumed.code, 0, resumed.err + resumed.out);
+    assert.match(resumed.out, /recovering 1 interrupted experiment\(s\): #3|resuming session/);
+    const reference = cli(clean.root, 'run');
+    assert.equal(reference.code, 0, reference.err);
+
+    const a = model(killed);
+    const b = model(clean);
+    assert.equal(a.decidedCount, 5);
+    const shape = (m: SessionModel) => m.nodes.map((n) => `${n.id}<${n.parentId} ${n.description} ${n.status} ${n.metric}`);
+    assert.deepEqual(shape(a), shape(b));
+    // One rule decision per node, one results row per node.
+    const decisions = Journal.read(journal).filter((r) => r.type === 'decide' && r.decidedBy === 'rule').map((r) => (r as { id: number }).id);
+    assert.deepEqual(decisions, [...new Set(decisions)]);
+    const rows = parseResults(readFileSync(join(killed.root, 'results.tsv'), 'utf8')).rows;
+    assert.equal(rows.length, 6);
+    assert.equal(new Set(rows.map((r) => r.commit)).size, 6);
+    // The orphaned run of the dead controller was ended, and no worktree is left behind.
+    assert.deepEqual(readdirSync(join(killed.root, '.autoresearch/worktrees/t1')), []);
+  });
+});
