@@ -39,7 +39,7 @@ export function parseDuration(text: string | number): number | null {
   if (typeof text === 'number') return Number.isFinite(text) && text > 0 ? text : null;
   const t = text.trim().toLowerCase();
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t) > 0 ? Number(t) : null;
-  const re = /(\d+(?:\.\d+)?)\s*(h|m|s|ms)/gy;
+  const re = /(\d+(?:\.\d+)?)\s*(ms|h|m|s)/gy;
   let total = 0;
   let matched = 0;
   for (let m = re.exec(t); m; m = re.exec(t)) {

@@ -102,9 +102,11 @@ export function judge({ log, run, config, parentMetric, isBaseline }: JudgeInput
   const delta = value - parentMetric;
   const pct = parentMetric !== 0 ? `, ${delta >= 0 ? '+' : ''}${((delta / Math.abs(parentMetric)) * 100).toFixed(1)}%` : '';
   const deltaText = `${delta >= 0 ? '+' : ''}${formatMetric(delta)}${pct}`;
-  if (gain > config.minDelta) {
+  // Float subtraction must not turn "exactly minDelta" into "more than minDelta".
+  const eps = 1e-12 * Math.max(1, Math.abs(parentMetric));
+  if (gain - config.minDelta > eps) {
     return result('keep', `${name} ${formatMetric(value)} ${config.metric.direction === 'minimize' ? '<' : '>'} parent ${formatMetric(parentMetric)} (${deltaText})`);
   }
-  if (gain > 0) return result('discard', `improved by ${formatMetric(gain)}, not more than minDelta ${config.minDelta} (${deltaText})`);
+  if (gain > eps) return result('discard', `improved by ${formatMetric(gain)}, not more than minDelta ${config.minDelta} (${deltaText})`);
   return result('discard', `no improvement over parent ${formatMetric(parentMetric)} (${deltaText})`);
 }
