@@ -103,6 +103,7 @@ export class Controller extends DisposableBase {
   private failuresInARow = 0;
   private closed = false;
   private readonly early: InboxCommand[] = [];
+  private readonly earlyRecords = new Map<number, Extract<InboxCommand, { type: 'record' | 'record-crash' }>>();
 
   constructor(private readonly options: ControllerOptions) {
     super();
@@ -357,17 +358,23 @@ export class Controller extends DisposableBase {
   }
 
   record(id: number, metric: number, memoryGb: number | null): void {
-    const manual = this.options.executor as { record?: (id: number, m: number, g: number | null) => boolean };
-    if (typeof manual.record !== 'function' || !manual.record(id, metric, memoryGb)) {
-      throw new Error(`#${id} is not waiting for a manual result.`);
-    }
+    this.deliverRecord({ type: 'record', id, metric, memoryGb });
   }
 
   recordCrash(id: number, reason: string): void {
-    const manual = this.options.executor as { recordCrash?: (id: number, r: string) => boolean };
-    if (typeof manual.recordCrash !== 'function' || !manual.recordCrash(id, reason)) {
-      throw new Error(`#${id} is not waiting for a manual result.`);
-    }
+    this.deliverRecord({ type: 'record-crash', id, reason });
+  }
+
+  /** A manual result for a node that is waiting, or about to wait once the session reaches it again. */
+  private deliverRecord(cmd: Extract<InboxCommand, { type: 'record' | 'record-crash' }>): void {
+    const manual = this.options.executor as { record?: (id: number, m: number, g: number | null) => boolean; recordCrash?: (id: number, r: string) => boolean };
+    if (typeof manual.record !== 'function' || typeof manual.recordCrash !== 'function') throw new Error('This session does not use the manual executor; its runs report their own results.');
+    const delivered = cmd.type === 'record' ? manual.record(cmd.id, cmd.metric, cmd.memoryGb) : manual.recordCrash(cmd.id, cmd.reason);
+    if (delivered) return;
+    const n = this.model.get(cmd.id);
+    if (!n || n.decidedBy !== null) throw new Error(`#${cmd.id} is not waiting for a manual result.`);
+    // Recorded while the session was down: applied when the node's run is prepared again.
+    this.earlyRecords.set(cmd.id, cmd);
   }
 
   // ---- the loop --------------------------------------------------------------------------
@@ -589,6 +596,11 @@ export class Controller extends DisposableBase {
       },
     });
     slot.running = running;
+    const early = this.earlyRecords.get(node.id);
+    if (early) {
+      this.earlyRecords.delete(node.id);
+      queueMicrotask(() => this.applyCommands([early]));
+    }
     // The pid goes into the journal so a resumed controller can end a run its dead predecessor left behind.
     this.append({ type: 'start', id: node.id, slot: slot.index, startedAt: startedAt.toISOString(), logPath, pid: running.pid });
     this.emit({ type: 'run-started', node, slot: slot.index, budgetSeconds: this.config.budgetSeconds });

@@ -123,3 +123,33 @@ describe('autoresearch CLI', () => {
     assert.deepEqual(readdirSync(join(killed.root, '.autoresearch/worktrees/t1')), []);
   });
 });
+
+describe('manual executor through the CLI', () => {
+  it('waits for `autoresearch record` from another terminal', async () => {
+    const repo = toyRepo(toyConfig().replace('maxExperiments: 6', 'maxExperiments: 1') + 'executor: manual\n');
+    const child = spawn(process.execPath, ['--import', TSX, CLI, 'run'], { cwd: repo.root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    const journal = join(repo.root, '.autoresearch/t1/journal.jsonl');
+    const waitFor = async (pred: () => boolean, what: string) => {
+      const end = Date.now() + 30_000;
+      while (!pred()) {
+        assert.ok(Date.now() < end, `timed out waiting for ${what}\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await waitFor(() => existsSync(journal) && Journal.read(journal).some((r) => r.type === 'start' && r.id === 0), 'the baseline to wait');
+    assert.match(readFileSync(join(repo.root, '.autoresearch/t1/logs/0.log'), 'utf8'), /autoresearch record 0 <value>/);
+    const r0 = cli(repo.root, 'record', '0', '0.9', '--memory-gb', '1.5');
+    assert.equal(r0.code, 0, r0.err);
+    assert.match(r0.out, /Sent to the running session/);
+    await waitFor(() => Journal.read(journal).some((r) => r.type === 'start' && r.id === 1), 'experiment #1 to wait');
+    assert.equal(cli(repo.root, 'record', '1', '0.5').code, 0);
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.equal(code, 0, out);
+    const rows = parseResults(readFileSync(join(repo.root, 'results.tsv'), 'utf8')).rows;
+    assert.deepEqual(rows.map((x) => [x.metric, x.status]), [[0.9, 'keep'], [0.5, 'keep']]);
+    assert.equal(rows[0]!.memoryGb, 1.5);
+  });
+});
