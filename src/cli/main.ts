@@ -202,11 +202,16 @@ async function init(cwd: string, o: { force?: boolean; tag?: string }, io: Io): 
   const python = await pythonCommand();
   const run = script.endsWith('.py') ? `${python} ${script}` : `node ${script}`;
   writeFileSync(path, configTemplate({
-    tag: o.tag ?? new Date().toISOString().slice(0, 10).replace(/-/g, ''), editable: [script], readonly, run, budget: '5m',
+    tag: o.tag ?? defaultTag(), editable: [script], readonly, run, budget: '5m',
     metricName: 'val_loss', direction: 'minimize', maxExperiments: 20, proposer: 'mutate', policy: 'tree', notes: has('program.md') ? 'program.md' : null,
   }));
   io.out(`Wrote ${path}\n  editable: ${script}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\nReview it (metric name and pattern, budget), commit your code, then \`autoresearch run\`.`);
   return 0;
+}
+
+/** Like the original loop's tags: the date, as in `nov25`. */
+function defaultTag(d = new Date()): string {
+  return d.toLocaleString('en-US', { month: 'short' }).toLowerCase() + d.getDate();
 }
 
 async function pythonCommand(): Promise<string> {

@@ -98,6 +98,7 @@ class Checker {
   globs(path: string, v: unknown, required: boolean): string[] | undefined {
     if (v === undefined || v === null) return required ? this.fail(path, v, 'a glob or a list of globs (e.g. [train.py])') : [];
     const list = typeof v === 'string' ? [v] : v;
+    if (Array.isArray(list) && list.length === 0 && !required) return [];
     if (!Array.isArray(list) || list.length === 0) return this.fail(path, v, 'a glob or a non-empty list of globs (e.g. [train.py])');
     const out: string[] = [];
     list.forEach((g, i) => {
@@ -153,7 +154,8 @@ export function parseConfig(yamlText: string, overrides: Overrides = {}): Resear
   if (overrides.policy !== undefined) r.policy = overrides.policy;
   c.unknownKeys(r, TOP_KEYS, '');
 
-  let tag = c.string('tag', r.tag);
+  // `tag: 1125` is a number to YAML but a fine tag.
+  let tag = c.string('tag', typeof r.tag === 'number' && Number.isInteger(r.tag) ? String(r.tag) : r.tag);
   if (tag !== undefined && (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(tag) || tag.includes('..') || tag.endsWith('.lock') || tag.endsWith('.'))) {
     tag = c.fail('tag', r.tag, 'a short name usable in a git branch: letters, digits, ".", "_" or "-", starting with a letter or digit (e.g. mar5)');
   }
@@ -315,7 +317,7 @@ export function configTemplate(o: TemplateOptions): string {
 # Every experiment changes only the editable files, runs under the budget, and is judged on one metric.
 
 # Session name: the branch autoresearch/<tag> points at the best experiment.
-tag: ${o.tag}
+tag: ${/^[A-Za-z0-9._-]+$/.test(o.tag) && !/^[\d.]+$/.test(o.tag) ? o.tag : JSON.stringify(o.tag)}
 # Files (globs) the proposer may change.
 editable: ${yamlList(o.editable)}
 # Protected files (globs): hashed before each run, restored and the run marked invalid if touched.

@@ -70,7 +70,8 @@ const MAX_PROPOSAL_FAILURES = 5;
 export function experimentLine(tag: string, metricName: string, n: ExperimentNode): string {
   const commit = n.commit ? n.commit.slice(0, 7) : '-------';
   const metric = n.metric === null ? 'n/a' : fmtNum(n.metric);
-  const mem = n.memoryGb === null ? 'n/a' : n.memoryGb.toFixed(n.memoryGb < 1 ? 2 : 1);
+  // Like results.tsv, an unreported memory reads 0.0 so the line keeps its numeric shape.
+  const mem = n.memoryGb === null ? '0.0' : n.memoryGb.toFixed(n.memoryGb < 1 ? 2 : 1);
   return `[EXP] ${tag} ${n.id} | commit:${commit} | ${metricName}:${metric} | mem:${mem}GB | status:${n.status} | ${n.description}`;
 }
 

@@ -1,0 +1,118 @@
+// The one message protocol between the results panel's host (src/extension/results) and its webview
+// (webview-ui). The webview says `ready` first; the host answers with a whole `snapshot`, then `delta`s
+// numbered after it. A webview that sees a gap in the numbering says `ready` again and gets a snapshot.
+// Plain data only: no vscode, no DOM. The DTOs are cut from the engine's types so a change there shows here.
+import type { DecidedBy, Direction, ExperimentNode, NodeStatus, Operator, SessionState } from '../core/types.js';
+
+/** The panel's view type, for createWebviewPanel and registerWebviewPanelSerializer. */
+export const RESULTS_VIEW_TYPE = 'autoresearch.results';
+
+/** One experiment as the webview sees it: what the chart, the tree and the table show, nothing more. */
+export interface NodeDto extends Pick<ExperimentNode,
+  'id' | 'parentId' | 'commit' | 'description' | 'status' | 'memoryGb' | 'decidedBy' | 'reason' | 'startedAt' | 'finishedAt' | 'wallMs'> {
+  /** Null for rows read from a results.tsv, which does not say. */
+  operator: Operator | null;
+  /** Finite or null: JSON has no NaN, and a crash's NaN is shown by its status, not its value. */
+  metric: number | null;
+  /** 1-based line in results.tsv, for rows read from a file. */
+  line?: number;
+}
+
+export type ResultsSource =
+  | { kind: 'session' }
+  /** A results.tsv opened on its own (this extension's or the original autoresearch format); `path` is a URI string. */
+  | { kind: 'file'; path: string };
+
+export interface ParseErrorDto {
+  line: number;
+  message: string;
+  text: string;
+}
+
+/** The study as a whole: what the headline and the labels need. */
+export interface SessionDto {
+  source: ResultsSource;
+  /** The session tag, or the file's name. */
+  title: string;
+  metricName: string;
+  direction: Direction;
+  /** False when the direction was inferred (a bare results.tsv does not say); the webview lets the user flip it. */
+  directionKnown: boolean;
+  budgetSeconds: number | null;
+  budgetText: string | null;
+  maxExperiments: number | null;
+  parallel: number;
+  startedAt: string | null;
+  state: SessionState | null;
+  stateReason: string | null;
+  /** The engine's best node (it alone knows about overrides); null when nothing was kept. */
+  bestId: number | null;
+  /** Malformed lines of a results.tsv, with their line numbers. */
+  errors: ParseErrorDto[];
+  /** The host's clock when this was sent, so elapsed times do not depend on the webview's clock. */
+  hostNow: string;
+}
+
+/** Host → webview. */
+export type HostMessage =
+  /** Everything; replaces what the webview had, while it keeps its zoom, selection, sort and filters. */
+  | { type: 'snapshot'; rev: number; session: SessionDto | null; nodes: NodeDto[]; emptyReason?: string }
+  /** Nodes added or changed since `rev - 1`, and the study when it changed. */
+  | { type: 'delta'; rev: number; session?: SessionDto; nodes: NodeDto[] }
+  /** A running experiment's clock and last log line; not numbered, since losing one is harmless. */
+  | { type: 'progress'; nodeId: number; elapsedMs: number; budgetMs: number; line: string }
+  /** The selection changed elsewhere (the Experiments tree view). */
+  | { type: 'select'; nodeId: number | null };
+
+export type ExportView = 'chart' | 'tree';
+export type ExportFormat = 'svg' | 'png';
+
+/** Webview → host. */
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'select'; nodeId: number | null }
+  | { type: 'open-diff'; nodeId: number }
+  /** `data` is SVG text, or a PNG as a base64 data URL. */
+  | { type: 'export'; view: ExportView; format: ExportFormat; data: string; fileName: string }
+  /** Something the user should hear about (an export that failed in the webview). */
+  | { type: 'error'; message: string };
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+/** Messages from a webview are untrusted input: the host acts only on ones this accepts. */
+export function isWebviewMessage(m: unknown): m is WebviewMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const o = m as Record<string, unknown>;
+  switch (o.type) {
+    case 'ready': return true;
+    case 'select': return o.nodeId === null || isInt(o.nodeId);
+    case 'open-diff': return isInt(o.nodeId);
+    case 'export':
+      return (o.view === 'chart' || o.view === 'tree') && (o.format === 'svg' || o.format === 'png')
+        && typeof o.data === 'string' && typeof o.fileName === 'string';
+    case 'error': return typeof o.message === 'string';
+    default: return false;
+  }
+}
+
+export function isHostMessage(m: unknown): m is HostMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const t = (m as { type?: unknown }).type;
+  return t === 'snapshot' || t === 'delta' || t === 'progress' || t === 'select';
+}
+
+/** What the webview keeps in vscode.setState, so a hidden or reloaded panel comes back as it was. */
+export interface ViewState {
+  v: 1;
+  source: ResultsSource;
+  selectedId: number | null;
+  chart: { x: [number, number] | null; y: [number, number] | null; log: boolean };
+  tree: { collapseDead: boolean; expanded: number[]; view: { k: number; x: number; y: number } | null };
+  table: { sortKey: TableColumn; sortDesc: boolean; filter: string; hidden: NodeStatus[] };
+  /** The user's answer for a file whose direction had to be guessed. */
+  direction: Direction | null;
+}
+
+export type TableColumn = 'id' | 'commit' | 'metric' | 'delta' | 'memoryGb' | 'status' | 'description' | 'parentId' | 'depth' | 'wallMs' | 'decidedBy';
+
+export type { DecidedBy, Direction, NodeStatus, Operator, SessionState };

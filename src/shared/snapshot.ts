@@ -1,0 +1,122 @@
+// Builds the protocol's DTOs from the engine's model or from a parsed results.tsv. Pure functions on
+// plain data (type imports only), so the host stays thin and the conversion is tested in plain Node.
+import type { SessionModel } from '../core/model.js';
+import type { ParsedResults } from '../core/results.js';
+import type { Direction, ExperimentNode } from '../core/types.js';
+import type { NodeDto, SessionDto } from './protocol.js';
+
+const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export function nodeDto(n: ExperimentNode): NodeDto {
+  return {
+    id: n.id,
+    parentId: n.parentId,
+    operator: n.operator,
+    commit: n.commit,
+    description: n.description,
+    status: n.status,
+    metric: finite(n.metric),
+    memoryGb: finite(n.memoryGb),
+    decidedBy: n.decidedBy,
+    reason: n.reason,
+    startedAt: n.startedAt,
+    finishedAt: n.finishedAt,
+    wallMs: n.wallMs,
+  };
+}
+
+export function sessionDto(model: SessionModel, now = new Date()): SessionDto {
+  const c = model.config;
+  return {
+    source: { kind: 'session' },
+    title: model.tag || 'session',
+    metricName: c?.metric.name ?? 'metric',
+    direction: c?.metric.direction ?? 'minimize',
+    directionKnown: c !== null,
+    budgetSeconds: c?.budgetSeconds ?? null,
+    budgetText: c?.budgetText ?? null,
+    maxExperiments: c?.maxExperiments ?? null,
+    parallel: c?.parallel ?? 1,
+    startedAt: model.startedAt,
+    state: model.state,
+    stateReason: model.stateReason ?? null,
+    bestId: model.best?.id ?? null,
+    errors: [],
+    hostNow: now.toISOString(),
+  };
+}
+
+export function sessionNodes(model: SessionModel): NodeDto[] {
+  const out: NodeDto[] = [];
+  for (const n of model.nodes) if (n) out.push(nodeDto(n));
+  return out;
+}
+
+// Names of metrics where more is better; anything else (loss, bpb, perplexity, error, time) is minimized.
+const MAXIMIZE = /(acc|accuracy|auc|f1|score|reward|return|bleu|rouge|precision|recall|map|iou|psnr|ssim|r2|throughput|tokens_per_s|win)/i;
+
+/**
+ * A bare results.tsv does not say which way is better. The kept rows do: in the original greedy loop each
+ * keep beats the one before, so their trend is the direction. The metric's name decides when they cannot.
+ */
+export function inferDirection(metricName: string, rows: readonly { status: string; metric: number | null }[]): Direction {
+  const kept = rows.filter((r) => r.status === 'keep' && r.metric !== null && Number.isFinite(r.metric)).map((r) => r.metric!);
+  if (kept.length >= 2) {
+    let down = 0;
+    let up = 0;
+    for (let i = 1; i < kept.length; i++) {
+      if (kept[i]! < kept[i - 1]!) down++;
+      else if (kept[i]! > kept[i - 1]!) up++;
+    }
+    if (down !== up) return down > up ? 'minimize' : 'maximize';
+  }
+  return MAXIMIZE.test(metricName) ? 'maximize' : 'minimize';
+}
+
+/** A results.tsv as a flat study: one node per row, in file order, row 0 (the baseline) first, no tree. */
+export function fileSnapshot(parsed: ParsedResults, path: string, title: string, now = new Date()): { session: SessionDto; nodes: NodeDto[] } {
+  const direction = inferDirection(parsed.metricName, parsed.rows);
+  const nodes: NodeDto[] = parsed.rows.map((r, i) => ({
+    id: i,
+    parentId: null,
+    operator: null,
+    commit: r.commit && !/^-+$/.test(r.commit) ? r.commit : null,
+    description: r.description,
+    status: r.status as NodeDto['status'],
+    // The original format writes crashes as 0.000000; parseResults already makes them null.
+    metric: r.status === 'crash' ? null : finite(r.metric),
+    memoryGb: finite(r.memoryGb),
+    decidedBy: null,
+    reason: '',
+    startedAt: null,
+    finishedAt: null,
+    wallMs: null,
+    line: r.line,
+  }));
+  let bestId: number | null = null;
+  for (const n of nodes) {
+    if (n.status !== 'keep' || n.metric === null) continue;
+    const b = bestId === null ? null : nodes[bestId]!.metric!;
+    if (b === null || (direction === 'minimize' ? n.metric < b : n.metric > b)) bestId = n.id;
+  }
+  return {
+    session: {
+      source: { kind: 'file', path },
+      title,
+      metricName: parsed.metricName,
+      direction,
+      directionKnown: false,
+      budgetSeconds: null,
+      budgetText: null,
+      maxExperiments: null,
+      parallel: 1,
+      startedAt: null,
+      state: null,
+      stateReason: null,
+      bestId,
+      errors: parsed.errors.map((e) => ({ ...e })),
+      hostNow: now.toISOString(),
+    },
+    nodes,
+  };
+}
