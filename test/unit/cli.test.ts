@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parseConfig } from '../../src/core/config.js';
 import { Journal } from '../../src/core/journal.js';
 import { SessionModel } from '../../src/core/model.js';
 import { parseResults } from '../../src/core/results.js';
@@ -151,5 +152,20 @@ describe('manual executor through the CLI', () => {
     const rows = parseResults(readFileSync(join(repo.root, 'results.tsv'), 'utf8')).rows;
     assert.deepEqual(rows.map((x) => [x.metric, x.status]), [[0.9, 'keep'], [0.5, 'keep']]);
     assert.equal(rows[0]!.memoryGb, 1.5);
+  });
+});
+
+describe('autoresearch init', () => {
+  it('writes a commented config that loads, detecting the script and the protected file', () => {
+    const repo = tempRepo({ 'train.py': TOY_TRAIN, 'prepare.py': TOY_PREPARE });
+    repos.push(repo);
+    const r = cli(repo.root, 'init');
+    assert.equal(r.code, 0, r.err);
+    const text = readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8');
+    const config = parseConfig(text);
+    assert.deepEqual(config.editable, ['train.py']);
+    assert.deepEqual(config.readonly, ['prepare.py']);
+    assert.match(config.run, /python3? train\.py/);
+    assert.equal(cli(repo.root, 'init').code, 2, 'refuses to overwrite without --force');
   });
 });
