@@ -1,21 +1,23 @@
 // autoresearch.config.yaml: the protocol of one study. Every bad value is refused with its key path,
 // the value and what was expected, all at once, before anything runs or is written.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { parseDocument } from 'yaml';
-import type { Constraint, ExecutorConfig, ProposerConfig, ResearchConfig, SecondaryMetricSpec } from './types.js';
+import { parse, parseDocument } from 'yaml';
+import type { Constraint, Direction, ExecutorConfig, ProposerConfig, ResearchConfig, SecondaryMetricSpec, SlurmExecutorConfig } from './types.js';
 
 export const CONFIG_FILE = 'autoresearch.config.yaml';
 
+/** One refused value: where it is (`metric.direction`, `editable[0]`, `(file)`), what it was, what was expected. */
 export interface ConfigIssue {
   path: string;
   value: unknown;
   expected: string;
 }
 
+/** A config that cannot be used; `issues` lists every bad key at once, and the message has one line per issue. */
 export class ConfigError extends Error {
   constructor(readonly issues: ConfigIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
+    super(issues.length ? issues.map(formatIssue).join('\n') : 'the research config is not valid');
     this.name = 'ConfigError';
   }
 }
@@ -30,16 +32,20 @@ function show(value: unknown): string {
   }
 }
 
+/** `metric.direction: got "lower", expected one of minimize, maximize` */
 export function formatIssue(i: ConfigIssue): string {
   return `${i.path}: got ${show(i.value)}, expected ${i.expected}`;
 }
 
-/** Seconds from `90s`, `5m`, `1h30m`, `2.5m` or a bare number of seconds; null when invalid. */
+const DURATION_PART = /(\d+(?:\.\d+)?)\s*(ms|h|m|s)\s*/y;
+
+/** Seconds from `90s`, `5m`, `1h`, `1h30m`, `2.5m`, `500ms` or a bare number of seconds (`300`, 300); null when invalid or not > 0. */
 export function parseDuration(text: string | number): number | null {
   if (typeof text === 'number') return Number.isFinite(text) && text > 0 ? text : null;
+  if (typeof text !== 'string') return null;
   const t = text.trim().toLowerCase();
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t) > 0 ? Number(t) : null;
-  const re = /(\d+(?:\.\d+)?)\s*(ms|h|m|s)/gy;
+  const re = new RegExp(DURATION_PART);
   let total = 0;
   let matched = 0;
   for (let m = re.exec(t); m; m = re.exec(t)) {
@@ -47,25 +53,37 @@ export function parseDuration(text: string | number): number | null {
     total += m[2] === 'h' ? v * 3600 : m[2] === 'm' ? v * 60 : m[2] === 'ms' ? v / 1000 : v;
     matched = re.lastIndex;
   }
-  if (matched !== t.length || matched === 0 || total <= 0) return null;
+  if (matched === 0 || matched !== t.length || !Number.isFinite(total) || total <= 0) return null;
   return total;
 }
 
 export const PROPOSER_KINDS = ['mutate', 'patches', 'openai-compatible', 'anthropic', 'agent-cli', 'vscode-lm'] as const;
 export const EXECUTOR_KINDS = ['local', 'manual', 'slurm'] as const;
+export const POLICY_KINDS = ['tree', 'greedy'] as const;
+const DIRECTIONS = ['minimize', 'maximize'] as const;
 const TOP_KEYS = ['tag', 'editable', 'readonly', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search'];
+/** Keys of the proposers and executors the engine builds itself; model-backed proposers check their own keys. */
+const FIXED_KEYS: Record<string, string[]> = { mutate: ['kind'], patches: ['kind', 'dir'], local: ['kind'], manual: ['kind'] };
+
+export const DEFAULT_MAX_EXPERIMENTS = 20;
+export const DEFAULT_SEARCH: ResearchConfig['search'] = { drafts: 3, debugDepth: 2, patience: 3 };
+export const DEFAULT_MEMORY = { pattern: '^peak_(?:vram|memory)_mb:\\s*(\\S+)', unit: 'mb' as const };
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
 
+/** `^<name>:\s*(\S+)`, the name escaped: the line `val_loss: 0.35`. */
 export function defaultPattern(name: string): string {
   return `^${escapeRegExp(name)}:\\s*(\\S+)`;
 }
 
-export const DEFAULT_MEMORY = { pattern: '^peak_(?:vram|memory)_mb:\\s*(\\S+)', unit: 'mb' as const };
+/** What the CLI's flags (or a host) may change after the file is read; checked like the file's own values. */
+export type ConfigOverrides = Partial<{ maxExperiments: number | null; proposer: string; policy: string }>;
 
-type Overrides = Partial<{ maxExperiments: number | null; proposer: string; policy: string }>;
+const TAG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const NAME = /^[A-Za-z_][A-Za-z0-9_.\/-]*$/;
+const CONSTRAINT = /^\s*([A-Za-z_][A-Za-z0-9_.\/-]*)\s*(<=|>=|<|>)\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*$/i;
 
 class Checker {
   readonly issues: ConfigIssue[] = [];
@@ -91,24 +109,24 @@ class Checker {
   relPath(path: string, v: unknown): string | undefined {
     const s = this.string(path, v);
     if (s === undefined) return undefined;
-    if (isAbsolute(s) || s.split(/[\\/]/).includes('..')) return this.fail(path, v, 'a path relative to the workspace root, without ".."');
+    if (isAbsolute(s) || /^([\\/]|[A-Za-z]:)/.test(s) || s.split(/[\\/]/).includes('..')) return this.fail(path, v, 'a path relative to the workspace root, without ".."');
     return s;
   }
 
   globs(path: string, v: unknown, required: boolean): string[] | undefined {
-    if (v === undefined || v === null) return required ? this.fail(path, v, 'a glob or a list of globs (e.g. [train.py])') : [];
+    if (v === undefined || v === null) return required ? this.fail(path, v, 'a glob or a non-empty list of globs (e.g. [train.py])') : [];
     const list = typeof v === 'string' ? [v] : v;
     if (Array.isArray(list) && list.length === 0 && !required) return [];
-    if (!Array.isArray(list) || list.length === 0) return this.fail(path, v, 'a glob or a non-empty list of globs (e.g. [train.py])');
+    if (!Array.isArray(list) || list.length === 0) return this.fail(path, v, `a glob or a ${required ? 'non-empty ' : ''}list of globs (e.g. [train.py])`);
     const out: string[] = [];
-    list.forEach((g, i) => {
-      const p = Array.isArray(v) ? `${path}[${i}]` : path;
-      const s = this.relPath(p, g);
+    list.forEach((g: unknown, i) => {
+      const s = this.relPath(Array.isArray(v) ? `${path}[${i}]` : path, g);
       if (s !== undefined) out.push(s);
     });
-    return out;
+    return out.length === list.length ? out : undefined;
   }
 
+  /** A JavaScript regex (flag m) with exactly one capture group. */
   regex(path: string, v: unknown): string | undefined {
     const s = this.string(path, v);
     if (s === undefined) return undefined;
@@ -123,7 +141,7 @@ class Checker {
   }
 
   int(path: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return this.fail(path, v, `an integer${max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : ` >= ${min}`}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return this.fail(path, v, `an integer${max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}`);
     return v;
   }
 
@@ -138,76 +156,196 @@ class Checker {
   }
 }
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_.\/-]*$/;
+const SLURM_KEYS = ['kind', 'partition', 'gres', 'cpusPerTask', 'mem', 'time', 'account', 'extraArgs', 'pollSeconds'];
+/** sbatch options the engine sets itself, and the config key to use instead. */
+const ENGINE_SBATCH: [RegExp, string][] = [
+  [/^(--output|-o|--error|-e|--open-mode)(=|$)/, 'the log goes to the node\'s log file'],
+  [/^(--chdir|-D)(=|$)/, 'the job runs in the node\'s worktree'],
+  [/^(--time|-t)(=|$)/, 'the time limit comes from the budget; use executor.time'],
+  [/^(--job-name|-J)(=|$)/, 'the engine names the job after the session and node'],
+  [/^(--wait|-W|--parsable|--wrap|--array|-a|--test-only)(=|$)/, 'the engine submits and watches one job per experiment'],
+  [/^(--partition|-p)(=|$)/, 'use executor.partition'],
+  [/^(--account|-A)(=|$)/, 'use executor.account'],
+  [/^(--gres)(=|$)/, 'use executor.gres'],
+  [/^(--cpus-per-task|-c)(=|$)/, 'use executor.cpusPerTask'],
+  [/^(--mem)(=|$)/, 'use executor.mem'],
+];
 
-export function parseConfig(yamlText: string, overrides: Overrides = {}): ResearchConfig {
+/** Minutes from a Slurm time (`MM`, `MM:SS`, `HH:MM:SS`, `D-HH[:MM[:SS]]`) or a duration (`90m`, `2h`), rounded up; null when invalid. */
+export function parseSlurmMinutes(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? Math.ceil(v) : null;
+  if (typeof v !== 'string') return null;
+  const t = v.trim();
+  const m = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(t);
+  if (m) {
+    const [days, a, b, c] = [m[1], m[2], m[3], m[4]].map((x) => (x === undefined ? undefined : Number(x)));
+    let secs: number;
+    if (days !== undefined) secs = days * 86400 + a! * 3600 + (b ?? 0) * 60 + (c ?? 0);
+    else if (c !== undefined) secs = a! * 3600 + b! * 60 + c;
+    else secs = a! * 60 + (b ?? 0);
+    return secs > 0 ? Math.ceil(secs / 60) : null;
+  }
+  const d = parseDuration(t);
+  return d === null ? null : Math.ceil(d / 60);
+}
+
+function slurmExecutor(c: Checker, e: Record<string, unknown>): SlurmExecutorConfig | undefined {
+  c.unknownKeys(e, SLURM_KEYS, 'executor');
+  const before = c.issues.length;
+  const name = (key: string, what: string) => {
+    const v = e[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !/^[\w.,:+-]+$/.test(v)) return c.fail(`executor.${key}`, v, what);
+    return v;
+  };
+  const partition = name('partition', 'a partition name, or several separated by commas (e.g. gpu)');
+  const account = name('account', 'an account name (e.g. my-lab)');
+  const gres = name('gres', 'a generic resource like gpu:1 or gpu:a100:2');
+  const cpusPerTask = e.cpusPerTask === undefined ? undefined : c.int('executor.cpusPerTask', e.cpusPerTask, 1, 4096);
+  let mem: string | undefined;
+  if (e.mem !== undefined) {
+    const s = typeof e.mem === 'number' ? String(e.mem) : e.mem;
+    if (typeof s !== 'string' || !/^\d+[KMGT]?$/i.test(s.trim()) || /^0+[KMGT]?$/i.test(s.trim())) c.fail('executor.mem', e.mem, 'memory per node as Slurm writes it: megabytes, or a number with K, M, G or T (e.g. 16G)');
+    else mem = s.trim().toUpperCase();
+  }
+  let time: string | undefined;
+  let timeMinutes: number | undefined;
+  if (e.time !== undefined) {
+    const minutes = parseSlurmMinutes(e.time);
+    if (minutes === null) c.fail('executor.time', e.time, 'a time limit like 30m, 2h, 90 (minutes), 1:30:00 or 1-00:00:00');
+    else {
+      time = String(e.time);
+      timeMinutes = minutes;
+    }
+  }
+  const extraArgs: string[] = [];
+  if (e.extraArgs !== undefined) {
+    const list = typeof e.extraArgs === 'string' ? [e.extraArgs] : e.extraArgs;
+    if (!Array.isArray(list)) c.fail('executor.extraArgs', e.extraArgs, 'a list of sbatch options, one per item (e.g. ["--qos=high", "--constraint=a100"])');
+    else list.forEach((a: unknown, i) => {
+      const p = Array.isArray(e.extraArgs) ? `executor.extraArgs[${i}]` : 'executor.extraArgs';
+      if (typeof a !== 'string' || !a.startsWith('-') || /[\r\n]/.test(a)) return c.fail(p, a, 'an sbatch option starting with - (e.g. --qos=high)');
+      const owned = ENGINE_SBATCH.find(([re]) => re.test(a));
+      if (owned) return c.fail(p, a, `an sbatch option the engine does not set itself (${owned[1]})`);
+      extraArgs.push(a);
+      return undefined;
+    });
+  }
+  const pollSeconds = e.pollSeconds === undefined ? undefined : c.number('executor.pollSeconds', e.pollSeconds, 0.1);
+  if (c.issues.length > before) return undefined;
+  const out: SlurmExecutorConfig = { kind: 'slurm', extraArgs };
+  if (partition) out.partition = partition;
+  if (account) out.account = account;
+  if (gres) out.gres = gres;
+  if (cpusPerTask !== undefined) out.cpusPerTask = cpusPerTask;
+  if (mem) out.mem = mem;
+  if (time !== undefined) {
+    out.time = time;
+    out.timeMinutes = timeMinutes;
+  }
+  if (pollSeconds !== undefined) out.pollSeconds = pollSeconds;
+  return out;
+}
+
+/** Applies the command line's overrides to the file's values, before they are checked. */
+function applyOverrides(raw: Record<string, unknown>, o: ConfigOverrides): Record<string, unknown> {
+  const r = { ...raw };
+  if (o.maxExperiments !== undefined) r.maxExperiments = o.maxExperiments === null ? 'unlimited' : o.maxExperiments;
+  if (o.proposer !== undefined) {
+    // `--proposer patches` keeps the file's `{kind: patches, dir}`; another kind replaces the mapping.
+    const current = r.proposer;
+    const sameKind = typeof current === 'object' && current !== null && !Array.isArray(current) && (current as Record<string, unknown>).kind === o.proposer;
+    if (!sameKind) r.proposer = o.proposer;
+  }
+  if (o.policy !== undefined) r.policy = o.policy;
+  return r;
+}
+
+function readYaml(yamlText: string): unknown {
   const doc = parseDocument(yamlText, { prettyErrors: true });
   if (doc.errors.length) {
-    throw new ConfigError(doc.errors.map((e) => ({ path: '(file)', value: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'YAML', expected: `valid YAML (${e.message.split('\n')[0]})` })));
+    throw new ConfigError(doc.errors.map((e) => ({
+      path: '(file)',
+      value: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'YAML',
+      expected: `valid YAML (${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')})`,
+    })));
   }
-  const raw = doc.toJS() as unknown;
+  try {
+    return doc.toJS();
+  } catch (e) {
+    throw new ConfigError([{ path: '(file)', value: 'YAML', expected: `valid YAML (${(e as Error).message})` }]);
+  }
+}
+
+/** Reads and checks a research config; throws a ConfigError listing every bad key. */
+export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): ResearchConfig {
+  const raw = readYaml(yamlText);
   const c = new Checker();
-  if (!c.isMap(raw)) throw new ConfigError([{ path: '(file)', value: raw, expected: 'a mapping of keys (tag, editable, run, budget, metric, ...)' }]);
-  const r = { ...raw };
-  if (overrides.maxExperiments !== undefined) r.maxExperiments = overrides.maxExperiments === null ? 'unlimited' : overrides.maxExperiments;
-  if (overrides.proposer !== undefined) r.proposer = overrides.proposer;
-  if (overrides.policy !== undefined) r.policy = overrides.policy;
+  if (!c.isMap(raw)) throw new ConfigError([{ path: '(file)', value: raw ?? null, expected: 'a mapping of keys (tag, editable, run, budget, metric, ...)' }]);
+  const r = applyOverrides(raw, overrides);
   c.unknownKeys(r, TOP_KEYS, '');
 
   // `tag: 1125` is a number to YAML but a fine tag.
-  let tag = c.string('tag', typeof r.tag === 'number' && Number.isInteger(r.tag) ? String(r.tag) : r.tag);
-  if (tag !== undefined && (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(tag) || tag.includes('..') || tag.endsWith('.lock') || tag.endsWith('.'))) {
-    tag = c.fail('tag', r.tag, 'a short name usable in a git branch: letters, digits, ".", "_" or "-", starting with a letter or digit (e.g. mar5)');
+  let tag = c.string('tag', typeof r.tag === 'number' && Number.isInteger(r.tag) && r.tag >= 0 ? String(r.tag) : r.tag);
+  if (tag !== undefined && (!TAG.test(tag) || tag.includes('..') || tag.endsWith('.lock') || tag.endsWith('.'))) {
+    tag = c.fail('tag', r.tag, 'a short name usable in a git branch: up to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, without ".." and not ending in "." or ".lock" (e.g. mar5)');
   }
   const editable = c.globs('editable', r.editable, true);
   const readonlyGlobs = c.globs('readonly', r.readonly, false);
-  if (editable && readonlyGlobs) readonlyGlobs.forEach((g, i) => { if (editable.includes(g)) c.fail(`readonly[${i}]`, g, 'a path that is not also editable'); });
+  if (editable && readonlyGlobs && Array.isArray(r.readonly)) {
+    readonlyGlobs.forEach((g, i) => { if (editable.includes(g)) c.fail(`readonly[${i}]`, g, 'a path that is not also editable'); });
+  } else if (editable && readonlyGlobs?.length === 1 && editable.includes(readonlyGlobs[0]!)) {
+    c.fail('readonly', readonlyGlobs[0], 'a path that is not also editable');
+  }
   const run = c.string('run', r.run);
+
   let budgetSeconds: number | undefined;
   let budgetText = '';
-  if (r.budget === undefined) c.fail('budget', r.budget, 'a duration like 90s, 5m or 1h');
+  const budget = typeof r.budget === 'string' || typeof r.budget === 'number' ? parseDuration(r.budget) : null;
+  if (budget === null) c.fail('budget', r.budget, 'a duration like 90s, 5m, 1h or 1h30m (a bare number is seconds)');
   else {
-    const d = typeof r.budget === 'string' || typeof r.budget === 'number' ? parseDuration(r.budget) : null;
-    if (d === null) c.fail('budget', r.budget, 'a duration like 90s, 5m or 1h');
-    else {
-      budgetSeconds = d;
-      budgetText = typeof r.budget === 'number' ? `${r.budget}s` : r.budget as string;
-    }
+    budgetSeconds = budget;
+    budgetText = typeof r.budget === 'number' ? `${r.budget}s` : (r.budget as string).trim();
   }
 
   let metric: ResearchConfig['metric'] | undefined;
-  if (!c.isMap(r.metric)) c.fail('metric', r.metric, 'a mapping {name, direction, pattern}');
+  if (!c.isMap(r.metric)) c.fail('metric', r.metric, 'a mapping {name, direction: minimize|maximize, pattern} (e.g. {name: val_loss})');
   else {
     c.unknownKeys(r.metric, ['name', 'direction', 'pattern'], 'metric');
     let name = c.string('metric.name', r.metric.name);
-    if (name !== undefined && !NAME.test(name)) name = c.fail('metric.name', name, 'a name of letters, digits and _ . / - (e.g. val_loss)');
-    const direction = r.metric.direction === undefined ? 'minimize' : c.oneOf('metric.direction', r.metric.direction, ['minimize', 'maximize'] as const);
+    if (name !== undefined && !NAME.test(name)) name = c.fail('metric.name', name, 'a name of letters, digits and _ . / -, not starting with a digit (e.g. val_loss)');
+    const direction = r.metric.direction === undefined ? 'minimize' : c.oneOf('metric.direction', r.metric.direction, DIRECTIONS);
     const pattern = r.metric.pattern === undefined ? (name ? defaultPattern(name) : undefined) : c.regex('metric.pattern', r.metric.pattern);
     if (name && direction && pattern) metric = { name, direction, pattern };
   }
+  // The name as written, so that a bad pattern does not also make every constraint on the metric look unknown.
+  const metricName = metric?.name ?? (c.isMap(r.metric) && typeof r.metric.name === 'string' ? r.metric.name : undefined);
 
-  let memory: ResearchConfig['memory'] = { ...DEFAULT_MEMORY };
+  let memory: ResearchConfig['memory'] | undefined = { ...DEFAULT_MEMORY };
   if (r.memory !== undefined) {
-    if (!c.isMap(r.memory)) c.fail('memory', r.memory, 'a mapping {pattern, unit: mb|gb}');
+    if (!c.isMap(r.memory)) memory = c.fail('memory', r.memory, 'a mapping {pattern, unit: mb|gb}');
     else {
       c.unknownKeys(r.memory, ['pattern', 'unit'], 'memory');
       const pattern = r.memory.pattern === undefined ? DEFAULT_MEMORY.pattern : c.regex('memory.pattern', r.memory.pattern);
       const unit = r.memory.unit === undefined ? 'mb' : c.oneOf('memory.unit', r.memory.unit, ['mb', 'gb'] as const);
-      if (pattern && unit) memory = { pattern, unit };
+      memory = pattern && unit ? { pattern, unit } : undefined;
     }
   }
 
   const metrics: SecondaryMetricSpec[] = [];
-  if (r.metrics !== undefined) {
-    if (!Array.isArray(r.metrics)) c.fail('metrics', r.metrics, 'a list of {name, pattern}');
+  const secondaryNames: string[] = [];
+  if (r.metrics !== undefined && r.metrics !== null) {
+    if (!Array.isArray(r.metrics)) c.fail('metrics', r.metrics, 'a list of {name, pattern} (e.g. [{name: tokens_per_s}])');
     else r.metrics.forEach((m: unknown, i) => {
       const p = `metrics[${i}]`;
       if (!c.isMap(m)) return c.fail(p, m, 'a mapping {name, pattern}');
       c.unknownKeys(m, ['name', 'pattern'], p);
       let name = c.string(`${p}.name`, m.name);
-      if (name !== undefined && (!NAME.test(name) || name === metric?.name || name === 'memory_gb' || metrics.some((x) => x.name === name))) {
-        name = c.fail(`${p}.name`, name, 'a unique name, different from the primary metric and memory_gb');
+      if (name !== undefined && !NAME.test(name)) name = c.fail(`${p}.name`, name, 'a name of letters, digits and _ . / -, not starting with a digit (e.g. tokens_per_s)');
+      else if (name !== undefined && (name === metricName || name === 'memory_gb' || secondaryNames.includes(name))) {
+        name = c.fail(`${p}.name`, name, `a unique name, different from the primary metric (${metricName ?? 'metric.name'}), memory_gb and the other secondary metrics`);
       }
+      if (name !== undefined) secondaryNames.push(name);
       const pattern = m.pattern === undefined ? (name ? defaultPattern(name) : undefined) : c.regex(`${p}.pattern`, m.pattern);
       if (name && pattern) metrics.push({ name, pattern });
       return undefined;
@@ -215,23 +353,23 @@ export function parseConfig(yamlText: string, overrides: Overrides = {}): Resear
   }
 
   const constraints: Constraint[] = [];
-  if (r.constraints !== undefined) {
-    if (!Array.isArray(r.constraints)) c.fail('constraints', r.constraints, 'a list like ["memory_gb <= 40"]');
+  if (r.constraints !== undefined && r.constraints !== null) {
+    if (!Array.isArray(r.constraints)) c.fail('constraints', r.constraints, 'a list of comparisons like ["memory_gb <= 40"]');
     else r.constraints.forEach((s: unknown, i) => {
       const p = `constraints[${i}]`;
-      const m = typeof s === 'string' ? /^\s*([A-Za-z_][A-Za-z0-9_.\/-]*)\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$/i.exec(s) : null;
-      if (!m) return c.fail(p, s, 'a comparison like "memory_gb <= 40"');
-      const known = ['memory_gb', ...(metric ? [metric.name] : []), ...metrics.map((x) => x.name)];
-      if (!known.includes(m[1]!)) return c.fail(p, s, `a comparison on one of ${known.join(', ')}`);
+      const m = typeof s === 'string' ? CONSTRAINT.exec(s) : null;
+      if (!m) return c.fail(p, s, 'a comparison like "memory_gb <= 40": a metric, one of < <= > >=, and a number');
+      const known = ['memory_gb', ...(metricName ? [metricName] : []), ...secondaryNames];
+      if (!known.includes(m[1]!)) return c.fail(p, s, `a comparison on one of ${known.join(', ')} (add a secondary metric under metrics to constrain another)`);
       constraints.push({ metric: m[1]!, op: m[2] as Constraint['op'], value: Number(m[3]), source: (s as string).trim() });
       return undefined;
     });
   }
 
-  let maxExperiments: number | null | undefined = 20;
+  let maxExperiments: number | null | undefined = DEFAULT_MAX_EXPERIMENTS;
   if (r.maxExperiments !== undefined) {
     if (r.maxExperiments === 'unlimited') maxExperiments = null;
-    else if (typeof r.maxExperiments !== 'number' || !Number.isInteger(r.maxExperiments) || r.maxExperiments < 1) maxExperiments = c.fail('maxExperiments', r.maxExperiments, 'a positive integer or "unlimited"');
+    else if (typeof r.maxExperiments !== 'number' || !Number.isSafeInteger(r.maxExperiments) || r.maxExperiments < 1) maxExperiments = c.fail('maxExperiments', r.maxExperiments, 'a positive integer or "unlimited"');
     else maxExperiments = r.maxExperiments;
   }
 
@@ -241,15 +379,18 @@ export function parseConfig(yamlText: string, overrides: Overrides = {}): Resear
     if (!c.isMap(p)) proposer = c.fail('proposer', r.proposer, `a kind (${PROPOSER_KINDS.join(', ')}) or a mapping {kind, ...}`);
     else {
       const kind = c.oneOf('proposer.kind', p.kind, PROPOSER_KINDS);
+      if (kind && FIXED_KEYS[kind]) c.unknownKeys(p, FIXED_KEYS[kind], 'proposer');
       if (kind === 'patches') {
         const dir = c.relPath('proposer.dir', p.dir);
+        if (dir === undefined && typeof r.proposer === 'string') c.issues[c.issues.length - 1]!.expected += ': write proposer: {kind: patches, dir: patches/}';
         proposer = dir ? { kind, dir } : undefined;
-      } else if (kind) proposer = { ...p, kind };
+      } else if (kind === 'mutate') proposer = { kind };
+      else if (kind) proposer = { ...p, kind };
       else proposer = undefined;
     }
   }
 
-  const policy = r.policy === undefined ? 'tree' : c.oneOf('policy', r.policy, ['tree', 'greedy'] as const);
+  const policy = r.policy === undefined ? 'tree' : c.oneOf('policy', r.policy, POLICY_KINDS);
 
   let executor: ExecutorConfig | undefined = { kind: 'local' };
   if (r.executor !== undefined) {
@@ -257,7 +398,11 @@ export function parseConfig(yamlText: string, overrides: Overrides = {}): Resear
     if (!c.isMap(e)) executor = c.fail('executor', r.executor, `a kind (${EXECUTOR_KINDS.join(', ')}) or a mapping {kind, ...}`);
     else {
       const kind = c.oneOf('executor.kind', e.kind, EXECUTOR_KINDS);
-      executor = kind ? { ...e, kind } : undefined;
+      if (kind === 'slurm') executor = slurmExecutor(c, e);
+      else if (kind) {
+        c.unknownKeys(e, FIXED_KEYS[kind] ?? ['kind'], 'executor');
+        executor = { kind };
+      } else executor = undefined;
     }
   }
 
@@ -267,30 +412,50 @@ export function parseConfig(yamlText: string, overrides: Overrides = {}): Resear
   const notes = r.notes === undefined || r.notes === null ? null : c.relPath('notes', r.notes) ?? null;
   const graceSeconds = r.graceSeconds === undefined ? 5 : c.number('graceSeconds', r.graceSeconds, 0, true);
 
-  let search: ResearchConfig['search'] | undefined = { drafts: 3, debugDepth: 2, patience: 3 };
+  let search: ResearchConfig['search'] | undefined = { ...DEFAULT_SEARCH };
   if (r.search !== undefined) {
     if (!c.isMap(r.search)) search = c.fail('search', r.search, 'a mapping {drafts, debugDepth, patience}');
     else {
       c.unknownKeys(r.search, ['drafts', 'debugDepth', 'patience'], 'search');
-      const drafts = r.search.drafts === undefined ? 3 : c.int('search.drafts', r.search.drafts, 0, 100);
-      const debugDepth = r.search.debugDepth === undefined ? 2 : c.int('search.debugDepth', r.search.debugDepth, 0, 100);
-      const patience = r.search.patience === undefined ? 3 : c.int('search.patience', r.search.patience, 1, 1000);
+      const drafts = r.search.drafts === undefined ? DEFAULT_SEARCH.drafts : c.int('search.drafts', r.search.drafts, 0, 100);
+      const debugDepth = r.search.debugDepth === undefined ? DEFAULT_SEARCH.debugDepth : c.int('search.debugDepth', r.search.debugDepth, 0, 100);
+      const patience = r.search.patience === undefined ? DEFAULT_SEARCH.patience : c.int('search.patience', r.search.patience, 1, 1000);
       search = drafts !== undefined && debugDepth !== undefined && patience !== undefined ? { drafts, debugDepth, patience } : undefined;
+    }
+  }
+
+  if (executor?.kind === 'slurm' && budgetSeconds !== undefined && graceSeconds !== undefined) {
+    const minutes = (executor as SlurmExecutorConfig).timeMinutes;
+    if (minutes !== undefined && minutes * 60 < budgetSeconds + graceSeconds) {
+      c.fail('executor.time', (executor as SlurmExecutorConfig).time, `a time limit of at least the budget (${budgetText}) plus graceSeconds (${graceSeconds}s), rounded up to whole minutes: ${Math.ceil((budgetSeconds + graceSeconds) / 60)} or more minutes`);
     }
   }
 
   if (c.issues.length) throw new ConfigError(c.issues);
   return {
-    tag: tag!, editable: editable!, readonly: readonlyGlobs!, run: run!, budgetSeconds: budgetSeconds!, budgetText, metric: metric!, memory, metrics, constraints,
+    tag: tag!, editable: editable!, readonly: readonlyGlobs!, run: run!, budgetSeconds: budgetSeconds!, budgetText, metric: metric!, memory: memory!, metrics, constraints,
     maxExperiments: maxExperiments!, proposer: proposer!, policy: policy!, executor: executor!, parallel: parallel!, minDelta: minDelta!, seed: seed!, notes,
     graceSeconds: graceSeconds!, search: search!,
   };
 }
 
-export function loadConfig(workspaceRoot: string, file?: string, overrides?: Overrides): ResearchConfig {
+/** Reads `file` (default autoresearch.config.yaml; relative to the workspace root) and checks it like parseConfig. */
+export function loadConfig(workspaceRoot: string, file?: string, overrides?: ConfigOverrides): ResearchConfig {
   const path = file ? (isAbsolute(file) ? file : join(workspaceRoot, file)) : join(workspaceRoot, CONFIG_FILE);
-  if (!existsSync(path)) throw new ConfigError([{ path: '(file)', value: path, expected: `an ${CONFIG_FILE} at the workspace root; run \`autoresearch init\` to write one` }]);
-  return parseConfig(readFileSync(path, 'utf8'), overrides);
+  if (!existsSync(path)) {
+    throw new ConfigError([{
+      path: '(file)', value: path,
+      expected: file ? `a research config at ${path}` : `an ${CONFIG_FILE} at the workspace root — run \`autoresearch init\` to write one`,
+    }]);
+  }
+  let text: string;
+  try {
+    if (statSync(path).isDirectory()) throw new Error('it is a folder');
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError([{ path: '(file)', value: path, expected: `a readable file (${(e as Error).message})` }]);
+  }
+  return parseConfig(text, overrides);
 }
 
 export interface TemplateOptions {
@@ -298,50 +463,89 @@ export interface TemplateOptions {
   editable: string[];
   readonly: string[];
   run: string;
+  /** As the user writes it: `5m`, `90s`. */
   budget: string;
   metricName: string;
-  direction: 'minimize' | 'maximize';
-  maxExperiments: number | 'unlimited';
+  direction: Direction;
+  maxExperiments: number | 'unlimited' | null;
+  /** A proposer kind; `patches` is written as `{kind: patches, dir: <patchesDir>}`. */
   proposer: string;
   policy?: string;
   notes?: string | null;
+  /** The folder of patches for `proposer: patches` (default `patches/`). */
+  patchesDir?: string;
 }
 
-function yamlList(items: string[]): string {
-  return `[${items.map((s) => JSON.stringify(s)).join(', ')}]`;
+/** A plain YAML scalar where the text reads back as the same string, else a quoted one. */
+function scalar(s: string): string {
+  const plain = /^[A-Za-z0-9_./][A-Za-z0-9_./ -]*$/.test(s) && !s.endsWith(' ');
+  if (plain) {
+    try {
+      if (parse(s) === s) return s;
+    } catch {
+      // quoted below
+    }
+  }
+  return JSON.stringify(s);
+}
+
+function flowList(items: string[]): string {
+  return `[${items.map(scalar).join(', ')}]`;
 }
 
 /** A commented config that parseConfig accepts; written by `autoresearch init` and the editor's wizard. */
 export function configTemplate(o: TemplateOptions): string {
-  return `# AutoResearch research config: the protocol of one study.
-# Every experiment changes only the editable files, runs under the budget, and is judged on one metric.
-
-# Session name: the branch autoresearch/<tag> points at the best experiment.
-tag: ${/^[A-Za-z0-9._-]+$/.test(o.tag) && !/^[\d.]+$/.test(o.tag) ? o.tag : JSON.stringify(o.tag)}
-# Files (globs) the proposer may change.
-editable: ${yamlList(o.editable)}
-# Protected files (globs): hashed before each run, restored and the run marked invalid if touched.
-readonly: ${yamlList(o.readonly)}
-# The experiment, run in a git worktree of the repo; it gets AUTORESEARCH_BUDGET_SECONDS to stop in time.
-run: ${JSON.stringify(o.run)}
-# Wall-clock budget per experiment (90s, 5m, 1h); past it the process tree is terminated.
-budget: ${o.budget}
-# The one metric that decides: read from the log with a regex (one capture group; the last match wins).
-metric:
-  name: ${o.metricName}
-  direction: ${o.direction}
-  # pattern: '^${o.metricName}:\\s*(\\S+)'
-# Peak memory, if the log reports it (unit of the captured number: mb or gb).
-# memory: {pattern: '^peak_vram_mb:\\s*(\\S+)', unit: mb}
-# Experiments after the baseline (a number or unlimited).
-maxExperiments: ${o.maxExperiments}
-# Who proposes changes: mutate (built in, tunes UPPER_CASE hyperparameters) or {kind: patches, dir: patches/}.
-proposer: ${o.proposer}
-# Search: tree (drafts, improve the best open branch, debug crashes, backtrack) or greedy (one straight line).
-policy: ${o.policy ?? 'tree'}
-# A change is kept only if it beats its parent by more than this.
-minDelta: 0
-# Seed for the proposer's choices.
-seed: 0
-${o.notes ? `# Research direction for proposers (like program.md).\nnotes: ${o.notes}\n` : '# notes: program.md\n'}`;
+  const proposer = o.proposer === 'patches' ? `{kind: patches, dir: ${scalar(o.patchesDir ?? 'patches/')}}` : scalar(o.proposer);
+  const lines = [
+    '# AutoResearch research config: the protocol of one study.',
+    '# Each experiment changes only the editable files, runs under the budget and is judged on one metric.',
+    '# A bad value is refused with its key and what was expected, before anything runs.',
+    '',
+    '# Session name: the branch autoresearch/<tag> points at the best experiment (letters, digits, . _ -).',
+    `tag: ${scalar(o.tag)}`,
+    '# Files (globs, relative to this folder) the proposer may change.',
+    `editable: ${flowList(o.editable)}`,
+    '# Protected files (globs): hashed before each run; a run that changes them is marked invalid and they are restored.',
+    `readonly: ${flowList(o.readonly)}`,
+    '# The experiment command, run from the workspace root in a git worktree; AUTORESEARCH_BUDGET_SECONDS tells it the budget.',
+    `run: ${scalar(o.run)}`,
+    '# Wall-clock budget per experiment (90s, 5m, 1h30m); past it the whole process tree is terminated.',
+    `budget: ${scalar(o.budget)}`,
+    '# The one metric that decides keep or discard, read from the log.',
+    'metric:',
+    '  # The name printed in the log, as in the line `val_loss: 0.35`.',
+    `  name: ${scalar(o.metricName)}`,
+    '  # minimize (lower is better) or maximize (higher is better).',
+    `  direction: ${o.direction}`,
+    '  # A regex with exactly one capture group for the value; the last match in the log wins.',
+    `  # pattern: '${defaultPattern(o.metricName).replace(/'/g, "''")}'`,
+    '# Peak memory, if the log reports it: a regex with one capture group, and the unit of the number (mb or gb).',
+    `# memory: {pattern: '${DEFAULT_MEMORY.pattern}', unit: mb}`,
+    '# Secondary metrics, recorded and usable in constraints (pattern defaults to ^<name>:\\s*(\\S+)).',
+    '# metrics: [{name: tokens_per_s}]',
+    '# Conditions a kept experiment must meet, on memory_gb, the metric or a secondary metric.',
+    '# constraints: ["memory_gb <= 40"]',
+    '# Experiments after the baseline that reach a decision (a number or unlimited).',
+    `maxExperiments: ${o.maxExperiments === null ? 'unlimited' : o.maxExperiments}`,
+    '# Who proposes changes: mutate (built in, tunes UPPER_CASE hyperparameters), {kind: patches, dir: patches/},',
+    '# or a model: openai-compatible, anthropic, agent-cli, vscode-lm (a mapping with the kind\'s own keys).',
+    `proposer: ${proposer}`,
+    '# Search: tree (drafts, improve the best open branch, debug crashes, backtrack) or greedy (one straight line).',
+    `policy: ${scalar(o.policy ?? 'tree')}`,
+    '# Where experiments run: local, manual (you run each one and record its result) or {kind: slurm, ...}.',
+    '# executor: local',
+    '# Experiments that may run at once, each in its own git worktree (1 to 64).',
+    '# parallel: 1',
+    '# A change is kept only if it beats its parent by more than this.',
+    'minDelta: 0',
+    '# Seed for the proposer\'s and the policy\'s choices.',
+    'seed: 0',
+    '# Seconds between SIGTERM and SIGKILL when a run goes over its budget.',
+    '# graceSeconds: 5',
+    '# Tree policy: drafts from the baseline, debug attempts per crash, tries without a keep before backtracking.',
+    `# search: {drafts: ${DEFAULT_SEARCH.drafts}, debugDepth: ${DEFAULT_SEARCH.debugDepth}, patience: ${DEFAULT_SEARCH.patience}}`,
+    '# Research notes handed to the proposer (a file like program.md).',
+    o.notes ? `notes: ${scalar(o.notes)}` : '# notes: program.md',
+  ];
+  return lines.join('\n') + '\n';
 }

@@ -1,14 +1,16 @@
 // The judge: reads the metric from the log and decides keep / discard / crash by rule, never by a model.
+import { defaultPattern } from './config.js';
 import type { Direction, Judgement, ResearchConfig, RunResult } from './types.js';
 
-type JudgeConfig = Pick<ResearchConfig, 'metric' | 'memory' | 'metrics' | 'constraints' | 'minDelta' | 'budgetSeconds'>;
+/** What the judge reads of the config; the budget only words the timeout reason. */
+export type JudgeConfig = Pick<ResearchConfig, 'metric' | 'memory' | 'metrics' | 'constraints' | 'minDelta'> & Partial<Pick<ResearchConfig, 'budgetSeconds'>>;
 
-/** The capture group of the last match of `pattern` in `log` (multiline), or null. */
+/** Capture group 1 of the last match of `pattern` in `log` (multiline), or null. */
 export function extractLast(log: string, pattern: string): string | null {
   const re = new RegExp(pattern, 'gm');
   let last: string | null = null;
   for (let m = re.exec(log); m; m = re.exec(log)) {
-    last = m[1] ?? null;
+    if (m[1] !== undefined) last = m[1];
     if (m[0] === '') re.lastIndex++;
   }
   return last;
@@ -23,9 +25,10 @@ export function parseNumber(text: string): number {
   return t === '' ? NaN : Number(t);
 }
 
+/** Six significant digits (0.512345), whole numbers as they are, 'n/a' for none. */
 export function formatMetric(v: number | null): string {
   if (v === null) return 'n/a';
-  if (!Number.isFinite(v)) return String(v);
+  if (!Number.isFinite(v) || Number.isInteger(v)) return String(v);
   return Number(v.toPrecision(6)).toString();
 }
 
@@ -34,7 +37,14 @@ export function improvement(parent: number, value: number, direction: Direction)
   return direction === 'minimize' ? parent - value : value - parent;
 }
 
-const OOM = /CUDA out of memory|OutOfMemoryError|MemoryError|out of memory|Killed\s*$/im;
+// CUDA/MPS/XLA "out of memory", Python's MemoryError, torch's OutOfMemoryError, C++ bad_alloc.
+const OOM_TEXT = /out of memory|MemoryError|std::bad_alloc|Cannot allocate memory/i;
+// The shell's note on a child the OOM killer ended: "Killed" alone, or "line 3: 1234 Killed   python train.py".
+const OOM_KILLED = /^Killed\s*$|\b\d+\s+Killed\b/m;
+
+function outOfMemory(text: string): boolean {
+  return OOM_TEXT.test(text) || OOM_KILLED.test(text);
+}
 
 function tail(log: string, lines = 30): string {
   return log.split(/\r?\n/).filter((l, i, a) => i < a.length - 1 || l !== '').slice(-lines).join('\n');
@@ -50,9 +60,9 @@ export interface JudgeInput {
 
 export function judge({ log, run, config, parentMetric, isBaseline }: JudgeInput): Judgement {
   const name = config.metric.name;
-  const crash = (reason: string, metric: number | null = null): Judgement => ({
-    status: 'crash', metric, memoryGb: memory(), secondary: secondary(), logTail: tail(log),
-    reason: OOM.test(tail(log, 50)) ? `${reason} (out of memory)` : reason,
+  const crash = (reason: string, checkOom = true): Judgement => ({
+    status: 'crash', metric: null, memoryGb: memory(), secondary: secondary(), logTail: tail(log),
+    reason: checkOom && outOfMemory(tail(log, 50)) ? `${reason} (out of memory)` : reason,
   });
   const memory = (): number | null => {
     if (run.recorded) return run.recorded.memoryGb;
@@ -60,19 +70,26 @@ export function judge({ log, run, config, parentMetric, isBaseline }: JudgeInput
     if (raw === null) return null;
     const v = parseNumber(raw);
     if (!Number.isFinite(v)) return null;
-    return Math.round((config.memory.unit === 'mb' ? v / 1024 : v) * 1000) / 1000;
+    return Math.round((config.memory.unit === 'mb' ? v / 1024 : v) * 10) / 10;
   };
   const secondary = (): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const m of config.metrics) {
       const raw = extractLast(log, m.pattern);
-      if (raw !== null && !Number.isNaN(parseNumber(raw))) out[m.name] = parseNumber(raw);
+      const v = raw === null ? NaN : parseNumber(raw);
+      // Missing or unreadable ones are left out: the journal is JSON, where NaN and inf do not survive.
+      if (Number.isFinite(v)) out[m.name] = v;
     }
     return out;
   };
 
-  if (run.startError) return crash(`could not start: ${run.startError}`);
-  if (run.timedOut) return crash(`timed out: still running after the ${config.budgetSeconds}s budget (stopped at ${(run.wallMs / 1000).toFixed(1)}s)`);
+  const wall = `${(run.wallMs / 1000).toFixed(1)}s`;
+  if (run.startError) return crash(`could not start: ${run.startError}`, false);
+  if (run.failureReason) return crash(run.failureReason);
+  if (run.timedOut) {
+    // Our own kill at the budget can make the shell print "Killed": that is not the OOM killer.
+    return crash(config.budgetSeconds === undefined ? `timed out: stopped at ${wall}` : `timed out: still running after the ${config.budgetSeconds}s budget (stopped at ${wall})`, false);
+  }
   if (run.signal && !run.recorded) return crash(`killed by ${run.signal}`);
   if (run.exitCode !== 0 && run.exitCode !== null) return crash(`exit code ${run.exitCode}`);
   if (run.exitCode === null && !run.recorded) return crash('the run ended without an exit code');
@@ -81,11 +98,11 @@ export function judge({ log, run, config, parentMetric, isBaseline }: JudgeInput
   if (run.recorded) value = run.recorded.metric;
   else {
     const raw = extractLast(log, config.metric.pattern);
-    if (raw === null) return crash(`no ${name} in the log (pattern ${config.metric.pattern})`);
+    if (raw === null) return crash(`no \`${name}:\` line in the log${config.metric.pattern === defaultPattern(name) ? '' : ` (pattern ${config.metric.pattern})`}`);
     value = parseNumber(raw);
   }
-  if (Number.isNaN(value)) return crash(`${name} is NaN`, value);
-  if (!Number.isFinite(value)) return crash(`${name} is ${value > 0 ? 'inf' : '-inf'}`, value);
+  if (Number.isNaN(value)) return crash(`${name} is NaN`);
+  if (!Number.isFinite(value)) return crash(`${name} is ${value > 0 ? 'inf' : '-inf'}`);
 
   const mem = memory();
   const sec = secondary();

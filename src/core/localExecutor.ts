@@ -1,10 +1,16 @@
 // Runs an experiment as a local process group: the log goes to a file as it arrives, the budget ends
 // the whole tree (SIGTERM, then SIGKILL after the grace period), and nothing it forked outlives it.
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync, statSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { runEnvironment, type Executor, type RunRequest, type RunningExperiment } from './executor.js';
 import type { RunResult } from './types.js';
+
+/** setTimeout overflows (fires at once) past this many milliseconds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Once the leader is gone and its group killed, how long output pipes may take to drain: a process that left the group may hold them forever. */
+const DRAIN_MS = 2000;
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (!pid) return;
@@ -15,13 +21,43 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+// Process groups of runs in flight: if the controller itself exits first, they go with it.
+const liveGroups = new Set<number>();
+let exitHook = false;
+function trackGroup(pid: number): void {
+  liveGroups.add(pid);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const p of liveGroups) killGroup(p, 'SIGKILL');
+  });
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A timer that can be awaited and cancelled, so none outlives the run. */
+function delay(ms: number): { promise: Promise<void>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  let done!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    done = resolve;
+    timer = setTimeout(resolve, ms);
+  });
+  return { promise, cancel: () => { clearTimeout(timer); done(); } };
+}
+
+function spawn(req: RunRequest) {
+  return execa(req.command, {
+    shell: true, cwd: req.cwd, detached: true, stdin: 'ignore', buffer: false, reject: false,
+    cleanup: false, forceKillAfterDelay: false, extendEnv: false,
+    env: { ...process.env, PYTHONUNBUFFERED: '1', ...runEnvironment(req) },
+  });
+}
+
+function settled(req: RunRequest, result: Omit<RunResult, 'wallMs' | 'logPath'>): RunningExperiment {
+  return { pid: undefined, result: Promise.resolve({ ...result, wallMs: 0, logPath: req.logPath }), dispose: () => undefined };
 }
 
 export class LocalExecutor implements Executor {
@@ -29,82 +65,130 @@ export class LocalExecutor implements Executor {
   private readonly running = new Set<RunningExperiment>();
 
   start(req: RunRequest): RunningExperiment {
-    mkdirSync(dirname(req.logPath), { recursive: true });
-    const log = createWriteStream(req.logPath, { flags: 'w' });
-    const started = Date.now();
-    const timers: NodeJS.Timeout[] = [];
-    let timedOut = false;
-    let ended = false;
+    // Opened synchronously so a log that cannot be written is a start error, not a run nobody can judge.
+    let fd: number;
+    try {
+      mkdirSync(dirname(req.logPath), { recursive: true });
+      fd = openSync(req.logPath, 'w');
+    } catch (e) {
+      return settled(req, { exitCode: null, signal: null, timedOut: false, startError: `cannot write the log ${req.logPath}: ${message(e)}` });
+    }
+    const log: WriteStream = createWriteStream('', { fd });
+    log.on('error', () => undefined); // A full disk must not crash the controller; the judge sees what was written.
+    const logClosed = new Promise<void>((resolve) => log.once('close', () => resolve()));
+    const note = (text: string) => {
+      if (!log.writableEnded) log.write(text);
+      try { req.onOutput?.(text); } catch { /* the UI's trouble, not the run's */ }
+    };
+    const fail = (startError: string): RunningExperiment => {
+      note(`[autoresearch] could not start: ${startError}\n`);
+      log.end();
+      const result = logClosed.then((): RunResult => ({ exitCode: null, signal: null, timedOut: false, wallMs: 0, logPath: req.logPath, startError }));
+      return { pid: undefined, result, dispose: () => undefined };
+    };
 
-    if (!existsSync(req.cwd)) {
-      const result = new Promise<RunResult>((resolve) => log.end(() => resolve({ exitCode: null, signal: null, timedOut: false, wallMs: 0, logPath: req.logPath, startError: `the working folder ${req.cwd} does not exist` })));
-      const handle: RunningExperiment = { pid: undefined, result, dispose: () => undefined };
-      return handle;
+    let isDir = false;
+    try { isDir = statSync(req.cwd).isDirectory(); } catch { /* missing */ }
+    if (!isDir) return fail(`the working folder ${req.cwd} does not exist`);
+    if (req.signal?.aborted) {
+      note('[autoresearch] stopped before it started\n');
+      log.end();
+      const result = logClosed.then((): RunResult => ({ exitCode: null, signal: 'SIGTERM', timedOut: false, wallMs: 0, logPath: req.logPath }));
+      return { pid: undefined, result, dispose: () => undefined };
     }
 
-    const child = execa(req.command, {
-      shell: '/bin/sh', cwd: req.cwd, detached: true, stdin: 'ignore', all: true, buffer: false, reject: false,
-      env: { ...process.env, PYTHONUNBUFFERED: '1', ...runEnvironment(req) }, cleanup: false, forceKillAfterDelay: false,
-    });
+    const started = Date.now();
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(req);
+    } catch (e) {
+      return fail(message(e));
+    }
     const pid = child.pid;
+    if (pid) trackGroup(pid);
+    // Handled below through 'exit'; execa's own promise must never reject unobserved.
+    const finished = child.then((r) => r, (e: unknown) => e);
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
-    const terminate = () => {
+    // stdout and stderr go to the log in the order they arrive; each has its own decoder so a split character survives.
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      const decoder = new StringDecoder('utf8');
+      stream.on('data', (chunk: Buffer | string) => {
+        if (!log.writableEnded) log.write(chunk);
+        const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+        if (text) try { req.onOutput?.(text); } catch { /* the UI's trouble, not the run's */ }
+      });
+      stream.on('error', () => undefined);
+    }
+
+    let timedOut = false;
+    let ended = false;
+    let terminating = false;
+    const timers: NodeJS.Timeout[] = [];
+    let graceOver!: () => void;
+    const graceEnded = new Promise<void>((resolve) => { graceOver = resolve; });
+    const kill = () => {
+      killGroup(pid, 'SIGKILL');
+      graceOver();
+    };
+    const terminate = (why: string) => {
       if (ended) return;
+      // Asked again while terminating (a second Stop): no more grace.
+      if (terminating) return kill();
+      terminating = true;
+      note(`\n[autoresearch] ${why}: terminating the process group\n`);
       killGroup(pid, 'SIGTERM');
-      timers.push(setTimeout(() => killGroup(pid, 'SIGKILL'), Math.max(0, req.graceSeconds * 1000)));
+      timers.push(setTimeout(kill, Math.min(MAX_TIMER_MS, Math.max(0, req.graceSeconds * 1000))));
     };
-    timers.push(setTimeout(() => {
-      timedOut = true;
-      log.write(`\n[autoresearch] budget of ${req.budgetSeconds}s reached: terminating the process group\n`);
-      terminate();
-    }, req.budgetSeconds * 1000));
-    const onAbort = () => {
-      log.write('\n[autoresearch] stopped: terminating the process group\n');
-      killGroup(pid, 'SIGTERM');
-      timers.push(setTimeout(() => killGroup(pid, 'SIGKILL'), 1000));
-    };
-    if (req.signal?.aborted) onAbort();
-    else req.signal?.addEventListener('abort', onAbort, { once: true });
-
-    child.all?.on('data', (chunk: Buffer) => {
-      log.write(chunk);
-      req.onOutput?.(chunk.toString('utf8'));
-    });
+    if (Number.isFinite(req.budgetSeconds) && req.budgetSeconds > 0) {
+      timers.push(setTimeout(() => {
+        timedOut = true;
+        terminate(`budget of ${req.budgetSeconds}s reached`);
+      }, Math.min(MAX_TIMER_MS, req.budgetSeconds * 1000)));
+    }
+    const onAbort = () => terminate('stopped');
+    req.signal?.addEventListener('abort', onAbort, { once: true });
 
     const result = (async (): Promise<RunResult> => {
-      let exitCode: number | null = null;
-      let signal: string | null = null;
-      let startError: string | undefined;
-      try {
-        // The leader exiting is the end of the run; children holding the pipe must not keep it going.
-        const r = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-          child.once('exit', (code, sig) => resolve({ code, signal: sig }));
-          child.once('error', (error) => resolve({ code: null, signal: null, error }));
+      // The leader exiting is the end of the run; children still holding the pipes do not keep it going.
+      const exit = await new Promise<{ code: number | null; signal: string | null; error?: string }>((resolve) => {
+        child.once('exit', (code, signal) => resolve({ code, signal }));
+        // Only reached first when there was no process to exit: a spawn failure.
+        void finished.then((r) => {
+          const x = r as { exitCode?: number; signal?: string; originalMessage?: string; shortMessage?: string; message?: string };
+          resolve({ code: x.exitCode ?? null, signal: x.signal ?? null, error: pid === undefined ? x.originalMessage || x.shortMessage || x.message || 'the process could not be spawned' : undefined });
         });
-        exitCode = r.code;
-        signal = r.signal;
-        if (r.error && pid === undefined) startError = r.error.message;
-      } finally {
-        ended = true;
-        for (const t of timers) clearTimeout(t);
-        req.signal?.removeEventListener('abort', onAbort);
-        // Whatever the leader left behind goes with it.
-        if (pid) {
-          killGroup(pid, 'SIGKILL');
-          for (let i = 0; i < 50 && groupAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-        }
-        child.all?.destroy();
-        await child.catch(() => undefined);
-        await new Promise<void>((r) => log.end(() => r()));
-      }
-      return { exitCode, signal, timedOut, wallMs: Date.now() - started, logPath: req.logPath, ...(startError ? { startError } : {}) };
+      });
+      const wallMs = Date.now() - started;
+      // The shell in front of the command dies at SIGTERM at once; what it started still gets its grace period,
+      // until its output closes (it is gone) or the grace runs out.
+      if (terminating) await Promise.race([closed, graceEnded]);
+      ended = true;
+      for (const t of timers) clearTimeout(t);
+      req.signal?.removeEventListener('abort', onAbort);
+      // Whatever the leader left behind goes with it.
+      killGroup(pid, 'SIGKILL');
+      if (pid) liveGroups.delete(pid);
+      const drain = delay(DRAIN_MS);
+      await Promise.race([closed, drain.promise]);
+      drain.cancel();
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      if (exit.error && pid === undefined) note(`[autoresearch] could not start: ${exit.error}\n`);
+      log.end();
+      await logClosed;
+      return {
+        exitCode: exit.code, signal: exit.signal, timedOut, wallMs, logPath: req.logPath,
+        ...(exit.error && pid === undefined ? { startError: exit.error } : {}),
+      };
     })();
 
     const handle: RunningExperiment = {
       pid,
       result,
       dispose: () => {
-        if (!ended) onAbort();
+        terminate('stopped');
         this.running.delete(handle);
       },
     };
@@ -117,3 +201,4 @@ export class LocalExecutor implements Executor {
     for (const r of [...this.running]) r.dispose();
   }
 }
+

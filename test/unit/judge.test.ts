@@ -31,7 +31,7 @@ describe('judge', () => {
     ['timeout', 'val_loss: 0.1\n', { timedOut: true, exitCode: null, signal: 'SIGTERM' }, /timed out.*budget/],
     ['exit code', 'Traceback...\nValueError\n', { exitCode: 3 }, /exit code 3/],
     ['signal', '', { exitCode: null, signal: 'SIGSEGV' }, /killed by SIGSEGV/],
-    ['missing metric', 'loss went down\n', {}, /no val_loss in the log/],
+    ['missing metric', 'loss went down\n', {}, /no `val_loss:` line in the log/],
     ['NaN', 'val_loss: nan\n', {}, /val_loss is NaN/],
     ['inf', 'val_loss: inf\n', {}, /val_loss is inf/],
     ['-inf', 'val_loss: -inf\n', {}, /val_loss is -inf/],
