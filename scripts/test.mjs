@@ -1,6 +1,7 @@
 // Runs every test tier and ends with one line: "N passed, N failed[, N skipped]".
-// Tiers: checks (lint, types), unit (plain Node, real git and processes), integration (real extension host)
-// and e2e (real VS Code UI in headless Chromium); the last two run on the rig in scripts/vscode-rig/.
+// Tiers: checks (lint, types), unit (plain Node, real git and processes), slurm (a real one-node Slurm),
+// integration (real extension host) and e2e (real VS Code UI in headless Chromium); the last two run on the
+// rig in scripts/vscode-rig/.
 // A tier that cannot run here says so and why; it never hides a failure.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, mkdirSync, existsSync, statSync, rmSync } from 'node:fs';
@@ -62,8 +63,9 @@ function nodeTier(name, dir, { concurrency = 2, extra = [] } = {}) {
 }
 
 if (!only || only === 'checks') {
-  check('typecheck', 'npx', ['tsc', '--noEmit', '-p', '.']);
-  check('lint', 'npx', ['eslint', 'src', 'test', 'scripts']);
+  // The same commands as `npm run typecheck` and `npm run lint` (the webview and the benchmarks included).
+  check('typecheck', 'npm', ['run', '--silent', 'typecheck']);
+  check('lint', 'npm', ['run', '--silent', 'lint']);
 }
 // The VS Code tiers need code-server, Node 22 and Chromium (installed once into a cache). Where they cannot
 // be installed (not root, no apt) the tier counts as skipped and says why; where installing them fails,
@@ -87,26 +89,47 @@ async function vscodeRig() {
 }
 
 // Extension-host tests through @vscode/test-electron; the runner writes exact counts to a JSON file.
-function integrationTier() {
-  process.stdout.write('\n=== tier: integration\n');
-  const resultsFile = join(outDir, 'integration', 'results.json');
+// Two suites: the rig's own smoke fixture, then the AutoResearch extension itself (built first) with a fresh
+// git copy of examples/quickstart (3 experiments) as its workspace.
+function integrationSuite(name, extraArgs) {
+  const resultsFile = join(outDir, 'integration', name === 'smoke' ? 'results.json' : `results-${name}.json`);
   rmSync(resultsFile, { force: true });
-  const r = spawnSync(process.execPath, ['test/integration/runTests.mjs', '--results', resultsFile], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['test/integration/runTests.mjs', ...extraArgs, '--results', resultsFile], { stdio: 'inherit' });
   if (!existsSync(resultsFile)) {
     totals.failed++;
-    lines.push(`tier integration: FAILED (runner exited ${r.status ?? r.signal} without results)`);
+    lines.push(`tier integration (${name}): FAILED (runner exited ${r.status ?? r.signal} without results)`);
     return;
   }
   const res = JSON.parse(readFileSync(resultsFile, 'utf8'));
   if (res.skipReason) {
-    rigUnavailable('integration', 'skipped', res.skipReason);
+    rigUnavailable(`integration (${name})`, 'skipped', res.skipReason);
     return;
   }
   const crashed = r.status !== 0 && res.failed === 0;
   totals.passed += res.passed;
   totals.failed += res.failed + (crashed ? 1 : 0);
   totals.skipped += res.skipped;
-  lines.push(`tier integration: ${res.passed} passed, ${res.failed + (crashed ? 1 : 0)} failed, ${res.skipped} skipped${crashed ? ` (runner exited ${r.status})` : ''}`);
+  lines.push(`tier integration (${name}): ${res.passed} passed, ${res.failed + (crashed ? 1 : 0)} failed, ${res.skipped} skipped${crashed ? ` (runner exited ${r.status})` : ''}`);
+}
+
+async function integrationTier() {
+  process.stdout.write('\n=== tier: integration\n');
+  integrationSuite('smoke', []);
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  if (build.status !== 0) {
+    totals.failed++;
+    lines.push('tier integration (extension): FAILED (npm run build failed)');
+    return;
+  }
+  const { stageExtension } = await import('../test/fixtures/extension.mjs');
+  const { makeQuickstartWorkspace, removeQuickstartWorkspace } = await import('../test/fixtures/quickstart.mjs');
+  const extension = stageExtension();
+  const workspace = makeQuickstartWorkspace({ maxExperiments: 3 });
+  try {
+    integrationSuite('extension', ['--extension', extension, '--tests', 'test/integration/suite', '--workspace', workspace]);
+  } finally {
+    removeQuickstartWorkspace(workspace);
+  }
 }
 
 async function e2eTier() {
@@ -120,8 +143,31 @@ async function e2eTier() {
   nodeTier('e2e', 'test/e2e', { concurrency: 1 });
 }
 
+// The Slurm tier runs the executor against a real one-node Slurm that test/slurm/cluster.ts installs (apt) and
+// starts. It needs root and apt (or Slurm already installed): elsewhere it is skipped and says why; where they
+// exist, a setup that fails fails the tier. One file at a time: each starts its own cluster on the same cores.
+function slurmUnavailable() {
+  if (process.env.AUTORESEARCH_SKIP_SLURM) return 'AUTORESEARCH_SKIP_SLURM is set';
+  if (process.platform !== 'linux') return `a real Slurm needs Linux (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'starting munged, slurmctld and slurmd needs root';
+  const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+  if (!has('apt-get') && !(has('slurmctld') && has('slurmd') && has('sbatch') && has('munged'))) return 'Slurm is not installed and there is no apt-get to install it';
+  return null;
+}
+
+function slurmTier() {
+  const reason = slurmUnavailable();
+  if (reason) {
+    process.stdout.write('\n=== tier: slurm\n');
+    rigUnavailable('slurm', 'skipped', reason);
+    return;
+  }
+  nodeTier('slurm', 'test/slurm', { concurrency: 1 });
+}
+
 if (!only || only === 'unit') nodeTier('unit', 'test/unit');
-if (!only || only === 'integration') integrationTier();
+if (!only || only === 'slurm') slurmTier();
+if (!only || only === 'integration') await integrationTier();
 if (!only || only === 'e2e') await e2eTier();
 
 process.stdout.write(`\n${lines.join('\n')}\n`);

@@ -358,7 +358,7 @@ async function show(cwd: string, o: { config?: string; tag?: string }, id: numbe
   const parent = n.parentId === null ? undefined : model.get(n.parentId);
   io.out(`#${n.id} ${n.description}`);
   io.out(`  status: ${n.status}${n.decidedBy ? ` (decided by ${n.decidedBy}${n.decidedBy === 'human' && n.ruleStatus ? `; rule said ${n.ruleStatus}` : ''})` : ''}: ${n.reason}`);
-  io.out(`  ${config.metric.name}: ${fmtNum(n.metric)}${parent ? ` (parent #${parent.id}: ${fmtNum(parent.metric)})` : ''}   memory: ${n.memoryGb ?? 'n/a'} GB   time: ${n.wallMs === null ? 'n/a' : `${(n.wallMs / 1000).toFixed(1)}s`}`);
+  io.out(`  ${config.metric.name}: ${fmtNum(n.metric)}${parent ? ` (parent #${parent.id}: ${fmtNum(parent.metric)})` : ''}   memory: ${n.memoryGb ?? 'n/a'} GB   time: ${n.wallMs === null ? 'n/a' : `${(n.wallMs / 1000).toFixed(1)}s`}${typeof n.queuedMs === 'number' ? ` (+${(n.queuedMs / 1000).toFixed(1)}s in the queue)` : ''}`);
   io.out(`  commit: ${n.commit ?? 'none'}   operator: ${n.operator}   why here: ${n.policyReason}`);
   if (n.plan) io.out(`  plan: ${n.plan}`);
   if (n.hint) io.out(`  tests the hypothesis: "${n.hint}"`);

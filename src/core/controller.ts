@@ -4,10 +4,10 @@
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Emitter } from './events.js';
-import type { Executor, RunningExperiment } from './executor.js';
+import type { Executor, RunRequest, RunningExperiment } from './executor.js';
 import { Lab, nodeRef, sessionBranch } from './git.js';
 import { checkScope, describeViolations, hashProtected, tamperedPaths, WatchedFile } from './guard.js';
-import { Journal, type JournalEntry, type NodeCreated } from './journal.js';
+import { Journal, type JournalEntry, type JournalRecord, type NodeCreated } from './journal.js';
 import { judge } from './judge.js';
 import { DisposableBase } from './lifecycle.js';
 import { SessionModel } from './model.js';
@@ -62,6 +62,8 @@ interface Slot {
   worktree: string;
   running: RunningExperiment | null;
   abort: AbortController | null;
+  /** A slot only recovery uses: a reattached job's worktree beyond this config's `parallel`. */
+  temporary?: boolean;
 }
 
 const LOG_TAIL_BYTES = 8 * 1024 * 1024;
@@ -267,6 +269,17 @@ export class Controller extends DisposableBase {
     this.model.apply(rec);
   }
 
+  private nodeIdQueue: Promise<void> = Promise.resolve();
+
+  /** Waits for the node-id lock; resolves to its release. */
+  private lockNodeIds(): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    const ready = this.nodeIdQueue.then(() => release);
+    this.nodeIdQueue = this.nodeIdQueue.then(() => held);
+    return ready;
+  }
+
   private poke(): void {
     const w = this.wake;
     this.wake = null;
@@ -390,6 +403,7 @@ export class Controller extends DisposableBase {
     const pending = this.model.undecided();
     if (pending.length) this.log(`recovering ${pending.length} interrupted experiment(s): ${pending.map((n) => `#${n.id}`).join(', ')}`);
     const rerun: ExperimentNode[] = [];
+    const reattach: ExperimentNode[] = [];
     for (const n of pending) killOrphan(this.journal, n.id, this.config.tag);
     for (const n of pending) {
       const violations = checkScope(n.changedFiles, this.config.editable, this.config.readonly);
@@ -399,12 +413,28 @@ export class Controller extends DisposableBase {
         const finish = [...this.journal.records].reverse().find((r) => r.type === 'finish' && r.id === n.id);
         if (finish && finish.type === 'finish' && !finish.run.recorded) this.decide(n, this.judgeRun(n, finish.run));
         else rerun.push(n);
-      } else rerun.push(n);
+      } else if (this.options.executor.reattach && leftBehind(this.journal, n.id)) reattach.push(n);
+      else rerun.push(n);
+    }
+    // A cluster job a dead controller left behind is watched again in the slot (worktree) it runs in, never resubmitted;
+    // a slot the new config no longer has lives until recovery is over.
+    const slotOf = (n: ExperimentNode) => startRecord(this.journal, n.id)!.slot;
+    for (const i of new Set(reattach.map(slotOf))) {
+      if (!this.slots.some((s) => s.index === i)) this.slots.push({ index: i, worktree: join(this.paths.worktrees, `slot-${i}`), running: null, abort: null, temporary: true });
     }
     // Interrupted runs go again, one slot each, before anything new is proposed.
     const queue = rerun.filter((n) => n.id !== 0);
     await Promise.all(this.slots.map(async (slot) => {
-      for (let n = queue.shift(); n && !this.stopping; n = queue.shift()) {
+      for (const n of reattach.filter((r) => slotOf(r) === slot.index)) {
+        if (this.stopping) break;
+        this.inFlight++;
+        try {
+          await this.runNode(n, slot, startRecord(this.journal, n.id)!.handle);
+        } finally {
+          this.inFlight--;
+        }
+      }
+      for (let n = slot.temporary ? undefined : queue.shift(); n && !this.stopping; n = queue.shift()) {
         this.inFlight++;
         try {
           await this.lab.prepareWorktree(slot.worktree, n.commit!);
@@ -414,6 +444,7 @@ export class Controller extends DisposableBase {
         }
       }
     }));
+    this.slots.splice(0, this.slots.length, ...this.slots.filter((s) => !s.temporary));
   }
 
   private async ensureBaseline(): Promise<void> {
@@ -519,19 +550,26 @@ export class Controller extends DisposableBase {
         failure = `the proposal could not be applied: ${(e as Error).message}`;
       }
     }
-    const id = this.model.nextId;
     const description = proposal?.description ?? `failed proposal (${operator} #${parent.id})`;
     let commit: string | null = null;
-    if (!failure) {
-      commit = await this.lab.commitAll(slot.worktree, `autoresearch(${this.config.tag}) #${id}: ${description}\n\n${proposal!.plan}\n\nAutoResearch-Node: ${id}\nAutoResearch-Parent: ${parent.id}\nAutoResearch-Operator: ${operator}`);
-      await this.lab.setRef(nodeRef(this.config.tag, id), commit);
+    // Parallel slots take ids one at a time, from reading nextId to journaling the node, or two would commit the same #id.
+    const unlock = await this.lockNodeIds();
+    let id: number;
+    try {
+      id = this.model.nextId;
+      if (!failure) {
+        commit = await this.lab.commitAll(slot.worktree, `autoresearch(${this.config.tag}) #${id}: ${description}\n\n${proposal!.plan}\n\nAutoResearch-Node: ${id}\nAutoResearch-Parent: ${parent.id}\nAutoResearch-Operator: ${operator}`);
+        await this.lab.setRef(nodeRef(this.config.tag, id), commit);
+      }
+      const created: NodeCreated = {
+        id, parentId: parent.id, operator, commit, description, plan: proposal?.plan ?? '', editKey: proposal?.editKey ?? failedKey ?? `failed:${id}`,
+        changedFiles: changed, policyReason: choice.reason, proposer: proposal?.proposer ?? { kind: this.options.proposer.kind },
+        hint: hint?.text ?? null, createdAt: new Date().toISOString(),
+      };
+      this.append({ type: 'node', node: created });
+    } finally {
+      unlock();
     }
-    const created: NodeCreated = {
-      id, parentId: parent.id, operator, commit, description, plan: proposal?.plan ?? '', editKey: proposal?.editKey ?? failedKey ?? `failed:${id}`,
-      changedFiles: changed, policyReason: choice.reason, proposer: proposal?.proposer ?? { kind: this.options.proposer.kind },
-      hint: hint?.text ?? null, createdAt: new Date().toISOString(),
-    };
-    this.append({ type: 'node', node: created });
     const node = this.model.get(id)!;
     this.emit({ type: 'node-added', node });
     if (failure) {
@@ -557,13 +595,19 @@ export class Controller extends DisposableBase {
     if (!original?.commit) return;
     this.inFlight++;
     try {
-      const newId = this.model.nextId;
-      await this.lab.setRef(nodeRef(this.config.tag, newId), original.commit);
-      this.append({ type: 'node', node: {
-        id: newId, parentId: original.id, operator: 'rerun', commit: original.commit, description: `re-run of #${id} (noise check)`,
-        plan: `Run #${id}'s exact code again to see how far the metric moves by noise alone.`, editKey: `rerun:${newId}`, changedFiles: [],
-        policyReason: 'a person asked for a noise check', proposer: { kind: 'none' }, hint: null, createdAt: new Date().toISOString(),
-      } });
+      const unlock = await this.lockNodeIds();
+      let newId: number;
+      try {
+        newId = this.model.nextId;
+        await this.lab.setRef(nodeRef(this.config.tag, newId), original.commit);
+        this.append({ type: 'node', node: {
+          id: newId, parentId: original.id, operator: 'rerun', commit: original.commit, description: `re-run of #${id} (noise check)`,
+          plan: `Run #${id}'s exact code again to see how far the metric moves by noise alone.`, editKey: `rerun:${newId}`, changedFiles: [],
+          policyReason: 'a person asked for a noise check', proposer: { kind: 'none' }, hint: null, createdAt: new Date().toISOString(),
+        } });
+      } finally {
+        unlock();
+      }
       const node = this.model.get(newId)!;
       this.emit({ type: 'node-added', node });
       await this.lab.prepareWorktree(slot.worktree, original.commit);
@@ -574,7 +618,8 @@ export class Controller extends DisposableBase {
     }
   }
 
-  private async runNode(node: ExperimentNode, slot: Slot): Promise<void> {
+  /** Runs a node in a slot; with `handle`, watches the run a previous controller started instead (recovery). */
+  private async runNode(node: ExperimentNode, slot: Slot, handle?: string): Promise<void> {
     const logPath = join(this.paths.logs, `${node.id}.log`);
     const before = hashProtected(slot.worktree, this.config.readonly);
     this.results.remember();
@@ -583,7 +628,7 @@ export class Controller extends DisposableBase {
     slot.abort = abort;
     let lastLine = '';
     let lastEmit = 0;
-    const running = this.options.executor.start({
+    const request: RunRequest = {
       nodeId: node.id, tag: this.config.tag, cwd: slot.worktree, command: this.config.run, budgetSeconds: this.config.budgetSeconds,
       graceSeconds: this.config.graceSeconds, slot: slot.index, logPath, signal: abort.signal,
       onOutput: (chunk) => {
@@ -595,15 +640,19 @@ export class Controller extends DisposableBase {
           this.emit({ type: 'run-progress', nodeId: node.id, elapsedMs: now - startedAt.getTime(), budgetMs: this.config.budgetSeconds * 1000, line: lastLine });
         }
       },
-    });
+    };
+    const executor = this.options.executor;
+    const running = handle !== undefined && executor.reattach ? executor.reattach(request, handle) : executor.start(request);
     slot.running = running;
     const early = this.earlyRecords.get(node.id);
     if (early) {
       this.earlyRecords.delete(node.id);
       queueMicrotask(() => this.applyCommands([early]));
     }
-    // The pid goes into the journal so a resumed controller can end a run its dead predecessor left behind.
-    this.append({ type: 'start', id: node.id, slot: slot.index, startedAt: startedAt.toISOString(), logPath, pid: running.pid });
+    // The pid (or a cluster job's id, once submitted) goes into the journal so a resumed controller can end or find
+    // a run its dead predecessor left behind. A reattached run keeps the start record it has.
+    if (running.submitted) await running.submitted;
+    if (handle === undefined) this.append({ type: 'start', id: node.id, slot: slot.index, startedAt: startedAt.toISOString(), logPath, pid: running.pid, ...(running.handle ? { handle: running.handle } : {}) });
     this.emit({ type: 'run-started', node, slot: slot.index, budgetSeconds: this.config.budgetSeconds });
     let run: RunResult;
     try {
@@ -727,6 +776,23 @@ function killOrphan(journal: Journal, id: number, tag: string): void {
   } catch {
     // Gone already, or not Linux: nothing to end.
   }
+}
+
+/** The last start record of a node: its slot, and the handle of a cluster job. */
+function startRecord(journal: Journal, id: number): Extract<JournalRecord, { type: 'start' }> | undefined {
+  const start = [...journal.records].reverse().find((r) => r.type === 'start' && r.id === id);
+  return start && start.type === 'start' ? start : undefined;
+}
+
+/**
+ * The handle of a cluster job that a controller which died (not one that was stopped) left running or finished.
+ * A stopped run is not a result: it runs again, and the executor makes sure its old job is not run twice.
+ */
+function leftBehind(journal: Journal, id: number): string | undefined {
+  const start = startRecord(journal, id);
+  if (!start?.handle) return undefined;
+  const stopped = journal.records.some((r) => r.seq > start.seq && r.type === 'state' && (r.state === 'stopping' || r.state === 'stopped'));
+  return stopped ? undefined : start.handle;
 }
 
 function requireDecided(model: SessionModel, id: number): ExperimentNode {

@@ -25,12 +25,21 @@ export interface RunRequest {
 /** A run in progress. Disposing it ends its whole process tree. */
 export interface RunningExperiment extends Disposable {
   readonly pid: number | undefined;
+  /** The scheduler's id for the run (a Slurm job id), once submitted: journaled so a resumed controller finds it again. */
+  readonly handle?: string;
+  /** Settles once the run is submitted and `handle` is known (or submission failed); absent when start() is immediate. */
+  readonly submitted?: Promise<void>;
   readonly result: Promise<RunResult>;
 }
 
 export interface Executor extends Disposable {
   readonly kind: string;
   start(request: RunRequest): RunningExperiment;
+  /**
+   * Watches a run that a previous controller started (its journaled handle) instead of starting it again:
+   * a running job is followed to its end, a finished one yields its recorded result.
+   */
+  reattach?(request: RunRequest, handle: string): RunningExperiment;
 }
 
 /** The environment every run gets, so a script can stop itself in time. */

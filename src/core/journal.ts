@@ -11,7 +11,7 @@ export type JournalEntry =
   | { type: 'session'; tag: string; config: ResearchConfig; baseCommit: string; baseBranch: string | null; platform: PlatformInfo | null; startedAt: string }
   | { type: 'resume'; at: string; pid: number; config: ResearchConfig }
   | { type: 'node'; node: NodeCreated }
-  | { type: 'start'; id: number; slot: number; startedAt: string; logPath: string; pid?: number }
+  | { type: 'start'; id: number; slot: number; startedAt: string; logPath: string; pid?: number; handle?: string }
   | { type: 'finish'; id: number; run: RunResult; finishedAt: string }
   | { type: 'decide'; id: number; status: DecidedStatus; metric: number | null; memoryGb: number | null; secondary: Record<string, number>; reason: string; decidedBy: DecidedBy; logTail?: string }
   | { type: 'hint'; hint: Hint }

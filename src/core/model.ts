@@ -91,6 +91,7 @@ export class SessionModel {
         if (!n) break;
         n.finishedAt = r.finishedAt;
         n.wallMs = r.run.wallMs;
+        if (r.run.queuedMs !== undefined) n.queuedMs = r.run.queuedMs;
         n.exitCode = r.run.exitCode;
         n.timedOut = r.run.timedOut;
         break;

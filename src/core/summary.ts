@@ -91,6 +91,12 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   const runMs = nodes.reduce((s, n) => s + (n.wallMs ?? 0), 0);
   out.push(`- Experiments: ${decided.length} decided (${counts.keep} kept, ${counts.discard} discarded, ${counts.crash} crashed, ${counts.invalid} invalid)${counts.running + counts.pending ? `, ${counts.running + counts.pending} not finished` : ''}`);
   out.push(`- Time: ${duration(elapsed)} elapsed, ${duration(runMs)} in runs; budget ${cfg.budgetText} per experiment`);
+  const queued = nodes.filter((n) => typeof n.queuedMs === 'number');
+  if (queued.length) {
+    const wait = queued.reduce((s, n) => s + n.queuedMs!, 0);
+    const longest = queued.reduce((a, b) => (b.queuedMs! > a.queuedMs! ? b : a));
+    out.push(`- Queue: ${duration(wait)} waiting for the scheduler vs ${duration(runMs)} running (${queued.length} jobs; longest wait ${duration(longest.queuedMs!)}, #${longest.id})`);
+  }
   out.push(`- Policy \`${cfg.policy}\`, proposer \`${cfg.proposer.kind}\`, ${cfg.parallel} at a time, minDelta ${cfg.minDelta}`);
   out.push(`- Platform: ${describePlatform(model.platform)}`);
   const tokens = nodes.reduce((s, n) => ({ i: s.i + (n.proposer.tokensIn ?? 0), o: s.o + (n.proposer.tokensOut ?? 0), c: s.c + (n.proposer.costUsd ?? 0) }), { i: 0, o: 0, c: 0 });

@@ -36,9 +36,28 @@ export type ProposerConfig =
   /** Model-backed proposers (a later issue) keep their own keys; the engine passes them through. */
   | { kind: string; [key: string]: unknown };
 
+/** `executor: {kind: slurm, ...}`: each experiment is an sbatch job (see slurmExecutor.ts). */
+export interface SlurmExecutorConfig {
+  kind: 'slurm';
+  partition?: string;
+  gres?: string;
+  cpusPerTask?: number;
+  /** Slurm's --mem: megabytes, or a number with K, M, G or T. */
+  mem?: string;
+  /** The job's time limit as written; `timeMinutes` is what is passed to --time. */
+  time?: string;
+  timeMinutes?: number;
+  account?: string;
+  /** More sbatch options, one per item (`--qos=high`). */
+  extraArgs: string[];
+  /** How often the scheduler is asked about running jobs (default 1). */
+  pollSeconds?: number;
+}
+
 export type ExecutorConfig =
   | { kind: 'local' }
   | { kind: 'manual' }
+  | SlurmExecutorConfig
   | { kind: string; [key: string]: unknown };
 
 export interface ResearchConfig {
@@ -78,11 +97,15 @@ export interface RunResult {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
-  /** Wall time of the run in milliseconds. */
+  /** Wall time of the run in milliseconds (run time only: a cluster job's wait in the queue is `queuedMs`). */
   wallMs: number;
+  /** Time a cluster job waited in the scheduler's queue; absent for local runs. */
+  queuedMs?: number;
   logPath: string;
   /** Set when the run could not be started at all. */
   startError?: string;
+  /** Why the run was ended by something other than itself (the scheduler's reason); the judge's crash reason. */
+  failureReason?: string;
   /** A result a person recorded for a manual run, instead of one read from the log. */
   recorded?: { metric: number; memoryGb: number | null };
 }
@@ -133,6 +156,8 @@ export interface ExperimentNode {
   startedAt: string | null;
   finishedAt: string | null;
   wallMs: number | null;
+  /** Time the run waited in a cluster's queue (not counted in wallMs); absent for local runs. */
+  queuedMs?: number | null;
   exitCode: number | null;
   timedOut: boolean;
   hint: string | null;
