@@ -4,10 +4,14 @@ import { isAbsolute, join } from 'node:path';
 import type { Executor } from './executor.js';
 import { LocalExecutor } from './localExecutor.js';
 import { ManualExecutor } from './manualExecutor.js';
+import { SlurmExecutor, slurmOptions } from './slurmExecutor.js';
 import type { Proposer } from './proposer.js';
+import { createAgentCliProposer } from './proposers/agentCli.js';
+import { createAnthropicProposer } from './proposers/anthropic.js';
 import { MutateProposer } from './proposers/mutate.js';
+import { createOpenAiCompatibleProposer } from './proposers/openaiCompatible.js';
 import { PatchesProposer } from './proposers/patches.js';
-import type { ResearchConfig } from './types.js';
+import type { ResearchConfig, SlurmExecutorConfig } from './types.js';
 
 export class UnavailableError extends Error {
   constructor(message: string) {
@@ -35,6 +39,13 @@ export function createProposer(config: ResearchConfig, root: string): Proposer {
   }
   const extra = extraProposers.get(p.kind);
   if (extra) return extra(config, root);
+  // Model-backed kinds; a host may register its own factory for one of them first (above).
+  if (p.kind === 'openai-compatible') return createOpenAiCompatibleProposer(config, root);
+  if (p.kind === 'anthropic') return createAnthropicProposer(config, root);
+  if (p.kind === 'agent-cli') return createAgentCliProposer(config);
+  if (p.kind === 'vscode-lm') {
+    throw new UnavailableError('The proposer "vscode-lm" uses VS Code\'s language models and works only inside VS Code. From the command line use `proposer: {kind: openai-compatible, baseUrl, model, apiKeyEnv}`, `{kind: anthropic, model}` or `{kind: agent-cli, command}`.');
+  }
   throw new UnavailableError(`The proposer "${p.kind}" is not available here. Use \`proposer: mutate\` (built in) or \`proposer: {kind: patches, dir: <folder>}\`.`);
 }
 
@@ -42,5 +53,6 @@ export function createExecutor(config: ResearchConfig): Executor {
   const kind = config.executor.kind;
   if (kind === 'local') return new LocalExecutor();
   if (kind === 'manual') return new ManualExecutor();
-  throw new UnavailableError(`The executor "${kind}" is not available yet. Use \`executor: local\` or \`executor: manual\`.`);
+  if (kind === 'slurm') return new SlurmExecutor(slurmOptions(config.executor as SlurmExecutorConfig));
+  throw new UnavailableError(`The executor "${kind}" is not available yet. Use \`executor: local\`, \`executor: manual\` or \`executor: {kind: slurm, ...}\`.`);
 }
