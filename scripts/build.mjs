@@ -32,3 +32,7 @@ if (watch) {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   chmodSync('dist/cli.js', 0o755);
 }
+
+// ---- the results webview (webview-ui/, its own build) → dist/webview/ ----
+const { buildWebview } = await import('../webview-ui/build.mjs');
+await buildWebview({ production, watch });

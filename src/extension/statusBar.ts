@@ -1,0 +1,150 @@
+// The status-bar ticker: while a run goes, the experiment number, elapsed/budget (each second), the log's
+// latest line and the best so far; idle, the best metric; nothing without a session. Pause/Resume and Stop
+// sit beside it while a session is active.
+import * as vscode from 'vscode';
+import { DisposableBase } from '../core/lifecycle.js';
+import { fmtNum } from '../core/summary.js';
+import { Commands } from './constants.js';
+import type { SessionService } from './session/sessionService.js';
+import { clock } from './tree/nodePresentation.js';
+
+const LINE_MAX = 40;
+
+export class StatusBar extends DisposableBase {
+  private readonly ticker: vscode.StatusBarItem;
+  private readonly pauseResume: vscode.StatusBarItem;
+  private readonly stop: vscode.StatusBarItem;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly session: SessionService) {
+    super();
+    this.ticker = this._register(vscode.window.createStatusBarItem('autoresearch.ticker', vscode.StatusBarAlignment.Left, 50));
+    this.ticker.name = 'AutoResearch';
+    this.ticker.command = Commands.showResults;
+    this.pauseResume = this._register(vscode.window.createStatusBarItem('autoresearch.pauseResume', vscode.StatusBarAlignment.Left, 49));
+    this.pauseResume.name = 'AutoResearch: Pause or Resume';
+    this.stop = this._register(vscode.window.createStatusBarItem('autoresearch.stop', vscode.StatusBarAlignment.Left, 48));
+    this.stop.name = 'AutoResearch: Stop';
+    this.stop.text = '$(debug-stop)';
+    this.stop.tooltip = 'Stop AutoResearch: ends the running experiment now; the session can be resumed later';
+    this.stop.command = Commands.stop;
+    this._register(session.onDidChange(() => this.update()));
+    this._register({ dispose: () => clearInterval(this.timer) });
+    this.update();
+  }
+
+  /** What the ticker shows now ('' when hidden). */
+  get text(): string {
+    return this.ticker.text;
+  }
+
+  private update(): void {
+    const s = this.session;
+    const model = s.model;
+    const cfg = s.config;
+    if (!model || !cfg || s.phase === 'none') {
+      this.ticker.hide();
+      this.pauseResume.hide();
+      this.stop.hide();
+      this.setTimer(false);
+      return;
+    }
+    const best = model.best;
+    const bestText = best && best.metric !== null ? `best ${fmtNum(best.metric)}` : '';
+    const max = cfg.maxExperiments ?? '∞';
+    const running = model.nodes.filter((n) => n && n.status === 'running');
+    const parts: string[] = [];
+    let icon = '$(beaker)';
+    switch (s.phase) {
+      case 'starting':
+        icon = '$(loading~spin)';
+        parts.push('AutoResearch starting…');
+        break;
+      case 'stopping':
+        icon = '$(loading~spin)';
+        parts.push('AutoResearch stopping…');
+        break;
+      case 'running':
+      case 'paused': {
+        icon = s.phase === 'paused' ? '$(debug-pause)' : '$(loading~spin)';
+        const n = running[0];
+        const head = s.phase === 'paused' ? 'AutoResearch paused' : 'AutoResearch';
+        if (n) {
+          const which = n.id === 0 ? 'baseline' : `${Math.min(model.decidedCount + 1, typeof max === 'number' ? max : Infinity)}/${max} #${n.id}`;
+          const elapsed = n.startedAt ? Date.now() - Date.parse(n.startedAt) : 0;
+          parts.push(`${head} ${which}`, `${clock(elapsed)}/${clock(cfg.budgetSeconds * 1000)}`);
+          const line = s.isWaitingForResult(n) ? 'waiting for your result' : s.latestLine(n);
+          if (line) parts.push(line.length > LINE_MAX ? `${line.slice(0, LINE_MAX - 1)}…` : line);
+        } else {
+          parts.push(`${head} ${model.decidedCount}/${max}`, s.phase === 'paused' ? '' : 'proposing…');
+        }
+        if (bestText) parts.push(bestText);
+        break;
+      }
+      case 'interrupted':
+        icon = '$(debug-disconnect)';
+        parts.push('AutoResearch interrupted', bestText);
+        break;
+      case 'failed':
+        icon = '$(error)';
+        parts.push('AutoResearch failed', bestText);
+        break;
+      default:
+        // Idle (stopped or done): the best result.
+        parts.push(best && best.metric !== null ? `${cfg.metric.name} ${fmtNum(best.metric)}${best.id === 0 ? ' (baseline)' : ` (#${best.id})`}` : 'AutoResearch');
+        break;
+    }
+    this.ticker.text = `${icon} ${parts.filter(Boolean).join(' · ')}`;
+    this.ticker.tooltip = this.tooltip();
+    this.ticker.show();
+
+    const active = s.isActive && s.phase !== 'stopping';
+    if (active && s.phase === 'paused') {
+      this.pauseResume.text = '$(debug-continue)';
+      this.pauseResume.tooltip = 'Resume AutoResearch';
+      this.pauseResume.command = Commands.resume;
+      this.pauseResume.show();
+    } else if (active && s.phase === 'running') {
+      this.pauseResume.text = '$(debug-pause)';
+      this.pauseResume.tooltip = 'Pause AutoResearch: running experiments finish, no new one starts';
+      this.pauseResume.command = Commands.pause;
+      this.pauseResume.show();
+    } else if (s.phase === 'interrupted' || s.phase === 'stopped') {
+      this.pauseResume.text = '$(debug-continue)';
+      this.pauseResume.tooltip = 'Resume AutoResearch from where it stopped';
+      this.pauseResume.command = Commands.resume;
+      this.pauseResume.show();
+    } else this.pauseResume.hide();
+    if (active) this.stop.show();
+    else this.stop.hide();
+    this.setTimer(s.isActive);
+  }
+
+  private tooltip(): vscode.MarkdownString {
+    const s = this.session;
+    const model = s.model!;
+    const cfg = s.config!;
+    const base = model.baseline;
+    const best = model.best;
+    const lines = [
+      `**AutoResearch · ${model.tag}** · ${s.phase}${s.owner === 'elsewhere' && s.lockHolder ? ` (run by pid ${s.lockHolder.pid})` : ''}`,
+      '',
+      `${model.decidedCount} of ${cfg.maxExperiments ?? 'unlimited'} experiments decided · budget ${cfg.budgetText} each`,
+      '',
+      `${cfg.metric.name}: baseline ${fmtNum(base?.metric)}, best ${fmtNum(best?.metric)}${best && best.id !== 0 ? ` (#${best.id} ${best.description})` : ''}`,
+      '',
+      `[Show Results](command:${Commands.showResults}) · [Show Summary](command:${Commands.showSummary}) · [Show Log](command:${Commands.showLog})`,
+    ];
+    const md = new vscode.MarkdownString(lines.join('\n'), true);
+    md.isTrusted = { enabledCommands: [Commands.showResults, Commands.showSummary, Commands.showLog] };
+    return md;
+  }
+
+  private setTimer(on: boolean): void {
+    if (on && !this.timer) this.timer = setInterval(() => this.update(), 1000);
+    else if (!on && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}

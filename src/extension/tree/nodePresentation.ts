@@ -1,0 +1,159 @@
+// How one experiment reads in the Experiments view: label, description, icon, tooltip, menu tokens.
+// Plain data (no vscode import), so the wording is one pure function of the model.
+import type { SessionModel } from '../../core/model.js';
+import { fmtDelta, fmtNum } from '../../core/summary.js';
+import type { ExperimentNode } from '../../core/types.js';
+import { NodeContext } from '../constants.js';
+
+export interface NodePresentation {
+  label: string;
+  description: string;
+  icon: { id: string; color?: string };
+  /** Markdown with $(icon) syntax. */
+  tooltip: string;
+  contextValue: string;
+  accessibilityLabel: string;
+}
+
+export interface PresentationContext {
+  model: SessionModel;
+  /** Whether a controller (here or elsewhere) is running the session: undecided nodes are live, not interrupted. */
+  active: boolean;
+  now: number;
+  /** The last line a running node printed. */
+  latestLine?: (n: ExperimentNode) => string;
+  waitingForResult?: (n: ExperimentNode) => boolean;
+}
+
+const STATUS_ICON: Record<ExperimentNode['status'], { id: string; color?: string }> = {
+  keep: { id: 'pass-filled', color: 'testing.iconPassed' },
+  discard: { id: 'circle-slash', color: 'descriptionForeground' },
+  crash: { id: 'error', color: 'testing.iconFailed' },
+  invalid: { id: 'warning', color: 'list.warningForeground' },
+  running: { id: 'loading~spin' },
+  pending: { id: 'circle-large-outline', color: 'descriptionForeground' },
+};
+const BEST_ICON = { id: 'star-full', color: 'charts.yellow' };
+const INTERRUPTED_ICON = { id: 'debug-disconnect', color: 'list.warningForeground' };
+
+/** m:ss, or h:mm:ss past an hour. */
+export function clock(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+export function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : clock(ms);
+}
+
+/** Escapes text for Markdown (tooltips), table pipes included. */
+export function md(text: string): string {
+  return text.replace(/[\\`*_{}[\]<>()#+\-.!|~]/g, '\\$&').replace(/\r?\n/g, ' ');
+}
+
+function short(text: string, max: number): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+/** `0.200134  Δ -0.157402 (-44.0%)`: the metric and how it moved from the parent. */
+export function metricWithDelta(n: ExperimentNode, parent: ExperimentNode | undefined): string {
+  if (n.metric === null) return '';
+  const value = fmtNum(n.metric);
+  if (!parent || parent.metric === null || !Number.isFinite(parent.metric) || !Number.isFinite(n.metric)) return value;
+  return `${value}  Δ ${fmtDelta(parent.metric, n.metric)}`;
+}
+
+function isUndecided(n: ExperimentNode): boolean {
+  return n.decidedBy === null;
+}
+
+export function presentNode(n: ExperimentNode, ctx: PresentationContext): NodePresentation {
+  const { model } = ctx;
+  const parent = n.parentId === null ? undefined : model.get(n.parentId);
+  const best = model.best;
+  const isBest = best !== undefined && best.id === n.id && n.id !== 0;
+  const metricName = model.config?.metric.name ?? 'metric';
+  const budgetMs = (model.config?.budgetSeconds ?? 0) * 1000;
+  const interrupted = isUndecided(n) && !ctx.active;
+  const waiting = !interrupted && (ctx.waitingForResult?.(n) ?? false);
+
+  const label = n.description || `experiment #${n.id}`;
+  const parts: string[] = [];
+  if (interrupted) parts.push('interrupted');
+  else if (n.status === 'running') {
+    const elapsed = n.startedAt ? ctx.now - Date.parse(n.startedAt) : 0;
+    parts.push(waiting ? 'waiting for your result' : `running ${clock(elapsed)} / ${clock(budgetMs)}`);
+  } else if (n.status === 'pending') parts.push('about to run');
+  else if (n.status === 'crash') parts.push(`crash${n.reason ? ` · ${short(n.reason, 48)}` : ''}`);
+  else if (n.status === 'invalid') parts.push(`invalid${n.reason ? ` · ${short(n.reason, 48)}` : ''}`);
+  else if (n.id === 0) parts.push(n.metric === null ? '' : `${metricName} ${fmtNum(n.metric)}`);
+  else parts.push(metricWithDelta(n, parent));
+  if (n.decidedBy === 'human') parts.push(n.status === 'keep' ? 'kept by you' : 'discarded by you');
+  if (isBest) parts.push('best');
+  const description = parts.filter(Boolean).join(' · ');
+
+  const icon = interrupted ? INTERRUPTED_ICON : isBest ? BEST_ICON : n.status === 'running' && waiting ? { id: 'watch', color: 'charts.blue' } : STATUS_ICON[n.status];
+
+  const tokens: string[] = [NodeContext.node, `status-${n.status}`];
+  const decided = n.decidedBy !== null;
+  if (decided && n.status !== 'keep' && n.operator !== 'rerun' && n.metric !== null && Number.isFinite(n.metric)) tokens.push(NodeContext.canKeep);
+  if (decided && n.status === 'keep' && n.id !== 0) tokens.push(NodeContext.canDiscard);
+  if (n.commit) tokens.push(NodeContext.hasCode);
+  if (n.logPath) tokens.push(NodeContext.hasLog);
+  if (decided && n.commit) tokens.push(NodeContext.canRerun);
+  if (waiting) tokens.push('waitingForResult');
+
+  const statusWord = interrupted ? 'interrupted' : n.status;
+  const accessibilityLabel = `#${n.id} ${label}, ${statusWord}${n.metric !== null ? `, ${metricName} ${fmtNum(n.metric)}` : ''}${isBest ? ', best so far' : ''}`;
+
+  return { label, description, icon, tooltip: tooltip(n, parent, ctx, { isBest, interrupted, waiting, metricName, budgetMs }), contextValue: tokens.join(' '), accessibilityLabel };
+}
+
+function tooltip(
+  n: ExperimentNode,
+  parent: ExperimentNode | undefined,
+  ctx: PresentationContext,
+  o: { isBest: boolean; interrupted: boolean; waiting: boolean; metricName: string; budgetMs: number },
+): string {
+  const icon = o.interrupted ? INTERRUPTED_ICON : o.isBest ? BEST_ICON : STATUS_ICON[n.status];
+  const out: string[] = [];
+  out.push(`**#${n.id} ${md(n.description)}**${o.isBest ? ' · $(star-full) best so far' : ''}`, '');
+  let verdict: string;
+  if (o.interrupted) verdict = `$(${icon.id}) **interrupted**: its session stopped before it was decided; it runs again when the session resumes.`;
+  else if (n.decidedBy === null) verdict = n.status === 'running' ? (o.waiting ? '$(watch) **waiting for your result**: run it, then use *Record Result*.' : '$(loading~spin) **running**') : '**about to run**';
+  else if (n.decidedBy === 'human') verdict = `$(person) **${n.status}**, decided by you${n.ruleStatus && n.ruleStatus !== n.status ? ` (the rule said ${n.ruleStatus})` : ''}: ${md(n.reason)}`;
+  else verdict = `$(${icon.id}) **${n.status}**, decided by the rule: ${md(n.reason)}`;
+  out.push(verdict, '');
+
+  const rows: [string, string][] = [];
+  if (n.metric !== null) {
+    const vsParent = parent && parent.metric !== null && Number.isFinite(parent.metric) && Number.isFinite(n.metric)
+      ? ` · parent #${parent.id}: ${fmtNum(parent.metric)} · Δ ${fmtDelta(parent.metric, n.metric)}` : '';
+    rows.push([o.metricName, `**${fmtNum(n.metric)}**${md(vsParent)}`]);
+  } else if (n.decidedBy !== null) rows.push([o.metricName, 'no result']);
+  for (const [k, v] of Object.entries(n.secondary)) rows.push([k, fmtNum(v)]);
+  if (n.memoryGb !== null) rows.push(['memory', `${fmtNum(n.memoryGb)} GB`]);
+  const budget = ctx.model.config?.budgetText ?? seconds(o.budgetMs);
+  if (n.wallMs !== null) rows.push(['duration', `${seconds(n.wallMs)} of a ${budget} budget${n.timedOut ? ' (timed out)' : ''}`]);
+  else if (n.status === 'running' && n.startedAt && !o.interrupted) {
+    rows.push(['elapsed', `${clock(ctx.now - Date.parse(n.startedAt))} of ${clock(o.budgetMs)}`]);
+    const line = ctx.latestLine?.(n);
+    if (line) rows.push(['latest', `\`${line.replace(/`/g, "'")}\``]);
+  }
+  if (n.commit) rows.push(['commit', `\`${n.commit.slice(0, 7)}\``]);
+  rows.push(['operator', n.operator]);
+  if (n.parentId !== null) rows.push(['parent', `#${n.parentId}${parent ? ` ${md(parent.description)}` : ''}`]);
+  if (n.changedFiles.length) rows.push(['changed', n.changedFiles.map((f) => `\`${f}\``).join(', ')]);
+  if (n.policyReason) rows.push(['why chosen', md(n.policyReason)]);
+  if (n.hint) rows.push(['hypothesis', md(n.hint)]);
+  if (n.proposer.model) rows.push(['proposer', md(`${n.proposer.kind} (${n.proposer.model})`)]);
+  if (n.proposer.costUsd) rows.push(['cost', `$${n.proposer.costUsd.toFixed(3)}`]);
+  out.push('| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '');
+  if (n.plan) out.push(`**Plan.** ${md(n.plan)}`, '');
+  if (n.status === 'crash' && n.logTail) out.push('**Log tail**', '', '```', n.logTail.split('\n').slice(-8).join('\n').replace(/```/g, "'''"), '```');
+  return out.join('\n');
+}

@@ -1,0 +1,204 @@
+// The research-config wizard: ten short steps with defaults read from the workspace and the user's
+// settings; writes autoresearch.config.yaml with the engine's own template, checks it with the engine's
+// parser, and shows it for confirmation.
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { CONFIG_FILE, configTemplate, parseConfig, parseDuration, type TemplateOptions } from '../../core/config.js';
+import { STATE_DIR } from '../../core/store.js';
+import { Settings } from '../constants.js';
+import { defaultTag, detect, guessDirection, metricNames, readScript } from './detect.js';
+import { MultiStepInput, type Step } from './multiStepInput.js';
+
+const TITLE = 'Create the research config';
+const STEPS = 10;
+const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+interface Item extends vscode.QuickPickItem {
+  value: string;
+}
+
+function sessionBranches(root: string): Promise<Set<string>> {
+  return new Promise((resolve) => {
+    execFile('git', ['for-each-ref', '--format=%(refname:strip=3)', 'refs/heads/autoresearch/'], { cwd: root, timeout: 5000 }, (err, out) => {
+      resolve(new Set(err ? [] : out.split('\n').map((s) => s.trim()).filter(Boolean)));
+    });
+  });
+}
+
+export interface WizardResult {
+  path: string;
+  /** The person confirmed it: start the session now. */
+  start: boolean;
+}
+
+/**
+ * Asks for everything a config needs and writes it to `<folder>/autoresearch.config.yaml`.
+ * Resolves undefined when cancelled (nothing is written).
+ */
+export async function runConfigWizard(folder: string, repoRoot: string): Promise<WizardResult | undefined> {
+  const settings = vscode.workspace.getConfiguration();
+  const found = await detect(folder, vscode.workspace.getConfiguration('python').get<string>('defaultInterpreterPath'));
+  const branches = await sessionBranches(repoRoot);
+  const taken = (t: string) => branches.has(t) || existsSync(join(repoRoot, STATE_DIR, t));
+
+  const a: TemplateOptions & { patchesDir?: string } = {
+    tag: defaultTag(taken),
+    editable: [],
+    readonly: [],
+    run: '',
+    budget: settings.get<string>(Settings.budget, '5m'),
+    metricName: 'val_loss',
+    direction: 'minimize',
+    maxExperiments: settings.get<number>(Settings.maxExperiments, 20),
+    proposer: settings.get<string>(Settings.proposer, 'mutate'),
+    policy: settings.get<string>(Settings.policy, 'tree'),
+    notes: found.notes,
+  };
+  let script = found.scripts[0] ?? 'train.py';
+
+  const pickScript: Step = async (input) => {
+    const items: Item[] = found.scripts.slice(0, 30).map((f) => ({ label: f, value: f, description: f === found.scripts[0] ? 'detected' : undefined }));
+    items.push({ label: '$(edit) Another file…', value: '', description: 'type a path relative to the folder' });
+    const pick = await input.pick({ title: TITLE, step: 1, totalSteps: STEPS, items, placeholder: 'The training script: the file the loop changes and runs' });
+    if (pick.value) script = pick.value;
+    else {
+      script = await input.input({
+        title: TITLE, step: 1, totalSteps: STEPS, value: script, prompt: 'Path of the training script, relative to the workspace folder',
+        validate: (v) => (!v.trim() ? 'Enter a path' : existsSync(join(folder, v.trim())) ? undefined : `There is no ${v.trim()} in this folder`),
+      });
+    }
+    return pickProtected;
+  };
+
+  const pickProtected: Step = async (input) => {
+    const names = [...found.protectedGuesses, ...found.otherFiles.filter((f) => f !== script && /\.(py|ts|js|sh|json|ya?ml|toml|cfg)$/.test(f))].filter((f, i, all) => all.indexOf(f) === i).slice(0, 40);
+    const items: Item[] = names.map((f) => ({ label: f, value: f, description: found.protectedGuesses.includes(f) ? 'data or evaluation' : undefined }));
+    const selected = items.filter((i) => found.protectedGuesses.includes(i.value) || a.readonly.includes(i.value));
+    const picks = await input.pick({
+      title: TITLE, step: 2, totalSteps: STEPS, items, selected, canSelectMany: true,
+      placeholder: 'Protected files: data and evaluation the loop must never change (none is fine)',
+    });
+    a.readonly = picks.map((p) => p.value);
+    return inputRun;
+  };
+
+  const inputRun: Step = async (input) => {
+    const suggested = a.run || (script.endsWith('.py') ? `${found.python} ${script}` : script.endsWith('.sh') ? `bash ${script}` : `node ${script}`);
+    a.run = await input.input({
+      title: TITLE, step: 3, totalSteps: STEPS, value: suggested,
+      prompt: 'The command that runs one experiment, from the repository root (it gets AUTORESEARCH_BUDGET_SECONDS)',
+      validate: (v) => (v.trim() ? undefined : 'Enter a command'),
+    });
+    return inputBudget;
+  };
+
+  const inputBudget: Step = async (input) => {
+    a.budget = await input.input({
+      title: TITLE, step: 4, totalSteps: STEPS, value: a.budget,
+      prompt: 'Wall-clock budget per experiment (90s, 5m, 1h): past it, the run is terminated',
+      validate: (v) => (parseDuration(v) === null ? 'A duration like 90s, 5m or 1h' : undefined),
+    });
+    return inputMetric;
+  };
+
+  const inputMetric: Step = async (input) => {
+    const names = metricNames(readScript(folder, script));
+    if (names.length && !names.includes(a.metricName)) a.metricName = names[0]!;
+    a.metricName = await input.input({
+      title: TITLE, step: 5, totalSteps: STEPS, value: a.metricName,
+      prompt: `The metric: the script prints a line "<name>: <value>"${names.length ? ` (found in ${script}: ${names.slice(0, 5).join(', ')})` : ''}`,
+      validate: (v) => (/^[A-Za-z_][A-Za-z0-9_./-]*$/.test(v.trim()) ? undefined : 'Letters, digits and _ . / - (e.g. val_loss)'),
+    });
+    a.direction = guessDirection(a.metricName);
+    return pickDirection;
+  };
+
+  const pickDirection: Step = async (input) => {
+    const items: Item[] = [
+      { label: 'minimize', value: 'minimize', description: `lower ${a.metricName} is better (loss, error, perplexity)` },
+      { label: 'maximize', value: 'maximize', description: `higher ${a.metricName} is better (accuracy, reward)` },
+    ];
+    const pick = await input.pick({ title: TITLE, step: 6, totalSteps: STEPS, items, active: items.filter((i) => i.value === a.direction), placeholder: `Which way is better for ${a.metricName}?` });
+    a.direction = pick.value as TemplateOptions['direction'];
+    return inputMax;
+  };
+
+  const inputMax: Step = async (input) => {
+    const v = await input.input({
+      title: TITLE, step: 7, totalSteps: STEPS, value: String(a.maxExperiments),
+      prompt: 'How many experiments after the baseline (a number, or unlimited)',
+      validate: (s) => (s.trim() === 'unlimited' || (/^\d+$/.test(s.trim()) && Number(s) > 0) ? undefined : 'A positive whole number, or unlimited'),
+    });
+    a.maxExperiments = v === 'unlimited' ? 'unlimited' : Number(v);
+    return pickScope;
+  };
+
+  const pickScope: Step = async (input) => {
+    const dir = script.includes('/') ? script.slice(0, script.lastIndexOf('/') + 1) : '';
+    const ext = script.slice(script.lastIndexOf('.'));
+    const items: Item[] = [
+      { label: `Only ${script}`, value: script, description: 'the proposer changes one file' },
+      { label: `${script} and the other ${ext} files ${dir ? `in ${dir}` : 'at the root'}`, value: `${dir}*${ext}`, description: 'protected files stay protected' },
+      { label: '$(edit) Custom globs…', value: '' },
+    ];
+    const pick = await input.pick({ title: TITLE, step: 8, totalSteps: STEPS, items, placeholder: 'Scope of changes: which files a proposal may touch' });
+    if (pick.value) a.editable = [pick.value];
+    else {
+      const globs = await input.input({
+        title: TITLE, step: 8, totalSteps: STEPS, value: script, prompt: 'Editable globs, comma-separated (train.py, src/**/*.py)',
+        validate: (v) => (v.split(',').some((g) => g.trim()) ? undefined : 'Enter at least one glob'),
+      });
+      a.editable = globs.split(',').map((g) => g.trim()).filter(Boolean);
+    }
+    return pickProposer;
+  };
+
+  const pickProposer: Step = async (input) => {
+    const items: Item[] = [
+      { label: 'mutate', value: 'mutate', description: 'built in: changes one UPPER_CASE hyperparameter at a time, no model needed' },
+      { label: 'patches', value: 'patches', description: 'tries the diffs in a folder you prepare, one per experiment' },
+    ];
+    const pick = await input.pick({ title: TITLE, step: 9, totalSteps: STEPS, items, active: items.filter((i) => i.value === a.proposer), placeholder: 'Who proposes the changes' });
+    a.proposer = pick.value;
+    if (pick.value === 'patches') {
+      a.patchesDir = await input.input({
+        title: TITLE, step: 9, totalSteps: STEPS, value: a.patchesDir ?? 'patches/', prompt: 'Folder of patches (unified diffs), relative to the workspace folder',
+        validate: (v) => (v.trim() ? undefined : 'Enter a folder'),
+      });
+    }
+    return inputTag;
+  };
+
+  const inputTag: Step = async (input) => {
+    a.tag = await input.input({
+      title: TITLE, step: 10, totalSteps: STEPS, value: a.tag,
+      prompt: 'Session tag: names the branch autoresearch/<tag> that will point at the best experiment',
+      validate: (v) => {
+        const t = v.trim();
+        if (!TAG_RE.test(t) || t.includes('..') || t.endsWith('.lock') || t.endsWith('.')) return 'Letters, digits, ".", "_" or "-", starting with a letter or digit';
+        if (taken(t)) return `A session or branch autoresearch/${t} already exists; choose another tag`;
+        return undefined;
+      },
+    });
+  };
+
+  if (!(await MultiStepInput.run(pickScript))) return undefined;
+
+  let text = configTemplate(a);
+  if (a.proposer === 'patches') text = text.replace(/^proposer: patches$/m, `proposer: {kind: patches, dir: ${JSON.stringify(a.patchesDir ?? 'patches/')}}`);
+  // The engine's own parser checks what was written: the wizard never leaves a config the engine refuses.
+  parseConfig(text);
+  const path = join(folder, CONFIG_FILE);
+  writeFileSync(path, text);
+  const doc = await vscode.workspace.openTextDocument(path);
+  await vscode.window.showTextDocument(doc, { preview: false });
+  const startNow = 'Start Session';
+  const choice = await vscode.window.showInformationMessage(
+    `Wrote ${CONFIG_FILE}: ${a.editable.join(', ')} changes, ${a.readonly.length ? `${a.readonly.join(', ')} protected` : 'nothing protected'}, ${a.budget} per run, ${a.direction} ${a.metricName}, ${a.maxExperiments} experiments. Review it, then start the session.`,
+    { modal: true, detail: 'The baseline is your last commit: commit the training code first. You can edit the file and start later with "AutoResearch: Start AutoResearch".' },
+    startNow,
+  );
+  return { path, start: choice === startNow };
+}

@@ -1,0 +1,349 @@
+// The AutoResearch extension in a real VS Code UI (code-server 4.117 in headless Chromium), as a user
+// drives it: palette → Start AutoResearch on a copy of examples/quickstart → the tree fills → click a node →
+// its diff opens → override a decision inline → the summary opens. Screenshots go to test-output/screenshots/.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Locator } from 'playwright-core';
+import { repoRoot } from '../../scripts/vscode-rig/provision.mjs';
+import { makeQuickstartWorkspace, removeQuickstartWorkspace } from '../fixtures/quickstart.mjs';
+import { VSCode } from './rig.js';
+
+interface Decide { type: 'decide'; id: number; status: string; decidedBy: string }
+
+function decisions(root: string): Decide[] {
+  const file = join(root, '.autoresearch', 'quickstart', 'journal.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string }).filter((r): r is Decide => r.type === 'decide');
+}
+
+async function shot(code: VSCode, name: string): Promise<void> {
+  // Out of the way of tooltips, unless a test hovers on purpose.
+  const file = await code.screenshot(name);
+  assert.ok(existsSync(file) && statSync(file).size > 10_000, `screenshot ${file} is missing or empty`);
+}
+
+/** Opens the AutoResearch view container (a click on its activity bar icon toggles it, so only when closed). */
+async function showExperiments(code: VSCode): Promise<void> {
+  const item = code.page.locator('.activitybar .action-item', { has: code.page.locator('.action-label[aria-label="AutoResearch"]') });
+  if (!((await item.getAttribute('class')) ?? '').split(' ').includes('checked')) await item.locator('.action-label').click();
+  await code.page.locator('#workbench\\.parts\\.sidebar .title-label', { hasText: /AutoResearch/i }).waitFor({ state: 'visible', timeout: 15_000 });
+}
+
+/** Drags the side bar wider, so tree items and their descriptions show in full in the screenshots. */
+async function widenSideBar(code: VSCode, width = 520): Promise<void> {
+  const box = await code.page.locator('#workbench\\.parts\\.sidebar').boundingBox();
+  if (!box) return;
+  const x = box.x + box.width;
+  const y = box.y + box.height / 2;
+  await code.page.mouse.move(x - 1, y);
+  await code.page.mouse.down();
+  await code.page.mouse.move(box.x + width, y, { steps: 8 });
+  await code.page.mouse.up();
+}
+
+describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
+  let code: VSCode | undefined;
+  let workspace: string;
+  /** Experiments tree rows, by the accessible label the extension gives them ("#1 LR 0.2 -> 0.4, keep, …"). */
+  const row = (prefix: string): Locator => code!.page.locator(`.monaco-list-row[aria-label^="${prefix}"]`);
+
+  before(async () => {
+    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(build.status, 0, `npm run build failed:\n${build.stdout}${build.stderr}`);
+    // A short pause after each run leaves time to see (and photograph) an experiment mid-run.
+    workspace = makeQuickstartWorkspace({ maxExperiments: 3, run: 'python3 train.py && sleep 2' });
+    code = await VSCode.start({ name: 'autoresearch-ui', folder: workspace, extensionDevelopmentPath: repoRoot });
+  });
+
+  after(async () => {
+    await code?.dispose();
+    if (workspace) removeQuickstartWorkspace(workspace);
+  });
+
+  it('shows the Experiments view with a welcome and a Start button before any session', async () => {
+    const c = code!;
+    await showExperiments(c);
+    await widenSideBar(c);
+    const welcome = c.page.locator('.welcome-view-content');
+    // The folder has a research config, so the welcome offers to start it (not to write one).
+    await welcome.getByText('This folder has a research config, but no session yet.').waitFor({ state: 'visible', timeout: 30_000 });
+    await welcome.getByRole('button', { name: 'Start AutoResearch' }).waitFor({ state: 'visible', timeout: 5_000 });
+    await shot(c, 'autoresearch-welcome');
+  });
+
+  it('starts from the command palette: the tree fills and the status bar ticks mid-run', async () => {
+    const c = code!;
+    await c.runCommand('AutoResearch: Start AutoResearch');
+    await row('#0 baseline').waitFor({ state: 'visible', timeout: 60_000 });
+    // Mid-run: experiment n of 3, its clock against the 10 s budget, the log's latest line, the best so far.
+    const ticker = c.statusBarItem(/AutoResearch \d\/3 #\d+ · \d+:\d\d\/0:10 · (epoch|val_loss|peak|training|num_steps)/);
+    await ticker.waitFor({ state: 'visible', timeout: 60_000 });
+    await row('#1 ').waitFor({ state: 'visible', timeout: 30_000 });
+    await c.page.mouse.move(700, 500);
+    await shot(c, 'autoresearch-status-running');
+    assert.match(await ticker.innerText(), /best 0\.357536/);
+    // Pause and Stop sit beside it while the session runs.
+    assert.equal(await c.statusBar().locator('[aria-label="debug-pause"], .codicon-debug-pause').count() > 0, true, 'no Pause button in the status bar');
+  });
+
+  it('opens the diff of a node against its parent when the node is clicked', async () => {
+    const c = code!;
+    const first = row('#1 ').filter({ hasNot: c.page.locator('.codicon-loading') });
+    await c.page.locator('.monaco-list-row[aria-label^="#1 "][aria-label*=", keep"], .monaco-list-row[aria-label^="#1 "][aria-label*=", discard"]')
+      .first().waitFor({ state: 'visible', timeout: 60_000 });
+    await first.first().click();
+    const diff = c.page.locator('.monaco-diff-editor');
+    await diff.first().waitFor({ state: 'visible', timeout: 30_000 });
+    const tab = c.page.locator('.tabs-container .tab.active');
+    assert.match(await tab.innerText(), /train\.py \(#0 ↔ #1\)/);
+    // The changed hyperparameter shows on both sides.
+    await diff.first().locator('.line-insert, .char-insert').first().waitFor({ state: 'visible', timeout: 10_000 });
+    await shot(c, 'autoresearch-node-diff');
+  });
+
+  it('overrides a decision with the inline button on the tree item, recorded as a human decision', async () => {
+    const c = code!;
+    const target = c.page.locator('.monaco-list-row[aria-label^="#1 "]').first();
+    const label = (await target.getAttribute('aria-label')) ?? '';
+    const action = label.includes(', keep') || label.includes('best so far') ? 'Discard (Override the Rule)' : 'Keep (Override the Rule)';
+    await target.hover();
+    await target.locator(`.action-label[aria-label="${action}"]`).click();
+    const status = action.startsWith('Keep') ? 'keep' : 'discard';
+    await target.locator('.label-description', { hasText: status === 'keep' ? 'kept by you' : 'discarded by you' }).waitFor({ state: 'visible', timeout: 15_000 });
+    const human = decisions(workspace).filter((d) => d.id === 1 && d.decidedBy === 'human');
+    assert.equal(human.length, 1, 'the journal has no human decision for #1');
+    assert.equal(human[0]!.status, status);
+    await c.page.mouse.move(700, 500);
+    await shot(c, 'autoresearch-override');
+  });
+
+  it('explains a node in a rich tooltip: metric against the parent, who decided and why, why it was chosen', async () => {
+    const c = code!;
+    const label = c.page.locator('.monaco-list-row[aria-label^="#2 "], .monaco-list-row[aria-label^="#1 "]').last().locator('.label-name');
+    const hover = c.page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'why chosen' }).first();
+    // A tree refresh (a new experiment starting) can close a hover that is opening: try again.
+    for (let attempt = 1; ; attempt++) {
+      await c.page.mouse.move(700, 500);
+      await label.hover();
+      if (await hover.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) break;
+      assert.ok(attempt < 4, 'no tooltip after hovering the tree item 4 times');
+    }
+    const text = await hover.innerText();
+    assert.match(text, /val_loss/);
+    assert.match(text, /decided by (the rule|you)/);
+    await shot(c, 'autoresearch-tooltip');
+    await c.page.mouse.move(700, 500);
+  });
+
+  it('opens the summary when the session completes', async () => {
+    const c = code!;
+    const tab = c.page.locator('.tabs-container .tab.active', { hasText: 'autoresearch-summary.md' });
+    await tab.waitFor({ state: 'visible', timeout: 120_000 });
+    const editor = c.page.locator('.editor-instance .monaco-editor .view-lines').first();
+    await editor.getByText('# AutoResearch summary: quickstart').waitFor({ state: 'visible', timeout: 15_000 });
+    assert.match(readFileSync(join(workspace, 'autoresearch-summary.md'), 'utf8'), /## Human decisions\n\n- #1 marked/);
+    await c.statusBarItem(/val_loss \d/).waitFor({ state: 'visible', timeout: 15_000 });
+    await shot(c, 'autoresearch-summary');
+    await c.page.locator('.monaco-list-row[aria-label^="#3 "]').waitFor({ state: 'visible', timeout: 15_000 });
+    await c.page.mouse.move(700, 500);
+    await shot(c, 'autoresearch-tree');
+  });
+
+  it('shows results.tsv and the summary side by side from the status bar', async () => {
+    const c = code!;
+    await c.statusBarItem(/val_loss \d/).click();
+    const groups = c.page.locator('.editor-group-container');
+    await groups.nth(0).locator('.tab.active', { hasText: 'results.tsv' }).waitFor({ state: 'visible', timeout: 15_000 });
+    // The summary, rendered beside the table.
+    await groups.nth(1).locator('.tab.active', { hasText: 'autoresearch-summary.md' }).waitFor({ state: 'visible', timeout: 15_000 });
+    await c.webviewFrame().getByText('AutoResearch summary: quickstart').waitFor({ state: 'visible', timeout: 15_000 });
+    await shot(c, 'autoresearch-results');
+    await c.runCommand('View: Close All Editor Groups');
+  });
+
+  it("checks a node's code out into the working tree from its context menu, after a modal confirmation", async () => {
+    const c = code!;
+    const target = c.page.locator('.monaco-list-row[aria-label^="#2 "]').first();
+    await target.click({ button: 'right' });
+    const item = c.page.locator('.context-view .action-label', { hasText: "Check Out This Node's Code" });
+    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    // A menu ignores a click that lands while it is still opening: click again while it stays open.
+    for (let i = 0; i < 5 && (await item.isVisible()); i++) {
+      await item.click().catch(() => undefined);
+      await c.page.waitForTimeout(400);
+    }
+    const dialog = c.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 15_000 }).catch(async (e: unknown) => {
+      await c.screenshot('autoresearch-checkout-failure');
+      throw e;
+    });
+    assert.match(await dialog.innerText(), /Check out #2's code/);
+    await dialog.getByRole('button', { name: 'Check Out' }).click();
+    await c.page.locator('.tabs-container .tab.active', { hasText: 'train.py' }).waitFor({ state: 'visible', timeout: 15_000 });
+    const diff = spawnSync('git', ['diff', '--stat'], { cwd: workspace, encoding: 'utf8' }).stdout;
+    assert.match(diff, /train\.py/, 'train.py is unchanged in the working tree');
+    // Back to the committed code, so that applying the best works on a clean tree.
+    spawnSync('git', ['checkout', '--', 'train.py'], { cwd: workspace });
+  });
+
+  it('applies the best experiment to the branch after a diff preview and a modal confirmation', async () => {
+    const c = code!;
+    const before = spawnSync('git', ['rev-list', '--count', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).stdout.trim();
+    await c.runCommand('AutoResearch: Apply Best');
+    await c.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'One squashed commit' }).click();
+    const dialog = c.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 15_000 });
+    // The preview: the best's diff against HEAD is open behind the confirmation.
+    await c.page.locator('.tabs-container .tab', { hasText: /↔ best|Apply #/ }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await shot(c, 'autoresearch-apply-confirm');
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await c.notifications().filter({ hasText: /Applied #\d+/ }).waitFor({ state: 'visible', timeout: 15_000 });
+    const after = spawnSync('git', ['rev-list', '--count', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).stdout.trim();
+    assert.equal(Number(after), Number(before) + 1, 'no squashed commit on main');
+    const message = spawnSync('git', ['log', '-1', '--format=%s'], { cwd: workspace, encoding: 'utf8' }).stdout;
+    assert.match(message, /^AutoResearch quickstart: best experiment #\d+/);
+  });
+});
+
+describe('AutoResearch setting up a new study, then surviving a window reload', { timeout: 300_000 }, () => {
+  let code: VSCode | undefined;
+  let workspace: string;
+
+  before(async () => {
+    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(build.status, 0, `npm run build failed:\n${build.stdout}${build.stderr}`);
+    workspace = makeQuickstartWorkspace({ run: 'python3 train.py && sleep 2' });
+    // A training repo without a research config: the wizard writes one.
+    spawnSync('git', ['rm', '-q', 'autoresearch.config.yaml'], { cwd: workspace });
+    spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-q', '-m', 'no config yet'], { cwd: workspace });
+    // The wizard's defaults come from the user's settings.
+    code = await VSCode.start({
+      name: 'autoresearch-wizard', folder: workspace, extensionDevelopmentPath: repoRoot,
+      settings: { 'autoresearch.budget': '10s', 'autoresearch.maxExperiments': 6 },
+    });
+  });
+
+  after(async () => {
+    await code?.dispose();
+    if (workspace) removeQuickstartWorkspace(workspace);
+  });
+
+  it('asks for the research config in a wizard with detected defaults, writes it and starts when confirmed', async () => {
+    const c = code!;
+    await c.runCommand('AutoResearch: Start AutoResearch');
+    const widget = c.page.locator('.quick-input-widget');
+    const title = widget.locator('.quick-input-title');
+    const input = widget.locator('.quick-input-box input').first();
+    const expected: Record<number, string> = { 3: 'python3 train.py', 4: '10s', 5: 'val_loss', 7: '6' };
+    for (let step = 1; step <= 10; step++) {
+      await title.filter({ hasText: `(${step}/10)` }).waitFor({ state: 'visible', timeout: 15_000 });
+      if (step === 1) {
+        await widget.locator('.monaco-list-row', { hasText: 'train.py' }).first().waitFor({ state: 'visible' });
+        await shot(c, 'autoresearch-wizard');
+      }
+      if (step === 2) {
+        // prepare.py is detected as data and evaluation, and ticked.
+        const prepare = widget.locator('.monaco-list-row', { hasText: 'prepare.py' });
+        assert.equal(await prepare.getAttribute('aria-checked'), 'true', 'prepare.py is not pre-selected as protected');
+      }
+      if (expected[step]) assert.equal(await input.inputValue(), expected[step], `step ${step}`);
+      await input.press('Enter');
+    }
+    const dialog = c.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.match(await dialog.innerText(), /Wrote autoresearch\.config\.yaml/);
+    await shot(c, 'autoresearch-wizard-confirm');
+    const config = readFileSync(join(workspace, 'autoresearch.config.yaml'), 'utf8');
+    for (const line of ['editable: ["train.py"]', 'readonly: ["prepare.py"]', 'run: "python3 train.py"', 'budget: 10s', 'name: val_loss', 'direction: minimize', 'maxExperiments: 6', 'proposer: mutate', 'policy: tree']) {
+      assert.ok(config.includes(line), `the config lacks ${line}:\n${config}`);
+    }
+    await dialog.getByRole('button', { name: 'Start Session' }).click();
+    await c.page.locator('.monaco-list-row[aria-label^="#1 "]').waitFor({ state: 'visible', timeout: 60_000 });
+  });
+
+  it('makes protected files read-only while the session runs, and says why when one is saved', async () => {
+    const c = code!;
+    await c.runCommand('View: Show Explorer');
+    const row = c.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'prepare.py' });
+    const label = row.locator('.monaco-icon-label').first();
+    await label.waitFor({ state: 'visible', timeout: 15_000 });
+    // The Explorer decoration: a badge and a tooltip that says who protects the file.
+    assert.match((await label.getAttribute('aria-label')) ?? '', /Protected by the AutoResearch session "nov\d+/);
+    await row.click();
+    const tab = c.page.locator('.tabs-container .tab.active', { hasText: 'prepare.py' });
+    await tab.waitFor({ state: 'visible', timeout: 15_000 });
+    await c.page.locator('.editor-instance .view-lines').first().click();
+    await c.page.keyboard.type('x');
+    await c.page.keyboard.press('Control+s');
+    await c.notifications().filter({ hasText: 'prepare.py is protected by the AutoResearch session' }).waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(spawnSync('git', ['status', '--porcelain', 'prepare.py'], { cwd: workspace, encoding: 'utf8' }).stdout, '', 'prepare.py changed on disk');
+    await shot(c, 'autoresearch-protected');
+    await c.page.keyboard.press('Escape');
+  });
+
+  it('survives a window reload: the session comes back from the journal as interrupted, and resumes', async () => {
+    const c = code!;
+    await c.statusBarItem(/AutoResearch \d\/6 #\d+/).waitFor({ state: 'visible', timeout: 30_000 });
+    await c.runCommand('Developer: Reload Window');
+    await c.waitForWorkbench();
+    const toast = c.notifications().filter({ hasText: 'was interrupted' });
+    await toast.waitFor({ state: 'visible', timeout: 60_000 });
+    // The tree is rebuilt from the journal, with the interrupted experiment marked.
+    await showExperiments(c);
+    await c.page.locator('.monaco-list-row[aria-label^="#0 baseline"]').waitFor({ state: 'visible', timeout: 30_000 });
+    // The experiment the reload cut short is marked interrupted (it runs again on Resume).
+    await c.page.locator('.monaco-list-row[aria-label*=", interrupted"]').first().waitFor({ state: 'visible', timeout: 15_000 });
+    await shot(c, 'autoresearch-interrupted');
+    await toast.getByRole('button', { name: 'Resume' }).click();
+    await c.page.locator('.tabs-container .tab.active', { hasText: 'autoresearch-summary.md' }).waitFor({ state: 'visible', timeout: 120_000 });
+    const journal = readFileSync(join(workspace, '.autoresearch', readTag(workspace), 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; state?: string; id?: number; decidedBy?: string });
+    assert.ok(journal.some((r) => r.type === 'resume'), 'the journal has no resume record');
+    const decided = new Set(journal.filter((r) => r.type === 'decide' && r.id !== 0).map((r) => r.id));
+    assert.equal(decided.size, 6, 'six experiments decided, none twice');
+    assert.equal(journal.filter((r) => r.type === 'state').at(-1)?.state, 'done');
+    await c.page.getByText(/^Done: reached 6 experiments/).waitFor({ state: 'visible', timeout: 10_000 });
+    await shot(c, 'autoresearch-resumed-done');
+  });
+});
+
+function readTag(workspace: string): string {
+  return /^tag: (.+)$/m.exec(readFileSync(join(workspace, 'autoresearch.config.yaml'), 'utf8'))![1]!.trim();
+}
+
+describe('AutoResearch installed from its VSIX into a fresh VS Code', { timeout: 300_000 }, () => {
+  let code: VSCode | undefined;
+  let workspace: string;
+  let vsix: string;
+
+  before(async () => {
+    // `vsce package`, as a release is made (it runs vscode:prepublish, the production build).
+    vsix = join(repoRoot, 'out', 'vsix', 'autoresearch.vsix');
+    const pack = spawnSync(process.execPath, [join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--out', vsix], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(pack.status, 0, `vsce package failed:\n${pack.stdout}${pack.stderr}`);
+    const files = spawnSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).stdout.split('\n');
+    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/media/icon.svg', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt']) {
+      assert.ok(files.includes(f), `the VSIX lacks ${f}`);
+    }
+    assert.ok(!files.some((f) => f.startsWith('extension/src/') || f.startsWith('extension/node_modules/') || f.startsWith('extension/test/')), 'the VSIX ships sources, tests or node_modules');
+    workspace = makeQuickstartWorkspace({ maxExperiments: 2 });
+    code = await VSCode.start({ name: 'autoresearch-vsix', folder: workspace, vsix });
+  });
+
+  after(async () => {
+    await code?.dispose();
+    if (workspace) removeQuickstartWorkspace(workspace);
+  });
+
+  it('starts a session on the example from the command palette and finishes it', async () => {
+    const c = code!;
+    await c.runCommand('AutoResearch: Start AutoResearch');
+    await c.page.locator('.monaco-list-row[aria-label^="#2 "]').waitFor({ state: 'visible', timeout: 90_000 });
+    await c.page.locator('.tabs-container .tab.active', { hasText: 'autoresearch-summary.md' }).waitFor({ state: 'visible', timeout: 90_000 });
+    await c.statusBarItem(/val_loss \d/).waitFor({ state: 'visible', timeout: 15_000 });
+    assert.match(readFileSync(join(workspace, 'results.tsv'), 'utf8'), /^commit\tval_loss\tmemory_gb\tstatus\tdescription\n/);
+    await shot(c, 'autoresearch-vsix-done');
+  });
+});
