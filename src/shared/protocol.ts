@@ -107,7 +107,8 @@ export interface ViewState {
   source: ResultsSource;
   selectedId: number | null;
   chart: { x: [number, number] | null; y: [number, number] | null; log: boolean };
-  tree: { collapseDead: boolean; expanded: number[]; view: { k: number; x: number; y: number } | null };
+  /** `view`: the user's zoom and pan, with the level spacing it was made at (`g`); null follows the data. */
+  tree: { collapseDead: boolean; expanded: number[]; view: { k: number; x: number; y: number; g?: number } | null };
   table: { sortKey: TableColumn; sortDesc: boolean; filter: string; hidden: NodeStatus[] };
   /** The user's answer for a file whose direction had to be guessed. */
   direction: Direction | null;

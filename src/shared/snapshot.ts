@@ -75,7 +75,7 @@ export function inferDirection(metricName: string, rows: readonly { status: stri
 
 /** A results.tsv as a flat study: one node per row, in file order, row 0 (the baseline) first, no tree. */
 export function fileSnapshot(parsed: ParsedResults, path: string, title: string, now = new Date()): { session: SessionDto; nodes: NodeDto[] } {
-  const direction = inferDirection(parsed.metricName, parsed.rows);
+  const direction = inferDirection(parsed.metricName, parsed.rows.filter((r) => r.status !== 'invalid'));
   const nodes: NodeDto[] = parsed.rows.map((r, i) => ({
     id: i,
     parentId: null,
@@ -83,8 +83,8 @@ export function fileSnapshot(parsed: ParsedResults, path: string, title: string,
     commit: r.commit && !/^-+$/.test(r.commit) ? r.commit : null,
     description: r.description,
     status: r.status as NodeDto['status'],
-    // The original format writes crashes as 0.000000; parseResults already makes them null.
-    metric: r.status === 'crash' ? null : finite(r.metric),
+    // Crash and invalid rows carry the writer's placeholder 0.000000, not a measurement.
+    metric: r.status === 'crash' || r.status === 'invalid' ? null : finite(r.metric),
     memoryGb: finite(r.memoryGb),
     decidedBy: null,
     reason: '',

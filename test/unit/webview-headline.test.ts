@@ -1,0 +1,45 @@
+// The headline's figures: baseline → best, counts, elapsed time on the host's clock, pace and budget.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { computeHeadline } from '../../webview-ui/src/headline.js';
+import { dto, storeOf } from './helpers/webview.js';
+
+describe('webview headline', () => {
+  const nodes = [
+    dto({ id: 0, status: 'keep', metric: 0.4, wallMs: 1000, finishedAt: '2025-01-01T00:01:00.000Z' }),
+    dto({ id: 1, status: 'keep', metric: 0.3 }),
+    dto({ id: 2, status: 'discard', metric: 0.5 }),
+    dto({ id: 3, status: 'crash', metric: null }),
+    dto({ id: 4, status: 'invalid', metric: null }),
+    dto({ id: 5, status: 'running', metric: null, decidedBy: null, wallMs: null }),
+  ];
+
+  it('says how far the best is from the baseline, by the direction', () => {
+    const h = computeHeadline(storeOf(nodes, { bestId: 1 }), 0);
+    assert.equal(h.baseline, 0.4);
+    assert.equal(h.best, 0.3);
+    assert.ok(Math.abs(h.deltaAbs! + 0.1) < 1e-12);
+    assert.ok(Math.abs(h.deltaPct! + 25) < 1e-9);
+    assert.equal(h.improved, true);
+    assert.deepEqual([h.experiments, h.kept, h.discarded, h.crashed, h.invalid, h.running], [4, 1, 1, 1, 1, 1]);
+  });
+
+  it('counts elapsed time on the host clock while live, then to the last finish, and the pace per hour', () => {
+    const live = storeOf(nodes, { startedAt: '2025-01-01T00:00:00.000Z', hostNow: '2025-01-01T00:30:00.000Z', state: 'running' });
+    live.receivedAt = 1000;
+    const h = computeHeadline(live, 61_000);
+    assert.equal(h.elapsedMs, 31 * 60_000, 'host time at the snapshot plus the minute since it arrived');
+    assert.ok(Math.abs(h.perHour! - 4 / (31 / 60)) < 1e-9);
+    assert.equal(h.budgetText, '60s');
+    assert.ok(h.remainingMs !== null && h.remainingMs > 0, 'the time left at this pace');
+    const done = storeOf(nodes, { startedAt: '2025-01-01T00:00:00.000Z', hostNow: '2025-01-01T05:00:00.000Z', state: 'done' });
+    assert.equal(computeHeadline(done, 0).elapsedMs, 60_000, 'a finished session stops its clock at the last finish');
+  });
+
+  it('a crashed baseline has no value to compare with', () => {
+    const h = computeHeadline(storeOf([dto({ id: 0, status: 'crash', metric: null })]), 0);
+    assert.equal(h.baseline, null);
+    assert.equal(h.deltaAbs, null);
+    assert.equal(h.improved, false);
+  });
+});

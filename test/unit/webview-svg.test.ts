@@ -1,0 +1,55 @@
+// SVG exports of the chart and the tree: standalone files in the theme's resolved colours, text escaped.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { computeChart } from '../../webview-ui/src/chartModel.js';
+import { resolvePalette } from '../../webview-ui/src/palette.js';
+import { chartSvg, treeSvg } from '../../webview-ui/src/svgExport.js';
+import { layoutTree } from '../../webview-ui/src/treeLayout.js';
+import { dto, storeOf } from './helpers/webview.js';
+
+const THEME: Record<string, string> = {
+  '--vscode-foreground': '#cccccc', '--vscode-descriptionForeground': '#9d9d9d', '--vscode-editor-background': '#1f1f1f',
+  '--vscode-charts-green': '#89d185', '--vscode-charts-red': '#f14c4c', '--vscode-charts-orange': '#d18616', '--vscode-charts-blue': '#3794ff',
+  '--vscode-charts-purple': '#b180d7', '--vscode-charts-yellow': '#cca700', '--vscode-focusBorder': '#0078d4', '--vscode-font-family': 'Segoe "UI"',
+};
+const palette = resolvePalette((n) => THEME[n] ?? '', false);
+
+function store() {
+  return storeOf([
+    dto({ id: 0, parentId: null, status: 'keep', metric: 1, description: 'baseline' }),
+    dto({ id: 1, status: 'discard', metric: 1.2, description: '<b>x</b> & "q"' }),
+    dto({ id: 2, status: 'keep', metric: 0.8, description: 'tanh' }),
+    dto({ id: 3, status: 'crash', metric: null }),
+  ], { bestId: 2 });
+}
+
+function wellFormed(svg: string): void {
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.match(svg.trimEnd(), /<\/svg>$/);
+  assert.doesNotMatch(svg, /var\(--/, 'CSS variables mean nothing outside the editor: colours are resolved');
+  assert.doesNotMatch(svg, /<script/i);
+  assert.doesNotMatch(svg, /NaN|undefined/);
+}
+
+describe('webview SVG export', () => {
+  it('exports the chart with its axes, baseline, best-so-far line and every point', () => {
+    const s = store();
+    const svg = chartSvg(computeChart(s, { x: null, y: null, log: false }, 640, 320), s, palette, 'run — val_loss');
+    wellFormed(svg);
+    assert.match(svg, /<polyline [^>]*stroke="#b180d7"/, 'the best-so-far line in the best colour');
+    assert.match(svg, /stroke-dasharray="6 4"/, 'the baseline');
+    assert.equal((svg.match(/<circle /g) ?? []).length, 3 + 1 + 2, 'three points with values, the ring around the best, the legend’s two circles');
+    assert.match(svg, /r="7" fill="none" stroke="#b180d7"/, 'the best point is ringed');
+    assert.match(svg, /val_loss \(lower is better\)/);
+    assert.match(svg, /font-family="Segoe &quot;UI&quot;"/);
+  });
+
+  it('exports the tree with the best path and escaped descriptions', () => {
+    const s = store();
+    const svg = treeSvg(layoutTree(s, { collapseDead: false, expanded: new Set(), pinned: [] }), s, palette, 'run — tree');
+    wellFormed(svg);
+    assert.match(svg, /#1 &lt;b&gt;x&lt;\/b&gt; &amp; &quot;q&quot;/);
+    assert.match(svg, /stroke="#b180d7" stroke-width="2.5"/, 'the best path');
+    assert.match(svg, /#2 tanh/);
+  });
+});

@@ -1,0 +1,55 @@
+// What a hover (and the screen reader's announcement) says about one experiment.
+import { fmtDuration, fmtNum, fmtPct, fmtSigned, truncate } from './format.js';
+import type { ResultsStore } from './store.js';
+
+export interface Progress {
+  elapsedMs: number;
+  budgetMs: number;
+  line: string;
+}
+
+export interface Description {
+  title: string;
+  status: string;
+  lines: string[];
+}
+
+export function describeNode(store: ResultsStore, id: number, progress?: Progress): Description | null {
+  const n = store.nodes[id];
+  if (!n) return null;
+  const name = store.session?.metricName ?? 'metric';
+  const lines: string[] = [];
+  lines.push(n.description || '(no description)');
+  if (n.metric !== null) {
+    const ref = store.reference(id);
+    const parts = [`${name} ${fmtNum(n.metric)}`];
+    if (ref !== null) {
+      const against = n.parentId !== null ? `parent #${n.parentId}` : 'best before';
+      parts.push(`Δ ${fmtSigned(n.metric - ref)} vs ${against}`);
+    }
+    const base = store.baseline?.metric;
+    if (id !== 0 && base !== null && base !== undefined && base !== 0) parts.push(`${fmtPct(((n.metric - base) / Math.abs(base)) * 100)} vs baseline`);
+    lines.push(parts.join(' · '));
+  } else if (n.status === 'crash') {
+    lines.push(`${name}: none (crashed)`);
+  }
+  const facts: string[] = [];
+  if (n.commit) facts.push(`commit ${n.commit.slice(0, 7)}`);
+  if (n.memoryGb !== null) facts.push(`memory ${n.memoryGb.toFixed(1)} GB`);
+  if (n.wallMs !== null) facts.push(`took ${fmtDuration(n.wallMs)}`);
+  if (n.status === 'running' && progress) facts.push(`running ${fmtDuration(progress.elapsedMs)} of ${fmtDuration(progress.budgetMs)}`);
+  if (n.parentId !== null) facts.push(`parent #${n.parentId}, depth ${store.depth[id] ?? '?'}`);
+  if (n.line !== undefined) facts.push(`results.tsv line ${n.line}`);
+  if (facts.length) lines.push(facts.join(' · '));
+  if (n.reason) lines.push(`${n.decidedBy === 'human' ? 'decided by a person' : 'rule'}: ${truncate(n.reason, 200)}`);
+  if (n.status === 'running' && progress?.line) lines.push(`log: ${truncate(progress.line, 120)}`);
+  const best = store.bestId === id ? ' · best' : id === 0 ? ' · baseline' : '';
+  return { title: `#${id}`, status: `${n.status}${best}`, lines };
+}
+
+/** One line for the live region. */
+export function announceNode(store: ResultsStore, id: number): string {
+  const d = describeNode(store, id);
+  if (!d) return '';
+  return `Experiment ${d.title}, ${d.status}. ${d.lines.slice(0, 2).join('. ')}`;
+}
