@@ -18,6 +18,7 @@ import { acquireLock, ensureStateDir, InboxReader, sessionPaths, type InboxComma
 import { buildSummary, fmtNum } from './summary.js';
 import { detectPlatform } from './platform.js';
 import { matchesAny, listFiles } from './glob.js';
+import { faultPoint } from './faults.js';
 import type { ExperimentNode, Hint, Judgement, PlatformInfo, ResearchConfig, RunResult, SessionState } from './types.js';
 
 export type ControllerEvent =
@@ -526,6 +527,7 @@ export class Controller extends DisposableBase {
         parent, operator, worktree: slot.worktree, history: this.model.nodes, triedFromParent: tried,
         notes: this.readNotes(), hint, config: this.config, platform: this.model.platform, signal: abort.signal,
       });
+      faultPoint('proposing', this.model.nextId);
     } catch (e) {
       if (this.stopping) return;
       failure = e instanceof ProposalError ? e.message : `the proposer failed: ${(e as Error).message}`;

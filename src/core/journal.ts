@@ -2,6 +2,7 @@
 // A kill at any instant leaves at most one partial last line, which the next open drops and reports.
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, ftruncateSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { faultPoint } from './faults.js';
 import type { DecidedBy, DecidedStatus, ExperimentNode, Hint, PlatformInfo, ResearchConfig, RunResult, SessionState } from './types.js';
 
 export type NodeCreated = Pick<ExperimentNode,
@@ -125,6 +126,7 @@ export class Journal {
   }
 
   append(entry: JournalEntry): JournalRecord {
+    if (entry.type === 'node') faultPoint('committing', entry.node.id);
     if (this.tampered()) this.restore();
     const record = { seq: this.nextSeq++, ...entry } as JournalRecord;
     const line = JSON.stringify(record, encodeNumbers);
@@ -133,6 +135,10 @@ export class Journal {
     this.lines.push(line);
     this.records.push(record);
     this.remember();
+    // The journal sees every phase of an experiment end: the fault suite's kill points (inert unless set).
+    if (entry.type === 'start') faultPoint('running', entry.id);
+    else if (entry.type === 'finish') faultPoint('judging', entry.id);
+    else if (entry.type === 'decide' && entry.decidedBy === 'rule') faultPoint('writing', entry.id);
     return record;
   }
 
