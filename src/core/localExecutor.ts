@@ -1,6 +1,6 @@
 // Runs an experiment as a local process group: the log goes to a file as it arrives, the budget ends
 // the whole tree (SIGTERM, then SIGKILL after the grace period), and nothing it forked outlives it.
-import { createWriteStream, mkdirSync, openSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync, readdirSync, readFileSync, statSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
@@ -18,6 +18,30 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     // ESRCH: the group is gone already.
+  }
+}
+
+let runCounter = 0;
+
+/**
+ * Kills what a run started in a session of its own (setsid, a daemon), out of reach of the group kill:
+ * every process that still carries the run's id in its environment. Linux only (/proc); a no-op elsewhere.
+ */
+function killStragglers(runId: string): void {
+  const mark = Buffer.from(`\0AUTORESEARCH_RUN_ID=${runId}\0`);
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return;
+  }
+  for (const p of pids) {
+    try {
+      // A leading NUL so the first variable matches too.
+      if (Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${p}/environ`)]).includes(mark)) process.kill(Number(p), 'SIGKILL');
+    } catch {
+      // Gone, or another user's process: not ours.
+    }
   }
 }
 
@@ -48,11 +72,11 @@ function delay(ms: number): { promise: Promise<void>; cancel: () => void } {
   return { promise, cancel: () => { clearTimeout(timer); done(); } };
 }
 
-function spawn(req: RunRequest) {
+function spawn(req: RunRequest, runId: string) {
   return execa(req.command, {
     shell: true, cwd: req.cwd, detached: true, stdin: 'ignore', buffer: false, reject: false,
     cleanup: false, forceKillAfterDelay: false, extendEnv: false,
-    env: { ...process.env, PYTHONUNBUFFERED: '1', ...runEnvironment(req) },
+    env: { ...process.env, PYTHONUNBUFFERED: '1', ...runEnvironment(req), AUTORESEARCH_RUN_ID: runId },
   });
 }
 
@@ -98,9 +122,11 @@ export class LocalExecutor implements Executor {
     }
 
     const started = Date.now();
+    // Marks every process of this run, including any that leave its process group.
+    const runId = `${process.pid}-${++runCounter}-${started}`;
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(req);
+      child = spawn(req, runId);
     } catch (e) {
       return fail(message(e));
     }
@@ -167,8 +193,9 @@ export class LocalExecutor implements Executor {
       ended = true;
       for (const t of timers) clearTimeout(t);
       req.signal?.removeEventListener('abort', onAbort);
-      // Whatever the leader left behind goes with it.
+      // Whatever the leader left behind goes with it, in its group or not.
       killGroup(pid, 'SIGKILL');
+      if (pid) killStragglers(runId);
       if (pid) liveGroups.delete(pid);
       const drain = delay(DRAIN_MS);
       await Promise.race([closed, drain.promise]);
