@@ -37,6 +37,8 @@ export class Journal {
   private expectedMtime: number;
   private readonly lines: string[];
   private nextSeq: number;
+  /** An append found someone else's write and put the file back; tampered() says so until restore(). */
+  private restoredUnseen = false;
 
   private constructor(readonly path: string, fd: number, lines: string[], readonly records: JournalRecord[], readonly recovery: JournalRecovery) {
     this.fd = fd;
@@ -109,6 +111,10 @@ export class Journal {
    * writing outside its worktree, say). `restore()` puts back what was written.
    */
   tampered(): boolean {
+    return this.restoredUnseen || this.changedOnDisk();
+  }
+
+  private changedOnDisk(): boolean {
     const st = fstatSync(this.fd);
     return st.size !== this.expectedSize || st.mtimeMs !== this.expectedMtime;
   }
@@ -123,11 +129,16 @@ export class Journal {
     closeSync(this.fd);
     this.fd = openSync(this.path, 'r+');
     this.remember();
+    this.restoredUnseen = false;
   }
 
   append(entry: JournalEntry): JournalRecord {
     if (entry.type === 'node') faultPoint('committing', entry.node.id);
-    if (this.tampered()) this.restore();
+    // Put back before appending, and still reported by tampered(): the run that wrote it must not pass for clean.
+    if (this.changedOnDisk()) {
+      this.restore();
+      this.restoredUnseen = true;
+    }
     const record = { seq: this.nextSeq++, ...entry } as JournalRecord;
     const line = JSON.stringify(record, encodeNumbers);
     writeSync(this.fd, line + '\n', this.expectedSize);
