@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { Emitter } from './events.js';
 import type { Executor, RunRequest, RunningExperiment } from './executor.js';
 import { Lab, nodeRef, sessionBranch } from './git.js';
-import { checkScope, describeViolations, hashProtected, tamperedPaths, WatchedFile } from './guard.js';
+import { checkProposal, checkScope, describeViolations, hashProtected, tamperedPaths, WatchedFile } from './guard.js';
 import { Journal, type JournalEntry, type JournalRecord, type NodeCreated } from './journal.js';
 import { judge } from './judge.js';
 import { DisposableBase } from './lifecycle.js';
@@ -523,14 +523,14 @@ export class Controller extends DisposableBase {
     let failedKey: string | null = null;
     const tried = new Set(this.model.childrenOf(parent.id).filter((c) => c.operator === operator || operator !== 'draft').map((c) => c.editKey));
     try {
-      proposal = await this.options.proposer.propose({
+      proposal = checkProposal(await this.options.proposer.propose({
         parent, operator, worktree: slot.worktree, history: this.model.nodes, triedFromParent: tried,
         notes: this.readNotes(), hint, config: this.config, platform: this.model.platform, signal: abort.signal,
-      });
+      }));
       faultPoint('proposing', this.model.nextId);
     } catch (e) {
       if (this.stopping) return;
-      failure = e instanceof ProposalError ? e.message : `the proposer failed: ${(e as Error).message}`;
+      failure = e instanceof ProposalError ? e.message : `the proposer failed: ${e instanceof Error ? e.message : String(e)}`;
       if (e instanceof ProposalError && e.editKey) failedKey = e.editKey;
     } finally {
       this.proposingAbort.delete(abort);

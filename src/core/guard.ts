@@ -1,8 +1,9 @@
 // The guard: a proposal may only touch editable files, and a run may not change protected ones.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, posix } from 'node:path';
 import { listFiles, matchesAny } from './glob.js';
+import { ProposalError, type Proposal } from './proposer.js';
 
 export interface ScopeViolation {
   path: string;
@@ -60,4 +61,38 @@ export class WatchedFile {
   changed(): boolean {
     return this.current() !== this.stamp;
   }
+}
+
+/**
+ * The engine does not trust the shape of what a proposer returns (a model's tool call, a host's extension):
+ * a proposal with missing or wrongly typed fields, or a file path that leaves the worktree (`../`, absolute,
+ * `.git`), is refused as a ProposalError before anything is written. Returns the proposal as is otherwise.
+ */
+export function checkProposal(p: Proposal | null): Proposal | null {
+  if (p === null || p === undefined) return null;
+  const fail = (what: string): never => {
+    throw new ProposalError(`the proposer returned a malformed proposal: ${what}`);
+  };
+  if (typeof p !== 'object' || Array.isArray(p)) fail(`expected an object, got ${describe(p)}`);
+  const q = p as unknown as Record<string, unknown>;
+  for (const key of ['description', 'plan', 'editKey'] as const) if (typeof q[key] !== 'string') fail(`${key} is ${describe(q[key])}, not text`);
+  if (!(q.description as string).trim() || !(q.editKey as string)) fail('an empty description or editKey');
+  const info = q.proposer as Record<string, unknown> | null;
+  if (typeof info !== 'object' || info === null || typeof info.kind !== 'string') fail(`proposer is ${describe(q.proposer)}, not {kind, ...}`);
+  if (q.files !== undefined) {
+    if (typeof q.files !== 'object' || q.files === null || Array.isArray(q.files)) fail(`files is ${describe(q.files)}, not a mapping of paths`);
+    for (const [path, content] of Object.entries(q.files as Record<string, unknown>)) {
+      const norm = posix.normalize(path.replace(/\\/g, '/'));
+      if (!path || isAbsolute(path) || posix.isAbsolute(norm) || norm === '..' || norm.startsWith('../') || norm === '.' || norm.split('/')[0] === '.git') fail(`the path ${JSON.stringify(path)} is outside the worktree`);
+      if (content !== null && typeof content !== 'string') fail(`the content of ${path} is ${describe(content)}, not text or null`);
+    }
+  }
+  return p;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return `the text ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
 }
