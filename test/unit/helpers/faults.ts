@@ -7,6 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { after, it } from 'node:test';
 import { parseConfig } from '../../../src/core/config.js';
 import { Controller, type ControllerEvent, type Outcome } from '../../../src/core/controller.js';
+import { createProposer } from '../../../src/core/factory.js';
 import { LocalExecutor } from '../../../src/core/localExecutor.js';
 import { Journal, type JournalRecord } from '../../../src/core/journal.js';
 import { SessionModel } from '../../../src/core/model.js';
@@ -83,11 +84,24 @@ export function faultRepo(edit: (config: string) => string = (c) => c, files: Re
   return repo;
 }
 
+/**
+ * Proposals one at a time, only when a slot is free, so node ids follow the proposer's calls and a killed session
+ * can be compared with a clean one. (`pipeline` is recent; a config without it proposes one at a time anyway.)
+ */
+export const oneAtATime: Record<string, string> = (() => {
+  try {
+    parseConfig(`${toyConfig()}pipeline: 0\n`);
+    return { pipeline: '0' };
+  } catch {
+    return {};
+  }
+})();
+
 /** toyConfig's text with `key: value` lines replaced (or added) and extra lines appended. */
 export function withKeys(keys: Record<string, string>): (config: string) => string {
   return (config) => {
     let text = config;
-    for (const [k, v] of Object.entries(keys)) {
+    for (const [k, v] of Object.entries({ ...oneAtATime, ...keys })) {
       const re = new RegExp(`^${k}:.*$`, 'm');
       text = re.test(text) ? text.replace(re, `${k}: ${v}`) : `${text}${k}: ${v}\n`;
     }
@@ -130,10 +144,10 @@ export interface InProcess {
   run: () => Promise<Outcome>;
 }
 
-/** A controller on `repo`'s config in this process, with a local executor. */
-export function inProcess(repo: TempRepo, proposer: Proposer): InProcess {
+/** A controller on `repo`'s config in this process, with a local executor; the config's proposer unless one is given. */
+export function inProcess(repo: TempRepo, proposer?: Proposer): InProcess {
   const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
-  const controller = new Controller({ root: repo.root, config, proposer, executor: new LocalExecutor(), platform: null, inboxIntervalMs: 50 });
+  const controller = new Controller({ root: repo.root, config, proposer: proposer ?? createProposer(config, repo.root), executor: new LocalExecutor(), platform: null, inboxIntervalMs: 50 });
   const events: ControllerEvent[] = [];
   controller.onEvent((e) => events.push(e));
   return {
