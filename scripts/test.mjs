@@ -89,8 +89,8 @@ async function vscodeRig() {
 }
 
 // Extension-host tests through @vscode/test-electron; the runner writes exact counts to a JSON file.
-// Two suites: the rig's own smoke fixture, then the AutoResearch extension itself (built first) with a fresh
-// git copy of examples/quickstart (3 experiments) as its workspace.
+// Three suites: the rig's own smoke fixture; the AutoResearch extension itself (built first) with a fresh
+// git copy of examples/quickstart (3 experiments) as its workspace; the vscode-lm proposer on fake chat models.
 function integrationSuite(name, extraArgs) {
   const resultsFile = join(outDir, 'integration', name === 'smoke' ? 'results.json' : `results-${name}.json`);
   rmSync(resultsFile, { force: true });
@@ -130,6 +130,9 @@ async function integrationTier() {
   } finally {
     removeQuickstartWorkspace(workspace);
   }
+  // The vscode-lm proposer on the real vscode.lm API: a fixture extension registers fake chat models.
+  const { buildLmExtension } = await import('../test/fixtures/lm-extension/build.mjs');
+  integrationSuite('lm', ['--extension', await buildLmExtension(), '--tests', 'test/integration/lm']);
 }
 
 async function e2eTier() {
