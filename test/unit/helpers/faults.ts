@@ -88,7 +88,7 @@ export function faultRepo(edit: (config: string) => string = (c) => c, files: Re
  * Proposals one at a time, only when a slot is free, so node ids follow the proposer's calls and a killed session
  * can be compared with a clean one. (`pipeline` is recent; a config without it proposes one at a time anyway.)
  */
-export const oneAtATime: Record<string, string> = (() => {
+export const oneAtATime = ((): Record<string, string> => {
   try {
     parseConfig(`${toyConfig()}pipeline: 0\n`);
     return { pipeline: '0' };
