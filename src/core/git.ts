@@ -1,9 +1,9 @@
 // Git as the lab notebook: every node is a commit on its parent's commit, reachable under
 // refs/autoresearch/<tag>/nodes/<id>; autoresearch/<tag> points at the best node. Experiments run
 // in worktrees the engine owns, so the user's own working tree is never touched.
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
 
 export class GitError extends Error {
   constructor(message: string) {
@@ -12,7 +12,34 @@ export class GitError extends Error {
   }
 }
 
+/** The reflog message of every move of the session branch by the engine: how a move by hand is told apart. */
+const BRANCH_MOVE = 'autoresearch: best node';
+
 const FALLBACK_IDENTITY = ['-c', 'user.name=AutoResearch', '-c', 'user.email=autoresearch@localhost'];
+
+/**
+ * Runs git and resolves to its stdout; a non-zero exit rejects with git's stderr as the message. Plain
+ * execFile, not simple-git: simple-git waits 50 ms after every command that prints nothing (update-ref,
+ * checkout -q, commit -q), which was most of the engine's overhead per experiment.
+ */
+function runGit(cwd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, windowsHide: true }, (err, stdout, stderr) => {
+      if (err) reject(new Error(stderr.trim() || stdout.trim() || err.message));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** The slice of git the Lab uses, bound to one folder. */
+interface GitIn {
+  raw(args: string[]): Promise<string>;
+  revparse(args: string[]): Promise<string>;
+}
+
+function gitIn(cwd: string): GitIn {
+  return { raw: (args) => runGit(cwd, args), revparse: async (args) => (await runGit(cwd, ['rev-parse', ...args])).trim() };
+}
 
 export function sessionBranch(tag: string): string {
   return `autoresearch/${tag}`;
@@ -25,18 +52,18 @@ export function nodeRef(tag: string, id: number): string {
 export class Lab {
   private identity: string[] | null = null;
 
-  private constructor(readonly root: string, private readonly git: SimpleGit) {}
+  private constructor(readonly root: string, private readonly git: GitIn) {}
 
   /** Opens the repository that holds `dir`; refuses a folder that is not in a git repo or has no commits. */
   static async open(dir: string): Promise<Lab> {
-    const git = simpleGit({ baseDir: dir });
+    const git = gitIn(dir);
     let root: string;
     try {
       root = (await git.revparse(['--show-toplevel'])).trim();
     } catch {
       throw new GitError(`${dir} is not inside a git repository. Run \`git init\` and commit your training code first: every experiment is a commit.`);
     }
-    const lab = new Lab(root, simpleGit({ baseDir: root }));
+    const lab = new Lab(root, gitIn(root));
     try {
       await lab.git.revparse(['--verify', 'HEAD^{commit}']);
     } catch {
@@ -56,7 +83,7 @@ export class Lab {
 
   /** Paths with uncommitted changes in the user's working tree (tracked changes and untracked files). */
   async dirtyPaths(cwd = this.root): Promise<string[]> {
-    const out = await simpleGit({ baseDir: cwd }).raw(['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+    const out = await gitIn(cwd).raw(['status', '--porcelain=v1', '-z', '--untracked-files=all']);
     return parsePorcelainZ(out);
   }
 
@@ -75,13 +102,23 @@ export class Lab {
   /** Moves the session branch; refuses to move a branch the user has checked out. */
   async setBranch(branch: string, commit: string): Promise<void> {
     if ((await this.currentBranch()) === branch) return;
-    await this.git.raw(['update-ref', '-m', 'autoresearch: best node', `refs/heads/${branch}`, commit]);
+    const ref = `refs/heads/${branch}`;
+    const at = await this.resolve(ref);
+    if (at === commit) return;
+    // Someone moved the branch since the engine last did (its newest reflog entry is not ours): moving it on would
+    // silently drop what they put there.
+    const last = at ? (await this.git.raw(['reflog', 'show', '-n', '1', '--format=%gs', ref]).catch(() => '')).trim() : '';
+    if (last && last !== BRANCH_MOVE) {
+      throw new GitError(`${branch} was moved outside the session (it is at ${at!.slice(0, 7)}, "${last}"), so the session leaves it there; the best experiment is ${commit.slice(0, 7)}. Delete the branch (\`git branch -D ${branch}\`) to hand it back to the session.`);
+    }
+    // Compare-and-swap: a move by someone else between the check and here fails instead of being overwritten.
+    await this.git.raw(['update-ref', '-m', BRANCH_MOVE, ref, commit, at ?? '']);
   }
 
   /** A worktree at `commit`, detached, with no leftovers from the previous experiment (ignored files stay: data caches). */
   async prepareWorktree(path: string, commit: string): Promise<void> {
     if (existsSync(`${path}/.git`)) {
-      const wt = simpleGit({ baseDir: path });
+      const wt = gitIn(path);
       await wt.raw(['checkout', '--detach', '--force', commit]);
       await wt.raw(['clean', '-fdq']);
       return;
@@ -100,7 +137,7 @@ export class Lab {
 
   /** Commits everything in the worktree (even an empty change) and returns the commit. */
   async commitAll(worktree: string, message: string): Promise<string> {
-    const wt = simpleGit({ baseDir: worktree });
+    const wt = gitIn(worktree);
     await wt.raw(['add', '-A']);
     await wt.raw([...(await this.identityArgs()), 'commit', '--allow-empty', '--no-verify', '-q', '-m', message]);
     return (await wt.revparse(['HEAD'])).trim();
@@ -116,7 +153,7 @@ export class Lab {
 
   /** Puts files back as they are in `commit` and removes files that should not exist. */
   async restore(worktree: string, commit: string, paths: string[]): Promise<void> {
-    const wt = simpleGit({ baseDir: worktree });
+    const wt = gitIn(worktree);
     for (const p of paths) {
       const tracked = (await wt.raw(['ls-tree', '--name-only', commit, '--', p])).trim() !== '';
       if (tracked) await wt.raw(['checkout', commit, '--', p]);
@@ -151,7 +188,7 @@ export class Lab {
   }
 
   async raw(args: string[], cwd = this.root): Promise<string> {
-    return simpleGit({ baseDir: cwd }).raw(args);
+    return gitIn(cwd).raw(args);
   }
 
   async commitIdentityArgs(): Promise<string[]> {
