@@ -31,6 +31,10 @@ function encodeNumbers(_key: string, value: unknown): unknown {
   return value;
 }
 
+function reviveNumbers(_key: string, v: unknown): unknown {
+  return v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v;
+}
+
 export class Journal {
   private fd: number;
   private expectedSize: number;
@@ -75,6 +79,8 @@ export class Journal {
     let offset = 0;
     let lineNo = 0;
     let validBytes = 0;
+    // Bytes read so far, counted line by line: measuring the whole prefix per record made a 10,000-node journal take half a minute.
+    let bytes = 0;
     let clean = true;
     while (offset < text.length) {
       lineNo++;
@@ -86,13 +92,15 @@ export class Journal {
       }
       const line = text.slice(offset, nl);
       offset = nl + 1;
+      bytes += Buffer.byteLength(line) + 1;
       if (line.trim() === '') continue;
       try {
-        const rec = JSON.parse(line, (_k, v) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v)) as JournalRecord;
+        // The reviver costs three times the parse; only a line holding one of its strings needs it.
+        const rec = (line.includes('"NaN"') || line.includes('Infinity"') ? JSON.parse(line, reviveNumbers) : JSON.parse(line)) as JournalRecord;
         if (typeof rec !== 'object' || rec === null || typeof rec.type !== 'string') throw new Error('not a record');
         records.push(rec);
         lines.push(line);
-        if (clean) validBytes = Buffer.byteLength(text.slice(0, offset));
+        if (clean) validBytes = bytes;
       } catch {
         problems.push(`journal line ${lineNo}: dropped an unreadable record`);
         clean = false;
