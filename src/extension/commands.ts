@@ -16,6 +16,7 @@ import { changedFiles, type NodeDiffs } from './diff/nodeDiffs.js';
 import type { ErrorReporter } from './errors.js';
 import { git } from './nodeFs/nodeFileSystem.js';
 import type { ProtectedFiles } from './protectedFiles.js';
+import { ResultsPanel, type ResultsPanelDeps } from './results/resultsPanel.js';
 import type { SessionService } from './session/sessionService.js';
 import { runConfigWizard } from './wizard/configWizard.js';
 
@@ -31,6 +32,8 @@ export interface CommandDeps {
   errors: ErrorReporter;
   protectedFiles: ProtectedFiles;
   log: vscode.LogOutputChannel;
+  /** What the results panel needs from the extension (model, changes, diffs, the shared selection). */
+  results: ResultsPanelDeps;
 }
 
 export class CommandHandlers extends DisposableBase {
@@ -43,7 +46,7 @@ export class CommandHandlers extends DisposableBase {
       [Commands.resume]: () => this.resume(),
       [Commands.createConfig]: (arg?: vscode.Uri) => this.createConfig(arg),
       [Commands.openConfig]: () => this.openConfig(),
-      [Commands.showResults]: () => this.showResults(),
+      [Commands.showResults]: (arg?: vscode.Uri) => this.showResults(arg),
       [Commands.showSummary]: () => this.showSummary(),
       [Commands.addHypothesis]: (text?: string) => this.addHypothesis(text),
       [Commands.recordResult]: (arg?: NodeArg) => this.recordResult(arg),
@@ -227,18 +230,17 @@ export class CommandHandlers extends DisposableBase {
     return { paths };
   }
 
-  /** Until the results view exists: results.tsv and the summary, side by side. */
-  private async showResults(): Promise<void> {
-    const r = this.requireSession();
-    if (!r) return;
-    const summary = vscode.Uri.file(this.d.session.writeSummary());
-    if (existsSync(r.paths.results)) {
-      await vscode.window.showTextDocument(vscode.Uri.file(r.paths.results), { viewColumn: vscode.ViewColumn.One, preview: false });
+  /**
+   * The results view: the session's chart, tree and table; or, given a results.tsv (the Explorer's context
+   * menu, or a file of the original autoresearch loop), that file's chart and table.
+   */
+  private showResults(arg?: vscode.Uri): void {
+    if (arg instanceof vscode.Uri && arg.path.endsWith('.tsv')) {
+      ResultsPanel.show({ ...this.d.results, resultsFile: arg });
+      return;
     }
-    // The summary rendered beside the table; its source when Markdown preview is not available.
-    const commands = await vscode.commands.getCommands(true);
-    if (commands.includes('markdown.showPreviewToSide')) await vscode.commands.executeCommand('markdown.showPreviewToSide', summary);
-    else await vscode.window.showTextDocument(summary, { viewColumn: vscode.ViewColumn.Two, preview: false });
+    if (!this.requireSession()) return;
+    ResultsPanel.show(this.d.results);
   }
 
   async showSummary(): Promise<void> {

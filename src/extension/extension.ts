@@ -12,6 +12,7 @@ import { NodeDiffs } from './diff/nodeDiffs.js';
 import { ErrorReporter } from './errors.js';
 import { NodeFileSystem } from './nodeFs/nodeFileSystem.js';
 import { ProtectedFiles } from './protectedFiles.js';
+import { registerResultsSerializer, type ResultsPanelDeps } from './results/resultsPanel.js';
 import { ApiKeys } from './secrets.js';
 import { InterruptionStore } from './session/interruptions.js';
 import { ACTIVE_PHASES, SessionService, type Finished } from './session/sessionService.js';
@@ -38,7 +39,18 @@ class AutoResearch extends DisposableBase {
     const experiments = this._register(new ExperimentsView(this.session));
     const statusBar = this._register(new StatusBar(this.session));
     const protectedFiles = this._register(new ProtectedFiles(this.session, context.workspaceState));
-    this.commands = this._register(new CommandHandlers({ session: this.session, diffs: new NodeDiffs(this.session), errors: this.errors, protectedFiles, log }));
+    const results: ResultsPanelDeps = {
+      extensionUri: context.extensionUri,
+      getModel: () => this.session.model,
+      onDidChange: (listener) => this.session.onDidChange(listener),
+      openDiff: (id) => vscode.commands.executeCommand(Commands.openNodeDiff, id),
+      // The panel and the Experiments view share one selection, both ways.
+      select: (id) => (id === null ? undefined : experiments.view.reveal(experiments.element(id), { select: true, focus: false })),
+      onDidSelect: (listener) => experiments.view.onDidChangeSelection((e) => listener(e.selection[0]?.id ?? null)),
+    };
+    // A results panel left open comes back after a reload.
+    this._register(registerResultsSerializer(results));
+    this.commands = this._register(new CommandHandlers({ session: this.session, diffs: new NodeDiffs(this.session), errors: this.errors, protectedFiles, log, results }));
     this.apiKeys = new ApiKeys(context.secrets);
     this.api = { session: this.session, experiments, statusBar, protectedFiles };
 

@@ -3,8 +3,8 @@
 // its diff opens → override a decision inline → the summary opens. Screenshots go to test-output/screenshots/.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { repoRoot } from '../../scripts/vscode-rig/provision.mjs';
@@ -122,7 +122,10 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
 
   it('explains a node in a rich tooltip: metric against the parent, who decided and why, why it was chosen', async () => {
     const c = code!;
-    const label = c.page.locator('.monaco-list-row[aria-label^="#2 "], .monaco-list-row[aria-label^="#1 "]').last().locator('.label-name');
+    // A decided experiment (a running one has no metric yet).
+    const decided = ['#1 ', '#2 '].flatMap((id) => ['keep', 'discard', 'crash'].map((s) => `.monaco-list-row[aria-label^="${id}"][aria-label*=", ${s}"]`)).join(', ');
+    await c.page.locator(decided).first().waitFor({ state: 'visible', timeout: 60_000 });
+    const label = c.page.locator(decided).last().locator('.label-name');
     const hover = c.page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'why chosen' }).first();
     // A tree refresh (a new experiment starting) can close a hover that is opening: try again.
     for (let attempt = 1; ; attempt++) {
@@ -152,14 +155,17 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     await shot(c, 'autoresearch-tree');
   });
 
-  it('shows results.tsv and the summary side by side from the status bar', async () => {
+  it('opens the results view from the status bar: the chart, the tree and the headline of the session', async () => {
     const c = code!;
     await c.statusBarItem(/val_loss \d/).click();
-    const groups = c.page.locator('.editor-group-container');
-    await groups.nth(0).locator('.tab.active', { hasText: 'results.tsv' }).waitFor({ state: 'visible', timeout: 15_000 });
-    // The summary, rendered beside the table.
-    await groups.nth(1).locator('.tab.active', { hasText: 'autoresearch-summary.md' }).waitFor({ state: 'visible', timeout: 15_000 });
-    await c.webviewFrame().getByText('AutoResearch summary: quickstart').waitFor({ state: 'visible', timeout: 15_000 });
+    await c.page.locator('.tabs-container .tab.active', { hasText: 'Results: quickstart' }).waitFor({ state: 'visible', timeout: 15_000 });
+    const frames = c.page.locator('iframe.webview.ready');
+    await frames.first().waitFor({ state: 'attached', timeout: 15_000 });
+    const frame = c.webviewFrame((await frames.count()) - 1);
+    await frame.locator('#chart-canvas').waitFor({ state: 'visible', timeout: 30_000 });
+    await frame.locator('#tree-canvas').waitFor({ state: 'visible', timeout: 10_000 });
+    // The headline starts from the example's baseline.
+    assert.match(await frame.locator('#fig-progress').innerText(), /0\.357536 →/);
     await shot(c, 'autoresearch-results');
     await c.runCommand('View: Close All Editor Groups');
   });
@@ -257,7 +263,7 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
     assert.match(await dialog.innerText(), /Wrote autoresearch\.config\.yaml/);
     await shot(c, 'autoresearch-wizard-confirm');
     const config = readFileSync(join(workspace, 'autoresearch.config.yaml'), 'utf8');
-    for (const line of ['editable: ["train.py"]', 'readonly: ["prepare.py"]', 'run: "python3 train.py"', 'budget: 10s', 'name: val_loss', 'direction: minimize', 'maxExperiments: 6', 'proposer: mutate', 'policy: tree']) {
+    for (const line of ['editable: [train.py]', 'readonly: [prepare.py]', 'run: python3 train.py', 'budget: 10s', 'name: val_loss', 'direction: minimize', 'maxExperiments: 6', 'proposer: mutate', 'policy: tree']) {
       assert.ok(config.includes(line), `the config lacks ${line}:\n${config}`);
     }
     await dialog.getByRole('button', { name: 'Start Session' }).click();
@@ -321,13 +327,17 @@ describe('AutoResearch installed from its VSIX into a fresh VS Code', { timeout:
   before(async () => {
     // `vsce package`, as a release is made (it runs vscode:prepublish, the production build).
     vsix = join(repoRoot, 'out', 'vsix', 'autoresearch.vsix');
+    mkdirSync(dirname(vsix), { recursive: true });
     const pack = spawnSync(process.execPath, [join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--out', vsix], { cwd: repoRoot, encoding: 'utf8' });
     assert.equal(pack.status, 0, `vsce package failed:\n${pack.stdout}${pack.stderr}`);
-    const files = spawnSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).stdout.split('\n');
+    // Python's zipfile, not unzip, which a bare machine may lack (the example needs python3 anyway).
+    const list = spawnSync('python3', ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', vsix], { encoding: 'utf8' });
+    assert.equal(list.status, 0, `cannot list the VSIX: ${list.stderr}`);
+    const files = list.stdout.split('\n');
     for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/media/icon.svg', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt']) {
       assert.ok(files.includes(f), `the VSIX lacks ${f}`);
     }
-    assert.ok(!files.some((f) => f.startsWith('extension/src/') || f.startsWith('extension/node_modules/') || f.startsWith('extension/test/')), 'the VSIX ships sources, tests or node_modules');
+    assert.ok(!files.some((f) => /^extension\/(src|test|node_modules|webview-ui|scripts|bench)\//.test(f) || f.endsWith('.map')), 'the VSIX ships sources, tests, node_modules or source maps');
     workspace = makeQuickstartWorkspace({ maxExperiments: 2 });
     code = await VSCode.start({ name: 'autoresearch-vsix', folder: workspace, vsix });
   });

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Commands, ContextKeys, NODE_SCHEME, NodeContext, Settings, ViewContainers, Views, Walkthroughs } from '../../src/extension/constants.js';
+import { RESULTS_VIEW_TYPE } from '../../src/shared/protocol.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -111,8 +112,8 @@ describe('package.json and src/extension/constants.ts', () => {
     assert.match(readFileSync(join(root, icon), 'utf8'), /currentColor/);
   });
 
-  it('activate only on its config file, its view and its file system (commands activate implicitly)', () => {
-    assert.deepEqual([...pkg.activationEvents].sort(), [`onFileSystem:${NODE_SCHEME}`, `onView:${Views.experiments}`, 'workspaceContains:autoresearch.config.yaml'].sort());
+  it('activate only on its config file, its view, its file system and a results panel to restore (commands activate implicitly)', () => {
+    assert.deepEqual([...pkg.activationEvents].sort(), [`onFileSystem:${NODE_SCHEME}`, `onView:${Views.experiments}`, `onWebviewPanel:${RESULTS_VIEW_TYPE}`, 'workspaceContains:autoresearch.config.yaml'].sort());
     assert.equal(pkg.main, './dist/extension.js');
     assert.deepEqual(pkg.extensionKind, ['workspace']);
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, false);

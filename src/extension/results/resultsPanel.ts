@@ -2,20 +2,8 @@
 // snapshot, then sends what changed, coalesced; turns its intents (select, open a diff, export) into
 // calls the extension passes in. It never decides anything: the engine's model is the truth.
 //
-// Wiring, in activate():
-//   const deps: ResultsPanelDeps = {
-//     extensionUri: context.extensionUri,
-//     getModel: () => session.model,                       // live or replayed; read again on every change
-//     onDidChange: (l) => session.onDidChange(l),          // and/or onEvent: (l) => controller.onEvent(l)
-//     openDiff: (id) => diffs.openNodeDiff(id),            // best beside the panel, preserveFocus
-//     select: (id) => id !== null && experiments.view.reveal(experiments.element(id), { select: true, focus: false }),
-//     onDidSelect: (l) => experiments.view.onDidChangeSelection((e) => l(e.selection[0]?.id ?? null)),
-//   };
-//   context.subscriptions.push(registerResultsSerializer(deps));
-//   registerCommand('autoresearch.showResults', (uri?: vscode.Uri) =>
-//     ResultsPanel.show({ ...deps, resultsFile: uri?.path.endsWith('.tsv') ? uri : undefined }));
-// package.json: activation event "onWebviewPanel:autoresearch.results" (restore after a reload), and
-// optionally an explorer/context entry for results.tsv so any results file opens in the panel.
+// Wired in extension.ts (the deps, the serializer that restores a panel after a reload) and commands.ts
+// ("AutoResearch: Show Results", with a results.tsv from the Explorer's context menu too).
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ControllerEvent } from '../../core/controller.js';
