@@ -61,12 +61,14 @@ export const PROPOSER_KINDS = ['mutate', 'patches', 'openai-compatible', 'anthro
 export const EXECUTOR_KINDS = ['local', 'manual', 'slurm'] as const;
 export const POLICY_KINDS = ['tree', 'greedy'] as const;
 const DIRECTIONS = ['minimize', 'maximize'] as const;
-const TOP_KEYS = ['tag', 'editable', 'readonly', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search'];
+const TOP_KEYS = ['tag', 'editable', 'readonly', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'pipeline', 'noise'];
 /** Keys of the proposers and executors the engine builds itself; model-backed proposers check their own keys. */
 const FIXED_KEYS: Record<string, string[]> = { mutate: ['kind'], patches: ['kind', 'dir'], local: ['kind'], manual: ['kind'] };
 
 export const DEFAULT_MAX_EXPERIMENTS = 20;
 export const DEFAULT_SEARCH: ResearchConfig['search'] = { drafts: 3, debugDepth: 2, patience: 3 };
+export const DEFAULT_PIPELINE = 1;
+export const DEFAULT_NOISE_Z = 2;
 export const DEFAULT_MEMORY = { pattern: '^peak_(?:vram|memory)_mb:\\s*(\\S+)', unit: 'mb' as const };
 
 function escapeRegExp(s: string): string {
@@ -424,6 +426,35 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
     }
   }
 
+  let gpus: string[] | undefined = [];
+  if (r.gpus !== undefined && r.gpus !== null) {
+    const list = typeof r.gpus === 'number' || typeof r.gpus === 'string' ? [r.gpus] : r.gpus;
+    if (!Array.isArray(list) || list.length === 0) gpus = c.fail('gpus', r.gpus, 'a non-empty list of GPU indices or ids, one per slot (e.g. [0, 1])');
+    else {
+      const out: string[] = [];
+      list.forEach((g: unknown, i) => {
+        const p = Array.isArray(r.gpus) ? `gpus[${i}]` : 'gpus';
+        if (typeof g === 'number' && Number.isInteger(g) && g >= 0) out.push(String(g));
+        else if (typeof g === 'string' && /^[A-Za-z0-9][\w:.-]*$/.test(g.trim())) out.push(g.trim());
+        else c.fail(p, g, 'a GPU index (an integer >= 0) or a device id like GPU-3f2a or MIG-1c9e');
+      });
+      gpus = out.length === list.length ? out : undefined;
+    }
+  }
+  const pipeline = r.pipeline === undefined ? DEFAULT_PIPELINE : c.int('pipeline', r.pipeline, 0, 16);
+
+  let noise: ResearchConfig['noise'] | undefined = null;
+  if (r.noise !== undefined && r.noise !== null) {
+    if (!c.isMap(r.noise)) noise = c.fail('noise', r.noise, 'a mapping {repeats, z, confirm} (e.g. {repeats: 3})');
+    else {
+      c.unknownKeys(r.noise, ['repeats', 'z', 'confirm'], 'noise');
+      const repeats = c.int('noise.repeats', r.noise.repeats, 2, 100);
+      const z = r.noise.z === undefined ? DEFAULT_NOISE_Z : c.number('noise.z', r.noise.z, 0, true);
+      const confirm = r.noise.confirm === undefined ? true : typeof r.noise.confirm === 'boolean' ? r.noise.confirm : c.fail('noise.confirm', r.noise.confirm, 'true or false');
+      noise = repeats !== undefined && z !== undefined && confirm !== undefined ? { repeats, z, confirm } : undefined;
+    }
+  }
+
   if (executor?.kind === 'slurm' && budgetSeconds !== undefined && graceSeconds !== undefined) {
     const minutes = (executor as SlurmExecutorConfig).timeMinutes;
     if (minutes !== undefined && minutes * 60 < budgetSeconds + graceSeconds) {
@@ -435,7 +466,7 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   return {
     tag: tag!, editable: editable!, readonly: readonlyGlobs!, run: run!, budgetSeconds: budgetSeconds!, budgetText, metric: metric!, memory: memory!, metrics, constraints,
     maxExperiments: maxExperiments!, proposer: proposer!, policy: policy!, executor: executor!, parallel: parallel!, minDelta: minDelta!, seed: seed!, notes,
-    graceSeconds: graceSeconds!, search: search!,
+    graceSeconds: graceSeconds!, search: search!, gpus: gpus!, pipeline: pipeline!, noise: noise!,
   };
 }
 
@@ -536,6 +567,13 @@ export function configTemplate(o: TemplateOptions): string {
     '# executor: local',
     '# Experiments that may run at once, each in its own git worktree (1 to 64).',
     '# parallel: 1',
+    '# GPUs handed out by slot: slot i runs with CUDA_VISIBLE_DEVICES=gpus[i % len].',
+    '# gpus: [0, 1]',
+    '# Proposals prepared ahead per slot while experiments run (0: propose only when a slot is free).',
+    '# pipeline: 1',
+    '# Noise-aware decisions: run the baseline `repeats` times; keep only changes that beat their parent by more than',
+    '# max(minDelta, z × spread); with confirm, a candidate new best is re-run once and the mean of both must hold up.',
+    '# noise: {repeats: 3, z: 2, confirm: true}',
     '# A change is kept only if it beats its parent by more than this.',
     'minDelta: 0',
     '# Seed for the proposer\'s and the policy\'s choices.',

@@ -90,6 +90,34 @@ export interface ResearchConfig {
   graceSeconds: number;
   /** Tree policy knobs. */
   search: { drafts: number; debugDepth: number; patience: number };
+  /** Devices handed out by slot: slot i runs with CUDA_VISIBLE_DEVICES=gpus[i % gpus.length]; empty leaves it alone. */
+  gpus: string[];
+  /** Proposals prepared ahead per slot while experiments run; 0 proposes only when a slot is free. */
+  pipeline: number;
+  /** Noise-aware decisions; null keeps the plain `beats the parent by more than minDelta` rule. */
+  noise: NoiseConfig | null;
+}
+
+export interface NoiseConfig {
+  /** Runs of the baseline (the first included) whose sample standard deviation is the run-to-run spread. */
+  repeats: number;
+  /** A change must beat its parent by more than max(minDelta, z × spread). */
+  z: number;
+  /** Re-run a candidate new best once; it is kept only if the mean of both runs still clears the threshold. */
+  confirm: boolean;
+}
+
+/** What noise does to decisions right now: shown by the UIs and written into every decision's reason. */
+export interface NoiseBand {
+  /** Sample standard deviation of the baseline's runs; null until two of them have a metric. */
+  spread: number | null;
+  /** Baseline runs with a metric that the spread is computed from. */
+  samples: number;
+  repeats: number;
+  z: number;
+  minDelta: number;
+  /** max(minDelta, z × spread): the margin a change must beat its parent by. */
+  threshold: number;
 }
 
 /** What one run produced, as the executor saw it. */
@@ -118,6 +146,8 @@ export interface Judgement {
   reason: string;
   /** The last lines of the log, for crashes. */
   logTail?: string;
+  /** Kept by the simplicity rule (within noise, fewer lines), not as an improvement. */
+  simplification?: boolean;
 }
 
 export interface ProposerInfo {

@@ -91,7 +91,30 @@ search: {drafts: 5, debugDepth: 1, patience: 4}
     assert.match(text, /^# /m, 'commented');
   });
 
+  it('reads gpus, pipeline and noise, with their defaults', () => {
+    const d = parseConfig(MINIMAL);
+    assert.deepEqual(d.gpus, []);
+    assert.equal(d.pipeline, 1);
+    assert.equal(d.noise, null);
+    const c = parseConfig(MINIMAL + 'parallel: 3\ngpus: [0, 1, "GPU-3f2a"]\npipeline: 0\nnoise: {repeats: 3}\n');
+    assert.deepEqual(c.gpus, ['0', '1', 'GPU-3f2a']);
+    assert.equal(c.pipeline, 0);
+    assert.deepEqual(c.noise, { repeats: 3, z: 2, confirm: true });
+    assert.deepEqual(parseConfig(MINIMAL + 'noise: {repeats: 5, z: 1.5, confirm: false}\n').noise, { repeats: 5, z: 1.5, confirm: false });
+    assert.deepEqual(parseConfig(MINIMAL + 'gpus: 2\n').gpus, ['2']);
+  });
+
   const bad: [string, string, string, RegExp?][] = [
+    ['gpus empty', MINIMAL + 'gpus: []\n', 'gpus', /non-empty list/],
+    ['gpus negative', MINIMAL + 'gpus: [0, -1]\n', 'gpus[1]', /integer >= 0/],
+    ['gpus fraction', MINIMAL + 'gpus: [0.5]\n', 'gpus[0]', /GPU index/],
+    ['pipeline', MINIMAL + 'pipeline: -1\n', 'pipeline', /integer from 0/],
+    ['noise', MINIMAL + 'noise: 3\n', 'noise', /mapping \{repeats, z, confirm\}/],
+    ['noise.repeats', MINIMAL + 'noise: {repeats: 1}\n', 'noise.repeats', /from 2/],
+    ['noise.repeats missing', MINIMAL + 'noise: {z: 2}\n', 'noise.repeats', /integer/],
+    ['noise.z', MINIMAL + 'noise: {repeats: 3, z: 0}\n', 'noise.z', /> 0/],
+    ['noise.confirm', MINIMAL + 'noise: {repeats: 3, confirm: maybe}\n', 'noise.confirm', /true or false/],
+    ['noise unknown key', MINIMAL + 'noise: {repeats: 3, sigma: 2}\n', 'noise.sigma', /no such key/],
     ['tag', MINIMAL.replace('tag: mar5', 'tag: "bad tag"'), 'tag', /git branch/],
     ['tag missing', MINIMAL.replace('tag: mar5\n', ''), 'tag'],
     ['editable', MINIMAL.replace('editable: train.py', 'editable: []'), 'editable'],

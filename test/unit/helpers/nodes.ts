@@ -59,6 +59,9 @@ export function fakeConfig(partial: Partial<ResearchConfig> = {}): ResearchConfi
     notes: null,
     graceSeconds: 5,
     search: { drafts: 3, debugDepth: 2, patience: 3 },
+    gpus: [],
+    pipeline: 1,
+    noise: null,
     ...partial,
   };
 }
