@@ -1,16 +1,18 @@
 // The research loop. The engine owns every rule: budget, scope, git, the decision and the record.
 // Proposers only propose. Everything the controller learns goes to the journal first; results.tsv,
 // the branch, the summary and the events are derived from it.
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Emitter } from './events.js';
 import type { Executor, RunRequest, RunningExperiment } from './executor.js';
 import { Lab, nodeRef, sessionBranch } from './git.js';
 import { checkProposal, checkScope, describeViolations, hashProtected, tamperedPaths, WatchedFile } from './guard.js';
-import { Journal, type JournalEntry, type JournalRecord, type NodeCreated } from './journal.js';
-import { judge } from './judge.js';
+import { Journal, type JournalEntry, type NodeCreated } from './journal.js';
+import { improvement, judge, thresholdText } from './judge.js';
 import { DisposableBase } from './lifecycle.js';
-import { SessionModel } from './model.js';
+import { isMeasurement, SessionModel } from './model.js';
 import { createPolicy, exhaustedKey, type Choice, type Policy } from './policy.js';
 import { ProposalError, type Proposal, type Proposer } from './proposer.js';
 import { formatResults, resultsHeader, resultsRow } from './results.js';
@@ -67,6 +69,31 @@ interface Slot {
   temporary?: boolean;
 }
 
+/** A choice in progress: its parent is busy until the node is decided, its operator until the node is journaled. */
+interface Reservation {
+  parentId: number;
+  op: string;
+  opHeld: boolean;
+  parentHeld: boolean;
+  hint: Hint | null;
+  /** The proposal's editKey while it is proposed or queued, so no other slot proposes it from the same parent. */
+  key: string | null;
+  /** Releases the parent's proposal lock. */
+  unlock: (() => void) | null;
+}
+
+/** A proposal held in memory until a slot is free to commit and run it. */
+interface Prepared {
+  choice: Choice;
+  proposal: Proposal;
+  /** The edit: new contents by path, null for a deleted file; null when it could not be read back. */
+  files: Record<string, string | Buffer | null> | null;
+  /** Where it was proposed: a slot's own worktree (run in place) or a preparer's. */
+  worktree: string;
+  reservation: Reservation;
+  retargetedFrom: { id: number; why: string } | null;
+}
+
 const LOG_TAIL_BYTES = 8 * 1024 * 1024;
 const MAX_PROPOSAL_FAILURES = 5;
 
@@ -93,6 +120,13 @@ export class Controller extends DisposableBase {
   private readonly slots: Slot[] = [];
   private readonly exhausted = new Set<string>();
   private readonly busyParents = new Map<number, number>();
+  private readonly busyOps = new Map<string, number>();
+  private readonly pendingKeys = new Map<number, Set<string>>();
+  private readonly parentLocks = new Map<number, Promise<void>>();
+  private readonly ready: Prepared[] = [];
+  private preparing = 0;
+  private workersDone = false;
+  private branchCommit: string | null = null;
   private readonly reservedHints = new Set<number>();
   private readonly proposingAbort = new Set<AbortController>();
   private inFlight = 0;
@@ -135,10 +169,22 @@ export class Controller extends DisposableBase {
     try {
       this.applyCommands(this.early.splice(0));
       this.drainInbox();
-      await this.recover();
-      if (!this.stopping && !this.failReason) await this.ensureBaseline();
-      if (!this.stopping && !this.failReason) {
-        await Promise.all(this.slots.map((s) => this.worker(s)));
+      // Recovery reserves the parents of interrupted nodes before the preparers look, so a resumed session
+      // prepares what the session it replaces would have prepared while those nodes ran.
+      const recovering = this.recover();
+      const preparers = Array.from({ length: this.pipelineCapacity }, (_, k) => this.preparer(k));
+      try {
+        await recovering;
+        if (!this.stopping && !this.failReason) await this.ensureBaseline();
+        if (!this.stopping && !this.failReason) await Promise.all(this.slots.map((s) => this.worker(s)));
+      } finally {
+        // The slots are done: proposals still being prepared are not needed any more, nor queued ones.
+        this.workersDone = true;
+        for (const a of this.proposingAbort) a.abort();
+        if (this.ready.length) this.log(`${this.ready.length} prepared proposal(s) were not run: ${this.ready.map((p) => `"${p.proposal.description}"`).join(', ')}`);
+        for (const p of this.ready.splice(0)) this.release(p.reservation);
+        this.poke();
+        await Promise.all(preparers);
       }
     } catch (e) {
       this.failReason = `internal error: ${(e as Error).stack ?? e}`;
@@ -166,7 +212,7 @@ export class Controller extends DisposableBase {
       this.journal = Journal.open(this.paths.journal);
       for (const note of this.journal.recovery.notes) this.log(`recovered: ${note}`, 'warn');
       for (const r of this.journal.records) this.model.apply(r);
-      this.inbox = new InboxReader(this.paths.inbox);
+      this.inbox = new InboxReader(this.paths.inbox, (note) => this.log(`recovered: ${note}`, 'warn'));
       if (fresh) {
         const baseCommit = await this.lab.head();
         const platform = this.options.platform !== undefined ? this.options.platform : await detectPlatform(this.lab.root);
@@ -226,6 +272,10 @@ export class Controller extends DisposableBase {
 
   private async cleanupWorktrees(): Promise<void> {
     for (const s of this.slots) await this.lab.removeWorktree(s.worktree).catch(() => undefined);
+    for (let k = 0; k < this.pipelineCapacity; k++) {
+      const wt = join(this.paths.worktrees, `prep-${k}`);
+      if (existsSync(wt)) await this.lab.removeWorktree(wt).catch(() => undefined);
+    }
   }
 
   stop(): void {
@@ -402,24 +452,39 @@ export class Controller extends DisposableBase {
   /** Nodes left undecided by a crash or a stop: judge the finished ones, re-run the rest. */
   private async recover(): Promise<void> {
     const pending = this.model.undecided();
+    // Interrupted nodes hold their parents busy until decided, as they did before the controller died.
+    const held = new Map(pending.filter((n) => n.parentId !== null && n.id !== 0).map((n) => {
+      this.busyParents.set(n.parentId!, (this.busyParents.get(n.parentId!) ?? 0) + 1);
+      return [n.id, n.parentId!] as const;
+    }));
+    try {
+      await this.recoverNodes(pending);
+    } finally {
+      for (const parentId of held.values()) decrement(this.busyParents, parentId);
+    }
+  }
+
+  private async recoverNodes(pending: ExperimentNode[]): Promise<void> {
     if (pending.length) this.log(`recovering ${pending.length} interrupted experiment(s): ${pending.map((n) => `#${n.id}`).join(', ')}`);
     const rerun: ExperimentNode[] = [];
     const reattach: ExperimentNode[] = [];
-    for (const n of pending) killOrphan(this.journal, n.id, this.config.tag);
+    const settle: { n: ExperimentNode; j: Judgement }[] = [];
+    for (const n of pending) killOrphan(this.model, n.id, this.config.tag);
     for (const n of pending) {
       const violations = checkScope(n.changedFiles, this.config.editable, this.config.readonly);
       if (n.commit === null) this.decide(n, { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: n.reason || 'the proposal failed' });
       else if (n.id !== 0 && violations.length) this.decide(n, invalidScope(violations));
       else if (n.finishedAt !== null && n.logPath && existsSync(n.logPath)) {
-        const finish = [...this.journal.records].reverse().find((r) => r.type === 'finish' && r.id === n.id);
-        if (finish && finish.type === 'finish' && !finish.run.recorded) this.decide(n, this.judgeRun(n, finish.run));
+        const finish = this.model.lastFinish.get(n.id);
+        if (finish && !finish.run.recorded) settle.push({ n, j: await this.judgeRun(n, finish.run) });
         else rerun.push(n);
-      } else if (this.options.executor.reattach && leftBehind(this.journal, n.id)) reattach.push(n);
-      else rerun.push(n);
+      } else if (this.options.executor.reattach && leftBehind(this.model, n.id)) reattach.push(n);
+      // A confirmation whose candidate is still undecided is run by the candidate's settling, not twice.
+      else if (!isOrphanConfirmation(this.model, n)) rerun.push(n);
     }
     // A cluster job a dead controller left behind is watched again in the slot (worktree) it runs in, never resubmitted;
     // a slot the new config no longer has lives until recovery is over.
-    const slotOf = (n: ExperimentNode) => startRecord(this.journal, n.id)!.slot;
+    const slotOf = (n: ExperimentNode) => this.model.lastStart.get(n.id)!.slot;
     for (const i of new Set(reattach.map(slotOf))) {
       if (!this.slots.some((s) => s.index === i)) this.slots.push({ index: i, worktree: join(this.paths.worktrees, `slot-${i}`), running: null, abort: null, temporary: true });
     }
@@ -430,7 +495,16 @@ export class Controller extends DisposableBase {
         if (this.stopping) break;
         this.inFlight++;
         try {
-          await this.runNode(n, slot, startRecord(this.journal, n.id)!.handle);
+          await this.runNode(n, slot, this.model.lastStart.get(n.id)!.handle);
+        } finally {
+          this.inFlight--;
+        }
+      }
+      // A finished candidate that was waiting for its confirmation run gets it now.
+      for (let s = slot.temporary ? undefined : settle.shift(); s && !this.stopping; s = settle.shift()) {
+        this.inFlight++;
+        try {
+          await this.settle(s.n, s.j, slot);
         } finally {
           this.inFlight--;
         }
@@ -468,6 +542,90 @@ export class Controller extends DisposableBase {
     if (this.stopping) return;
     if (base.status !== 'keep') {
       this.failReason = `the baseline ${base.status === 'crash' ? 'crashed' : 'was not usable'}: ${base.reason}. Fix the run command or the script (log: ${base.logPath ?? 'none'}) and start again.`;
+      return;
+    }
+    await this.measureNoise(base);
+  }
+
+  /** Runs the baseline again until it has `noise.repeats` runs, spread over the slots: their spread is the noise. */
+  private async measureNoise(base: ExperimentNode): Promise<void> {
+    const noise = this.config.noise;
+    if (!noise) return;
+    const have = this.model.childrenOf(0).filter((c) => c.editKey.startsWith('noise:')).length;
+    const todo = Array.from({ length: Math.max(0, noise.repeats - 1 - have) }, (_, i) => have + i + 1);
+    await Promise.all(this.slots.map(async (slot) => {
+      for (let k = todo.shift(); k !== undefined && !this.stopping; k = todo.shift()) {
+        const node = await this.createRerunNode(base, `noise:0:${k}`, `baseline run ${k + 1} of ${noise.repeats} (noise estimate)`,
+          `Run the baseline's exact code again: the spread of its ${noise.repeats} runs is the noise a change must beat.`, `noise: {repeats: ${noise.repeats}} measures the run-to-run spread first`);
+        await this.lab.prepareWorktree(slot.worktree, base.commit!);
+        await this.runNode(node, slot);
+      }
+    }));
+    if (this.stopping) return;
+    const band = this.model.noiseBand()!;
+    if (band.spread === null) this.log(`noise: fewer than two baseline runs have a metric; changes are judged on minDelta ${this.config.minDelta} alone`, 'warn');
+    else this.log(`noise: ${band.samples} baseline runs, spread ±${fmtNum(band.spread)}; a change must beat its parent by more than the ${thresholdText(band, this.config.minDelta)}`);
+  }
+
+  private async createRerunNode(original: ExperimentNode, editKey: string | ((id: number) => string), description: string, plan: string, policyReason: string): Promise<ExperimentNode> {
+    const unlock = await this.lockNodeIds();
+    let id: number;
+    try {
+      id = this.model.nextId;
+      await this.lab.setRef(nodeRef(this.config.tag, id), original.commit!);
+      this.append({ type: 'node', node: {
+        id, parentId: original.id, operator: 'rerun', commit: original.commit, description, plan, editKey: typeof editKey === 'string' ? editKey : editKey(id), changedFiles: [],
+        policyReason, proposer: { kind: 'none' }, hint: null, createdAt: new Date().toISOString(),
+      } });
+    } finally {
+      unlock();
+    }
+    const node = this.model.get(id)!;
+    this.emit({ type: 'node-added', node });
+    return node;
+  }
+
+  private choose(): Choice | null {
+    return this.policy.choose(this.model, {
+      operators: this.options.proposer.operators, exhausted: this.exhausted, busyParents: this.busyParents, busyOps: this.busyOps, pinned: this.pinned,
+    });
+  }
+
+  /** Marks a choice as taken until its node is decided (busy parent) or journaled (busy operator), so slots spread out. */
+  private reserve(choice: Choice): Reservation {
+    const { id } = choice.parent;
+    if (this.pinned === id) this.pinned = undefined;
+    const op = exhaustedKey(id, choice.operator);
+    this.busyParents.set(id, (this.busyParents.get(id) ?? 0) + 1);
+    this.busyOps.set(op, (this.busyOps.get(op) ?? 0) + 1);
+    return { parentId: id, op, opHeld: true, parentHeld: true, hint: null, key: null, unlock: null };
+  }
+
+  /** Ends the operator part of a reservation: its node is in the journal now (or never will be). */
+  private releaseOp(r: Reservation): void {
+    if (r.opHeld) {
+      r.opHeld = false;
+      decrement(this.busyOps, r.op);
+    }
+    if (r.hint) {
+      this.reservedHints.delete(r.hint.id);
+      r.hint = null;
+    }
+    if (r.key !== null) {
+      const keys = this.pendingKeys.get(r.parentId);
+      keys?.delete(r.key);
+      if (keys?.size === 0) this.pendingKeys.delete(r.parentId);
+      r.key = null;
+    }
+    r.unlock?.();
+    r.unlock = null;
+  }
+
+  private release(r: Reservation): void {
+    this.releaseOp(r);
+    if (r.parentHeld) {
+      r.parentHeld = false;
+      decrement(this.busyParents, r.parentId);
     }
   }
 
@@ -482,107 +640,251 @@ export class Controller extends DisposableBase {
         await this.runRerun(rerunId, slot);
         continue;
       }
-      if (this.maxReached()) {
-        if (this.inFlight === 0) return;
+      // A proposal prepared while this slot was running goes first: the slot starts its next run at once.
+      const queued = this.ready.shift();
+      if (queued) {
+        this.poke();
+        if (this.maxReached()) {
+          this.log(`dropped the prepared proposal "${queued.proposal.description}" (#${queued.choice.parent.id}): the session reached ${this.config.maxExperiments} experiments`);
+          this.release(queued.reservation);
+          continue;
+        }
+        this.inFlight++;
+        try {
+          await this.materialize(queued, slot);
+        } finally {
+          this.release(queued.reservation);
+          this.inFlight--;
+          this.poke();
+        }
+        continue;
+      }
+      if (this.maxReached(this.preparing)) {
+        if (this.inFlight === 0 && this.preparing === 0) return;
         await this.waitForChange();
         continue;
       }
-      const choice = this.policy.choose(this.model, {
-        operators: this.options.proposer.operators, exhausted: this.exhausted, busyParents: this.busyParents, pinned: this.pinned,
-      });
+      if (this.config.pipeline > 0) {
+        // The preparers propose; a slot only runs what they queue. One source of proposals keeps the order of
+        // choices the same in a resumed session as in one never interrupted.
+        if (this.inFlight === 0 && this.preparing === 0 && !this.choose()) return;
+        await this.waitForChange();
+        continue;
+      }
+      const choice = this.choose();
       if (!choice) {
-        if (this.inFlight === 0) return;
+        if (this.inFlight === 0 && this.preparing === 0) return;
         await this.waitForChange();
         continue;
       }
-      if (this.pinned === choice.parent.id) this.pinned = undefined;
+      const reservation = this.reserve(choice);
       this.inFlight++;
-      this.busyParents.set(choice.parent.id, (this.busyParents.get(choice.parent.id) ?? 0) + 1);
       try {
-        await this.expand(choice, slot);
+        const prepared = await this.prepare(choice, reservation, slot.worktree);
+        if (prepared) await this.materialize(prepared, slot);
       } finally {
-        const left = (this.busyParents.get(choice.parent.id) ?? 1) - 1;
-        if (left > 0) this.busyParents.set(choice.parent.id, left);
-        else this.busyParents.delete(choice.parent.id);
+        this.release(reservation);
         this.inFlight--;
         this.poke();
       }
     }
   }
 
-  /** Propose, guard, commit, run, judge: one experiment. */
-  private async expand(choice: Choice, slot: Slot): Promise<void> {
+  /**
+   * Prepares proposals ahead in its own worktree while the slots run, so a slot that finishes starts its next
+   * run at once. What it prepares lives in memory until a slot takes it: the journal only ever holds nodes that
+   * are about to run, so a killed controller loses a proposal's effort, never a result, and repeats nothing.
+   */
+  private async preparer(k: number): Promise<void> {
+    const worktree = join(this.paths.worktrees, `prep-${k}`);
+    while (!this.stopping && !this.workersDone) {
+      const full = this.ready.length + this.preparing >= this.pipelineCapacity;
+      if (this.paused || full || this.maxReached(this.ready.length + this.preparing) || this.rerunQueue.length) {
+        await this.waitForChange();
+        continue;
+      }
+      const choice = this.choose();
+      if (!choice) {
+        await this.waitForChange();
+        continue;
+      }
+      const reservation = this.reserve(choice);
+      this.preparing++;
+      let prepared: Prepared | null = null;
+      try {
+        prepared = await this.prepare(choice, reservation, worktree);
+      } finally {
+        this.preparing--;
+        if (prepared && !this.stopping && !this.workersDone) this.ready.push(prepared);
+        else this.release(reservation);
+        this.poke();
+      }
+    }
+  }
+
+  private get pipelineCapacity(): number {
+    return this.config.pipeline * this.config.parallel;
+  }
+
+  /**
+   * Asks the proposer for one edit of the chosen parent, in `worktree` (checked out at the parent), and
+   * holds it in memory. A failed proposal is journaled as an invalid node here; null means nothing to run.
+   */
+  private async prepare(choice: Choice, reservation: Reservation, worktree: string): Promise<Prepared | null> {
+    const { parent } = choice;
+    await this.lab.prepareWorktree(worktree, parent.commit!);
+    // One proposal at a time per parent, until it is journaled or dropped: the next one sees it in the history
+    // (what a model is told was tried) and among the tried edits, so no slot repeats it.
+    reservation.unlock = await this.lockParent(parent.id);
+    if (this.stopping || this.workersDone) return null;
+    return await this.proposeIn(choice, reservation, worktree);
+  }
+
+  private lockParent(id: number): Promise<() => void> {
+    const prev = this.parentLocks.get(id) ?? Promise.resolve();
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    const chained = prev.then(() => held);
+    this.parentLocks.set(id, chained);
+    return prev.then(() => () => {
+      release();
+      if (this.parentLocks.get(id) === chained) this.parentLocks.delete(id);
+    });
+  }
+
+  private async proposeIn(choice: Choice, reservation: Reservation, worktree: string): Promise<Prepared | null> {
     const { parent, operator } = choice;
-    await this.lab.prepareWorktree(slot.worktree, parent.commit!);
     const hint = this.model.hints.find((h) => h.takenBy === null && !this.reservedHints.has(h.id)) ?? null;
-    if (hint) this.reservedHints.add(hint.id);
+    if (hint) {
+      this.reservedHints.add(hint.id);
+      reservation.hint = hint;
+    }
     const abort = new AbortController();
     this.proposingAbort.add(abort);
     let proposal: Proposal | null = null;
     let failure: string | null = null;
     let failedKey: string | null = null;
     const tried = new Set(this.model.childrenOf(parent.id).filter((c) => c.operator === operator || operator !== 'draft').map((c) => c.editKey));
+    // Edits other slots are proposing, or hold ready, from this parent count as tried: no two slots run the same edit.
+    for (const key of this.pendingKeys.get(parent.id) ?? []) tried.add(key);
     try {
       proposal = checkProposal(await this.options.proposer.propose({
-        parent, operator, worktree: slot.worktree, history: this.model.nodes, triedFromParent: tried,
+        parent, operator, worktree, history: this.model.nodes, triedFromParent: tried,
         notes: this.readNotes(), hint, config: this.config, platform: this.model.platform, signal: abort.signal,
       }));
       faultPoint('proposing', this.model.nextId);
     } catch (e) {
-      if (this.stopping) return;
+      if (this.stopping || abort.signal.aborted) return null;
       failure = e instanceof ProposalError ? e.message : `the proposer failed: ${e instanceof Error ? e.message : String(e)}`;
       if (e instanceof ProposalError && e.editKey) failedKey = e.editKey;
     } finally {
       this.proposingAbort.delete(abort);
-      if (hint) this.reservedHints.delete(hint.id);
     }
-    if (this.stopping) return;
+    if (this.stopping || abort.signal.aborted) return null;
     if (!proposal && !failure) {
       this.exhausted.add(exhaustedKey(parent.id, operator));
       this.log(`nothing new to ${operator} from #${parent.id}`);
-      return;
+      return null;
     }
-    let changed: string[] = [];
-    if (proposal) {
+    if (failure || !proposal) {
+      const info = proposal?.proposer ?? { kind: this.options.proposer.kind };
+      await this.commitNode({ choice, hint, proposal: null, info, editKey: failedKey, changed: [], worktree: null, failure: failure ?? 'the proposer failed', reservation });
+      return null;
+    }
+    const pending = this.pendingKeys.get(parent.id);
+    if (pending?.has(proposal.editKey) || this.model.childrenOf(parent.id).some((c) => c.editKey === proposal.editKey)) {
+      this.log(`dropped a proposal from #${parent.id} (${proposal.description}): the same edit is already queued or run from it`);
+      return null;
+    }
+    this.pendingKeys.set(parent.id, (pending ?? new Set()).add(proposal.editKey));
+    reservation.key = proposal.editKey;
+    let files: Record<string, string | Buffer | null> | null = proposal.files ?? null;
+    // An agent that edited its worktree in place: its edit is read back, so the slot that runs it can be elsewhere.
+    if (!files) {
       try {
-        if (proposal.files) for (const [path, content] of Object.entries(proposal.files)) writeOrDelete(join(slot.worktree, path), content);
-        changed = await this.lab.dirtyPaths(slot.worktree);
-        if (changed.length === 0) failure = 'the proposal changed nothing';
+        files = {};
+        for (const p of await this.lab.dirtyPaths(worktree)) {
+          const abs = join(worktree, p);
+          files[p] = existsSync(abs) ? readFileSync(abs) : null;
+        }
       } catch (e) {
-        failure = `the proposal could not be applied: ${(e as Error).message}`;
+        files = null;
+        this.log(`could not read back the proposal in ${worktree}: ${(e as Error).message}`, 'warn');
       }
     }
-    const description = proposal?.description ?? `failed proposal (${operator} #${parent.id})`;
-    let commit: string | null = null;
-    // Parallel slots take ids one at a time, from reading nextId to journaling the node, or two would commit the same #id.
-    const unlock = await this.lockNodeIds();
-    let id: number;
+    return { choice, proposal, files, worktree, reservation, retargetedFrom: null };
+  }
+
+  /**
+   * A prepared proposal whose parent changed while it waited: moved onto the node the search would pick now when
+   * the edit still applies there (a three-way merge), else dropped. Never run blindly on a parent that lost its place.
+   */
+  private async retarget(p: Prepared): Promise<boolean> {
+    const parent = this.model.get(p.choice.parent.id)!;
+    const wanted = p.choice.operator === 'debug' ? 'crash' : 'keep';
+    let target: ExperimentNode | undefined;
+    let why: string;
+    if (parent.status !== wanted) {
+      why = `#${parent.id} is now ${parent.status}${parent.decidedBy === 'human' ? ' (by a person)' : ''}`;
+      if (wanted === 'keep') for (let a = parent.parentId === null ? undefined : this.model.get(parent.parentId); a && !target; a = a.parentId === null ? undefined : this.model.get(a.parentId)) if (a.status === 'keep') target = a;
+    } else if (this.config.policy === 'greedy' && this.model.best && this.model.best.id !== parent.id) {
+      why = `the best moved from #${parent.id} to #${this.model.best.id} while it waited`;
+      target = this.model.best;
+    } else {
+      return true;
+    }
+    const drop = (reason: string): false => {
+      this.log(`dropped the prepared proposal "${p.proposal.description}" for #${parent.id}: ${why}; ${reason}`, 'warn');
+      return false;
+    };
+    if (!target?.commit) return drop('there is no kept node to move it to');
+    if (!p.files) return drop('its edit could not be read back');
+    if (this.model.childrenOf(target.id).some((c) => c.editKey === p.proposal.editKey) || this.pendingKeys.get(target.id)?.has(p.proposal.editKey)) return drop(`#${target.id} already has this edit`);
+    const merged: Record<string, string | Buffer | null> = {};
+    for (const [path, theirs] of Object.entries(p.files)) {
+      const base = await this.lab.show(parent.commit!, path);
+      const ours = await this.lab.show(target.commit, path);
+      if (base === ours) merged[path] = theirs;
+      else if (theirs === null || base === null || ours === null) return drop(`${path} differs on #${target.id}`);
+      else {
+        const m = merge3(ours, base, theirs.toString());
+        if (m === null) return drop(`its edit of ${path} conflicts with #${target.id}'s code`);
+        merged[path] = m;
+      }
+    }
+    this.log(`re-targeted the prepared proposal "${p.proposal.description}" from #${parent.id} to #${target.id}: ${why}`);
+    p.files = merged;
+    p.retargetedFrom = { id: parent.id, why };
+    p.choice = { ...p.choice, parent: target, reason: `${p.choice.reason}; re-targeted to #${target.id} because ${why}` };
+    return true;
+  }
+
+  /** Puts a proposal's edit in the slot's worktree, commits and journals it, guards its scope, and runs it. */
+  private async materialize(p: Prepared, slot: Slot): Promise<void> {
+    if (!(await this.retarget(p))) return;
+    const { parent } = p.choice;
+    let failure: string | null = null;
+    let changed: string[] = [];
     try {
-      id = this.model.nextId;
-      if (!failure) {
-        commit = await this.lab.commitAll(slot.worktree, `autoresearch(${this.config.tag}) #${id}: ${description}\n\n${proposal!.plan}\n\nAutoResearch-Node: ${id}\nAutoResearch-Parent: ${parent.id}\nAutoResearch-Operator: ${operator}`);
-        await this.lab.setRef(nodeRef(this.config.tag, id), commit);
+      if (p.worktree !== slot.worktree || p.retargetedFrom) {
+        await this.lab.prepareWorktree(slot.worktree, parent.commit!);
+        if (p.files) for (const [path, content] of Object.entries(p.files)) writeOrDelete(join(slot.worktree, path), content);
+      } else if (p.proposal.files) {
+        for (const [path, content] of Object.entries(p.proposal.files)) writeOrDelete(join(slot.worktree, path), content);
       }
-      const created: NodeCreated = {
-        id, parentId: parent.id, operator, commit, description, plan: proposal?.plan ?? '', editKey: proposal?.editKey ?? failedKey ?? `failed:${id}`,
-        changedFiles: changed, policyReason: choice.reason, proposer: proposal?.proposer ?? { kind: this.options.proposer.kind },
-        hint: hint?.text ?? null, createdAt: new Date().toISOString(),
-      };
-      this.append({ type: 'node', node: created });
-    } finally {
-      unlock();
-    }
-    const node = this.model.get(id)!;
-    this.emit({ type: 'node-added', node });
-    if (failure) {
-      this.decide(node, { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: failure });
-      // A proposer that fails every time (a missing folder, a model that is down) must not burn the session.
-      if (++this.failuresInARow >= MAX_PROPOSAL_FAILURES) {
-        this.failReason = `the proposer failed ${MAX_PROPOSAL_FAILURES} times in a row; last: ${failure}`;
-        this.stop();
+      changed = await this.lab.dirtyPaths(slot.worktree);
+      if (changed.length === 0) {
+        if (p.retargetedFrom) {
+          this.log(`dropped the prepared proposal "${p.proposal.description}": #${parent.id} already has its edit`);
+          return;
+        }
+        failure = 'the proposal changed nothing';
       }
-      return;
+    } catch (e) {
+      failure = `the proposal could not be applied: ${(e as Error).message}`;
     }
+    const node = await this.commitNode({ choice: p.choice, hint: p.reservation.hint, proposal: p.proposal, info: p.proposal.proposer, editKey: p.proposal.editKey, changed, worktree: slot.worktree, failure, reservation: p.reservation });
+    if (!node || failure) return;
     this.failuresInARow = 0;
     const violations = checkScope(changed, this.config.editable, this.config.readonly);
     if (violations.length) {
@@ -592,26 +894,52 @@ export class Controller extends DisposableBase {
     await this.runNode(node, slot);
   }
 
+  /** Journals a node for a proposal (committed in `worktree`), or an invalid one for a failure. */
+  private async commitNode(a: {
+    choice: Choice; hint: Hint | null; proposal: Proposal | null; info: Proposal['proposer']; editKey: string | null; changed: string[];
+    worktree: string | null; failure: string | null; reservation: Reservation;
+  }): Promise<ExperimentNode | null> {
+    const { parent, operator } = a.choice;
+    const description = a.proposal?.description ?? `failed proposal (${operator} #${parent.id})`;
+    let commit: string | null = null;
+    // Parallel slots take ids one at a time, from reading nextId to journaling the node, or two would commit the same #id.
+    const unlock = await this.lockNodeIds();
+    let id: number;
+    try {
+      id = this.model.nextId;
+      if (!a.failure && a.worktree) {
+        commit = await this.lab.commitAll(a.worktree, `autoresearch(${this.config.tag}) #${id}: ${description}\n\n${a.proposal!.plan}\n\nAutoResearch-Node: ${id}\nAutoResearch-Parent: ${parent.id}\nAutoResearch-Operator: ${operator}`);
+        await this.lab.setRef(nodeRef(this.config.tag, id), commit);
+      }
+      const created: NodeCreated = {
+        id, parentId: parent.id, operator, commit, description, plan: a.proposal?.plan ?? '', editKey: a.editKey ?? `failed:${id}`,
+        changedFiles: a.changed, policyReason: a.choice.reason, proposer: a.info, hint: a.hint?.text ?? null, createdAt: new Date().toISOString(),
+      };
+      this.append({ type: 'node', node: created });
+    } finally {
+      this.releaseOp(a.reservation);
+      unlock();
+    }
+    const node = this.model.get(id)!;
+    this.emit({ type: 'node-added', node });
+    if (a.failure) {
+      this.decide(node, { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: a.failure });
+      // A proposer that fails every time (a missing folder, a model that is down) must not burn the session.
+      if (++this.failuresInARow >= MAX_PROPOSAL_FAILURES) {
+        this.failReason = `the proposer failed ${MAX_PROPOSAL_FAILURES} times in a row; last: ${a.failure}`;
+        this.stop();
+      }
+    }
+    return node;
+  }
+
   private async runRerun(id: number, slot: Slot): Promise<void> {
     const original = this.model.get(id);
     if (!original?.commit) return;
     this.inFlight++;
     try {
-      const unlock = await this.lockNodeIds();
-      let newId: number;
-      try {
-        newId = this.model.nextId;
-        await this.lab.setRef(nodeRef(this.config.tag, newId), original.commit);
-        this.append({ type: 'node', node: {
-          id: newId, parentId: original.id, operator: 'rerun', commit: original.commit, description: `re-run of #${id} (noise check)`,
-          plan: `Run #${id}'s exact code again to see how far the metric moves by noise alone.`, editKey: `rerun:${newId}`, changedFiles: [],
-          policyReason: 'a person asked for a noise check', proposer: { kind: 'none' }, hint: null, createdAt: new Date().toISOString(),
-        } });
-      } finally {
-        unlock();
-      }
-      const node = this.model.get(newId)!;
-      this.emit({ type: 'node-added', node });
+      const node = await this.createRerunNode(original, (newId) => `rerun:${newId}`, `re-run of #${id} (noise check)`,
+        `Run #${id}'s exact code again to see how far the metric moves by noise alone.`, 'a person asked for a noise check');
       await this.lab.prepareWorktree(slot.worktree, original.commit);
       await this.runNode(node, slot);
     } finally {
@@ -632,7 +960,7 @@ export class Controller extends DisposableBase {
     let lastEmit = 0;
     const request: RunRequest = {
       nodeId: node.id, tag: this.config.tag, cwd: slot.worktree, command: this.config.run, budgetSeconds: this.config.budgetSeconds,
-      graceSeconds: this.config.graceSeconds, slot: slot.index, logPath, signal: abort.signal,
+      graceSeconds: this.config.graceSeconds, slot: slot.index, logPath, signal: abort.signal, env: this.slotEnv(slot.index),
       onOutput: (chunk) => {
         const lines = chunk.split(/\r?\n|\r/).map((l) => l.trim()).filter(Boolean);
         if (lines.length) lastLine = lines[lines.length - 1]!;
@@ -688,21 +1016,97 @@ export class Controller extends DisposableBase {
       this.decide(node, { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: `the run modified ${records.join(' and ')} (restored)` });
       return;
     }
-    this.decide(node, this.judgeRun(node, run));
+    await this.settle(node, await this.judgeRun(node, run), slot);
   }
 
-  private judgeRun(node: ExperimentNode, run: RunResult): Judgement {
+  /** `gpus: [...]`: slot i sees only gpus[i % length]. */
+  private slotEnv(slot: number): Record<string, string> | undefined {
+    const gpus = this.config.gpus;
+    return gpus.length ? { CUDA_VISIBLE_DEVICES: gpus[slot % gpus.length]! } : undefined;
+  }
+
+  private async judgeRun(node: ExperimentNode, run: RunResult): Promise<Judgement> {
     const parent = node.parentId === null ? undefined : this.model.get(node.parentId);
+    const measured = node.id === 0 || node.operator === 'rerun';
     return judge({
       log: readTail(run.logPath, LOG_TAIL_BYTES), run, config: this.config,
-      parentMetric: parent?.metric ?? null, isBaseline: node.id === 0,
+      parentMetric: parent?.metric ?? null, isBaseline: node.id === 0, band: this.model.noiseBand(),
+      netLines: measured || !parent?.commit || !node.commit ? null : await this.netLines(parent.commit, node.commit),
     });
+  }
+
+  /** Lines added minus lines removed from `from` to `to` (binary files count as none). */
+  private async netLines(from: string, to: string): Promise<number | null> {
+    try {
+      const out = await this.lab.raw(['diff', '--numstat', from, to]);
+      let net = 0;
+      for (const line of out.split('\n')) {
+        const m = /^(\d+)\t(\d+)\t/.exec(line);
+        if (m) net += Number(m[1]) - Number(m[2]);
+      }
+      return net;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Decides a judged node. With `noise.confirm`, a candidate new best is first run once more (a confirmation
+   * node, journaled like any run) and kept only if the mean of both runs still beats its parent by more than the
+   * threshold; the mean becomes its metric. A controller killed on the way settles it again on resume.
+   */
+  private async settle(node: ExperimentNode, j: Judgement, slot: Slot): Promise<void> {
+    if (!this.needsConfirmation(node, j)) {
+      this.decide(node, j);
+      return;
+    }
+    const key = `confirm:${node.id}`;
+    let check = this.model.childrenOf(node.id).find((c) => c.editKey === key);
+    check ??= await this.createRerunNode(node, key, `confirmation run of #${node.id}`, `Run #${node.id}'s exact code again: a new best is kept only if it holds up.`, `noise: {confirm: true}: #${node.id} would be a new best`);
+    if (check.decidedBy === null) {
+      await this.lab.prepareWorktree(slot.worktree, node.commit!);
+      await this.runNode(check, slot);
+      if (this.stopping || check.decidedBy === null) return;
+    }
+    this.decide(node, this.confirmed(node, j, check));
+  }
+
+  private needsConfirmation(node: ExperimentNode, j: Judgement): boolean {
+    if (!this.config.noise?.confirm || j.status !== 'keep' || j.simplification || node.id === 0 || node.operator === 'rerun' || j.metric === null) return false;
+    const parent = node.parentId === null ? undefined : this.model.get(node.parentId);
+    if (parent?.metric === null || parent?.metric === undefined) return false;
+    const best = this.model.best;
+    return !best || this.model.better(j.metric, best.metric!);
+  }
+
+  private confirmed(node: ExperimentNode, j: Judgement, check: ExperimentNode): Judgement {
+    const name = this.config.metric.name;
+    const parent = this.model.get(node.parentId!)!;
+    const band = this.model.noiseBand();
+    const margin = thresholdText(band, this.config.minDelta);
+    if (check.metric === null || !Number.isFinite(check.metric) || check.status === 'crash' || check.status === 'invalid') {
+      return { ...j, status: 'discard', reason: `did not hold up: its confirmation run #${check.id} ${check.status === 'crash' ? 'crashed' : 'was invalid'} (${check.reason}); first run ${name} ${fmtNum(j.metric)}` };
+    }
+    const mean = (j.metric! + check.metric) / 2;
+    const gain = improvement(parent.metric!, mean, this.config.metric.direction);
+    const threshold = band?.spread != null ? band.threshold : this.config.minDelta;
+    const runs = `runs ${fmtNum(j.metric)} and ${fmtNum(check.metric)} (#${check.id}), mean ${fmtNum(mean)}`;
+    if (gain - threshold > 1e-12 * Math.max(1, Math.abs(parent.metric!))) {
+      return { ...j, metric: mean, reason: `confirmed: ${runs} beats parent ${fmtNum(parent.metric)} by ${fmtNum(gain)}, more than the ${margin}; ${name} recorded as the mean` };
+    }
+    return { ...j, metric: mean, status: 'discard', reason: `did not hold up: ${runs} beats parent ${fmtNum(parent.metric)} by ${fmtNum(gain)}, not more than the ${margin}` };
   }
 
   private decide(node: ExperimentNode, j: Judgement): void {
     let verdict = j;
     // A re-run measures noise; it never competes with the node it repeats.
-    if (node.operator === 'rerun' && j.status === 'keep') verdict = { ...j, status: 'discard', reason: `noise check of #${node.parentId}: ${j.reason}` };
+    if (node.operator === 'rerun' && j.status === 'keep') {
+      verdict = isMeasurement(node)
+        ? { ...j, status: 'discard', reason: `${node.description}: ${this.config.metric.name} ${fmtNum(j.metric)}` }
+        : { ...j, status: 'discard', reason: `noise check of #${node.parentId}: ${j.reason}` };
+    } else if (node.operator === 'rerun' && j.status === 'discard' && isMeasurement(node)) {
+      verdict = { ...j, reason: `${node.description}: ${this.config.metric.name} ${fmtNum(j.metric)}` };
+    }
     this.append({ type: 'decide', id: node.id, status: verdict.status, metric: verdict.metric, memoryGb: verdict.memoryGb, secondary: verdict.secondary, reason: verdict.reason, decidedBy: 'rule', logTail: verdict.logTail });
     this.appendResultsRow(node);
     const line = experimentLine(this.config.tag, this.config.metric.name, node);
@@ -727,6 +1131,9 @@ export class Controller extends DisposableBase {
 
   private async updateBranch(): Promise<void> {
     const best = this.model.best;
+    // Most decisions do not change the best: no git call for them.
+    if (!best?.commit || best.commit === this.branchCommit) return;
+    this.branchCommit = best.commit;
     if (best?.commit) await this.lab.setBranch(sessionBranch(this.config.tag), best.commit).catch((e: Error) => this.log(`could not move the session branch: ${e.message}`, 'warn'));
   }
 
@@ -767,9 +1174,8 @@ export class Controller extends DisposableBase {
  * Ends the process group of a run whose controller died, if it is still alive. The group is only
  * killed when its leader's environment names this very node, so a reused pid is never touched.
  */
-function killOrphan(journal: Journal, id: number, tag: string): void {
-  const start = [...journal.records].reverse().find((r) => r.type === 'start' && r.id === id);
-  const pid = start && start.type === 'start' ? start.pid : undefined;
+function killOrphan(model: SessionModel, id: number, tag: string): void {
+  const pid = model.lastStart.get(id)?.pid;
   if (!pid) return;
   try {
     const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
@@ -780,21 +1186,41 @@ function killOrphan(journal: Journal, id: number, tag: string): void {
   }
 }
 
-/** The last start record of a node: its slot, and the handle of a cluster job. */
-function startRecord(journal: Journal, id: number): Extract<JournalRecord, { type: 'start' }> | undefined {
-  const start = [...journal.records].reverse().find((r) => r.type === 'start' && r.id === id);
-  return start && start.type === 'start' ? start : undefined;
-}
-
 /**
  * The handle of a cluster job that a controller which died (not one that was stopped) left running or finished.
  * A stopped run is not a result: it runs again, and the executor makes sure its old job is not run twice.
  */
-function leftBehind(journal: Journal, id: number): string | undefined {
-  const start = startRecord(journal, id);
+function leftBehind(model: SessionModel, id: number): string | undefined {
+  const start = model.lastStart.get(id);
   if (!start?.handle) return undefined;
-  const stopped = journal.records.some((r) => r.seq > start.seq && r.type === 'state' && (r.state === 'stopping' || r.state === 'stopped'));
-  return stopped ? undefined : start.handle;
+  return model.lastStopSeq > start.seq ? undefined : start.handle;
+}
+
+/** A confirmation run whose candidate is still undecided: settling the candidate runs it. */
+function isOrphanConfirmation(model: SessionModel, n: ExperimentNode): boolean {
+  if (n.operator !== 'rerun' || !n.editKey.startsWith('confirm:') || n.parentId === null) return false;
+  return model.get(n.parentId)?.decidedBy === null;
+}
+
+function decrement<K>(map: Map<K, number>, key: K): void {
+  const left = (map.get(key) ?? 1) - 1;
+  if (left > 0) map.set(key, left);
+  else map.delete(key);
+}
+
+/** `git merge-file`: `theirs`' change from `base` applied onto `ours`; null on a conflict. */
+function merge3(ours: string, base: string, theirs: string): string | null {
+  const dir = mkdtempSync(join(tmpdir(), 'ar-merge-'));
+  try {
+    const [o, b, t] = ['ours', 'base', 'theirs'].map((n) => join(dir, n)) as [string, string, string];
+    writeFileSync(o, ours);
+    writeFileSync(b, base);
+    writeFileSync(t, theirs);
+    const r = spawnSync('git', ['merge-file', '-p', '-q', o, b, t], { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout : null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function requireDecided(model: SessionModel, id: number): ExperimentNode {
@@ -813,7 +1239,7 @@ function invalidScope(v: ReturnType<typeof checkScope>): Judgement {
   return { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: `the proposal touched files outside its scope: ${describeViolations(v)}; it was not run` };
 }
 
-function writeOrDelete(path: string, content: string | null): void {
+function writeOrDelete(path: string, content: string | Buffer | null): void {
   if (content === null) rmSync(path, { force: true });
   else {
     mkdirSync(dirname(path), { recursive: true });

@@ -1,6 +1,6 @@
 // The judge: reads the metric from the log and decides keep / discard / crash by rule, never by a model.
 import { defaultPattern } from './config.js';
-import type { Direction, Judgement, ResearchConfig, RunResult } from './types.js';
+import type { Direction, Judgement, NoiseBand, ResearchConfig, RunResult } from './types.js';
 
 /** What the judge reads of the config; the budget only words the timeout reason. */
 export type JudgeConfig = Pick<ResearchConfig, 'metric' | 'memory' | 'metrics' | 'constraints' | 'minDelta'> & Partial<Pick<ResearchConfig, 'budgetSeconds'>>;
@@ -56,9 +56,19 @@ export interface JudgeInput {
   config: JudgeConfig;
   parentMetric: number | null;
   isBaseline: boolean;
+  /** The session's noise band: a change must beat its parent by more than its threshold instead of minDelta. */
+  band?: NoiseBand | null;
+  /** Lines added minus lines removed by the change; negative makes a change within noise a simplification. */
+  netLines?: number | null;
 }
 
-export function judge({ log, run, config, parentMetric, isBaseline }: JudgeInput): Judgement {
+/** `threshold 0.02 = max(minDelta 0, 2 × spread 0.01)`, or `minDelta 0` without a measured spread. */
+export function thresholdText(band: NoiseBand | null | undefined, minDelta: number): string {
+  if (!band || band.spread === null) return `minDelta ${minDelta}`;
+  return `threshold ${formatMetric(band.threshold)} = max(minDelta ${minDelta}, ${band.z} × spread ${formatMetric(band.spread)})`;
+}
+
+export function judge({ log, run, config, parentMetric, isBaseline, band, netLines }: JudgeInput): Judgement {
   const name = config.metric.name;
   const crash = (reason: string, checkOom = true): Judgement => ({
     status: 'crash', metric: null, memoryGb: memory(), secondary: secondary(), logTail: tail(log),
@@ -121,9 +131,16 @@ export function judge({ log, run, config, parentMetric, isBaseline }: JudgeInput
   const deltaText = `${delta >= 0 ? '+' : ''}${formatMetric(delta)}${pct}`;
   // Float subtraction must not turn "exactly minDelta" into "more than minDelta".
   const eps = 1e-12 * Math.max(1, Math.abs(parentMetric));
-  if (gain - config.minDelta > eps) {
-    return result('keep', `${name} ${formatMetric(value)} ${config.metric.direction === 'minimize' ? '<' : '>'} parent ${formatMetric(parentMetric)} (${deltaText})`);
+  const threshold = band && band.spread !== null ? Math.max(config.minDelta, band.threshold) : config.minDelta;
+  const noisy = !!band && band.spread !== null;
+  const margin = thresholdText(band, config.minDelta);
+  if (gain - threshold > eps) {
+    return result('keep', `${name} ${formatMetric(value)} ${config.metric.direction === 'minimize' ? '<' : '>'} parent ${formatMetric(parentMetric)} (${deltaText})${noisy ? `, beyond the ${margin}` : ''}`);
   }
-  if (gain > eps) return result('discard', `improved by ${formatMetric(gain)}, not more than minDelta ${config.minDelta} (${deltaText})`);
+  // The simplicity rule: as good as the parent within noise, with less code, is worth keeping.
+  if (netLines !== undefined && netLines !== null && netLines < 0 && gain + threshold >= -eps) {
+    return { ...result('keep', `simplification: ${name} ${formatMetric(value)} is within noise of parent ${formatMetric(parentMetric)} (${deltaText}, ${margin}) and the change removes ${-netLines} line${netLines === -1 ? '' : 's'}`), simplification: true };
+  }
+  if (gain > eps) return result('discard', noisy ? `within noise: improved by ${formatMetric(gain)}, not more than the ${margin} (${deltaText})` : `improved by ${formatMetric(gain)}, not more than minDelta ${config.minDelta} (${deltaText})`);
   return result('discard', `no improvement over parent ${formatMetric(parentMetric)} (${deltaText})`);
 }

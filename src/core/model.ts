@@ -1,7 +1,27 @@
 // The session as a tree of experiments, derived from the journal by replay. Applying one record is
 // O(1), so a live session and a 10,000-node reload go through the same code.
 import type { JournalRecord } from './journal.js';
-import type { ExperimentNode, Hint, PlatformInfo, ResearchConfig, SessionState } from './types.js';
+import type { ExperimentNode, Hint, NoiseBand, PlatformInfo, ResearchConfig, SessionState } from './types.js';
+
+type StartRecord = Extract<JournalRecord, { type: 'start' }>;
+type FinishRecord = Extract<JournalRecord, { type: 'finish' }>;
+
+/** Runs the engine adds to measure noise (baseline repeats, confirmations): not experiments, so not counted. */
+export function isMeasurement(n: Pick<ExperimentNode, 'operator' | 'editKey'>): boolean {
+  return n.operator === 'rerun' && (n.editKey.startsWith('noise:') || n.editKey.startsWith('confirm:'));
+}
+
+/** A baseline repeat of the noise estimate. */
+export function isBaselineRepeat(n: Pick<ExperimentNode, 'operator' | 'editKey' | 'parentId'>): boolean {
+  return n.operator === 'rerun' && n.parentId === 0 && n.editKey.startsWith('noise:');
+}
+
+/** Sample standard deviation (n - 1); null for fewer than two values. */
+export function sampleStdDev(values: readonly number[]): number | null {
+  if (values.length < 2) return null;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1));
+}
 
 export class SessionModel {
   readonly nodes: ExperimentNode[] = [];
@@ -18,6 +38,15 @@ export class SessionModel {
   /** Decided experiments after the baseline: what maxExperiments counts. */
   decidedCount = 0;
   private bestId: number | null = null;
+  /** Kept nodes with a finite metric, and crashed ones: what the policy looks at, without scanning every node. */
+  readonly keptIds = new Set<number>();
+  readonly crashedIds = new Set<number>();
+  /** The last start and finish record of each node, and the seq of the last stop: recovery reads them by id. */
+  readonly lastStart = new Map<number, StartRecord>();
+  readonly lastFinish = new Map<number, FinishRecord>();
+  lastStopSeq = -1;
+  /** Metrics of the baseline's runs, by node id, for the noise estimate. */
+  private readonly noiseSamples = new Map<number, number>();
 
   static fromRecords(records: readonly JournalRecord[]): SessionModel {
     const m = new SessionModel();
@@ -84,6 +113,7 @@ export class SessionModel {
         n.slot = r.slot;
         n.startedAt = r.startedAt;
         n.logPath = r.logPath;
+        this.lastStart.set(r.id, r);
         break;
       }
       case 'finish': {
@@ -94,6 +124,7 @@ export class SessionModel {
         if (r.run.queuedMs !== undefined) n.queuedMs = r.run.queuedMs;
         n.exitCode = r.run.exitCode;
         n.timedOut = r.run.timedOut;
+        this.lastFinish.set(r.id, r);
         break;
       }
       case 'decide': {
@@ -109,7 +140,15 @@ export class SessionModel {
         n.decidedBy = r.decidedBy;
         n.reason = r.reason;
         if (r.logTail !== undefined) n.logTail = r.logTail;
-        if (!wasDecided && n.id !== 0) this.decidedCount++;
+        if (!wasDecided && n.id !== 0 && !isMeasurement(n)) this.decidedCount++;
+        if (n.status === 'keep' && n.metric !== null && Number.isFinite(n.metric)) this.keptIds.add(n.id);
+        else this.keptIds.delete(n.id);
+        if (n.status === 'crash') this.crashedIds.add(n.id);
+        else this.crashedIds.delete(n.id);
+        if (r.decidedBy === 'rule' && (n.id === 0 || isBaselineRepeat(n))) {
+          if (r.metric !== null && Number.isFinite(r.metric)) this.noiseSamples.set(n.id, r.metric);
+          else this.noiseSamples.delete(n.id);
+        }
         this.updateBest(n);
         break;
       }
@@ -119,6 +158,7 @@ export class SessionModel {
       case 'state':
         this.state = r.state;
         this.stateReason = r.reason;
+        if (r.state === 'stopping' || r.state === 'stopped') this.lastStopSeq = r.seq;
         break;
     }
   }
@@ -134,10 +174,23 @@ export class SessionModel {
     // Only an override that demotes the best forces a scan; ordinary decisions stay O(1).
     if (current && current.id === changed.id && changed.status !== 'keep') {
       this.bestId = null;
-      for (const n of this.nodes) {
-        if (n && n.status === 'keep' && n.metric !== null && Number.isFinite(n.metric) && (this.bestId === null || this.better(n.metric, this.nodes[this.bestId]!.metric!))) this.bestId = n.id;
+      for (const id of this.keptIds) {
+        const n = this.nodes[id]!;
+        if (this.bestId === null || this.better(n.metric!, this.nodes[this.bestId]!.metric!)) this.bestId = n.id;
       }
     }
+  }
+
+  /**
+   * The run-to-run spread of the baseline and the margin a change must beat its parent by; null when the
+   * session has no `noise` config. Before two baseline runs have a metric, the spread is null and minDelta rules.
+   */
+  noiseBand(): NoiseBand | null {
+    const noise = this.config?.noise;
+    if (!noise) return null;
+    const minDelta = this.config!.minDelta;
+    const spread = sampleStdDev([...this.noiseSamples.values()]);
+    return { spread, samples: this.noiseSamples.size, repeats: noise.repeats, z: noise.z, minDelta, threshold: spread === null ? minDelta : Math.max(minDelta, noise.z * spread) };
   }
 
   /** Nodes from the root to `id`. */

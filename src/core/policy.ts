@@ -17,6 +17,8 @@ export interface ChoiceContext {
   exhausted: ReadonlySet<string>;
   /** Parents being expanded right now by other slots: prefer different branches. */
   busyParents: ReadonlyMap<number, number>;
+  /** `${parentId}:${operator}` choices being proposed or queued but not yet journaled as nodes. */
+  busyOps?: ReadonlyMap<string, number>;
   /** A parent a person asked to branch from next. */
   pinned?: number;
 }
@@ -78,15 +80,16 @@ export class TreePolicy implements Policy {
     if (!root || !expandable(root)) return null;
 
     // 1. Drafts: a few independent starting points from the baseline.
-    const drafts = model.childrenOf(0).filter((c) => c.operator === 'draft').length;
+    const drafts = model.childrenOf(0).filter((c) => c.operator === 'draft').length + (ctx.busyOps?.get(exhaustedKey(0, 'draft')) ?? 0);
     if (drafts < this.options.drafts && ctx.operators.has('draft') && !ctx.exhausted.has(exhaustedKey(0, 'draft'))) {
       return { parent: root, operator: 'draft', reason: `draft ${drafts + 1} of ${this.options.drafts}: an independent change from the baseline` };
     }
 
     // 2. Debug: a crashed node, not too deep in a chain of fixes, that nobody has tried to fix yet.
     if (ctx.operators.has('debug')) {
-      for (const n of model.nodes) {
-        if (!n || n.status !== 'crash' || n.decidedBy === null || ctx.exhausted.has(exhaustedKey(n.id, 'debug'))) continue;
+      for (const id of [...model.crashedIds].sort((a, b) => a - b)) {
+        const n = model.get(id)!;
+        if (n.decidedBy === null || ctx.exhausted.has(exhaustedKey(n.id, 'debug')) || ctx.busyOps?.has(exhaustedKey(n.id, 'debug'))) continue;
         if (model.childrenOf(n.id).some((c) => c.operator === 'debug')) continue;
         let depth = 0;
         for (let p: ExperimentNode | undefined = n; p && p.operator === 'debug'; p = p.parentId === null ? undefined : model.get(p.parentId)) depth++;
@@ -99,17 +102,21 @@ export class TreePolicy implements Policy {
     let best: ExperimentNode | null = null;
     let bestBusy: ExperimentNode | null = null;
     let closedBest: ExperimentNode | null = null;
-    for (const n of model.nodes) {
-      if (!n || !expandable(n) || ctx.exhausted.has(exhaustedKey(n.id, 'improve'))) continue;
+    // Only kept nodes can be improved: the model indexes them, so a choice does not walk the whole tree.
+    for (const id of model.keptIds) {
+      const n = model.get(id)!;
+      if (!expandable(n) || ctx.exhausted.has(exhaustedKey(n.id, 'improve'))) continue;
+      // Ties go to the older node, whatever order the index holds them in.
+      const beats = (o: ExperimentNode | null) => !o || model.better(n.metric!, o.metric!) || (n.metric === o.metric && n.id < o.id);
       if (this.failuresInARow(model, n.id) >= this.options.patience) {
-        if (!closedBest || model.better(n.metric!, closedBest.metric!)) closedBest = n;
+        if (beats(closedBest)) closedBest = n;
         continue;
       }
       if (ctx.busyParents.has(n.id)) {
-        if (!bestBusy || model.better(n.metric!, bestBusy.metric!)) bestBusy = n;
+        if (beats(bestBusy)) bestBusy = n;
         continue;
       }
-      if (!best || model.better(n.metric!, best.metric!)) best = n;
+      if (beats(best)) best = n;
     }
     const target = best ?? bestBusy;
     if (target) {
@@ -137,7 +144,8 @@ export class TreePolicy implements Policy {
     let count = 0;
     for (let i = kids.length - 1; i >= 0; i--) {
       const k = kids[i]!;
-      if (k.decidedBy === null) continue;
+      // Re-runs measure noise; they are not tries.
+      if (k.decidedBy === null || k.operator === 'rerun') continue;
       if (k.status === 'keep') break;
       count++;
     }

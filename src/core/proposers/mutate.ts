@@ -283,9 +283,10 @@ export class MutateProposer implements Proposer {
     else if (req.operator === 'draft') {
       // Independent drafts: prefer a parameter no sibling has changed yet.
       const changed = new Set<string>();
-      for (const n of req.history) {
-        if (n.parentId !== req.parent.id) continue;
-        const m = /^(.+):([A-Z][A-Z0-9_]*)=/.exec(n.editKey);
+      // Siblings in the history, and edits other slots are proposing or hold ready from this parent (tried).
+      const siblings = [...req.history.filter((n) => n.parentId === req.parent.id).map((n) => n.editKey), ...req.triedFromParent];
+      for (const key of siblings) {
+        const m = /^(.+):([A-Z][A-Z0-9_]*)=/.exec(key);
         if (m) changed.add(`${m[1]}:${m[2]}`);
       }
       const fresh = pool.filter((cs) => !changed.has(`${cs[0]!.param.file}:${cs[0]!.param.name}`));
