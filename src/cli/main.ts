@@ -10,7 +10,7 @@ import { GitError, Lab, nodeRef } from '../core/git.js';
 import { listSessions, loadSession, NoSessionError, sendCommand, writeSummaryFor } from '../core/offline.js';
 import { parseResults } from '../core/results.js';
 import { SessionBusyError } from '../core/store.js';
-import { directionText, fmtNum, summarizeResults } from '../core/summary.js';
+import { directionText, fmtNum, noiseLine, summarizeResults } from '../core/summary.js';
 import { ApplyError, applyBest } from '../core/apply.js';
 import { renderTree } from './tree.js';
 import type { SessionModel } from '../core/model.js';
@@ -346,6 +346,8 @@ function status(s: { tag: string; model: SessionModel; root: string }, io: Io): 
   io.out(`Session ${s.tag}: ${model.state}${model.stateReason ? ` (${model.stateReason})` : ''}`);
   io.out(`  experiments: ${model.decidedCount} of ${cfg.maxExperiments ?? 'unlimited'} decided: ${c.keep} kept, ${c.discard} discarded, ${c.crash} crashed, ${c.invalid} invalid${c.running ? `, ${c.running} running` : ''}`);
   io.out(`  ${cfg.metric.name} (${directionText(cfg.metric.direction)}): baseline ${fmtNum(model.baseline?.metric)}, best ${fmtNum(model.best?.metric)}${model.best ? ` (#${model.best.id})` : ''}`);
+  const band = model.noiseBand();
+  if (band) io.out(`  ${noiseLine(band)}`);
   const open = model.hints.filter((h) => h.takenBy === null);
   if (open.length) io.out(`  queued hypotheses: ${open.map((h) => `"${h.text}"`).join(', ')}`);
   return 0;

@@ -1,8 +1,8 @@
 // autoresearch-summary.md: baseline vs best, kept changes ranked, what did not work, crashes and why,
 // the tree's shape and next steps. Written from the session model, or from a results.tsv alone.
-import type { SessionModel } from './model.js';
+import { isMeasurement, type SessionModel } from './model.js';
 import type { ParsedResults } from './results.js';
-import type { Direction, ExperimentNode, PlatformInfo } from './types.js';
+import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from './types.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
 
@@ -43,6 +43,21 @@ function duration(ms: number): string {
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
+/** `Noise: spread ±0.1 (sample standard deviation of 3 baseline runs); a change must beat its parent by more than 0.2 = max(minDelta 0, 2 × spread)` */
+export function noiseLine(band: NoiseBand): string {
+  if (band.spread === null) return `Noise: not measured yet (${band.samples} of ${band.repeats} baseline runs have a metric); minDelta ${band.minDelta} decides`;
+  return `Noise: spread ±${fmtNum(band.spread)} (sample standard deviation of ${band.samples} baseline runs); a change must beat its parent by more than ${fmtNum(band.threshold)} = max(minDelta ${band.minDelta}, ${band.z} × spread)`;
+}
+
+/** A kept change whose gain over its parent is no larger than the noise threshold (a simplification, a human keep). */
+function withinNoise(model: SessionModel, n: ExperimentNode, band: NoiseBand | null): boolean {
+  if (!band || band.spread === null || n.metric === null || n.parentId === null) return false;
+  const parent = model.get(n.parentId);
+  if (parent?.metric === null || parent?.metric === undefined) return false;
+  const gain = model.config?.metric.direction === 'maximize' ? n.metric - parent.metric : parent.metric - n.metric;
+  return gain <= band.threshold;
+}
+
 export interface TreeShape {
   experiments: number;
   branches: number;
@@ -72,9 +87,13 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   const name = cfg.metric.name;
   const base = model.baseline;
   const best = model.best;
-  const nodes = model.nodes.filter((n): n is ExperimentNode => !!n && n.id !== 0);
+  // Baseline repeats and confirmation runs measure noise: they are listed apart, not as experiments.
+  const measurements = model.nodes.filter((n): n is ExperimentNode => !!n && isMeasurement(n));
+  const nodes = model.nodes.filter((n): n is ExperimentNode => !!n && n.id !== 0 && !isMeasurement(n));
   const decided = nodes.filter((n) => n.decidedBy !== null);
-  const counts = model.counts();
+  const counts = { keep: 0, discard: 0, crash: 0, invalid: 0, running: 0, pending: 0 };
+  for (const n of nodes) counts[n.status]++;
+  const band = model.noiseBand();
   const out: string[] = [];
   out.push(`# AutoResearch summary: ${model.tag}`, '');
   if (base && best && base.metric !== null && best.metric !== null) {
@@ -88,7 +107,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   }
   out.push('');
   const elapsed = model.startedAt ? now.getTime() - Date.parse(model.startedAt) : 0;
-  const runMs = nodes.reduce((s, n) => s + (n.wallMs ?? 0), 0);
+  const runMs = [...nodes, ...measurements].reduce((s, n) => s + (n.wallMs ?? 0), 0);
   out.push(`- Experiments: ${decided.length} decided (${counts.keep} kept, ${counts.discard} discarded, ${counts.crash} crashed, ${counts.invalid} invalid)${counts.running + counts.pending ? `, ${counts.running + counts.pending} not finished` : ''}`);
   out.push(`- Time: ${duration(elapsed)} elapsed, ${duration(runMs)} in runs; budget ${cfg.budgetText} per experiment`);
   const queued = nodes.filter((n) => typeof n.queuedMs === 'number');
@@ -98,6 +117,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
     out.push(`- Queue: ${duration(wait)} waiting for the scheduler vs ${duration(runMs)} running (${queued.length} jobs; longest wait ${duration(longest.queuedMs!)}, #${longest.id})`);
   }
   out.push(`- Policy \`${cfg.policy}\`, proposer \`${cfg.proposer.kind}\`, ${cfg.parallel} at a time, minDelta ${cfg.minDelta}`);
+  if (band) out.push(`- ${noiseLine(band)}; ${measurements.length} noise run(s) (baseline repeats and confirmations of new bests) are not counted as experiments`);
   out.push(`- Platform: ${describePlatform(model.platform)}`);
   const tokens = nodes.reduce((s, n) => ({ i: s.i + (n.proposer.tokensIn ?? 0), o: s.o + (n.proposer.tokensOut ?? 0), c: s.c + (n.proposer.costUsd ?? 0) }), { i: 0, o: 0, c: 0 });
   if (tokens.i || tokens.o) out.push(`- Proposer usage: ${tokens.i} tokens in, ${tokens.o} out${tokens.c ? `, $${tokens.c.toFixed(2)}` : ''}`);
@@ -111,7 +131,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
     out.push(`| # | node | commit | ${name} | vs parent | change | decided by |`, '|---|---|---|---|---|---|---|');
     kept.forEach((n, i) => {
       const parent = n.parentId === null ? undefined : model.get(n.parentId);
-      const vs = parent?.metric !== null && parent?.metric !== undefined ? fmtDelta(parent.metric, n.metric!) : 'n/a';
+      const vs = (parent?.metric !== null && parent?.metric !== undefined ? fmtDelta(parent.metric, n.metric!) : 'n/a') + (withinNoise(model, n, band) ? ', within noise' : '');
       out.push(`| ${i + 1} | #${n.id} (from #${n.parentId}) | \`${n.commit?.slice(0, 7) ?? '-'}\` | ${fmtNum(n.metric)} | ${vs} | ${cell(n.description)} | ${n.decidedBy === 'human' ? `human (rule said ${n.ruleStatus ?? 'n/a'})` : 'rule'} |`);
     });
   }
@@ -155,7 +175,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
 function nextSteps(model: SessionModel, kept: ExperimentNode[], crashed: ExperimentNode[]): string[] {
   const steps: string[] = [];
   const best = model.best;
-  if (best && best.id !== 0) steps.push(`Re-run #${best.id} a few times to confirm its gain is not noise, then \`autoresearch apply\` to bring it onto your branch.`);
+  if (best && best.id !== 0 && !model.config?.noise?.confirm) steps.push(`Re-run #${best.id} a few times to confirm its gain is not noise, then \`autoresearch apply\` to bring it onto your branch.`);
   if (kept.length > 1) steps.push(`Continue from #${best?.id}: the kept changes (${kept.slice(0, 3).map((n) => n.description).join('; ')}) suggest pushing further in the same direction.`);
   if (crashed.length) steps.push(`${crashed.length} experiment(s) crashed or were invalid; read their logs (\`autoresearch show <node>\`) before trying nearby values.`);
   const open = model.hints.filter((h) => h.takenBy === null);

@@ -51,6 +51,18 @@ export interface SessionDto {
   errors: ParseErrorDto[];
   /** The host's clock when this was sent, so elapsed times do not depend on the webview's clock. */
   hostNow: string;
+  /** The noise band of a session with `noise` configured: a change must beat its parent by more than `threshold`. */
+  noise?: NoiseDto;
+}
+
+export interface NoiseDto {
+  /** Sample standard deviation of the baseline's runs; null until two have a metric. */
+  spread: number | null;
+  /** max(minDelta, z × spread). */
+  threshold: number;
+  z: number;
+  /** Baseline runs the spread is computed from. */
+  samples: number;
 }
 
 /** Host → webview. */

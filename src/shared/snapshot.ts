@@ -27,6 +27,7 @@ export function nodeDto(n: ExperimentNode): NodeDto {
 
 export function sessionDto(model: SessionModel, now = new Date()): SessionDto {
   const c = model.config;
+  const band = model.noiseBand();
   return {
     source: { kind: 'session' },
     title: model.tag || 'session',
@@ -43,6 +44,7 @@ export function sessionDto(model: SessionModel, now = new Date()): SessionDto {
     bestId: model.best?.id ?? null,
     errors: [],
     hostNow: now.toISOString(),
+    ...(band ? { noise: { spread: band.spread, threshold: band.threshold, z: band.z, samples: band.samples } } : {}),
   };
 }
 
