@@ -826,7 +826,8 @@ export class Controller extends DisposableBase {
     let why: string;
     if (parent.status !== wanted) {
       why = `#${parent.id} is now ${parent.status}${parent.decidedBy === 'human' ? ' (by a person)' : ''}`;
-      if (wanted === 'keep') for (let a = parent.parentId === null ? undefined : this.model.get(parent.parentId); a && !target; a = a.parentId === null ? undefined : this.model.get(a.parentId)) if (a.status === 'keep') target = a;
+      if (wanted === 'keep' && this.config.policy === 'greedy') target = this.model.best;
+      else if (wanted === 'keep') for (let a = parent.parentId === null ? undefined : this.model.get(parent.parentId); a && !target; a = a.parentId === null ? undefined : this.model.get(a.parentId)) if (a.status === 'keep') target = a;
     } else if (this.config.policy === 'greedy' && this.model.best && this.model.best.id !== parent.id) {
       why = `the best moved from #${parent.id} to #${this.model.best.id} while it waited`;
       target = this.model.best;
@@ -1120,7 +1121,12 @@ export class Controller extends DisposableBase {
   private progressReport(): string {
     const base = this.model.baseline;
     const best = this.model.best;
-    const last = this.model.nodes.filter((n) => n && n.id !== 0 && n.decidedBy !== null).slice(-5);
+    // From the end: a report every ten experiments must not walk a 10,000-node session.
+    const last: ExperimentNode[] = [];
+    for (let i = this.model.nodes.length - 1; i > 0 && last.length < 5; i--) {
+      const n = this.model.nodes[i];
+      if (n && n.decidedBy !== null) last.unshift(n);
+    }
     const dir = this.config.metric.direction === 'minimize' ? 'lower is better' : 'higher is better';
     return [
       `Progress after ${this.model.decidedCount} experiments: best ${fmtNum(best?.metric)} (#${best?.id}) vs baseline ${fmtNum(base?.metric)}, ${dir}.`,
