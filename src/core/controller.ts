@@ -225,6 +225,8 @@ export class Controller extends DisposableBase {
         this.log(`resuming session ${this.config.tag}: ${this.model.nodes.length} nodes, ${this.model.decidedCount} decided`);
       }
       this.rewriteResults();
+      // A controller killed between a decision and moving the branch: the journal's best is the truth.
+      await this.updateBranch();
       for (let i = 0; i < this.config.parallel; i++) {
         this.slots.push({ index: i, worktree: join(this.paths.worktrees, `slot-${i}`), running: null, abort: null });
       }

@@ -118,7 +118,8 @@ export function postCommand(paths: SessionPaths, cmd: InboxCommand): void {
  * once, by whichever controller drains it, even across restarts.
  */
 export class InboxReader {
-  constructor(private readonly path: string) {}
+  /** `report` hears of lines that were dropped (a writer killed mid-line, or not a command). */
+  constructor(private readonly path: string, private readonly report: (note: string) => void = () => undefined) {}
 
   read(): InboxCommand[] {
     if (!existsSync(this.path)) return [];
@@ -131,10 +132,14 @@ export class InboxReader {
     const text = readFileSync(draining, 'utf8');
     rmSync(draining, { force: true });
     const cmds: InboxCommand[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try { cmds.push(JSON.parse(line) as InboxCommand); } catch { /* a torn line from a killed writer */ }
-    }
+    const lines = text.split('\n');
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
+      let cmd: unknown;
+      try { cmd = JSON.parse(line); } catch { /* reported below */ }
+      if (typeof cmd === 'object' && cmd !== null && typeof (cmd as { type?: unknown }).type === 'string') cmds.push(cmd as InboxCommand);
+      else this.report(`inbox line ${i + 1}: dropped ${i === lines.length - 1 ? 'a partial last command' : 'an unreadable command'} (${Buffer.byteLength(line)} bytes${i === lines.length - 1 ? ', left by an interrupted write' : ''}): ${JSON.stringify(line.slice(0, 60))}`);
+    });
     return cmds;
   }
 }

@@ -28,7 +28,6 @@ export interface FaultRow {
 }
 
 const rows: FaultRow[] = [];
-let reporting = false;
 
 /**
  * One fault case: a test named for the fault that passes only when the session came through. `body`
@@ -36,7 +35,6 @@ let reporting = false;
  */
 export function fault(name: string, injected: string, body: () => Promise<string>, options: { timeout?: number } = {}): void {
   const file = basename(process.argv[1] ?? 'faults');
-  ensureReport();
   it(name, { timeout: options.timeout ?? 120_000 }, async () => {
     const t0 = Date.now();
     try {
@@ -49,36 +47,29 @@ export function fault(name: string, injected: string, body: () => Promise<string
   });
 }
 
-function ensureReport(): void {
-  if (reporting) return;
-  reporting = true;
-  after(() => {
-    const file = basename(process.argv[1] ?? 'faults');
-    const table = [
-      `faults injected and survived (${file}): ${rows.filter((r) => r.survived).length} of ${rows.length}`,
-      ...rows.map((r) => `  ${r.survived ? 'survived' : 'FAILED  '}  ${r.fault.padEnd(44)} ${`${(r.ms / 1000).toFixed(1)}s`.padStart(6)}  ${r.outcome}`),
-    ].join('\n');
-    console.log(table);
-    // Each file writes its own part; faults.json is the union of the parts present.
-    const dir = resolve('test-output', 'faults');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${file}.json`), JSON.stringify(rows, null, 2) + '\n');
-    const all = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as FaultRow[]);
-    writeFileSync(resolve('test-output', 'faults.json'), JSON.stringify({ injected: all.length, survived: all.filter((r) => r.survived).length, faults: all }, null, 2) + '\n');
-  });
-}
+// Registered when this module loads, at the top level of the test file: after every test of the file.
+after(() => {
+  const file = basename(process.argv[1] ?? 'faults');
+  const table = [
+    `faults injected and survived (${file}): ${rows.filter((r) => r.survived).length} of ${rows.length}`,
+    ...rows.map((r) => `  ${r.survived ? 'survived' : 'FAILED  '}  ${r.fault.padEnd(44)} ${`${(r.ms / 1000).toFixed(1)}s`.padStart(6)}  ${r.outcome}`),
+  ].join('\n');
+  console.log(table);
+  // Each file writes its own part; faults.json is the union of the parts present.
+  const dir = resolve('test-output', 'faults');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${file}.json`), JSON.stringify(rows, null, 2) + '\n');
+  const all = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as FaultRow[]);
+  writeFileSync(resolve('test-output', 'faults.json'), JSON.stringify({ injected: all.length, survived: all.filter((r) => r.survived).length, faults: all }, null, 2) + '\n');
+});
 
 // ---- toy sessions ------------------------------------------------------------------------------
 
 const repos: TempRepo[] = [];
-let cleanupRegistered = false;
+after(() => { for (const r of repos) r.cleanup(); });
 
 /** A repo with the toy training script, its protected prepare.py and a config (toyConfig with replacements). */
 export function faultRepo(edit: (config: string) => string = (c) => c, files: Record<string, string> = {}): TempRepo {
-  if (!cleanupRegistered) {
-    cleanupRegistered = true;
-    after(() => { for (const r of repos) r.cleanup(); });
-  }
   const repo = tempRepo({ 'train.py': TOY_TRAIN, 'prepare.py': TOY_PREPARE, 'autoresearch.config.yaml': edit(toyConfig()), ...files });
   repos.push(repo);
   return repo;
@@ -229,8 +220,13 @@ export interface CliRun {
 }
 
 /** The real `autoresearch` CLI as a child process, with extra environment (AUTORESEARCH_FAULT, say). */
+const children = new Set<ChildProcess>();
+// A test that fails half way must not leave a controller running.
+after(() => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
+
 export function cli(cwd: string, args: string[], env: Record<string, string> = {}): CliRun {
   const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...env } });
+  children.add(child);
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => { out += d; });
