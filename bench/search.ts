@@ -1,0 +1,257 @@
+// Benchmark of the search: how good a result each policy finds in K experiments on synthetic training scripts
+// whose optimum is known (bench/searchScripts.ts), over many seeds, and on a noisy script how many of the changes
+// it kept were only noise, with and without noise-aware decisions. Prints a table and writes
+// bench/results/search.json.
+//   npm run bench:search [-- --seeds 10 --k 30 --jobs 2]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createProposer } from '../src/core/factory.js';
+import type { Proposal, ProposalRequest, Proposer } from '../src/core/proposer.js';
+import { formatFloat, mulberry32, parseHyperparameters, type Hyperparameter } from '../src/core/proposers/mutate.js';
+import type { ExperimentNode, Operator, ResearchConfig } from '../src/core/types.js';
+import { arg, benchRepo, configOrNull, formatTable, machine, median, runSession } from './harness.js';
+import { NOISE_SD, OPTIMUM, script, TRUE_VALUES_PY, type Shape } from './searchScripts.js';
+
+type Searcher = 'greedy' | 'tree' | 'random';
+
+/**
+ * The random-search baseline: every proposal draws every hyperparameter afresh, uniformly within its
+ * `# range:` (log-uniform when the range spans more than a decade and a half) or among its `# choices:`,
+ * whatever the parent was. Run under the greedy policy, its best node is the best of all its draws.
+ */
+export class RandomSearchProposer implements Proposer {
+  readonly kind = 'random';
+  readonly operators: ReadonlySet<Operator> = new Set<Operator>(['draft', 'improve']);
+  private readonly rng: () => number;
+
+  constructor(seed: number, private readonly file = 'train.py') {
+    this.rng = mulberry32(seed * 7919 + 104_729);
+  }
+
+  async propose(req: ProposalRequest): Promise<Proposal | null> {
+    const content = readFileSync(join(req.worktree, this.file), 'utf8');
+    const params = parseHyperparameters(this.file, content).filter((p) => p.choices || p.range);
+    let out = content;
+    const values: string[] = [];
+    // From the end of the file backwards, so each edit leaves the earlier offsets valid.
+    for (const p of [...params].sort((a, b) => b.start - a.start)) {
+      const v = this.sample(p);
+      out = out.slice(0, p.start) + v + out.slice(p.end);
+      values.unshift(`${p.name}=${v}`);
+    }
+    return {
+      description: `random: ${values.join(' ')}`,
+      plan: 'Fresh random values for every hyperparameter, independent of the parent (random-search baseline).',
+      editKey: `random:${values.join(',')}`,
+      files: { [this.file]: out },
+      proposer: { kind: this.kind },
+    };
+  }
+
+  private sample(p: Hyperparameter): string {
+    if (p.choices) return p.choices[Math.floor(this.rng() * p.choices.length)]!;
+    const [lo, hi] = p.range!;
+    const u = this.rng();
+    const v = lo > 0 && hi / lo >= 30 ? Math.exp(Math.log(lo) + u * (Math.log(hi) - Math.log(lo))) : lo + u * (hi - lo);
+    return p.kind === 'int' ? String(Math.min(hi, Math.max(lo, Math.round(v)))) : formatFloat(v, p.text);
+  }
+
+  dispose(): void {
+    // Nothing held.
+  }
+}
+
+interface Spec {
+  shape: Shape;
+  searcher: Searcher;
+  noiseAware: boolean;
+  seed: number;
+}
+
+interface SessionResult extends Spec {
+  /** Experiments decided (not counting the baseline and the engine's noise measurements). */
+  experiments: number;
+  /** Every run, the baseline and noise measurements included. */
+  runs: number;
+  /** True (noise-free) value of the node the session calls best. */
+  bestTrue: number;
+  /** What the session itself believed its best measured. */
+  bestMeasured: number;
+  /** Experiments until the first kept node within 1 % of the optimum; null when none was. */
+  reachedAt: number | null;
+  kept: number;
+  /** Kept changes whose true value is no better than their parent's. */
+  notHoldingUp: number;
+  seconds: number;
+  state: string;
+}
+
+const trueCache = new Map<string, number>();
+
+/** True values of the nodes' code: one `git cat-file --batch` for the contents, one Python process for the values. */
+function trueValues(root: string, nodes: readonly ExperimentNode[]): Map<number, number> {
+  const withCode = nodes.filter((n) => n.commit);
+  const raw = execFileSync('git', ['cat-file', '--batch'], { cwd: root, input: withCode.map((n) => `${n.commit}:train.py`).join('\n') + '\n', maxBuffer: 64 * 1024 * 1024 });
+  const contents: string[] = [];
+  let at = 0;
+  for (let i = 0; i < withCode.length; i++) {
+    const nl = raw.indexOf(10, at);
+    const size = Number(raw.subarray(at, nl).toString().split(' ')[2]);
+    contents.push(raw.subarray(nl + 1, nl + 1 + size).toString('utf8'));
+    at = nl + 1 + size + 1;
+  }
+  const todo = [...new Set(contents.filter((c) => !trueCache.has(c)))];
+  if (todo.length) {
+    const dir = mkdtempSync(join(tmpdir(), 'ar-true-'));
+    try {
+      const paths = todo.map((c, i) => {
+        const p = join(dir, `v${i}.py`);
+        writeFileSync(p, c);
+        return p;
+      });
+      const values = JSON.parse(execFileSync('python3', ['-c', TRUE_VALUES_PY], { input: JSON.stringify(paths), encoding: 'utf8' })) as number[];
+      todo.forEach((c, i) => trueCache.set(c, values[i]!));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return new Map(withCode.map((n, i) => [n.id, trueCache.get(contents[i]!)!]));
+}
+
+function configFor(spec: Spec, k: number): ResearchConfig | null {
+  return configOrNull(`tag: s${spec.seed}
+editable: [train.py]
+readonly: []
+run: "BENCH_SEED=${spec.seed} python3 train.py"
+budget: 30s
+metric:
+  name: val_loss
+  direction: minimize
+maxExperiments: ${k}
+proposer: mutate
+policy: ${spec.searcher === 'tree' ? 'tree' : 'greedy'}
+seed: ${spec.seed}
+${spec.noiseAware ? 'noise: {repeats: 3, z: 2}\n' : ''}`);
+}
+
+async function runOne(spec: Spec, k: number): Promise<SessionResult | null> {
+  const config = configFor(spec, k);
+  if (!config) return null;
+  const repo = benchRepo({ 'train.py': script(spec.shape) });
+  const t0 = Date.now();
+  try {
+    let proposer: Proposer;
+    if (spec.searcher === 'random') {
+      config.proposer = { kind: 'random' };
+      proposer = new RandomSearchProposer(spec.seed);
+    } else proposer = createProposer(config, repo.root);
+    const { outcome } = await runSession(repo.root, config, proposer);
+    const nodes = outcome.model.nodes.filter(Boolean);
+    const truth = trueValues(repo.root, nodes);
+    // Re-runs in a benchmark session are the engine's own noise measurements (baseline repeats, confirmations).
+    const experiments = nodes.filter((n) => n.id !== 0 && n.operator !== 'rerun' && n.decidedBy !== null);
+    let reachedAt: number | null = null;
+    let kept = 0;
+    let notHoldingUp = 0;
+    experiments.forEach((n, i) => {
+      if (n.status !== 'keep') return;
+      kept++;
+      const t = truth.get(n.id)!;
+      if (!(t < truth.get(n.parentId!)!)) notHoldingUp++;
+      if (reachedAt === null && t <= OPTIMUM * 1.01) reachedAt = i + 1;
+    });
+    const best = outcome.model.best!;
+    return {
+      ...spec, experiments: experiments.length, runs: nodes.length, bestTrue: truth.get(best.id)!, bestMeasured: best.metric!,
+      reachedAt, kept, notHoldingUp, seconds: (Date.now() - t0) / 1000, state: outcome.state,
+    };
+  } finally {
+    repo.cleanup();
+  }
+}
+
+/** Runs `tasks` at most `jobs` at a time, in order. */
+async function pool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> {
+  const out: T[] = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      out[i] = await tasks[i]!();
+    }
+  }));
+  return out;
+}
+
+async function main(): Promise<void> {
+  const SEEDS = arg('seeds', 10);
+  const K = arg('k', 30);
+  const JOBS = arg('jobs', 2);
+  const started = new Date();
+  const machineBefore = machine();
+  const configs: Omit<Spec, 'seed'>[] = [];
+  for (const shape of ['smooth', 'deceptive', 'noisy'] as const) {
+    for (const searcher of ['greedy', 'tree', 'random'] as const) {
+      configs.push({ shape, searcher, noiseAware: false });
+      if (shape === 'noisy') configs.push({ shape, searcher, noiseAware: true });
+    }
+  }
+  const noiseSupported = configFor({ shape: 'noisy', searcher: 'greedy', noiseAware: true, seed: 1 }, K) !== null;
+  const specs: Spec[] = [];
+  // Seed-major order: a run cut short still has every configuration on its first seeds.
+  for (let seed = 1; seed <= SEEDS; seed++) for (const c of configs) specs.push({ ...c, seed });
+  console.error(`search benchmark: ${configs.length} configurations × ${SEEDS} seeds, K = ${K}, ${JOBS} at a time, on ${machineBefore.cpus} cores`);
+  let done = 0;
+  const results = await pool(specs.map((s) => async () => {
+    const r = await runOne(s, K);
+    done++;
+    if (r) console.error(`  [${done}/${specs.length}] ${s.shape} ${s.searcher}${s.noiseAware ? ' noise-aware' : ''} seed ${s.seed}: best ${r.bestTrue.toFixed(4)}, ${r.experiments} experiments, ${r.runs} runs, ${r.seconds.toFixed(1)} s`);
+    return r;
+  }), JOBS);
+
+  const rows: string[][] = [];
+  const summary = configs.map((c) => {
+    const rs = results.filter((r, i): r is SessionResult => r !== null && specs[i]!.shape === c.shape && specs[i]!.searcher === c.searcher && specs[i]!.noiseAware === c.noiseAware);
+    const label = [c.shape, c.searcher === 'random' ? 'random search' : c.searcher, c.shape === 'noisy' ? (c.noiseAware ? 'yes' : 'no') : '—'];
+    if (!rs.length) {
+      rows.push([...label, 'n/a (feature not built)', '', '', '', '']);
+      return { ...c, seeds: 0, builtIn: false };
+    }
+    const reach = rs.map((r) => r.reachedAt ?? Infinity);
+    const medReach = median(reach);
+    const reached = rs.filter((r) => r.reachedAt !== null).length;
+    const kept = rs.reduce((a, r) => a + r.kept, 0);
+    const bad = rs.reduce((a, r) => a + r.notHoldingUp, 0);
+    const s = {
+      ...c, seeds: rs.length, medianBest: median(rs.map((r) => r.bestTrue)), medianExperimentsToWithin1Pct: Number.isFinite(medReach) ? medReach : null,
+      reachedWithin1Pct: reached, medianExperiments: median(rs.map((r) => r.experiments)), medianRuns: median(rs.map((r) => r.runs)),
+      kept, keptNotHoldingUp: bad, shareNotHoldingUp: kept ? bad / kept : null,
+    };
+    rows.push([...label, s.medianBest.toFixed(4), Number.isFinite(medReach) ? String(medReach) : 'not reached', `${reached}/${rs.length}`,
+      `${s.medianExperiments}/${s.medianRuns}`, c.shape === 'noisy' ? `${kept ? ((100 * bad) / kept).toFixed(0) : '—'} % (${bad}/${kept})` : '—']);
+    return s;
+  });
+
+  const seconds = Math.round((Date.now() - started.getTime()) / 1000);
+  const table = formatTable(['shape', 'policy', 'noise-aware', 'median best', 'exps to ≤1 %', 'reached', 'exps/runs', 'kept, not real'], rows);
+  console.log(`\nAutoResearch search benchmark — optimum ${OPTIMUM.toFixed(4)} (lower is better), K = ${K} experiments, ${SEEDS} seeds, `
+    + `noisy σ = ${NOISE_SD.noisy}; ${machineBefore.cpus} cores, ${seconds} s\n`);
+  console.log(table);
+  console.log('\nmedian best: true (noise-free) value of the node each session calls best, median over seeds; exps to ≤1 %: median experiments'
+    + ' until a kept node is within 1 % of the optimum ("not reached" when most seeds never got there); kept, not real: kept changes whose'
+    + ' true value is no better than their parent\'s, over all seeds.');
+  if (!noiseSupported) console.log('noise-aware decisions: n/a (feature not built in this engine)');
+  const out = {
+    benchmark: 'search', started: started.toISOString(), seconds, machine: { ...machineBefore, loadAverage1mAtEnd: machine().loadAverage1m },
+    options: { seeds: SEEDS, k: K, jobs: JOBS, optimum: OPTIMUM, noiseSd: NOISE_SD, within: 0.01, noise: { repeats: 3, z: 2 }, noiseSupported },
+    summary, sessions: results.filter(Boolean),
+  };
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(join('bench', 'results', 'search.json'), JSON.stringify(out, null, 2) + '\n');
+  console.log('written: bench/results/search.json');
+}
+
+await main();
+
