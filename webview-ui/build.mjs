@@ -2,6 +2,7 @@
 // a nonce) and webview-ui/src/styles.css → dist/webview/styles.css. No framework, no remote resources.
 //   node webview-ui/build.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +25,8 @@ export async function buildWebview({ production = false, watch = false } = {}) {
     legalComments: 'none',
     logLevel: 'warning',
   };
+  // A production build must not leave a development build's source maps behind for the VSIX to pick up.
+  rmSync(webviewOutDir, { recursive: true, force: true });
   if (watch) {
     const ctx = await esbuild.context(options);
     await ctx.watch();

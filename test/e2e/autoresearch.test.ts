@@ -256,6 +256,8 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
         assert.equal(await prepare.getAttribute('aria-checked'), 'true', 'prepare.py is not pre-selected as protected');
       }
       if (expected[step]) assert.equal(await input.inputValue(), expected[step], `step ${step}`);
+      // Runs slow enough that the next tests find the session still running (the example trains in about a second).
+      if (step === 3) await input.fill('python3 train.py && sleep 4');
       await input.press('Enter');
     }
     const dialog = c.page.locator('.monaco-dialog-box');
@@ -263,7 +265,8 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
     assert.match(await dialog.innerText(), /Wrote autoresearch\.config\.yaml/);
     await shot(c, 'autoresearch-wizard-confirm');
     const config = readFileSync(join(workspace, 'autoresearch.config.yaml'), 'utf8');
-    for (const line of ['editable: [train.py]', 'readonly: [prepare.py]', 'run: python3 train.py', 'budget: 10s', 'name: val_loss', 'direction: minimize', 'maxExperiments: 6', 'proposer: mutate', 'policy: tree']) {
+    assert.match(config, /^run: "?python3 train\.py && sleep 4"?$/m);
+    for (const line of ['editable: [train.py]', 'readonly: [prepare.py]', 'budget: 10s', 'name: val_loss', 'direction: minimize', 'maxExperiments: 6', 'proposer: mutate', 'policy: tree']) {
       assert.ok(config.includes(line), `the config lacks ${line}:\n${config}`);
     }
     await dialog.getByRole('button', { name: 'Start Session' }).click();
@@ -280,7 +283,10 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
     assert.match((await label.getAttribute('aria-label')) ?? '', /Protected by the AutoResearch session "nov\d+/);
     await row.click();
     const tab = c.page.locator('.tabs-container .tab.active', { hasText: 'prepare.py' });
-    await tab.waitFor({ state: 'visible', timeout: 15_000 });
+    await tab.waitFor({ state: 'visible', timeout: 15_000 }).catch(async (e: unknown) => {
+      await c.screenshot('autoresearch-protected-failure');
+      throw e;
+    });
     await c.page.locator('.editor-instance .view-lines').first().click();
     await c.page.keyboard.type('x');
     await c.page.keyboard.press('Control+s');

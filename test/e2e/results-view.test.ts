@@ -233,7 +233,8 @@ describe('results view in VS Code', { timeout: 420_000 }, () => {
     await grid.press('ArrowDown');
     await grid.press('ArrowDown');
     await grid.press('ArrowDown');
-    assert.equal(await frame.locator('#row-3').getAttribute('aria-selected'), 'true');
+    // The selection goes through the host and back (it is shared with the Experiments view): wait for it.
+    await frame.locator('#row-3[aria-selected="true"]').waitFor({ state: 'attached', timeout: 10_000 });
     const outline = await grid.evaluate((el) => (globalThis as unknown as Page).getComputedStyle(el).outlineStyle);
     assert.notEqual(outline, 'none', 'the focused table shows a focus outline');
     await grid.press('Enter');
