@@ -127,6 +127,7 @@ export class Controller extends DisposableBase {
   private preparing = 0;
   private workersDone = false;
   private branchCommit: string | null = null;
+  private branchUpdate: Promise<void> = Promise.resolve();
   private readonly reservedHints = new Set<number>();
   private readonly proposingAbort = new Set<AbortController>();
   private inFlight = 0;
@@ -257,6 +258,7 @@ export class Controller extends DisposableBase {
   private async finish(): Promise<Outcome> {
     const state: Outcome['state'] = this.failReason ? 'failed' : this.stopping ? 'stopped' : 'done';
     const reason = this.failReason ?? (this.stopping ? 'stopped by request' : this.doneReason());
+    await this.branchUpdate;
     this.setState(state, reason);
     this.writeSummary();
     this.journal.close();
@@ -1137,12 +1139,16 @@ export class Controller extends DisposableBase {
     ].join('\n');
   }
 
-  private async updateBranch(): Promise<void> {
+  /** Moves the session branch to the best, one git call at a time and in order; finish() waits for the last. */
+  private updateBranch(): Promise<void> {
     const best = this.model.best;
     // Most decisions do not change the best: no git call for them.
-    if (!best?.commit || best.commit === this.branchCommit) return;
-    this.branchCommit = best.commit;
-    if (best?.commit) await this.lab.setBranch(sessionBranch(this.config.tag), best.commit).catch((e: Error) => this.log(`could not move the session branch: ${e.message}`, 'warn'));
+    if (!best?.commit || best.commit === this.branchCommit) return this.branchUpdate;
+    const commit = best.commit;
+    this.branchCommit = commit;
+    this.branchUpdate = this.branchUpdate.then(() => this.lab.setBranch(sessionBranch(this.config.tag), commit))
+      .catch((e: Error) => this.log(`could not move the session branch: ${e.message}`, 'warn'));
+    return this.branchUpdate;
   }
 
   private readNotes(): string | null {
