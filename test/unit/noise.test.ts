@@ -1,13 +1,15 @@
 // Noise-aware decisions: the baseline's repeats give the spread, a change must beat it, a new best must hold up on
 // a second run, and a change as good within noise that removes lines is kept as a simplification.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { parseConfig } from '../../src/core/config.js';
 import { Controller } from '../../src/core/controller.js';
+import { Journal } from '../../src/core/journal.js';
 import { judge } from '../../src/core/judge.js';
 import { LocalExecutor } from '../../src/core/localExecutor.js';
 import { sampleStdDev, SessionModel } from '../../src/core/model.js';
@@ -85,34 +87,39 @@ describe('the noise band in the model', () => {
   });
 });
 
-describe('a session with noise: {repeats: 3, z: 2}', () => {
-  it('runs the baseline three times, discards a change within noise, confirms a new best, drops one that does not hold up, and keeps a simplification', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ar-noise-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const counter = join(dir, 'counter');
-    // The noise of each run in order: 3 baseline runs, then the experiments and their confirmation runs.
-    writeFileSync(join(dir, 'noise'), [0, 0.1, -0.1, 0, 0, 0.1, -0.1, 0.5, 0.1].join(' '));
-    const noiseLine = `NOISE = [float(x) for x in open(${JSON.stringify(join(dir, 'noise'))}).read().split()]`;
-    const train = [
-      'import os',
-      'OFFSET = 0.0',
-      '# a line the simplification removes',
-      noiseLine,
-      `n = int(open(${JSON.stringify(counter)}).read()) if os.path.exists(${JSON.stringify(counter)}) else 0`,
-      `open(${JSON.stringify(counter)}, "w").write(str(n + 1))`,
-      'print(f"val_loss: {1.0 + OFFSET + NOISE[n]:.6f}")',
-      '',
-    ].join('\n');
-    const offset = (from: string, to: string, comment: string) => `# ${comment}\n--- a/train.py\n+++ b/train.py\n@@ -1,3 +1,3 @@\n import os\n-OFFSET = ${from}\n+OFFSET = ${to}\n # a line the simplification removes\n`;
-    const repo: TempRepo = tempRepo({
-      'train.py': train, 'prepare.py': TOY_PREPARE,
-      'patches/1-small.patch': offset('0.0', '-0.05', 'a small gain, within noise'),
-      'patches/2-big.patch': offset('0.0', '-0.5', 'a real gain'),
-      'patches/3-lucky.patch': `# a lucky run\n--- a/train.py\n+++ b/train.py\n@@ -1,3 +1,3 @@\n import os\n-OFFSET = -0.5\n+OFFSET = -0.75\n # a line the simplification removes\n`,
-      'patches/4-simpler.patch': `# remove a line\n--- a/train.py\n+++ b/train.py\n@@ -2,3 +2,2 @@\n OFFSET = -0.5\n-# a line the simplification removes\n ${noiseLine}\n`,
-    });
-    cleanups.push(() => repo.cleanup());
-    const config = parseConfig(`tag: n1
+/** A repo whose train.py prints 1 + OFFSET + the next of a fixed sequence of noises, and four patches to try. */
+function noisyRepo(): TempRepo {
+  const dir = mkdtempSync(join(tmpdir(), 'ar-noise-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const counter = join(dir, 'counter');
+  // The noise of each run in order: 3 baseline runs, then the experiments and their confirmation runs.
+  writeFileSync(join(dir, 'noise'), [0, 0.1, -0.1, 0, 0, 0.1, -0.1, 0.5, 0.1].join(' '));
+  const noiseLine = `NOISE = [float(x) for x in open(${JSON.stringify(join(dir, 'noise'))}).read().split()]`;
+  const train = [
+    'import os',
+    'OFFSET = 0.0',
+    '# a line the simplification removes',
+    noiseLine,
+    `n = int(open(${JSON.stringify(counter)}).read()) if os.path.exists(${JSON.stringify(counter)}) else 0`,
+    `open(${JSON.stringify(counter)}, "w").write(str(n + 1))`,
+    'print(f"val_loss: {1.0 + OFFSET + NOISE[n]:.6f}")',
+    '',
+  ].join('\n');
+  const offset = (from: string, to: string, comment: string) => `# ${comment}\n--- a/train.py\n+++ b/train.py\n@@ -1,3 +1,3 @@\n import os\n-OFFSET = ${from}\n+OFFSET = ${to}\n # a line the simplification removes\n`;
+  const repo: TempRepo = tempRepo({
+    'train.py': train, 'prepare.py': TOY_PREPARE,
+    'patches/1-small.patch': offset('0.0', '-0.05', 'a small gain, within noise'),
+    'patches/2-big.patch': offset('0.0', '-0.5', 'a real gain'),
+    'patches/3-lucky.patch': `# a lucky run\n--- a/train.py\n+++ b/train.py\n@@ -1,3 +1,3 @@\n import os\n-OFFSET = -0.5\n+OFFSET = -0.75\n # a line the simplification removes\n`,
+    'patches/4-simpler.patch': `# remove a line\n--- a/train.py\n+++ b/train.py\n@@ -2,3 +2,2 @@\n OFFSET = -0.5\n-# a line the simplification removes\n ${noiseLine}\n`,
+  });
+  cleanups.push(() => repo.cleanup());
+  repo.write('autoresearch.config.yaml', NOISY_CONFIG);
+  repo.commit('config');
+  return repo;
+}
+
+const NOISY_CONFIG = `tag: n1
 editable: [train.py]
 readonly: [prepare.py]
 run: python3 train.py
@@ -123,7 +130,27 @@ proposer: {kind: patches, dir: patches}
 policy: greedy
 pipeline: 0
 noise: {repeats: 3, z: 2}
-`);
+`;
+
+const EXPECTED = [
+  '#0<null baseline keep 1', '#1<0 rerun discard 1.1', '#2<0 rerun discard 0.9',
+  '#3<0 improve discard 0.95',
+  '#4<0 improve keep 0.55', '#5<4 rerun discard 0.6',
+  '#6<4 improve discard 0.45', '#7<6 rerun discard 0.75',
+  '#8<4 improve keep 0.6',
+];
+
+function shape(m: SessionModel): string[] {
+  return m.nodes.map((n) => `#${n.id}<${n.parentId} ${n.operator} ${n.status} ${n.metric}`);
+}
+
+const CLI = resolve('src/cli/main.ts');
+const TSX = import.meta.resolve('tsx');
+
+describe('a session with noise: {repeats: 3, z: 2}', () => {
+  it('runs the baseline three times, discards a change within noise, confirms a new best, drops one that does not hold up, and keeps a simplification', async () => {
+    const repo = noisyRepo();
+    const config = parseConfig(NOISY_CONFIG);
     const c = new Controller({ root: repo.root, config, proposer: new PatchesProposer({ dir: join(repo.root, 'patches') }), executor: new LocalExecutor(), platform: null });
     const logs: string[] = [];
     c.onEvent((e) => { if (e.type === 'log') logs.push(e.message); });
@@ -131,14 +158,7 @@ noise: {repeats: 3, z: 2}
     c.dispose();
     assert.equal(outcome.state, 'done', outcome.reason);
     const m = outcome.model;
-    const line = (id: number) => { const n = m.get(id)!; return `#${id}<${n.parentId} ${n.operator} ${n.status} ${n.metric}`; };
-    assert.deepEqual(m.nodes.map((n) => line(n.id)), [
-      '#0<null baseline keep 1', '#1<0 rerun discard 1.1', '#2<0 rerun discard 0.9',
-      '#3<0 improve discard 0.95',
-      '#4<0 improve keep 0.55', '#5<4 rerun discard 0.6',
-      '#6<4 improve discard 0.45', '#7<6 rerun discard 0.75',
-      '#8<4 improve keep 0.6',
-    ]);
+    assert.deepEqual(shape(m), EXPECTED);
     assert.equal(m.decidedCount, 4, 'repeats and confirmations do not count as experiments');
     const band = m.noiseBand()!;
     assert.ok(Math.abs(band.spread! - 0.1) < 1e-9);
@@ -160,4 +180,20 @@ noise: {repeats: 3, z: 2}
     assert.equal(await main(['status', '--cwd', repo.root], { out: (t) => out.push(t), err: (t) => out.push(t), isTTY: false }), 0, out.join('\n'));
     assert.match(out.join('\n'), /experiments: 4 of 4 decided[\s\S]*Noise: spread ±0\.1 \(sample standard deviation of 3 baseline runs\); a change must beat its parent by more than 0\.2/);
   });
+
+  for (const fault of ['judging:4', 'writing:5', 'judging:6']) {
+    it(`a controller killed at ${fault} (a candidate and its confirmation) resumes to the same tree, nothing run twice`, () => {
+      const repo = noisyRepo();
+      const run = (env: Record<string, string> = {}) => spawnSync(process.execPath, ['--import', TSX, CLI, 'run'], { cwd: repo.root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', ...env } });
+      const killed = run({ AUTORESEARCH_FAULT: fault });
+      assert.equal(killed.signal, 'SIGKILL', killed.stdout + killed.stderr);
+      const resumed = run();
+      assert.equal(resumed.status, 0, resumed.stdout + resumed.stderr);
+      const m = SessionModel.fromRecords(Journal.read(join(repo.root, '.autoresearch/n1/journal.jsonl')));
+      assert.deepEqual(shape(m), EXPECTED);
+      const decisions = Journal.read(join(repo.root, '.autoresearch/n1/journal.jsonl')).filter((r) => r.type === 'decide').map((r) => (r as { id: number }).id);
+      assert.deepEqual(decisions, [...new Set(decisions)], 'one decision per node');
+      assert.equal(parseResults(readFileSync(join(repo.root, 'results.tsv'), 'utf8')).rows.length, 9);
+    });
+  }
 });
