@@ -77,3 +77,26 @@ describe('greedy policy', () => {
     assert.equal(g.choose(m, { ...all, pinned: 0 })!.parent.id, 0);
   });
 });
+
+describe('the tree policy with slots and noise runs', () => {
+  it('counts drafts and fixes other slots are preparing, so slots spread out', () => {
+    const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.9], [2, 0, 'crash', null]]);
+    // Two drafts journaled: a third is wanted, unless another slot is preparing it.
+    assert.equal(new TreePolicy(opts).choose(m, all)!.operator, 'draft');
+    const full = { ...all, busyOps: new Map([[exhaustedKey(0, 'draft'), 1]]) };
+    const c = new TreePolicy(opts).choose(m, full)!;
+    assert.equal(c.operator, 'debug', 'three drafts counting the one in flight: on to debugging');
+    const fixing = { ...full, busyOps: new Map([...full.busyOps, [exhaustedKey(2, 'debug'), 1]]) };
+    const d = new TreePolicy(opts).choose(m, fixing)!;
+    assert.equal(d.operator, 'improve', 'the crash is being fixed by another slot');
+    assert.equal(d.parent.id, 1);
+    assert.equal(new TreePolicy(opts).choose(m, { ...fixing, busyParents: new Map([[1, 1]]) })!.parent.id, 0, 'a busy parent gives way to the next best open one');
+  });
+
+  it('re-runs measure noise: they do not count as failed tries of their parent', () => {
+    const m = tree([[0, null, 'keep', 1], [1, 0, 'discard', 1.1, 'rerun'], [2, 0, 'discard', 0.9, 'rerun'], [3, 0, 'discard', 1.2, 'draft']]);
+    const c = new TreePolicy({ ...opts, drafts: 1 }).choose(m, all)!;
+    assert.equal(c.parent.id, 0);
+    assert.doesNotMatch(c.reason, /stalled/, 'one failed try is fewer than patience 2; counting the two noise runs, the baseline would have stalled');
+  });
+});
