@@ -455,6 +455,10 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
     }
   }
 
+  if (executor?.kind === 'slurm' && gpus?.length) {
+    c.fail('gpus', r.gpus, 'no gpus with executor slurm: the scheduler gives each job its GPUs (use executor.gres, e.g. gpu:1)');
+  }
+
   if (executor?.kind === 'slurm' && budgetSeconds !== undefined && graceSeconds !== undefined) {
     const minutes = (executor as SlurmExecutorConfig).timeMinutes;
     if (minutes !== undefined && minutes * 60 < budgetSeconds + graceSeconds) {

@@ -108,6 +108,7 @@ search: {drafts: 5, debugDepth: 1, patience: 4}
     ['gpus empty', MINIMAL + 'gpus: []\n', 'gpus', /non-empty list/],
     ['gpus negative', MINIMAL + 'gpus: [0, -1]\n', 'gpus[1]', /integer >= 0/],
     ['gpus fraction', MINIMAL + 'gpus: [0.5]\n', 'gpus[0]', /GPU index/],
+    ['gpus with slurm', MINIMAL + 'gpus: [0]\nexecutor: {kind: slurm}\n', 'gpus', /executor\.gres/],
     ['pipeline', MINIMAL + 'pipeline: -1\n', 'pipeline', /integer from 0/],
     ['noise', MINIMAL + 'noise: 3\n', 'noise', /mapping \{repeats, z, confirm\}/],
     ['noise.repeats', MINIMAL + 'noise: {repeats: 1}\n', 'noise.repeats', /from 2/],
