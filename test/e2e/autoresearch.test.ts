@@ -281,12 +281,17 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
     await label.waitFor({ state: 'visible', timeout: 15_000 });
     // The Explorer decoration: a badge and a tooltip that says who protects the file.
     assert.match((await label.getAttribute('aria-label')) ?? '', /Protected by the AutoResearch session "nov\d+/);
-    await row.click();
     const tab = c.page.locator('.tabs-container .tab.active', { hasText: 'prepare.py' });
-    await tab.waitFor({ state: 'visible', timeout: 15_000 }).catch(async (e: unknown) => {
-      await c.screenshot('autoresearch-protected-failure');
-      throw e;
-    });
+    // The Explorer's rows move while the session adds files (results.tsv, .autoresearch): a click can land on
+    // the next row, so click again until prepare.py is the one open.
+    for (let attempt = 1; ; attempt++) {
+      await row.click();
+      if (await tab.waitFor({ state: 'visible', timeout: 4_000 }).then(() => true, () => false)) break;
+      if (attempt === 4) {
+        await c.screenshot('autoresearch-protected-failure');
+        assert.fail('prepare.py did not open from the Explorer after 4 clicks');
+      }
+    }
     await c.page.locator('.editor-instance .view-lines').first().click();
     await c.page.keyboard.type('x');
     await c.page.keyboard.press('Control+s');
