@@ -16,7 +16,7 @@ import { isMeasurement, SessionModel } from './model.js';
 import { createPolicy, exhaustedKey, type Choice, type Policy } from './policy.js';
 import { ProposalError, type Proposal, type Proposer } from './proposer.js';
 import { formatResults, resultsHeader, resultsRow } from './results.js';
-import { acquireLock, ensureStateDir, InboxReader, sessionPaths, type InboxCommand, type SessionPaths } from './store.js';
+import { acquireControllerLocks, ensureStateDir, InboxReader, sessionPaths, type InboxCommand, type SessionPaths } from './store.js';
 import { buildSummary, fmtNum } from './summary.js';
 import { detectPlatform } from './platform.js';
 import { matchesAny, listFiles } from './glob.js';
@@ -206,7 +206,7 @@ export class Controller extends DisposableBase {
     Object.assign(this.paths, sessionPaths(this.lab.root, this.config.tag));
     (this.results as { path: string }).path = this.paths.results;
     ensureStateDir(this.paths);
-    this.releaseLock = acquireLock(this.paths.lock);
+    this.releaseLock = acquireControllerLocks(this.paths, this.config.tag);
     try {
       const fresh = !existsSync(this.paths.journal) || readFileSync(this.paths.journal, 'utf8').trim() === '';
       if (fresh) await this.preflight();

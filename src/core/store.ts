@@ -12,6 +12,8 @@ export interface SessionPaths {
   dir: string;
   journal: string;
   lock: string;
+  /** One controller per workspace: results.tsv and the summary at the repo root are shared by its sessions. */
+  workspaceLock: string;
   inbox: string;
   logs: string;
   worktrees: string;
@@ -27,6 +29,7 @@ export function sessionPaths(root: string, tag: string): SessionPaths {
     dir,
     journal: join(dir, 'journal.jsonl'),
     lock: join(dir, 'lock'),
+    workspaceLock: join(base, 'controller.lock'),
     inbox: join(dir, 'inbox.jsonl'),
     logs: join(dir, 'logs'),
     worktrees: join(base, 'worktrees', tag),
@@ -46,11 +49,16 @@ export interface LockInfo {
   pid: number;
   host: string;
   startedAt: string;
+  /** The session the holder runs (absent in locks written before workspace locks). */
+  tag?: string;
 }
 
 export class SessionBusyError extends Error {
-  constructor(readonly holder: LockInfo) {
-    super(`Another AutoResearch controller (pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}) is running this session. Stop it first, or use its window; commands like hint, keep, discard and record reach it while it runs.`);
+  constructor(readonly holder: LockInfo, wanted?: string) {
+    const other = holder.tag !== undefined && wanted !== undefined && holder.tag !== wanted;
+    super(other
+      ? `Another AutoResearch controller (pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}) is running session "${holder.tag}" in this workspace. Sessions in one workspace share results.tsv and the summary, so one runs at a time: stop it first.`
+      : `Another AutoResearch controller (pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}) is running this session. Stop it first, or use its window; commands like hint, keep, discard and record reach it while it runs.`);
     this.name = 'SessionBusyError';
   }
 }
@@ -75,8 +83,8 @@ export function readLock(path: string): LockInfo | null {
 }
 
 /** Takes the session's lock or throws SessionBusyError naming the holder. A lock left by a dead process is taken over. */
-export function acquireLock(path: string): () => void {
-  const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+export function acquireLock(path: string, tag?: string): () => void {
+  const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...(tag !== undefined ? { tag } : {}) };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
@@ -89,11 +97,30 @@ export function acquireLock(path: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = readLock(path);
-      if (holder) throw new SessionBusyError(holder);
+      if (holder) throw new SessionBusyError(holder, tag);
       rmSync(path, { force: true });
     }
   }
   throw new Error(`Could not take the session lock ${path}`);
+}
+
+/**
+ * What a running controller holds: the workspace's lock (its sessions share results.tsv at the repo root, so two
+ * controllers there would each take the other's writes for a run's tampering) and its session's lock (what other
+ * processes look for to reach it). Throws SessionBusyError naming the holder of either.
+ */
+export function acquireControllerLocks(paths: SessionPaths, tag: string): () => void {
+  const releaseWorkspace = acquireLock(paths.workspaceLock, tag);
+  try {
+    const releaseSession = acquireLock(paths.lock, tag);
+    return () => {
+      releaseSession();
+      releaseWorkspace();
+    };
+  } catch (e) {
+    releaseWorkspace();
+    throw e;
+  }
 }
 
 export type InboxCommand =

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe } from 'node:test';
 import type { FaultPhase } from '../../src/core/faults.js';
 import { cli, fault, faultRepo, journalPath, modelOf, records, resultRows, ruleDecisions, running, shapeOf, waitFor, withKeys } from './helpers/faults.js';
-import type { TempRepo } from './helpers/repo.js';
+import { toyConfig as toyConfigText, type TempRepo } from './helpers/repo.js';
 
 // Node $FAULT_SLOW (when set) sleeps first, so a run is still going when its controller dies.
 const RUN = 'if [ "$AUTORESEARCH_NODE" = "$FAULT_SLOW" ]; then sleep 30; fi; python3 train.py';
@@ -122,6 +122,24 @@ describe('faults: workspace and session files', () => {
     assert.equal(again.code, 0, again.out + again.err);
     assert.deepEqual(ruleDecisions(repo), [0, 1, 2, 3]);
     return `refused with exit 2 naming pid ${first.child.pid}; the first stopped cleanly and the session resumed to 3 decided`;
+  });
+
+  fault('second controller, another session, same workspace', '`autoresearch run --config t2.yaml` (tag t2) while t1 runs: both would write results.tsv', async () => {
+    const repo = faultRepo(config, { 't2.yaml': config(toyConfigText()).replace('tag: t1', 'tag: t2') });
+    const first = cli(repo.root, ['run'], { FAULT_SLOW: '0' });
+    await waitFor('the first controller to run the baseline', () => existsSync(journalPath(repo)) && records(repo).some((r) => r.type === 'start' && r.id === 0), 60_000);
+    const second = await cli(repo.root, ['run', '--config', 't2.yaml']).exit;
+    assert.equal(second.code, 2, second.out + second.err);
+    assert.match(second.err, new RegExp(`Another AutoResearch controller \\(pid ${first.child.pid} on .*\\) is running session "t1" in this workspace`));
+    assert.ok(!existsSync(journalPath(repo, 't2')), 'the second started nothing');
+    first.child.kill('SIGINT');
+    assert.equal((await first.exit).code, 0);
+    // With the first gone, the other session runs, and each session's rows are its own.
+    const t2 = await cli(repo.root, ['run', '--config', 't2.yaml']).exit;
+    assert.equal(t2.code, 0, t2.out + t2.err);
+    assert.deepEqual(ruleDecisions(repo, 't2'), [0, 1, 2, 3]);
+    assert.deepEqual(resultRows(repo).map((r) => r.status).filter((x) => x === 'invalid'), []);
+    return `refused with exit 2 naming pid ${first.child.pid} and session t1; t2 ran after it, no run blamed for the other's writes`;
   });
 
   fault('journal and inbox cut mid-line', 'journal.jsonl truncated in the middle of #2\'s decision; inbox.jsonl with a whole hint and a torn one', async () => {
