@@ -165,4 +165,45 @@ describe('pipelined proposals', () => {
     assert.ok(moved.length >= 1, 'a prepared proposal had to move at least once');
     assert.ok(proposer.calls.some((x) => x.whileRunning));
   });
+
+  it('tree: a proposal prepared on a node a person discards while it waits is moved onto its kept ancestor', async () => {
+    const repo = toyRepo();
+    const ref: { controller?: Controller } = {};
+    const edits: [RegExp, string][] = [[/^LR = .*$/m, 'LR = 0.4'], [/^WIDTH = .*$/m, 'WIDTH = 16'], [/^ACT = "relu"/m, 'ACT = "gelu"']];
+    let calls = 0;
+    const scripted: Proposer = {
+      kind: 'scripted', operators: new Set<Operator>(['improve']),
+      async propose(req) {
+        const k = calls++;
+        const edit = edits[k];
+        if (!edit) return null;
+        // The third proposal is prepared on #1 while #2 runs; a person discards #1 before a slot takes it.
+        if (k === 2) {
+          assert.equal(req.parent.id, 1);
+          ref.controller!.override(1, 'discard', 'a person does not trust it');
+        }
+        const text = readFileSync(join(req.worktree, 'train.py'), 'utf8').replace(edit[0], edit[1]);
+        return { description: edit[1], plan: 'scripted', editKey: edit[1], files: { 'train.py': text }, proposer: { kind: 'scripted' } };
+      },
+      dispose() {},
+    };
+    const { c, events } = session(repo, 'search: {drafts: 0}\n', scripted, [['run: python3 train.py', 'run: sleep 0.4 && python3 train.py'], ['maxExperiments: 6', 'maxExperiments: 3']]);
+    ref.controller = c;
+    const outcome = await c.run();
+    c.dispose();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const m = outcome.model;
+    assert.equal(m.get(1)!.status, 'discard');
+    assert.equal(m.get(1)!.decidedBy, 'human');
+    const n3 = m.get(3)!;
+    assert.equal(n3.description, 'ACT = "gelu"');
+    assert.equal(n3.parentId, 0, 'moved off the discarded #1');
+    assert.match(n3.policyReason, /re-targeted to #0 because #1 is now discard \(by a person\)/);
+    // The commit holds the edit on #0's code, not #1's.
+    const code = repo.git('show', `${n3.commit}:train.py`);
+    assert.match(code, /^ACT = "gelu"/m);
+    assert.match(code, /^LR = 0\.1$/m);
+    assert.equal(repo.git('rev-parse', `${n3.commit}^`), m.get(0)!.commit);
+    assert.ok(events.some((e) => e.type === 'log' && /re-targeted the prepared proposal "ACT = \"gelu\"" from #1 to #0/.test(e.message)));
+  });
 });
