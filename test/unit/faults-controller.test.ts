@@ -76,7 +76,7 @@ describe('faults: the controller killed with SIGKILL at every phase, then resume
   const cases: [FaultPhase, number, number][] = [['proposing', 2, 3], ['committing', 2, 3], ['running', 2, 3], ['judging', 2, 3], ['writing', 2, 3], ['writing', 2, 2]];
   for (const [phase, id, max] of cases) {
     const resumeArgs = max === 3 ? ['run'] : ['run', '--max-experiments', String(max)];
-    fault(`SIGKILL while ${phase} #${id}, resume${max === 3 ? '' : ` to ${max}`}`, `AUTORESEARCH_FAULT=${phase}:${id} on \`autoresearch run\`, then \`autoresearch ${resumeArgs.join(' ')}\``, async () => {
+    fault(`SIGKILL while ${phase} node ${id}, resume${max === 3 ? '' : ` to ${max}`}`, `AUTORESEARCH_FAULT=${phase}:${id} on \`autoresearch run\`, then \`autoresearch ${resumeArgs.join(' ')}\``, async () => {
       const ref = await reference();
       const repo = faultRepo(config);
       const killed = await cli(repo.root, ['run'], { AUTORESEARCH_FAULT: `${phase}:${id}`, ...(phase === 'running' ? { FAULT_SLOW: String(id) } : {}) }).exit;
@@ -169,7 +169,7 @@ describe('faults: workspace and session files', () => {
     const m = modelOf(repo);
     assert.equal(m.get(3)!.hint, 'try a wider WIDTH');
     assert.equal(resultRows(repo).length, 4);
-    return `journal kept ${kept} whole records, reported line ${kept + 1}; #2 judged again from its log; torn inbox line reported, whole hint taken`;
+    return `journal kept ${kept} whole records, reported line ${kept + 1}; node 2 judged again from its log; torn inbox line reported, whole hint taken`;
   });
 
   fault('session branch moved by hand', 'while the session runs, `git branch -f autoresearch/t1` to a commit of the user\'s own', async () => {
