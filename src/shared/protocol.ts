@@ -16,6 +16,8 @@ export interface NodeDto extends Pick<ExperimentNode,
   metric: number | null;
   /** 1-based line in results.tsv, for rows read from a file. */
   line?: number;
+  /** A run the engine added to measure noise (a baseline repeat, a confirmation): drawn, but not counted as an experiment. */
+  measurement?: boolean;
 }
 
 export type ResultsSource =

@@ -22,6 +22,8 @@ export function nodeDto(n: ExperimentNode): NodeDto {
     startedAt: n.startedAt,
     finishedAt: n.finishedAt,
     wallMs: n.wallMs,
+    // A run the engine adds to measure noise (model.ts isMeasurement; kept apart so this file imports types only).
+    ...(n.operator === 'rerun' && /^(noise|confirm):/.test(n.editKey) ? { measurement: true } : {}),
   };
 }
 

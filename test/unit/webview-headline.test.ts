@@ -24,6 +24,12 @@ describe('webview headline', () => {
     assert.deepEqual([h.experiments, h.kept, h.discarded, h.crashed, h.invalid, h.running], [4, 1, 1, 1, 1, 1]);
   });
 
+  it('does not count the runs that measure noise as experiments', () => {
+    const withNoise = [...nodes, dto({ id: 6, status: 'discard', metric: 0.41, operator: 'rerun', measurement: true }), dto({ id: 7, status: 'discard', metric: 0.39, operator: 'rerun', measurement: true })];
+    const h = computeHeadline(storeOf(withNoise, { bestId: 1 }), 0);
+    assert.deepEqual([h.experiments, h.kept, h.discarded], [4, 1, 1]);
+  });
+
   it('counts elapsed time on the host clock while live, then to the last finish, and the pace per hour', () => {
     const live = storeOf(nodes, { startedAt: '2025-01-01T00:00:00.000Z', hostNow: '2025-01-01T00:30:00.000Z', state: 'running' });
     live.receivedAt = 1000;

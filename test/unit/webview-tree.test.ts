@@ -80,16 +80,13 @@ describe('webview search tree', () => {
     assert.equal(moveInTree(layout, null, 'next')!.id, 0, 'with nothing selected, keys start at the root');
   });
 
-  it('lays out a greedy session 10,000 nodes deep without recursion, and a wide 10,000-node tree quickly', () => {
+  it('lays out a greedy session 10,000 nodes deep without recursion, and a wide 10,000-node tree', () => {
     const chain = storeOf(Array.from({ length: 10_000 }, (_, id) => dto({ id, parentId: id === 0 ? null : id - 1, status: 'keep', metric: 1 - id / 1e5 })));
     const deep = layoutTree(chain, { collapseDead: true, expanded: new Set(), pinned: [] });
     assert.equal(deep.items.length, 10_000);
     assert.equal(deep.levels.length, 10_000);
     const wide = storeOf(Array.from({ length: 10_000 }, (_, id) => dto({ id, parentId: id === 0 ? null : Math.floor((id - 1) / 3), status: id % 4 === 0 ? 'keep' : 'discard' })));
-    const t0 = performance.now();
     const all = layoutTree(wide, { collapseDead: false, expanded: new Set(), pinned: [] });
-    const ms = performance.now() - t0;
     assert.equal(all.items.length, 10_000);
-    assert.ok(ms < 1000, `layout took ${ms.toFixed(0)} ms`);
   });
 });

@@ -85,6 +85,13 @@ export function drawChart(ctx: CanvasRenderingContext2D, scene: ChartScene, stor
   ctx.beginPath();
   ctx.rect(plot.left, plot.top - 6, plot.right - plot.left, plot.bottom - plot.top + 12);
   ctx.clip();
+  if (scene.noiseBand) {
+    // Changes inside this band are not told apart from run-to-run noise.
+    ctx.fillStyle = p.baseline;
+    ctx.globalAlpha = p.highContrast ? 0.25 : 0.12;
+    ctx.fillRect(plot.left, scene.noiseBand.top, plot.right - plot.left, scene.noiseBand.bottom - scene.noiseBand.top);
+    ctx.globalAlpha = 1;
+  }
   if (scene.baselineY !== null) {
     ctx.strokeStyle = p.baseline;
     ctx.setLineDash([6, 4]);
@@ -135,7 +142,7 @@ export function drawChart(ctx: CanvasRenderingContext2D, scene: ChartScene, stor
 
   if (scene.baselineY !== null) {
     // The label sits on a patch of background so points under it do not garble it.
-    const text = `baseline ${fmtNum(store.baseline?.metric)}`;
+    const text = `baseline ${fmtNum(store.baseline?.metric)}${scene.noiseBand ? ` ± ${fmtNum(scene.noiseBand.threshold)} noise` : ''}`;
     ctx.textAlign = 'right';
     ctx.textBaseline = 'bottom';
     const w = ctx.measureText(text).width;

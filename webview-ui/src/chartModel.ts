@@ -53,6 +53,11 @@ export interface ChartScene {
   /** The best-so-far line as a polyline in pixels. */
   best: number[];
   baselineY: number | null;
+  /**
+   * The noise band of a session with `noise` configured: baseline ± the keep threshold (max(minDelta, z × spread)),
+   * in pixels, clamped to the plot; a change inside it is not told apart from noise. Null when there is none.
+   */
+  noiseBand: { top: number; bottom: number; threshold: number } | null;
   clipped: boolean;
   /** The log scale was asked for but some value is ≤ 0. */
   logRefused: boolean;
@@ -95,6 +100,8 @@ export function computeChart(store: ResultsStore, view: ChartView, width: number
   }
   const base = store.baseline;
   if (base && base.metric !== null && base.status !== 'crash') must.push(base.metric);
+  const noise = store.session?.noise;
+  const threshold = noise && base && base.metric !== null && base.status !== 'crash' && noise.threshold > 0 ? noise.threshold : null;
   let log = view.log;
   let logRefused = false;
   if (log && [...visible, ...must].some((v) => v <= 0)) { log = false; logRefused = true; }
@@ -145,11 +152,20 @@ export function computeChart(store: ResultsStore, view: ChartView, width: number
     ids: ids.subarray(0, count), px: px.subarray(0, count), py: py.subarray(0, count), glyph: glyph.subarray(0, count), off: off.subarray(0, count), count,
     best: bestLine(store, x, y, [x0, x1], [ylo, yhi], plot),
     baselineY: base && base.metric !== null && base.status !== 'crash' && base.metric >= ylo && base.metric <= yhi ? y(base.metric) : null,
+    noiseBand: threshold === null ? null : noiseBand(base!.metric!, threshold, y, [ylo, yhi], plot),
     clipped,
     logRefused,
     yLabel: `${store.session?.metricName ?? 'metric'} (${directionLabel(store.direction)})`,
     xLabel: 'experiment #',
   };
+}
+
+/** baseline ± threshold in pixels, clamped to the plot; null when it lies wholly outside the visible values. */
+function noiseBand(baseline: number, threshold: number, y: Scale, [ylo, yhi]: [number, number], plot: { top: number; bottom: number }): ChartScene['noiseBand'] {
+  const lo = Math.max(ylo, baseline - threshold);
+  const hi = Math.min(yhi, baseline + threshold);
+  if (lo >= hi || (lo <= 0 && y.log)) return null;
+  return { top: Math.max(plot.top, y(hi)), bottom: Math.min(plot.bottom, y(lo)), threshold };
 }
 
 function fmtTick(v: number): string {

@@ -48,7 +48,7 @@ export function computeHeadline(store: ResultsStore, nowMs: number): Headline {
     if (!n) continue;
     if (n.finishedAt && n.finishedAt > lastFinish) lastFinish = n.finishedAt;
     if (n.wallMs !== null && n.id !== 0) { wallSum += n.wallMs; wallCount++; }
-    if (n.id === 0) continue;
+    if (n.id === 0 || n.measurement) continue;
     switch (n.status) {
       case 'keep': kept++; break;
       case 'discard': discarded++; break;

@@ -54,9 +54,13 @@ export function chartSvg(scene: ChartScene, store: ResultsStore, p: Palette, tit
   out.push(`<text transform="translate(14 ${n1((plot.top + plot.bottom) / 2)}) rotate(-90)" text-anchor="middle" fill="${p.fg}">${escapeXml(scene.yLabel)}</text>`);
   out.push(`<text x="${n1((plot.left + plot.right) / 2)}" y="${band.bottom + 32}" text-anchor="middle" fill="${p.fg}">${escapeXml(scene.xLabel)}</text>`);
   out.push('<g clip-path="url(#plot)">');
+  if (scene.noiseBand) {
+    out.push(`<rect class="noise-band" x="${plot.left}" y="${n1(scene.noiseBand.top)}" width="${plot.right - plot.left}" height="${n1(scene.noiseBand.bottom - scene.noiseBand.top)}" fill="${p.baseline}" fill-opacity="0.12"/>`);
+  }
   if (scene.baselineY !== null) {
+    const noise = scene.noiseBand ? ` ± ${fmtNum(scene.noiseBand.threshold)} noise` : '';
     out.push(`<line x1="${plot.left}" x2="${plot.right}" y1="${n1(scene.baselineY)}" y2="${n1(scene.baselineY)}" stroke="${p.baseline}" stroke-dasharray="6 4" stroke-width="1.2"/>`);
-    out.push(`<text x="${plot.right - 4}" y="${n1(scene.baselineY - 4)}" text-anchor="end" fill="${p.baseline}">baseline ${escapeXml(fmtNum(store.baseline?.metric))}</text>`);
+    out.push(`<text x="${plot.right - 4}" y="${n1(scene.baselineY - 4)}" text-anchor="end" fill="${p.baseline}">baseline ${escapeXml(fmtNum(store.baseline?.metric) + noise)}</text>`);
   }
   if (scene.best.length >= 4) {
     const pts: string[] = [];

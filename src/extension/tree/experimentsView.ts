@@ -155,15 +155,17 @@ export class ExperimentsView extends DisposableBase implements vscode.TreeDataPr
     const bestText = best && best.metric !== null
       ? `best ${cfg.metric.name} ${fmtNum(best.metric)}${best.id === 0 ? ' (baseline)' : ` (#${best.id})`}`
       : '';
+    const band = model.noiseBand();
+    const noiseText = band ? (band.spread === null ? `noise: measuring (${band.samples} of ${band.repeats} baseline runs)` : `noise ±${fmtNum(band.threshold)}`) : '';
     const by = s.owner === 'elsewhere' && s.lockHolder ? ` · run by pid ${s.lockHolder.pid}` : '';
     const join = (...parts: string[]) => parts.filter(Boolean).join(' · ');
     switch (s.phase) {
       case 'starting': return `Starting ${model.tag}…${by}`;
-      case 'running': return join(`Running`, progress, bestText) + by;
+      case 'running': return join(`Running`, progress, bestText, noiseText) + by;
       case 'paused': return join('Paused: running experiments finish, no new one starts', progress, bestText) + by;
       case 'stopping': return `Stopping…${by}`;
       case 'stopped': return join('Stopped', progress, bestText, 'Resume to continue');
-      case 'done': return join(`Done: ${model.stateReason ?? 'finished'}`, bestText);
+      case 'done': return join(`Done: ${model.stateReason ?? 'finished'}`, bestText, noiseText);
       case 'failed': return `Failed: ${model.stateReason ?? 'see the log'}`;
       case 'interrupted': return join('Interrupted: the window or process running it went away', progress, 'Resume to continue');
       default: return undefined;

@@ -67,6 +67,16 @@ export function metricWithDelta(n: ExperimentNode, parent: ExperimentNode | unde
   return `${value}  Δ ${fmtDelta(parent.metric, n.metric)}`;
 }
 
+/**
+ * Whether a node's move from its parent is inside the session's noise band (|Δ| ≤ max(minDelta, z × spread));
+ * null when the session measures no noise or either has no value.
+ */
+export function withinNoise(n: ExperimentNode, parent: ExperimentNode | undefined, model: SessionModel): boolean | null {
+  const band = model.noiseBand();
+  if (!band || !parent || n.id === 0 || n.metric === null || parent.metric === null || !Number.isFinite(n.metric) || !Number.isFinite(parent.metric)) return null;
+  return Math.abs(n.metric - parent.metric) <= band.threshold;
+}
+
 function isUndecided(n: ExperimentNode): boolean {
   return n.decidedBy === null;
 }
@@ -92,6 +102,8 @@ export function presentNode(n: ExperimentNode, ctx: PresentationContext): NodePr
   else if (n.status === 'invalid') parts.push(`invalid${n.reason ? ` · ${short(n.reason, 48)}` : ''}`);
   else if (n.id === 0) parts.push(n.metric === null ? '' : `${metricName} ${fmtNum(n.metric)}`);
   else parts.push(metricWithDelta(n, parent));
+  const noise = withinNoise(n, parent, model);
+  if (noise === true && n.decidedBy !== null) parts.push('within noise');
   if (n.decidedBy === 'human') parts.push(n.status === 'keep' ? 'kept by you' : 'discarded by you');
   if (isBest) parts.push('best');
   const description = parts.filter(Boolean).join(' · ');
@@ -135,6 +147,14 @@ function tooltip(
       ? ` · parent #${parent.id}: ${fmtNum(parent.metric)} · Δ ${fmtDelta(parent.metric, n.metric)}` : '';
     rows.push([o.metricName, `**${fmtNum(n.metric)}**${md(vsParent)}`]);
   } else if (n.decidedBy !== null) rows.push([o.metricName, 'no result']);
+  const band = ctx.model.noiseBand();
+  if (band && n.id !== 0) {
+    const inside = withinNoise(n, parent, ctx.model);
+    const how = band.spread === null
+      ? `±${fmtNum(band.threshold)} (minDelta; the spread is measured from ${band.repeats} baseline runs, ${band.samples} so far)`
+      : `±${fmtNum(band.threshold)} (${band.z} × spread ${fmtNum(band.spread)} from ${band.samples} baseline runs)`;
+    rows.push(['noise band', md(`${how}${inside === null ? '' : inside ? ' · this change is within noise' : ' · this change is beyond noise'}`)]);
+  }
   for (const [k, v] of Object.entries(n.secondary)) rows.push([k, fmtNum(v)]);
   if (n.memoryGb !== null) rows.push(['memory', `${fmtNum(n.memoryGb)} GB`]);
   const budget = ctx.model.config?.budgetText ?? seconds(o.budgetMs);
