@@ -3,6 +3,7 @@
 // it kept were only noise, with and without noise-aware decisions. Prints a table and writes
 // bench/results/search.json.
 //   npm run bench:search [-- --seeds 10 --k 30 --jobs 2]
+//   npm run bench:search -- --from bench/results/search.json    (the table again from stored sessions)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -185,24 +186,76 @@ async function pool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> 
   return out;
 }
 
+const CONFIGS: Omit<Spec, 'seed'>[] = [];
+for (const shape of ['smooth', 'deceptive', 'noisy'] as const) {
+  for (const searcher of ['greedy', 'tree', 'random'] as const) {
+    CONFIGS.push({ shape, searcher, noiseAware: false });
+    if (shape === 'noisy') CONFIGS.push({ shape, searcher, noiseAware: true });
+  }
+}
+
+interface Meta {
+  started: string;
+  seconds: number;
+  machine: Record<string, unknown>;
+  options: { seeds: number; k: number; jobs: number; noiseSupported: boolean } & Record<string, unknown>;
+}
+
+/** The table and the JSON from the sessions' results: per configuration, medians over seeds and pooled counts. */
+function report(meta: Meta, sessions: readonly SessionResult[]): void {
+  const rows: string[][] = [];
+  const summary = CONFIGS.map((c) => {
+    const rs = sessions.filter((r) => r.shape === c.shape && r.searcher === c.searcher && r.noiseAware === c.noiseAware);
+    const label = [c.shape, c.searcher === 'random' ? 'random search' : c.searcher, c.shape === 'noisy' ? (c.noiseAware ? 'yes' : 'no') : '—'];
+    if (!rs.length) {
+      rows.push([...label, 'n/a (feature not built)', '', '', '', '']);
+      return { ...c, seeds: 0 };
+    }
+    const reachedAt = rs.map((r) => r.reachedAt).filter((v): v is number => v !== null);
+    const kept = rs.reduce((a, r) => a + r.kept, 0);
+    const bad = rs.reduce((a, r) => a + r.notHoldingUp, 0);
+    const s = {
+      ...c, seeds: rs.length, medianBest: median(rs.map((r) => r.bestTrue)), reachedWithin1Pct: reachedAt.length,
+      medianExperimentsToWithin1PctOfThoseThatGotThere: reachedAt.length ? median(reachedAt) : null,
+      medianExperiments: median(rs.map((r) => r.experiments)), medianRuns: median(rs.map((r) => r.runs)),
+      kept, keptNotHoldingUp: bad, shareNotHoldingUp: kept ? bad / kept : null,
+    };
+    rows.push([...label, s.medianBest.toFixed(4), `${reachedAt.length}/${rs.length}`, reachedAt.length ? String(median(reachedAt)) : 'not reached',
+      `${s.medianExperiments}/${s.medianRuns}`, c.shape === 'noisy' ? `${kept ? ((100 * bad) / kept).toFixed(0) : '—'} % (${bad}/${kept})` : '—']);
+    return s;
+  });
+  const { seeds, k } = meta.options;
+  const table = formatTable(['shape', 'policy', 'noise-aware', 'median best', 'within 1 %', 'exps to 1 %', 'exps/runs', 'kept, not real'], rows);
+  console.log(`\nAutoResearch search benchmark — optimum ${OPTIMUM.toFixed(4)} (lower is better), K = ${k} experiments, ${seeds} seeds, `
+    + `noisy σ = ${NOISE_SD.noisy}; ${meta.machine.cpus} cores, ${meta.seconds} s\n`);
+  console.log(table);
+  console.log('\nmedian best: true (noise-free) value of the node each session calls best, median over seeds. within 1 %: seeds in which a kept'
+    + ' node came within 1 % of the optimum; exps to 1 %: the median number of experiments it took them. exps/runs: medians; runs add the'
+    + ' baseline and noise measurements. kept, not real: kept changes whose true value is no better than their parent\'s, all seeds.');
+  if (!meta.options.noiseSupported) console.log('noise-aware decisions: n/a (feature not built in this engine)');
+  mkdirSync(join('bench', 'results'), { recursive: true });
+  writeFileSync(join('bench', 'results', 'search.json'), JSON.stringify({ benchmark: 'search', ...meta, summary, sessions }, null, 2) + '\n');
+  console.log('written: bench/results/search.json');
+}
+
 async function main(): Promise<void> {
+  const from = process.argv.indexOf('--from');
+  if (from >= 0) {
+    // Re-summarizes stored sessions (after a change to the table) without running them again.
+    const stored = JSON.parse(readFileSync(process.argv[from + 1]!, 'utf8')) as Meta & { sessions: SessionResult[] };
+    report({ started: stored.started, seconds: stored.seconds, machine: stored.machine, options: stored.options }, stored.sessions);
+    return;
+  }
   const SEEDS = arg('seeds', 10);
   const K = arg('k', 30);
   const JOBS = arg('jobs', 2);
   const started = new Date();
   const machineBefore = machine();
-  const configs: Omit<Spec, 'seed'>[] = [];
-  for (const shape of ['smooth', 'deceptive', 'noisy'] as const) {
-    for (const searcher of ['greedy', 'tree', 'random'] as const) {
-      configs.push({ shape, searcher, noiseAware: false });
-      if (shape === 'noisy') configs.push({ shape, searcher, noiseAware: true });
-    }
-  }
   const noiseSupported = configFor({ shape: 'noisy', searcher: 'greedy', noiseAware: true, seed: 1 }, K) !== null;
   const specs: Spec[] = [];
   // Seed-major order: a run cut short still has every configuration on its first seeds.
-  for (let seed = 1; seed <= SEEDS; seed++) for (const c of configs) specs.push({ ...c, seed });
-  console.error(`search benchmark: ${configs.length} configurations × ${SEEDS} seeds, K = ${K}, ${JOBS} at a time, on ${machineBefore.cpus} cores`);
+  for (let seed = 1; seed <= SEEDS; seed++) for (const c of CONFIGS) specs.push({ ...c, seed });
+  console.error(`search benchmark: ${CONFIGS.length} configurations × ${SEEDS} seeds, K = ${K}, ${JOBS} at a time, on ${machineBefore.cpus} cores`);
   let done = 0;
   const results = await pool(specs.map((s) => async () => {
     const r = await runOne(s, K);
@@ -210,48 +263,10 @@ async function main(): Promise<void> {
     if (r) console.error(`  [${done}/${specs.length}] ${s.shape} ${s.searcher}${s.noiseAware ? ' noise-aware' : ''} seed ${s.seed}: best ${r.bestTrue.toFixed(4)}, ${r.experiments} experiments, ${r.runs} runs, ${r.seconds.toFixed(1)} s`);
     return r;
   }), JOBS);
-
-  const rows: string[][] = [];
-  const summary = configs.map((c) => {
-    const rs = results.filter((r, i): r is SessionResult => r !== null && specs[i]!.shape === c.shape && specs[i]!.searcher === c.searcher && specs[i]!.noiseAware === c.noiseAware);
-    const label = [c.shape, c.searcher === 'random' ? 'random search' : c.searcher, c.shape === 'noisy' ? (c.noiseAware ? 'yes' : 'no') : '—'];
-    if (!rs.length) {
-      rows.push([...label, 'n/a (feature not built)', '', '', '', '']);
-      return { ...c, seeds: 0, builtIn: false };
-    }
-    const reach = rs.map((r) => r.reachedAt ?? Infinity);
-    const medReach = median(reach);
-    const reached = rs.filter((r) => r.reachedAt !== null).length;
-    const kept = rs.reduce((a, r) => a + r.kept, 0);
-    const bad = rs.reduce((a, r) => a + r.notHoldingUp, 0);
-    const s = {
-      ...c, seeds: rs.length, medianBest: median(rs.map((r) => r.bestTrue)), medianExperimentsToWithin1Pct: Number.isFinite(medReach) ? medReach : null,
-      reachedWithin1Pct: reached, medianExperiments: median(rs.map((r) => r.experiments)), medianRuns: median(rs.map((r) => r.runs)),
-      kept, keptNotHoldingUp: bad, shareNotHoldingUp: kept ? bad / kept : null,
-    };
-    rows.push([...label, s.medianBest.toFixed(4), Number.isFinite(medReach) ? String(medReach) : 'not reached', `${reached}/${rs.length}`,
-      `${s.medianExperiments}/${s.medianRuns}`, c.shape === 'noisy' ? `${kept ? ((100 * bad) / kept).toFixed(0) : '—'} % (${bad}/${kept})` : '—']);
-    return s;
-  });
-
-  const seconds = Math.round((Date.now() - started.getTime()) / 1000);
-  const table = formatTable(['shape', 'policy', 'noise-aware', 'median best', 'exps to ≤1 %', 'reached', 'exps/runs', 'kept, not real'], rows);
-  console.log(`\nAutoResearch search benchmark — optimum ${OPTIMUM.toFixed(4)} (lower is better), K = ${K} experiments, ${SEEDS} seeds, `
-    + `noisy σ = ${NOISE_SD.noisy}; ${machineBefore.cpus} cores, ${seconds} s\n`);
-  console.log(table);
-  console.log('\nmedian best: true (noise-free) value of the node each session calls best, median over seeds; exps to ≤1 %: median experiments'
-    + ' until a kept node is within 1 % of the optimum ("not reached" when most seeds never got there); kept, not real: kept changes whose'
-    + ' true value is no better than their parent\'s, over all seeds.');
-  if (!noiseSupported) console.log('noise-aware decisions: n/a (feature not built in this engine)');
-  const out = {
-    benchmark: 'search', started: started.toISOString(), seconds, machine: { ...machineBefore, loadAverage1mAtEnd: machine().loadAverage1m },
+  report({
+    started: started.toISOString(), seconds: Math.round((Date.now() - started.getTime()) / 1000), machine: { ...machineBefore, loadAverage1mAtEnd: machine().loadAverage1m },
     options: { seeds: SEEDS, k: K, jobs: JOBS, optimum: OPTIMUM, noiseSd: NOISE_SD, within: 0.01, noise: { repeats: 3, z: 2 }, noiseSupported },
-    summary, sessions: results.filter(Boolean),
-  };
-  mkdirSync(join('bench', 'results'), { recursive: true });
-  writeFileSync(join('bench', 'results', 'search.json'), JSON.stringify(out, null, 2) + '\n');
-  console.log('written: bench/results/search.json');
+  }, results.filter((r): r is SessionResult => r !== null));
 }
 
 await main();
-
