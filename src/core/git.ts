@@ -119,7 +119,8 @@ export class Lab {
   async prepareWorktree(path: string, commit: string): Promise<void> {
     if (existsSync(`${path}/.git`)) {
       const wt = gitIn(path);
-      await wt.raw(['checkout', '--detach', '--force', commit]);
+      // --quiet also skips git's check for commits the old HEAD leaves behind, a walk over every ref (10,000 node refs: ~160 ms).
+      await wt.raw(['checkout', '--quiet', '--detach', '--force', commit]);
       await wt.raw(['clean', '-fdq']);
       return;
     }
