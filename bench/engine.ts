@@ -199,7 +199,7 @@ async function main(): Promise<void> {
 
     // d. Loading, before anything is added to the big session.
     const loads = Array.from({ length: LOAD_REPEATS }, () => timeLoad(big));
-    row({ id: 'load.replay', figure: `load ${bigName} session: journal replay`, unit: 'ms', median: median(loads.map((l) => l.replay)), samples: loads.map((l) => l.replay), target: '', pass: null });
+    row({ id: 'load.replay', figure: `load ${bigName} session: journal read + replay`, unit: 'ms', median: median(loads.map((l) => l.replay)), samples: loads.map((l) => l.replay), target: '', pass: null });
     row({ id: 'load.snapshot', figure: `load ${bigName} session: snapshot DTOs`, unit: 'ms', median: median(loads.map((l) => l.snapshot)), samples: loads.map((l) => l.snapshot), target: '', pass: null });
     const totals = loads.map((l) => l.replay + l.snapshot);
     row({ id: 'load.total', figure: `load ${bigName} session: total`, unit: 'ms', median: median(totals), samples: totals, target: '≤ 1000 ms', pass: median(totals) <= 1000 });
@@ -273,6 +273,9 @@ async function main(): Promise<void> {
     row({ id: `slots.${n}`, figure: `throughput, ${n} slots / 1 slot`, unit: 'x', median: m, samples: ratios.get(n)!, target: `≥ ${(0.9 * n).toFixed(2)}×`, pass: m >= 0.9 * n });
   }
 
+  // The table reads in the order of the issue: overhead, duty cycle, slots, loading, memory.
+  const order = ['overhead', 'duty', 'slots', 'load', 'memory'];
+  rows.sort((a, b) => order.indexOf(a.id.split('.')[0]!) - order.indexOf(b.id.split('.')[0]!));
   const result = {
     benchmark: 'engine',
     started: started.toISOString(),
