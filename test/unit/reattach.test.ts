@@ -83,8 +83,9 @@ describe('cluster runs and the controller', () => {
     const start = await waitFor(() => starts().find((s) => s.id === 1));
     assert.equal(start.handle, 'job-1-2');
     assert.equal(starts().find((s) => s.id === 0)?.handle, 'job-0-1');
-    // The controller is gone without a word (its lock goes with its process).
+    // The controller is gone without a word (its locks go with its process).
     rmSync(join(repo.root, '.autoresearch', 't1', 'lock'));
+    rmSync(join(repo.root, '.autoresearch', 'controller.lock'), { force: true });
 
     const second = new FakeCluster();
     const resumed = controller(second);
