@@ -173,7 +173,11 @@ export class Controller extends DisposableBase {
       // Recovery reserves the parents of interrupted nodes before the preparers look, so a resumed session
       // prepares what the session it replaces would have prepared while those nodes ran.
       const recovering = this.recover();
-      const preparers = Array.from({ length: this.pipelineCapacity }, (_, k) => this.preparer(k));
+      // A preparer that fails ends the session like a failing slot would, instead of an unhandled rejection.
+      const preparers = Array.from({ length: this.pipelineCapacity }, (_, k) => this.preparer(k).catch((e: Error) => {
+        this.failReason ??= `internal error: ${e.stack ?? e}`;
+        this.stop();
+      }));
       try {
         await recovering;
         if (!this.stopping && !this.failReason) await this.ensureBaseline();
