@@ -51,6 +51,7 @@ export function nodeRef(tag: string, id: number): string {
 
 export class Lab {
   private identity: string[] | null = null;
+  private worktreeQueue: Promise<void> = Promise.resolve();
 
   private constructor(readonly root: string, private readonly git: GitIn) {}
 
@@ -124,16 +125,26 @@ export class Lab {
       await wt.raw(['clean', '-fdq']);
       return;
     }
-    if (existsSync(path)) rmSync(path, { recursive: true, force: true });
-    mkdirSync(dirname(path), { recursive: true });
-    await this.git.raw(['worktree', 'prune']);
-    await this.git.raw(['worktree', 'add', '--detach', '--force', path, commit]);
+    // Worktrees are created one at a time: a prune running beside another add removes that add's half-made
+    // entry, and the add fails (parallel slots and proposal preparers create theirs at once).
+    const done = this.worktreeQueue.then(async () => {
+      if (existsSync(path)) rmSync(path, { recursive: true, force: true });
+      mkdirSync(dirname(path), { recursive: true });
+      await this.git.raw(['worktree', 'prune']);
+      await this.git.raw(['worktree', 'add', '--detach', '--force', path, commit]);
+    });
+    this.worktreeQueue = done.catch(() => undefined);
+    await done;
   }
 
   async removeWorktree(path: string): Promise<void> {
-    await this.git.raw(['worktree', 'remove', '--force', path]).catch(() => undefined);
-    rmSync(path, { recursive: true, force: true });
-    await this.git.raw(['worktree', 'prune']).catch(() => undefined);
+    const done = this.worktreeQueue.then(async () => {
+      await this.git.raw(['worktree', 'remove', '--force', path]).catch(() => undefined);
+      rmSync(path, { recursive: true, force: true });
+      await this.git.raw(['worktree', 'prune']).catch(() => undefined);
+    });
+    this.worktreeQueue = done.catch(() => undefined);
+    await done;
   }
 
   /** Commits everything in the worktree (even an empty change) and returns the commit. */
