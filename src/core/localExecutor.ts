@@ -9,8 +9,12 @@ import type { RunResult } from './types.js';
 
 /** setTimeout overflows (fires at once) past this many milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Once the leader is gone and its group killed, how long output pipes may take to drain: a process that left the group may hold them forever. */
-const DRAIN_MS = 2000;
+/**
+ * Once the leader is gone and its processes killed (its group and any that left it), how long reading what is
+ * left in the output pipes may take. Only a process that scrubbed its environment can still hold them; a loaded
+ * machine may need seconds to read a chatty run's last megabytes, which must not be cut from the log.
+ */
+const DRAIN_MS = 10_000;
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (!pid) return;
