@@ -61,7 +61,7 @@ export interface SessionRun {
 
 /** Runs (or resumes) a session to its end and timestamps every event. */
 export async function runSession(root: string, config: ResearchConfig, proposer: Proposer): Promise<SessionRun> {
-  const c = new Controller({ root, config, proposer, executor: new LocalExecutor(), platform: null, inboxIntervalMs: 60_000 });
+  const c = new Controller({ root, config, proposer, executor: new LocalExecutor(), platform: null });
   const events: TimedEvent[] = [];
   c.onEvent((event) => events.push({ at: performance.now(), event }));
   let outcome: Outcome;
