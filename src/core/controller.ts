@@ -212,7 +212,9 @@ export class Controller extends DisposableBase {
     ensureStateDir(this.paths);
     this.releaseLock = acquireControllerLocks(this.paths, this.config.tag);
     try {
-      const fresh = !existsSync(this.paths.journal) || readFileSync(this.paths.journal, 'utf8').trim() === '';
+      // A new session unless a whole record is there: each ends with its newline, so a first write cut short has none.
+      const head = existsSync(this.paths.journal) ? readFileSync(this.paths.journal, 'utf8') : '';
+      const fresh = head.trim() === '' || !head.includes('\n');
       if (fresh) await this.preflight();
       this.journal = Journal.open(this.paths.journal);
       for (const note of this.journal.recovery.notes) this.log(`recovered: ${note}`, 'warn');

@@ -2,7 +2,7 @@
 // resumed (same results.tsv rows, no duplicates, the same tree as a session never killed); a second
 // controller on the same workspace; session files cut mid-line; the session branch moved by hand.
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe } from 'node:test';
 import type { FaultPhase } from '../../src/core/faults.js';
@@ -170,6 +170,19 @@ describe('faults: workspace and session files', () => {
     assert.equal(m.get(3)!.hint, 'try a wider WIDTH');
     assert.equal(resultRows(repo).length, 4);
     return `journal kept ${kept} whole records, reported line ${kept + 1}; node 2 judged again from its log; torn inbox line reported, whole hint taken`;
+  });
+
+  fault('journal cut inside its first record', 'a controller killed while writing the session\'s first record: journal.jsonl holds 50 bytes of it', async () => {
+    const repo = faultRepo(withKeys({ maxExperiments: '1' }));
+    mkdirSync(join(repo.root, '.autoresearch/t1'), { recursive: true });
+    writeFileSync(journalPath(repo), '{"seq":0,"type":"session","tag":"t1","config":{"ta');
+    const again = await cli(repo.root, ['run']).exit;
+    assert.equal(again.code, 0, again.out + again.err);
+    assert.match(again.err, /recovered: journal line 1: dropped a partial last record \(50 bytes\)/);
+    assert.match(again.out, /new session t1/);
+    assert.deepEqual(ruleDecisions(repo), [0, 1]);
+    assert.equal(resultRows(repo).length, 2);
+    return 'reported, and started as the new session it was (nothing whole to resume); 1 decided';
   });
 
   fault('session branch moved by hand', 'while the session runs, `git branch -f autoresearch/t1` to a commit of the user\'s own', async () => {
