@@ -14,6 +14,7 @@ import type { ExperimentNode } from '../core/types.js';
 import { Commands, Views } from './constants.js';
 import { changedFiles, type NodeDiffs } from './diff/nodeDiffs.js';
 import type { ErrorReporter } from './errors.js';
+import { chooseLanguageModel, ensureLanguageModelAccess, setApiKey } from './lm/register.js';
 import { git } from './nodeFs/nodeFileSystem.js';
 import type { ProtectedFiles } from './protectedFiles.js';
 import { ResultsPanel, type ResultsPanelDeps } from './results/resultsPanel.js';
@@ -34,6 +35,8 @@ export interface CommandDeps {
   log: vscode.LogOutputChannel;
   /** What the results panel needs from the extension (model, changes, diffs, the shared selection). */
   results: ResultsPanelDeps;
+  /** Model choice (global state), consent and API keys (secret storage). */
+  context: vscode.ExtensionContext;
 }
 
 export class CommandHandlers extends DisposableBase {
@@ -62,6 +65,8 @@ export class CommandHandlers extends DisposableBase {
       [Commands.keepNode]: (arg?: NodeArg, reason?: string) => this.withNode(arg, 'Keep which experiment?', (n) => n.decidedBy !== null && n.status !== 'keep' && n.metric !== null && Number.isFinite(n.metric), (n) => this.override(n, 'keep', reason)),
       [Commands.discardNode]: (arg?: NodeArg, reason?: string) => this.withNode(arg, 'Discard which experiment?', (n) => n.decidedBy !== null && n.status === 'keep' && n.id !== 0, (n) => this.override(n, 'discard', reason)),
       [Commands.explainProtected]: (uri?: vscode.Uri) => this.d.protectedFiles.explain(uri),
+      [Commands.chooseLanguageModel]: () => this.chooseModel(),
+      [Commands.setApiKey]: (env?: string) => this.setApiKey(env),
     };
     for (const [id, handler] of Object.entries(handlers)) {
       this._register(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -104,6 +109,15 @@ export class CommandHandlers extends DisposableBase {
       return;
     }
     await this.d.errors.showConfigIssues(loc.configDir, undefined);
+    // VS Code asks for consent to use a language model on a user action: now, not hours into the loop.
+    if (loc.config) {
+      const problem = await ensureLanguageModelAccess(this.d.context, loc.config);
+      if (problem) {
+        const choose = 'Choose Language Model';
+        if (await vscode.window.showErrorMessage(`Cannot start AutoResearch: ${problem}`, choose) === choose) await this.chooseModel();
+        return;
+      }
+    }
     let maxExperiments: number | null | undefined;
     if (s.phase === 'done' || s.phase === 'failed') {
       const next = await this.afterFinished();
@@ -241,6 +255,25 @@ export class CommandHandlers extends DisposableBase {
     }
     if (!this.requireSession()) return;
     ResultsPanel.show(this.d.results);
+  }
+
+  // ---- model-backed proposers ------------------------------------------------------------------
+
+  private async chooseModel(): Promise<void> {
+    const choice = await chooseLanguageModel(this.d.context);
+    if (choice) void vscode.window.showInformationMessage(`AutoResearch proposes with ${choice.id} (${choice.vendor}) when the config's vscode-lm proposer names no model.`);
+  }
+
+  /** Stores an API key in secret storage under the variable the config's proposer names (apiKeyEnv). */
+  private async setApiKey(env?: string): Promise<void> {
+    const proposer = this.d.session.location?.config?.proposer as { apiKeyEnv?: unknown; kind: string } | undefined;
+    const named = typeof proposer?.apiKeyEnv === 'string' ? proposer.apiKeyEnv : proposer?.kind === 'anthropic' ? 'ANTHROPIC_API_KEY' : undefined;
+    const name = env ?? await vscode.window.showInputBox({
+      title: 'Set API Key', prompt: 'The environment variable the key stands for (the proposer\'s apiKeyEnv)', value: named ?? 'OPENAI_API_KEY',
+      validateInput: (v) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.trim()) ? undefined : 'A variable name like OPENAI_API_KEY'),
+    });
+    if (!name?.trim()) return;
+    if (await setApiKey(this.d.context.secrets, name.trim())) void vscode.window.showInformationMessage(`Stored the key for ${name.trim()} in VS Code's secret storage.`);
   }
 
   async showSummary(): Promise<void> {

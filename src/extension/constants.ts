@@ -26,6 +26,8 @@ export const Commands = {
   keepNode: 'autoresearch.keepNode',
   discardNode: 'autoresearch.discardNode',
   explainProtected: 'autoresearch.explainProtected',
+  chooseLanguageModel: 'autoresearch.chooseLanguageModel',
+  setApiKey: 'autoresearch.setApiKey',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 

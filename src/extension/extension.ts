@@ -11,6 +11,8 @@ import { Commands, ContextKeys, OUTPUT_CHANNEL, Settings, Views } from './consta
 import { NodeDiffs } from './diff/nodeDiffs.js';
 import { ErrorReporter } from './errors.js';
 import { NodeFileSystem } from './nodeFs/nodeFileSystem.js';
+import { pauseWhenBlocked } from './lm/blocked.js';
+import { chooseLanguageModel, registerLanguageModelProposer } from './lm/register.js';
 import { ProtectedFiles } from './protectedFiles.js';
 import { registerResultsSerializer, type ResultsPanelDeps } from './results/resultsPanel.js';
 import { ApiKeys } from './secrets.js';
@@ -50,7 +52,12 @@ class AutoResearch extends DisposableBase {
     };
     // A results panel left open comes back after a reload.
     this._register(registerResultsSerializer(results));
-    this.commands = this._register(new CommandHandlers({ session: this.session, diffs: new NodeDiffs(this.session), errors: this.errors, protectedFiles, log, results }));
+    this.commands = this._register(new CommandHandlers({ session: this.session, diffs: new NodeDiffs(this.session), errors: this.errors, protectedFiles, log, results, context }));
+    // The vscode-lm proposer and API keys from secret storage. A model that needs the person pauses the session.
+    this._register(registerLanguageModelProposer(context, {
+      log: (m) => log.info(m),
+      onBlocked: pauseWhenBlocked(this.session, { tell: (message) => void this.tellBlocked(context, message) }),
+    }));
     this.apiKeys = new ApiKeys(context.secrets);
     this.api = { session: this.session, experiments, statusBar, protectedFiles };
 
@@ -132,6 +139,14 @@ class AutoResearch extends DisposableBase {
     const choice = await vscode.window.showInformationMessage(`AutoResearch "${model.tag}" finished: ${outcome.reason}.${result}`, ...actions);
     if (choice === apply) await vscode.commands.executeCommand(Commands.applyBest);
     else if (choice === results) await vscode.commands.executeCommand(Commands.showResults);
+  }
+
+  private async tellBlocked(context: vscode.ExtensionContext, message: string): Promise<void> {
+    const resume = 'Resume';
+    const choose = 'Choose Language Model';
+    const choice = await vscode.window.showWarningMessage(message, resume, choose);
+    if (choice === choose && !(await chooseLanguageModel(context))) return;
+    if (choice) await vscode.commands.executeCommand(Commands.resume);
   }
 
   /** After a reload or a crash: the session that was running here is interrupted; offer to pick it up. */

@@ -55,6 +55,15 @@ export interface SessionDto {
   hostNow: string;
   /** The noise band of a session with `noise` configured: a change must beat its parent by more than `threshold`. */
   noise?: NoiseDto;
+  /** What model-backed proposers used over the session; absent when no proposal reported tokens. */
+  usage?: UsageDto;
+}
+
+export interface UsageDto {
+  tokensIn: number;
+  tokensOut: number;
+  /** USD, where the model's price is known; null when no proposal had a cost. */
+  costUsd: number | null;
 }
 
 export interface NoiseDto {

@@ -3,7 +3,7 @@
 import type { SessionModel } from '../core/model.js';
 import type { ParsedResults } from '../core/results.js';
 import type { Direction, ExperimentNode } from '../core/types.js';
-import type { NodeDto, SessionDto } from './protocol.js';
+import type { NodeDto, SessionDto, UsageDto } from './protocol.js';
 
 const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -47,6 +47,7 @@ export function sessionDto(model: SessionModel, now = new Date()): SessionDto {
     errors: [],
     hostNow: now.toISOString(),
     ...(band ? { noise: { spread: band.spread, threshold: band.threshold, z: band.z, samples: band.samples } } : {}),
+    ...usage(model),
   };
 }
 
@@ -123,4 +124,19 @@ export function fileSnapshot(parsed: ParsedResults, path: string, title: string,
     },
     nodes,
   };
+}
+
+/** Tokens and cost of the proposals, totalled like the summary's "Proposer usage" line. */
+function usage(model: SessionModel): { usage?: UsageDto } {
+  let tokensIn = 0;
+  let tokensOut = 0;
+  let cost = 0;
+  let priced = false;
+  for (const n of model.nodes) {
+    if (!n) continue;
+    tokensIn += n.proposer.tokensIn ?? 0;
+    tokensOut += n.proposer.tokensOut ?? 0;
+    if (typeof n.proposer.costUsd === 'number') { cost += n.proposer.costUsd; priced = true; }
+  }
+  return tokensIn || tokensOut ? { usage: { tokensIn, tokensOut, costUsd: priced ? cost : null } } : {};
 }

@@ -1,11 +1,13 @@
-// How an experiment reads in the Experiments view when the session measures noise: the band in the tooltip,
-// "within noise" on a move smaller than the keep threshold. Plain data: no VS Code needed.
+// How an experiment reads in the Experiments view when the session measures noise (the band in the tooltip,
+// "within noise" on a move smaller than the keep threshold), and the model usage the results view totals.
+// Plain data: no VS Code needed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SessionModel } from '../../src/core/model.js';
 import type { ResearchConfig } from '../../src/core/types.js';
 import { presentNode, withinNoise } from '../../src/extension/tree/nodePresentation.js';
-import { nodeDto } from '../../src/shared/snapshot.js';
+import { nodeDto, sessionDto } from '../../src/shared/snapshot.js';
+import { fmtTokens } from '../../webview-ui/src/format.js';
 import { fakeConfig } from './helpers/nodes.js';
 
 function session(config: ResearchConfig): SessionModel {
@@ -59,5 +61,16 @@ describe('the Experiments view with a noise band', () => {
     assert.equal(withinNoise(plain.get(3)!, plain.get(0), plain), null);
     assert.doesNotMatch(p.description, /noise/);
     assert.doesNotMatch(p.tooltip, /noise band/);
+  });
+});
+
+describe('model usage in the results view', () => {
+  it('totals the tokens and cost of the proposals, and says nothing when no model was used', () => {
+    const m = session(fakeConfig({ noise: null }));
+    assert.equal(sessionDto(m).usage, undefined, 'mutate reports no tokens');
+    m.get(3)!.proposer = { kind: 'openai-compatible', model: 'm', tokensIn: 1200, tokensOut: 300, costUsd: 0.01 };
+    m.get(4)!.proposer = { kind: 'openai-compatible', model: 'm', tokensIn: 2000, tokensOut: 500 };
+    assert.deepEqual(sessionDto(m).usage, { tokensIn: 3200, tokensOut: 800, costUsd: 0.01 });
+    assert.deepEqual([fmtTokens(800), fmtTokens(3200), fmtTokens(2_500_000)], ['800', '3.2k', '2.5M']);
   });
 });

@@ -50,3 +50,10 @@ const XML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => XML[c]!);
 }
+
+/** Token counts: 1234 → 1.2k, 2500000 → 2.5M. */
+export function fmtTokens(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(n);
+}

@@ -2,7 +2,7 @@
 import type { ViewContext } from './context.js';
 import { directionLabel } from './chartModel.js';
 import { button, el } from './dom.js';
-import { fmtCount, fmtDuration, fmtNum, fmtPct, fmtSigned } from './format.js';
+import { fmtCount, fmtDuration, fmtNum, fmtPct, fmtSigned, fmtTokens } from './format.js';
 import { computeHeadline } from './headline.js';
 
 interface Figure {
@@ -40,6 +40,7 @@ export class HeadlineView {
     add('elapsed', 'elapsed');
     add('pace', 'per hour');
     add('budget', 'budget');
+    add('usage', 'model usage');
     this.element = el('header', { class: 'headline', 'aria-label': 'Summary' },
       el('div', { class: 'title-row' }, this.title, this.state, this.metric, this.flip),
       list,
@@ -90,5 +91,8 @@ export class HeadlineView {
     this.set('pace', h.perHour === null ? '—' : h.perHour >= 10 ? h.perHour.toFixed(0) : h.perHour.toFixed(1), h.elapsedMs !== null);
     const budget = [h.budgetText ? `${h.budgetText} per run` : null, h.remainingMs !== null ? `~${fmtDuration(h.remainingMs)} left` : null].filter(Boolean).join(' · ');
     this.set('budget', budget || '—', !!h.budgetText);
+    const u = s?.usage;
+    this.set('usage', u ? `${fmtTokens(u.tokensIn)} in · ${fmtTokens(u.tokensOut)} out${u.costUsd !== null ? ` · $${u.costUsd.toFixed(2)}` : ''}` : '', !!u);
   }
 }
+

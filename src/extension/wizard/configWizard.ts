@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { CONFIG_FILE, configTemplate, parseConfig, parseDuration, type TemplateOptions } from '../../core/config.js';
 import { STATE_DIR } from '../../core/store.js';
 import { Settings } from '../constants.js';
+import { languageModelAvailable } from '../lm/register.js';
 import { defaultTag, detect, guessDirection, metricNames, readScript } from './detect.js';
 import { MultiStepInput, type Step } from './multiStepInput.js';
 
@@ -41,6 +42,10 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
   const settings = vscode.workspace.getConfiguration();
   const found = await detect(folder, vscode.workspace.getConfiguration('python').get<string>('defaultInterpreterPath'));
   const branches = await sessionBranches(repoRoot);
+  // A language model (Copilot or another provider) is the default proposer when there is one and the user set none.
+  const lm = await languageModelAvailable().catch(() => false);
+  const proposerSetting = settings.inspect<string>(Settings.proposer);
+  const proposerSet = proposerSetting?.workspaceFolderValue ?? proposerSetting?.workspaceValue ?? proposerSetting?.globalValue;
   const taken = (t: string) => branches.has(t) || existsSync(join(repoRoot, STATE_DIR, t));
 
   const a: TemplateOptions & { patchesDir?: string } = {
@@ -52,7 +57,7 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
     metricName: 'val_loss',
     direction: 'minimize',
     maxExperiments: settings.get<number>(Settings.maxExperiments, 20),
-    proposer: settings.get<string>(Settings.proposer, 'mutate'),
+    proposer: proposerSet ?? (lm ? 'vscode-lm' : 'mutate'),
     policy: settings.get<string>(Settings.policy, 'tree'),
     notes: found.notes,
   };
@@ -157,6 +162,7 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
 
   const pickProposer: Step = async (input) => {
     const items: Item[] = [
+      ...(lm ? [{ label: 'vscode-lm', value: 'vscode-lm', description: 'a language model in VS Code (Copilot or another provider) writes each change' }] : []),
       { label: 'mutate', value: 'mutate', description: 'built in: changes one UPPER_CASE hyperparameter at a time, no model needed' },
       { label: 'patches', value: 'patches', description: 'tries the diffs in a folder you prepare, one per experiment' },
     ];
