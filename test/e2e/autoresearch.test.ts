@@ -94,11 +94,15 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     const first = row('#1 ').filter({ hasNot: c.page.locator('.codicon-loading') });
     await c.page.locator('.monaco-list-row[aria-label^="#1 "][aria-label*=", keep"], .monaco-list-row[aria-label^="#1 "][aria-label*=", discard"]')
       .first().waitFor({ state: 'visible', timeout: 60_000 });
-    await first.first().click();
     const diff = c.page.locator('.monaco-diff-editor');
-    await diff.first().waitFor({ state: 'visible', timeout: 30_000 });
     const tab = c.page.locator('.tabs-container .tab.active');
-    assert.match(await tab.innerText(), /train\.py \(#0 ↔ #1\)/);
+    // The tree gains rows while the session runs: a click can land as they move, so click until #1's diff is the one open.
+    for (let attempt = 1; ; attempt++) {
+      await first.first().click();
+      await diff.first().waitFor({ state: 'visible', timeout: 30_000 });
+      if (/train\.py \(#0 ↔ #1\)/.test(await tab.innerText())) break;
+      assert.ok(attempt < 4, `clicking #1 opened ${await tab.innerText()} 4 times`);
+    }
     // The changed hyperparameter shows on both sides.
     await diff.first().locator('.line-insert, .char-insert').first().waitFor({ state: 'visible', timeout: 10_000 });
     await shot(c, 'autoresearch-node-diff');
