@@ -1,5 +1,6 @@
 // API keys for model-backed proposers live in VS Code's SecretStorage (the OS keychain), never in
-// settings or files. Reserved for the proposers that need them; nothing stores a key yet.
+// settings or files. Stored under the name of the environment variable a proposer's apiKeyEnv names
+// (lm/register.ts: asked once when first needed, or "AutoResearch: Set API Key").
 import type * as vscode from 'vscode';
 
 const PREFIX = 'autoresearch.apiKey.';
