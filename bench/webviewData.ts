@@ -1,18 +1,10 @@
 // A synthetic tree-search session of any size for the webview benchmark and tests: a baseline, improvements
 // that chain, many discards, some crashes and invalid proposals, a few diverged outliers, one running node.
+import { mulberry32 } from '../src/core/proposers/mutate.js';
 import type { NodeDto, SessionDto } from '../src/shared/protocol.js';
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run measures the same session. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers, so every run measures the same session. */
+export const rng = mulberry32;
 
 const WORDS = ['lr', 'warmup', 'depth', 'width', 'dropout', 'weight decay', 'batch size', 'momentum', 'activation', 'schedule', 'init', 'optimizer'];
 

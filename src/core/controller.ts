@@ -2,10 +2,11 @@
 // Proposers only propose. Everything the controller learns goes to the journal first; results.tsv,
 // the branch, the summary and the events are derived from it.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Emitter } from './events.js';
+import { readTail } from './files.js';
 import type { Executor, RunRequest, RunningExperiment } from './executor.js';
 import { Lab, nodeRef, sessionBranch } from './git.js';
 import { checkProposal, checkScope, describeViolations, hashProtected, tamperedPaths, WatchedFile } from './guard.js';
@@ -1267,18 +1268,4 @@ function writeOrDelete(path: string, content: string | Buffer | null): void {
   }
 }
 
-/** The last `max` bytes of a log: the metric is near the end, and logs can be large. */
-export function readTail(path: string, max: number): string {
-  if (!existsSync(path)) return '';
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const len = Math.min(size, max);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    return buf.toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
 

@@ -9,6 +9,7 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeF
 import { constants, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { readTail } from './files.js';
 import { runEnvironment, type Executor, type RunRequest, type RunningExperiment } from './executor.js';
 import type { RunResult, SlurmExecutorConfig } from './types.js';
 
@@ -192,20 +193,6 @@ function infoFromSacct(text: string, id: string): JobInfo | null {
   return null;
 }
 
-/** The last lines of a file, for the markers the job writes. */
-function readEnd(path: string, max = 256 * 1024): string {
-  if (!existsSync(path)) return '';
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const len = Math.min(size, max);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    return buf.toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function readHead(path: string, max = 8192): string {
   if (!existsSync(path)) return '';
@@ -486,7 +473,7 @@ class SlurmJob implements RunningExperiment {
 
   private schedulerMessage(): string | null {
     if (!this.handle) return null;
-    const m = lastMatch(readEnd(this.req.logPath, 64 * 1024), schedulerMark(this.handle));
+    const m = lastMatch(readTail(this.req.logPath, 64 * 1024), schedulerMark(this.handle));
     if (!m) return null;
     return m[1] ? `cancelled by the scheduler due to ${m[1].toLowerCase()}` : m[0].replace(/^\*+ | \*+$/g, '');
   }
@@ -516,7 +503,7 @@ class SlurmJob implements RunningExperiment {
     const queuedMs = this.runStart !== null ? this.queuedMs
       : info.startMs !== null && info.submitMs !== null ? this.queuedMs + Math.max(0, info.startMs - info.submitMs) : this.queuedMs + Math.max(0, Date.now() - this.waitingSince);
     const base = { exitCode, signal, wallMs, queuedMs };
-    const log = readHead(this.req.logPath) + readEnd(this.req.logPath, 64 * 1024);
+    const log = readHead(this.req.logPath) + readTail(this.req.logPath, 64 * 1024);
     const cancel = this.cancel;
     if (cancel?.why === 'budget') {
       this.note(`budget of ${this.req.budgetSeconds}s of run time reached after ${seconds(wallMs)}: cancelled Slurm job ${id} (${info.state})`);
@@ -577,7 +564,7 @@ class SlurmJob implements RunningExperiment {
 
   /** The scheduler forgot the job (MinJobAge passed, no accounting): the log's exit marker is the record. */
   private finishFromLog(id: string): void {
-    const log = readEnd(this.req.logPath, 64 * 1024);
+    const log = readTail(this.req.logPath, 64 * 1024);
     const exit = lastMatch(log, EXIT_MARK);
     const wallMs = this.runStart !== null ? (this.runEnd ?? Date.now()) - this.runStart : 0;
     if (exit) return this.end({ exitCode: Number(exit[1]), signal: null, wallMs, queuedMs: this.queuedMs });

@@ -1,0 +1,17 @@
+// Small file reads the engine and its executors share.
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+
+/** The last `max` bytes of a file (a run's log: the metric is near the end, and logs can be large); '' when missing. */
+export function readTail(path: string, max: number): string {
+  if (!existsSync(path)) return '';
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const len = Math.min(size, max);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    return buf.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
