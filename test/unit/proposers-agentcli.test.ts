@@ -17,6 +17,7 @@ import type { AgentCliProposer} from '../../src/core/proposers/agentCli.js';
 import { createAgentCliProposer, describeAgentChange, expandCommand, readAgentResult } from '../../src/core/proposers/agentCli.js';
 import { fakeConfig, fakeNode, fakeRequest } from './helpers/nodes.js';
 import { TOY_PREPARE, TOY_TRAIN, tempRepo, toyConfig, type TempRepo } from './helpers/repo.js';
+import { rejection } from './helpers/assertions.js';
 
 const AGENTS = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'proposers', 'agents');
 const agent = (name: string) => join(AGENTS, name);
@@ -51,15 +52,6 @@ function running(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('agent-cli: the agent edits the worktree', () => {

@@ -13,6 +13,7 @@ import { createOpenAiCompatibleProposer, type BackendDeps } from '../../src/core
 import { lastUserText, openAiServer, promptOf, searchReplace, type FakeServer } from './fixtures/proposers/servers.js';
 import { fakeConfig, fakeRequest } from './helpers/nodes.js';
 import { tempRepo, type TempRepo } from './helpers/repo.js';
+import { rejection } from './helpers/assertions.js';
 
 const TRAIN = 'import os\nLR = 0.1\nWIDTH = 4\nprint("val_loss: 1.0")\n';
 const KEY = 'sk-test-OPENAI-0123456789abcdefghij';
@@ -44,15 +45,6 @@ function proposerFor(extra: Record<string, unknown> = {}, deps: BackendDeps = {}
 
 function req(config: ReturnType<typeof proposerFor>['config'], partial: Partial<ProposalRequest> = {}): ProposalRequest {
   return fakeRequest(repo.root, { config, ...partial });
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('openai-compatible: a good reply', () => {
