@@ -2,7 +2,7 @@
 // with 0.000000, one malformed line) opened in the results panel of a real VS Code: chart and table, the
 // malformed line reported with its number, live redraw when the file grows, a click opens the commit.
 // The panel is opened through "AutoResearch Test: Open Results File" of the test build
-// (test/fixtures/results-host): the extension has no entry point for a bare results.tsv yet.
+// (test/fixtures/results-host), which shows the active editor's results.tsv as the Explorer's menu would.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,21 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
 import { buildResultsHost } from '../fixtures/results-host/build.mjs';
+import { pixelAt, type Canvas, type Page } from './resultsPage.js';
 import { VSCode } from './rig.js';
-
-interface Hooks {
-  chartPoint(id: number): { x: number; y: number } | null;
-}
-interface Canvas {
-  width: number;
-  getBoundingClientRect(): { left: number; top: number; width: number };
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } };
-}
-interface Page {
-  autoresearchResults: Hooks;
-  document: { createElement(tag: string): { style: Record<string, string>; remove(): void }; body: { append(node: unknown): void } };
-  getComputedStyle(el: unknown): { color: string };
-}
 
 /** A git repository with a few commits and the results.tsv the original autoresearch would have written. */
 function workspace(): { dir: string; commits: string[] } {
@@ -49,24 +36,6 @@ function workspace(): { dir: string; commits: string[] } {
     '',
   ].join('\n'));
   return { dir, commits };
-}
-
-async function pixel(frame: FrameLocator, id: number, cssVar: string): Promise<{ got: number[]; want: number[] } | null> {
-  return frame.locator('#chart-canvas').evaluate((el, [nodeId, v]) => {
-    const w = globalThis as unknown as Page;
-    const c = el as unknown as Canvas;
-    const p = w.autoresearchResults.chartPoint(nodeId);
-    if (!p) return null;
-    const r = c.getBoundingClientRect();
-    const dpr = c.width / r.width;
-    const d = c.getContext('2d').getImageData(Math.round((p.x - r.left) * dpr), Math.round((p.y - r.top) * dpr), 1, 1).data;
-    const probe = w.document.createElement('div');
-    probe.style.color = `var(${v})`;
-    w.document.body.append(probe);
-    const want = w.getComputedStyle(probe).color.match(/\d+/g)!.slice(0, 3).map(Number);
-    probe.remove();
-    return { got: [d[0]!, d[1]!, d[2]!], want };
-  }, [id, cssVar] as const);
 }
 
 describe('a bare results.tsv in the results view', { timeout: 180_000 }, () => {
@@ -113,7 +82,7 @@ describe('a bare results.tsv in the results view', { timeout: 180_000 }, () => {
     assert.equal(await frame.locator('.tree-panel').isVisible(), false, 'no tree: a results.tsv does not say who is whose parent');
     assert.equal(await frame.locator('.grid-head [role=columnheader]').count(), 7, "results.tsv's columns, no parent/depth/duration/decided by");
     // The crash row (0.000000 in the file) is on the crash band, in the theme's crash colour.
-    const crash = await pixel(frame, 3, '--vscode-charts-red');
+    const crash = await pixelAt(frame, 3, '--vscode-charts-red');
     assert.ok(crash && crash.got.every((v, i) => Math.abs(v - crash.want[i]!) <= 60), `crash pixel ${JSON.stringify(crash)}`);
     await code.screenshot('results-file-dark');
   });

@@ -3,8 +3,8 @@
 // survive being hidden and a window reload, export the chart, and read well in dark, light and
 // high-contrast themes (screenshots in test-output/screenshots/).
 //
-// Until the extension wires "AutoResearch: Show Results" to ResultsPanel, the panel is opened through
-// "AutoResearch Test: Show Results Panel", which only the test build (test/fixtures/results-host) registers.
+// The panel opens with "AutoResearch: Show Results"; the test build (test/fixtures/results-host) adds only the
+// command that opens a bare results.tsv.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
 import { buildResultsHost } from '../fixtures/results-host/build.mjs';
 import { repoRoot } from '../../scripts/vscode-rig/provision.mjs';
+import { pixelAt, type Canvas, type Hooks, type Page } from './resultsPage.js';
 import { VSCode } from './rig.js';
 
 const EXPERIMENTS = 12;
@@ -28,25 +29,6 @@ function exampleWorkspace(): string {
   return dir;
 }
 
-/** What the webview exposes for tests (webview-ui/src/main.ts). */
-interface Hooks {
-  chartPoint(id: number): { x: number; y: number } | null;
-  treePoint(id: number): { x: number; y: number } | null;
-  selected(): number | null;
-  state(): { chart: { x: [number, number] | null } };
-}
-
-/** The page's globals, typed by hand: this file compiles without the DOM library. */
-interface Canvas {
-  width: number;
-  getBoundingClientRect(): { left: number; top: number; width: number };
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } };
-}
-interface Page {
-  autoresearchResults: Hooks;
-  document: { createElement(tag: string): { style: Record<string, string>; remove(): void }; body: { append(node: unknown): void } };
-  getComputedStyle(el: unknown): { color: string; outlineStyle: string };
-}
 function hooks(frame: FrameLocator): Promise<Hooks['state'] extends () => infer S ? { selected: number | null; state: S } : never> {
   return frame.locator('body').evaluate(() => {
     const h = (globalThis as unknown as Page).autoresearchResults;
@@ -64,25 +46,6 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-/** The colour under an experiment's point on the chart canvas, and the theme colour it should be. */
-async function pixelAt(frame: FrameLocator, id: number, themeVar: string): Promise<{ got: number[]; want: number[] } | null> {
-  return frame.locator('#chart-canvas').evaluate((el, [nodeId, cssVar]) => {
-    const w = globalThis as unknown as Page;
-    const canvas = el as unknown as Canvas;
-    const p = w.autoresearchResults.chartPoint(nodeId);
-    if (!p) return null;
-    const r = canvas.getBoundingClientRect();
-    const dpr = canvas.width / r.width;
-    const d = canvas.getContext('2d').getImageData(Math.round((p.x - r.left) * dpr), Math.round((p.y - r.top) * dpr), 1, 1).data;
-    const probe = w.document.createElement('div');
-    probe.style.color = `var(${cssVar})`;
-    w.document.body.append(probe);
-    const want = w.getComputedStyle(probe).color.match(/\d+/g)!.slice(0, 3).map(Number);
-    probe.remove();
-    return { got: [d[0]!, d[1]!, d[2]!], want };
-  }, [id, themeVar] as const);
 }
 
 function close(a: number[], b: number[], tolerance = 40): boolean {
@@ -127,17 +90,12 @@ async function selectTheme(code: VSCode, label: string, kind: 'vs' | 'vs-dark' |
 describe('results view in VS Code', { timeout: 420_000 }, () => {
   let code: VSCode | undefined;
   let workspace = '';
-  let wired = false;
   let frame: FrameLocator;
   let clicked = -1;
 
   before(async () => {
     workspace = exampleWorkspace();
     const built = await buildResultsHost();
-    wired = built.wired;
-    console.log(wired
-      ? 'the extension opens ResultsPanel from "AutoResearch: Show Results"'
-      : 'the extension does not open ResultsPanel yet: using the test build\'s "AutoResearch Test: Show Results Panel"');
     code = await VSCode.start({
       name: 'results-view',
       folder: workspace,
@@ -156,7 +114,7 @@ describe('results view in VS Code', { timeout: 420_000 }, () => {
   it('shows the session live: the chart and the tree gain points as experiments finish', async () => {
     assert.ok(code);
     await code.runCommand('AutoResearch: Start AutoResearch');
-    await code.runCommand(wired ? 'AutoResearch: Show Results' : 'AutoResearch Test: Show Results Panel');
+    await code.runCommand('AutoResearch: Show Results');
     await frame.locator('#chart-canvas').waitFor({ state: 'visible', timeout: 30_000 });
     await waitFor('the baseline on the chart', async () => (await nodeCount(frame)) >= 2, 60_000);
     const first = await nodeCount(frame);
