@@ -114,6 +114,8 @@ describe('results view in VS Code', { timeout: 420_000 }, () => {
   it('shows the session live: the chart and the tree gain points as experiments finish', async () => {
     assert.ok(code);
     await code.runCommand('AutoResearch: Start AutoResearch');
+    // Start ends by revealing the Experiments view: let it, before the palette opens again.
+    await code.page.locator('.monaco-list-row[aria-label^="#0 baseline"]').waitFor({ state: 'visible', timeout: 60_000 });
     await code.runCommand('AutoResearch: Show Results');
     await frame.locator('#chart-canvas').waitFor({ state: 'visible', timeout: 30_000 });
     await waitFor('the baseline on the chart', async () => (await nodeCount(frame)) >= 2, 60_000);

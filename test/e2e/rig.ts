@@ -108,8 +108,9 @@ export class VSCode {
     for (;;) {
       if (!(await input.isVisible())) await this.page.keyboard.press('F1');
       await input.waitFor({ state: 'visible', timeout: Math.max(1000, deadline - Date.now()) });
-      await input.fill(`>${title}`);
-      const found = await row.waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false);
+      // Focus moving elsewhere (a view an earlier command reveals) can close the palette under us: open it again.
+      const filled = await input.fill(`>${title}`, { timeout: 5000 }).then(() => true, () => false);
+      const found = filled && await row.waitFor({ state: 'visible', timeout: 2000 }).then(() => true, () => false);
       if (found) break;
       await this.page.keyboard.press('Escape');
       if (Date.now() > deadline) throw new Error(`no command titled "${title}" in the command palette after ${timeoutMs / 1000} s`);
