@@ -31,4 +31,6 @@ export interface ProvisionOptions {
 
 export declare function rigCacheDir(env?: NodeJS.ProcessEnv): string;
 export declare function chromiumPath(env?: NodeJS.ProcessEnv): string;
+/** The environment for the rig's nested npm installs: the outer npm's settings and lifecycle variables removed. */
+export declare function rigNpmEnv(env: NodeJS.ProcessEnv, extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
 export declare function provision(options?: ProvisionOptions): Promise<Rig>;

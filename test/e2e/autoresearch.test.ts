@@ -284,7 +284,9 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
     const label = row.locator('.monaco-icon-label').first();
     await label.waitFor({ state: 'visible', timeout: 15_000 });
     // The Explorer decoration: a badge and a tooltip that says who protects the file.
-    assert.match((await label.getAttribute('aria-label')) ?? '', /Protected by the AutoResearch session "nov\d+/);
+    // The tag the wizard wrote (it comes from today's date, so the test names it rather than a month).
+    const tooltip = (await label.getAttribute('aria-label')) ?? '';
+    assert.ok(tooltip.includes(`Protected by the AutoResearch session "${readTag(workspace)}"`), `the tooltip does not name the session: ${tooltip}`);
     const tab = c.page.locator('.tabs-container .tab.active', { hasText: 'prepare.py' });
     // The Explorer's rows move while the session adds files (results.tsv, .autoresearch): a click can land on
     // the next row, so click again until prepare.py is the one open.
