@@ -1,20 +1,21 @@
 // `autoresearch`: the headless CLI on the same engine as the editor.
 // Exit codes: 0 done, 1 runtime failure, 2 bad usage or bad config.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONFIG_FILE, ConfigError, configTemplate, loadConfig } from '../core/config.js';
+import { CONFIG_FILE, ConfigError, configTemplate, loadConfig, parseConfig, parseDuration } from '../core/config.js';
 import { Controller, PreflightError, type ControllerEvent } from '../core/controller.js';
 import { createExecutor, createProposer, UnavailableError } from '../core/factory.js';
 import { GitError, Lab, nodeRef } from '../core/git.js';
 import { listSessions, loadSession, NoSessionError, sendCommand, writeSummaryFor } from '../core/offline.js';
 import { parseResults } from '../core/results.js';
+import { logTail, probeLogPath, probeRun, withMetricPattern, type MetricCandidate } from '../core/metricProbe.js';
 import { SessionBusyError } from '../core/store.js';
 import { directionText, fmtNum, noiseLine, summarizeResults } from '../core/summary.js';
 import { ApplyError, applyBest } from '../core/apply.js';
 import { renderTree } from './tree.js';
 import type { SessionModel } from '../core/model.js';
-import type { ResearchConfig } from '../core/types.js';
+import type { Direction, ResearchConfig } from '../core/types.js';
 
 class UsageError extends Error {}
 
@@ -23,7 +24,11 @@ const HELP = `autoresearch: an autonomous ML research loop in your repo
 Usage: autoresearch <command> [options]
 
   init                 write a commented autoresearch.config.yaml (detects train.py, prepare.py)
+                       [--probe] run the command once and take the metric from what it prints
+                       [--budget 5m] (the budget written, and the probe's time limit)  [--tag T] [--force]
   run                  start or resume the session  [--max-experiments N] [--proposer KIND] [--policy tree|greedy]
+                       [--restart] begin a new attempt (the earlier one stays in the journal); a session
+                       whose baseline failed starts a new attempt without it
   status               where the session stands
   tree                 the experiment tree, best path marked
   show <node>          one experiment: decision, metric, plan, diff against its parent
@@ -61,7 +66,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         'max-experiments': { type: 'string' }, proposer: { type: 'string' }, policy: { type: 'string' },
         from: { type: 'string' }, direction: { type: 'string' }, reason: { type: 'string' },
         'memory-gb': { type: 'string' }, crash: { type: 'string' }, chain: { type: 'boolean' }, squash: { type: 'boolean' },
-        tag: { type: 'string' }, force: { type: 'boolean' },
+        tag: { type: 'string' }, force: { type: 'boolean' }, restart: { type: 'boolean' }, probe: { type: 'boolean' }, budget: { type: 'string' },
       },
     });
   } catch (e) {
@@ -193,20 +198,138 @@ async function sessionOf(cwd: string, o: { config?: string; tag?: string }): Pro
   return { root, tag, model, config: model.config! };
 }
 
-async function init(cwd: string, o: { force?: boolean; tag?: string }, io: Io): Promise<number> {
+const SCRIPTS = ['train.py', 'main.py', 'run.py', 'train.ts', 'train.js'];
+const DEFAULT_BUDGET = '5m';
+
+/** The training script: a usual name first, else the one file at the top whose name says train. */
+function findScript(cwd: string): string | null {
+  const known = SCRIPTS.find((f) => existsSync(join(cwd, f)));
+  if (known) return known;
+  const named = readdirSync(cwd).filter((f) => /train.*\.(py|ts|js)$/i.test(f)).sort();
+  return named.length === 1 ? named[0]! : null;
+}
+
+interface ProbedMetric {
+  name: string;
+  direction: Direction;
+  /** null: the template's default `^<name>:\s*(\S+)`. */
+  pattern: string | null;
+  /** Comment lines written above `metric:`. */
+  comments: string[];
+}
+
+const GUESS: ProbedMetric = { name: 'val_loss', direction: 'minimize', pattern: null, comments: [] };
+
+async function init(cwd: string, o: { force?: boolean; tag?: string; probe?: boolean; budget?: string }, io: Io): Promise<number> {
   const path = join(cwd, CONFIG_FILE);
   if (existsSync(path) && !o.force) throw new UsageError(`${CONFIG_FILE} already exists here; use --force to overwrite it.`);
+  const budget = (o.budget ?? DEFAULT_BUDGET).trim();
+  const budgetSeconds = parseDuration(budget);
+  if (budgetSeconds === null) throw new UsageError(`--budget: expected a duration like 90s, 5m or 1h, got "${o.budget}"`);
   const has = (f: string) => existsSync(join(cwd, f));
-  const script = ['train.py', 'main.py', 'train.ts'].find(has) ?? 'train.py';
+  const script = findScript(cwd);
   const readonly = ['prepare.py', 'evaluate.py', 'eval.py'].filter(has);
   const python = await pythonCommand();
-  const run = script.endsWith('.py') ? `${python} ${script}` : `node ${script}`;
-  writeFileSync(path, configTemplate({
-    tag: o.tag ?? defaultTag(), editable: [script], readonly, run, budget: '5m',
-    metricName: 'val_loss', direction: 'minimize', maxExperiments: 20, proposer: 'mutate', policy: 'tree', notes: has('program.md') ? 'program.md' : null,
-  }));
-  io.out(`Wrote ${path}\n  editable: ${script}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\nReview it (metric name and pattern, budget), commit your code, then \`autoresearch run\`.`);
+  const editable = script ?? 'train.py';
+  const run = editable.endsWith('.py') ? `${python} ${editable}` : `node ${editable}`;
+  const tag = o.tag ?? defaultTag();
+  if (script) io.out(`Found ${script}: the script the loop changes and runs (\`${run}\`).`);
+  else io.err(`No training script here: none of ${SCRIPTS.join(', ')}, and no single *train*.py/.ts/.js. The config gets \`run: ${run}\` as a placeholder: set run and editable to your own.`);
+
+  let metric = GUESS;
+  if (o.probe && !script) io.err('Not running anything to find the metric: there is no script to run.');
+  else if (o.probe) metric = await probe(cwd, { command: run, tag, budget, budgetSeconds }, io);
+
+  let text = configTemplate({
+    tag, editable: [editable], readonly, run, budget,
+    metricName: metric.name, direction: metric.direction, maxExperiments: 20, proposer: 'mutate', policy: 'tree', notes: has('program.md') ? 'program.md' : null,
+  });
+  text = withMetricPattern(text, metric.pattern, metric.comments);
+  if (!script) text = text.replace(/^run: /m, () => `# FIX ME: \`autoresearch init\` found no training script (${SCRIPTS.join(', ')}); set run and editable.\nrun: `);
+  // The engine's own parser checks what is written: init never leaves a config that \`run\` refuses.
+  parseConfig(text);
+  writeFileSync(path, text);
+  io.out(`Wrote ${path}\n  editable: ${editable}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}`);
+  io.out(`Review it (${o.probe ? 'the metric above' : 'metric name and pattern'}, budget), commit your code, then \`autoresearch run\`.${o.probe || !script ? '' : ' `autoresearch init --probe --force` runs the script once to find the metric.'}`);
   return 0;
+}
+
+function tailOf(log: string): string {
+  return logTail(log).map((l) => `    ${clip(l)}`).join('\n') || '    (it printed nothing)';
+}
+
+function clip(line: string, width = 160): string {
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+/** Runs the command once, as an experiment would run, and proposes the metric from what it printed. */
+async function probe(cwd: string, r: { command: string; tag: string; budget: string; budgetSeconds: number }, io: Io): Promise<ProbedMetric> {
+  io.out(`Running \`${r.command}\` once to find the metric: up to ${r.budget} (the budget), output kept in ${relative(cwd, probeLogPath(cwd))}. Ctrl-C stops it and uses what it printed so far.`);
+  const stop = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  const started = Date.now();
+  const ticker = io.isTTY ? setInterval(() => process.stdout.write(`\r\x1b[2K  running: ${Math.round((Date.now() - started) / 1000)}s of ${Math.round(r.budgetSeconds)}s`), 1000) : null;
+  let run;
+  try {
+    run = await probeRun({ cwd, command: r.command, budgetSeconds: r.budgetSeconds, tag: r.tag, signal: stop.signal });
+  } finally {
+    if (ticker) {
+      clearInterval(ticker);
+      process.stdout.write('\r\x1b[2K');
+    }
+    process.off('SIGINT', onSignal);
+  }
+  const { result, log, candidates } = run;
+  const took = `${(result.wallMs / 1000).toFixed(1)}s`;
+  let comments: string[] = [];
+  let tailShown = result.startError !== undefined;
+  if (result.startError) {
+    io.err(`It could not start: ${result.startError}`);
+    comments = [`FIX ME: \`${r.command}\` could not start when init ran it (${result.startError}).`];
+  } else if (result.timedOut) {
+    io.err(`It was still running at the budget (${r.budget}) and was stopped after ${took}. Every experiment would end the same way, as a crash: make the script stop in time (it gets AUTORESEARCH_BUDGET_SECONDS) or give a larger --budget.`);
+    comments = [`Note: \`${r.command}\` was still running at the ${r.budget} budget when init ran it; the metric is from what it printed by then.`];
+  } else if (interrupted) {
+    io.out(`Stopped after ${took}; looking for the metric in what it printed so far.`);
+  } else if (result.exitCode !== 0) {
+    tailShown = true;
+    io.err(`It failed: ${result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`} after ${took}. Last lines of the log:\n${tailOf(log)}`);
+    comments = [`Note: \`${r.command}\` failed (${result.signal ?? `exit code ${result.exitCode}`}) when init ran it; the metric below is a guess from what it printed.`];
+  } else {
+    io.out(`Finished in ${took} (exit code 0).`);
+  }
+
+  const best = candidates[0];
+  if (!best) {
+    io.err(`Nothing it printed looks like a metric (a name and a number, like "val_loss: 0.35").${tailShown ? '' : ` Last lines of the log:\n${tailOf(log)}`}\nThe config gets the default, ${GUESS.name} (${GUESS.direction}) read from a line "${GUESS.name}: <value>": make the script print it, or set metric.name and metric.pattern.`);
+    return { ...GUESS, comments: [...comments, `FIX ME: init ran \`${r.command}\` and found no metric in its output; print "${GUESS.name}: <value>" or set name and pattern to what it prints.`] };
+  }
+  const direction: Direction = best.direction ?? 'minimize';
+  io.out(`Metric: ${best.name}, ${best.direction ?? 'direction unknown from its name: written as minimize, check it'}; ${best.matches} line${best.matches === 1 ? '' : 's'}, the last reads ${best.valueText}`);
+  io.out(`  matched: ${clip(best.line)}`);
+  io.out(`  pattern: ${best.pattern}`);
+  const others = candidates.slice(1, 4);
+  if (others.length) io.out(`Other candidates:\n${others.map((c) => `  ${candidateLine(c)}`).join('\n')}`);
+  return {
+    name: best.name, direction, pattern: best.pattern,
+    comments: [
+      ...comments,
+      `Found by \`autoresearch init --probe\`: the last of ${best.matches} matching line${best.matches === 1 ? '' : 's'} of its output was`,
+      `  ${clip(best.line, 200)}`,
+      ...(best.direction ? [] : [`FIX ME: the direction of ${best.name} is a guess (minimize); set it.`]),
+      ...(others.length ? ['Other candidates (name: pattern):', ...others.map((c) => `  ${c.name}: ${c.pattern}`)] : []),
+    ],
+  };
+}
+
+function candidateLine(c: MetricCandidate): string {
+  return `${c.name} (${c.direction ?? 'direction unknown'}) = ${c.valueText}: ${clip(c.line, 100)}`;
 }
 
 /** Like the original loop's tags: the date, as in `nov25`. */
@@ -223,9 +346,9 @@ async function pythonCommand(): Promise<string> {
   return 'python3';
 }
 
-async function run(cwd: string, o: Parameters<typeof configOf>[1], io: Io): Promise<number> {
+async function run(cwd: string, o: Parameters<typeof configOf>[1] & { restart?: boolean }, io: Io): Promise<number> {
   const { root, config } = await configOf(cwd, o);
-  const controller = new Controller({ root, config, proposer: createProposer(config, root), executor: createExecutor(config) });
+  const controller = new Controller({ root, config, proposer: createProposer(config, root), executor: createExecutor(config), restart: o.restart });
   const progress = new ProgressLine(io, config);
   controller.onEvent((e) => progress.handle(e));
   let interrupts = 0;
@@ -246,7 +369,7 @@ async function run(cwd: string, o: Parameters<typeof configOf>[1], io: Io): Prom
     const base = m.baseline;
     const best = outcome.best;
     io.out('');
-    io.out(`Session ${config.tag} ${outcome.state}: ${outcome.reason}.`);
+    io.out(`Session ${config.tag} ${outcome.state}: ${/[.!?]$/.test(outcome.reason) ? outcome.reason : `${outcome.reason}.`}`);
     if (base?.metric != null && best?.metric != null) io.out(`${config.metric.name}: baseline ${fmtNum(base.metric)} -> best ${fmtNum(best.metric)} (#${best.id}, commit ${best.commit?.slice(0, 7)}, ${directionText(config.metric.direction)})`);
     io.out(`results:  ${controller.paths.results}`);
     io.out(`summary:  ${controller.paths.summary}`);

@@ -50,4 +50,6 @@ export interface Proposer extends Disposable {
   readonly operators: ReadonlySet<Operator>;
   /** Returns null when it has nothing new to try from this parent with this operator. */
   propose(request: ProposalRequest): Promise<Proposal | null>;
+  /** Why it found nothing at all to try, when the user can act on it (where it looked, what it accepts); null otherwise. */
+  explainNothingNew?(): string | null;
 }

@@ -69,7 +69,7 @@ async function proposeAll(proposer: MutateProposer, req: ProposalRequest): Promi
 describe('parseHyperparameters', () => {
   const params = parseHyperparameters('train.py', TRAIN);
 
-  it('finds top-level UPPER_CASE numbers, bools, powers and strings with choices, in file order', () => {
+  it('finds top-level numbers, bools, powers and strings with choices, in file order', () => {
     assert.deepEqual(params.map((p) => [p.name, p.kind, p.text]), [
       ['LR', 'float', '0.01'],
       ['WD', 'float', '1e-3'],
@@ -83,12 +83,13 @@ describe('parseHyperparameters', () => {
       ['DROPOUT', 'float', '0.0'],
       ['RATIO', 'float', '0.8'],
       ['KERNEL', 'choice', '3'],
+      ['lower', 'int', '3'],
     ]);
   });
 
-  it('skips strings without choices, tuples, lower-case and indented names, docstrings and the seed', () => {
+  it('skips strings without choices, tuples, indented names, docstrings and the seed', () => {
     const names = params.map((p) => p.name);
-    for (const n of ['NAME', 'BETAS', 'lower', 'INDENTED', 'DOC', 'SEED']) assert.ok(!names.includes(n), n);
+    for (const n of ['NAME', 'BETAS', 'INDENTED', 'DOC', 'SEED']) assert.ok(!names.includes(n), n);
   });
 
   it('records the value offsets, choices and range', () => {
@@ -100,7 +101,7 @@ describe('parseHyperparameters', () => {
   });
 
   it('counts a name assigned twice at its last assignment', () => {
-    const ps = parseHyperparameters('a.py', 'LR = 0.1\nx = 1\nLR = 0.2\n');
+    const ps = parseHyperparameters('a.py', 'LR = 0.1\nx = LR * 2\nLR = 0.2\n');
     assert.equal(ps.length, 1);
     assert.equal(ps[0]!.text, '0.2');
   });

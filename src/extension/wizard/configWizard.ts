@@ -6,11 +6,12 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { CONFIG_FILE, configTemplate, parseConfig, parseDuration, type TemplateOptions } from '../../core/config.js';
+import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
 import { STATE_DIR } from '../../core/store.js';
 import { Settings } from '../constants.js';
 import { languageModelAvailable } from '../lm/register.js';
 import { defaultTag, detect, guessDirection, metricNames, readScript } from './detect.js';
-import { MultiStepInput, type Step } from './multiStepInput.js';
+import { InputButton, MultiStepInput, type Step } from './multiStepInput.js';
 
 const TITLE = 'Create the research config';
 const STEPS = 10;
@@ -18,6 +19,36 @@ const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 interface Item extends vscode.QuickPickItem {
   value: string;
+}
+
+interface CandidateItem extends vscode.QuickPickItem {
+  candidate: MetricCandidate | undefined;
+}
+
+/** Runs the command once with a cancellable notification, as `autoresearch init --probe` does. */
+function probeWithProgress(folder: string, command: string, budget: string, tag: string): Thenable<ProbeRun> {
+  const budgetSeconds = parseDuration(budget) ?? 300;
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Running \`${command}\` once to find the metric (up to ${budget})`, cancellable: true }, async (progress, token) => {
+    const stop = new AbortController();
+    const cancel = token.onCancellationRequested(() => stop.abort());
+    const started = Date.now();
+    const ticker = setInterval(() => progress.report({ message: `${Math.round((Date.now() - started) / 1000)}s; Cancel stops it and uses what it printed so far` }), 1000);
+    try {
+      return await probeRun({ cwd: folder, command, budgetSeconds, tag, signal: stop.signal });
+    } finally {
+      clearInterval(ticker);
+      cancel.dispose();
+    }
+  });
+}
+
+/** What became of the run, in a few words, for the pick's placeholder. */
+function runOutcome(run: ProbeRun): string {
+  const r = run.result;
+  if (r.startError) return `could not start: ${r.startError}`;
+  if (r.timedOut) return 'still running at the budget and stopped: make it stop in time or raise the budget';
+  if (r.signal) return `stopped (${r.signal})`;
+  return r.exitCode === 0 ? `finished in ${(r.wallMs / 1000).toFixed(1)}s` : `failed with exit code ${r.exitCode}`;
 }
 
 function sessionBranches(root: string): Promise<Set<string>> {
@@ -62,6 +93,8 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
     notes: found.notes,
   };
   let script = found.scripts[0] ?? 'train.py';
+  // Set when the metric was found by running the script once: its pattern and where it was read.
+  let probed = null as { name: string; direction: TemplateOptions['direction']; pattern: string; comments: string[] } | null;
 
   const pickScript: Step = async (input) => {
     const items: Item[] = found.scripts.slice(0, 30).map((f) => ({ label: f, value: f, description: f === found.scripts[0] ? 'detected' : undefined }));
@@ -108,16 +141,42 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
     return inputMetric;
   };
 
+  const runOnce = new InputButton(new vscode.ThemeIcon('play'), 'Run the script once to find the metric in what it prints');
   const inputMetric: Step = async (input) => {
     const names = metricNames(readScript(folder, script));
-    if (names.length && !names.includes(a.metricName)) a.metricName = names[0]!;
-    a.metricName = await input.input({
-      title: TITLE, step: 5, totalSteps: STEPS, value: a.metricName,
-      prompt: `The metric: the script prints a line "<name>: <value>"${names.length ? ` (found in ${script}: ${names.slice(0, 5).join(', ')})` : ''}`,
-      validate: (v) => (/^[A-Za-z_][A-Za-z0-9_./-]*$/.test(v.trim()) ? undefined : 'Letters, digits and _ . / - (e.g. val_loss)'),
-    });
-    a.direction = guessDirection(a.metricName);
-    return pickDirection;
+    if (!probed && names.length && !names.includes(a.metricName)) a.metricName = names[0]!;
+    for (;;) {
+      const answer = await input.input({
+        title: TITLE, step: 5, totalSteps: STEPS, value: a.metricName, buttons: [runOnce],
+        prompt: `The metric: the script prints a line "<name>: <value>"${names.length ? ` (found in ${script}: ${names.slice(0, 5).join(', ')})` : ''}. ▶ runs it once to find the metric.`,
+        validate: (v) => (/^[A-Za-z_][A-Za-z0-9_./-]*$/.test(v.trim()) ? undefined : 'Letters, digits and _ . / - (e.g. val_loss)'),
+      });
+      if (typeof answer === 'string') {
+        // A name typed over the probed one drops its pattern: the default `^<name>:` is read instead.
+        if (probed?.name !== answer) probed = null;
+        a.metricName = answer;
+        a.direction = probed?.direction ?? guessDirection(a.metricName);
+        return pickDirection;
+      }
+      const run = await probeWithProgress(folder, a.run, a.budget, a.tag);
+      if (!run.candidates.length) {
+        await vscode.window.showWarningMessage(`The run ${runOutcome(run)}, and nothing it printed looks like a metric (a name and a number, like "val_loss: 0.35"). Type the name it should print.`, { modal: true, detail: logTail(run.log, 5).join('\n') || '(it printed nothing)' });
+        continue;
+      }
+      const items: CandidateItem[] = run.candidates.slice(0, 8).map((c, i) => ({
+        label: c.name, candidate: c,
+        description: `${c.direction ?? 'direction unknown'} · last ${c.valueText} · ${c.matches} line${c.matches === 1 ? '' : 's'}${i === 0 ? ' · best guess' : ''}`,
+        detail: c.line.length > 160 ? `${c.line.slice(0, 159)}…` : c.line,
+      }));
+      items.push({ label: '$(edit) Type the metric name instead', candidate: undefined });
+      const pick = await input.pick<CandidateItem>({ title: TITLE, step: 5, totalSteps: STEPS, items, placeholder: `The run ${runOutcome(run)}. Which of the numbers it printed is the metric?` });
+      const c = pick.candidate;
+      if (!c) continue;
+      a.metricName = c.name;
+      a.direction = c.direction ?? guessDirection(c.name);
+      probed = { name: c.name, direction: a.direction, pattern: c.pattern, comments: ['Found by running the script once from the wizard: the last matching line of its output was', `  ${c.line.slice(0, 200)}`] };
+      return pickDirection;
+    }
   };
 
   const pickDirection: Step = async (input) => {
@@ -163,7 +222,7 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
   const pickProposer: Step = async (input) => {
     const items: Item[] = [
       ...(lm ? [{ label: 'vscode-lm', value: 'vscode-lm', description: 'a language model in VS Code (Copilot or another provider) writes each change' }] : []),
-      { label: 'mutate', value: 'mutate', description: 'built in: changes one UPPER_CASE hyperparameter at a time, no model needed' },
+      { label: 'mutate', value: 'mutate', description: 'built in: changes one hyperparameter at a time (Python settings, YAML/JSON/TOML configs, argparse defaults), no model needed' },
       { label: 'patches', value: 'patches', description: 'tries the diffs in a folder you prepare, one per experiment' },
     ];
     const pick = await input.pick({ title: TITLE, step: 9, totalSteps: STEPS, items, active: items.filter((i) => i.value === a.proposer), placeholder: 'Who proposes the changes' });
@@ -193,6 +252,7 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
   if (!(await MultiStepInput.run(pickScript))) return undefined;
 
   let text = configTemplate(a);
+  if (probed) text = withMetricPattern(text, probed.pattern, probed.comments);
   if (a.proposer === 'patches') text = text.replace(/^proposer: patches$/m, `proposer: {kind: patches, dir: ${JSON.stringify(a.patchesDir ?? 'patches/')}}`);
   // The engine's own parser checks what was written: the wizard never leaves a config the engine refuses.
   parseConfig(text);

@@ -29,6 +29,13 @@ export interface InputOptions {
   prompt: string;
   placeholder?: string;
   validate: (value: string) => string | undefined;
+  /** Buttons beside Back: pressing one resolves the input with the button instead of a value. */
+  buttons?: readonly InputButton[];
+}
+
+/** A button of an input box that offers another way to answer (run something, pick from a list). */
+export class InputButton implements vscode.QuickInputButton {
+  constructor(readonly iconPath: vscode.ThemeIcon, readonly tooltip: string) {}
 }
 
 export class MultiStepInput {
@@ -105,10 +112,12 @@ export class MultiStepInput {
     }
   }
 
-  async input(o: InputOptions): Promise<string> {
+  async input(o: InputOptions & { buttons: readonly InputButton[] }): Promise<string | InputButton>;
+  async input(o: InputOptions): Promise<string>;
+  async input(o: InputOptions): Promise<string | InputButton> {
     const disposables: vscode.Disposable[] = [];
     try {
-      return await new Promise<string>((resolve, reject) => {
+      return await new Promise<string | InputButton>((resolve, reject) => {
         const input = vscode.window.createInputBox();
         input.title = o.title;
         input.step = o.step;
@@ -117,10 +126,13 @@ export class MultiStepInput {
         input.prompt = o.prompt;
         input.placeholder = o.placeholder;
         input.ignoreFocusOut = true;
-        input.buttons = this.steps.length > 1 ? [vscode.QuickInputButtons.Back] : [];
+        input.buttons = [...(this.steps.length > 1 ? [vscode.QuickInputButtons.Back] : []), ...(o.buttons ?? [])];
         input.validationMessage = o.validate(o.value);
         disposables.push(
-          input.onDidTriggerButton((b) => { if (b === vscode.QuickInputButtons.Back) reject(FlowAction.back); }),
+          input.onDidTriggerButton((b) => {
+            if (b === vscode.QuickInputButtons.Back) reject(FlowAction.back);
+            else if (b instanceof InputButton) resolve(b);
+          }),
           input.onDidChangeValue((v) => { input.validationMessage = o.validate(v); }),
           input.onDidAccept(() => {
             const message = o.validate(input.value);
