@@ -61,7 +61,7 @@ export const PROPOSER_KINDS = ['mutate', 'patches', 'openai-compatible', 'anthro
 export const EXECUTOR_KINDS = ['local', 'manual', 'slurm'] as const;
 export const POLICY_KINDS = ['tree', 'greedy'] as const;
 const DIRECTIONS = ['minimize', 'maximize'] as const;
-const TOP_KEYS = ['tag', 'editable', 'readonly', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'pipeline', 'noise'];
+const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'pipeline', 'noise'];
 /** Keys of the proposers and executors the engine builds itself; model-backed proposers check their own keys. */
 const FIXED_KEYS: Record<string, string[]> = { mutate: ['kind'], patches: ['kind', 'dir'], local: ['kind'], manual: ['kind'] };
 
@@ -299,6 +299,8 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   } else if (editable && readonlyGlobs?.length === 1 && editable.includes(readonlyGlobs[0]!)) {
     c.fail('readonly', readonlyGlobs[0], 'a path that is not also editable');
   }
+  // Absent: the automatic choice (git-ignored inputs, outputs left out); false or []: nothing; else globs.
+  const shared = r.shared === undefined || r.shared === null || r.shared === true ? null : r.shared === false ? [] : c.globs('shared', r.shared, false);
   const run = c.string('run', r.run);
 
   let budgetSeconds: number | undefined;
@@ -468,7 +470,7 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
 
   if (c.issues.length) throw new ConfigError(c.issues);
   return {
-    tag: tag!, editable: editable!, readonly: readonlyGlobs!, run: run!, budgetSeconds: budgetSeconds!, budgetText, metric: metric!, memory: memory!, metrics, constraints,
+    tag: tag!, editable: editable!, readonly: readonlyGlobs!, shared: shared ?? null, run: run!, budgetSeconds: budgetSeconds!, budgetText, metric: metric!, memory: memory!, metrics, constraints,
     maxExperiments: maxExperiments!, proposer: proposer!, policy: policy!, executor: executor!, parallel: parallel!, minDelta: minDelta!, seed: seed!, notes,
     graceSeconds: graceSeconds!, search: search!, gpus: gpus!, pipeline: pipeline!, noise: noise!,
   };
@@ -542,6 +544,9 @@ export function configTemplate(o: TemplateOptions): string {
     `editable: ${flowList(o.editable)}`,
     '# Protected files (globs): hashed before each run; a run that changes them is marked invalid and they are restored.',
     `readonly: ${flowList(o.readonly)}`,
+    '# Files git does not track that every experiment needs (prepared data, a .venv, downloaded weights): linked, not copied,',
+    '# into each experiment\'s worktree. Left out, it shares what git ignores except outputs (out/, checkpoints/, logs, caches).',
+    '# shared: [data/**, .venv]',
     '# The experiment command, run from the workspace root in a git worktree; AUTORESEARCH_BUDGET_SECONDS tells it the budget.',
     `run: ${scalar(o.run)}`,
     '# Wall-clock budget per experiment (90s, 5m, 1h30m); past it the whole process tree is terminated.',
@@ -562,7 +567,8 @@ export function configTemplate(o: TemplateOptions): string {
     '# constraints: ["memory_gb <= 40"]',
     '# Experiments after the baseline that reach a decision (a number or unlimited).',
     `maxExperiments: ${o.maxExperiments === null ? 'unlimited' : o.maxExperiments}`,
-    '# Who proposes changes: mutate (built in, tunes UPPER_CASE hyperparameters), {kind: patches, dir: patches/},',
+    '# Who proposes changes: mutate (built in: tunes top-level Python settings, YAML/JSON/TOML config values and',
+    '# argparse/click defaults in the editable files), {kind: patches, dir: patches/},',
     '# or a model: openai-compatible, anthropic, agent-cli, vscode-lm (a mapping with the kind\'s own keys).',
     `proposer: ${proposer}`,
     '# Search: tree (drafts, improve the best open branch, debug crashes, backtrack) or greedy (one straight line).',

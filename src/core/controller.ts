@@ -2,7 +2,7 @@
 // Proposers only propose. Everything the controller learns goes to the journal first; results.tsv,
 // the branch, the summary and the events are derived from it.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Emitter } from './events.js';
@@ -22,6 +22,8 @@ import { buildSummary, fmtNum } from './summary.js';
 import { detectPlatform } from './platform.js';
 import { matchesAny, listFiles } from './glob.js';
 import { faultPoint } from './faults.js';
+import { planShared, SharedInputs } from './sharedInputs.js';
+import { explainCrash, lastError, metricSuggestion } from './crashHints.js';
 import type { ExperimentNode, Hint, Judgement, PlatformInfo, ResearchConfig, RunResult, SessionState } from './types.js';
 
 export type ControllerEvent =
@@ -52,6 +54,8 @@ export interface ControllerOptions {
   platform?: PlatformInfo | null;
   /** How often the inbox of commands from other processes is read. */
   inboxIntervalMs?: number;
+  /** Begin a new attempt of an existing session instead of resuming it (`run --restart`). */
+  restart?: boolean;
 }
 
 export interface Outcome {
@@ -96,6 +100,10 @@ interface Prepared {
 }
 
 const LOG_TAIL_BYTES = 8 * 1024 * 1024;
+
+function formatBytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`;
+}
 const MAX_PROPOSAL_FAILURES = 5;
 
 export function experimentLine(tag: string, metricName: string, n: ExperimentNode): string {
@@ -113,6 +121,9 @@ export class Controller extends DisposableBase {
   readonly paths: SessionPaths;
   readonly model = new SessionModel();
   private lab!: Lab;
+  private shared!: SharedInputs;
+  /** Crashes whose reason already says what to change. */
+  private readonly advised = new Set<number>();
   private journal!: Journal;
   private policy: Policy;
   private config: ResearchConfig;
@@ -229,8 +240,12 @@ export class Controller extends DisposableBase {
         this.log(`new session ${this.config.tag} on ${baseCommit.slice(0, 7)}; platform: ${platform ? platform.accelerator : 'not probed'}`);
       } else {
         if (this.model.tag !== this.config.tag) throw new PreflightError(`The journal at ${this.paths.journal} belongs to session "${this.model.tag}", not "${this.config.tag}".`);
-        this.append({ type: 'resume', at: new Date().toISOString(), pid: process.pid, config: this.config });
-        this.log(`resuming session ${this.config.tag}: ${this.model.nodes.length} nodes, ${this.model.decidedCount} decided`);
+        const failedStart = this.failedStart();
+        if (this.options.restart || failedStart) await this.restart(failedStart ?? 'a new attempt on request (--restart)');
+        else {
+          this.append({ type: 'resume', at: new Date().toISOString(), pid: process.pid, config: this.config });
+          this.log(`resuming session ${this.config.tag}: ${this.model.nodes.length} nodes, ${this.model.decidedCount} decided`);
+        }
       }
       this.rewriteResults();
       // A controller killed between a decision and moving the branch: the journal's best is the truth.
@@ -238,6 +253,7 @@ export class Controller extends DisposableBase {
       for (let i = 0; i < this.config.parallel; i++) {
         this.slots.push({ index: i, worktree: join(this.paths.worktrees, `slot-${i}`), running: null, abort: null });
       }
+      await this.shareInputs();
     } catch (e) {
       this.releaseLock?.();
       this.releaseLock = null;
@@ -245,8 +261,74 @@ export class Controller extends DisposableBase {
     }
   }
 
+  /**
+   * What git does not track but every run needs (prepared data, a .venv) is linked into each worktree; protected
+   * inputs through a snapshot the session owns. Planned afresh at every start, so newly prepared data is seen.
+   */
+  private async shareInputs(): Promise<void> {
+    const plan = planShared({
+      root: this.lab.root, snapshotDir: join(this.paths.dir, 'shared'), shared: this.config.shared ?? null, readonly: this.config.readonly,
+      ignored: await this.lab.untracked(true), untracked: await this.lab.untracked(false),
+    });
+    const { shared, copiedBytes } = SharedInputs.create(plan);
+    this.shared = shared;
+    // Every link, not only the unignored paths: `.venv/` in a .gitignore matches a folder, and a link to one is a file.
+    this.lab.uncommitted = plan.links.map((l) => l.path);
+    const how = this.config.shared == null ? 'what git ignores; `shared` in the config chooses' : 'as `shared` says';
+    if (plan.links.length) {
+      const names = plan.links.map((l) => l.path + (l.source ? ' (protected)' : ''));
+      this.log(`shared with every experiment as links to your checkout (${how}): ${names.slice(0, 12).join(', ')}${names.length > 12 ? ` and ${names.length - 12} more` : ''}`);
+    }
+    if (shared.protectedPaths.length) this.log(`protected inputs: a snapshot of ${shared.protectedPaths.length} file(s) (${formatBytes(copiedBytes)}) taken for the session; a run that changes one is invalid`);
+    if (plan.leftOut.length) this.log(`not shared, as outputs a run writes: ${plan.leftOut.join(', ')}`);
+  }
+
+  /** A slot's worktree at `commit`, with the shared inputs linked in. */
+  private async checkout(worktree: string, commit: string): Promise<void> {
+    await this.lab.prepareWorktree(worktree, commit);
+    const skipped = this.shared.link(worktree);
+    if (skipped.length) this.log(`not linked into ${worktree}, the commit has them: ${skipped.join(', ')}`, 'warn');
+  }
+
+  /** Why the session never got going (its baseline crashed or was invalid, nothing else decided), or null. */
+  private failedStart(): string | null {
+    const base = this.model.baseline;
+    if (!base || base.decidedBy === null || base.status === 'keep' || this.model.decidedCount > 0) return null;
+    return `the baseline ${base.status === 'crash' ? 'crashed' : 'was not usable'}: ${base.reason}`;
+  }
+
+  /**
+   * A new attempt of the session from the current commit and config: the nodes so far stay in the journal (the model
+   * keeps them as an earlier attempt), their refs and logs move under attempts/<n>/, and the tree starts again.
+   */
+  private async restart(reason: string): Promise<void> {
+    await this.checkWorkingTree();
+    const attempt = this.model.attempt;
+    const logsTo = join(this.paths.dir, 'attempts', String(attempt), 'logs');
+    mkdirSync(dirname(logsTo), { recursive: true });
+    if (existsSync(this.paths.logs)) renameSync(this.paths.logs, logsTo);
+    mkdirSync(this.paths.logs, { recursive: true });
+    await this.lab.archiveRefs(this.config.tag, attempt);
+    const baseCommit = await this.lab.head();
+    this.append({
+      type: 'restart', at: new Date().toISOString(), attempt: attempt + 1, reason, config: this.config, baseCommit,
+      baseBranch: await this.lab.currentBranch(), logsFrom: this.paths.logs, logsTo,
+    });
+    await this.lab.setRef(`refs/autoresearch/${this.config.tag}/base`, baseCommit);
+    this.log(`session ${this.config.tag}: attempt ${attempt + 1} starts on ${baseCommit.slice(0, 7)} (attempt ${attempt} ended: ${reason}; it stays in the journal, its logs in ${logsTo})`);
+  }
+
   /** Refuses to start where results could not be trusted or the user's work could be lost. */
   private async preflight(): Promise<void> {
+    await this.checkWorkingTree();
+    const branch = sessionBranch(this.config.tag);
+    if (await this.lab.resolve(`refs/heads/${branch}`)) {
+      throw new PreflightError(`A branch ${branch} already exists but this folder has no session "${this.config.tag}". Choose another tag, or delete the branch (\`git branch -D ${branch}\`).`);
+    }
+  }
+
+  /** The files the session uses are committed, and the editable globs match something. */
+  private async checkWorkingTree(): Promise<void> {
     const c = this.config;
     const dirty = (await this.lab.dirtyPaths()).filter((p) => matchesAny(p, c.editable) || matchesAny(p, c.readonly));
     if (dirty.length) {
@@ -255,10 +337,6 @@ export class Controller extends DisposableBase {
     const files = listFiles(this.lab.root);
     if (!files.some((f) => matchesAny(f, c.editable))) {
       throw new PreflightError(`editable: no file in the repository matches ${c.editable.join(', ')}. Fix the globs in autoresearch.config.yaml.`);
-    }
-    const branch = sessionBranch(c.tag);
-    if (await this.lab.resolve(`refs/heads/${branch}`)) {
-      throw new PreflightError(`A branch ${branch} already exists but this folder has no session "${c.tag}". Choose another tag, or delete the branch (\`git branch -D ${branch}\`).`);
     }
   }
 
@@ -278,7 +356,8 @@ export class Controller extends DisposableBase {
 
   private doneReason(): string {
     const max = this.config.maxExperiments;
-    return max !== null && this.model.decidedCount >= max ? `reached ${max} experiments` : 'the proposer has nothing new to try';
+    if (max !== null && this.model.decidedCount >= max) return `reached ${max} experiments`;
+    return this.options.proposer.explainNothingNew?.() ?? 'the proposer has nothing new to try';
   }
 
   private async cleanupWorktrees(): Promise<void> {
@@ -523,7 +602,7 @@ export class Controller extends DisposableBase {
       for (let n = slot.temporary ? undefined : queue.shift(); n && !this.stopping; n = queue.shift()) {
         this.inFlight++;
         try {
-          await this.lab.prepareWorktree(slot.worktree, n.commit!);
+          await this.checkout(slot.worktree, n.commit!);
           await this.runNode(n, slot);
         } finally {
           this.inFlight--;
@@ -547,12 +626,14 @@ export class Controller extends DisposableBase {
     }
     if (base.decidedBy === null) {
       const slot = this.slots[0]!;
-      await this.lab.prepareWorktree(slot.worktree, base.commit!);
+      await this.checkout(slot.worktree, base.commit!);
       await this.runNode(base, slot);
     }
     if (this.stopping) return;
     if (base.status !== 'keep') {
-      this.failReason = `the baseline ${base.status === 'crash' ? 'crashed' : 'was not usable'}: ${base.reason}. Fix the run command or the script (log: ${base.logPath ?? 'none'}) and start again.`;
+      // A reason that already says what to change (a missing shared input, the wrong Python) is the advice.
+      const advice = this.advised.has(base.id) ? 'Then start again' : 'Fix the run command or the script, then start again';
+      this.failReason = `the baseline ${base.status === 'crash' ? 'crashed' : 'was not usable'}: ${base.reason.replace(/\.+$/, '')}. ${advice} (log: ${base.logPath ?? 'none'}); a new start begins a new attempt.`;
       return;
     }
     await this.measureNoise(base);
@@ -568,7 +649,7 @@ export class Controller extends DisposableBase {
       for (let k = todo.shift(); k !== undefined && !this.stopping; k = todo.shift()) {
         const node = await this.createRerunNode(base, `noise:0:${k}`, `baseline run ${k + 1} of ${noise.repeats} (noise estimate)`,
           `Run the baseline's exact code again: the spread of its ${noise.repeats} runs is the noise a change must beat.`, `noise: {repeats: ${noise.repeats}} measures the run-to-run spread first`);
-        await this.lab.prepareWorktree(slot.worktree, base.commit!);
+        await this.checkout(slot.worktree, base.commit!);
         await this.runNode(node, slot);
       }
     }));
@@ -743,7 +824,9 @@ export class Controller extends DisposableBase {
    */
   private async prepare(choice: Choice, reservation: Reservation, worktree: string): Promise<Prepared | null> {
     const { parent } = choice;
-    await this.lab.prepareWorktree(worktree, parent.commit!);
+    // A slot's own worktree runs the proposal in place, so it gets the shared inputs; a preparer's does not need them.
+    if (this.slots.some((s) => s.worktree === worktree)) await this.checkout(worktree, parent.commit!);
+    else await this.lab.prepareWorktree(worktree, parent.commit!);
     // One proposal at a time per parent, until it is journaled or dropped: the next one sees it in the history
     // (what a model is told was tried) and among the tried edits, so no slot repeats it.
     reservation.unlock = await this.lockParent(parent.id);
@@ -879,7 +962,7 @@ export class Controller extends DisposableBase {
     let changed: string[] = [];
     try {
       if (p.worktree !== slot.worktree || p.retargetedFrom) {
-        await this.lab.prepareWorktree(slot.worktree, parent.commit!);
+        await this.checkout(slot.worktree, parent.commit!);
         if (p.files) for (const [path, content] of Object.entries(p.files)) writeOrDelete(join(slot.worktree, path), content);
       } else if (p.proposal.files) {
         for (const [path, content] of Object.entries(p.proposal.files)) writeOrDelete(join(slot.worktree, path), content);
@@ -952,7 +1035,7 @@ export class Controller extends DisposableBase {
     try {
       const node = await this.createRerunNode(original, (newId) => `rerun:${newId}`, `re-run of #${id} (noise check)`,
         `Run #${id}'s exact code again to see how far the metric moves by noise alone.`, 'a person asked for a noise check');
-      await this.lab.prepareWorktree(slot.worktree, original.commit);
+      await this.checkout(slot.worktree, original.commit);
       await this.runNode(node, slot);
     } finally {
       this.inFlight--;
@@ -963,7 +1046,9 @@ export class Controller extends DisposableBase {
   /** Runs a node in a slot; with `handle`, watches the run a previous controller started instead (recovery). */
   private async runNode(node: ExperimentNode, slot: Slot, handle?: string): Promise<void> {
     const logPath = join(this.paths.logs, `${node.id}.log`);
-    const before = hashProtected(slot.worktree, this.config.readonly);
+    const sharedProtected = new Set(this.shared.protectedPaths);
+    const before = hashProtected(slot.worktree, this.config.readonly, sharedProtected);
+    const sharedBefore = this.shared.stamps();
     this.results.remember();
     const startedAt = new Date();
     const abort = new AbortController();
@@ -1009,9 +1094,11 @@ export class Controller extends DisposableBase {
     this.append({ type: 'finish', id: node.id, run, finishedAt: new Date().toISOString() });
     this.emit({ type: 'run-finished', node });
 
-    const touched = tamperedPaths(slot.worktree, this.config.readonly, before);
-    if (touched.length) {
+    const touchedShared = this.shared.restoreTampered(slot.worktree, sharedBefore);
+    const touched = tamperedPaths(slot.worktree, this.config.readonly, before, sharedProtected);
+    if (touched.length || touchedShared.length) {
       await this.lab.restore(slot.worktree, node.commit!, touched);
+      touched.push(...touchedShared);
       this.decide(node, { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: `the run modified protected files: ${touched.join(', ')} (restored)` });
       return;
     }
@@ -1040,11 +1127,33 @@ export class Controller extends DisposableBase {
   private async judgeRun(node: ExperimentNode, run: RunResult): Promise<Judgement> {
     const parent = node.parentId === null ? undefined : this.model.get(node.parentId);
     const measured = node.id === 0 || node.operator === 'rerun';
-    return judge({
-      log: readTail(run.logPath, LOG_TAIL_BYTES), run, config: this.config,
+    const log = readTail(run.logPath, LOG_TAIL_BYTES);
+    const j = judge({
+      log, run, config: this.config,
       parentMetric: parent?.metric ?? null, isBaseline: node.id === 0, band: this.model.noiseBand(),
       netLines: measured || !parent?.commit || !node.commit ? null : await this.netLines(parent.commit, node.commit),
     });
+    if (j.status !== 'crash') return j;
+    const slot = node.slot === null ? undefined : this.slots[node.slot];
+    const hint = slot && explainCrash(j.logTail ?? log.slice(-8192), {
+      worktree: slot.worktree, root: this.lab.root, run: this.config.run, shared: this.config.shared ?? null, leftOut: this.shared.plan.leftOut,
+    });
+    if (hint) {
+      this.advised.add(node.id);
+      return { ...j, reason: `${j.reason}: ${hint}` };
+    }
+    const error = lastError(j.logTail ?? log.slice(-8192));
+    if (error && !j.reason.includes('out of memory')) return { ...j, reason: `${j.reason} (${error})` };
+    const missing = j.reason.startsWith('no `') ? metricSuggestion(log, this.config.metric.name) : null;
+    if (missing) {
+      if (node.id === 0) this.advised.add(node.id);
+      return { ...j, reason: `${j.reason}; ${missing}` };
+    }
+    if (node.id === 0 && run.timedOut) {
+      this.advised.add(node.id);
+      return { ...j, reason: `${j.reason}: the baseline must finish within the budget; raise \`budget\` in autoresearch.config.yaml, or have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)` };
+    }
+    return j;
   }
 
   /** Lines added minus lines removed from `from` to `to` (binary files count as none). */
@@ -1076,7 +1185,7 @@ export class Controller extends DisposableBase {
     let check = this.model.childrenOf(node.id).find((c) => c.editKey === key);
     check ??= await this.createRerunNode(node, key, `confirmation run of #${node.id}`, `Run #${node.id}'s exact code again: a new best is kept only if it holds up.`, `noise: {confirm: true}: #${node.id} would be a new best`);
     if (check.decidedBy === null) {
-      await this.lab.prepareWorktree(slot.worktree, node.commit!);
+      await this.checkout(slot.worktree, node.commit!);
       await this.runNode(check, slot);
       if (this.stopping || check.decidedBy === null) return;
     }

@@ -31,6 +31,17 @@ function runGit(cwd: string, args: string[]): Promise<string> {
   });
 }
 
+/** Runs git with `input` on its stdin (`update-ref --stdin`); a non-zero exit rejects with git's stderr. */
+function runGitWithInput(cwd: string, args: string[], input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (err, stdout, stderr) => {
+      if (err) reject(new Error(stderr.trim() || stdout.trim() || err.message));
+      else resolve(stdout);
+    });
+    child.stdin!.end(input);
+  });
+}
+
 /** The slice of git the Lab uses, bound to one folder. */
 interface GitIn {
   raw(args: string[]): Promise<string>;
@@ -51,6 +62,8 @@ export function nodeRef(tag: string, id: number): string {
 
 export class Lab {
   private identity: string[] | null = null;
+  /** Paths `commitAll` leaves out (shared inputs that git does not ignore). */
+  uncommitted: readonly string[] = [];
   private worktreeQueue: Promise<void> = Promise.resolve();
 
   private constructor(readonly root: string, private readonly git: GitIn) {}
@@ -82,10 +95,16 @@ export class Lab {
     return name || null;
   }
 
+  /** Untracked entries of the user's checkout (a wholly untracked folder as `dir/`): the ignored ones, or the others. */
+  async untracked(ignored: boolean): Promise<string[]> {
+    const out = await this.git.raw(['ls-files', '--others', '--directory', '--exclude-standard', ...(ignored ? ['--ignored'] : []), '-z']);
+    return out.split('\0').filter(Boolean);
+  }
+
   /** Paths with uncommitted changes in the user's working tree (tracked changes and untracked files). */
   async dirtyPaths(cwd = this.root): Promise<string[]> {
     const out = await gitIn(cwd).raw(['status', '--porcelain=v1', '-z', '--untracked-files=all']);
-    return parsePorcelainZ(out);
+    return parsePorcelainZ(out).filter((p) => !this.uncommitted.some((u) => p === u || p.startsWith(`${u}/`)));
   }
 
   async resolve(rev: string): Promise<string | null> {
@@ -137,6 +156,24 @@ export class Lab {
     await done;
   }
 
+  /**
+   * Moves a session's refs (its node refs and base) under `refs/autoresearch/<tag>/attempts/<attempt>/`, in one
+   * transaction, so a new attempt can use the node ids again and every commit of the old one stays reachable.
+   */
+  async archiveRefs(tag: string, attempt: number): Promise<number> {
+    const prefix = `refs/autoresearch/${tag}/`;
+    const out = await this.git.raw(['for-each-ref', '--format=%(refname) %(objectname)', prefix]);
+    const lines: string[] = [];
+    for (const line of out.split('\n').filter(Boolean)) {
+      const [ref, sha] = line.split(' ') as [string, string];
+      const rest = ref.slice(prefix.length);
+      if (rest.startsWith('attempts/')) continue;
+      lines.push(`create ${prefix}attempts/${attempt}/${rest} ${sha}`, `delete ${ref} ${sha}`);
+    }
+    if (lines.length) await runGitWithInput(this.root, ['update-ref', '--stdin'], `${lines.join('\n')}\n`);
+    return lines.length / 2;
+  }
+
   async removeWorktree(path: string): Promise<void> {
     const done = this.worktreeQueue.then(async () => {
       await this.git.raw(['worktree', 'remove', '--force', path]).catch(() => undefined);
@@ -150,7 +187,13 @@ export class Lab {
   /** Commits everything in the worktree (even an empty change) and returns the commit. */
   async commitAll(worktree: string, message: string): Promise<string> {
     const wt = gitIn(worktree);
-    await wt.raw(['add', '-A']);
+    // The links to shared inputs are the engine's, never part of an experiment. Those git ignores need no pathspec
+    // (naming an ignored path makes `git add` fail); the others (a link to a folder that `.venv/` matched, an input
+    // git does not ignore) are excluded by name.
+    const ignored = this.uncommitted.length
+      ? new Set((await runGitWithInput(worktree, ['check-ignore', '--stdin'], `${this.uncommitted.join('\n')}\n`).catch(() => '')).split('\n'))
+      : new Set<string>();
+    await wt.raw(['add', '-A', '--', '.', ...this.uncommitted.filter((p) => !ignored.has(p)).map((p) => `:(exclude,literal)${p}`)]);
     await wt.raw([...(await this.identityArgs()), 'commit', '--allow-empty', '--no-verify', '-q', '-m', message]);
     return (await wt.revparse(['HEAD'])).trim();
   }

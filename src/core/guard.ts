@@ -24,19 +24,19 @@ export function describeViolations(v: readonly ScopeViolation[]): string {
   return v.map((x) => `${x.path} (${x.why})`).join(', ');
 }
 
-/** sha256 of every protected file in the worktree, by relative path. */
-export function hashProtected(worktree: string, readonly: readonly string[]): Map<string, string> {
+/** sha256 of every protected file in the worktree, by relative path; `skip`: shared inputs, guarded by their snapshot. */
+export function hashProtected(worktree: string, readonly: readonly string[], skip: ReadonlySet<string> = new Set()): Map<string, string> {
   const hashes = new Map<string, string>();
   if (readonly.length === 0) return hashes;
   for (const path of listFiles(worktree)) {
-    if (matchesAny(path, readonly)) hashes.set(path, createHash('sha256').update(readFileSync(join(worktree, path))).digest('hex'));
+    if (matchesAny(path, readonly) && !skip.has(path)) hashes.set(path, createHash('sha256').update(readFileSync(join(worktree, path))).digest('hex'));
   }
   return hashes;
 }
 
 /** Protected paths that a run changed, deleted or created. */
-export function tamperedPaths(worktree: string, readonly: readonly string[], before: Map<string, string>): string[] {
-  const after = hashProtected(worktree, readonly);
+export function tamperedPaths(worktree: string, readonly: readonly string[], before: Map<string, string>, skip: ReadonlySet<string> = new Set()): string[] {
+  const after = hashProtected(worktree, readonly, skip);
   const changed: string[] = [];
   for (const [path, hash] of before) if (after.get(path) !== hash) changed.push(path);
   for (const path of after.keys()) if (!before.has(path)) changed.push(path);

@@ -11,6 +11,11 @@ export type NodeCreated = Pick<ExperimentNode,
 export type JournalEntry =
   | { type: 'session'; tag: string; config: ResearchConfig; baseCommit: string; baseBranch: string | null; platform: PlatformInfo | null; startedAt: string }
   | { type: 'resume'; at: string; pid: number; config: ResearchConfig }
+  /**
+   * A new attempt of the session from `baseCommit`: the nodes so far become attempt `attempt - 1`, their refs and logs
+   * moved under `attempts/<n>/` (logsFrom → logsTo), and the tree starts again at a new baseline.
+   */
+  | { type: 'restart'; at: string; attempt: number; reason: string; config: ResearchConfig; baseCommit: string; baseBranch: string | null; logsFrom: string; logsTo: string }
   | { type: 'node'; node: NodeCreated }
   | { type: 'start'; id: number; slot: number; startedAt: string; logPath: string; pid?: number; handle?: string }
   | { type: 'finish'; id: number; run: RunResult; finishedAt: string }

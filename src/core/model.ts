@@ -45,6 +45,10 @@ export class SessionModel {
   readonly lastStart = new Map<number, StartRecord>();
   readonly lastFinish = new Map<number, FinishRecord>();
   lastStopSeq = -1;
+  /** This attempt of the session (a new start after a failed one, or `run --restart`, begins the next). */
+  attempt = 1;
+  /** Earlier attempts, oldest first: their nodes as they were, logs where they were moved. */
+  readonly attempts: { attempt: number; baseCommit: string; startedAt: string | null; endedAt: string; reason: string; nodes: ExperimentNode[] }[] = [];
   /** Metrics of the baseline's runs, by node id, for the noise estimate. */
   private readonly noiseSamples = new Map<number, number>();
 
@@ -88,6 +92,20 @@ export class SessionModel {
       case 'resume':
         this.config = r.config;
         break;
+      case 'restart': {
+        const nodes = this.nodes.filter(Boolean).map((n) => ({ ...n, logPath: n.logPath?.startsWith(r.logsFrom) ? r.logsTo + n.logPath.slice(r.logsFrom.length) : n.logPath }));
+        this.attempts.push({ attempt: this.attempt, baseCommit: this.baseCommit, startedAt: this.startedAt, endedAt: r.at, reason: r.reason, nodes });
+        this.attempt = r.attempt;
+        this.config = r.config;
+        this.baseCommit = r.baseCommit;
+        this.baseBranch = r.baseBranch;
+        this.startedAt = r.at;
+        this.nodes.length = 0;
+        for (const set of [this.children, this.keptIds, this.crashedIds, this.lastStart, this.lastFinish, this.noiseSamples]) set.clear();
+        this.decidedCount = 0;
+        this.bestId = null;
+        break;
+      }
       case 'node': {
         const n: ExperimentNode = {
           ...r.node,

@@ -64,6 +64,11 @@ export interface ResearchConfig {
   tag: string;
   editable: string[];
   readonly: string[];
+  /**
+   * Untracked inputs linked into every worktree (globs); null shares what git ignores, outputs left out
+   * (see sharedInputs.ts). Optional so that configs written before it read as automatic.
+   */
+  shared?: string[] | null;
   run: string;
   /** Budget per experiment, in seconds. */
   budgetSeconds: number;

@@ -1,0 +1,92 @@
+// What a crash on first contact means, in words that say what to change. A run that works in the user's own
+// checkout and fails in the experiment's worktree almost always misses something git does not track (prepared
+// data, a .venv); a script that cannot import torch runs under the wrong Python.
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { probeMetrics } from './metricProbe.js';
+
+export interface CrashContext {
+  /** The experiment's worktree (the run's cwd). */
+  worktree: string;
+  /** The user's checkout. */
+  root: string;
+  /** The run command. */
+  run: string;
+  /** The config's `shared` globs, or null for the automatic choice. */
+  shared: readonly string[] | null;
+  /** Paths the automatic choice left out as outputs. */
+  leftOut: readonly string[];
+}
+
+// `No such file or directory: 'data/x/train.bin'` (Python), `can't open file '/w/train.py'`, `cat: data/x: No such
+// file or directory`, `bash: line 1: .venv/bin/python: No such file or directory`, `sh: 1: .venv/bin/python: not found`.
+const MISSING = [
+  /No such file or directory:\s*['"]([^'"\n]+)['"]/g,
+  /can't open file ['"]([^'"\n]+)['"]/g,
+  /(?:^|\s)([^\s:'"]+):\s*No such file or directory/gm,
+  /^(?:\/bin\/)?(?:ba)?sh: (?:line )?\d+: ([^\s:]+): (?:not found|No such file or directory)/gm,
+];
+const NO_MODULE = /ModuleNotFoundError: No module named ['"]([\w.]+)['"]/;
+const VENVS = ['.venv', 'venv', 'env', '.env'];
+
+function missingPaths(log: string): string[] {
+  const found = new Set<string>();
+  for (const re of MISSING) for (const m of log.matchAll(new RegExp(re))) found.add(m[1]!.trim());
+  return [...found];
+}
+
+/** The first path component, as a `shared` glob: `data/**` for data/x/train.bin, `.venv` for .venv/bin/python. */
+function suggestedGlob(rel: string): string {
+  const top = rel.split('/')[0]!;
+  return rel.includes('/') && !VENVS.includes(top) ? `${top}/**` : top;
+}
+
+/** One sentence that says what to change, or null when the log shows nothing this knows. */
+export function explainCrash(log: string, ctx: CrashContext): string | null {
+  for (const raw of missingPaths(log)) {
+    const abs = isAbsolute(raw) ? raw : join(ctx.worktree, raw);
+    const rel = relative(ctx.worktree, abs).replace(/\\/g, '/');
+    if (rel.startsWith('..') || isAbsolute(rel) || rel === '') continue;
+    if (existsSync(abs) || !existsSync(join(ctx.root, rel))) continue;
+    const why = ctx.shared === null && ctx.leftOut.some((o) => rel === o || rel.startsWith(`${o}/`))
+      ? 'it looks like an output, so it is not shared automatically'
+      : 'git does not track it, and it is not shared';
+    const glob = suggestedGlob(rel);
+    const list = ctx.shared === null ? `[${glob}]` : `[${[...ctx.shared, glob].join(', ')}]`;
+    return `${rel} is in your checkout but not in the experiment's worktree (${why}); add \`shared: ${list}\` to autoresearch.config.yaml`;
+  }
+  const noModule = NO_MODULE.exec(log);
+  if (noModule && /^\s*(?:\S*\/)?python[\d.]*\s/.test(ctx.run) && !/^\s*(?:\.\/)?\.?venv/.test(ctx.run)) {
+    const venv = VENVS.find((v) => existsSync(join(ctx.root, v, 'bin', 'python')));
+    const cmd = ctx.run.trim().replace(/^\S+/, '');
+    return venv
+      ? `the Python on PATH has no module ${noModule[1]}, but your checkout has a virtual environment: set \`run: ${venv}/bin/python${cmd}\``
+      : `the Python on PATH has no module ${noModule[1]}: install it there, or set \`run\` to the interpreter that has it (e.g. \`/path/to/venv/bin/python${cmd}\`)`;
+  }
+  return null;
+}
+
+// `NameError: name 'floor' is not defined`, `torch.OutOfMemoryError: CUDA out of memory.`, `KeyboardInterrupt`.
+const EXCEPTION_LINE = /^(?:[A-Za-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception|Interrupt|Exit)\b(?::.*)?$/;
+
+/** The last exception line of a traceback in the log, clipped: what a crash reason should name. */
+export function lastError(log: string): string | null {
+  const lines = log.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  for (let i = lines.length - 1; i >= Math.max(0, lines.length - 40); i--) {
+    if (EXCEPTION_LINE.test(lines[i]!)) return lines[i]!.length > 160 ? `${lines[i]!.slice(0, 157)}…` : lines[i]!;
+  }
+  return null;
+}
+
+/**
+ * For a log where the metric's pattern matched nothing: the lines that look like metrics, and the pattern that
+ * reads the likeliest one (`val loss 2.3792` in a step line), or null when nothing looks like a metric.
+ */
+export function metricSuggestion(log: string, name: string): string | null {
+  const found = probeMetrics(log);
+  if (found.length === 0) return null;
+  const best = found.find((c) => c.name === name) ?? found[0]!;
+  const others = found.filter((c) => c !== best).slice(0, 2).map((c) => `${c.name} ${c.valueText}`);
+  const clip = (l: string) => (l.length > 100 ? `${l.slice(0, 97)}…` : l);
+  return `the log has metric-like lines such as \`${clip(best.line)}\`${others.length ? ` (also ${others.join(', ')})` : ''}; to read ${best.name} there, set \`metric.pattern: '${best.pattern.replace(/'/g, "''")}'\` (\`autoresearch init --probe\` proposes one)`;
+}
