@@ -1,0 +1,70 @@
+// The search space: what the proposer reads in a worktree's editable files (scanSearchSpace), and the sentences that
+// tell a user what it tunes or, when it found nothing, what to do instead (describeSearchSpace).
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { listFiles, matchesAny } from '../../glob.js';
+import type { Hyperparameter } from './hyperparameter.js';
+import { isHyperparameterName, NOT_HYPERPARAMETERS } from './names.js';
+import { readValues } from './parse.js';
+
+/** What the proposer tunes, in a sentence for messages. */
+export const TUNABLE_FORMS =
+  'numbers and True/False values of top-level Python assignments (`lr = 1e-3`), argparse/click defaults ' +
+  "(`add_argument('--lr', default=1e-3)`) and YAML, JSON and TOML keys (`optimizer.lr: 3e-4`); a string only with a " +
+  '`# choices: a, b` comment';
+
+const MAX_FILE_BYTES = 1_000_000;
+
+/** What the proposer read in a worktree's editable files. */
+export interface SearchSpace {
+  /** The editable text files read, as sorted paths. */
+  files: string[];
+  /** The hyperparameters, file by file in file order. */
+  params: Hyperparameter[];
+  /** The values read but left alone (NOT_HYPERPARAMETERS), file by file in file order. */
+  skipped: Hyperparameter[];
+  /** The content of each file that has a hyperparameter. */
+  contents: Map<string, string>;
+}
+
+/** Reads the hyperparameters of the editable files in a worktree. */
+export function scanSearchSpace(worktree: string, editable: readonly string[]): SearchSpace {
+  const space: SearchSpace = { files: [], params: [], skipped: [], contents: new Map() };
+  for (const file of listFiles(worktree)) {
+    if (!matchesAny(file, editable) || matchesAny(file, NOT_HYPERPARAMETERS.files)) continue;
+    const abs = join(worktree, file);
+    try {
+      if (statSync(abs).size > MAX_FILE_BYTES) continue;
+      const buf = readFileSync(abs);
+      if (buf.subarray(0, 8192).includes(0)) continue; // binary
+      const content = buf.toString('utf8');
+      space.files.push(file);
+      for (const p of readValues(file, content)) {
+        (isHyperparameterName(p.name) ? space.params : space.skipped).push(p);
+      }
+      if (space.params.at(-1)?.file === file) space.contents.set(file, content);
+    } catch {
+      // Unreadable: not ours to edit.
+    }
+  }
+  return space;
+}
+
+/**
+ * In a few sentences a user can act on: what the proposer tunes in these files, or, when it found nothing, where it
+ * looked, what it accepts, what it left alone and what to do instead.
+ */
+export function describeSearchSpace(space: SearchSpace, editable: readonly string[]): string {
+  const list = (xs: readonly string[], max: number): string => (xs.length > max ? `${xs.slice(0, max).join(', ')} and ${xs.length - max} more` : xs.join(', '));
+  const byFile = (ps: readonly Hyperparameter[]): string => {
+    const files = [...new Set(ps.map((p) => p.file))];
+    const shown = files.slice(0, 6).map((f) => `${f}: ${list(ps.filter((p) => p.file === f).map((p) => p.name), 8)}`).join('; ');
+    return files.length > 6 ? `${shown}; and ${files.length - 6} more files` : shown;
+  };
+  const left = space.skipped.length ? ` It left alone, as not hyperparameters (seeds, evaluation, logging, paths, devices, distributed settings): ${byFile(space.skipped)}.` : '';
+  if (space.params.length) return `The mutate proposer tunes ${space.params.length} value${space.params.length === 1 ? '' : 's'}: ${byFile(space.params)}.${left}`;
+  const where = space.files.length ? `the editable files (${list(space.files, 8)}; editable: ${editable.join(', ')})` : `the editable files: none could be read (editable: ${editable.join(', ')})`;
+  return `The mutate proposer found nothing to tune in ${where}. It tunes ${TUNABLE_FORMS}.${left} ` +
+    'Add a `# choices: a, b` comment to a setting, make the file that holds the hyperparameters editable, or let a model propose: ' +
+    '`proposer: {kind: anthropic | openai-compatible | agent-cli}` (or `vscode-lm` in VS Code).';
+}
