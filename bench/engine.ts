@@ -14,6 +14,10 @@ import { sessionPaths } from '../src/core/store.js';
 import { fileSnapshot, sessionDto, sessionNodes } from '../src/shared/snapshot.js';
 import { arg, benchRepo, configOrNull, dutyCycle, FixedCostProposer, formatTable, machine, median, runSession, sleep } from './harness.js';
 import { buildSession, type SyntheticSession } from './synthetic.js';
+import { LocalExecutor } from '../src/core/localExecutor.js';
+import { DEFAULT_SANDBOX, probeSandbox, sandboxArgs } from '../src/core/sandbox.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const TRAIN = 'X = 0\n';
 
@@ -176,7 +180,56 @@ const pipelineSupported = configOrNull(configYaml({ tag: 'probe', run: 'true', m
 /** Overhead is measured with nothing prepared ahead, so every part of the engine's work is on the clock. */
 const pipelineOff = pipelineSupported ? 'pipeline: 0\n' : '';
 
+/**
+ * The sandbox's cost per experiment: the same trivial run (`true`) started bare and in bubblewrap, interleaved so
+ * both see the same machine, wall time from start to result. Null where bubblewrap cannot run here.
+ */
+async function sandboxRuns(count: number): Promise<{ bare: number[]; sandboxed: number[] } | null> {
+  const probe = probeSandbox();
+  if (!probe.ok) return null;
+  const root = mkdtempSync(join(tmpdir(), 'ar-bench-sandbox-'));
+  const worktree = join(root, 'wt');
+  mkdirSync(worktree);
+  writeFileSync(join(worktree, 'prepare.py'), '# protected\n');
+  const executor = new LocalExecutor();
+  const argv = [probe.bwrap, ...sandboxArgs({ root, gitCommonDir: join(root, '.git'), worktree, protectedFiles: ['prepare.py'], config: DEFAULT_SANDBOX })];
+  const bare: number[] = [];
+  const sandboxed: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      for (const sandbox of [undefined, argv]) {
+        const t0 = performance.now();
+        const run = executor.start({ nodeId: i, tag: 'bench', cwd: worktree, command: 'true', budgetSeconds: 30, graceSeconds: 1, slot: 0, logPath: join(root, 'logs', `${i}.log`), sandbox });
+        const result = await run.result;
+        run.dispose();
+        if (result.exitCode !== 0) throw new Error(`the ${sandbox ? 'sandboxed' : 'bare'} run failed: ${JSON.stringify(result)}`);
+        (sandbox ? sandboxed : bare).push(performance.now() - t0);
+      }
+    }
+  } finally {
+    executor.dispose();
+    rmSync(root, { recursive: true, force: true });
+  }
+  return { bare, sandboxed };
+}
+
+function sandboxRows(r: Awaited<ReturnType<typeof sandboxRuns>>, count: number): void {
+  if (!r) {
+    row({ id: 'sandbox.overhead', figure: 'sandbox start-up per experiment (bubblewrap − bare)', unit: 'ms', median: null, samples: [], target: '≤ 50 ms', pass: null, note: `n/a (${(probeSandbox() as { reason?: string }).reason ?? 'no sandbox'})` });
+    return;
+  }
+  const diffs = r.sandboxed.map((v, i) => v - r.bare[i]!);
+  row({ id: 'sandbox.bare', figure: `a trivial run started bare (${count} runs)`, unit: 'ms', median: median(r.bare), samples: r.bare, target: '', pass: null });
+  row({ id: 'sandbox.bwrap', figure: `the same run in the sandbox (${count} runs, interleaved)`, unit: 'ms', median: median(r.sandboxed), samples: r.sandboxed, target: '', pass: null });
+  row({ id: 'sandbox.overhead', figure: 'sandbox start-up per experiment (bubblewrap − bare)', unit: 'ms', median: median(diffs), samples: diffs, target: '≤ 50 ms', pass: median(diffs) <= 50 });
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--sandbox-only')) {
+    sandboxRows(await sandboxRuns(30), 30);
+    console.log(formatTable(['figure', 'median', 'target', 'result'], rows.map((r) => [r.figure, r.median === null ? (r.note ?? 'n/a') : fmt(r.median, r.unit), r.target || '—', r.pass === null ? '—' : r.pass ? 'pass' : 'MISSED'])));
+    return;
+  }
   const ROUNDS = arg('rounds', 3);
   const PER_ROUND = arg('experiments', 12);
   const REPEATS = arg('repeats', 3);
@@ -273,8 +326,11 @@ async function main(): Promise<void> {
     row({ id: `slots.${n}`, figure: `throughput, ${n} slots / 1 slot`, unit: 'x', median: m, samples: ratios.get(n)!, target: `≥ ${(0.9 * n).toFixed(2)}×`, pass: m >= 0.9 * n });
   }
 
-  // The table reads in the order of the issue: overhead, duty cycle, slots, loading, memory.
-  const order = ['overhead', 'duty', 'slots', 'load', 'memory'];
+  // e. The sandbox: the same run bare and in bubblewrap, side by side.
+  sandboxRows(await sandboxRuns(30), 30);
+
+  // The table reads in the order of the issue: overhead, duty cycle, slots, loading, memory, sandbox.
+  const order = ['overhead', 'duty', 'slots', 'load', 'memory', 'sandbox'];
   rows.sort((a, b) => order.indexOf(a.id.split('.')[0]!) - order.indexOf(b.id.split('.')[0]!));
   const result = {
     benchmark: 'engine',

@@ -168,7 +168,29 @@ function slurmTier() {
   nodeTier('slurm', 'test/slurm', { concurrency: 1 });
 }
 
-if (!only || only === 'unit') nodeTier('unit', 'test/unit');
+// The unit tier runs experiments in the bubblewrap sandbox (escape.test.ts with it on and off): install it where
+// it is missing and this is a root Debian machine; elsewhere the sandbox tests say they are skipped and why.
+function ensureBubblewrap() {
+  const has = spawnSync('sh', ['-c', 'command -v bwrap'], { stdio: 'ignore' }).status === 0;
+  if (has || process.platform !== 'linux' || process.getuid?.() !== 0) return;
+  if (spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status !== 0) return;
+  process.stdout.write('\n=== installing bubblewrap (Debian package) for the sandbox tests\n');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'bubblewrap'], { stdio: 'inherit', env });
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+    r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'bubblewrap'], { stdio: 'inherit', env });
+  }
+  if (r.status !== 0) {
+    totals.failed++;
+    lines.push('setup: FAILED (apt-get install bubblewrap)');
+  }
+}
+
+if (!only || only === 'unit') {
+  ensureBubblewrap();
+  nodeTier('unit', 'test/unit');
+}
 if (!only || only === 'slurm') slurmTier();
 if (!only || only === 'integration') await integrationTier();
 if (!only || only === 'e2e') await e2eTier();

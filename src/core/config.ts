@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse, parseDocument } from 'yaml';
+import { DEFAULT_SANDBOX, type SandboxConfig } from './sandbox.js';
 import type { Constraint, Direction, ExecutorConfig, ProposerConfig, ResearchConfig, SecondaryMetricSpec, SlurmExecutorConfig } from './types.js';
 
 export const CONFIG_FILE = 'autoresearch.config.yaml';
@@ -61,7 +62,7 @@ export const PROPOSER_KINDS = ['mutate', 'patches', 'openai-compatible', 'anthro
 export const EXECUTOR_KINDS = ['local', 'manual', 'slurm'] as const;
 export const POLICY_KINDS = ['tree', 'greedy'] as const;
 const DIRECTIONS = ['minimize', 'maximize'] as const;
-const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'pipeline', 'noise'];
+const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'sandbox', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'pipeline', 'noise'];
 /** Keys of the proposers and executors the engine builds itself; model-backed proposers check their own keys. */
 const FIXED_KEYS: Record<string, string[]> = { mutate: ['kind'], patches: ['kind', 'dir'], local: ['kind'], manual: ['kind'] };
 
@@ -279,6 +280,31 @@ function readYaml(yamlText: string): unknown {
   }
 }
 
+const SANDBOX_KEYS = ['mode', 'network', 'writable'];
+const SANDBOX_MODES = ['auto', 'on', 'off'] as const;
+
+/** `sandbox: off | on | auto` (YAML's booleans too), or `{mode, network, writable}`. */
+function sandboxConfig(c: Checker, v: unknown): SandboxConfig | undefined {
+  if (v === undefined || v === null) return DEFAULT_SANDBOX;
+  if (v === true || v === false) return { ...DEFAULT_SANDBOX, mode: v ? 'on' : 'off' };
+  if (typeof v === 'string') {
+    const mode = c.oneOf('sandbox', v, SANDBOX_MODES);
+    return mode && { ...DEFAULT_SANDBOX, mode };
+  }
+  if (!c.isMap(v)) return c.fail('sandbox', v, 'auto, on, off, or a mapping {mode, network, writable}');
+  c.unknownKeys(v, SANDBOX_KEYS, 'sandbox');
+  const mode = v.mode === undefined ? 'auto' : c.oneOf('sandbox.mode', v.mode, SANDBOX_MODES);
+  const network = v.network === undefined ? true : typeof v.network === 'boolean' ? v.network : c.fail('sandbox.network', v.network, 'true or false');
+  let writable: string[] | undefined = [];
+  if (v.writable !== undefined) {
+    const list = typeof v.writable === 'string' ? [v.writable] : v.writable;
+    if (!Array.isArray(list) || list.some((w) => typeof w !== 'string' || !w.trim())) writable = c.fail('sandbox.writable', v.writable, 'a list of paths, like [~/.cache/torch, /scratch]');
+    else writable = list as string[];
+  }
+  if (mode === undefined || network === undefined || writable === undefined) return undefined;
+  return { mode, network, writable };
+}
+
 /** Reads and checks a research config; throws a ConfigError listing every bad key. */
 export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): ResearchConfig {
   const raw = readYaml(yamlText);
@@ -301,6 +327,7 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   }
   // Absent: the automatic choice (git-ignored inputs, outputs left out); false or []: nothing; else globs.
   const shared = r.shared === undefined || r.shared === null || r.shared === true ? null : r.shared === false ? [] : c.globs('shared', r.shared, false);
+  const sandbox = sandboxConfig(c, r.sandbox);
   const run = c.string('run', r.run);
 
   let budgetSeconds: number | undefined;
@@ -470,7 +497,7 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
 
   if (c.issues.length) throw new ConfigError(c.issues);
   return {
-    tag: tag!, editable: editable!, readonly: readonlyGlobs!, shared: shared ?? null, run: run!, budgetSeconds: budgetSeconds!, budgetText, metric: metric!, memory: memory!, metrics, constraints,
+    tag: tag!, editable: editable!, readonly: readonlyGlobs!, shared: shared ?? null, sandbox: sandbox ?? DEFAULT_SANDBOX, run: run!, budgetSeconds: budgetSeconds!, budgetText, metric: metric!, memory: memory!, metrics, constraints,
     maxExperiments: maxExperiments!, proposer: proposer!, policy: policy!, executor: executor!, parallel: parallel!, minDelta: minDelta!, seed: seed!, notes,
     graceSeconds: graceSeconds!, search: search!, gpus: gpus!, pipeline: pipeline!, noise: noise!,
   };
@@ -549,6 +576,9 @@ export function configTemplate(o: TemplateOptions): string {
     '# shared: [data/**, .venv]',
     '# The experiment command, run from the workspace root in a git worktree; AUTORESEARCH_BUDGET_SECONDS tells it the budget.',
     `run: ${scalar(o.run)}`,
+    '# Runs are sandboxed with bubblewrap where it works (Linux): only the worktree, a private /tmp and `writable` paths',
+    '# can be written. off: no sandbox (protected files are still checked after every run); on: refuse to run without it.',
+    '# sandbox: {mode: auto, network: true, writable: [~/.cache/torch]}',
     '# Wall-clock budget per experiment (90s, 5m, 1h30m); past it the whole process tree is terminated.',
     `budget: ${scalar(o.budget)}`,
     '# The one metric that decides keep or discard, read from the log.',

@@ -9,7 +9,7 @@ import { Emitter } from './events.js';
 import { readTail } from './files.js';
 import type { Executor, RunRequest, RunningExperiment } from './executor.js';
 import { Lab, nodeRef, sessionBranch } from './git.js';
-import { checkProposal, checkScope, describeViolations, hashProtected, tamperedPaths, WatchedFile } from './guard.js';
+import { checkProposal, checkScope, describeViolations, WatchedFile } from './guard.js';
 import { Journal, type JournalEntry, type NodeCreated } from './journal.js';
 import { improvement, judge, thresholdText } from './judge.js';
 import { DisposableBase } from './lifecycle.js';
@@ -22,7 +22,8 @@ import { buildSummary, fmtNum } from './summary.js';
 import { detectPlatform } from './platform.js';
 import { matchesAny, listFiles } from './glob.js';
 import { faultPoint } from './faults.js';
-import { planShared, SharedInputs } from './sharedInputs.js';
+import { Protection, SandboxUnavailableError } from './protection.js';
+import type { SandboxProbe } from './sandbox.js';
 import { explainCrash, lastError, metricSuggestion } from './crashHints.js';
 import type { ExperimentNode, Hint, Judgement, PlatformInfo, ResearchConfig, RunResult, SessionState } from './types.js';
 
@@ -56,6 +57,8 @@ export interface ControllerOptions {
   inboxIntervalMs?: number;
   /** Begin a new attempt of an existing session instead of resuming it (`run --restart`). */
   restart?: boolean;
+  /** Replaces running bubblewrap once to see whether it works here (tests). */
+  sandboxProbe?: () => SandboxProbe;
 }
 
 export interface Outcome {
@@ -100,10 +103,6 @@ interface Prepared {
 }
 
 const LOG_TAIL_BYTES = 8 * 1024 * 1024;
-
-function formatBytes(n: number): string {
-  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`;
-}
 const MAX_PROPOSAL_FAILURES = 5;
 
 export function experimentLine(tag: string, metricName: string, n: ExperimentNode): string {
@@ -121,7 +120,7 @@ export class Controller extends DisposableBase {
   readonly paths: SessionPaths;
   readonly model = new SessionModel();
   private lab!: Lab;
-  private shared!: SharedInputs;
+  private protection!: Protection;
   /** Crashes whose reason already says what to change. */
   private readonly advised = new Set<number>();
   private journal!: Journal;
@@ -253,7 +252,7 @@ export class Controller extends DisposableBase {
       for (let i = 0; i < this.config.parallel; i++) {
         this.slots.push({ index: i, worktree: join(this.paths.worktrees, `slot-${i}`), running: null, abort: null });
       }
-      await this.shareInputs();
+      await this.protect();
     } catch (e) {
       this.releaseLock?.();
       this.releaseLock = null;
@@ -261,33 +260,23 @@ export class Controller extends DisposableBase {
     }
   }
 
-  /**
-   * What git does not track but every run needs (prepared data, a .venv) is linked into each worktree; protected
-   * inputs through a snapshot the session owns. Planned afresh at every start, so newly prepared data is seen.
-   */
-  private async shareInputs(): Promise<void> {
-    const plan = planShared({
-      root: this.lab.root, snapshotDir: join(this.paths.dir, 'shared'), shared: this.config.shared ?? null, readonly: this.config.readonly,
-      ignored: await this.lab.untracked(true), untracked: await this.lab.untracked(false),
-    });
-    const { shared, copiedBytes } = SharedInputs.create(plan);
-    this.shared = shared;
-    // Every link, not only the unignored paths: `.venv/` in a .gitignore matches a folder, and a link to one is a file.
-    this.lab.uncommitted = plan.links.map((l) => l.path);
-    const how = this.config.shared == null ? 'what git ignores; `shared` in the config chooses' : 'as `shared` says';
-    if (plan.links.length) {
-      const names = plan.links.map((l) => l.path + (l.source ? ' (protected)' : ''));
-      this.log(`shared with every experiment as links to your checkout (${how}): ${names.slice(0, 12).join(', ')}${names.length > 12 ? ` and ${names.length - 12} more` : ''}`);
-    }
-    if (shared.protectedPaths.length) this.log(`protected inputs: a snapshot of ${shared.protectedPaths.length} file(s) (${formatBytes(copiedBytes)}) taken for the session; a run that changes one is invalid`);
-    if (plan.leftOut.length) this.log(`not shared, as outputs a run writes: ${plan.leftOut.join(', ')}`);
-  }
-
   /** A slot's worktree at `commit`, with the shared inputs linked in. */
   private async checkout(worktree: string, commit: string): Promise<void> {
-    await this.lab.prepareWorktree(worktree, commit);
-    const skipped = this.shared.link(worktree);
-    if (skipped.length) this.log(`not linked into ${worktree}, the commit has them: ${skipped.join(', ')}`, 'warn');
+    await this.protection.checkout(worktree, commit);
+  }
+
+  /** Shared inputs, the sandbox and the checks after each run (protection.ts); recorded in the journal. */
+  private async protect(): Promise<void> {
+    try {
+      this.protection = await Protection.open({
+        lab: this.lab, config: this.config, sessionDir: this.paths.dir, executorKind: this.options.executor.kind,
+        probe: this.options.sandboxProbe, log: (m, level) => this.log(m, level),
+      });
+    } catch (e) {
+      if (e instanceof SandboxUnavailableError) throw new PreflightError(e.message);
+      throw e;
+    }
+    this.append({ type: 'protection', sandboxed: this.protection.sandboxed, text: this.protection.description, at: new Date().toISOString() });
   }
 
   /** Why the session never got going (its baseline crashed or was invalid, nothing else decided), or null. */
@@ -865,6 +854,7 @@ export class Controller extends DisposableBase {
       proposal = checkProposal(await this.options.proposer.propose({
         parent, operator, worktree, history: this.model.nodes, triedFromParent: tried,
         notes: this.readNotes(), hint, config: this.config, platform: this.model.platform, signal: abort.signal,
+        sandbox: this.config.proposer.kind === 'agent-cli' ? this.protection.proposerSandbox(worktree) : undefined,
       }));
       faultPoint('proposing', this.model.nextId);
     } catch (e) {
@@ -1046,9 +1036,7 @@ export class Controller extends DisposableBase {
   /** Runs a node in a slot; with `handle`, watches the run a previous controller started instead (recovery). */
   private async runNode(node: ExperimentNode, slot: Slot, handle?: string): Promise<void> {
     const logPath = join(this.paths.logs, `${node.id}.log`);
-    const sharedProtected = new Set(this.shared.protectedPaths);
-    const before = hashProtected(slot.worktree, this.config.readonly, sharedProtected);
-    const sharedBefore = this.shared.stamps();
+    const before = await this.protection.beforeRun(slot.worktree);
     this.results.remember();
     const startedAt = new Date();
     const abort = new AbortController();
@@ -1058,6 +1046,7 @@ export class Controller extends DisposableBase {
     const request: RunRequest = {
       nodeId: node.id, tag: this.config.tag, cwd: slot.worktree, command: this.config.run, budgetSeconds: this.config.budgetSeconds,
       graceSeconds: this.config.graceSeconds, slot: slot.index, logPath, signal: abort.signal, env: this.slotEnv(slot.index),
+      sandbox: before.sandbox,
       onOutput: (chunk) => {
         const lines = chunk.split(/\r?\n|\r/).map((l) => l.trim()).filter(Boolean);
         if (lines.length) lastLine = lines[lines.length - 1]!;
@@ -1094,12 +1083,9 @@ export class Controller extends DisposableBase {
     this.append({ type: 'finish', id: node.id, run, finishedAt: new Date().toISOString() });
     this.emit({ type: 'run-finished', node });
 
-    const touchedShared = this.shared.restoreTampered(slot.worktree, sharedBefore);
-    const touched = tamperedPaths(slot.worktree, this.config.readonly, before, sharedProtected);
-    if (touched.length || touchedShared.length) {
-      await this.lab.restore(slot.worktree, node.commit!, touched);
-      touched.push(...touchedShared);
-      this.decide(node, { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: `the run modified protected files: ${touched.join(', ')} (restored)` });
+    const invalid = await this.protection.afterRun(before, node.commit!, node.id, () => readTail(logPath, 256 * 1024));
+    if (invalid) {
+      this.decide(node, { status: 'invalid', metric: null, memoryGb: null, secondary: {}, reason: invalid });
       return;
     }
     const records: string[] = [];
@@ -1136,7 +1122,7 @@ export class Controller extends DisposableBase {
     if (j.status !== 'crash') return j;
     const slot = node.slot === null ? undefined : this.slots[node.slot];
     const hint = slot && explainCrash(j.logTail ?? log.slice(-8192), {
-      worktree: slot.worktree, root: this.lab.root, run: this.config.run, shared: this.config.shared ?? null, leftOut: this.shared.plan.leftOut,
+      worktree: slot.worktree, root: this.lab.root, run: this.config.run, shared: this.config.shared ?? null, leftOut: this.protection.shared.plan.leftOut,
     });
     if (hint) {
       this.advised.add(node.id);

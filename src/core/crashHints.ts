@@ -90,3 +90,13 @@ export function metricSuggestion(log: string, name: string): string | null {
   const clip = (l: string) => (l.length > 100 ? `${l.slice(0, 97)}…` : l);
   return `the log has metric-like lines such as \`${clip(best.line)}\`${others.length ? ` (also ${others.join(', ')})` : ''}; to read ${best.name} there, set \`metric.pattern: '${best.pattern.replace(/'/g, "''")}'\` (\`autoresearch init --probe\` proposes one)`;
 }
+
+/** The first line of a log where the sandbox refused a write (EROFS, or git failing to lock a ref for it), clipped; or null. */
+export function blockedWrite(log: string): string | null {
+  // A hard link from the writable worktree to a read-only bind is refused as a cross-device link.
+  const line = log.split(/\r?\n/).find((l) => /Read-only file system|EROFS|Invalid cross-device link|EXDEV/.test(l));
+  if (!line) return null;
+  // Clipped from the left: the error is at the end of the line (git's `cannot lock ref …: Read-only file system`).
+  const t = line.trim();
+  return t.length > 200 ? `…${t.slice(-199)}` : t;
+}

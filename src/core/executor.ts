@@ -18,6 +18,8 @@ export interface RunRequest {
   env?: Record<string, string>;
   /** Aborting ends the whole process tree at once (Stop). */
   signal?: AbortSignal;
+  /** The sandbox to run the command in: bubblewrap and its arguments (sandbox.ts); the command goes after them. */
+  sandbox?: string[];
   /** Called with each chunk of output as it arrives (progress in the UI). */
   onOutput?: (chunk: string) => void;
 }

@@ -62,6 +62,8 @@ export function nodeRef(tag: string, id: number): string {
 
 export class Lab {
   private identity: string[] | null = null;
+  /** Every ref this Lab wrote (null: deleted), so a check after a run tells the engine's moves from a run's. */
+  readonly engineRefs = new Map<string, string | null>();
   /** Paths `commitAll` leaves out (shared inputs that git does not ignore). */
   uncommitted: readonly string[] = [];
   private worktreeQueue: Promise<void> = Promise.resolve();
@@ -84,6 +86,11 @@ export class Lab {
       throw new GitError('The repository has no commits yet. Commit your training code first (`git add -A && git commit -m "baseline"`): the baseline experiment is that commit.');
     }
     return lab;
+  }
+
+  /** The repository's .git (the common one, which every worktree shares), as an absolute path. */
+  async gitCommonDir(): Promise<string> {
+    return (await this.git.raw(['rev-parse', '--path-format=absolute', '--git-common-dir'])).trim();
   }
 
   async head(): Promise<string> {
@@ -116,7 +123,13 @@ export class Lab {
   }
 
   async setRef(ref: string, commit: string): Promise<void> {
+    this.engineRefs.set(ref, commit);
     await this.git.raw(['update-ref', ref, commit]);
+  }
+
+  async deleteRef(ref: string): Promise<void> {
+    this.engineRefs.set(ref, null);
+    await this.git.raw(['update-ref', '-d', ref]);
   }
 
   /** Moves the session branch; refuses to move a branch the user has checked out. */
@@ -132,6 +145,7 @@ export class Lab {
       throw new GitError(`${branch} was moved outside the session (it is at ${at!.slice(0, 7)}, "${last}"), so the session leaves it there; the best experiment is ${commit.slice(0, 7)}. Delete the branch (\`git branch -D ${branch}\`) to hand it back to the session.`);
     }
     // Compare-and-swap: a move by someone else between the check and here fails instead of being overwritten.
+    this.engineRefs.set(ref, commit);
     await this.git.raw(['update-ref', '-m', BRANCH_MOVE, ref, commit, at ?? '']);
   }
 
@@ -169,6 +183,8 @@ export class Lab {
       const rest = ref.slice(prefix.length);
       if (rest.startsWith('attempts/')) continue;
       lines.push(`create ${prefix}attempts/${attempt}/${rest} ${sha}`, `delete ${ref} ${sha}`);
+      this.engineRefs.set(`${prefix}attempts/${attempt}/${rest}`, sha);
+      this.engineRefs.set(ref, null);
     }
     if (lines.length) await runGitWithInput(this.root, ['update-ref', '--stdin'], `${lines.join('\n')}\n`);
     return lines.length / 2;

@@ -29,7 +29,10 @@ export function hashProtected(worktree: string, readonly: readonly string[], ski
   const hashes = new Map<string, string>();
   if (readonly.length === 0) return hashes;
   for (const path of listFiles(worktree)) {
-    if (matchesAny(path, readonly) && !skip.has(path)) hashes.set(path, createHash('sha256').update(readFileSync(join(worktree, path))).digest('hex'));
+    if (!matchesAny(path, readonly) || skip.has(path)) continue;
+    // The mode too: a chmod that makes a protected file writable (or executable) is a change.
+    const full = join(worktree, path);
+    hashes.set(path, `${createHash('sha256').update(readFileSync(full)).digest('hex')}:${(statSync(full).mode & 0o7777).toString(8)}`);
   }
   return hashes;
 }

@@ -21,7 +21,9 @@ export type JournalEntry =
   | { type: 'finish'; id: number; run: RunResult; finishedAt: string }
   | { type: 'decide'; id: number; status: DecidedStatus; metric: number | null; memoryGb: number | null; secondary: Record<string, number>; reason: string; decidedBy: DecidedBy; logTail?: string }
   | { type: 'hint'; hint: Hint }
-  | { type: 'state'; state: SessionState; reason?: string; at: string };
+  | { type: 'state'; state: SessionState; reason?: string; at: string }
+  /** Which protection is in force for the runs from here on (sandbox.ts), written at every start. */
+  | { type: 'protection'; sandboxed: boolean; text: string; at: string };
 
 export type JournalRecord = JournalEntry & { seq: number };
 

@@ -77,11 +77,14 @@ function delay(ms: number): { promise: Promise<void>; cancel: () => void } {
 }
 
 function spawn(req: RunRequest, runId: string) {
-  return execa(req.command, {
-    shell: true, cwd: req.cwd, detached: true, stdin: 'ignore', buffer: false, reject: false,
+  const options = {
+    cwd: req.cwd, detached: true, stdin: 'ignore', buffer: false, reject: false,
     cleanup: false, forceKillAfterDelay: false, extendEnv: false,
     env: { ...process.env, PYTHONUNBUFFERED: '1', ...runEnvironment(req), AUTORESEARCH_RUN_ID: runId },
-  });
+  } as const;
+  // In the sandbox, bubblewrap leads the process group and runs the shell inside it.
+  if (req.sandbox?.length) return execa(req.sandbox[0]!, [...req.sandbox.slice(1), '/bin/sh', '-c', req.command], options);
+  return execa(req.command, { ...options, shell: true });
 }
 
 function settled(req: RunRequest, result: Omit<RunResult, 'wallMs' | 'logPath'>): RunningExperiment {

@@ -45,6 +45,8 @@ export class SessionModel {
   readonly lastStart = new Map<number, StartRecord>();
   readonly lastFinish = new Map<number, FinishRecord>();
   lastStopSeq = -1;
+  /** The protection the runs have: the sandbox, or detection only (null before it was recorded). */
+  protection: { sandboxed: boolean; text: string } | null = null;
   /** This attempt of the session (a new start after a failed one, or `run --restart`, begins the next). */
   attempt = 1;
   /** Earlier attempts, oldest first: their nodes as they were, logs where they were moved. */
@@ -170,6 +172,9 @@ export class SessionModel {
         this.updateBest(n);
         break;
       }
+      case 'protection':
+        this.protection = { sandboxed: r.sandboxed, text: r.text };
+        break;
       case 'hint':
         this.hints.push({ ...r.hint });
         break;

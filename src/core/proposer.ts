@@ -20,6 +20,11 @@ export interface ProposalRequest {
   config: ResearchConfig;
   platform: PlatformInfo | null;
   signal: AbortSignal;
+  /**
+   * When runs are sandboxed: bubblewrap and its arguments for a command that may write only this worktree (and the
+   * agent's own config and cache folders); a proposer that runs a program (agent-cli) puts it after them.
+   */
+  sandbox?: string[];
 }
 
 export interface Proposal {

@@ -119,6 +119,8 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   out.push(`- Policy \`${cfg.policy}\`, proposer \`${cfg.proposer.kind}\`, ${cfg.parallel} at a time, minDelta ${cfg.minDelta}`);
   if (band) out.push(`- ${noiseLine(band)}; ${measurements.length} noise run(s) (baseline repeats and confirmations of new bests) are not counted as experiments`);
   out.push(`- Platform: ${describePlatform(model.platform)}`);
+  if (model.protection) out.push(`- Protection: ${model.protection.text}`);
+  if (model.attempts.length) out.push(`- Attempt ${model.attempt}; earlier: ${model.attempts.map((a) => `#${a.attempt} on \`${a.baseCommit.slice(0, 7)}\` (${a.reason})`).join('; ')}`);
   const tokens = nodes.reduce((s, n) => ({ i: s.i + (n.proposer.tokensIn ?? 0), o: s.o + (n.proposer.tokensOut ?? 0), c: s.c + (n.proposer.costUsd ?? 0) }), { i: 0, o: 0, c: 0 });
   if (tokens.i || tokens.o) out.push(`- Proposer usage: ${tokens.i} tokens in, ${tokens.o} out${tokens.c ? `, $${tokens.c.toFixed(2)}` : ''}`);
   out.push('');

@@ -69,6 +69,8 @@ export interface ResearchConfig {
    * (see sharedInputs.ts). Optional so that configs written before it read as automatic.
    */
   shared?: string[] | null;
+  /** The OS sandbox around runs (sandbox.ts); optional so that configs written before it read as auto. */
+  sandbox?: SandboxConfig;
   run: string;
   /** Budget per experiment, in seconds. */
   budgetSeconds: number;
@@ -101,6 +103,15 @@ export interface ResearchConfig {
   pipeline: number;
   /** Noise-aware decisions; null keeps the plain `beats the parent by more than minDelta` rule. */
   noise: NoiseConfig | null;
+}
+
+/** The config's `sandbox` (sandbox.ts): `off`, `on` (refuse to start without it), or `{mode, network, writable}`; default auto. */
+export interface SandboxConfig {
+  mode: 'auto' | 'on' | 'off';
+  /** false: the run gets a network namespace of its own (its own loopback, nothing else). */
+  network: boolean;
+  /** Paths the run may write besides its worktree and a private /tmp (`~` is the home folder). */
+  writable: string[];
 }
 
 export interface NoiseConfig {

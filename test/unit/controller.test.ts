@@ -137,7 +137,8 @@ describe('the guard', () => {
     // The patch's new line plus a second line: write the patch by hand.
     writeFileSync(join(repo.root, 'patches/1-tamper.patch'), `# tamper with the evaluation\n--- a/train.py\n+++ b/train.py\n@@ -1 +1,2 @@\n-import os\n+import os\n+open("prepare.py", "a").write("CHEAT = True\\n")\n`);
     repo.commit('patch');
-    const text = readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8').replace('proposer: mutate', 'proposer: {kind: patches, dir: patches}').replace('maxExperiments: 6', 'maxExperiments: 1');
+    // Detection: without the sandbox the write lands, is caught and undone (with it, escape.test.ts).
+    const text = readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8').replace('proposer: mutate', 'proposer: {kind: patches, dir: patches}').replace('maxExperiments: 6', 'maxExperiments: 1') + 'sandbox: off\n';
     const { c } = controllerFor(repo, { proposer: 'patches', configText: text });
     const outcome = await c.run();
     c.dispose();

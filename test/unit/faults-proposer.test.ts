@@ -29,7 +29,9 @@ case $n in
 esac
 `);
     chmodSync(agent, 0o755);
-    const repo = faultRepo(withKeys({ maxExperiments: '5', policy: 'greedy', graceSeconds: '0.5', proposer: `{kind: agent-cli, command: "${agent} {promptFile}", timeout: 1s}` }));
+    // The fake agent keeps its counter and its child's pid in the host's /tmp: unsandboxed (escape.test.ts has an
+    // agent in the sandbox).
+    const repo = faultRepo(withKeys({ maxExperiments: '5', policy: 'greedy', graceSeconds: '0.5', proposer: `{kind: agent-cli, command: "${agent} {promptFile}", timeout: 1s}`, sandbox: 'off' }));
     const s = inProcess(repo);
     const outcome = await s.run();
     assert.equal(outcome.state, 'done', outcome.reason);

@@ -28,7 +28,9 @@ with open(${JSON.stringify(pidFile)}, "a") as f:
 print("val_loss: 0.01", flush=True)
 time.sleep(300)
 `;
-    const repo = faultRepo(withKeys({ budget: '2s', graceSeconds: '0.5', maxExperiments: '2', policy: 'greedy' }));
+    // The script writes its pids to the host's /tmp, which the sandbox hides: this one checks the kill without it
+    // (escape.test.ts checks that a sandboxed run's processes end too).
+    const repo = faultRepo(withKeys({ budget: '2s', graceSeconds: '0.5', maxExperiments: '2', policy: 'greedy', sandbox: 'off' }));
     const s = inProcess(repo, new ScriptedProposer([stubborn, trainPy(0.4)]));
     const t0 = Date.now();
     const outcome = await s.run();
@@ -81,7 +83,8 @@ time.sleep(300)
   });
 
   fault('run writes to protected files and session records', 'runs that edit prepare.py, delete it, rewrite results.tsv and append a forged record to the journal', async () => {
-    const repo = faultRepo(withKeys({ maxExperiments: '5', policy: 'greedy' }));
+    // Detection, the protection where no sandbox runs (escape.test.ts has the same attempts with the sandbox on).
+    const repo = faultRepo(withKeys({ maxExperiments: '5', policy: 'greedy', sandbox: 'off' }));
     const results = join(repo.root, 'results.tsv');
     const journal = journalPath(repo);
     const steps = [

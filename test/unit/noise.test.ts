@@ -114,7 +114,8 @@ function noisyRepo(): TempRepo {
     'patches/4-simpler.patch': `# remove a line\n--- a/train.py\n+++ b/train.py\n@@ -2,3 +2,2 @@\n OFFSET = -0.5\n-# a line the simplification removes\n ${noiseLine}\n`,
   });
   cleanups.push(() => repo.cleanup());
-  repo.write('autoresearch.config.yaml', NOISY_CONFIG);
+  // The script keeps its run counter outside the worktree: a path the sandbox must be told about.
+  repo.write('autoresearch.config.yaml', `${NOISY_CONFIG}sandbox: {writable: [${JSON.stringify(dir)}]}\n`);
   repo.commit('config');
   return repo;
 }
@@ -150,7 +151,7 @@ const TSX = import.meta.resolve('tsx');
 describe('a session with noise: {repeats: 3, z: 2}', () => {
   it('runs the baseline three times, discards a change within noise, confirms a new best, drops one that does not hold up, and keeps a simplification', async () => {
     const repo = noisyRepo();
-    const config = parseConfig(NOISY_CONFIG);
+    const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
     const c = new Controller({ root: repo.root, config, proposer: new PatchesProposer({ dir: join(repo.root, 'patches') }), executor: new LocalExecutor(), platform: null });
     const logs: string[] = [];
     c.onEvent((e) => { if (e.type === 'log') logs.push(e.message); });

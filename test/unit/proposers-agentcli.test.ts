@@ -202,7 +202,9 @@ describe('agent-cli through the Controller', () => {
       rmSync(flag, { force: true });
       const script = join(scratch, 'agent.sh');
       writeFileSync(script, `#!/bin/sh\nif [ -e ${flag} ]; then exec ${agent('edit-train.sh')}; fi\ntouch ${flag}\nexec ${agent('edit-protected.sh')}\n`, { mode: 0o755 });
-      r.write('autoresearch.config.yaml', toyConfig().replace('maxExperiments: 6', 'maxExperiments: 2').replace('proposer: mutate', `proposer: {kind: agent-cli, command: "${script} {prompt}", timeout: 30s}`).replace('policy: tree', 'policy: greedy'));
+      r.write('autoresearch.config.yaml', toyConfig().replace('maxExperiments: 6', 'maxExperiments: 2').replace('proposer: mutate', `proposer: {kind: agent-cli, command: "${script} {prompt}", timeout: 30s}`).replace('policy: tree', 'policy: greedy')
+        // The guard's own check, unsandboxed (in the sandbox the protected file is read-only to the agent: escape.test.ts).
+        + 'sandbox: off\n');
       r.commit('config');
       mkdirSync(join(r.root, '.autoresearch'), { recursive: true });
       const config = parseConfig(readFileSync(join(r.root, 'autoresearch.config.yaml'), 'utf8'));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Journal } from '../../src/core/journal.js';
 import { SessionModel } from '../../src/core/model.js';
+import { probeSandbox } from '../../src/core/sandbox.js';
 import { charlmConfig, charlmRepo } from './helpers/charlm.js';
 import { cli } from './helpers/faults.js';
 import type { TempRepo } from './helpers/repo.js';
@@ -109,16 +110,19 @@ describe('a repository laid out like the ones people have', () => {
     for (const n of before.nodes) assert.equal(r.git('rev-parse', `refs/autoresearch/t1/attempts/1/nodes/${n.id}`), n.commit);
   });
 
-  it('a run that writes into shared protected data is invalid, and the data is as it was, byte for byte', async () => {
+  const here = probeSandbox();
+  for (const sandbox of ['on', 'off']) it(`a run that writes into shared protected data is invalid, and the data is as it was, byte for byte (sandbox ${sandbox})`, { skip: sandbox === 'on' && !here.ok ? `no sandbox here: ${here.ok ? '' : here.reason}` : false }, async () => {
     const tamper = `run: .venv/bin/python train.py config/train_shakespeare_char.py && .venv/bin/python -c "open('data/shakespeare_char/val.bin', 'ab').write(b'gotcha')"`;
-    const r = repo(charlmConfig().replace(/^run: .*$/m, tamper));
+    const r = repo(charlmConfig(`sandbox: ${sandbox}\n`).replace(/^run: .*$/m, tamper));
     const val = join(r.root, 'data/shakespeare_char/val.bin');
     const original = sha(val);
     const run = await cli(r.root, ['run']).exit;
     assert.equal(run.code, 1);
     const base = model(r).baseline!;
     assert.equal(base.status, 'invalid');
-    assert.match(base.reason, /the run modified protected files: data\/shakespeare_char\/val\.bin \(restored\)/);
+    assert.match(base.reason, sandbox === 'on'
+      ? /the sandbox stopped a write outside the worktree: .*Read-only file system: 'data\/shakespeare_char\/val\.bin'/
+      : /the run modified protected files: data\/shakespeare_char\/val\.bin \(restored\)/);
     assert.equal(sha(val), original, 'the user\'s val.bin changed');
     const snapshot = join(r.root, '.autoresearch/t1/shared/data/shakespeare_char/val.bin');
     assert.equal(sha(snapshot), original, 'the snapshot was not restored');

@@ -5,7 +5,7 @@
 // group is terminated, then killed.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import { matchesAny } from '../glob.js';
 import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from '../proposer.js';
@@ -187,7 +187,11 @@ export class AgentCliProposer implements Proposer {
     let timedOut = false;
     let aborted = false;
     const timers: NodeJS.Timeout[] = [];
-    const child = execa(cmd.file, cmd.args, {
+    // In the sandbox the agent may write only its worktree and its own folders; it reads the prompt from `tmp`.
+    const [file, args] = req.sandbox?.length
+      ? [req.sandbox[0]!, [...req.sandbox.slice(1), '--ro-bind', tmp, tmp, ...(isAbsolute(cmd.file) ? ['--ro-bind', cmd.file, cmd.file] : []), cmd.file, ...cmd.args]]
+      : [cmd.file, cmd.args];
+    const child = execa(file, args, {
       cwd: req.worktree, detached: true, stdin: 'ignore', all: true, buffer: false, reject: false, cleanup: false, forceKillAfterDelay: false,
       env: {
         ...process.env, NO_COLOR: '1', AUTORESEARCH_TAG: req.config.tag, AUTORESEARCH_PARENT: String(req.parent.id),

@@ -1,0 +1,144 @@
+// What stands between a run and everything outside its worktree, in one place: the shared inputs linked into
+// each worktree (sharedInputs.ts), the sandbox the run executes in where bubblewrap works (sandbox.ts), and the
+// checks after every run (the guard's hashes of protected files in the worktree, the snapshots of protected
+// shared inputs, tamperWatch.ts for the user's checkout and the refs). The controller asks it before and after
+// each run; what a run changed is undone here and named in one reason.
+import { join } from 'node:path';
+import type { Lab } from './git.js';
+import { hashProtected, tamperedPaths } from './guard.js';
+import { blockedWrite } from './crashHints.js';
+import { AGENT_WRITABLE, DEFAULT_SANDBOX, describeProtection, probeSandbox, sandboxAdvice, sandboxArgs, type SandboxProbe } from './sandbox.js';
+import { listFiles, matchesAny } from './glob.js';
+import { planShared, SharedInputs } from './sharedInputs.js';
+import { TamperWatch, type Fingerprint } from './tamperWatch.js';
+import type { ResearchConfig } from './types.js';
+
+export interface ProtectionOptions {
+  lab: Lab;
+  config: ResearchConfig;
+  /** The session's folder (.autoresearch/<tag>): snapshots of protected inputs go under it. */
+  sessionDir: string;
+  executorKind: string;
+  /** Replaces running bubblewrap once (tests). */
+  probe?: () => SandboxProbe;
+  log: (message: string, level?: 'info' | 'warn') => void;
+}
+
+/** Thrown when `sandbox: on` and no sandbox can run here. */
+export class SandboxUnavailableError extends Error {}
+
+/** What was recorded before a run, to compare after it. */
+export interface BeforeRun {
+  worktree: string;
+  hashes: Map<string, string>;
+  sharedStamps: Map<string, string>;
+  outside: Fingerprint;
+  /** bubblewrap and its arguments, or undefined without a sandbox. */
+  sandbox: string[] | undefined;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`;
+}
+
+export class Protection {
+  private constructor(
+    private readonly o: ProtectionOptions,
+    readonly shared: SharedInputs,
+    private readonly watch: TamperWatch,
+    private readonly bwrap: string | null,
+    private readonly gitCommonDir: string,
+    /** One line for the header, the journal and the summary. */
+    readonly description: string,
+  ) {}
+
+  get sandboxed(): boolean {
+    return this.bwrap !== null;
+  }
+
+  /** Plans the shared inputs (snapshots made) and chooses the sandbox; says what it chose. */
+  static async open(o: ProtectionOptions): Promise<Protection> {
+    const { lab, config, log } = o;
+    const plan = planShared({
+      root: lab.root, snapshotDir: join(o.sessionDir, 'shared'), shared: config.shared ?? null, readonly: config.readonly,
+      ignored: await lab.untracked(true), untracked: await lab.untracked(false),
+    });
+    const { shared, copiedBytes } = SharedInputs.create(plan);
+    // Every link, not only the unignored paths: `.venv/` in a .gitignore matches a folder, and a link to one is a file.
+    lab.uncommitted = plan.links.map((l) => l.path);
+    const how = config.shared == null ? 'what git ignores; `shared` in the config chooses' : 'as `shared` says';
+    if (plan.links.length) {
+      const names = plan.links.map((l) => l.path + (l.source ? ' (protected)' : ''));
+      log(`shared with every experiment as links to your checkout (${how}): ${names.slice(0, 12).join(', ')}${names.length > 12 ? ` and ${names.length - 12} more` : ''}`);
+    }
+    if (shared.protectedPaths.length) log(`protected inputs: a snapshot of ${shared.protectedPaths.length} file(s) (${formatBytes(copiedBytes)}) taken for the session; a run that changes one is invalid`);
+    if (plan.leftOut.length) log(`not shared, as outputs a run writes: ${plan.leftOut.join(', ')}`);
+
+    // The sandbox when the config allows it and bubblewrap runs here (decided by running it once); otherwise detection.
+    const cfg = config.sandbox ?? DEFAULT_SANDBOX;
+    let bwrap: string | null = null;
+    let why: string | undefined;
+    if (cfg.mode === 'off') why = '`sandbox: off` in the config';
+    else if (o.executorKind !== 'local') why = `the ${o.executorKind} executor runs commands where the engine cannot sandbox them`;
+    else {
+      const probe = (o.probe ?? probeSandbox)();
+      if (probe.ok) bwrap = probe.bwrap;
+      else {
+        why = probe.reason;
+        if (cfg.mode === 'on') throw new SandboxUnavailableError(`sandbox: on, but ${probe.reason}. To run here, ${sandboxAdvice()}, or set \`sandbox: auto\` to fall back to detection.`);
+        log(`no sandbox: ${probe.reason}; to get one, ${sandboxAdvice()}`, 'warn');
+      }
+    }
+    const description = describeProtection(bwrap !== null, cfg, why);
+    log(`protection: ${description}`);
+    return new Protection(o, shared, new TamperWatch(lab, config.readonly, config.tag), bwrap, await lab.gitCommonDir(), description);
+  }
+
+  /** A worktree at `commit`, with the shared inputs linked in. */
+  async checkout(worktree: string, commit: string): Promise<void> {
+    await this.o.lab.prepareWorktree(worktree, commit);
+    const skipped = this.shared.link(worktree);
+    if (skipped.length) this.o.log(`not linked into ${worktree}, the commit has them: ${skipped.join(', ')}`, 'warn');
+  }
+
+  /** The sandbox for a proposer's program in `worktree` (agent-cli), or undefined without one. */
+  proposerSandbox(worktree: string): string[] | undefined {
+    if (!this.bwrap) return undefined;
+    const protectedFiles = listFiles(worktree).filter((p) => matchesAny(p, this.o.config.readonly));
+    return [this.bwrap, ...sandboxArgs({ root: this.o.lab.root, gitCommonDir: this.gitCommonDir, worktree, protectedFiles, config: this.o.config.sandbox ?? DEFAULT_SANDBOX, extraWritable: AGENT_WRITABLE })];
+  }
+
+  async beforeRun(worktree: string): Promise<BeforeRun> {
+    const skip = new Set(this.shared.protectedPaths);
+    const hashes = hashProtected(worktree, this.o.config.readonly, skip);
+    const sandbox = this.bwrap
+      ? [this.bwrap, ...sandboxArgs({ root: this.o.lab.root, gitCommonDir: this.gitCommonDir, worktree, protectedFiles: [...hashes.keys()], config: this.o.config.sandbox ?? DEFAULT_SANDBOX })]
+      : undefined;
+    return { worktree, hashes, sharedStamps: this.shared.stamps(), outside: await this.watch.take(), sandbox };
+  }
+
+  /**
+   * Why the run is invalid, with everything it changed undone, or null: changes outside the worktree (the user's
+   * checkout, refs), protected files in the worktree (restored from `commit`), protected shared inputs (snapshots
+   * made again), and, in the sandbox, a write it refused (from the log).
+   */
+  async afterRun(b: BeforeRun, commit: string, nodeId: number, log: () => string): Promise<string | null> {
+    const reasons: string[] = [];
+    const outside = await this.watch.undo(b.outside, nodeId);
+    if (outside.length) {
+      const kept = outside.some((x) => x.startsWith('moved') || x.startsWith('created')) ? `; the commits it pointed at are kept under refs/autoresearch/${this.o.config.tag}/quarantine/${nodeId}/` : '';
+      reasons.push(`the run changed what lies outside its worktree: ${outside.join(', ')} (undone${kept})`);
+    }
+    const touched = tamperedPaths(b.worktree, this.o.config.readonly, b.hashes, new Set(this.shared.protectedPaths));
+    if (touched.length) await this.o.lab.restore(b.worktree, commit, touched);
+    touched.push(...this.shared.restoreTampered(b.worktree, b.sharedStamps));
+    if (touched.length) reasons.push(`the run modified protected files: ${touched.join(', ')} (restored)`);
+    if (reasons.length === 0 && b.sandbox) {
+      const blocked = blockedWrite(log());
+      // A path elsewhere on the machine (a cache, a scratch disk) may be one the run needs; the repository's never is.
+      const elsewhere = !!blocked && /'\/[^']*'/.test(blocked) && !blocked.includes(`'${this.o.lab.root}/`) && !blocked.includes(`'${this.gitCommonDir}/`);
+      if (blocked) reasons.push(`the sandbox stopped a write outside the worktree: ${blocked} (nothing changed${elsewhere ? '; if the run needs that path, add it to sandbox.writable' : ''})`);
+    }
+    return reasons.length ? reasons.join('; ') : null;
+  }
+}
