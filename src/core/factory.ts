@@ -53,6 +53,6 @@ export function createExecutor(config: ResearchConfig): Executor {
   const kind = config.executor.kind;
   if (kind === 'local') return new LocalExecutor();
   if (kind === 'manual') return new ManualExecutor();
-  if (kind === 'slurm') return new SlurmExecutor(slurmOptions(config.executor as SlurmExecutorConfig));
+  if (kind === 'slurm') return new SlurmExecutor({ ...slurmOptions(config.executor as SlurmExecutorConfig), sandboxRequired: config.sandbox?.mode === 'on' });
   throw new UnavailableError(`The executor "${kind}" is not available yet. Use \`executor: local\`, \`executor: manual\` or \`executor: {kind: slurm, ...}\`.`);
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Lab } from './git.js';
 import { hashProtected, tamperedPaths } from './guard.js';
 import { blockedWrite } from './crashHints.js';
-import { AGENT_WRITABLE, DEFAULT_SANDBOX, describeProtection, probeSandbox, sandboxAdvice, sandboxArgs, type SandboxProbe } from './sandbox.js';
+import { AGENT_WRITABLE, BWRAP, DEFAULT_SANDBOX, describeProtection, probeSandbox, sandboxAdvice, sandboxArgs, type SandboxProbe } from './sandbox.js';
 import { listFiles, matchesAny } from './glob.js';
 import { planShared, SharedInputs } from './sharedInputs.js';
 import { TamperWatch, type Fingerprint } from './tamperWatch.js';
@@ -78,8 +78,13 @@ export class Protection {
     const cfg = config.sandbox ?? DEFAULT_SANDBOX;
     let bwrap: string | null = null;
     let why: string | undefined;
+    let onNodes = false;
     if (cfg.mode === 'off') why = '`sandbox: off` in the config';
-    else if (o.executorKind !== 'local') why = `the ${o.executorKind} executor runs commands where the engine cannot sandbox them`;
+    else if (o.executorKind === 'slurm') {
+      // Decided on each compute node by the job itself: the node may have bubblewrap where this machine does not.
+      bwrap = BWRAP;
+      onNodes = true;
+    } else if (o.executorKind !== 'local') why = `the ${o.executorKind} executor runs commands where the engine cannot sandbox them`;
     else {
       const probe = (o.probe ?? probeSandbox)();
       if (probe.ok) bwrap = probe.bwrap;
@@ -89,7 +94,9 @@ export class Protection {
         log(`no sandbox: ${probe.reason}; to get one, ${sandboxAdvice()}`, 'warn');
       }
     }
-    const description = describeProtection(bwrap !== null, cfg, why);
+    const description = onNodes
+      ? `${describeProtection(true, cfg)}, on each compute node where bubblewrap runs${cfg.mode === 'on' ? ' (a node without it fails the job)' : ' (elsewhere detection only; the job\'s log says which)'}`
+      : describeProtection(bwrap !== null, cfg, why);
     log(`protection: ${description}`);
     return new Protection(o, shared, new TamperWatch(lab, config.readonly, config.tag), bwrap, await lab.gitCommonDir(), description);
   }

@@ -26,6 +26,8 @@ export interface SlurmOptions {
   pollMs?: number;
   /** How often the logs are read for progress. */
   tailMs?: number;
+  /** `sandbox: on`: a node where bubblewrap cannot run fails the job instead of running it bare. */
+  sandboxRequired?: boolean;
   /** Added to the environment of every Slurm command (SLURM_CONF, say). */
   env?: Record<string, string>;
 }
@@ -122,8 +124,33 @@ const CWD_MARK = /^\[autoresearch\] cannot enter the worktree .*$/m;
 /** slurmstepd's line when it ends a job: `*** JOB 12 ON node CANCELLED AT <time> [DUE TO PREEMPTION] ***`. */
 const schedulerMark = (id: string) => new RegExp(`\\*\\*\\* JOB ${id} ON \\S+ CANCELLED AT \\S+(?: DUE TO ([A-Z ]+?))? \\*\\*\\*`, 'g');
 
+/** Exit code of a job that could not make the sandbox `sandbox: on` asks for. */
+export const NO_SANDBOX_EXIT = 126;
+
+/**
+ * The command, in bubblewrap where it runs on the compute node (decided there, by running it once), else bare with a
+ * line that says so; with `sandbox: on`, a node without it fails the job instead.
+ */
+function runLines(req: RunRequest, sandboxRequired: boolean): string[] {
+  const bare = `/bin/sh -c ${shellQuote(req.command)} </dev/null`;
+  if (!req.sandbox?.length) return [bare];
+  const [bwrap, ...args] = req.sandbox;
+  const probe = `${shellQuote(bwrap!)} --ro-bind / / --dev-bind /dev /dev --proc /proc --unshare-pid true >/dev/null 2>&1`;
+  return [
+    `if ${probe}; then`,
+    '  echo "[autoresearch] sandbox: bubblewrap on $(hostname)"',
+    `  ${[bwrap!, ...args, '/bin/sh', '-c', req.command].map(shellQuote).join(' ')} </dev/null`,
+    'else',
+    sandboxRequired
+      ? `  echo "[autoresearch] sandbox: on, but bubblewrap cannot run on $(hostname); install it there or set sandbox: auto"; exit ${NO_SANDBOX_EXIT}`
+      : '  echo "[autoresearch] no sandbox on $(hostname): bubblewrap cannot run there; protected files and refs are still checked after the run"',
+    `  ${bare}`,
+    'fi',
+  ];
+}
+
 /** The batch script: the AUTORESEARCH_* variables, the run command in the worktree, and markers the engine reads back. */
-export function batchScript(req: RunRequest, args: readonly string[]): string {
+export function batchScript(req: RunRequest, args: readonly string[], sandboxRequired = false): string {
   const env = { ...runEnvironment(req), PYTHONUNBUFFERED: '1' };
   return [
     '#!/bin/bash',
@@ -133,7 +160,7 @@ export function batchScript(req: RunRequest, args: readonly string[]): string {
     `echo "[autoresearch] Slurm job \${SLURM_JOB_ID} started on $(hostname) (attempt $(( \${SLURM_RESTART_COUNT:-0} + 1 )))"`,
     `cd -- ${shellQuote(req.cwd)} 2>/dev/null || { echo "[autoresearch] cannot enter the worktree ${req.cwd.replace(/["$`\\]/g, '\\$&')} on $(hostname): the repository must be on a filesystem the compute nodes share"; exit ${CWD_EXIT}; }`,
     ...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
-    `/bin/sh -c ${shellQuote(req.command)} </dev/null`,
+    ...runLines(req, sandboxRequired),
     'status=$?',
     'echo "[autoresearch] the command exited with code ${status}"',
     'exit ${status}',
@@ -283,7 +310,7 @@ class SlurmJob implements RunningExperiment {
       const script = scriptPath(req);
       const args = sbatchArgs(req, this.opts, script);
       mkdirSync(dirname(script), { recursive: true });
-      writeFileSync(script, batchScript(req, args.slice(0, -1)), { mode: 0o755 });
+      writeFileSync(script, batchScript(req, args.slice(0, -1), this.opts.sandboxRequired), { mode: 0o755 });
       mkdirSync(dirname(req.logPath), { recursive: true });
       // Written before the job exists: once it runs, only the job writes to its log (appends from two hosts can collide on NFS).
       writeFileSync(req.logPath, `[autoresearch] experiment #${req.nodeId}: sbatch ${args.slice(1).join(' ')}\n`);

@@ -121,7 +121,13 @@ export class VSCode {
       await input.press('ArrowDown');
     }
     await input.press('Enter');
-    await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+    // The palette closes, or a command that asks something at once (Apply Best's quick pick) reuses the widget:
+    // either way the command's own text is gone from the input.
+    const until = Date.now() + 10_000;
+    while (await widget.isVisible() && (await input.inputValue().catch(() => '')).startsWith('>')) {
+      if (Date.now() > until) throw new Error(`the command palette stayed open after running "${title}"`);
+      await this.page.waitForTimeout(100);
+    }
   }
 
   /** Saves test-output/screenshots/<name>.png and returns its path. */

@@ -12,7 +12,8 @@ import { createExecutor } from '../../src/core/factory.js';
 import { Journal } from '../../src/core/journal.js';
 import { judge } from '../../src/core/judge.js';
 import { SessionModel } from '../../src/core/model.js';
-import { batchScript, CWD_EXIT, jobTimeMinutes, NEVER_STARTS, parseExitCode, parseScontrol, parseSlurmTime, sbatchArgs, scriptPath } from '../../src/core/slurmExecutor.js';
+import { probeSandbox, sandboxArgs } from '../../src/core/sandbox.js';
+import { batchScript, CWD_EXIT, NO_SANDBOX_EXIT, jobTimeMinutes, NEVER_STARTS, parseExitCode, parseScontrol, parseSlurmTime, sbatchArgs, scriptPath } from '../../src/core/slurmExecutor.js';
 import { buildSummary } from '../../src/core/summary.js';
 import type { RunRequest } from '../../src/core/executor.js';
 import type { SlurmExecutorConfig } from '../../src/core/types.js';
@@ -144,6 +145,33 @@ describe('slurm job', () => {
     assert.equal(lines[1], `it's mar5 #7 slot 1 budget 300 in ${r.cwd}`);
     assert.equal(lines[2], '[autoresearch] the command exited with code 4');
     assert.match(readFileSync(file, 'utf8'), /^export EXTRA='a b'$/m);
+  });
+
+  it('runs the command in bubblewrap where it runs on the node, read-only outside the worktree; bare with a note, or not at all with sandbox: on, elsewhere', { skip: probeSandbox().ok ? false : 'no bubblewrap here' }, () => {
+    const dir = tmp();
+    const outside = join(dir, 'outside.txt');
+    writeFileSync(outside, 'before\n');
+    const base = req(dir, { command: `echo inside > here.txt; echo x >> ${outside}` });
+    mkdirSync(base.cwd, { recursive: true });
+    const sandbox = ['bwrap', ...sandboxArgs({ root: dir, gitCommonDir: join(dir, '.git'), worktree: base.cwd, protectedFiles: [], config: { mode: 'auto', network: true, writable: [] } })];
+    const run = (r: typeof base, required = false) => {
+      const file = join(dir, 'job.sh');
+      writeFileSync(file, batchScript(r, [], required));
+      return spawnSync('bash', [file], { cwd: dir, encoding: 'utf8', env: { ...process.env, SLURM_JOB_ID: '42' } });
+    };
+    const inBox = run({ ...base, sandbox });
+    assert.match(inBox.stdout, /^\[autoresearch\] sandbox: bubblewrap on \S+$/m);
+    assert.match(inBox.stderr, /Read-only file system/);
+    assert.equal(readFileSync(outside, 'utf8'), 'before\n');
+    assert.equal(readFileSync(join(base.cwd, 'here.txt'), 'utf8'), 'inside\n');
+    // A node without bubblewrap.
+    const noBwrap = { ...base, sandbox: ['/nonexistent/bwrap', ...sandbox.slice(1)] };
+    const bare = run(noBwrap);
+    assert.match(bare.stdout, /^\[autoresearch\] no sandbox on \S+: bubblewrap cannot run there/m);
+    assert.equal(readFileSync(outside, 'utf8'), 'before\nx\n');
+    const refused = run(noBwrap, true);
+    assert.equal(refused.status, NO_SANDBOX_EXIT);
+    assert.match(refused.stdout, /sandbox: on, but bubblewrap cannot run on \S+/);
   });
 
   it('says the repository must be on a shared filesystem when the worktree is not there on the node', () => {
