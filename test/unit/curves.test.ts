@@ -1,0 +1,78 @@
+// Learning curves read from the log styles real runs print, and the rule that stops a run that cannot win.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compact, CurveReader, DEFAULT_PRUNE, lateWins, pruneVerdict, sparkline, valueAt, type CurvePoint } from '../../src/core/curves.js';
+
+describe('curves: reading', () => {
+  it('reads every eval line of a GPT trainer with the metric\'s own pattern, a line cut between chunks included', () => {
+    const r = new CurveReader('^step\\b.*?,\\s*val loss\\s+(\\S+)', 10_000);
+    r.feed('step 0: train loss 4.2000, val loss 4.2100\niter 0: loss 4.2, time 10ms\nstep 100: train loss 2.4', 2500);
+    r.feed('000, val loss 2.5000\n', 5000);
+    r.feed('step 200: train loss 2.1000, val loss nan\n', 7500);
+    assert.deepEqual(r.points.slice(0, 2), [[0.25, 4.21], [0.5, 2.5]]);
+    assert.ok(Number.isNaN(r.points[2]![1]), 'a diverged value stays');
+  });
+
+  it('takes the value from the last group of a progress pattern (step, value), tqdm and JSON lines', () => {
+    const step = new CurveReader('step (\\d+).*loss ([\\d.]+)', 1000);
+    step.feed('step 10 | loss 1.25\n', 500);
+    assert.deepEqual(step.points, [[0.5, 1.25]]);
+    const tqdm = new CurveReader('loss=([\\d.]+)', 1000);
+    tqdm.feed('  3%|▎         | 30/1000 [00:01<00:40, 24.1it/s, loss=2.31]\r  6%|▌         | 60/1000 [00:02<00:39, 24.0it/s, loss=2.05]\r', 200);
+    assert.deepEqual(tqdm.points.map((p) => p[1]), [2.31, 2.05]);
+    const json = new CurveReader('"eval_loss":\\s*([-\\d.eE]+)', 1000);
+    json.feed('{"eval_loss": 0.512, "epoch": 1.0}\n', 1000);
+    assert.deepEqual(json.points, [[1, 0.512]]);
+    const bpb = new CurveReader('^val_bpb:\\s*(\\S+)', 1000);
+    bpb.feed('val_bpb: 0.99\n', 1000);
+    assert.deepEqual(bpb.points, [[1, 0.99]]);
+  });
+
+  it('interpolates, compacts and draws', () => {
+    const c: CurvePoint[] = [[0.1, 4], [0.5, 2], [1, 1]];
+    assert.equal(valueAt(c, 0.05), null);
+    assert.equal(valueAt(c, 0.3), 3);
+    assert.equal(valueAt(c, 2), 1);
+    const many = Array.from({ length: 1000 }, (_, i): CurvePoint => [i / 999, 1000 - i]);
+    const small = compact(many, 50);
+    assert.equal(small.length, 50);
+    assert.deepEqual(small.at(-1), many.at(-1));
+    assert.equal(sparkline([[0, 3], [0.5, 2], [1, 1]], 3), '█▅▁');
+  });
+});
+
+describe('curves: when a run may be stopped', () => {
+  const parent: CurvePoint[] = [[0.1, 4], [0.3, 3], [0.5, 2.5], [1, 2]];
+
+  it('stops a run worse than its parent at the same point by more than the margin, and says by how much', () => {
+    const v = pruneVerdict({ fraction: 0.5, value: 3.1, parent, direction: 'minimize', late: [] });
+    assert.ok(v);
+    assert.equal(v.parentValue, 2.5);
+    assert.ok(Math.abs(v.margin - 0.125) < 1e-9, 'the floor: 5 % of the parent there');
+  });
+
+  it('never before the minimum fraction, never without a parent curve, never when within the margin', () => {
+    assert.equal(pruneVerdict({ fraction: DEFAULT_PRUNE.minFraction - 0.01, value: 99, parent, direction: 'minimize', late: [] }), null);
+    assert.equal(pruneVerdict({ fraction: 0.5, value: 99, parent: null, direction: 'minimize', late: [] }), null);
+    assert.equal(pruneVerdict({ fraction: 0.5, value: 99, parent: [], direction: 'minimize', late: [] }), null);
+    assert.equal(pruneVerdict({ fraction: 0.5, value: 2.6, parent, direction: 'minimize', late: [] }), null);
+  });
+
+  it('learns the margin from late winners: a run as far behind as one that went on to win is not stopped', () => {
+    // A child that was 0.8 behind its parent at 40 % of the budget and ended better.
+    const late = lateWins([{ child: [[0.4, 3.8], [1, 1.9]], parent, childFinal: 1.9, parentFinal: 2 }], 'minimize');
+    assert.ok(late.some((l) => l.fraction === 0.4 && Math.abs(l.gap - 1.05) < 1e-9));
+    assert.equal(pruneVerdict({ fraction: 0.5, value: 3.6, parent, direction: 'minimize', late }), null, '1.1 behind: within 1.5 × 1.05');
+    assert.ok(pruneVerdict({ fraction: 0.5, value: 4.2, parent, direction: 'minimize', late }), '1.7 behind: beyond it');
+    // Losers teach nothing about late wins.
+    assert.deepEqual(lateWins([{ child: [[0.4, 3.8]], parent, childFinal: 2.5, parentFinal: 2 }], 'minimize'), []);
+  });
+
+  it('the measured noise widens the margin, maximize is the mirror, and a diverged run stops', () => {
+    assert.equal(pruneVerdict({ fraction: 0.5, value: 3.1, parent, direction: 'minimize', late: [], spread: 0.3 }), null);
+    const acc: CurvePoint[] = [[0.5, 0.8], [1, 0.9]];
+    assert.ok(pruneVerdict({ fraction: 0.5, value: 0.6, parent: acc, direction: 'maximize', late: [] }));
+    assert.equal(pruneVerdict({ fraction: 0.5, value: 0.79, parent: acc, direction: 'maximize', late: [] }), null);
+    assert.ok(pruneVerdict({ fraction: 0.5, value: NaN, parent, direction: 'minimize', late: [] }));
+  });
+});
