@@ -44,6 +44,7 @@ class AutoResearch extends DisposableBase {
     const results: ResultsPanelDeps = {
       extensionUri: context.extensionUri,
       getModel: () => this.session.model,
+      onEvent: (listener) => this.session.onEngineEvent(listener),
       onDidChange: (listener) => this.session.onDidChange(listener),
       openDiff: (id) => vscode.commands.executeCommand(Commands.openNodeDiff, id),
       // The panel and the Experiments view share one selection, both ways.

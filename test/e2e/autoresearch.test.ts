@@ -89,6 +89,17 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     assert.equal(await c.statusBar().locator('[aria-label="debug-pause"], .codicon-debug-pause').count() > 0, true, 'no Pause button in the status bar');
   });
 
+  it("shows the running experiment's clock and latest log line in the results view's table, live", async () => {
+    const c = code!;
+    await c.runCommand('AutoResearch: Show Results');
+    const frame = c.webviewFrame();
+    // The table's time cell of the running row: elapsed against the 10 s budget, from the engine's run-progress.
+    const clock = frame.locator('.row').filter({ hasText: 'running' }).getByText(/^(\d+ms|\d+\.\ds) \/ 10\.0s$/);
+    await clock.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await shot(c, 'autoresearch-results-progress');
+    await c.runCommand('View: Close Editor');
+  });
+
   it('opens the diff of a node against its parent when the node is clicked', async () => {
     const c = code!;
     const first = row('#1 ').filter({ hasNot: c.page.locator('.codicon-loading') });

@@ -62,6 +62,9 @@ export class SessionService extends DisposableBase {
   private readonly _onDidFinish = this._register(new vscode.EventEmitter<Finished>());
   /** A session this window ran has ended (done, stopped by the user, or failed). */
   readonly onDidFinish = this._onDidFinish.event;
+  private readonly _onEngineEvent = this._register(new vscode.EventEmitter<ControllerEvent>());
+  /** Every event of the controller this window runs, run-progress included (the results view's live clock and line). */
+  readonly onEngineEvent = this._onEngineEvent.event;
 
   private _location: SessionLocation | undefined;
   private live: LiveRun | undefined;
@@ -309,6 +312,7 @@ export class SessionService extends DisposableBase {
   }
 
   private onControllerEvent(live: LiveRun, e: ControllerEvent): void {
+    this._onEngineEvent.fire(e);
     switch (e.type) {
       case 'state':
         if (e.state === 'running') live.opened = true;
