@@ -1,17 +1,17 @@
 // `autoresearch`: the headless CLI on the same engine as the editor.
 // Exit codes: 0 done, 1 runtime failure, 2 bad usage or bad config.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONFIG_FILE, ConfigError, configTemplate, loadConfig, parseConfig, parseDuration } from '../core/config.js';
 import { Controller, PreflightError, type ControllerEvent } from '../core/controller.js';
 import { createExecutor, createProposer, UnavailableError } from '../core/factory.js';
 import { GitError, Lab, nodeRef } from '../core/git.js';
 import { listSessions, loadSession, NoSessionError, sendCommand, writeSummaryFor } from '../core/offline.js';
-import { parseResults } from '../core/results.js';
+import { configuredMetric, parseResults, RESULTS_FILE, whyUnreadable } from '../core/results.js';
 import { logTail, probeLogPath, probeRun, withMetricPattern, type MetricCandidate } from '../core/metricProbe.js';
 import { SessionBusyError } from '../core/store.js';
-import { directionText, fmtNum, noiseLine, summarizeResults } from '../core/summary.js';
+import { directionText, fmtNum, noiseLine, SUMMARY_FILE, summarizeResults } from '../core/summary.js';
 import { ApplyError, applyBest } from '../core/apply.js';
 import { renderTree } from './tree.js';
 import type { SessionModel } from '../core/model.js';
@@ -33,7 +33,10 @@ Usage: autoresearch <command> [options]
   tree                 the experiment tree, best path marked
   show <node>          one experiment: decision, metric, plan, diff against its parent
   compare <a> <b>      diff between two experiments' code
-  summary              write autoresearch-summary.md  [--from results.tsv [--direction minimize|maximize]]
+  summary [FILE.tsv]   write autoresearch-summary.md, from the session or from any results.tsv
+                       [--from FILE] (same as a .tsv argument)  [--metric COLUMN] [--direction minimize|maximize]
+                       columns are read by header name; the direction is --direction, else the config's,
+                       else the metric's name, else the kept rows' trend, and the summary says which
   keep <node>          override: keep an experiment (it may be expanded)  [--reason TEXT]
   discard <node>       override: drop an experiment from the search       [--reason TEXT]
   record <node> <value>  record the metric of a manual run  [--memory-gb G] [--crash REASON]
@@ -64,7 +67,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       options: {
         config: { type: 'string' }, cwd: { type: 'string' }, help: { type: 'boolean', short: 'h' },
         'max-experiments': { type: 'string' }, proposer: { type: 'string' }, policy: { type: 'string' },
-        from: { type: 'string' }, direction: { type: 'string' }, reason: { type: 'string' },
+        from: { type: 'string' }, direction: { type: 'string' }, metric: { type: 'string' }, reason: { type: 'string' },
         'memory-gb': { type: 'string' }, crash: { type: 'string' }, chain: { type: 'boolean' }, squash: { type: 'boolean' },
         tag: { type: 'string' }, force: { type: 'boolean' }, restart: { type: 'boolean' }, probe: { type: 'boolean' }, budget: { type: 'string' },
       },
@@ -92,7 +95,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       }
       case 'show': return await show(cwd, o, nodeArg(args[0]), io);
       case 'compare': return await compare(cwd, o, nodeArg(args[0]), nodeArg(args[1]), io);
-      case 'summary': return summary(cwd, o, io);
+      case 'summary': return await summary(cwd, o, args, io);
       case 'keep':
       case 'discard': {
         const id = nodeArg(args[0]);
@@ -501,20 +504,52 @@ async function compare(cwd: string, o: { config?: string; tag?: string }, a: num
   return 0;
 }
 
-async function summary(cwd: string, o: { config?: string; tag?: string; from?: string; direction?: string }, io: Io): Promise<number> {
-  if (o.from) {
-    if (!existsSync(o.from)) throw new UsageError(`No file ${o.from}.`);
-    const direction = o.direction ?? 'minimize';
-    if (direction !== 'minimize' && direction !== 'maximize') throw new UsageError(`--direction: expected minimize or maximize, got "${direction}"`);
-    const parsed = parseResults(readFileSync(o.from, 'utf8'));
-    for (const e of parsed.errors) io.err(`${o.from}:${e.line}: ${e.message}`);
-    const out = join(cwd, 'autoresearch-summary.md');
-    writeFileSync(out, summarizeResults(parsed, direction, o.from));
-    io.out(`Wrote ${out} from ${parsed.rows.length} rows${parsed.errors.length ? ` (${parsed.errors.length} malformed line(s) reported above)` : ''}.`);
+async function summary(cwd: string, o: { config?: string; tag?: string; from?: string; direction?: string; metric?: string }, args: string[], io: Io): Promise<number> {
+  if (args.length > 1) throw new UsageError(`summary takes one results file at most, got: ${args.join(' ')}`);
+  const [file] = args;
+  if (file !== undefined && !/\.tsv$/i.test(file)) throw new UsageError(`summary reads a session or a .tsv file, got "${file}"; for a file named otherwise use --from ${file}`);
+  if (file !== undefined && o.from !== undefined && file !== o.from) throw new UsageError(`Two files to summarise (${file} and --from ${o.from}); give one.`);
+  const from = o.from ?? file;
+  if (from !== undefined) return summaryFrom(cwd, from, o, io);
+  if (o.metric !== undefined || o.direction !== undefined) throw new UsageError('--metric and --direction are for a results file: autoresearch summary results.tsv --direction maximize');
+  try {
+    const { root, tag } = await sessionOf(cwd, o);
+    io.out(`Wrote ${writeSummaryFor(root, tag)}`);
     return 0;
+  } catch (e) {
+    const here = join(cwd, RESULTS_FILE);
+    if (e instanceof Error && existsSync(here)) e.message += `\nThere is a ${RESULTS_FILE} here: \`autoresearch summary ${RESULTS_FILE}\` summarises it.`;
+    throw e;
   }
-  const { root, tag } = await sessionOf(cwd, o);
-  io.out(`Wrote ${writeSummaryFor(root, tag)}`);
+}
+
+/** `summary --from FILE`: any team's results.tsv, read by header name; a file with no readable row exits 2. */
+function summaryFrom(cwd: string, from: string, o: { config?: string; direction?: string; metric?: string }, io: Io): number {
+  const path = resolve(cwd, from);
+  if (!existsSync(path)) throw new UsageError(`No file ${from}.`);
+  if (statSync(path).isDirectory()) throw new UsageError(`${from} is a folder, not a results file.`);
+  const direction = o.direction;
+  if (direction !== undefined && direction !== 'minimize' && direction !== 'maximize') throw new UsageError(`--direction: expected minimize or maximize, got "${direction}"`);
+  const parsed = parseResults(readFileSync(path, 'utf8'), { metric: o.metric, direction, config: configuredMetric(cwd, o.config) });
+  const refused = whyUnreadable(parsed);
+  if (refused) {
+    io.err(`Cannot summarise ${from}: ${refused}`);
+    return 2;
+  }
+  for (const e of parsed.errors) io.err(`${from}:${e.line}: ${e.message}`);
+  const out = join(cwd, SUMMARY_FILE);
+  writeFileSync(out, summarizeResults(parsed, null, from));
+  const cols = parsed.columns!;
+  const bad = parsed.errors.map((e) => e.line);
+  io.out(`Read ${from}: ${parsed.rows.length} rows${bad.length ? `; ${bad.length} unreadable (line${bad.length === 1 ? '' : 's'} ${bad.join(', ')}), listed above` : ''}`);
+  io.out(`  metric: ${cols.metric} (${cols.metricWhy})${cols.secondary.length ? `; secondary: ${cols.secondary.join(', ')}` : ''}${cols.other.length ? `; other columns: ${cols.other.join(', ')}` : ''}`);
+  io.out(`  direction: ${parsed.direction.direction}, because ${parsed.direction.why}`);
+  const base = parsed.rows[0];
+  const best = parsed.best === null ? undefined : parsed.rows[parsed.best];
+  io.out(best
+    ? `  ${cols.metric}: ${base?.metric != null ? `baseline ${base.metricText} -> ` : ''}best ${best.metricText} (line ${best.line}, commit ${best.commit}: ${best.description})`
+    : '  no kept row with a metric');
+  io.out(`Wrote ${out}`);
   return 0;
 }
 

@@ -1,7 +1,7 @@
 // autoresearch-summary.md: baseline vs best, kept changes ranked, what did not work, crashes and why,
 // the tree's shape and next steps. Written from the session model, or from a results.tsv alone.
 import { isMeasurement, type SessionModel } from './model.js';
-import type { ParsedResults } from './results.js';
+import { bestIndex, type DirectionChoice, type ParsedResults } from './results.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from './types.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
@@ -186,29 +186,58 @@ function nextSteps(model: SessionModel, kept: ExperimentNode[], crashed: Experim
   return steps;
 }
 
-/** A summary for a results.tsv written by any tool (the original autoresearch format included). */
-export function summarizeResults(parsed: ParsedResults, direction: Direction, source: string): string {
-  const { rows, metricName } = parsed;
-  const out: string[] = [`# AutoResearch summary: ${source}`, ''];
+/** `+0.004700 (+0.5%)`: a delta between two numbers as a file wrote them, to the places they were written with. */
+export function fmtDeltaAsWritten(fromText: string, toText: string): string {
+  const from = Number(fromText);
+  const to = Number(toText);
+  const places = (t: string) => (/^[-+]?\d*\.?\d*$/.test(t) ? t.split('.')[1]?.length ?? 0 : null);
+  const a = places(fromText);
+  const b = places(toText);
+  if (a === null || b === null) return fmtDelta(from, to);
+  const d = to - from;
+  const pct = from !== 0 ? ` (${d >= 0 ? '+' : ''}${((d / Math.abs(from)) * 100).toFixed(1)}%)` : '';
+  return `${d >= 0 ? '+' : ''}${d.toFixed(Math.max(a, b))}${pct}`;
+}
+
+/**
+ * A summary for a results.tsv written by any tool (the original autoresearch format included). Numbers are
+ * shown as the file wrote them. `direction` overrides the file's own choice (parsed.direction) when given.
+ */
+export function summarizeResults(parsed: ParsedResults, direction: Direction | null, source: string): string {
+  const { rows, metricName: name } = parsed;
+  const choice: DirectionChoice = direction ? { direction, basis: 'given', why: 'it was given' } : parsed.direction;
+  const bestAt = direction ? bestIndex(rows, direction) : parsed.best;
+  const best = bestAt === null ? undefined : rows[bestAt];
   const base = rows[0];
-  const better = (a: number, b: number) => (direction === 'minimize' ? a < b : a > b);
+  const better = (a: number, b: number) => (choice.direction === 'minimize' ? a < b : a > b);
   const kept = rows.filter((r) => r.status === 'keep' && r.metric !== null);
-  const best = kept.reduce<typeof rows[number] | undefined>((b, r) => (!b || better(r.metric!, b.metric!) ? r : b), undefined);
-  if (base?.metric != null && best?.metric != null) {
-    out.push(`**${metricName}: ${fmtNum(base.metric)} → ${fmtNum(best.metric)}** (${fmtDelta(base.metric, best.metric)}, ${directionText(direction)}). Best commit \`${best.commit}\`: ${best.description}.`);
+  const count = (...s: string[]) => rows.filter((r) => s.includes(r.status)).length;
+  const out: string[] = [`# AutoResearch summary: ${source}`, ''];
+  const bestText = best ? (best === base ? 'The first row (the baseline) is the best kept one.' : `Best commit \`${best.commit}\` (line ${best.line}): ${best.description}.`) : '';
+  if (base?.metric != null && best) {
+    out.push(`**${name}: ${base.metricText} → ${best.metricText}** (${fmtDeltaAsWritten(base.metricText, best.metricText)}, ${directionText(choice.direction)}). ${bestText}`);
+  } else if (best) {
+    out.push(`**${name}: best ${best.metricText}** (${directionText(choice.direction)}; the first row has no ${name} to compare with). ${bestText}`);
   } else out.push('No kept result with a metric.');
-  out.push('', `- Rows: ${rows.length} (${kept.length} kept, ${rows.filter((r) => r.status === 'discard').length} discarded, ${rows.filter((r) => r.status === 'crash').length} crashed)`);
-  if (parsed.errors.length) out.push(`- ${parsed.errors.length} malformed line(s) skipped: ${parsed.errors.map((e) => `line ${e.line} (${e.message})`).join('; ')}`);
+  const invalid = count('invalid');
+  out.push('', `- Rows: ${rows.length} (${kept.length} kept, ${count('discard')} discarded, ${count('crash')} crashed${invalid ? `, ${invalid} invalid` : ''})`);
+  if (parsed.errors.length) out.push(`- ${parsed.errors.length} unreadable line(s) skipped: ${parsed.errors.map((e) => `line ${e.line}: ${cell(e.message)}`).join('; ')}`);
+  const cols = parsed.columns;
+  const list = (names: readonly string[]) => names.map((n) => `\`${n}\``).join(', ');
+  if (cols) out.push(`- Metric: \`${name}\` (${cols.metricWhy})${cols.secondary.length ? `; secondary metrics: ${list(cols.secondary)}` : ''}${cols.other.length ? `; other columns: ${list(cols.other)}` : ''}`);
+  out.push(`- Direction: ${choice.direction} (${directionText(choice.direction)}), because ${choice.why}`);
   out.push('', '## Kept changes, best first', '');
-  const ranked = [...kept].sort((a, b) => (better(a.metric!, b.metric!) ? -1 : 1));
+  // Stable: equal values stay in file order.
+  const ranked = [...kept].sort((a, b) => (better(a.metric!, b.metric!) ? -1 : better(b.metric!, a.metric!) ? 1 : 0));
+  const extra = cols ? [...cols.secondary, ...cols.other] : [];
   if (ranked.length === 0) out.push('None.');
   else {
-    out.push(`| # | commit | ${metricName} | memory_gb | description |`, '|---|---|---|---|---|');
-    ranked.forEach((r, i) => out.push(`| ${i + 1} | \`${r.commit}\` | ${fmtNum(r.metric)} | ${fmtNum(r.memoryGb)} | ${cell(r.description)} |`));
+    out.push(`| # | commit | ${[name, ...extra].map(cell).join(' | ')} | description |`, `|${'---|'.repeat(extra.length + 4)}`);
+    ranked.forEach((r, i) => out.push(`| ${i + 1} | \`${r.commit}\` | ${[r.metricText, ...extra.map((c) => r.cells[c] || 'n/a')].map(cell).join(' | ')} | ${cell(r.description)} |`));
   }
   out.push('', '## What did not work', '');
   const discards = rows.filter((r) => r.status === 'discard');
-  out.push(...(discards.length ? discards.map((r) => `- \`${r.commit}\` ${fmtNum(r.metric)}: ${cell(r.description)}`) : ['Nothing was discarded.']));
+  out.push(...(discards.length ? discards.map((r) => `- \`${r.commit}\` ${r.metricText}: ${cell(r.description)}`) : ['Nothing was discarded.']));
   out.push('', '## Crashes', '');
   const crashes = rows.filter((r) => r.status === 'crash' || r.status === 'invalid');
   out.push(...(crashes.length ? crashes.map((r) => `- \`${r.commit}\` ${r.status}: ${cell(r.description)}`) : ['None.']));

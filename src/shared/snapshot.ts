@@ -1,7 +1,8 @@
 // Builds the protocol's DTOs from the engine's model or from a parsed results.tsv. Pure functions on
-// plain data (type imports only), so the host stays thin and the conversion is tested in plain Node.
+// plain data, so the host stays thin and the conversion is tested in plain Node. Only the host imports it
+// (the webview imports protocol.ts alone), so it uses the core's direction rule rather than a copy.
 import type { SessionModel } from '../core/model.js';
-import type { ParsedResults } from '../core/results.js';
+import { chooseDirection, type ParsedResults } from '../core/results.js';
 import type { Direction, ExperimentNode } from '../core/types.js';
 import type { NodeDto, SessionDto, UsageDto } from './protocol.js';
 
@@ -57,30 +58,15 @@ export function sessionNodes(model: SessionModel): NodeDto[] {
   return out;
 }
 
-// Names of metrics where more is better; anything else (loss, bpb, perplexity, error, time) is minimized.
-const MAXIMIZE = /(acc|accuracy|auc|f1|score|reward|return|bleu|rouge|precision|recall|map|iou|psnr|ssim|r2|throughput|tokens_per_s|win)/i;
-
-/**
- * A bare results.tsv does not say which way is better. The kept rows do: in the original greedy loop each
- * keep beats the one before, so their trend is the direction. The metric's name decides when they cannot.
- */
+/** The core's one direction rule (results.ts chooseDirection), for callers that have only a name and rows. */
 export function inferDirection(metricName: string, rows: readonly { status: string; metric: number | null }[]): Direction {
-  const kept = rows.filter((r) => r.status === 'keep' && r.metric !== null && Number.isFinite(r.metric)).map((r) => r.metric!);
-  if (kept.length >= 2) {
-    let down = 0;
-    let up = 0;
-    for (let i = 1; i < kept.length; i++) {
-      if (kept[i]! < kept[i - 1]!) down++;
-      else if (kept[i]! > kept[i - 1]!) up++;
-    }
-    if (down !== up) return down > up ? 'minimize' : 'maximize';
-  }
-  return MAXIMIZE.test(metricName) ? 'maximize' : 'minimize';
+  return chooseDirection(metricName, rows).direction;
 }
 
 /** A results.tsv as a flat study: one node per row, in file order, row 0 (the baseline) first, no tree. */
 export function fileSnapshot(parsed: ParsedResults, path: string, title: string, now = new Date()): { session: SessionDto; nodes: NodeDto[] } {
-  const direction = inferDirection(parsed.metricName, parsed.rows.filter((r) => r.status !== 'invalid'));
+  // Direction and best come from the reading itself, so the panel and `summary --from` agree.
+  const { direction, basis } = parsed.direction;
   const nodes: NodeDto[] = parsed.rows.map((r, i) => ({
     id: i,
     parentId: null,
@@ -98,19 +84,15 @@ export function fileSnapshot(parsed: ParsedResults, path: string, title: string,
     wallMs: null,
     line: r.line,
   }));
-  let bestId: number | null = null;
-  for (const n of nodes) {
-    if (n.status !== 'keep' || n.metric === null) continue;
-    const b = bestId === null ? null : nodes[bestId]!.metric!;
-    if (b === null || (direction === 'minimize' ? n.metric < b : n.metric > b)) bestId = n.id;
-  }
+  const bestId = parsed.best;
   return {
     session: {
       source: { kind: 'file', path },
       title,
       metricName: parsed.metricName,
       direction,
-      directionKnown: false,
+      // Said by the user (the config, a flag), not guessed from the name or the rows: the webview offers no flip.
+      directionKnown: basis === 'given' || basis === 'config',
       budgetSeconds: null,
       budgetText: null,
       maxExperiments: null,

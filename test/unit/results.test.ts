@@ -36,7 +36,7 @@ describe('results.tsv', () => {
   it('summarizes a results.tsv from another tool: baseline vs best by direction', () => {
     const parsed = parseResults('commit\tacc\tmemory_gb\tstatus\tdescription\na\t0.80\t1\tkeep\tbaseline\nb\t0.85\t1\tkeep\twider\nc\t0.83\t1\tkeep\tdeeper\nd\t0.7\t1\tdiscard\tno dropout\n');
     const md = summarizeResults(parsed, 'maximize', 'results.tsv');
-    assert.match(md, /acc: 0\.8 → 0\.85/);
+    assert.match(md, /acc: 0\.80 → 0\.85/);
     assert.match(md, /higher is better/);
     assert.match(md, /\| 1 \| `b` \| 0\.85/);
     assert.match(md, /no dropout/);

@@ -85,8 +85,9 @@ describe('webview: a results.tsv on its own', () => {
     assert.equal(snap.nodes[1]!.commit, null, 'the placeholder commit is not a commit');
   });
 
-  it('guesses the direction from the kept rows, then from the metric name', () => {
-    assert.equal(inferDirection('score', [{ status: 'keep', metric: 5 }, { status: 'keep', metric: 3 }]), 'minimize', 'the data wins over the name');
+  it('takes the direction from the metric name, then from the kept rows (the core rule the CLI uses too)', () => {
+    assert.equal(inferDirection('score', [{ status: 'keep', metric: 5 }, { status: 'keep', metric: 3 }]), 'maximize', 'a name that says which way wins over the rows');
+    assert.equal(inferDirection('objective', [{ status: 'keep', metric: 5 }, { status: 'keep', metric: 3 }]), 'minimize', 'a name that says nothing: the kept rows decide');
     assert.equal(inferDirection('accuracy', [{ status: 'keep', metric: 0.5 }]), 'maximize');
     assert.equal(inferDirection('val_loss', []), 'minimize');
     assert.equal(inferDirection('reward', [{ status: 'keep', metric: 1 }, { status: 'keep', metric: 2 }]), 'maximize');

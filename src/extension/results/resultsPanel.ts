@@ -10,7 +10,7 @@ import type { ControllerEvent } from '../../core/controller.js';
 import { DisposableBase, toDisposable } from '../../core/lifecycle.js';
 import type { Disposable } from '../../core/lifecycle.js';
 import type { SessionModel } from '../../core/model.js';
-import { parseResults } from '../../core/results.js';
+import { configuredMetric, parseResults } from '../../core/results.js';
 import type { ExperimentNode } from '../../core/types.js';
 import { isWebviewMessage, RESULTS_VIEW_TYPE } from '../../shared/protocol.js';
 import type { HostMessage, NodeDto, SessionDto, ViewState, WebviewMessage } from '../../shared/protocol.js';
@@ -328,7 +328,10 @@ export class ResultsPanel extends DisposableBase {
       this.post({ type: 'snapshot', rev: ++this.rev, session: null, nodes: [], emptyReason: `Cannot read ${uri.fsPath}: ${(e as Error).message}` });
       return;
     }
-    const { session, nodes } = fileSnapshot(parseResults(text), uri.toString(), basename(uri));
+    // Read as `autoresearch summary --from` reads it there: the workspace's config names the metric and its direction.
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    const config = folder?.uri.scheme === 'file' ? configuredMetric(folder.uri.fsPath) : null;
+    const { session, nodes } = fileSnapshot(parseResults(text, { config }), uri.toString(), basename(uri));
     this.fileNodes = nodes;
     this.post({ type: 'snapshot', rev: ++this.rev, session, nodes });
   }
