@@ -1,7 +1,8 @@
 // `autoresearch`: the headless CLI on the same engine as the editor.
 // Exit codes: 0 done, 1 runtime failure, 2 bad usage or bad config.
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CONFIG_FILE, ConfigError, configTemplate, loadConfig, parseConfig, parseDuration } from '../core/config.js';
 import { Controller, PreflightError, type ControllerEvent } from '../core/controller.js';
@@ -18,6 +19,10 @@ import type { SessionModel } from '../core/model.js';
 import type { Direction, ResearchConfig } from '../core/types.js';
 
 class UsageError extends Error {}
+
+import packageJson from '../../package.json' with { type: 'json' };
+
+const VERSION: string = packageJson.version;
 
 const HELP = `autoresearch: an autonomous ML research loop in your repo
 
@@ -43,8 +48,20 @@ Usage: autoresearch <command> [options]
   hint "<text>"        queue a hypothesis for the next proposals
   apply                bring the best experiment onto your branch  [--chain] (default: one squashed commit)
 
-Common options: --config FILE (default autoresearch.config.yaml), --cwd DIR, --help
+  help [command]       this text, or one command's
+
+Common options: --config FILE (default autoresearch.config.yaml), --cwd DIR, --help, --version
 Exit codes: 0 done, 1 runtime failure, 2 bad usage or bad config.`;
+
+/** The lines of HELP that describe one command (its line and the indented ones after it), with the usage line. */
+export function commandHelp(command: string): string | null {
+  const lines = HELP.split('\n');
+  const start = lines.findIndex((l) => new RegExp(`^  ${command.replace(/[^\w-]/g, '')}(\\s|$)`).test(l));
+  if (start < 0 || !command.trim()) return null;
+  const own = [lines[start]!];
+  for (let i = start + 1; i < lines.length && /^ {4,}\S/.test(lines[i]!) && lines[i]!.search(/\S/) >= 20; i++) own.push(lines[i]!);
+  return [`Usage: autoresearch ${command} [options]`, '', ...own, '', lines.find((l) => l.startsWith('Common options'))!, lines.find((l) => l.startsWith('Exit codes'))!].join('\n');
+}
 
 interface Io {
   out: (s: string) => void;
@@ -65,7 +82,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       args: argv,
       allowPositionals: true,
       options: {
-        config: { type: 'string' }, cwd: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        config: { type: 'string' }, cwd: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' },
         'max-experiments': { type: 'string' }, proposer: { type: 'string' }, policy: { type: 'string' },
         from: { type: 'string' }, direction: { type: 'string' }, metric: { type: 'string' }, reason: { type: 'string' },
         'memory-gb': { type: 'string' }, crash: { type: 'string' }, chain: { type: 'boolean' }, squash: { type: 'boolean' },
@@ -78,6 +95,21 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
   const { values: o, positionals } = parsed;
   const [command, ...args] = positionals;
+  if (o.version) {
+    io.out(`autoresearch ${VERSION}`);
+    return 0;
+  }
+  // `help`, `help <command>`, `<command> --help`.
+  if (command === 'help' || (command && o.help)) {
+    const topic = command === 'help' ? args[0] : command;
+    const text = topic ? commandHelp(topic) : HELP;
+    if (text === null) {
+      io.err(`No command "${topic}". Run \`autoresearch help\` for the list.`);
+      return 2;
+    }
+    io.out(text);
+    return 0;
+  }
   if (o.help || !command) {
     io.out(HELP);
     return command || o.help ? 0 : 2;
@@ -553,9 +585,24 @@ function summaryFrom(cwd: string, from: string, o: { config?: string; direction?
   return 0;
 }
 
-if (process.argv[1] && /cli\.(js|ts)$|main\.(js|ts)$/.test(process.argv[1])) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
-    process.stderr.write(`Error: ${(e as Error).stack ?? e}\n`);
+/** Whether this module is the program (dist/cli.js, or the `autoresearch` link an install puts on PATH), not an import. */
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    // The bundle is CommonJS (__filename); run from source it is a module (import.meta.url).
+    const self = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+    return realpathSync(process.argv[1]) === realpathSync(self);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const debug = process.argv.includes('--debug') || !!process.env.AUTORESEARCH_DEBUG;
+  const argv = process.argv.slice(2).filter((a) => a !== '--debug');
+  main(argv).then((code) => process.exit(code), (e) => {
+    // An error nobody caught is ours, not the user's: one line, the stack with --debug.
+    process.stderr.write(debug ? `Error: ${(e as Error).stack ?? e}\n` : `Error: ${(e as Error).message ?? e} (run again with --debug for the details)\n`);
     process.exit(1);
   });
 }
