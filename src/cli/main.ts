@@ -1,7 +1,7 @@
 // `autoresearch`: the headless CLI on the same engine as the editor.
 // Exit codes: 0 done, 1 runtime failure, 2 bad usage or bad config.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CONFIG_FILE, ConfigError, configTemplate, loadConfig, parseConfig, parseDuration } from '../core/config.js';
@@ -38,8 +38,9 @@ Usage: autoresearch <command> [options]
   tree                 the experiment tree, best path marked
   show <node>          one experiment: decision, metric, plan, diff against its parent
   compare <a> <b>      diff between two experiments' code
-  summary [FILE.tsv]   write autoresearch-summary.md, from the session or from any results.tsv
+  summary [FILE.tsv]   write autoresearch-summary.md from the session, or FILE-summary.md from any results.tsv
                        [--from FILE] (same as a .tsv argument)  [--metric COLUMN] [--direction minimize|maximize]
+                       [--out FILE] where a file's summary goes (never over a session's summary)
                        columns are read by header name; the direction is --direction, else the config's,
                        else the metric's name, else the kept rows' trend, and the summary says which
   keep <node>          override: keep an experiment (it may be expanded)  [--reason TEXT]
@@ -86,7 +87,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         'max-experiments': { type: 'string' }, proposer: { type: 'string' }, policy: { type: 'string' },
         from: { type: 'string' }, direction: { type: 'string' }, metric: { type: 'string' }, reason: { type: 'string' },
         'memory-gb': { type: 'string' }, crash: { type: 'string' }, chain: { type: 'boolean' }, squash: { type: 'boolean' },
-        tag: { type: 'string' }, force: { type: 'boolean' }, restart: { type: 'boolean' }, probe: { type: 'boolean' }, budget: { type: 'string' },
+        tag: { type: 'string' }, force: { type: 'boolean' }, out: { type: 'string' }, restart: { type: 'boolean' }, probe: { type: 'boolean' }, budget: { type: 'string' },
       },
     });
   } catch (e) {
@@ -536,7 +537,7 @@ async function compare(cwd: string, o: { config?: string; tag?: string }, a: num
   return 0;
 }
 
-async function summary(cwd: string, o: { config?: string; tag?: string; from?: string; direction?: string; metric?: string }, args: string[], io: Io): Promise<number> {
+async function summary(cwd: string, o: { config?: string; tag?: string; from?: string; direction?: string; metric?: string; out?: string }, args: string[], io: Io): Promise<number> {
   if (args.length > 1) throw new UsageError(`summary takes one results file at most, got: ${args.join(' ')}`);
   const [file] = args;
   if (file !== undefined && !/\.tsv$/i.test(file)) throw new UsageError(`summary reads a session or a .tsv file, got "${file}"; for a file named otherwise use --from ${file}`);
@@ -556,7 +557,7 @@ async function summary(cwd: string, o: { config?: string; tag?: string; from?: s
 }
 
 /** `summary --from FILE`: any team's results.tsv, read by header name; a file with no readable row exits 2. */
-function summaryFrom(cwd: string, from: string, o: { config?: string; direction?: string; metric?: string }, io: Io): number {
+function summaryFrom(cwd: string, from: string, o: { config?: string; direction?: string; metric?: string; out?: string }, io: Io): number {
   const path = resolve(cwd, from);
   if (!existsSync(path)) throw new UsageError(`No file ${from}.`);
   if (statSync(path).isDirectory()) throw new UsageError(`${from} is a folder, not a results file.`);
@@ -569,7 +570,9 @@ function summaryFrom(cwd: string, from: string, o: { config?: string; direction?
     return 2;
   }
   for (const e of parsed.errors) io.err(`${from}:${e.line}: ${e.message}`);
-  const out = join(cwd, SUMMARY_FILE);
+  // Never the session's own autoresearch-summary.md: <file>-summary.md beside the file, or --out.
+  const out = o.out ? resolve(cwd, o.out) : join(dirname(path), `${basename(path).replace(/\.[^.]+$/, '')}-summary.md`);
+  if (basename(out) === SUMMARY_FILE && existsSync(out)) throw new UsageError(`${relative(cwd, out) || out} is a session's summary; write this one elsewhere with --out FILE.`);
   writeFileSync(out, summarizeResults(parsed, null, from));
   const cols = parsed.columns!;
   const bad = parsed.errors.map((e) => e.line);

@@ -30,7 +30,8 @@ async function cli(dir: string, ...args: string[]) {
   return { code, out: out.join('\n'), err: err.join('\n'), errLines: err.join('\n').split('\n').filter(Boolean) };
 }
 
-const summaryOf = (dir: string) => readFileSync(join(dir, 'autoresearch-summary.md'), 'utf8');
+// A file's summary goes beside it as <name>-summary.md, never over a session's autoresearch-summary.md.
+const summaryOf = (dir: string, file = 'results.tsv') => readFileSync(join(dir, file.replace(/\.tsv$/, '-summary.md')), 'utf8');
 
 describe('autoresearch summary on any results.tsv', () => {
   it('9 columns: the metric by name, the other metrics secondary, val_pass another column, numbers as written', async () => {
@@ -43,7 +44,7 @@ describe('autoresearch summary on any results.tsv', () => {
       '  metric: val_rmse (the first numeric column after commit); secondary: val_mae, val_r2, train_rmse, runtime_s; other columns: val_pass',
       '  direction: minimize, because the name val_rmse says lower is better',
       '  val_rmse: baseline 25169.987156 -> best 24500.0625 (line 6, commit e5f6a7b: target log transform)',
-      `Wrote ${join(dir, 'autoresearch-summary.md')}`,
+      `Wrote ${join(dir, 'results-summary.md')}`,
     ].join('\n'));
     const md = summaryOf(dir);
     assert.match(md, /\*\*val_rmse: 25169\.987156 → 24500\.0625\*\*/);
@@ -63,7 +64,7 @@ describe('autoresearch summary on any results.tsv', () => {
     ]);
     assert.equal(r.out.split('\n')[0], 'Read old.tsv: 2 rows; 4 unreadable (lines 3, 4, 5, 7), listed above');
     assert.match(r.out, /val_bpb: baseline 0\.997900 -> best 0\.990100 \(line 6, commit d4e5f6a: warmup 500 steps\)/);
-    assert.match(summaryOf(dir), /- 4 unreadable line\(s\) skipped: line 3: metric "fast" is not a number/);
+    assert.match(summaryOf(dir, 'old.tsv'), /- 4 unreadable line\(s\) skipped: line 3: metric "fast" is not a number/);
   });
 
   it('the original 5 columns (126 rows), 4 columns without memory, and cv_rmse_log in third place', async () => {
@@ -76,12 +77,20 @@ describe('autoresearch summary on any results.tsv', () => {
     assert.equal(four.code, 0, four.err);
     assert.match(four.out, /^Read four\.tsv: 4 rows\n {2}metric: val_rmse \(the first numeric column after commit\)\n/);
     assert.match(four.out, /val_rmse: baseline 0\.5204 -> best 0\.4980 \(line 5, commit d4e5f6a: log target\)/);
-    assert.doesNotMatch(summaryOf(dir), /memory|No kept result/);
+    assert.doesNotMatch(summaryOf(dir, 'four.tsv'), /memory|No kept result/);
     const cv = await cli(dir, 'summary', 'cv.tsv');
     assert.equal(cv.code, 0, cv.err);
     assert.match(cv.out, /metric: val_rmse \(the first numeric column after commit\); secondary: cv_rmse_log\n/);
-    assert.match(summaryOf(dir), /\| # \| commit \| val_rmse \| cv_rmse_log \| description \|/);
-    assert.doesNotMatch(summaryOf(dir), /memory/);
+    assert.match(summaryOf(dir, 'cv.tsv'), /\| # \| commit \| val_rmse \| cv_rmse_log \| description \|/);
+    assert.doesNotMatch(summaryOf(dir, 'cv.tsv'), /memory/);
+    // --out chooses; a session's autoresearch-summary.md is never written over.
+    assert.equal((await cli(dir, 'summary', 'cv.tsv', '--out', 'cv.md')).code, 0);
+    assert.match(readFileSync(join(dir, 'cv.md'), 'utf8'), /cv_rmse_log/);
+    writeFileSync(join(dir, 'autoresearch-summary.md'), 'the session\'s own\n');
+    const over = await cli(dir, 'summary', 'cv.tsv', '--out', 'autoresearch-summary.md');
+    assert.equal(over.code, 2);
+    assert.match(over.err, /autoresearch-summary\.md is a session's summary; write this one elsewhere with --out FILE/);
+    assert.equal(readFileSync(join(dir, 'autoresearch-summary.md'), 'utf8'), 'the session\'s own\n');
   });
 
   it('a file with no readable row exits 2 with one line saying what was expected, and writes nothing', async () => {

@@ -79,7 +79,9 @@ describe('autoresearch CLI', () => {
     const r = cli(repo.root, 'summary', '--from', 'old-results.tsv');
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /old-results\.tsv:6: expected 5 tab-separated columns/);
-    const md = readFileSync(join(repo.root, 'autoresearch-summary.md'), 'utf8');
+    // Beside the file, not over a session's autoresearch-summary.md.
+    assert.ok(!existsSync(join(repo.root, 'autoresearch-summary.md')));
+    const md = readFileSync(join(repo.root, 'old-results-summary.md'), 'utf8');
     // Numbers as the file writes them.
     assert.match(md, /0\.997900 → 0\.993200/);
     assert.match(md, /b2c3d4e/);
