@@ -47,6 +47,8 @@ export class SessionModel {
   lastStopSeq = -1;
   /** The protection the runs have: the sandbox, or detection only (null before it was recorded). */
   protection: { sandboxed: boolean; text: string } | null = null;
+  /** The session's own time from its state records: running, paused, and since when it runs (null when not running). */
+  readonly clock = { runningMs: 0, pausedMs: 0, since: null as number | null, pausedSince: null as number | null };
   /** This attempt of the session (a new start after a failed one, or `run --restart`, begins the next). */
   attempt = 1;
   /** Earlier attempts, oldest first: their nodes as they were, logs where they were moved. */
@@ -179,11 +181,37 @@ export class SessionModel {
         this.hints.push({ ...r.hint });
         break;
       case 'state':
+        this.tick(r.state, Date.parse(r.at));
         this.state = r.state;
         this.stateReason = r.reason;
         if (r.state === 'stopping' || r.state === 'stopped') this.lastStopSeq = r.seq;
         break;
     }
+  }
+
+  /** Running time counts from `running` to the next state that is not running; paused time the same for `paused`. */
+  private tick(next: SessionState, at: number): void {
+    if (!Number.isFinite(at)) return;
+    const c = this.clock;
+    if (c.since !== null && next !== 'running') {
+      c.runningMs += Math.max(0, at - c.since);
+      c.since = null;
+    }
+    if (c.pausedSince !== null && next !== 'paused') {
+      c.pausedMs += Math.max(0, at - c.pausedSince);
+      c.pausedSince = null;
+    }
+    if (next === 'running' && c.since === null) c.since = at;
+    if (next === 'paused' && c.pausedSince === null) c.pausedSince = at;
+  }
+
+  /** Milliseconds the session ran (and was paused), counting a running stretch up to `now` while it goes on. */
+  activeTime(now = Date.now()): { runningMs: number; pausedMs: number } {
+    const c = this.clock;
+    return {
+      runningMs: c.runningMs + (c.since !== null ? Math.max(0, now - c.since) : 0),
+      pausedMs: c.pausedMs + (c.pausedSince !== null ? Math.max(0, now - c.pausedSince) : 0),
+    };
   }
 
   private updateBest(changed: ExperimentNode): void {

@@ -106,10 +106,11 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
     out.push('No result yet.');
   }
   out.push('');
-  const elapsed = model.startedAt ? now.getTime() - Date.parse(model.startedAt) : 0;
+  // The session's own time, from its state records: a summary read tomorrow says the same as one read today.
+  const { runningMs, pausedMs } = model.activeTime(now.getTime());
   const runMs = [...nodes, ...measurements].reduce((s, n) => s + (n.wallMs ?? 0), 0);
   out.push(`- Experiments: ${decided.length} decided (${counts.keep} kept, ${counts.discard} discarded, ${counts.crash} crashed, ${counts.invalid} invalid)${counts.running + counts.pending ? `, ${counts.running + counts.pending} not finished` : ''}`);
-  out.push(`- Time: ${duration(elapsed)} elapsed, ${duration(runMs)} in runs; budget ${cfg.budgetText} per experiment`);
+  out.push(`- Time: ${duration(runningMs)} running${pausedMs ? `, ${duration(pausedMs)} paused` : ''}, ${duration(runMs)} of it in runs; budget ${cfg.budgetText} per experiment`);
   const queued = nodes.filter((n) => typeof n.queuedMs === 'number');
   if (queued.length) {
     const wait = queued.reduce((s, n) => s + n.queuedMs!, 0);
