@@ -1,0 +1,261 @@
+// From a choice to a node: the proposer is asked for one edit, which is held in memory until a slot is free, moved
+// onto a new parent if its own lost its place meanwhile, then written into the slot's worktree, committed and journaled.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { faultPoint } from '../faults.js';
+import { nodeRef } from '../git.js';
+import { checkProposal, checkScope } from '../guard.js';
+import type { Choice } from '../policy.js';
+import { ProposalError, type Proposal } from '../proposer.js';
+import type { ExperimentNode, Hint } from '../types.js';
+import type { SessionContext, Slot } from './context.js';
+import { invalid, invalidScope, type Decisions } from './decisions.js';
+import type { SessionRecord } from './record.js';
+import type { Reservation, Reservations } from './reservations.js';
+import type { Runs } from './runs.js';
+
+const MAX_PROPOSAL_FAILURES = 5;
+
+/** A proposal held in memory until a slot is free to commit and run it. */
+export interface Prepared {
+  choice: Choice;
+  proposal: Proposal;
+  /** The edit: new contents by path, null for a deleted file; null when it could not be read back. */
+  files: Record<string, string | Buffer | null> | null;
+  /** Where it was proposed: a slot's own worktree (run in place) or a preparer's. */
+  worktree: string;
+  reservation: Reservation;
+  retargetedFrom: { id: number; why: string } | null;
+}
+
+export class Proposals {
+  private readonly proposingAbort = new Set<AbortController>();
+  private failuresInARow = 0;
+
+  constructor(
+    private readonly ctx: SessionContext, private readonly record: SessionRecord, private readonly decisions: Decisions,
+    private readonly reservations: Reservations, private readonly runs: Runs,
+  ) {}
+
+  /** Ends every proposal being asked for: the session stops, or the slots are done. */
+  abortAll(): void {
+    for (const a of this.proposingAbort) a.abort();
+  }
+
+  /**
+   * Asks the proposer for one edit of the chosen parent, in `worktree` (checked out at the parent), and
+   * holds it in memory. A failed proposal is journaled as an invalid node here; null means nothing to run.
+   */
+  async prepare(choice: Choice, reservation: Reservation, worktree: string): Promise<Prepared | null> {
+    const { parent } = choice;
+    // A slot's own worktree runs the proposal in place, so it gets the shared inputs; a preparer's does not need them.
+    if (this.ctx.slots.some((s) => s.worktree === worktree)) await this.ctx.checkout(worktree, parent.commit!);
+    else await this.ctx.lab.prepareWorktree(worktree, parent.commit!);
+    // One proposal at a time per parent, until it is journaled or dropped: the next one sees it in the history
+    // (what a model is told was tried) and among the tried edits, so no slot repeats it.
+    reservation.unlock = await this.reservations.lockParent(parent.id);
+    if (this.ctx.stopping || this.ctx.workersDone) return null;
+    return await this.proposeIn(choice, reservation, worktree);
+  }
+
+  private async proposeIn(choice: Choice, reservation: Reservation, worktree: string): Promise<Prepared | null> {
+    const { config, model } = this.ctx;
+    const { parent, operator } = choice;
+    const hint = this.reservations.takeHint(reservation);
+    const abort = new AbortController();
+    this.proposingAbort.add(abort);
+    let proposal: Proposal | null = null;
+    let failure: string | null = null;
+    let failedKey: string | null = null;
+    const tried = new Set(model.childrenOf(parent.id).filter((c) => c.operator === operator || operator !== 'draft').map((c) => c.editKey));
+    // Edits other slots are proposing, or hold ready, from this parent count as tried: no two slots run the same edit.
+    for (const key of this.reservations.pendingFrom(parent.id)) tried.add(key);
+    try {
+      proposal = checkProposal(await this.ctx.options.proposer.propose({
+        parent, operator, worktree, history: model.nodes, triedFromParent: tried,
+        notes: this.readNotes(), hint, config, platform: model.platform, signal: abort.signal,
+        sandbox: config.proposer.kind === 'agent-cli' ? this.ctx.protection.proposerSandbox(worktree) : undefined,
+      }));
+      faultPoint('proposing', model.nextId);
+    } catch (e) {
+      if (this.ctx.stopping || abort.signal.aborted) return null;
+      failure = e instanceof ProposalError ? e.message : `the proposer failed: ${e instanceof Error ? e.message : String(e)}`;
+      if (e instanceof ProposalError && e.editKey) failedKey = e.editKey;
+    } finally {
+      this.proposingAbort.delete(abort);
+    }
+    if (this.ctx.stopping || abort.signal.aborted) return null;
+    if (!proposal && !failure) {
+      this.reservations.exhaust(parent.id, operator);
+      this.ctx.log(`nothing new to ${operator} from #${parent.id}`);
+      return null;
+    }
+    if (failure || !proposal) {
+      const info = proposal?.proposer ?? { kind: this.ctx.options.proposer.kind };
+      await this.commitNode({ choice, hint, proposal: null, info, editKey: failedKey, changed: [], worktree: null, failure: failure ?? 'the proposer failed', reservation });
+      return null;
+    }
+    if (this.reservations.isPending(parent.id, proposal.editKey) || model.childrenOf(parent.id).some((c) => c.editKey === proposal.editKey)) {
+      this.ctx.log(`dropped a proposal from #${parent.id} (${proposal.description}): the same edit is already queued or run from it`);
+      return null;
+    }
+    this.reservations.holdKey(reservation, proposal.editKey);
+    let files: Record<string, string | Buffer | null> | null = proposal.files ?? null;
+    // An agent that edited its worktree in place: its edit is read back, so the slot that runs it can be elsewhere.
+    if (!files) {
+      try {
+        files = {};
+        for (const p of await this.ctx.lab.dirtyPaths(worktree)) {
+          const abs = join(worktree, p);
+          files[p] = existsSync(abs) ? readFileSync(abs) : null;
+        }
+      } catch (e) {
+        files = null;
+        this.ctx.log(`could not read back the proposal in ${worktree}: ${(e as Error).message}`, 'warn');
+      }
+    }
+    return { choice, proposal, files, worktree, reservation, retargetedFrom: null };
+  }
+
+  private readNotes(): string | null {
+    if (!this.ctx.config.notes) return null;
+    const p = join(this.ctx.lab.root, this.ctx.config.notes);
+    return existsSync(p) ? readFileSync(p, 'utf8') : null;
+  }
+
+  /**
+   * A prepared proposal whose parent changed while it waited: moved onto the node the search would pick now when
+   * the edit still applies there (a three-way merge), else dropped. Never run blindly on a parent that lost its place.
+   */
+  private async retarget(p: Prepared): Promise<boolean> {
+    const { config, model, lab } = this.ctx;
+    const parent = model.get(p.choice.parent.id)!;
+    const wanted = p.choice.operator === 'debug' ? 'crash' : 'keep';
+    let target: ExperimentNode | undefined;
+    let why: string;
+    if (parent.status !== wanted) {
+      why = `#${parent.id} is now ${parent.status}${parent.decidedBy === 'human' ? ' (by a person)' : ''}`;
+      if (wanted === 'keep' && config.policy === 'greedy') target = model.best;
+      else if (wanted === 'keep') for (let a = parent.parentId === null ? undefined : model.get(parent.parentId); a && !target; a = a.parentId === null ? undefined : model.get(a.parentId)) if (a.status === 'keep') target = a;
+    } else if (config.policy === 'greedy' && model.best && model.best.id !== parent.id) {
+      why = `the best moved from #${parent.id} to #${model.best.id} while it waited`;
+      target = model.best;
+    } else {
+      return true;
+    }
+    const drop = (reason: string): false => {
+      this.ctx.log(`dropped the prepared proposal "${p.proposal.description}" for #${parent.id}: ${why}; ${reason}`, 'warn');
+      return false;
+    };
+    if (!target?.commit) return drop('there is no kept node to move it to');
+    if (!p.files) return drop('its edit could not be read back');
+    if (model.childrenOf(target.id).some((c) => c.editKey === p.proposal.editKey) || this.reservations.isPending(target.id, p.proposal.editKey)) return drop(`#${target.id} already has this edit`);
+    const merged: Record<string, string | Buffer | null> = {};
+    for (const [path, theirs] of Object.entries(p.files)) {
+      const base = await lab.show(parent.commit!, path);
+      const ours = await lab.show(target.commit, path);
+      if (base === ours) merged[path] = theirs;
+      else if (theirs === null || base === null || ours === null) return drop(`${path} differs on #${target.id}`);
+      else {
+        const m = merge3(ours, base, theirs.toString());
+        if (m === null) return drop(`its edit of ${path} conflicts with #${target.id}'s code`);
+        merged[path] = m;
+      }
+    }
+    this.ctx.log(`re-targeted the prepared proposal "${p.proposal.description}" from #${parent.id} to #${target.id}: ${why}`);
+    p.files = merged;
+    p.retargetedFrom = { id: parent.id, why };
+    p.choice = { ...p.choice, parent: target, reason: `${p.choice.reason}; re-targeted to #${target.id} because ${why}` };
+    return true;
+  }
+
+  /** Puts a proposal's edit in the slot's worktree, commits and journals it, guards its scope, and runs it. */
+  async materialize(p: Prepared, slot: Slot): Promise<void> {
+    if (!(await this.retarget(p))) return;
+    const { parent } = p.choice;
+    let failure: string | null = null;
+    let changed: string[] = [];
+    try {
+      if (p.worktree !== slot.worktree || p.retargetedFrom) {
+        await this.ctx.checkout(slot.worktree, parent.commit!);
+        if (p.files) for (const [path, content] of Object.entries(p.files)) writeOrDelete(join(slot.worktree, path), content);
+      } else if (p.proposal.files) {
+        for (const [path, content] of Object.entries(p.proposal.files)) writeOrDelete(join(slot.worktree, path), content);
+      }
+      changed = await this.ctx.lab.dirtyPaths(slot.worktree);
+      if (changed.length === 0) {
+        if (p.retargetedFrom) {
+          this.ctx.log(`dropped the prepared proposal "${p.proposal.description}": #${parent.id} already has its edit`);
+          return;
+        }
+        failure = 'the proposal changed nothing';
+      }
+    } catch (e) {
+      failure = `the proposal could not be applied: ${(e as Error).message}`;
+    }
+    const node = await this.commitNode({ choice: p.choice, hint: p.reservation.hint, proposal: p.proposal, info: p.proposal.proposer, editKey: p.proposal.editKey, changed, worktree: slot.worktree, failure, reservation: p.reservation });
+    if (!node || failure) return;
+    this.failuresInARow = 0;
+    const violations = checkScope(changed, this.ctx.config.editable, this.ctx.config.readonly);
+    if (violations.length) {
+      this.decisions.decide(node, invalidScope(violations));
+      return;
+    }
+    await this.runs.runNode(node, slot);
+  }
+
+  /** Journals a node for a proposal (committed in `worktree`), or an invalid one for a failure. */
+  private async commitNode(a: {
+    choice: Choice; hint: Hint | null; proposal: Proposal | null; info: Proposal['proposer']; editKey: string | null; changed: string[];
+    worktree: string | null; failure: string | null; reservation: Reservation;
+  }): Promise<ExperimentNode | null> {
+    const { lab, config } = this.ctx;
+    const { parent, operator } = a.choice;
+    const description = a.proposal?.description ?? `failed proposal (${operator} #${parent.id})`;
+    const node = await this.record.addNode(async (id) => {
+      let commit: string | null = null;
+      if (!a.failure && a.worktree) {
+        commit = await lab.commitAll(a.worktree, `autoresearch(${config.tag}) #${id}: ${description}\n\n${a.proposal!.plan}\n\nAutoResearch-Node: ${id}\nAutoResearch-Parent: ${parent.id}\nAutoResearch-Operator: ${operator}`);
+        await lab.setRef(nodeRef(config.tag, id), commit);
+      }
+      return {
+        id, parentId: parent.id, operator, commit, description, plan: a.proposal?.plan ?? '', editKey: a.editKey ?? `failed:${id}`,
+        changedFiles: a.changed, policyReason: a.choice.reason, proposer: a.info, hint: a.hint?.text ?? null, createdAt: new Date().toISOString(),
+      };
+    }, () => this.reservations.releaseOp(a.reservation));
+    if (a.failure) {
+      this.decisions.decide(node, invalid(a.failure));
+      // A proposer that fails every time (a missing folder, a model that is down) must not burn the session.
+      if (++this.failuresInARow >= MAX_PROPOSAL_FAILURES) {
+        this.ctx.failReason = `the proposer failed ${MAX_PROPOSAL_FAILURES} times in a row; last: ${a.failure}`;
+        this.ctx.stop();
+      }
+    }
+    return node;
+  }
+}
+
+/** `git merge-file`: `theirs`' change from `base` applied onto `ours`; null on a conflict. */
+function merge3(ours: string, base: string, theirs: string): string | null {
+  const dir = mkdtempSync(join(tmpdir(), 'ar-merge-'));
+  try {
+    const [o, b, t] = ['ours', 'base', 'theirs'].map((n) => join(dir, n)) as [string, string, string];
+    writeFileSync(o, ours);
+    writeFileSync(b, base);
+    writeFileSync(t, theirs);
+    const r = spawnSync('git', ['merge-file', '-p', '-q', o, b, t], { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout : null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function writeOrDelete(path: string, content: string | Buffer | null): void {
+  if (content === null) rmSync(path, { force: true });
+  else {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+  }
+}

@@ -1,0 +1,174 @@
+// Running nodes in slots: the baseline and its noise repeats, the re-runs people ask for, confirmation runs, and any
+// node's run from its start record to its judgement.
+import { join } from 'node:path';
+import type { RunRequest } from '../executor.js';
+import { readTail } from '../files.js';
+import { nodeRef } from '../git.js';
+import type { NodeCreated } from '../journal.js';
+import type { ExperimentNode, Judgement, RunResult } from '../types.js';
+import type { Commands } from './commands.js';
+import type { SessionContext, Slot } from './context.js';
+import { invalid, type Decisions } from './decisions.js';
+import type { SessionRecord } from './record.js';
+
+export class Runs {
+  constructor(
+    private readonly ctx: SessionContext, private readonly record: SessionRecord, private readonly decisions: Decisions, private readonly commands: Commands,
+  ) {}
+
+  async ensureBaseline(): Promise<void> {
+    const { model, config } = this.ctx;
+    let base = model.baseline;
+    if (!base) {
+      const created: NodeCreated = {
+        id: 0, parentId: null, operator: 'baseline', commit: model.baseCommit, description: 'baseline', plan: 'The code as committed when the session started.',
+        editKey: 'baseline', changedFiles: [], policyReason: 'every session measures its starting point first', proposer: { kind: 'none' }, hint: null, createdAt: new Date().toISOString(),
+      };
+      await this.ctx.lab.setRef(nodeRef(config.tag, 0), model.baseCommit);
+      this.record.append({ type: 'node', node: created });
+      base = model.baseline!;
+      this.ctx.emit({ type: 'node-added', node: base });
+    }
+    if (base.decidedBy === null) {
+      const slot = this.ctx.slots[0]!;
+      await this.ctx.checkout(slot.worktree, base.commit!);
+      await this.runNode(base, slot);
+    }
+    if (this.ctx.stopping) return;
+    if (base.status !== 'keep') {
+      this.ctx.failReason = this.decisions.baselineFailure(base);
+      return;
+    }
+    await this.measureNoise(base);
+  }
+
+  /** Runs the baseline again until it has `noise.repeats` runs, spread over the slots: their spread is the noise. */
+  private async measureNoise(base: ExperimentNode): Promise<void> {
+    const noise = this.ctx.config.noise;
+    if (!noise) return;
+    const have = this.ctx.model.childrenOf(0).filter((c) => c.editKey.startsWith('noise:')).length;
+    const todo = Array.from({ length: Math.max(0, noise.repeats - 1 - have) }, (_, i) => have + i + 1);
+    await Promise.all(this.ctx.slots.map(async (slot) => {
+      for (let k = todo.shift(); k !== undefined && !this.ctx.stopping; k = todo.shift()) {
+        const node = await this.createRerunNode(base, `noise:0:${k}`, `baseline run ${k + 1} of ${noise.repeats} (noise estimate)`,
+          `Run the baseline's exact code again: the spread of its ${noise.repeats} runs is the noise a change must beat.`, `noise: {repeats: ${noise.repeats}} measures the run-to-run spread first`);
+        await this.ctx.checkout(slot.worktree, base.commit!);
+        await this.runNode(node, slot);
+      }
+    }));
+    if (this.ctx.stopping) return;
+    this.decisions.reportNoise();
+  }
+
+  private createRerunNode(original: ExperimentNode, editKey: string | ((id: number) => string), description: string, plan: string, policyReason: string): Promise<ExperimentNode> {
+    return this.record.addNode(async (id) => {
+      await this.ctx.lab.setRef(nodeRef(this.ctx.config.tag, id), original.commit!);
+      return {
+        id, parentId: original.id, operator: 'rerun', commit: original.commit, description, plan, editKey: typeof editKey === 'string' ? editKey : editKey(id), changedFiles: [],
+        policyReason, proposer: { kind: 'none' }, hint: null, createdAt: new Date().toISOString(),
+      };
+    });
+  }
+
+  async runRerun(id: number, slot: Slot): Promise<void> {
+    const original = this.ctx.model.get(id);
+    if (!original?.commit) return;
+    this.ctx.inFlight++;
+    try {
+      const node = await this.createRerunNode(original, (newId) => `rerun:${newId}`, `re-run of #${id} (noise check)`,
+        `Run #${id}'s exact code again to see how far the metric moves by noise alone.`, 'a person asked for a noise check');
+      await this.ctx.checkout(slot.worktree, original.commit);
+      await this.runNode(node, slot);
+    } finally {
+      this.ctx.inFlight--;
+      this.ctx.poke();
+    }
+  }
+
+  /** Runs a node in a slot; with `handle`, watches the run a previous controller started instead (recovery). */
+  async runNode(node: ExperimentNode, slot: Slot, handle?: string): Promise<void> {
+    const { config, protection } = this.ctx;
+    const logPath = join(this.ctx.paths.logs, `${node.id}.log`);
+    const before = await protection.beforeRun(slot.worktree);
+    this.record.rememberResults();
+    const startedAt = new Date();
+    const abort = new AbortController();
+    slot.abort = abort;
+    let lastLine = '';
+    let lastEmit = 0;
+    const request: RunRequest = {
+      nodeId: node.id, tag: config.tag, cwd: slot.worktree, command: config.run, budgetSeconds: config.budgetSeconds,
+      graceSeconds: config.graceSeconds, slot: slot.index, logPath, signal: abort.signal, env: this.slotEnv(slot.index),
+      sandbox: before.sandbox,
+      onOutput: (chunk) => {
+        const lines = chunk.split(/\r?\n|\r/).map((l) => l.trim()).filter(Boolean);
+        if (lines.length) lastLine = lines[lines.length - 1]!;
+        const now = Date.now();
+        if (now - lastEmit > 250) {
+          lastEmit = now;
+          this.ctx.emit({ type: 'run-progress', nodeId: node.id, elapsedMs: now - startedAt.getTime(), budgetMs: config.budgetSeconds * 1000, line: lastLine });
+        }
+      },
+    };
+    const executor = this.ctx.options.executor;
+    const running = handle !== undefined && executor.reattach ? executor.reattach(request, handle) : executor.start(request);
+    slot.running = running;
+    this.commands.deliverEarlyRecord(node.id);
+    // The pid (or a cluster job's id, once submitted) goes into the journal so a resumed controller can end or find
+    // a run its dead predecessor left behind. A reattached run keeps the start record it has.
+    if (running.submitted) await running.submitted;
+    if (handle === undefined) this.record.append({ type: 'start', id: node.id, slot: slot.index, startedAt: startedAt.toISOString(), logPath, pid: running.pid, ...(running.handle ? { handle: running.handle } : {}) });
+    this.ctx.emit({ type: 'run-started', node, slot: slot.index, budgetSeconds: config.budgetSeconds });
+    let run: RunResult;
+    try {
+      run = await running.result;
+    } finally {
+      slot.running = null;
+      slot.abort = null;
+      running.dispose();
+    }
+    // A stopped run is not a result: it runs again when the session resumes.
+    if (this.ctx.stopping) return;
+    this.record.append({ type: 'finish', id: node.id, run, finishedAt: new Date().toISOString() });
+    this.ctx.emit({ type: 'run-finished', node });
+
+    const invalidRun = await protection.afterRun(before, node.commit!, node.id, () => readTail(logPath, 256 * 1024));
+    if (invalidRun) {
+      this.decisions.decide(node, invalid(invalidRun));
+      return;
+    }
+    const records = this.record.restoreAfterRun();
+    if (records.length) {
+      this.decisions.decide(node, invalid(`the run modified ${records.join(' and ')} (restored)`));
+      return;
+    }
+    await this.settle(node, await this.decisions.judgeRun(node, run), slot);
+  }
+
+  /** `gpus: [...]`: slot i sees only gpus[i % length]. */
+  private slotEnv(slot: number): Record<string, string> | undefined {
+    const gpus = this.ctx.config.gpus;
+    return gpus.length ? { CUDA_VISIBLE_DEVICES: gpus[slot % gpus.length]! } : undefined;
+  }
+
+  /**
+   * Decides a judged node. With `noise.confirm`, a candidate new best is first run once more (a confirmation
+   * node, journaled like any run) and kept only if the mean of both runs still beats its parent by more than the
+   * threshold; the mean becomes its metric. A controller killed on the way settles it again on resume.
+   */
+  async settle(node: ExperimentNode, j: Judgement, slot: Slot): Promise<void> {
+    if (!this.decisions.needsConfirmation(node, j)) {
+      this.decisions.decide(node, j);
+      return;
+    }
+    const key = `confirm:${node.id}`;
+    let check = this.ctx.model.childrenOf(node.id).find((c) => c.editKey === key);
+    check ??= await this.createRerunNode(node, key, `confirmation run of #${node.id}`, `Run #${node.id}'s exact code again: a new best is kept only if it holds up.`, `noise: {confirm: true}: #${node.id} would be a new best`);
+    if (check.decidedBy === null) {
+      await this.ctx.checkout(slot.worktree, node.commit!);
+      await this.runNode(check, slot);
+      if (this.ctx.stopping || check.decidedBy === null) return;
+    }
+    this.decisions.decide(node, this.decisions.confirmed(node, j, check));
+  }
+}
