@@ -11,6 +11,7 @@ import { GitError, Lab, nodeRef } from '../core/git.js';
 import { listSessions, loadSession, NoSessionError, sendCommand, writeSummaryFor } from '../core/offline.js';
 import { configuredMetric, parseResults, RESULTS_FILE, whyUnreadable } from '../core/results.js';
 import { logTail, probeLogPath, probeRun, withMetricPattern, type MetricCandidate } from '../core/metricProbe.js';
+import { sparkline } from '../core/curves.js';
 import { SessionBusyError } from '../core/store.js';
 import { directionText, fmtNum, noiseLine, SUMMARY_FILE, summarizeResults } from '../core/summary.js';
 import { ApplyError, applyBest } from '../core/apply.js';
@@ -521,6 +522,10 @@ async function show(cwd: string, o: { config?: string; tag?: string }, id: numbe
   io.out(`  status: ${n.status}${n.decidedBy ? ` (decided by ${n.decidedBy}${n.decidedBy === 'human' && n.ruleStatus ? `; rule said ${n.ruleStatus}` : ''})` : ''}: ${n.reason}`);
   io.out(`  ${config.metric.name}: ${fmtNum(n.metric)}${parent ? ` (parent #${parent.id}: ${fmtNum(parent.metric)})` : ''}   memory: ${n.memoryGb ?? 'n/a'} GB   time: ${n.wallMs === null ? 'n/a' : `${(n.wallMs / 1000).toFixed(1)}s`}${typeof n.queuedMs === 'number' ? ` (+${(n.queuedMs / 1000).toFixed(1)}s in the queue)` : ''}`);
   io.out(`  commit: ${n.commit ?? 'none'}   operator: ${n.operator}   why here: ${n.policyReason}`);
+  if (n.curve?.length) {
+    const last = n.curve.at(-1)!;
+    io.out(`  curve: ${sparkline(n.curve)}  ${n.curve.length} points, last ${fmtNum(last[1])} at ${Math.round(last[0] * 100)} % of the budget${parent?.curve?.length ? `   parent: ${sparkline(parent.curve)}` : ''}`);
+  }
   if (n.plan) io.out(`  plan: ${n.plan}`);
   if (n.hint) io.out(`  tests the hypothesis: "${n.hint}"`);
   if (n.logPath) io.out(`  log: ${n.logPath}`);

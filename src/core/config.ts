@@ -62,7 +62,7 @@ export const PROPOSER_KINDS = ['mutate', 'patches', 'openai-compatible', 'anthro
 export const EXECUTOR_KINDS = ['local', 'manual', 'slurm'] as const;
 export const POLICY_KINDS = ['tree', 'greedy'] as const;
 const DIRECTIONS = ['minimize', 'maximize'] as const;
-const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'sandbox', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'pipeline', 'noise'];
+const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'sandbox', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'pipeline', 'noise', 'progress', 'prune'];
 /** Keys of the proposers and executors the engine builds itself; model-backed proposers check their own keys. */
 const FIXED_KEYS: Record<string, string[]> = { mutate: ['kind'], patches: ['kind', 'dir'], local: ['kind'], manual: ['kind'] };
 
@@ -70,6 +70,8 @@ export const DEFAULT_MAX_EXPERIMENTS = 20;
 export const DEFAULT_SEARCH: ResearchConfig['search'] = { drafts: 3, debugDepth: 2, patience: 3 };
 export const DEFAULT_PIPELINE = 1;
 export const DEFAULT_NOISE_Z = 2;
+/** Early stopping's defaults (curves.ts): not before a quarter of the budget, 1.5 × the largest late-winner gap, 5 %. */
+export const DEFAULT_PRUNE = { minFraction: 0.25, safety: 1.5, floor: 0.05 };
 export const DEFAULT_MEMORY = { pattern: '^peak_(?:vram|memory)_mb:\\s*(\\S+)', unit: 'mb' as const };
 
 function escapeRegExp(s: string): string {
@@ -127,6 +129,18 @@ class Checker {
       if (s !== undefined) out.push(s);
     });
     return out.length === list.length ? out : undefined;
+  }
+
+  /** A JavaScript regex (flag m) with at least one capture group; the last one is the value. */
+  regexAnyGroups(path: string, v: unknown): string | undefined {
+    const s = this.string(path, v);
+    if (s === undefined) return undefined;
+    try {
+      if (new RegExp(`${s}|`, 'm').exec('')!.length < 2) return this.fail(path, v, 'a regular expression with a capture group for the value (the last group), like step (\\d+).*val loss ([\\d.]+)');
+    } catch (e) {
+      return this.fail(path, v, `a valid regular expression (${(e as Error).message})`);
+    }
+    return s;
   }
 
   /** A JavaScript regex (flag m) with exactly one capture group. */
@@ -472,6 +486,19 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   }
   const pipeline = r.pipeline === undefined ? DEFAULT_PIPELINE : c.int('pipeline', r.pipeline, 0, 16);
 
+  // `progress`: a pattern whose last group is an intermediate value (the metric's own pattern by default).
+  const progress = r.progress === undefined || r.progress === null ? null : c.regexAnyGroups('progress', r.progress);
+  let prune: ResearchConfig['prune'] | undefined = null;
+  if (r.prune === true || r.prune === 'on') prune = { ...DEFAULT_PRUNE };
+  else if (r.prune === false || r.prune === 'off' || r.prune === undefined || r.prune === null) prune = null;
+  else if (!c.isMap(r.prune)) prune = c.fail('prune', r.prune, 'on, off, or a mapping {minFraction, safety, floor}');
+  else {
+    c.unknownKeys(r.prune, ['minFraction', 'safety', 'floor'], 'prune');
+    const minFraction = r.prune.minFraction === undefined ? DEFAULT_PRUNE.minFraction : c.number('prune.minFraction', r.prune.minFraction, 0.05);
+    const safety = r.prune.safety === undefined ? DEFAULT_PRUNE.safety : c.number('prune.safety', r.prune.safety, 1);
+    const floor = r.prune.floor === undefined ? DEFAULT_PRUNE.floor : c.number('prune.floor', r.prune.floor, 0);
+    prune = minFraction !== undefined && safety !== undefined && floor !== undefined ? { minFraction: Math.min(minFraction, 0.95), safety, floor } : undefined;
+  }
   let noise: ResearchConfig['noise'] | undefined = null;
   if (r.noise !== undefined && r.noise !== null) {
     if (!c.isMap(r.noise)) noise = c.fail('noise', r.noise, 'a mapping {repeats, z, confirm} (e.g. {repeats: 3})');
@@ -499,7 +526,7 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   return {
     tag: tag!, editable: editable!, readonly: readonlyGlobs!, shared: shared ?? null, sandbox: sandbox ?? DEFAULT_SANDBOX, run: run!, budgetSeconds: budgetSeconds!, budgetText, metric: metric!, memory: memory!, metrics, constraints,
     maxExperiments: maxExperiments!, proposer: proposer!, policy: policy!, executor: executor!, parallel: parallel!, minDelta: minDelta!, seed: seed!, notes,
-    graceSeconds: graceSeconds!, search: search!, gpus: gpus!, pipeline: pipeline!, noise: noise!,
+    graceSeconds: graceSeconds!, search: search!, gpus: gpus!, pipeline: pipeline!, noise: noise!, progress: progress ?? null, prune: prune ?? null,
   };
 }
 
@@ -614,6 +641,11 @@ export function configTemplate(o: TemplateOptions): string {
     '# Noise-aware decisions: run the baseline `repeats` times; keep only changes that beat their parent by more than',
     '# max(minDelta, z × spread); with confirm, a candidate new best is re-run once and the mean of both must hold up.',
     '# noise: {repeats: 3, z: 2, confirm: true}',
+    '# Learning curves: every match of the metric\'s pattern while a run goes, or of this pattern (its last group).',
+    "# progress: 'step (\\d+).*val loss ([\\d.]+)'",
+    '# Early stopping: a run worse than its parent at the same point of the budget by more than the session\'s',
+    '# late winners overcame is stopped (never before minFraction, never the baseline or a confirmation run).',
+    '# prune: {minFraction: 0.25, safety: 1.5, floor: 0.05}',
     '# A change is kept only if it beats its parent by more than this.',
     'minDelta: 0',
     '# Seed for the proposer\'s and the policy\'s choices.',

@@ -2,6 +2,7 @@
 // `progress` pattern such as `step (\d+).*val loss ([\d.]+)`), stamped with the elapsed fraction of the budget, and
 // the rule that stops a run that cannot win: worse than its parent at the same point by more than the session's
 // own curves say a late winner can be.
+import { DEFAULT_PRUNE as CONFIG_DEFAULT_PRUNE } from './config.js';
 import { parseNumber } from './judge.js';
 import type { Direction } from './types.js';
 
@@ -46,7 +47,7 @@ function round(x: number): number {
 }
 
 /** At most `max` points, the last always kept: what the journal stores of a curve. */
-export function compact(points: readonly CurvePoint[], max = 200): CurvePoint[] {
+export function compact(points: readonly CurvePoint[], max = 60): CurvePoint[] {
   if (points.length <= max) return [...points];
   const out: CurvePoint[] = [];
   const step = (points.length - 1) / (max - 1);
@@ -107,7 +108,7 @@ export interface PruneRule {
   safety: number;
 }
 
-export const DEFAULT_PRUNE: PruneRule = { minFraction: 0.25, floor: 0.05, safety: 1.5 };
+export const DEFAULT_PRUNE: PruneRule = CONFIG_DEFAULT_PRUNE;
 
 export interface PruneInput {
   fraction: number;

@@ -19,6 +19,8 @@ export type JournalEntry =
   | { type: 'node'; node: NodeCreated }
   | { type: 'start'; id: number; slot: number; startedAt: string; logPath: string; pid?: number; handle?: string }
   | { type: 'finish'; id: number; run: RunResult; finishedAt: string }
+  /** The intermediate values a run printed, compacted (curves.ts); before its finish record. */
+  | { type: 'curve'; id: number; points: [number, number][] }
   | { type: 'decide'; id: number; status: DecidedStatus; metric: number | null; memoryGb: number | null; secondary: Record<string, number>; reason: string; decidedBy: DecidedBy; logTail?: string }
   | { type: 'hint'; hint: Hint }
   | { type: 'state'; state: SessionState; reason?: string; at: string }

@@ -138,6 +138,11 @@ export class SessionModel {
         this.lastStart.set(r.id, r);
         break;
       }
+      case 'curve': {
+        const n = this.nodes[r.id];
+        if (n) n.curve = r.points;
+        break;
+      }
       case 'finish': {
         const n = this.nodes[r.id];
         if (!n) break;

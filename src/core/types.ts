@@ -101,6 +101,10 @@ export interface ResearchConfig {
   gpus: string[];
   /** Proposals prepared ahead per slot while experiments run; 0 proposes only when a slot is free. */
   pipeline: number;
+  /** A pattern for intermediate values (curves.ts); null reads every match of the metric's pattern. Optional for older configs. */
+  progress?: string | null;
+  /** Early stopping (curves.ts); null is off. Optional for older configs. */
+  prune?: { minFraction: number; safety: number; floor: number } | null;
   /** Noise-aware decisions; null keeps the plain `beats the parent by more than minDelta` rule. */
   noise: NoiseConfig | null;
 }
@@ -177,6 +181,8 @@ export interface ProposerInfo {
 /** One experiment. Derived from the journal; never stored whole. */
 export interface ExperimentNode {
   id: number;
+  /** The run's learning curve: [elapsed fraction of the budget, value] pairs (curves.ts), when it printed any. */
+  curve?: [number, number][];
   parentId: number | null;
   operator: Operator;
   /** The commit holding this node's code; null for a proposal that produced no commit. */

@@ -76,3 +76,18 @@ describe('curves: when a run may be stopped', () => {
     assert.ok(pruneVerdict({ fraction: 0.5, value: NaN, parent, direction: 'minimize', late: [] }));
   });
 });
+
+describe('curves: the config', () => {
+  const base = 'tag: t1\neditable: [train.py]\nrun: python3 train.py\nbudget: 5m\nmetric: {name: val_loss, direction: minimize}\n';
+  it('prune is off by default, on gives the defaults, a mapping sets them; progress needs a group for the value', async () => {
+    const { parseConfig } = await import('../../src/core/config.js');
+    assert.equal(parseConfig(base).prune, null);
+    assert.deepEqual(parseConfig(`${base}prune: on\n`).prune, DEFAULT_PRUNE);
+    assert.deepEqual(parseConfig(`${base}prune: {minFraction: 0.4}\n`).prune, { ...DEFAULT_PRUNE, minFraction: 0.4 });
+    assert.equal(parseConfig(`${base}progress: 'step (\\d+).*val loss ([\\d.]+)'\n`).progress, 'step (\\d+).*val loss ([\\d.]+)');
+    assert.throws(() => parseConfig(`${base}progress: 'val loss'\nprune: {patience: 2}\n`), (e: unknown) => {
+      const issues = (e as { issues: { path: string }[] }).issues.map((i) => i.path);
+      return issues.includes('progress') && issues.includes('prune.patience');
+    });
+  });
+});

@@ -13,7 +13,7 @@ export type ControllerEvent =
   | { type: 'node-added'; node: ExperimentNode }
   | { type: 'node-updated'; node: ExperimentNode }
   | { type: 'run-started'; node: ExperimentNode; slot: number; budgetSeconds: number }
-  | { type: 'run-progress'; nodeId: number; elapsedMs: number; budgetMs: number; line: string }
+  | { type: 'run-progress'; nodeId: number; elapsedMs: number; budgetMs: number; line: string; value?: number; parentValue?: number | null }
   | { type: 'run-finished'; node: ExperimentNode }
   | { type: 'experiment'; line: string; node: ExperimentNode }
   | { type: 'state'; state: SessionState; reason?: string }

@@ -2,6 +2,7 @@
 // node's run from its start record to its judgement.
 import { join } from 'node:path';
 import type { RunRequest } from '../executor.js';
+import { compact, CurveReader, lateWins, pruneVerdict, valueAt, type LateWin } from '../curves.js';
 import { readTail } from '../files.js';
 import { nodeRef } from '../git.js';
 import type { NodeCreated } from '../journal.js';
@@ -96,6 +97,13 @@ export class Runs {
     slot.abort = abort;
     let lastLine = '';
     let lastEmit = 0;
+    // The learning curve, and early stopping against the parent's curve at the same point of the budget.
+    const budgetMs = config.budgetSeconds * 1000;
+    const reader = new CurveReader(config.progress ?? config.metric.pattern, budgetMs);
+    const parentCurve = node.parentId === null ? null : this.ctx.model.get(node.parentId)?.curve ?? null;
+    const mayPrune = !!config.prune && node.id !== 0 && node.operator !== 'rerun' && handle === undefined && !!parentCurve?.length;
+    let pruned: { fraction: number; value: number; parentValue: number; margin: number } | null = null;
+    const late = mayPrune ? this.lateWins() : [];
     const request: RunRequest = {
       nodeId: node.id, tag: config.tag, cwd: slot.worktree, command: config.run, budgetSeconds: config.budgetSeconds,
       graceSeconds: config.graceSeconds, slot: slot.index, logPath, signal: abort.signal, env: this.slotEnv(slot.index),
@@ -104,9 +112,22 @@ export class Runs {
         const lines = chunk.split(/\r?\n|\r/).map((l) => l.trim()).filter(Boolean);
         if (lines.length) lastLine = lines[lines.length - 1]!;
         const now = Date.now();
-        if (now - lastEmit > 250) {
+        const added = reader.feed(chunk, now - startedAt.getTime());
+        const point = added.at(-1);
+        if (point && mayPrune && !pruned) {
+          const verdict = pruneVerdict({ fraction: point[0], value: point[1], parent: parentCurve, direction: config.metric.direction, late, spread: this.ctx.model.noiseBand()?.spread ?? null, rule: config.prune! });
+          if (verdict) {
+            pruned = { fraction: point[0], value: point[1], ...verdict };
+            abort.abort();
+          }
+        }
+        if (now - lastEmit > 250 || point) {
           lastEmit = now;
-          this.ctx.emit({ type: 'run-progress', nodeId: node.id, elapsedMs: now - startedAt.getTime(), budgetMs: config.budgetSeconds * 1000, line: lastLine });
+          const last = reader.points.at(-1);
+          this.ctx.emit({
+            type: 'run-progress', nodeId: node.id, elapsedMs: now - startedAt.getTime(), budgetMs, line: lastLine,
+            ...(last ? { value: last[1], parentValue: parentCurve ? valueAt(parentCurve, last[0]) : null } : {}),
+          });
         }
       },
     };
@@ -129,6 +150,7 @@ export class Runs {
     }
     // A stopped run is not a result: it runs again when the session resumes.
     if (this.ctx.stopping) return;
+    if (reader.points.length) this.record.append({ type: 'curve', id: node.id, points: compact(reader.points) });
     this.record.append({ type: 'finish', id: node.id, run, finishedAt: new Date().toISOString() });
     this.ctx.emit({ type: 'run-finished', node });
 
@@ -142,7 +164,28 @@ export class Runs {
       this.decisions.decide(node, invalid(`the run modified ${records.join(' and ')} (restored)`));
       return;
     }
+    if (pruned) {
+      const p = pruned as { fraction: number; value: number; parentValue: number; margin: number };
+      const f = (v: number) => Number(v.toPrecision(4)).toString();
+      this.decisions.decide(node, {
+        status: 'discard', metric: null, memoryGb: null, secondary: {},
+        reason: `stopped early at ${Math.round(p.fraction * 100)} % of the budget: ${config.metric.name} ${f(p.value)} vs ${f(p.parentValue)} for #${node.parentId} at the same point, worse by more than the margin ${f(p.margin)}`,
+      });
+      return;
+    }
     await this.settle(node, await this.decisions.judgeRun(node, run), slot);
+  }
+
+  /** What this session's late winners overcame: runs worse than their parent part-way that ended better. */
+  private lateWins(): LateWin[] {
+    const { model, config } = this.ctx;
+    const pairs = [];
+    for (const n of model.nodes) {
+      if (!n?.curve || n.metric === null || n.parentId === null || n.status !== 'keep') continue;
+      const p = model.get(n.parentId);
+      if (p?.curve && p.metric !== null) pairs.push({ child: n.curve, parent: p.curve, childFinal: n.metric, parentFinal: p.metric });
+    }
+    return lateWins(pairs, config.metric.direction);
   }
 
   /** `gpus: [...]`: slot i sees only gpus[i % length]. */

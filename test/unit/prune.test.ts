@@ -1,0 +1,52 @@
+// Learning curves in a real session, and early stopping: a run clearly worse than its parent at the same point of
+// the budget is stopped and discarded with the numbers; the baseline, a better run and a re-run never are.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { faultRepo, inProcess, ScriptedProposer, withKeys } from './helpers/faults.js';
+
+/** A trainer that prints `step i: train loss …, val loss …` every 0.1 s for 15 steps, the loss falling to `final`. */
+function trainer(final: number): string {
+  return `import time
+for i in range(15):
+    loss = ${final} + (4.0 - ${final}) * (14 - i) / 14
+    print(f"step {i}: train loss {loss:.4f}, val loss {loss:.4f}", flush=True)
+    time.sleep(0.1)
+print(f"val_loss: {${final}:.4f}")
+`;
+}
+
+describe('learning curves and early stopping', () => {
+  it('journals every run\'s curve; with prune on, stops a run worse than its parent at the same point', async () => {
+    const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '2', policy: 'greedy', progress: "'val loss ([\\d.]+)'", prune: '{minFraction: 0.25}' }), { 'train.py': trainer(1.0) });
+    const events: { value?: number; parentValue?: number | null }[] = [];
+    const s = inProcess(repo, new ScriptedProposer([trainer(0.9), `import time\nfor i in range(15):\n    print(f"step {i}: val loss {40.0:.4f}", flush=True)\n    time.sleep(0.1)\nprint("val_loss: 40.0")\n`]));
+    s.controller.onEvent((e) => { if (e.type === 'run-progress' && e.value !== undefined) events.push(e); });
+    const outcome = await s.run();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const m = outcome.model;
+    const base = m.get(0)!;
+    assert.ok(base.curve && base.curve.length >= 10, `the baseline's curve: ${JSON.stringify(base.curve)}`);
+    assert.equal(m.get(1)!.status, 'keep', m.get(1)!.reason);
+    const stopped = m.get(2)!;
+    assert.equal(stopped.status, 'discard');
+    assert.match(stopped.reason, /^stopped early at \d+ % of the budget: val_loss 40 vs [\d.]+ for #1 at the same point, worse by more than the margin [\d.]+$/);
+    assert.ok(stopped.wallMs! < 1500, `it ran ${stopped.wallMs} ms of a 1.5 s script`);
+    // Progress carries the latest value and the parent's at the same point.
+    assert.ok(events.some((e) => e.value === 40 && typeof e.parentValue === 'number'));
+  });
+
+  it('is off by default: the same worse run goes to the end and is judged on its final metric', async () => {
+    const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '1', policy: 'greedy', progress: "'val loss ([\\d.]+)'" }), { 'train.py': trainer(1.0) });
+    const s = inProcess(repo, new ScriptedProposer([trainer(3.0)]));
+    const outcome = await s.run();
+    const n = outcome.model.get(1)!;
+    assert.equal(n.status, 'discard');
+    assert.match(n.reason, /^no improvement over parent 1/);
+    assert.ok(n.curve && n.curve.length >= 10, 'curves are read without pruning too');
+    // `autoresearch show` draws it.
+    const out: string[] = [];
+    assert.equal(await main(['show', '1', '--cwd', repo.root], { out: (t) => out.push(t), err: (t) => out.push(t), isTTY: false }), 0);
+    assert.match(out.join('\n'), /^ {2}curve: [▁▂▃▄▅▆▇█]+ {2}\d+ points, last 3 at \d+ % of the budget {3}parent: [▁▂▃▄▅▆▇█]+$/m);
+  });
+});
