@@ -32,7 +32,8 @@ export interface BeforeRun {
   worktree: string;
   hashes: Map<string, string>;
   sharedStamps: Map<string, string>;
-  outside: Fingerprint;
+  /** Null in the local sandbox, where the run cannot reach the checkout or the refs. */
+  outside: Fingerprint | null;
   /** bubblewrap and its arguments, or undefined without a sandbox. */
   sandbox: string[] | undefined;
 }
@@ -121,7 +122,10 @@ export class Protection {
     const sandbox = this.bwrap
       ? [this.bwrap, ...sandboxArgs({ root: this.o.lab.root, gitCommonDir: this.gitCommonDir, worktree, protectedFiles: [...hashes.keys()], config: this.o.config.sandbox ?? DEFAULT_SANDBOX })]
       : undefined;
-    return { worktree, hashes, sharedStamps: this.shared.stamps(), outside: await this.watch.take(), sandbox };
+    // In the local sandbox the checkout and the refs cannot be written by the run, so a change there is the person's
+    // own work (a commit, a stash) and must not be undone: the watch is for runs that are not confined.
+    const confined = sandbox !== undefined && this.o.executorKind === 'local';
+    return { worktree, hashes, sharedStamps: this.shared.stamps(), outside: confined ? null : await this.watch.take(), sandbox };
   }
 
   /**
@@ -131,7 +135,7 @@ export class Protection {
    */
   async afterRun(b: BeforeRun, commit: string, nodeId: number, log: () => string): Promise<string | null> {
     const reasons: string[] = [];
-    const outside = await this.watch.undo(b.outside, nodeId);
+    const outside = b.outside ? await this.watch.undo(b.outside, nodeId) : [];
     if (outside.length) {
       const kept = outside.some((x) => x.startsWith('moved') || x.startsWith('created')) ? `; the commits it pointed at are kept under refs/autoresearch/${this.o.config.tag}/quarantine/${nodeId}/` : '';
       reasons.push(`the run changed what lies outside its worktree: ${outside.join(', ')} (undone${kept})`);

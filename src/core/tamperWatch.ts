@@ -2,22 +2,26 @@
 // with or without the sandbox (without it, this is the protection; with it, a second look). It covers the
 // protected files in the user's checkout (content and mode) and every ref of the repository. A change is undone
 // and named; the engine's own ref writes during the run (another slot's decision) are told apart through the Lab.
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab } from './git.js';
 import { listFiles, matchesAny } from './glob.js';
 
 export interface Fingerprint {
-  /** Protected files of the user's checkout: sha256 and mode. */
+  /** Protected files of the user's checkout: their stat stamps. */
   files: Map<string, string>;
   /** Every ref of the repository: its commit. */
   refs: Map<string, string>;
 }
 
+/**
+ * A file's size, mode, inode, mtime and ctime: no read of its content, so protected data of gigabytes costs a stat
+ * per run. Any write or chmod moves ctime, which the writer cannot set back.
+ */
 function fileStamp(path: string): string {
   try {
-    return `${createHash('sha256').update(readFileSync(path)).digest('hex')}:${(statSync(path).mode & 0o7777).toString(8)}`;
+    const st = statSync(path);
+    return `${st.size}:${(st.mode & 0o7777).toString(8)}:${st.ino}:${st.mtimeMs}:${st.ctimeMs}`;
   } catch {
     return 'missing';
   }
