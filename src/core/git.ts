@@ -2,8 +2,8 @@
 // refs/autoresearch/<tag>/nodes/<id>; autoresearch/<tag> points at the best node. Experiments run
 // in worktrees the engine owns, so the user's own working tree is never touched.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export class GitError extends Error {
   constructor(message: string) {
@@ -11,6 +11,8 @@ export class GitError extends Error {
     this.name = 'GitError';
   }
 }
+
+const EXCLUDE_HEADER = '# AutoResearch: the session record at the root (results.tsv, the summary) stays out of git status';
 
 /** The reflog message of every move of the session branch by the engine: how a move by hand is told apart. */
 const BRANCH_MOVE = 'autoresearch: best node';
@@ -91,6 +93,21 @@ export class Lab {
   /** The repository's .git (the common one, which every worktree shares), as an absolute path. */
   async gitCommonDir(): Promise<string> {
     return (await this.git.raw(['rev-parse', '--path-format=absolute', '--git-common-dir'])).trim();
+  }
+
+  /**
+   * Keeps files out of `git status` through the repository's own `.git/info/exclude` (never a tracked .gitignore):
+   * the session's record files at the root. Lines already there are not added again.
+   */
+  async excludeLocally(paths: readonly string[]): Promise<void> {
+    const file = join(await this.gitCommonDir(), 'info', 'exclude');
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const have = new Set(text.split('\n').map((l) => l.trim()));
+    const missing = paths.map((p) => `/${p.replace(/^\/+/, '')}`).filter((p) => !have.has(p));
+    if (missing.length === 0) return;
+    mkdirSync(dirname(file), { recursive: true });
+    const header = have.has(EXCLUDE_HEADER) ? [] : [EXCLUDE_HEADER];
+    appendFileSync(file, `${text && !text.endsWith('\n') ? '\n' : ''}${[...header, ...missing].join('\n')}\n`);
   }
 
   async head(): Promise<string> {

@@ -38,6 +38,9 @@ describe('autoresearch CLI', () => {
     assert.equal(r.code, 0, r.err + r.out);
     const exp = r.out.split('\n').filter((l) => l.startsWith('[EXP] '));
     assert.equal(exp.length, 5);
+    // The session changed nothing git status reports: results.tsv and the summary are excluded in .git/info/exclude.
+    assert.equal(repo.git('status', '--porcelain'), '');
+    assert.ok(existsSync(join(repo.root, 'results.tsv')));
     assert.match(r.out, /results: .*results\.tsv/);
     const status = cli(repo.root, 'status');
     assert.match(status.out, /4 of 4 decided/);
@@ -51,6 +54,9 @@ describe('autoresearch CLI', () => {
     const sum = cli(repo.root, 'summary');
     assert.equal(sum.code, 0, sum.err);
     assert.ok(existsSync(join(repo.root, 'autoresearch-summary.md')));
+    assert.equal(repo.git('status', '--porcelain'), '', 'the summary shows in git status');
+    // Once, however many sessions.
+    assert.equal(readFileSync(join(repo.root, '.git/info/exclude'), 'utf8').split('\n').filter((l) => l === '/results.tsv').length, 1);
     const bad = cli(repo.root, 'show', 'x');
     assert.equal(bad.code, 2);
     assert.match(bad.err, /Expected an experiment number/);

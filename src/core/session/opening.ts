@@ -1,7 +1,7 @@
 // Opening a session: a new one after the checks that make its results trustworthy, a resumed one from its journal,
 // or a new attempt of one whose start failed; then its slots and the protection around its runs.
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { Lab, sessionBranch } from '../git.js';
 import { listFiles, matchesAny } from '../glob.js';
 import { detectPlatform } from '../platform.js';
@@ -33,6 +33,8 @@ export class Opening {
     // Sessions live at the repository root, whatever folder the user started from.
     Object.assign(paths, sessionPaths(ctx.lab.root, config.tag));
     ensureStateDir(paths);
+    // The session changes nothing `git status` reports: its record files at the root are excluded locally.
+    await ctx.lab.excludeLocally([relative(ctx.lab.root, paths.results), relative(ctx.lab.root, paths.summary)]);
     const releaseLock = acquireControllerLocks(paths, config.tag);
     try {
       // A new session unless a whole record is there: each ends with its newline, so a first write cut short has none.
