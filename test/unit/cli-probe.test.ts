@@ -1,23 +1,15 @@
 // `autoresearch init --probe` as a user runs it: a real script in a temp repo, run once, its metric written.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '../../src/core/config.js';
 import { extractLast } from '../../src/core/judge.js';
+import { cliSync as cli } from './helpers/cli.js';
 import { tempRepo, type TempRepo } from './helpers/repo.js';
 
-const CLI = resolve('src/cli/main.ts');
-// Resolved here: the CLI runs in temp repos where a bare 'tsx' would not resolve.
-const TSX = import.meta.resolve('tsx');
 const repos: TempRepo[] = [];
 after(() => { for (const r of repos) r.cleanup(); });
-
-function cli(cwd: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 function repo(files: Record<string, string>): TempRepo {
   const r = tempRepo(files);

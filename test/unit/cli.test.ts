@@ -1,25 +1,18 @@
 // The CLI as a user runs it: real processes, exit codes, and a controller killed with SIGKILL mid-run.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '../../src/core/config.js';
 import { Journal } from '../../src/core/journal.js';
 import { SessionModel } from '../../src/core/model.js';
 import { parseResults } from '../../src/core/results.js';
+import { CLI, cliSync as cli, TSX } from './helpers/cli.js';
 import { TOY_PREPARE, TOY_TRAIN, tempRepo, toyConfig, type TempRepo } from './helpers/repo.js';
 
-const CLI = resolve('src/cli/main.ts');
-// Resolved here: the CLI runs in temp repos where a bare 'tsx' would not resolve.
-const TSX = import.meta.resolve('tsx');
 const repos: TempRepo[] = [];
 after(() => { for (const r of repos) r.cleanup(); });
-
-function cli(cwd: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 function toyRepo(config = toyConfig()): TempRepo {
   const repo = tempRepo({ 'train.py': TOY_TRAIN, 'prepare.py': TOY_PREPARE, 'autoresearch.config.yaml': config });

@@ -2,16 +2,14 @@
 // overrides, a Hydra/Lightning YAML config, a Hugging Face-style config.json, a pyproject-style TOML, argparse and
 // click scripts; and the message it leaves when there is nothing to tune.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import type { Proposal, ProposalRequest } from '../../src/core/proposer.js';
 import {
   MutateProposer, NOT_HYPERPARAMETERS, candidatesFor, describeSearchSpace, isHyperparameterName, parseHyperparameters, scanSearchSpace,
   type Hyperparameter,
 } from '../../src/core/proposers/mutate.js';
+import { tempFolder } from './helpers/repo.js';
 import { fakeConfig, fakeRequest } from './helpers/nodes.js';
 
 // nanoGPT's train.py, shortened: the settings block, then the script (after `exec(...)`) with its own state.
@@ -293,18 +291,7 @@ def train(lr, hidden_size, compile, seed):
     print(lr, hidden_size, compile, seed)
 `;
 
-const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-
-function worktree(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'ar-mutate-repos-'));
-  dirs.push(root);
-  for (const [p, c] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, p)), { recursive: true });
-    writeFileSync(join(root, p), c);
-  }
-  return root;
-}
+const worktree = (files: Record<string, string>): string => tempFolder(files, 'ar-mutate-repos-');
 
 const table = (params: Hyperparameter[]): string[][] => params.map((p) => [p.name, p.kind, p.text]);
 const names = (file: string, content: string): string[] => parseHyperparameters(file, content).map((p) => p.name);

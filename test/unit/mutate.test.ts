@@ -1,11 +1,11 @@
 // The built-in mutate proposer: what counts as a hyperparameter, the edits it offers, and how it picks one.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import type { Proposal, ProposalRequest } from '../../src/core/proposer.js';
 import { MutateProposer, candidatesFor, formatFloat, parseHyperparameters, type Hyperparameter } from '../../src/core/proposers/mutate.js';
+import { tempFolder } from './helpers/repo.js';
 import { fakeConfig, fakeNode, fakeRequest } from './helpers/nodes.js';
 
 const TRAIN = `import os
@@ -33,18 +33,7 @@ def f():
     return LR * WIDTH
 `;
 
-const dirs: string[] = [];
-after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-
-function worktree(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'ar-mutate-'));
-  dirs.push(root);
-  for (const [p, c] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, p)), { recursive: true });
-    writeFileSync(join(root, p), c);
-  }
-  return root;
-}
+const worktree = (files: Record<string, string>): string => tempFolder(files, 'ar-mutate-');
 
 function byName(params: Hyperparameter[], name: string): Hyperparameter {
   const p = params.find((x) => x.name === name);

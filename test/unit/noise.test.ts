@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { parseConfig } from '../../src/core/config.js';
@@ -18,6 +18,7 @@ import { parseResults } from '../../src/core/results.js';
 import type { NoiseBand, RunResult } from '../../src/core/types.js';
 import { sessionDto } from '../../src/shared/snapshot.js';
 import { fakeConfig } from './helpers/nodes.js';
+import { CLI, TSX } from './helpers/cli.js';
 import { TOY_PREPARE, tempRepo, type TempRepo } from './helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -145,8 +146,7 @@ function shape(m: SessionModel): string[] {
   return m.nodes.map((n) => `#${n.id}<${n.parentId} ${n.operator} ${n.status} ${n.metric}`);
 }
 
-const CLI = resolve('src/cli/main.ts');
-const TSX = import.meta.resolve('tsx');
+
 
 describe('a session with noise: {repeats: 3, z: 2}', () => {
   it('runs the baseline three times, discards a change within noise, confirms a new best, drops one that does not hold up, and keeps a simplification', async () => {

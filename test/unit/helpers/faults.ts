@@ -14,6 +14,7 @@ import { SessionModel } from '../../../src/core/model.js';
 import type { Proposal, ProposalRequest, Proposer } from '../../../src/core/proposer.js';
 import { parseResults, type ResultsRow } from '../../../src/core/results.js';
 import type { Operator } from '../../../src/core/types.js';
+import { CLI, TSX } from './cli.js';
 import { TOY_PREPARE, TOY_TRAIN, tempRepo, toyConfig, type TempRepo } from './repo.js';
 
 // ---- the table ---------------------------------------------------------------------------------
@@ -210,8 +211,7 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | null
   }
 }
 
-const CLI = resolve('src/cli/main.ts');
-const TSX = import.meta.resolve('tsx');
+
 
 export interface CliRun {
   child: ChildProcess;

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { after } from 'node:test';
 
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -14,6 +15,20 @@ export interface TempRepo {
   commit(message?: string): string;
   git(...args: string[]): string;
   cleanup(): void;
+}
+
+const folders: string[] = [];
+after(() => { for (const d of folders.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+/** A temp folder holding `files` (no git), removed after the test file. */
+export function tempFolder(files: Record<string, string>, prefix = 'ar-folder-'): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  folders.push(root);
+  for (const [p, c] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, p)), { recursive: true });
+    writeFileSync(join(root, p), c);
+  }
+  return root;
 }
 
 /** A fresh repo with the given files committed on `main`. */
