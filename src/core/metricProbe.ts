@@ -53,6 +53,8 @@ const IGNORED = new Set([
   'parameters', 'rank', 'world', 'interval', 'size', 'dropout', 'decay', 'warmup', 'momentum', 'beta1',
   'beta2', 'workers', 'layer', 'layers', 'head', 'heads', 'embd', 'vocab', 'number', 'num', 'count',
 ]);
+/** A traceback's frame line (`File "train.py", line 26, in <module>`): its numbers are line numbers, never a metric. */
+const TRACEBACK = /^\s*File "[^"]*", line \d+/;
 /** Words that say nothing about what is measured: "Average loss" is the loss, "final test_acc" the test_acc. */
 const FILLER = new Set(['average', 'avg', 'final']);
 
@@ -185,7 +187,7 @@ export function probeMetrics(log: string): MetricCandidate[] {
   const all = lines(log);
   const seen = new Map<string, Seen>();
   for (const line of all) {
-    if (line.length > 2000 || !/\d/.test(line)) continue;
+    if (line.length > 2000 || !/\d/.test(line) || TRACEBACK.test(line)) continue;
     const pairs = pairsOf(line);
     for (const p of pairs) {
       if (ignored(p)) continue;

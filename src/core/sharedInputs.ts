@@ -16,10 +16,24 @@ export const OUTPUT_NAMES: readonly string[] = [
 /** Checkpoints, logs and bytecode a run writes next to the code. */
 const OUTPUT_FILE = /\.(pt|pth|ckpt|log|pyc)$/i;
 
+/** Output folders named after a run or a dataset: `out-shakespeare-char`, `outputs_2024`, `checkpoints-small`. */
+const OUTPUT_PREFIX = /^(out|outputs?|checkpoints?|ckpts?|runs|logs)[-_.]/;
+
 /** Whether the automatic choice takes a git-ignored path as an output rather than an input. */
 export function looksLikeOutput(path: string): boolean {
   const parts = path.replace(/\/+$/, '').split('/');
-  return parts.some((p) => OUTPUT_NAMES.includes(p)) || OUTPUT_FILE.test(parts[parts.length - 1]!);
+  return parts.some((p) => OUTPUT_NAMES.includes(p) || OUTPUT_PREFIX.test(p)) || OUTPUT_FILE.test(parts[parts.length - 1]!);
+}
+
+/**
+ * A git-ignored folder whose files all look like outputs (a `ckpt.pt`, logs) is a previous run's output folder,
+ * whatever its name: sharing it would link a folder the run writes into the user's checkout.
+ */
+function holdsOnlyOutputs(root: string, p: string): boolean {
+  const abs = join(root, p);
+  if (!statOrNull(abs)?.isDirectory()) return false;
+  const files = listFiles(abs).slice(0, 1000);
+  return files.length > 0 && files.every((f) => looksLikeOutput(f));
 }
 
 export interface SharedLink {
@@ -67,10 +81,12 @@ export function planShared(input: PlanInput): SharedPlan {
   const plan: SharedPlan = { links: [], leftOut: [], unignored: [] };
   const ignored = new Set(input.ignored.map((p) => p.replace(/\/+$/, '')));
   const entries: string[] = [];
-  // The engine's own folder is never an input, nor worth a word.
-  for (const p of ignored) if (p === '.autoresearch' || p.startsWith('.autoresearch/')) ignored.delete(p);
+  // The engine's own folder is never an input, nor worth a word; a path inside a listed folder goes with it.
+  for (const p of [...ignored]) {
+    if (p === '.autoresearch' || p.startsWith('.autoresearch/') || [...ignored].some((q) => q !== p && p.startsWith(`${q}/`))) ignored.delete(p);
+  }
   if (input.shared === null) {
-    for (const p of ignored) (looksLikeOutput(p) ? plan.leftOut : entries).push(p);
+    for (const p of ignored) (looksLikeOutput(p) || holdsOnlyOutputs(input.root, p) ? plan.leftOut : entries).push(p);
   } else {
     const globs = input.shared;
     const wanted = (p: string, dir: boolean): 'all' | 'inside' | 'no' => {

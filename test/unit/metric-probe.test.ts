@@ -235,4 +235,8 @@ describe('metric probe: directions and the config', () => {
     const hf = probe(HF_TRAINER)[0]!;
     assert.equal(parseConfig(withMetricPattern(template, hf.pattern)).metric.pattern, "'eval_loss':\\s*([-+]?(?:\\d*\\.?\\d+(?:[eE][-+]?\\d+)?|nan|NaN|inf|Inf))");
   });
+  it('never takes a traceback\'s line numbers for a metric (a run that failed at start)', () => {
+    const log = 'Traceback (most recent call last):\n  File "/tmp/nanogpt-try/train.py", line 26, in <module>\n    import torch\nModuleNotFoundError: No module named \'torch\'\n';
+    assert.deepEqual(probeMetrics(log), []);
+  });
 });

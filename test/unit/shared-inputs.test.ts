@@ -20,7 +20,8 @@ function layout(): TempRepo {
     'data/owt/prepare.py': '# writes train.bin and val.bin\n',
   });
   repos.push(r);
-  for (const f of ['data/owt/train.bin', 'data/owt/val.bin', 'out/ckpt.pt', 'wandb/run-1/log', 'cache/tok.json', 'model.pt', 'notes/extra.txt']) r.write(f, f);
+  // out-shakespeare-char/ and exp1/ hold only a previous run's checkpoint (nanoGPT's config names its out_dir so).
+  for (const f of ['out-shakespeare-char/ckpt.pt', 'exp1/ckpt.pt', 'data/owt/train.bin', 'data/owt/val.bin', 'out/ckpt.pt', 'wandb/run-1/log', 'cache/tok.json', 'model.pt', 'notes/extra.txt']) r.write(f, f);
   mkdirSync(join(r.root, '.venv/bin'), { recursive: true });
   writeFileSync(join(r.root, '.venv/bin/python'), '#!/bin/sh\n');
   return r;
@@ -35,7 +36,7 @@ describe('shared inputs', () => {
   it('by default shares what git ignores, and leaves out outputs and checkpoints', async () => {
     const p = await plan(layout(), null);
     assert.deepEqual(p.links.map((l) => l.path), ['.venv', 'cache', 'data/owt/train.bin', 'data/owt/val.bin']);
-    assert.deepEqual(p.leftOut.sort(), ['model.pt', 'out', 'wandb']);
+    assert.deepEqual(p.leftOut.sort(), ['exp1', 'model.pt', 'out', 'out-shakespeare-char', 'wandb']);
     assert.deepEqual(p.unignored, []);
   });
 
