@@ -529,6 +529,7 @@ async function show(cwd: string, o: { config?: string; tag?: string }, id: numbe
   if (n.plan) io.out(`  plan: ${n.plan}`);
   if (n.hint) io.out(`  tests the hypothesis: "${n.hint}"`);
   if (n.logPath) io.out(`  log: ${n.logPath}`);
+  if (n.checks) io.out(`  checks: ${n.checks.passed ? 'passed' : `failed, ${n.checks.reason}`} in ${(n.checks.wallMs / 1000).toFixed(1)}s (log: ${n.checks.logPath})`);
   if (n.logTail) io.out(`  log tail:\n${n.logTail.split('\n').map((l) => `    ${l}`).join('\n')}`);
   if (parent?.commit && n.commit) io.out('\n' + await (await Lab.open(root)).diff(parent.commit, n.commit));
   return 0;

@@ -15,7 +15,8 @@ export function renderTree(model: SessionModel): string {
     const parent = n.parentId === null ? undefined : model.get(n.parentId);
     const delta = n.metric !== null && parent?.metric != null ? ` (${n.metric - parent.metric >= 0 ? '+' : ''}${fmtNum(n.metric - parent.metric)})` : '';
     const who = n.decidedBy === 'human' ? ' [human]' : '';
-    return `${onBest.has(n.id) ? '★' : ' '} ${MARK[n.status]} #${n.id} ${n.description}: ${fmtNum(n.metric)}${delta} ${n.status}${who}`;
+    const checks = n.checks ? (n.checks.passed ? ', checks passed' : `: checks failed (${n.checks.reason.split(':')[0]})`) : '';
+    return `${onBest.has(n.id) ? '★' : ' '} ${MARK[n.status]} #${n.id} ${n.description}: ${fmtNum(n.metric)}${delta} ${n.status}${checks}${who}`;
   };
   const walk = (n: ExperimentNode, prefix: string, last: boolean, top: boolean) => {
     lines.push(top ? label(n) : `${prefix}${last ? '└─' : '├─'}${label(n)}`);

@@ -62,7 +62,7 @@ export const PROPOSER_KINDS = ['mutate', 'patches', 'openai-compatible', 'anthro
 export const EXECUTOR_KINDS = ['local', 'manual', 'slurm'] as const;
 export const POLICY_KINDS = ['tree', 'greedy'] as const;
 const DIRECTIONS = ['minimize', 'maximize'] as const;
-const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'sandbox', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'pipeline', 'noise', 'progress', 'prune'];
+const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'sandbox', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'pipeline', 'noise', 'progress', 'prune', 'checks'];
 /** Keys of the proposers and executors the engine builds itself; model-backed proposers check their own keys. */
 const FIXED_KEYS: Record<string, string[]> = { mutate: ['kind'], patches: ['kind', 'dir'], local: ['kind'], manual: ['kind'] };
 
@@ -456,6 +456,8 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   const seed = r.seed === undefined ? 0 : c.int('seed', r.seed, Number.MIN_SAFE_INTEGER);
   const notes = r.notes === undefined || r.notes === null ? null : c.relPath('notes', r.notes) ?? null;
   const graceSeconds = r.graceSeconds === undefined ? 5 : c.number('graceSeconds', r.graceSeconds, 0, true);
+  // A command line run like `run`, in the candidate's worktree, before a keep stands.
+  const checks = r.checks === undefined || r.checks === null ? null : c.string('checks', r.checks) ?? null;
 
   let search: ResearchConfig['search'] | undefined = { ...DEFAULT_SEARCH };
   if (r.search !== undefined) {
@@ -526,7 +528,7 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   return {
     tag: tag!, editable: editable!, readonly: readonlyGlobs!, shared: shared ?? null, sandbox: sandbox ?? DEFAULT_SANDBOX, run: run!, budgetSeconds: budgetSeconds!, budgetText, metric: metric!, memory: memory!, metrics, constraints,
     maxExperiments: maxExperiments!, proposer: proposer!, policy: policy!, executor: executor!, parallel: parallel!, minDelta: minDelta!, seed: seed!, notes,
-    graceSeconds: graceSeconds!, search: search!, gpus: gpus!, pipeline: pipeline!, noise: noise!, progress: progress ?? null, prune: prune ?? null,
+    graceSeconds: graceSeconds!, search: search!, gpus: gpus!, pipeline: pipeline!, noise: noise!, progress: progress ?? null, prune: prune ?? null, checks,
   };
 }
 
@@ -622,6 +624,9 @@ export function configTemplate(o: TemplateOptions): string {
     '# metrics: [{name: tokens_per_s}]',
     '# Conditions a kept experiment must meet, on memory_gb, the metric or a secondary metric.',
     '# constraints: ["memory_gb <= 40"]',
+    '# A command (tests, a lint) run in the experiment\'s worktree, sandboxed like the run, once the metric says keep;',
+    '# a failure (non-zero exit, or over the budget) makes it a discard, its output in logs/<node>.checks.log.',
+    '# checks: pytest -q tests/',
     '# Experiments after the baseline that reach a decision (a number or unlimited).',
     `maxExperiments: ${o.maxExperiments === null ? 'unlimited' : o.maxExperiments}`,
     '# Who proposes changes: mutate (built in: tunes top-level Python settings, YAML/JSON/TOML config values and',

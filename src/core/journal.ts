@@ -22,6 +22,8 @@ export type JournalEntry =
   /** The intermediate values a run printed, compacted (curves.ts); before its finish record. */
   | { type: 'curve'; id: number; points: [number, number][] }
   | { type: 'decide'; id: number; status: DecidedStatus; metric: number | null; memoryGb: number | null; secondary: Record<string, number>; reason: string; decidedBy: DecidedBy; logTail?: string }
+  /** The config's `checks` after the rule said keep, before the decision (a failure makes it a discard). */
+  | { type: 'checks'; id: number; passed: boolean; logPath: string; wallMs: number; reason: string; at: string }
   | { type: 'hint'; hint: Hint }
   | { type: 'state'; state: SessionState; reason?: string; at: string }
   /** Which protection is in force for the runs from here on (sandbox.ts), written at every start. */

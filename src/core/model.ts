@@ -97,7 +97,8 @@ export class SessionModel {
         this.config = r.config;
         break;
       case 'restart': {
-        const nodes = this.nodes.filter(Boolean).map((n) => ({ ...n, logPath: n.logPath?.startsWith(r.logsFrom) ? r.logsTo + n.logPath.slice(r.logsFrom.length) : n.logPath }));
+        const moved = (p: string) => (p.startsWith(r.logsFrom) ? r.logsTo + p.slice(r.logsFrom.length) : p);
+        const nodes = this.nodes.filter(Boolean).map((n) => ({ ...n, logPath: n.logPath && moved(n.logPath), ...(n.checks && { checks: { ...n.checks, logPath: moved(n.checks.logPath) } }) }));
         this.attempts.push({ attempt: this.attempt, baseCommit: this.baseCommit, startedAt: this.startedAt, endedAt: r.at, reason: r.reason, nodes });
         this.attempt = r.attempt;
         this.config = r.config;
@@ -141,6 +142,11 @@ export class SessionModel {
       case 'curve': {
         const n = this.nodes[r.id];
         if (n) n.curve = r.points;
+        break;
+      }
+      case 'checks': {
+        const n = this.nodes[r.id];
+        if (n) n.checks = { passed: r.passed, logPath: r.logPath, wallMs: r.wallMs, reason: r.reason };
         break;
       }
       case 'finish': {

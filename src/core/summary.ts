@@ -102,6 +102,8 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
       + (improved ? `Best is #${best.id}, commit \`${best.commit?.slice(0, 7)}\`, on branch \`autoresearch/${model.tag}\`: ${best.description}.` : 'No experiment beat the baseline.'));
   } else if (base?.status === 'crash') {
     out.push(`**The baseline crashed**: ${base.reason}. Fix the run command or the script and start again.`);
+  } else if (base?.checks?.passed === false) {
+    out.push(`**The baseline failed its checks**: ${base.reason}.`);
   } else {
     out.push('No result yet.');
   }
@@ -121,6 +123,8 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   if (band) out.push(`- ${noiseLine(band)}; ${measurements.length} noise run(s) (baseline repeats and confirmations of new bests) are not counted as experiments`);
   out.push(`- Platform: ${describePlatform(model.platform)}`);
   if (model.protection) out.push(`- Protection: ${model.protection.text}`);
+  const checked = nodes.filter((n) => n.checks);
+  if (cfg.checks || checked.length) out.push(`- ${checksLine(cfg.checks, checked)}`);
   if (model.attempts.length) out.push(`- Attempt ${model.attempt}; earlier: ${model.attempts.map((a) => `#${a.attempt} on \`${a.baseCommit.slice(0, 7)}\` (${a.reason})`).join('; ')}`);
   const tokens = nodes.reduce((s, n) => ({ i: s.i + (n.proposer.tokensIn ?? 0), o: s.o + (n.proposer.tokensOut ?? 0), c: s.c + (n.proposer.costUsd ?? 0) }), { i: 0, o: 0, c: 0 });
   if (tokens.i || tokens.o) out.push(`- Proposer usage: ${tokens.i} tokens in, ${tokens.o} out${tokens.c ? `, $${tokens.c.toFixed(2)}` : ''}`);
@@ -175,12 +179,21 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   return out.join('\n');
 }
 
+/** Whether checks were in force, and how many keeps they turned away. */
+function checksLine(command: string | null | undefined, checked: ExperimentNode[]): string {
+  const failed = checked.filter((n) => !n.checks!.passed);
+  const away = failed.length ? `${failed.length} turned away (${failed.map((n) => `#${n.id}`).join(', ')})` : 'none turned away';
+  return `Checks: ${command ? `\`${command}\`` : 'the config\'s checks'} in force before every keep: ${checked.length} candidate(s) that won on the metric checked, ${away}`;
+}
+
 function nextSteps(model: SessionModel, kept: ExperimentNode[], crashed: ExperimentNode[]): string[] {
   const steps: string[] = [];
   const best = model.best;
   if (best && best.id !== 0 && !model.config?.noise?.confirm) steps.push(`Re-run #${best.id} a few times to confirm its gain is not noise, then \`autoresearch apply\` to bring it onto your branch.`);
   if (kept.length > 1) steps.push(`Continue from #${best?.id}: the kept changes (${kept.slice(0, 3).map((n) => n.description).join('; ')}) suggest pushing further in the same direction.`);
   if (crashed.length) steps.push(`${crashed.length} experiment(s) crashed or were invalid; read their logs (\`autoresearch show <node>\`) before trying nearby values.`);
+  const failedChecks = model.nodes.filter((n) => n && n.id !== 0 && n.checks?.passed === false && n.status !== 'keep');
+  if (failedChecks.length) steps.push(`${failedChecks.length} candidate(s) won on ${model.config?.metric.name ?? 'the metric'} but failed the checks (${failedChecks.map((n) => `#${n.id}`).join(', ')}): their checks logs say what broke; fix it by hand, or \`autoresearch keep <node>\` to keep one anyway.`);
   const open = model.hints.filter((h) => h.takenBy === null);
   if (open.length) steps.push(`Untested hypotheses in the queue: ${open.map((h) => `"${h.text}"`).join(', ')}.`);
   if (kept.length === 0) steps.push('Nothing beat the baseline: try larger changes (a model-backed proposer), a longer budget, or revisit the research notes.');

@@ -105,6 +105,8 @@ export interface ResearchConfig {
   progress?: string | null;
   /** Early stopping (curves.ts); null is off. Optional for older configs. */
   prune?: { minFraction: number; safety: number; floor: number } | null;
+  /** A command (tests, a lint) that must pass in a candidate's worktree before it is kept; null is none. Optional for older configs. */
+  checks?: string | null;
   /** Noise-aware decisions; null keeps the plain `beats the parent by more than minDelta` rule. */
   noise: NoiseConfig | null;
 }
@@ -214,6 +216,18 @@ export interface ExperimentNode {
   timedOut: boolean;
   hint: string | null;
   createdAt: string;
+  /** The config's `checks`, run once the rule said keep; absent when they did not run. */
+  checks?: NodeChecks;
+}
+
+/** How a node's checks went: a failure turns its keep into a discard. */
+export interface NodeChecks {
+  passed: boolean;
+  /** Their output, next to the run's log. */
+  logPath: string;
+  wallMs: number;
+  /** What they ended with: `exit 0`, or why they failed. */
+  reason: string;
 }
 
 export interface PlatformInfo {

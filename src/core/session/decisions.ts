@@ -70,7 +70,7 @@ export class Decisions {
   /** Why a baseline that was not kept ends the session, and what to do about it. */
   baselineFailure(base: ExperimentNode): string {
     // A reason that already says what to change (a missing shared input, the wrong Python) is the advice.
-    const advice = this.advised.has(base.id) ? 'Then start again' : 'Fix the run command or the script, then start again';
+    const advice = this.advised.has(base.id) || base.checks?.passed === false ? 'Then start again' : 'Fix the run command or the script, then start again';
     return `the baseline ${base.status === 'crash' ? 'crashed' : 'was not usable'}: ${base.reason.replace(/\.+$/, '')}. ${advice} (log: ${base.logPath ?? 'none'}); a new start begins a new attempt.`;
   }
 

@@ -7,15 +7,20 @@ import { readTail } from '../files.js';
 import { nodeRef } from '../git.js';
 import type { NodeCreated } from '../journal.js';
 import type { ExperimentNode, Judgement, RunResult } from '../types.js';
+import { ChecksGate } from './checks.js';
 import type { Commands } from './commands.js';
 import type { SessionContext, Slot } from './context.js';
 import { invalid, type Decisions } from './decisions.js';
 import type { SessionRecord } from './record.js';
 
 export class Runs {
+  private readonly checks: ChecksGate;
+
   constructor(
     private readonly ctx: SessionContext, private readonly record: SessionRecord, private readonly decisions: Decisions, private readonly commands: Commands,
-  ) {}
+  ) {
+    this.checks = new ChecksGate(ctx, record);
+  }
 
   async ensureBaseline(): Promise<void> {
     const { model, config } = this.ctx;
@@ -173,7 +178,7 @@ export class Runs {
       });
       return;
     }
-    await this.settle(node, await this.decisions.judgeRun(node, run), slot);
+    await this.settle(node, await this.decisions.judgeRun(node, run), slot, true);
   }
 
   /** What this session's late winners overcame: runs worse than their parent part-way that ended better. */
@@ -197,21 +202,29 @@ export class Runs {
   /**
    * Decides a judged node. With `noise.confirm`, a candidate new best is first run once more (a confirmation
    * node, journaled like any run) and kept only if the mean of both runs still beats its parent by more than the
-   * threshold; the mean becomes its metric. A controller killed on the way settles it again on resume.
+   * threshold; the mean becomes its metric. A keep then waits for the checks, once. A controller killed on the way
+   * settles it again on resume. `inPlace`: the slot's worktree holds the node's commit as its run left it.
    */
-  async settle(node: ExperimentNode, j: Judgement, slot: Slot): Promise<void> {
+  async settle(node: ExperimentNode, j: Judgement, slot: Slot, inPlace = false): Promise<void> {
     if (!this.decisions.needsConfirmation(node, j)) {
-      this.decisions.decide(node, j);
+      await this.decideChecked(node, j, slot, inPlace);
       return;
     }
     const key = `confirm:${node.id}`;
     let check = this.ctx.model.childrenOf(node.id).find((c) => c.editKey === key);
     check ??= await this.createRerunNode(node, key, `confirmation run of #${node.id}`, `Run #${node.id}'s exact code again: a new best is kept only if it holds up.`, `noise: {confirm: true}: #${node.id} would be a new best`);
-    if (check.decidedBy === null) {
+    const ranNow = check.decidedBy === null;
+    if (ranNow) {
       await this.ctx.checkout(slot.worktree, node.commit!);
       await this.runNode(check, slot);
       if (this.ctx.stopping || check.decidedBy === null) return;
     }
-    this.decisions.decide(node, this.decisions.confirmed(node, j, check));
+    await this.decideChecked(node, this.decisions.confirmed(node, j, check), slot, ranNow);
+  }
+
+  /** Decides `j`, once the checks had their say when it is a keep; nothing when the session stopped meanwhile. */
+  private async decideChecked(node: ExperimentNode, j: Judgement, slot: Slot, inPlace: boolean): Promise<void> {
+    const verdict = await this.checks.gate(node, j, slot, inPlace, this.slotEnv(slot.index));
+    if (verdict) this.decisions.decide(node, verdict);
   }
 }

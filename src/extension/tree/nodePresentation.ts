@@ -104,6 +104,7 @@ export function presentNode(n: ExperimentNode, ctx: PresentationContext): NodePr
   else parts.push(metricWithDelta(n, parent));
   const noise = withinNoise(n, parent, model);
   if (noise === true && n.decidedBy !== null) parts.push('within noise');
+  if (n.checks?.passed === false) parts.push('checks failed');
   if (n.decidedBy === 'human') parts.push(n.status === 'keep' ? 'kept by you' : 'discarded by you');
   if (isBest) parts.push('best');
   const description = parts.filter(Boolean).join(' · ');
@@ -164,6 +165,7 @@ function tooltip(
     const line = ctx.latestLine?.(n);
     if (line) rows.push(['latest', `\`${line.replace(/`/g, "'")}\``]);
   }
+  if (n.checks) rows.push(['checks', md(`${n.checks.passed ? 'passed' : `failed, ${n.checks.reason}`} in ${seconds(n.checks.wallMs)} · log ${n.checks.logPath}`)]);
   if (n.commit) rows.push(['commit', `\`${n.commit.slice(0, 7)}\``]);
   rows.push(['operator', n.operator]);
   if (n.parentId !== null) rows.push(['parent', `#${n.parentId}${parent ? ` ${md(parent.description)}` : ''}`]);
