@@ -13,9 +13,10 @@ import { configuredMetric, parseResults, RESULTS_FILE, whyUnreadable } from '../
 import { logTail, probeLogPath, probeRun, withMetricPattern, type MetricCandidate } from '../core/metricProbe.js';
 import { sparkline } from '../core/curves.js';
 import { SessionBusyError } from '../core/store.js';
-import { directionText, fmtNum, noiseLine, SUMMARY_FILE, summarizeResults } from '../core/summary.js';
+import { directionText, fmtNum, noiseLine, resultsWins, SUMMARY_FILE, summarizeResults } from '../core/summary.js';
 import { ApplyError, applyBest } from '../core/apply.js';
 import { renderTree } from './tree.js';
+import { errorDocument, fileSummaryDocument, sessionSummaryDocument, showDocument, statusDocument, treeDocument, type ErrorKind } from './json.js';
 import type { SessionModel } from '../core/model.js';
 import type { Direction, ResearchConfig } from '../core/types.js';
 
@@ -35,15 +36,18 @@ Usage: autoresearch <command> [options]
   run                  start or resume the session  [--max-experiments N] [--proposer KIND] [--policy tree|greedy]
                        [--restart] begin a new attempt (the earlier one stays in the journal); a session
                        whose baseline failed starts a new attempt without it
-  status               where the session stands
-  tree                 the experiment tree, best path marked
-  show <node>          one experiment: decision, metric, plan, diff against its parent
+  status               where the session stands  [--json]
+  tree                 the experiment tree, best path marked  [--json]
+  show <node>          one experiment: decision, metric, plan, diff against its parent  [--json]
   compare <a> <b>      diff between two experiments' code
   summary [FILE.tsv]   write autoresearch-summary.md from the session, or FILE-summary.md from any results.tsv
                        [--from FILE] (same as a .tsv argument)  [--metric COLUMN] [--direction minimize|maximize]
                        [--out FILE] where a file's summary goes (never over a session's summary)
                        columns are read by header name; the direction is --direction, else the config's,
                        else the metric's name, else the kept rows' trend, and the summary says which
+                       [--noise X] the noise floor of a file's runs (how far a seed-only change moves the
+                       metric); else it is estimated from the file's seed-only and repeated runs, if any
+                       [--json] one JSON document instead of text (the summary file is written too)
   keep <node>          override: keep an experiment (it may be expanded)  [--reason TEXT]
   discard <node>       override: drop an experiment from the search       [--reason TEXT]
   record <node> <value>  record the metric of a manual run  [--memory-gb G] [--crash REASON]
@@ -53,6 +57,8 @@ Usage: autoresearch <command> [options]
   help [command]       this text, or one command's
 
 Common options: --config FILE (default autoresearch.config.yaml), --cwd DIR, --help, --version
+--json (status, tree, show, summary): one JSON document on stdout, schema autoresearch/<command>@1; an error is
+  {"error": {"kind", "message", "exitCode"}} on stdout, with the same exit code (docs/json.md)
 Exit codes: 0 done, 1 runtime failure, 2 bad usage or bad config.`;
 
 /** The lines of HELP that describe one command (its line and the indented ones after it), with the usage line. */
@@ -62,7 +68,9 @@ export function commandHelp(command: string): string | null {
   if (start < 0 || !command.trim()) return null;
   const own = [lines[start]!];
   for (let i = start + 1; i < lines.length && /^ {4,}\S/.test(lines[i]!) && lines[i]!.search(/\S/) >= 20; i++) own.push(lines[i]!);
-  return [`Usage: autoresearch ${command} [options]`, '', ...own, '', lines.find((l) => l.startsWith('Common options'))!, lines.find((l) => l.startsWith('Exit codes'))!].join('\n');
+  const common = lines.findIndex((l) => l.startsWith('Common options'));
+  const exits = lines.findIndex((l) => l.startsWith('Exit codes'));
+  return [`Usage: autoresearch ${command} [options]`, '', ...own, '', ...lines.slice(common, exits + 1)].join('\n');
 }
 
 interface Io {
@@ -77,7 +85,12 @@ const defaultIo: Io = {
   isTTY: Boolean(process.stdout.isTTY),
 };
 
+/** Commands that print one JSON document with --json. */
+const JSON_COMMANDS = new Set(['status', 'tree', 'show', 'summary']);
+
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  // Known before the arguments parse, so that even a bad option answers in JSON.
+  const json = argv.includes('--json');
   let parsed;
   try {
     parsed = parseArgs({
@@ -89,9 +102,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         from: { type: 'string' }, direction: { type: 'string' }, metric: { type: 'string' }, reason: { type: 'string' },
         'memory-gb': { type: 'string' }, crash: { type: 'string' }, chain: { type: 'boolean' }, squash: { type: 'boolean' },
         tag: { type: 'string' }, force: { type: 'boolean' }, out: { type: 'string' }, restart: { type: 'boolean' }, probe: { type: 'boolean' }, budget: { type: 'string' },
+        json: { type: 'boolean' }, noise: { type: 'string' },
       },
     });
   } catch (e) {
+    if (json) return jsonError(io, 'usage', (e as Error).message, 2);
     io.err(`${(e as Error).message}\n\n${HELP}`);
     return 2;
   }
@@ -118,16 +133,18 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
   const cwd = o.cwd ?? process.cwd();
   try {
+    if (json && !JSON_COMMANDS.has(command)) throw new UsageError(`--json is for ${[...JSON_COMMANDS].join(', ')}; ${command} prints text only.`);
+    if (o.noise !== undefined && command !== 'summary') throw new UsageError('--noise is for summary of a results file: autoresearch summary results.tsv --noise 0.0007');
     switch (command) {
       case 'init': return await init(cwd, o, io);
       case 'run': return await run(cwd, o, io);
-      case 'status': return status(await sessionOf(cwd, o), io);
+      case 'status': return status(await sessionOf(cwd, o), io, json);
       case 'tree': {
-        const { model } = await sessionOf(cwd, o);
-        io.out(renderTree(model));
+        const { model, tag } = await sessionOf(cwd, o);
+        io.out(json ? JSON.stringify(treeDocument(tag, model)) : renderTree(model));
         return 0;
       }
-      case 'show': return await show(cwd, o, nodeArg(args[0]), io);
+      case 'show': return await show(cwd, o, nodeArg(args[0]), io, json);
       case 'compare': return await compare(cwd, o, nodeArg(args[0]), nodeArg(args[1]), io);
       case 'summary': return await summary(cwd, o, args, io);
       case 'keep':
@@ -171,8 +188,28 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         throw new UsageError(`Unknown command "${command}".`);
     }
   } catch (e) {
-    return reportError(e, io);
+    return json ? reportJsonError(e, io) : reportError(e, io);
   }
+}
+
+/** What each error a user can cause is, and its exit code: one table for the text and the JSON answers. */
+function errorKind(e: unknown): { kind: ErrorKind; exitCode: number } {
+  if (e instanceof ConfigError) return { kind: 'config', exitCode: 2 };
+  if (e instanceof UsageError) return { kind: 'usage', exitCode: 2 };
+  if (e instanceof PreflightError || e instanceof NoSessionError || e instanceof UnavailableError || e instanceof SessionBusyError || e instanceof GitError) return { kind: 'session', exitCode: 2 };
+  if (e instanceof ApplyError) return { kind: 'apply', exitCode: 1 };
+  return { kind: 'runtime', exitCode: 1 };
+}
+
+function jsonError(io: Io, kind: ErrorKind, message: string, exitCode: number): number {
+  io.out(JSON.stringify(errorDocument(kind, message, exitCode)));
+  return exitCode;
+}
+
+/** With --json an error is a JSON object on stdout, nothing on stderr, and the same exit code as without. */
+function reportJsonError(e: unknown, io: Io): number {
+  const { kind, exitCode } = errorKind(e);
+  return jsonError(io, kind, kind === 'config' ? `Invalid ${CONFIG_FILE}:\n${(e as Error).message}` : String((e as Error).message ?? e), exitCode);
 }
 
 function reportError(e: unknown, io: Io): number {
@@ -499,8 +536,12 @@ class ProgressLine {
   }
 }
 
-function status(s: { tag: string; model: SessionModel; root: string }, io: Io): number {
+function status(s: { tag: string; model: SessionModel; root: string }, io: Io, json = false): number {
   const { model } = s;
+  if (json) {
+    io.out(JSON.stringify(statusDocument(s.tag, model)));
+    return 0;
+  }
   const c = model.counts();
   const cfg = model.config!;
   io.out(`Session ${s.tag}: ${model.state}${model.stateReason ? ` (${model.stateReason})` : ''}`);
@@ -513,11 +554,16 @@ function status(s: { tag: string; model: SessionModel; root: string }, io: Io): 
   return 0;
 }
 
-async function show(cwd: string, o: { config?: string; tag?: string }, id: number, io: Io): Promise<number> {
-  const { root, model, config } = await sessionOf(cwd, o);
+async function show(cwd: string, o: { config?: string; tag?: string }, id: number, io: Io, json = false): Promise<number> {
+  const { root, model, config, tag } = await sessionOf(cwd, o);
   const n = model.get(id);
   if (!n) throw new UsageError(`There is no experiment #${id}.`);
   const parent = n.parentId === null ? undefined : model.get(n.parentId);
+  if (json) {
+    const diff = parent?.commit && n.commit ? await (await Lab.open(root)).diff(parent.commit, n.commit) : null;
+    io.out(JSON.stringify(showDocument(tag, model, n, diff)));
+    return 0;
+  }
   io.out(`#${n.id} ${n.description}`);
   io.out(`  status: ${n.status}${n.decidedBy ? ` (decided by ${n.decidedBy}${n.decidedBy === 'human' && n.ruleStatus ? `; rule said ${n.ruleStatus}` : ''})` : ''}: ${n.reason}`);
   io.out(`  ${config.metric.name}: ${fmtNum(n.metric)}${parent ? ` (parent #${parent.id}: ${fmtNum(parent.metric)})` : ''}   memory: ${n.memoryGb ?? 'n/a'} GB   time: ${n.wallMs === null ? 'n/a' : `${(n.wallMs / 1000).toFixed(1)}s`}${typeof n.queuedMs === 'number' ? ` (+${(n.queuedMs / 1000).toFixed(1)}s in the queue)` : ''}`);
@@ -543,17 +589,21 @@ async function compare(cwd: string, o: { config?: string; tag?: string }, a: num
   return 0;
 }
 
-async function summary(cwd: string, o: { config?: string; tag?: string; from?: string; direction?: string; metric?: string; out?: string }, args: string[], io: Io): Promise<number> {
+interface SummaryOptions { config?: string; tag?: string; from?: string; direction?: string; metric?: string; out?: string; noise?: string; json?: boolean }
+
+async function summary(cwd: string, o: SummaryOptions, args: string[], io: Io): Promise<number> {
   if (args.length > 1) throw new UsageError(`summary takes one results file at most, got: ${args.join(' ')}`);
   const [file] = args;
   if (file !== undefined && !/\.tsv$/i.test(file)) throw new UsageError(`summary reads a session or a .tsv file, got "${file}"; for a file named otherwise use --from ${file}`);
   if (file !== undefined && o.from !== undefined && file !== o.from) throw new UsageError(`Two files to summarise (${file} and --from ${o.from}); give one.`);
   const from = o.from ?? file;
   if (from !== undefined) return summaryFrom(cwd, from, o, io);
-  if (o.metric !== undefined || o.direction !== undefined) throw new UsageError('--metric and --direction are for a results file: autoresearch summary results.tsv --direction maximize');
+  if (o.metric !== undefined || o.direction !== undefined || o.noise !== undefined) throw new UsageError('--metric, --direction and --noise are for a results file: autoresearch summary results.tsv --noise 0.0007; a session measures its own noise (noise: {repeats: 3} in the config)');
   try {
     const { root, tag } = await sessionOf(cwd, o);
-    io.out(`Wrote ${writeSummaryFor(root, tag)}`);
+    const wrote = writeSummaryFor(root, tag);
+    if (o.json) io.out(JSON.stringify(sessionSummaryDocument(tag, loadSession(root, tag).model, wrote)));
+    else io.out(`Wrote ${wrote}`);
     return 0;
   } catch (e) {
     const here = join(cwd, RESULTS_FILE);
@@ -563,23 +613,31 @@ async function summary(cwd: string, o: { config?: string; tag?: string; from?: s
 }
 
 /** `summary --from FILE`: any team's results.tsv, read by header name; a file with no readable row exits 2. */
-function summaryFrom(cwd: string, from: string, o: { config?: string; direction?: string; metric?: string; out?: string }, io: Io): number {
+function summaryFrom(cwd: string, from: string, o: SummaryOptions, io: Io): number {
   const path = resolve(cwd, from);
   if (!existsSync(path)) throw new UsageError(`No file ${from}.`);
   if (statSync(path).isDirectory()) throw new UsageError(`${from} is a folder, not a results file.`);
   const direction = o.direction;
   if (direction !== undefined && direction !== 'minimize' && direction !== 'maximize') throw new UsageError(`--direction: expected minimize or maximize, got "${direction}"`);
+  const noise = o.noise === undefined ? null : Number(o.noise);
+  if (noise !== null && (o.noise!.trim() === '' || !Number.isFinite(noise) || noise < 0)) throw new UsageError(`--noise: expected a number of at least 0 in the metric's units (like 0.0007), got "${o.noise}"`);
   const parsed = parseResults(readFileSync(path, 'utf8'), { metric: o.metric, direction, config: configuredMetric(cwd, o.config) });
   const refused = whyUnreadable(parsed);
   if (refused) {
+    if (o.json) return jsonError(io, 'usage', `Cannot summarise ${from}: ${refused}`, 2);
     io.err(`Cannot summarise ${from}: ${refused}`);
     return 2;
   }
-  for (const e of parsed.errors) io.err(`${from}:${e.line}: ${e.message}`);
+  // With --json the unreadable rows are in the document instead.
+  if (!o.json) for (const e of parsed.errors) io.err(`${from}:${e.line}: ${e.message}`);
   // Never the session's own autoresearch-summary.md: <file>-summary.md beside the file, or --out.
   const out = o.out ? resolve(cwd, o.out) : join(dirname(path), `${basename(path).replace(/\.[^.]+$/, '')}-summary.md`);
   if (basename(out) === SUMMARY_FILE && existsSync(out)) throw new UsageError(`${relative(cwd, out) || out} is a session's summary; write this one elsewhere with --out FILE.`);
-  writeFileSync(out, summarizeResults(parsed, null, from));
+  writeFileSync(out, summarizeResults(parsed, null, from, { noise }));
+  if (o.json) {
+    io.out(JSON.stringify(fileSummaryDocument(from, parsed, noise, out)));
+    return 0;
+  }
   const cols = parsed.columns!;
   const bad = parsed.errors.map((e) => e.line);
   io.out(`Read ${from}: ${parsed.rows.length} rows${bad.length ? `; ${bad.length} unreadable (line${bad.length === 1 ? '' : 's'} ${bad.join(', ')}), listed above` : ''}`);
@@ -590,6 +648,8 @@ function summaryFrom(cwd: string, from: string, o: { config?: string; direction?
   io.out(best
     ? `  ${cols.metric}: ${base?.metric != null ? `baseline ${base.metricText} -> ` : ''}best ${best.metricText} (line ${best.line}, commit ${best.commit}: ${best.description})`
     : '  no kept row with a metric');
+  const wins = resultsWins(parsed, null, noise);
+  io.out(`  ${wins.headline}${wins.noise.hint ? `; ${wins.noise.hint}` : ''}`);
   io.out(`Wrote ${out}`);
   return 0;
 }

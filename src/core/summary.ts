@@ -1,7 +1,8 @@
 // autoresearch-summary.md: baseline vs best, kept changes ranked, what did not work, crashes and why,
 // the tree's shape and next steps. Written from the session model, or from a results.tsv alone.
 import { isMeasurement, type SessionModel } from './model.js';
-import { bestIndex, type DirectionChoice, type ParsedResults } from './results.js';
+import { groupByChange, logWins, sessionWins, type RealWins, type Verdict } from './realWins.js';
+import { bestIndex, type DirectionChoice, type ParsedResults, type ResultsRow } from './results.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from './types.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
@@ -49,13 +50,11 @@ export function noiseLine(band: NoiseBand): string {
   return `Noise: spread ±${fmtNum(band.spread)} (sample standard deviation of ${band.samples} baseline runs); a change must beat its parent by more than ${fmtNum(band.threshold)} = max(minDelta ${band.minDelta}, ${band.z} × spread)`;
 }
 
-/** A kept change whose gain over its parent is no larger than the noise threshold (a simplification, a human keep). */
-function withinNoise(model: SessionModel, n: ExperimentNode, band: NoiseBand | null): boolean {
-  if (!band || band.spread === null || n.metric === null || n.parentId === null) return false;
-  const parent = model.get(n.parentId);
-  if (parent?.metric === null || parent?.metric === undefined) return false;
-  const gain = model.config?.metric.direction === 'maximize' ? n.metric - parent.metric : parent.metric - n.metric;
-  return gain <= band.threshold;
+const VERDICT: Record<Verdict, string> = { larger: 'larger than the noise', within: 'within noise', unknown: 'noise unknown' };
+
+/** The headline of which wins are real, and with no noise known, how to give it. */
+function winsLines<T>(wins: RealWins<T>): string[] {
+  return [`**${wins.headline}.**${wins.noise.hint ? ` To know: ${wins.noise.hint}.` : ''}`, ''];
 }
 
 export interface TreeShape {
@@ -108,6 +107,9 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
     out.push('No result yet.');
   }
   out.push('');
+  const wins = sessionWins(model);
+  const verdicts = new Map(wins.keeps.map((k) => [k.keep.id, k.verdict]));
+  if (base?.metric != null) out.push(...winsLines(wins));
   // The session's own time, from its state records: a summary read tomorrow says the same as one read today.
   const { runningMs, pausedMs } = model.activeTime(now.getTime());
   const runMs = [...nodes, ...measurements].reduce((s, n) => s + (n.wallMs ?? 0), 0);
@@ -138,7 +140,8 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
     out.push(`| # | node | commit | ${name} | vs parent | change | decided by |`, '|---|---|---|---|---|---|---|');
     kept.forEach((n, i) => {
       const parent = n.parentId === null ? undefined : model.get(n.parentId);
-      const vs = (parent?.metric !== null && parent?.metric !== undefined ? fmtDelta(parent.metric, n.metric!) : 'n/a') + (withinNoise(model, n, band) ? ', within noise' : '');
+      const verdict = verdicts.get(n.id);
+      const vs = (parent?.metric !== null && parent?.metric !== undefined ? fmtDelta(parent.metric, n.metric!) : 'n/a') + (verdict && verdict !== 'unknown' ? `, ${VERDICT[verdict]}` : '');
       out.push(`| ${i + 1} | #${n.id} (from #${n.parentId}) | \`${n.commit?.slice(0, 7) ?? '-'}\` | ${fmtNum(n.metric)} | ${vs} | ${cell(n.description)} | ${n.decidedBy === 'human' ? `human (rule said ${n.ruleStatus ?? 'n/a'})` : 'rule'} |`);
     });
   }
@@ -149,13 +152,14 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   }
 
   const discarded = nodes.filter((n) => n.status === 'discard');
-  out.push('## What did not work', '');
-  if (discarded.length === 0) out.push('Nothing was discarded.');
-  else {
+  out.push('## What did not work, by what it changed', '');
+  if (discarded.length === 0) out.push('Nothing was discarded.', '');
+  for (const g of groupByChange(discarded, kept, (n) => n.description)) {
+    out.push(`### ${cell(g.change)}: ${g.discarded.length} discarded${g.kept ? `, ${g.kept} kept` : ''}`, '');
     out.push(`| node | ${name} | change | why |`, '|---|---|---|---|');
-    for (const n of discarded) out.push(`| #${n.id} (from #${n.parentId}) | ${fmtNum(n.metric)} | ${cell(n.description)} | ${cell(n.reason)}${n.decidedBy === 'human' ? ' (human)' : ''} |`);
+    for (const n of g.discarded) out.push(`| #${n.id} (from #${n.parentId}) | ${fmtNum(n.metric)} | ${cell(n.description)} | ${cell(n.reason)}${n.decidedBy === 'human' ? ' (human)' : ''} |`);
+    out.push('');
   }
-  out.push('');
 
   const crashed = nodes.filter((n) => n.status === 'crash' || n.status === 'invalid');
   out.push('## Crashes and invalid proposals', '');
@@ -217,7 +221,7 @@ export function fmtDeltaAsWritten(fromText: string, toText: string): string {
  * A summary for a results.tsv written by any tool (the original autoresearch format included). Numbers are
  * shown as the file wrote them. `direction` overrides the file's own choice (parsed.direction) when given.
  */
-export function summarizeResults(parsed: ParsedResults, direction: Direction | null, source: string): string {
+export function summarizeResults(parsed: ParsedResults, direction: Direction | null, source: string, opts: { noise?: number | null } = {}): string {
   const { rows, metricName: name } = parsed;
   const choice: DirectionChoice = direction ? { direction, basis: 'given', why: 'it was given' } : parsed.direction;
   const bestAt = direction ? bestIndex(rows, direction) : parsed.best;
@@ -233,6 +237,9 @@ export function summarizeResults(parsed: ParsedResults, direction: Direction | n
   } else if (best) {
     out.push(`**${name}: best ${best.metricText}** (${directionText(choice.direction)}; the first row has no ${name} to compare with). ${bestText}`);
   } else out.push('No kept result with a metric.');
+  const wins = resultsWins(parsed, direction, opts.noise ?? null);
+  const verdicts = new Map<ResultsRow, RealWins<ResultsRow>['keeps'][number]>(wins.keeps.map((k) => [k.keep, k]));
+  out.push('', ...winsLines(wins).slice(0, 1));
   const invalid = count('invalid');
   out.push('', `- Rows: ${rows.length} (${kept.length} kept, ${count('discard')} discarded, ${count('crash')} crashed${invalid ? `, ${invalid} invalid` : ''})`);
   if (parsed.errors.length) out.push(`- ${parsed.errors.length} unreadable line(s) skipped: ${parsed.errors.map((e) => `line ${e.line}: ${cell(e.message)}`).join('; ')}`);
@@ -246,15 +253,32 @@ export function summarizeResults(parsed: ParsedResults, direction: Direction | n
   const extra = cols ? [...cols.secondary, ...cols.other] : [];
   if (ranked.length === 0) out.push('None.');
   else {
-    out.push(`| # | commit | ${[name, ...extra].map(cell).join(' | ')} | description |`, `|${'---|'.repeat(extra.length + 4)}`);
-    ranked.forEach((r, i) => out.push(`| ${i + 1} | \`${r.commit}\` | ${[r.metricText, ...extra.map((c) => r.cells[c] || 'n/a')].map(cell).join(' | ')} | ${cell(r.description)} |`));
+    out.push(`| # | commit | ${[name, ...extra].map(cell).join(' | ')} | description | vs the kept row before | noise |`, `|${'---|'.repeat(extra.length + 6)}`);
+    ranked.forEach((r, i) => {
+      const k = verdicts.get(r);
+      const vs = k ? `${fmtDeltaAsWritten(k.parent.metricText, r.metricText)} (line ${k.parent.line})` : 'first kept row';
+      out.push(`| ${i + 1} | \`${r.commit}\` | ${[r.metricText, ...extra.map((c) => r.cells[c] || 'n/a')].map(cell).join(' | ')} | ${cell(r.description)} | ${vs} | ${k ? VERDICT[k.verdict] : 'n/a'} |`);
+    });
   }
-  out.push('', '## What did not work', '');
+  out.push('', '## What did not work, by what it changed', '');
   const discards = rows.filter((r) => r.status === 'discard');
-  out.push(...(discards.length ? discards.map((r) => `- \`${r.commit}\` ${r.metricText}: ${cell(r.description)}`) : ['Nothing was discarded.']));
+  if (discards.length === 0) out.push('Nothing was discarded.');
+  for (const g of groupByChange(discards, kept, (r) => r.description)) {
+    out.push(`- **${cell(g.change)}**: ${g.discarded.length} discarded${g.kept ? `, ${g.kept} kept` : ''}`);
+    out.push(...g.discarded.map((r) => `  - \`${r.commit}\` ${r.metricText}: ${cell(r.description)} (line ${r.line})`));
+  }
+  if (wins.noise.pairs.length) {
+    out.push('', '## Runs of the same code (the noise)', '', 'Each row is taken to build on the last kept row above it, as in the original loop.', '');
+    out.push(...wins.noise.pairs.map((p) => `- ${p.run} against ${p.repeats} (${p.why}): ${name} moved by ${fmtNum(p.difference)}`));
+  }
   out.push('', '## Crashes', '');
   const crashes = rows.filter((r) => r.status === 'crash' || r.status === 'invalid');
   out.push(...(crashes.length ? crashes.map((r) => `- \`${r.commit}\` ${r.status}: ${cell(r.description)}`) : ['None.']));
   out.push('');
   return out.join('\n');
+}
+
+/** Which wins of a results file are real, in the direction the summary uses; `noise` is `--noise`. */
+export function resultsWins(parsed: ParsedResults, direction: Direction | null, noise: number | null): RealWins<ResultsRow> {
+  return logWins(parsed.rows, direction ?? parsed.direction.direction, noise, parsed.metricName);
 }

@@ -44,6 +44,7 @@ describe('autoresearch summary on any results.tsv', () => {
       '  metric: val_rmse (the first numeric column after commit); secondary: val_mae, val_r2, train_rmse, runtime_s; other columns: val_pass',
       '  direction: minimize, because the name val_rmse says lower is better',
       '  val_rmse: baseline 25169.987156 -> best 24500.0625 (line 6, commit e5f6a7b: target log transform)',
+      '  Whether the 2 keeps are larger than the noise is unknown: no noise was given and the log has no seed-only or repeated runs to estimate it from; give a floor with --noise, e.g. --noise 0.0007 (how far val_rmse moves when only the seed changes)',
       `Wrote ${join(dir, 'results-summary.md')}`,
     ].join('\n'));
     const md = summaryOf(dir);
