@@ -65,6 +65,7 @@ export function treeDocument(tag: string, model: SessionModel): object {
       id: n.id, parentId: n.parentId, children: model.childrenOf(n.id).map((k) => k.id),
       status: n.status, decidedBy: n.decidedBy, operator: n.operator, measurement: isMeasurement(n),
       metric: num(n.metric), delta: delta(model, n), commit: n.commit, description: n.description, onBestPath: path.includes(n.id),
+      checks: n.checks ? { passed: n.checks.passed } : null,
     })),
   };
 }
@@ -81,6 +82,7 @@ export function showDocument(tag: string, model: SessionModel, n: ExperimentNode
       wallMs: n.wallMs, queuedMs: n.queuedMs ?? null, exitCode: n.exitCode, timedOut: n.timedOut,
       commit: n.commit, operator: n.operator, policyReason: n.policyReason, plan: n.plan || null, hint: n.hint,
       changedFiles: n.changedFiles, proposer: n.proposer, curve: n.curve ?? [], logPath: n.logPath, logTail: n.logTail,
+      checks: n.checks ? { passed: n.checks.passed, reason: n.checks.reason, wallMs: n.checks.wallMs, logPath: n.checks.logPath } : null,
     },
     parent: parent ? { id: parent.id, metric: num(parent.metric), commit: parent.commit } : null,
     diff,

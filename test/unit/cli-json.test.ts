@@ -69,6 +69,7 @@ describe('--json on a session', () => {
     assert.ok(Math.abs(d.node.delta - (d.node.metric - d.parent.metric)) < 1e-12);
     assert.match(d.diff, /^diff --git a\/train\.py b\/train\.py/m);
     assert.match(d.node.reason, /\S/);
+    assert.equal(d.node.checks, null, 'no checks in this config');
     assert.equal(json(cli(repo.root, 'show', '0', '--json')).diff, null, 'the baseline has no parent to diff against');
   });
 
