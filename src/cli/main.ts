@@ -13,6 +13,7 @@ import { configuredMetric, parseResults, RESULTS_FILE, whyUnreadable } from '../
 import { logTail, probeLogPath, probeRun, withMetricPattern, type MetricCandidate } from '../core/metricProbe.js';
 import { sparkline } from '../core/curves.js';
 import { SessionBusyError } from '../core/store.js';
+import { COST_EXPECTED, parseCost, parseTokens, spendLine, spendText, TOKENS_EXPECTED, type CapChange } from '../core/spend.js';
 import { directionText, fmtNum, noiseLine, resultsWins, SUMMARY_FILE, summarizeResults } from '../core/summary.js';
 import { ApplyError, applyBest } from '../core/apply.js';
 import { renderTree } from './tree.js';
@@ -52,6 +53,9 @@ Usage: autoresearch <command> [options]
   discard <node>       override: drop an experiment from the search       [--reason TEXT]
   record <node> <value>  record the metric of a manual run  [--memory-gb G] [--crash REASON]
   hint "<text>"        queue a hypothesis for the next proposals
+  cap                  the model spend so far against the spend cap; change the cap with
+                       [--cost USD|unlimited] [--tokens N|unlimited] (500k, 2M): a running session goes on
+                       under it at once, one that ended at its cap goes on with \`autoresearch run\`
   apply                bring the best experiment onto your branch  [--chain] (default: one squashed commit)
 
   help [command]       this text, or one command's
@@ -102,6 +106,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         from: { type: 'string' }, direction: { type: 'string' }, metric: { type: 'string' }, reason: { type: 'string' },
         'memory-gb': { type: 'string' }, crash: { type: 'string' }, chain: { type: 'boolean' }, squash: { type: 'boolean' },
         tag: { type: 'string' }, force: { type: 'boolean' }, out: { type: 'string' }, restart: { type: 'boolean' }, probe: { type: 'boolean' }, budget: { type: 'string' },
+        cost: { type: 'string' }, tokens: { type: 'string' },
         json: { type: 'boolean' }, noise: { type: 'string' },
       },
     });
@@ -178,6 +183,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         io.out(r.delivered === 'running' ? `Sent to the running session: "${text}"` : `Queued for the next proposals: "${text}"`);
         return 0;
       }
+      case 'cap': return await cap(cwd, o, io);
       case 'apply': {
         const { root, tag, model } = await sessionOf(cwd, o);
         const res = await applyBest(root, model, tag, o.chain ? 'chain' : 'squash');
@@ -549,8 +555,36 @@ function status(s: { tag: string; model: SessionModel; root: string }, io: Io, j
   io.out(`  ${cfg.metric.name} (${directionText(cfg.metric.direction)}): baseline ${fmtNum(model.baseline?.metric)}, best ${fmtNum(model.best?.metric)}${model.best ? ` (#${model.best.id})` : ''}`);
   const band = model.noiseBand();
   if (band) io.out(`  ${noiseLine(band)}`);
+  const spent = spendLine(model.spend, model.cap);
+  if (spent) io.out(`  ${spent}`);
   const open = model.hints.filter((h) => h.takenBy === null);
   if (open.length) io.out(`  queued hypotheses: ${open.map((h) => `"${h.text}"`).join(', ')}`);
+  return 0;
+}
+
+/** `cap`: spend against the cap, or a new cap sent to the session (journaled at once when none runs it). */
+async function cap(cwd: string, o: { config?: string; tag?: string; cost?: string; tokens?: string }, io: Io): Promise<number> {
+  const change: CapChange = {};
+  if (o.cost !== undefined) {
+    const v = parseCost(o.cost);
+    if (v === undefined) throw new UsageError(`--cost: expected ${COST_EXPECTED}, got "${o.cost}"`);
+    change.maxCost = v;
+  }
+  if (o.tokens !== undefined) {
+    const v = parseTokens(o.tokens);
+    if (v === undefined) throw new UsageError(`--tokens: expected ${TOKENS_EXPECTED}, got "${o.tokens}"`);
+    change.maxTokens = v;
+  }
+  const { root, tag, model } = await sessionOf(cwd, o);
+  if (o.cost === undefined && o.tokens === undefined) {
+    io.out(`Session ${tag}: model spend ${spendText(model.spend, model.cap)}. Change the cap with \`autoresearch cap --cost USD\` or \`--tokens N\`.`);
+    return 0;
+  }
+  const r = await sendCommand(root, tag, { type: 'cap', cap: change });
+  const cap = { ...model.cap, ...change };
+  io.out(r.delivered === 'running'
+    ? `Sent to the running session (pid ${r.holder.pid}): spend cap now ${spendText(model.spend, cap)}; it goes on under it.`
+    : `Spend cap of session ${tag} now ${spendText(model.spend, cap)}. \`autoresearch run\` goes on under it.`);
   return 0;
 }
 

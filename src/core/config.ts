@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import { DEFAULT_SANDBOX, type SandboxConfig } from './sandbox.js';
+import { COST_EXPECTED, parseCost, parseTokens, TOKENS_EXPECTED } from './spend.js';
 import type { Constraint, Direction, ExecutorConfig, ProposerConfig, ResearchConfig, SecondaryMetricSpec, SlurmExecutorConfig } from './types.js';
 
 export const CONFIG_FILE = 'autoresearch.config.yaml';
@@ -62,7 +63,7 @@ export const PROPOSER_KINDS = ['mutate', 'patches', 'openai-compatible', 'anthro
 export const EXECUTOR_KINDS = ['local', 'manual', 'slurm'] as const;
 export const POLICY_KINDS = ['tree', 'greedy'] as const;
 const DIRECTIONS = ['minimize', 'maximize'] as const;
-const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'sandbox', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'pipeline', 'noise', 'progress', 'prune', 'checks'];
+const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'sandbox', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'pipeline', 'noise', 'progress', 'prune', 'checks', 'maxCost', 'maxTokens'];
 /** Keys of the proposers and executors the engine builds itself; model-backed proposers check their own keys. */
 const FIXED_KEYS: Record<string, string[]> = { mutate: ['kind'], patches: ['kind', 'dir'], local: ['kind'], manual: ['kind'] };
 
@@ -501,6 +502,11 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
     const floor = r.prune.floor === undefined ? DEFAULT_PRUNE.floor : c.number('prune.floor', r.prune.floor, 0);
     prune = minFraction !== undefined && safety !== undefined && floor !== undefined ? { minFraction: Math.min(minFraction, 0.95), safety, floor } : undefined;
   }
+  // Spend caps: none unless set; a bad value is refused like any other.
+  const cost = r.maxCost === undefined ? null : parseCost(r.maxCost);
+  const maxCost = cost === undefined ? c.fail('maxCost', r.maxCost, COST_EXPECTED) : cost;
+  const tokens = r.maxTokens === undefined ? null : parseTokens(r.maxTokens);
+  const maxTokens = tokens === undefined ? c.fail('maxTokens', r.maxTokens, TOKENS_EXPECTED) : tokens;
   let noise: ResearchConfig['noise'] | undefined = null;
   if (r.noise !== undefined && r.noise !== null) {
     if (!c.isMap(r.noise)) noise = c.fail('noise', r.noise, 'a mapping {repeats, z, confirm} (e.g. {repeats: 3})');
@@ -528,7 +534,7 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   return {
     tag: tag!, editable: editable!, readonly: readonlyGlobs!, shared: shared ?? null, sandbox: sandbox ?? DEFAULT_SANDBOX, run: run!, budgetSeconds: budgetSeconds!, budgetText, metric: metric!, memory: memory!, metrics, constraints,
     maxExperiments: maxExperiments!, proposer: proposer!, policy: policy!, executor: executor!, parallel: parallel!, minDelta: minDelta!, seed: seed!, notes,
-    graceSeconds: graceSeconds!, search: search!, gpus: gpus!, pipeline: pipeline!, noise: noise!, progress: progress ?? null, prune: prune ?? null, checks,
+    graceSeconds: graceSeconds!, search: search!, gpus: gpus!, pipeline: pipeline!, noise: noise!, progress: progress ?? null, prune: prune ?? null, checks, maxCost: maxCost ?? null, maxTokens: maxTokens ?? null,
   };
 }
 
@@ -627,6 +633,11 @@ export function configTemplate(o: TemplateOptions): string {
     '# A command (tests, a lint) run in the experiment\'s worktree, sandboxed like the run, once the metric says keep;',
     '# a failure (non-zero exit, or over the budget) makes it a discard, its output in logs/<node>.checks.log.',
     '# checks: pytest -q tests/',
+    '# Spend caps on the proposer: maxCost in USD (as the cost ledger counts it), maxTokens in tokens in + out. Once',
+    '# either is reached no new proposal is asked, running experiments finish and the session ends;',
+    '# `autoresearch cap --cost 10` raises it, even while the session runs. Unlimited when left out.',
+    '# maxCost: 5',
+    '# maxTokens: 2M',
     '# Experiments after the baseline that reach a decision (a number or unlimited).',
     `maxExperiments: ${o.maxExperiments === null ? 'unlimited' : o.maxExperiments}`,
     '# Who proposes changes: mutate (built in: tunes top-level Python settings, YAML/JSON/TOML config values and',

@@ -17,6 +17,7 @@ import { Recovery } from './session/recovery.js';
 import { Reservations } from './session/reservations.js';
 import { Runs } from './session/runs.js';
 import { Scheduling } from './session/scheduling.js';
+import { Spending } from './session/spending.js';
 
 export type { ControllerEvent, ControllerOptions, Outcome } from './session/context.js';
 export { applyOverride } from './session/decisions.js';
@@ -37,6 +38,7 @@ export class Controller extends DisposableBase {
   private readonly recovery: Recovery;
   private readonly scheduling: Scheduling;
   private readonly opening: Opening;
+  private readonly spending: Spending;
   private releaseLock: (() => void) | null = null;
   private closed = false;
 
@@ -49,11 +51,12 @@ export class Controller extends DisposableBase {
     const reservations = new Reservations(ctx);
     const record = this.sessionRecord = new SessionRecord(ctx);
     const decisions = new Decisions(ctx, record);
-    this.commands = new Commands(ctx, record, reservations);
+    const spending = this.spending = new Spending(ctx, record);
+    this.commands = new Commands(ctx, record, reservations, spending);
     this.runs = new Runs(ctx, record, decisions, this.commands);
-    this.proposals = new Proposals(ctx, record, decisions, reservations, this.runs);
+    this.proposals = new Proposals(ctx, record, decisions, reservations, this.runs, spending);
     this.recovery = new Recovery(ctx, reservations, decisions, this.runs);
-    this.scheduling = new Scheduling(ctx, reservations, this.proposals, this.runs, this.commands);
+    this.scheduling = new Scheduling(ctx, reservations, this.proposals, this.runs, this.commands, spending);
     this.opening = new Opening(ctx, record, this.commands);
   }
 
@@ -68,6 +71,7 @@ export class Controller extends DisposableBase {
     try {
       this.commands.applyEarly();
       this.commands.drainInbox();
+      this.spending.atStart();
       // Recovery reserves the parents of interrupted nodes before the preparers look, so a resumed session
       // prepares what the session it replaces would have prepared while those nodes ran.
       const recovering = this.recovery.recover();
@@ -114,6 +118,8 @@ export class Controller extends DisposableBase {
   private doneReason(): string {
     const max = this.ctx.config.maxExperiments;
     if (max !== null && this.model.decidedCount >= max) return `reached ${max} experiments`;
+    const capped = this.spending.endReason;
+    if (capped) return capped;
     return this.options.proposer.explainNothingNew?.() ?? 'the proposer has nothing new to try';
   }
 

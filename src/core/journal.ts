@@ -3,7 +3,8 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, ftruncateSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { faultPoint } from './faults.js';
-import type { DecidedBy, DecidedStatus, ExperimentNode, Hint, PlatformInfo, ResearchConfig, RunResult, SessionState } from './types.js';
+import type { CapChange } from './spend.js';
+import type { DecidedBy, DecidedStatus, ExperimentNode, Hint, PlatformInfo, ProposerInfo, ResearchConfig, RunResult, SessionState } from './types.js';
 
 export type NodeCreated = Pick<ExperimentNode,
   'id' | 'parentId' | 'operator' | 'commit' | 'description' | 'plan' | 'editKey' | 'changedFiles' | 'policyReason' | 'proposer' | 'hint' | 'createdAt'>;
@@ -25,6 +26,10 @@ export type JournalEntry =
   /** The config's `checks` after the rule said keep, before the decision (a failure makes it a discard). */
   | { type: 'checks'; id: number; passed: boolean; logPath: string; wallMs: number; reason: string; at: string }
   | { type: 'hint'; hint: Hint }
+  /** A person changed the spend cap (spend.ts): it holds until they change it again or edit it in the config. */
+  | { type: 'cap'; cap: CapChange; at: string }
+  /** What a proposal cost that made no node (dropped, or the session stopped): the cost ledger outside the nodes. */
+  | { type: 'spend'; proposer: ProposerInfo; why: string; at: string }
   | { type: 'state'; state: SessionState; reason?: string; at: string }
   /** Which protection is in force for the runs from here on (sandbox.ts), written at every start. */
   | { type: 'protection'; sandboxed: boolean; text: string; at: string };

@@ -1,6 +1,7 @@
 // The session as a tree of experiments, derived from the journal by replay. Applying one record is
 // O(1), so a live session and a 10,000-node reload go through the same code.
 import type { JournalRecord } from './journal.js';
+import { addSpend, emptySpend, type Spend, type SpendCap } from './spend.js';
 import type { ExperimentNode, Hint, NoiseBand, PlatformInfo, ResearchConfig, SessionState } from './types.js';
 
 type StartRecord = Extract<JournalRecord, { type: 'start' }>;
@@ -53,6 +54,12 @@ export class SessionModel {
   attempt = 1;
   /** Earlier attempts, oldest first: their nodes as they were, logs where they were moved. */
   readonly attempts: { attempt: number; baseCommit: string; startedAt: string | null; endedAt: string; reason: string; nodes: ExperimentNode[] }[] = [];
+  /** What the proposer has cost, every attempt and every proposal with a node or a spend record (spend.ts). */
+  readonly spend: Spend = emptySpend();
+  /** The spend cap in force: the config's, unless a person changed it since (a `cap` record). */
+  readonly cap: SpendCap = { maxCost: null, maxTokens: null };
+  /** The cap the config said when last read: a resumed session keeps a person's change unless the config's value changed too. */
+  private readonly configCap: SpendCap = { maxCost: null, maxTokens: null };
   /** Metrics of the baseline's runs, by node id, for the noise estimate. */
   private readonly noiseSamples = new Map<number, number>();
 
@@ -92,9 +99,11 @@ export class SessionModel {
         this.baseBranch = r.baseBranch;
         this.platform = r.platform;
         this.startedAt = r.startedAt;
+        this.readCap(r.config, true);
         break;
       case 'resume':
         this.config = r.config;
+        this.readCap(r.config, false);
         break;
       case 'restart': {
         const moved = (p: string) => (p.startsWith(r.logsFrom) ? r.logsTo + p.slice(r.logsFrom.length) : p);
@@ -102,6 +111,7 @@ export class SessionModel {
         this.attempts.push({ attempt: this.attempt, baseCommit: this.baseCommit, startedAt: this.startedAt, endedAt: r.at, reason: r.reason, nodes });
         this.attempt = r.attempt;
         this.config = r.config;
+        this.readCap(r.config, false);
         this.baseCommit = r.baseCommit;
         this.baseBranch = r.baseBranch;
         this.startedAt = r.at;
@@ -118,6 +128,7 @@ export class SessionModel {
           logPath: null, logTail: null, slot: null, startedAt: null, finishedAt: null, wallMs: null, exitCode: null, timedOut: false,
         };
         this.nodes[n.id] = n;
+        addSpend(this.spend, n.proposer);
         if (n.parentId !== null) {
           const list = this.children.get(n.parentId) ?? [];
           list.push(n.id);
@@ -191,12 +202,28 @@ export class SessionModel {
       case 'hint':
         this.hints.push({ ...r.hint });
         break;
+      case 'cap':
+        if (r.cap.maxCost !== undefined) this.cap.maxCost = r.cap.maxCost;
+        if (r.cap.maxTokens !== undefined) this.cap.maxTokens = r.cap.maxTokens;
+        break;
+      case 'spend':
+        addSpend(this.spend, r.proposer);
+        break;
       case 'state':
         this.tick(r.state, Date.parse(r.at));
         this.state = r.state;
         this.stateReason = r.reason;
         if (r.state === 'stopping' || r.state === 'stopped') this.lastStopSeq = r.seq;
         break;
+    }
+  }
+
+  /** The config's caps: taken at the session's start, and later only where the config's own value changed. */
+  private readCap(config: ResearchConfig, first: boolean): void {
+    for (const key of ['maxCost', 'maxTokens'] as const) {
+      const value = config[key] ?? null;
+      if (first || value !== this.configCap[key]) this.cap[key] = value;
+      this.configCap[key] = value;
     }
   }
 

@@ -75,6 +75,11 @@ export async function sendCommand(root: string, tag: string, cmd: InboxCommand):
         if (best?.commit) await (await Lab.open(root)).setBranch(sessionBranch(tag), best.commit);
         return { delivered: 'applied' };
       }
+      case 'cap':
+        // Journaled now: the next `autoresearch run` goes on under it.
+        if (cmd.cap.maxCost === undefined && cmd.cap.maxTokens === undefined) throw new Error('A cap change needs a cost (USD) or a number of tokens.');
+        append({ type: 'cap', cap: cmd.cap, at: new Date().toISOString() });
+        return { delivered: 'applied' };
       case 'record':
       case 'record-crash':
       case 'branch':

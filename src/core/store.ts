@@ -3,6 +3,7 @@
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { CapChange } from './spend.js';
 import type { DecidedStatus } from './types.js';
 
 export const STATE_DIR = '.autoresearch';
@@ -132,7 +133,9 @@ export type InboxCommand =
   | { type: 'rerun'; id: number }
   | { type: 'stop' }
   | { type: 'pause' }
-  | { type: 'resume' };
+  | { type: 'resume' }
+  /** Raise (or lower, or lift with null) the spend cap; the session goes on under it. */
+  | { type: 'cap'; cap: CapChange };
 
 export function postCommand(paths: SessionPaths, cmd: InboxCommand): void {
   mkdirSync(paths.dir, { recursive: true });

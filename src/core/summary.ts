@@ -3,6 +3,7 @@
 import { isMeasurement, type SessionModel } from './model.js';
 import { groupByChange, logWins, sessionWins, type RealWins, type Verdict } from './realWins.js';
 import { bestIndex, type DirectionChoice, type ParsedResults, type ResultsRow } from './results.js';
+import { capReached, hasCap, spendText } from './spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from './types.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
@@ -130,6 +131,8 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   if (model.attempts.length) out.push(`- Attempt ${model.attempt}; earlier: ${model.attempts.map((a) => `#${a.attempt} on \`${a.baseCommit.slice(0, 7)}\` (${a.reason})`).join('; ')}`);
   const tokens = nodes.reduce((s, n) => ({ i: s.i + (n.proposer.tokensIn ?? 0), o: s.o + (n.proposer.tokensOut ?? 0), c: s.c + (n.proposer.costUsd ?? 0) }), { i: 0, o: 0, c: 0 });
   if (tokens.i || tokens.o) out.push(`- Proposer usage: ${tokens.i} tokens in, ${tokens.o} out${tokens.c ? `, $${tokens.c.toFixed(2)}` : ''}`);
+  // Against the cap, the whole ledger counts: every attempt, and proposals that never became a node.
+  if (hasCap(model.cap)) out.push(`- Spend cap: ${spendText(model.spend, model.cap)}${capReached(model.spend, model.cap) ? ' (reached)' : ''}`);
   out.push('');
 
   const kept = nodes.filter((n) => n.status === 'keep' && n.metric !== null)

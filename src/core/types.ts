@@ -105,6 +105,10 @@ export interface ResearchConfig {
   progress?: string | null;
   /** Early stopping (curves.ts); null is off. Optional for older configs. */
   prune?: { minFraction: number; safety: number; floor: number } | null;
+  /** Spend cap on the proposer, in the cost ledger's currency (USD); null is none. Optional for older configs. */
+  maxCost?: number | null;
+  /** Spend cap on the proposer, in tokens (in + out); null is none. Optional for older configs. */
+  maxTokens?: number | null;
   /** A command (tests, a lint) that must pass in a candidate's worktree before it is kept; null is none. Optional for older configs. */
   checks?: string | null;
   /** Noise-aware decisions; null keeps the plain `beats the parent by more than minDelta` rule. */

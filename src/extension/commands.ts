@@ -8,6 +8,7 @@ import { applyBest } from '../core/apply.js';
 import { CONFIG_FILE } from '../core/config.js';
 import { matchesAny } from '../core/glob.js';
 import { DisposableBase } from '../core/lifecycle.js';
+import { parseCapText, spendText } from '../core/spend.js';
 import { fmtNum } from '../core/summary.js';
 import type { InboxCommand } from '../core/store.js';
 import type { ExperimentNode } from '../core/types.js';
@@ -67,6 +68,7 @@ export class CommandHandlers extends DisposableBase {
       [Commands.explainProtected]: (uri?: vscode.Uri) => this.d.protectedFiles.explain(uri),
       [Commands.chooseLanguageModel]: () => this.chooseModel(),
       [Commands.setApiKey]: (env?: string) => this.setApiKey(env),
+      [Commands.raiseSpendCap]: (text?: string) => this.raiseSpendCap(text),
     };
     for (const [id, handler] of Object.entries(handlers)) {
       this._register(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -408,6 +410,28 @@ export class CommandHandlers extends DisposableBase {
         void this.d.errors.report(e, 'Undo', this.d.session.location?.configDir);
       }
     });
+  }
+
+  /** A new spend cap, sent like the CLI's `autoresearch cap`: a running session goes on under it at once. */
+  private async raiseSpendCap(text?: string): Promise<void> {
+    const model = this.d.session.model;
+    if (!this.requireSession() || !model) return;
+    const tokensOnly = model.cap.maxCost === null && model.cap.maxTokens !== null;
+    const now = tokensOnly ? model.cap.maxTokens! : model.cap.maxCost;
+    const typed = text ?? await vscode.window.showInputBox({
+      title: 'AutoResearch: Raise Spend Cap',
+      prompt: `Model spend so far: ${spendText(model.spend, model.cap)}. The new cap: a cost in USD (10), tokens (2M tokens), or unlimited.`,
+      value: now === null ? '' : tokensOnly ? `${now * 2} tokens` : String(now * 2),
+      validateInput: (v) => (parseCapText(v) ? undefined : 'A cost like 10 or $10, tokens like 2M tokens, or unlimited'),
+    });
+    if (typed === undefined) return;
+    const change = parseCapText(typed);
+    if (!change) throw new Error(`"${typed}" is not a cap: a cost like 10 or $10, tokens like 2M tokens, or unlimited.`);
+    const r = await this.send({ type: 'cap', cap: change });
+    const after = spendText(model.spend, { ...model.cap, ...change });
+    void vscode.window.showInformationMessage(r === 'applied'
+      ? `Spend cap now ${after}. Resume the session to go on under it.`
+      : `Spend cap now ${after}; the session goes on under it.`);
   }
 
   private async branchFrom(n: ExperimentNode): Promise<void> {

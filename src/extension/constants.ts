@@ -28,6 +28,7 @@ export const Commands = {
   explainProtected: 'autoresearch.explainProtected',
   chooseLanguageModel: 'autoresearch.chooseLanguageModel',
   setApiKey: 'autoresearch.setApiKey',
+  raiseSpendCap: 'autoresearch.raiseSpendCap',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 

@@ -1,8 +1,9 @@
 // The status-bar ticker: while a run goes, the experiment number, elapsed/budget (each second), the log's
-// latest line and the best so far; idle, the best metric; nothing without a session. Pause/Resume and Stop
+// latest line, the best so far and model spend against the spend cap; idle, the best metric; nothing without a session. Pause/Resume and Stop
 // sit beside it while a session is active.
 import * as vscode from 'vscode';
 import { DisposableBase } from '../core/lifecycle.js';
+import { capReached, capShort, spendLine } from '../core/spend.js';
 import { fmtNum } from '../core/summary.js';
 import { Commands } from './constants.js';
 import type { SessionService } from './session/sessionService.js';
@@ -94,6 +95,9 @@ export class StatusBar extends DisposableBase {
         parts.push(best && best.metric !== null ? `${cfg.metric.name} ${fmtNum(best.metric)}${best.id === 0 ? ' (baseline)' : ` (#${best.id})`}` : 'AutoResearch');
         break;
     }
+    // Spend against the cap, whatever the phase: a session that ended at its cap says so here.
+    const spent = capShort(model.spend, model.cap);
+    if (spent) parts.push(capReached(model.spend, model.cap) ? `${spent} cap reached` : spent);
     this.ticker.text = `${icon} ${parts.filter(Boolean).join(' · ')}`;
     this.ticker.tooltip = this.tooltip();
     this.ticker.show();
@@ -133,10 +137,12 @@ export class StatusBar extends DisposableBase {
       '',
       `${cfg.metric.name}: baseline ${fmtNum(base?.metric)}, best ${fmtNum(best?.metric)}${best && best.id !== 0 ? ` (#${best.id} ${best.description})` : ''}`,
       '',
-      `[Show Results](command:${Commands.showResults}) · [Show Summary](command:${Commands.showSummary}) · [Show Log](command:${Commands.showLog})`,
     ];
+    const spent = spendLine(model.spend, model.cap);
+    if (spent) lines.push(`${spent.charAt(0).toUpperCase()}${spent.slice(1)}`, '');
+    lines.push(`[Show Results](command:${Commands.showResults}) · [Show Summary](command:${Commands.showSummary}) · [Show Log](command:${Commands.showLog}) · [Raise Spend Cap](command:${Commands.raiseSpendCap})`);
     const md = new vscode.MarkdownString(lines.join('\n'), true);
-    md.isTrusted = { enabledCommands: [Commands.showResults, Commands.showSummary, Commands.showLog] };
+    md.isTrusted = { enabledCommands: [Commands.showResults, Commands.showSummary, Commands.showLog, Commands.raiseSpendCap] };
     return md;
   }
 

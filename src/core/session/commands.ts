@@ -7,6 +7,7 @@ import type { SessionContext } from './context.js';
 import { applyOverride } from './decisions.js';
 import type { SessionRecord } from './record.js';
 import type { Reservations } from './reservations.js';
+import type { Spending } from './spending.js';
 
 type RecordCommand = Extract<InboxCommand, { type: 'record' | 'record-crash' }>;
 
@@ -17,7 +18,10 @@ export class Commands {
   private readonly earlyRecords = new Map<number, RecordCommand>();
   private readonly rerunQueue: number[] = [];
 
-  constructor(private readonly ctx: SessionContext, private readonly record: SessionRecord, private readonly reservations: Reservations) {}
+  constructor(
+    private readonly ctx: SessionContext, private readonly record: SessionRecord, private readonly reservations: Reservations,
+    private readonly spending: Spending,
+  ) {}
 
   openInbox(): void {
     this.inbox = new InboxReader(this.ctx.paths.inbox, (note) => this.ctx.log(`recovered: ${note}`, 'warn'));
@@ -69,6 +73,7 @@ export class Commands {
       case 'stop': this.ctx.stop(); break;
       case 'pause': this.ctx.pause(); break;
       case 'resume': this.ctx.resume(); break;
+      case 'cap': this.spending.change(cmd.cap); break;
     }
   }
 

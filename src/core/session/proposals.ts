@@ -15,6 +15,7 @@ import { invalid, invalidScope, type Decisions } from './decisions.js';
 import type { SessionRecord } from './record.js';
 import type { Reservation, Reservations } from './reservations.js';
 import type { Runs } from './runs.js';
+import type { HeldSpend, Spending } from './spending.js';
 
 const MAX_PROPOSAL_FAILURES = 5;
 
@@ -28,6 +29,8 @@ export interface Prepared {
   worktree: string;
   reservation: Reservation;
   retargetedFrom: { id: number; why: string } | null;
+  /** What it cost, counted against the spend cap until its node (or a spend record) is journaled. */
+  spent: HeldSpend;
 }
 
 export class Proposals {
@@ -36,7 +39,7 @@ export class Proposals {
 
   constructor(
     private readonly ctx: SessionContext, private readonly record: SessionRecord, private readonly decisions: Decisions,
-    private readonly reservations: Reservations, private readonly runs: Runs,
+    private readonly reservations: Reservations, private readonly runs: Runs, private readonly spending: Spending,
   ) {}
 
   /** Ends every proposal being asked for: the session stops, or the slots are done. */
@@ -57,6 +60,8 @@ export class Proposals {
     // (what a model is told was tried) and among the tried edits, so no slot repeats it.
     reservation.unlock = await this.reservations.lockParent(parent.id);
     if (this.ctx.stopping || this.ctx.workersDone) return null;
+    // At the spend cap no new proposal is asked; one asked before the cap was reached is still used.
+    if (this.spending.reached()) return null;
     return await this.proposeIn(choice, reservation, worktree);
   }
 
@@ -69,6 +74,7 @@ export class Proposals {
     let proposal: Proposal | null = null;
     let failure: string | null = null;
     let failedKey: string | null = null;
+    let spent: HeldSpend | null = null;
     const tried = new Set(model.childrenOf(parent.id).filter((c) => c.operator === operator || operator !== 'draft').map((c) => c.editKey));
     // Edits other slots are proposing, or hold ready, from this parent count as tried: no two slots run the same edit.
     for (const key of this.reservations.pendingFrom(parent.id)) tried.add(key);
@@ -78,27 +84,37 @@ export class Proposals {
         notes: this.readNotes(), hint, config, platform: model.platform, signal: abort.signal,
         sandbox: config.proposer.kind === 'agent-cli' ? this.ctx.protection.proposerSandbox(worktree) : undefined,
       }));
+      if (proposal) spent = this.spending.hold(proposal.proposer);
       faultPoint('proposing', model.nextId);
     } catch (e) {
-      if (this.ctx.stopping || abort.signal.aborted) return null;
+      // A failed proposal cost what it cost: the error carries it, and its invalid node records it.
+      if (e instanceof ProposalError && e.proposer) spent = this.spending.hold(e.proposer);
+      if (this.ctx.stopping || abort.signal.aborted) {
+        this.spending.drop(spent, 'the session stopped while it was proposed');
+        return null;
+      }
       failure = e instanceof ProposalError ? e.message : `the proposer failed: ${e instanceof Error ? e.message : String(e)}`;
       if (e instanceof ProposalError && e.editKey) failedKey = e.editKey;
     } finally {
       this.proposingAbort.delete(abort);
     }
-    if (this.ctx.stopping || abort.signal.aborted) return null;
+    if (this.ctx.stopping || abort.signal.aborted) {
+      this.spending.drop(spent, 'the session stopped while it was proposed');
+      return null;
+    }
     if (!proposal && !failure) {
       this.reservations.exhaust(parent.id, operator);
       this.ctx.log(`nothing new to ${operator} from #${parent.id}`);
       return null;
     }
     if (failure || !proposal) {
-      const info = proposal?.proposer ?? { kind: this.ctx.options.proposer.kind };
-      await this.commitNode({ choice, hint, proposal: null, info, editKey: failedKey, changed: [], worktree: null, failure: failure ?? 'the proposer failed', reservation });
+      const info = spent?.info ?? { kind: this.ctx.options.proposer.kind };
+      await this.commitNode({ choice, hint, proposal: null, info, editKey: failedKey, changed: [], worktree: null, failure: failure ?? 'the proposer failed', reservation, spent });
       return null;
     }
     if (this.reservations.isPending(parent.id, proposal.editKey) || model.childrenOf(parent.id).some((c) => c.editKey === proposal.editKey)) {
       this.ctx.log(`dropped a proposal from #${parent.id} (${proposal.description}): the same edit is already queued or run from it`);
+      this.spending.drop(spent, 'dropped: the same edit was already queued or run from its parent');
       return null;
     }
     this.reservations.holdKey(reservation, proposal.editKey);
@@ -116,7 +132,12 @@ export class Proposals {
         this.ctx.log(`could not read back the proposal in ${worktree}: ${(e as Error).message}`, 'warn');
       }
     }
-    return { choice, proposal, files, worktree, reservation, retargetedFrom: null };
+    return { choice, proposal, files, worktree, reservation, retargetedFrom: null, spent: spent! };
+  }
+
+  /** A prepared proposal that will not run: its cost is journaled on its own. */
+  dropPrepared(p: Prepared, why: string): void {
+    this.spending.drop(p.spent, `"${p.proposal.description}" not run: ${why}`);
   }
 
   private readNotes(): string | null {
@@ -147,6 +168,7 @@ export class Proposals {
     }
     const drop = (reason: string): false => {
       this.ctx.log(`dropped the prepared proposal "${p.proposal.description}" for #${parent.id}: ${why}; ${reason}`, 'warn');
+      this.dropPrepared(p, `${why}; ${reason}`);
       return false;
     };
     if (!target?.commit) return drop('there is no kept node to move it to');
@@ -188,6 +210,7 @@ export class Proposals {
       if (changed.length === 0) {
         if (p.retargetedFrom) {
           this.ctx.log(`dropped the prepared proposal "${p.proposal.description}": #${parent.id} already has its edit`);
+          this.dropPrepared(p, `#${parent.id} already has its edit`);
           return;
         }
         failure = 'the proposal changed nothing';
@@ -195,7 +218,7 @@ export class Proposals {
     } catch (e) {
       failure = `the proposal could not be applied: ${(e as Error).message}`;
     }
-    const node = await this.commitNode({ choice: p.choice, hint: p.reservation.hint, proposal: p.proposal, info: p.proposal.proposer, editKey: p.proposal.editKey, changed, worktree: slot.worktree, failure, reservation: p.reservation });
+    const node = await this.commitNode({ choice: p.choice, hint: p.reservation.hint, proposal: p.proposal, info: p.proposal.proposer, editKey: p.proposal.editKey, changed, worktree: slot.worktree, failure, reservation: p.reservation, spent: p.spent });
     if (!node || failure) return;
     this.failuresInARow = 0;
     const violations = checkScope(changed, this.ctx.config.editable, this.ctx.config.readonly);
@@ -209,22 +232,30 @@ export class Proposals {
   /** Journals a node for a proposal (committed in `worktree`), or an invalid one for a failure. */
   private async commitNode(a: {
     choice: Choice; hint: Hint | null; proposal: Proposal | null; info: Proposal['proposer']; editKey: string | null; changed: string[];
-    worktree: string | null; failure: string | null; reservation: Reservation;
+    worktree: string | null; failure: string | null; reservation: Reservation; spent: HeldSpend | null;
   }): Promise<ExperimentNode | null> {
     const { lab, config } = this.ctx;
     const { parent, operator } = a.choice;
     const description = a.proposal?.description ?? `failed proposal (${operator} #${parent.id})`;
-    const node = await this.record.addNode(async (id) => {
-      let commit: string | null = null;
-      if (!a.failure && a.worktree) {
-        commit = await lab.commitAll(a.worktree, `autoresearch(${config.tag}) #${id}: ${description}\n\n${a.proposal!.plan}\n\nAutoResearch-Node: ${id}\nAutoResearch-Parent: ${parent.id}\nAutoResearch-Operator: ${operator}`);
-        await lab.setRef(nodeRef(config.tag, id), commit);
-      }
-      return {
-        id, parentId: parent.id, operator, commit, description, plan: a.proposal?.plan ?? '', editKey: a.editKey ?? `failed:${id}`,
-        changedFiles: a.changed, policyReason: a.choice.reason, proposer: a.info, hint: a.hint?.text ?? null, createdAt: new Date().toISOString(),
-      };
-    }, () => this.reservations.releaseOp(a.reservation));
+    let node: ExperimentNode;
+    try {
+      node = await this.record.addNode(async (id) => {
+        let commit: string | null = null;
+        if (!a.failure && a.worktree) {
+          commit = await lab.commitAll(a.worktree, `autoresearch(${config.tag}) #${id}: ${description}\n\n${a.proposal!.plan}\n\nAutoResearch-Node: ${id}\nAutoResearch-Parent: ${parent.id}\nAutoResearch-Operator: ${operator}`);
+          await lab.setRef(nodeRef(config.tag, id), commit);
+        }
+        return {
+          id, parentId: parent.id, operator, commit, description, plan: a.proposal?.plan ?? '', editKey: a.editKey ?? `failed:${id}`,
+          changedFiles: a.changed, policyReason: a.choice.reason, proposer: a.info, hint: a.hint?.text ?? null, createdAt: new Date().toISOString(),
+        };
+      }, () => this.reservations.releaseOp(a.reservation));
+    } catch (e) {
+      this.spending.drop(a.spent, `"${description}" could not be recorded as a node`);
+      throw e;
+    }
+    // The node's record holds the proposal's cost now.
+    this.spending.settle(a.spent);
     if (a.failure) {
       this.decisions.decide(node, invalid(a.failure));
       // A proposer that fails every time (a missing folder, a model that is down) must not burn the session.

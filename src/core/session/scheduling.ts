@@ -7,6 +7,7 @@ import type { SessionContext, Slot } from './context.js';
 import type { Prepared, Proposals } from './proposals.js';
 import type { Reservations } from './reservations.js';
 import type { Runs } from './runs.js';
+import type { Spending } from './spending.js';
 
 export class Scheduling {
   private readonly ready: Prepared[] = [];
@@ -14,7 +15,7 @@ export class Scheduling {
 
   constructor(
     private readonly ctx: SessionContext, private readonly reservations: Reservations, private readonly proposals: Proposals,
-    private readonly runs: Runs, private readonly commands: Commands,
+    private readonly runs: Runs, private readonly commands: Commands, private readonly spending: Spending,
   ) {}
 
   get pipelineCapacity(): number {
@@ -44,6 +45,7 @@ export class Scheduling {
         ctx.poke();
         if (this.maxReached()) {
           ctx.log(`dropped the prepared proposal "${queued.proposal.description}" (#${queued.choice.parent.id}): the session reached ${ctx.config.maxExperiments} experiments`);
+          this.proposals.dropPrepared(queued, `the session reached ${ctx.config.maxExperiments} experiments`);
           reservations.release(queued.reservation);
           continue;
         }
@@ -59,6 +61,16 @@ export class Scheduling {
       }
       if (this.maxReached(this.preparing)) {
         if (ctx.inFlight === 0 && this.preparing === 0) return;
+        await ctx.waitForChange();
+        continue;
+      }
+      // At the spend cap: what is proposed or running finishes (and runs, for a proposal already made); nothing new
+      // is asked. Raised meanwhile, the loop goes on; else the session ends once all is done.
+      if (this.spending.reached()) {
+        if (ctx.inFlight === 0 && this.preparing === 0) {
+          this.spending.end();
+          return;
+        }
         await ctx.waitForChange();
         continue;
       }
@@ -98,7 +110,7 @@ export class Scheduling {
     const worktree = this.preparerWorktree(k);
     while (!ctx.stopping && !ctx.workersDone) {
       const full = this.ready.length + this.preparing >= this.pipelineCapacity;
-      if (ctx.paused || full || this.maxReached(this.ready.length + this.preparing) || this.commands.rerunsWaiting) {
+      if (ctx.paused || full || this.maxReached(this.ready.length + this.preparing) || this.commands.rerunsWaiting || this.spending.reached()) {
         await ctx.waitForChange();
         continue;
       }
@@ -115,7 +127,10 @@ export class Scheduling {
       } finally {
         this.preparing--;
         if (prepared && !ctx.stopping && !ctx.workersDone) this.ready.push(prepared);
-        else reservations.release(reservation);
+        else {
+          if (prepared) this.proposals.dropPrepared(prepared, 'the session was ending');
+          reservations.release(reservation);
+        }
         ctx.poke();
       }
     }
@@ -128,7 +143,10 @@ export class Scheduling {
   /** The slots are done: proposals still queued are not needed any more. */
   dropQueued(): void {
     if (this.ready.length) this.ctx.log(`${this.ready.length} prepared proposal(s) were not run: ${this.ready.map((p) => `"${p.proposal.description}"`).join(', ')}`);
-    for (const p of this.ready.splice(0)) this.reservations.release(p.reservation);
+    for (const p of this.ready.splice(0)) {
+      this.proposals.dropPrepared(p, 'the session was ending');
+      this.reservations.release(p.reservation);
+    }
   }
 
   async removeWorktrees(): Promise<void> {
