@@ -31,15 +31,27 @@ export class CurveReader {
       const m = this.re.exec(line);
       if (!m) continue;
       const raw = [...m].slice(1).reverse().find((g) => g !== undefined);
-      if (raw === undefined) continue;
-      // NaN and inf stay: a run that diverged is the first one to stop.
-      const v = parseNumber(raw);
+      const v = raw === undefined ? null : readValue(raw);
+      // Text that is no number is no point: read as NaN, it would stop the run as if it had diverged.
+      if (v === null) continue;
       const p: CurvePoint = [round(fraction), v];
       this.points.push(p);
       added.push(p);
     }
     return added;
   }
+}
+
+// A number, or nan/inf as Python prints them (not the start of a word like `info`).
+const LEADING_NUMBER = /^\s*["'([]?\s*([+-]?(?:(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|(?:nan|inf(?:inity)?)(?![a-z])))/i;
+
+/**
+ * The number a captured value starts with, whatever follows it: `(\S+)` takes `2.31]` from a tqdm postfix and `2.5}`
+ * from a JSON line. NaN and inf stay: a run that diverged is the first one to stop. Null when it starts with no number.
+ */
+function readValue(raw: string): number | null {
+  const m = LEADING_NUMBER.exec(raw);
+  return m ? parseNumber(m[1]!) : null;
 }
 
 function round(x: number): number {

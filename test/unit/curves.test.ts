@@ -41,6 +41,61 @@ describe('curves: reading', () => {
   });
 });
 
+describe('curves: the log styles trainers print', () => {
+  /** The values a reader takes from `chunks`, each fed at the next tenth of the budget. */
+  function read(pattern: string, ...chunks: string[]): number[] {
+    const r = new CurveReader(pattern, 1000);
+    chunks.forEach((c, i) => r.feed(c, (i + 1) * 100));
+    return r.points.map((p) => p[1]);
+  }
+
+  it('nanoGPT: `step 100: train loss 2.4, val loss 2.5` with the progress pattern of the config template, or the train loss', () => {
+    const log = 'step 0: train loss 4.2000, val loss 4.2100\niter 10: loss 3.9000, time 41.2ms, mfu 12.1%\nstep 100: train loss 2.4000, val loss 2.5000\n';
+    assert.deepEqual(read('step (\\d+).*val loss ([\\d.]+)', log), [4.21, 2.5]);
+    assert.deepEqual(read('^step (\\d+): train loss ([\\d.]+)', log), [4.2, 2.4]);
+    // The iter lines are not eval lines, and the step number is never the value.
+    assert.deepEqual(read('^iter \\d+: loss ([\\d.]+)', log), [3.9]);
+  });
+
+  it('autoresearch: `val_bpb: 0.99` with the metric\'s default pattern, the final line a point of the curve like any other', async () => {
+    const { defaultPattern } = await import('../../src/core/config.js');
+    assert.deepEqual(read(defaultPattern('val_bpb'), 'step 00100 | loss 3.2 | val_bpb: 1.2\nval_bpb: 1.05\n', '---\nval_bpb:          0.997900\npeak_vram_mb:     45060.2\n'), [1.05, 0.9979]);
+  });
+
+  it('tqdm: carriage-return updates in one chunk are one point each, the unfinished last one read when its line ends', () => {
+    const bar = (pct: number, n: number, loss: string) => `  ${pct}%|████▌     | ${n}/1000 [00:12<00:15, 35.1it/s, loss=${loss}]`;
+    const r = new CurveReader('loss=(\\S+)', 1000);
+    const out = `${bar(45, 450, '2.31')}\r${bar(46, 460, '2.29')}\r${bar(47, 470, '2.27')}\r${bar(100, 1000, '1.98')}\n`;
+    const cut = out.indexOf('2.27') + 3;
+    r.feed(out.slice(0, cut), 400);
+    assert.deepEqual(r.points, [[0.4, 2.31], [0.4, 2.29]], 'the closing bracket of the postfix is not part of the number');
+    r.feed(out.slice(cut), 900);
+    assert.deepEqual(r.points.map((p) => p[1]), [2.31, 2.29, 2.27, 1.98]);
+    // Lightning's bar: several postfix values, the one named by the pattern taken, scientific notation whole.
+    assert.deepEqual(read('val_loss=(\\S+)', 'Epoch 0:  45%|████▌     | 450/1000 [00:12<00:15, 35.10it/s, v_num=0, train_loss=2.310, val_loss=2.50e+00]\r'), [2.5]);
+  });
+
+  it('JSON lines: `{"step": 100, "val_loss": 2.5}`, NaN as Python\'s json writes it, a key with a longer name not taken', () => {
+    assert.deepEqual(read('"val_loss":\\s*(\\S+)', '{"step": 100, "val_loss": 2.5}\n{"step": 200, "val_loss": 2.25, "lr": 6e-4}\n'), [2.5, 2.25]);
+    const nan = read('"val_loss":\\s*(\\S+)', '{"step": 300, "val_loss": NaN}\n');
+    assert.equal(nan.length, 1);
+    assert.ok(Number.isNaN(nan[0]), 'a diverged run reads as NaN, and is stopped');
+    assert.deepEqual(read('"loss":\\s*([^,}]+)', '{"step": 100, "eval_loss": 2.6, "loss": 2.4}\n'), [2.4]);
+  });
+
+  it('Hugging Face Trainer and Lightning dicts: `{\'loss\': 2.31, \'learning_rate\': 5e-05, \'epoch\': 0.5}`', () => {
+    const log = "{'loss': 2.31, 'learning_rate': 5e-05, 'epoch': 0.5}\n{'eval_loss': 2.41, 'eval_runtime': 3.2, 'epoch': 0.5}\n{'loss': 2.05, 'learning_rate': 2.5e-05, 'epoch': 1.0}\n";
+    assert.deepEqual(read("'loss':\\s*(\\S+)", log), [2.31, 2.05], 'the eval_loss line is not a loss line');
+    assert.deepEqual(read("'eval_loss':\\s*(\\S+)", log), [2.41]);
+    assert.deepEqual(read("'learning_rate':\\s*(\\S+)", log), [5e-5, 2.5e-5]);
+  });
+
+  it('a captured text that is no number adds no point: it is not a divergence that would stop the run', () => {
+    assert.deepEqual(read('val loss:? (\\S+)', 'val loss: n/a\nval loss: information pending\nval loss: 2.5\n'), [2.5]);
+    assert.deepEqual(read('val loss (\\S+)', 'val loss inf\nval loss -Infinity\n'), [Infinity, -Infinity]);
+  });
+});
+
 describe('curves: when a run may be stopped', () => {
   const parent: CurvePoint[] = [[0.1, 4], [0.3, 3], [0.5, 2.5], [1, 2]];
 

@@ -5,11 +5,26 @@ import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { faultRepo, inProcess, ScriptedProposer, withKeys } from './helpers/faults.js';
 
-/** A trainer that prints `step i: train loss …, val loss …` every 0.1 s for 15 steps, the loss falling to `final`. */
-function trainer(final: number): string {
+/**
+ * A trainer that prints `step i: train loss …, val loss …` every 0.1 s for 15 steps, the loss falling from `start` to
+ * `final`. A better run starts low (flat): on a busy machine its steps come late, and a falling curve read late is worse.
+ */
+function trainer(final: number, start = 4.0): string {
   return `import time
 for i in range(15):
-    loss = ${final} + (4.0 - ${final}) * (14 - i) / 14
+    loss = ${final} + (${start} - ${final}) * (14 - i) / 14
+    print(f"step {i}: train loss {loss:.4f}, val loss {loss:.4f}", flush=True)
+    time.sleep(0.1)
+print(f"val_loss: {${final}:.4f}")
+`;
+}
+
+/** trainer(final, start), except that the runs of the nodes in `bad` print a val loss of 40 at every step (their final line is the same). */
+function trainerBadFor(final: number, bad: number[], start = 4.0): string {
+  return `import os, time
+bad = os.environ.get("AUTORESEARCH_NODE") in (${bad.map((n) => `"${n}"`).join(', ')},)
+for i in range(15):
+    loss = 40.0 if bad else ${final} + (${start} - ${final}) * (14 - i) / 14
     print(f"step {i}: train loss {loss:.4f}, val loss {loss:.4f}", flush=True)
     time.sleep(0.1)
 print(f"val_loss: {${final}:.4f}")
@@ -20,7 +35,7 @@ describe('learning curves and early stopping', () => {
   it('journals every run\'s curve; with prune on, stops a run worse than its parent at the same point', async () => {
     const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '2', policy: 'greedy', progress: "'val loss ([\\d.]+)'", prune: '{minFraction: 0.25}' }), { 'train.py': trainer(1.0) });
     const events: { value?: number; parentValue?: number | null }[] = [];
-    const s = inProcess(repo, new ScriptedProposer([trainer(0.9), `import time\nfor i in range(15):\n    print(f"step {i}: val loss {40.0:.4f}", flush=True)\n    time.sleep(0.1)\nprint("val_loss: 40.0")\n`]));
+    const s = inProcess(repo, new ScriptedProposer([trainer(0.9, 0.9), `import time\nfor i in range(15):\n    print(f"step {i}: val loss {40.0:.4f}", flush=True)\n    time.sleep(0.1)\nprint("val_loss: 40.0")\n`]));
     s.controller.onEvent((e) => { if (e.type === 'run-progress' && e.value !== undefined) events.push(e); });
     const outcome = await s.run();
     assert.equal(outcome.state, 'done', outcome.reason);
@@ -48,5 +63,37 @@ describe('learning curves and early stopping', () => {
     const out: string[] = [];
     assert.equal(await main(['show', '1', '--cwd', repo.root], { out: (t) => out.push(t), err: (t) => out.push(t), isTTY: false }), 0);
     assert.match(out.join('\n'), /^ {2}curve: [▁▂▃▄▅▆▇█]+ {2}\d+ points, last 3 at \d+ % of the budget {3}parent: [▁▂▃▄▅▆▇█]+$/m);
+  });
+  it('never stops a noise measurement or a confirmation run, however far behind their parent\'s curve they are', async () => {
+    // #0 baseline, #1 its noise repeat, #2 a new best, #3 #2's confirmation: #1 and #3 print 40 where their parent printed < 4.
+    const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '1', policy: 'greedy', progress: "'val loss ([\\d.]+)'", prune: '{minFraction: 0.25}', noise: '{repeats: 2, confirm: true}' }), { 'train.py': trainerBadFor(1.0, [1]) });
+    const outcome = await inProcess(repo, new ScriptedProposer([trainerBadFor(0.9, [3], 0.9)])).run();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const m = outcome.model;
+    const shape = m.nodes.map((n) => `#${n.id} ${n.editKey} ${n.status}`).join(', ');
+    assert.equal(m.nodes.length, 4, shape);
+    assert.equal(m.get(0)!.status, 'keep', 'the baseline, which has no parent, ran and was kept');
+    assert.match(m.get(1)!.editKey, /^noise:/);
+    assert.equal(m.get(3)!.editKey, 'confirm:2');
+    for (const id of [1, 3]) {
+      const n = m.get(id)!;
+      assert.ok(n.curve?.some((p) => p[1] === 40), `#${id} printed its bad curve: ${JSON.stringify(n.curve)}`);
+      assert.doesNotMatch(n.reason, /stopped early/, `#${id}: ${n.reason}`);
+      assert.ok(n.wallMs! >= 1400, `#${id} ran its whole script: ${n.wallMs} ms`);
+    }
+    assert.equal(m.get(2)!.status, 'keep', m.get(2)!.reason);
+  });
+
+  it('never stops a run whose parent printed no curve: it goes to the end and is judged on its final metric', async () => {
+    // The baseline prints only its final `val_loss:` line, which the progress pattern does not read.
+    const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '1', policy: 'greedy', progress: "'val loss ([\\d.]+)'", prune: '{minFraction: 0.25}' }), { 'train.py': 'print("val_loss: 1.0")\n' });
+    const outcome = await inProcess(repo, new ScriptedProposer([trainerBadFor(3.0, [1])])).run();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    assert.equal(outcome.model.get(0)!.curve ?? null, null);
+    const n = outcome.model.get(1)!;
+    assert.ok(n.curve?.some((p) => p[1] === 40 && p[0] >= 0.25), 'it was 40 past the minimum fraction');
+    assert.equal(n.status, 'discard');
+    assert.match(n.reason, /^no improvement over parent 1/);
+    assert.ok(n.wallMs! >= 1400, `it ran its whole script: ${n.wallMs} ms`);
   });
 });
