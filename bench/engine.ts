@@ -1,7 +1,8 @@
 // Benchmark of the research engine itself, every figure measured side by side in one run: its own overhead per
 // experiment as the session grows, how busy it keeps the accelerator, how throughput scales with slots, how fast a
 // big session loads, and how much memory it takes. Prints one table and writes it to bench/results/engine.json.
-//   npm run bench [-- --rounds 3 --experiments 12 --repeats 3 --load-repeats 7]
+//   npm run bench [-- --rounds 3 --experiments 12 --repeats 3 --load-repeats 7 --prune-experiments 24 --prune-seeds 3]
+//   npm run bench -- --sandbox-only | --prune-only   (one group of rows alone; nothing written)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { sessionPaths } from '../src/core/store.js';
 import { fileSnapshot, sessionDto, sessionNodes } from '../src/shared/snapshot.js';
 import { arg, benchRepo, configOrNull, dutyCycle, FixedCostProposer, formatTable, machine, median, runSession, sleep } from './harness.js';
 import { buildSession, type SyntheticSession } from './synthetic.js';
+import { pruneRows, type PruneBenchOptions } from './prune.js';
 import { LocalExecutor } from '../src/core/localExecutor.js';
 import { DEFAULT_SANDBOX, probeSandbox, sandboxArgs } from '../src/core/sandbox.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -66,6 +68,8 @@ function fmt(v: number, unit: string): string {
   if (unit === 'ms') return `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ms`;
   if (unit === 'x') return `${v.toFixed(2)}×`;
   if (unit === 'MB') return `${v.toFixed(0)} MB`;
+  if (unit === '/h') return `${v.toFixed(0)}/h`;
+  if (unit === '%') return `${v.toFixed(1)} %`;
   return v.toFixed(2);
 }
 
@@ -224,10 +228,25 @@ function sandboxRows(r: Awaited<ReturnType<typeof sandboxRuns>>, count: number):
   row({ id: 'sandbox.overhead', figure: 'sandbox start-up per experiment (bubblewrap − bare)', unit: 'ms', median: median(diffs), samples: diffs, target: '≤ 50 ms', pass: median(diffs) <= 50 });
 }
 
+/** Early stopping's scale: `--quick` makes it small enough to try, not to trust. */
+function pruneOptions(): PruneBenchOptions {
+  const quick = process.argv.includes('--quick');
+  return { experiments: arg('prune-experiments', quick ? 10 : 24), seeds: arg('prune-seeds', quick ? 2 : 3), budgetSeconds: 2 };
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--sandbox-only')) {
     sandboxRows(await sandboxRuns(30), 30);
     console.log(formatTable(['figure', 'median', 'target', 'result'], rows.map((r) => [r.figure, r.median === null ? (r.note ?? 'n/a') : fmt(r.median, r.unit), r.target || '—', r.pass === null ? '—' : r.pass ? 'pass' : 'MISSED'])));
+    return;
+  }
+  if (process.argv.includes('--prune-only')) {
+    const before = machine();
+    console.error(`early-stopping benchmark on ${before.cpus} cores (${before.cpuModel}), load ${before.loadAverage1m}`);
+    for (const r of await pruneRows(pruneOptions())) row(r);
+    console.log(`\nAutoResearch early stopping — ${before.cpus} cores, load ${before.loadAverage1m} → ${machine().loadAverage1m}\n`);
+    console.log(formatTable(['figure', 'median', 'target', 'result'], rows.map((r) => [r.figure, r.median === null ? (r.note ?? 'n/a') : fmt(r.median, r.unit), r.target || '—', r.pass === null ? '—' : r.pass ? 'pass' : 'MISSED'])));
+    for (const r of rows) if (r.note && r.median !== null) console.log(`  ${r.figure}: ${r.note}`);
     return;
   }
   const ROUNDS = arg('rounds', 3);
@@ -329,15 +348,18 @@ async function main(): Promise<void> {
   // e. The sandbox: the same run bare and in bubblewrap, side by side.
   sandboxRows(await sandboxRuns(30), 30);
 
-  // The table reads in the order of the issue: overhead, duty cycle, slots, loading, memory, sandbox.
-  const order = ['overhead', 'duty', 'slots', 'load', 'memory', 'sandbox'];
+  // f. Early stopping: the same seeded changes with prune off and on, side by side.
+  for (const r of await pruneRows(pruneOptions())) row(r);
+
+  // The table reads in the order of the issue: overhead, duty cycle, slots, loading, memory, sandbox, early stopping.
+  const order = ['overhead', 'duty', 'slots', 'load', 'memory', 'sandbox', 'prune'];
   rows.sort((a, b) => order.indexOf(a.id.split('.')[0]!) - order.indexOf(b.id.split('.')[0]!));
   const result = {
     benchmark: 'engine',
     started: started.toISOString(),
     seconds: Math.round((Date.now() - started.getTime()) / 1000),
     machine: { ...machineBefore, loadAverage1mAtEnd: machine().loadAverage1m },
-    options: { rounds: ROUNDS, experimentsPerRound: PER_ROUND, repeats: REPEATS, loadRepeats: LOAD_REPEATS, pipelineKey: pipelineSupported },
+    options: { rounds: ROUNDS, experimentsPerRound: PER_ROUND, repeats: REPEATS, loadRepeats: LOAD_REPEATS, pipelineKey: pipelineSupported, prune: pruneOptions() },
     rows: rows.map((r) => ({ ...r, median: r.median === null ? null : Number(r.median.toFixed(3)), samples: r.samples.map((v) => Number(v.toFixed(3))) })),
   };
   const table = formatTable(['figure', 'median', 'target', 'result'], rows.map((r) => [

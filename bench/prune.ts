@@ -1,0 +1,257 @@
+// Early stopping, measured on the real engine: the same seeded stream of changes is run twice, prune off and prune
+// on, by a Controller with the local executor, and every run is a real process that prints a learning curve over
+// its wall-clock budget. Experiments per hour come from the two sessions' clocks; a stopped run's counterfactual
+// (kept had it finished?) from the real judge on the final value its script would have printed.
+//
+// The population was fixed before anything was measured, and is not tuned to the targets. Each change acts on its
+// parent's curve L(p) = floor + (10 − floor)·exp(−p/τ) (p: the share of training done, printed at that share of
+// 85 % of the budget), every point times (1 + 0.4 % noise):
+//   diverges        15 %  the parent's curve, then it blows up from p ∈ [0.05, 0.6] and prints nan
+//   learns slowly   20 %  τ × [1.5, 4],   floor × [1.00, 1.02]
+//   slow start      15 %  τ × [1.3, 2.0], floor × [0.96, 0.99]: some of these win late, some do not
+//   better          15 %  τ × [0.8, 1.0], floor × [0.985, 0.998]
+//   neutral         35 %  τ × [0.9, 1.1], floor × [0.995, 1.02]
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { judge } from '../src/core/judge.js';
+import type { Proposal, ProposalRequest, Proposer } from '../src/core/proposer.js';
+import type { ExperimentNode, Operator, ResearchConfig } from '../src/core/types.js';
+import { benchRepo, configOrNull, machine, type SessionRun, runSession } from './harness.js';
+import { rng } from './webviewData.js';
+
+/** One row of the engine benchmark's table (the shape bench/engine.ts prints and writes). */
+export interface BenchRow {
+  id: string;
+  figure: string;
+  unit: string;
+  median: number | null;
+  samples: number[];
+  target: string;
+  pass: boolean | null;
+  note?: string;
+}
+
+export interface PruneBenchOptions {
+  /** Experiments per session, after the baseline. */
+  experiments: number;
+  /** Seeds: each one runs prune off and prune on, side by side. */
+  seeds: number;
+  budgetSeconds: number;
+}
+
+const POINTS = 20;
+const START = 10;
+const NOISE = 0.004;
+const BASELINE = { floor: 3, tau: 0.15 };
+
+type Kind = 'diverges' | 'slow' | 'slow start' | 'better' | 'neutral';
+const MIX: [Kind, number][] = [['diverges', 0.15], ['slow', 0.2], ['slow start', 0.15], ['better', 0.15], ['neutral', 0.35]];
+const RANGES: Record<Exclude<Kind, 'diverges'>, { tau: [number, number]; floor: [number, number] }> = {
+  slow: { tau: [1.5, 4], floor: [1, 1.02] },
+  'slow start': { tau: [1.3, 2], floor: [0.96, 0.99] },
+  better: { tau: [0.8, 1], floor: [0.985, 0.998] },
+  neutral: { tau: [0.9, 1.1], floor: [0.995, 1.02] },
+};
+
+interface Curve {
+  floor: number;
+  tau: number;
+  /** The printed values, `nan` included; the last one is the final metric. */
+  values: string[];
+}
+
+/** The training script: prints each value at its share of 85 % of the budget (by its own clock), then the metric. */
+function script(kind: string, c: Curve): string {
+  return `# curve: kind=${kind} floor=${c.floor} tau=${c.tau}
+import os, time
+V = [${c.values.map((v) => `"${v}"`).join(', ')}]
+B = float(os.environ.get("AUTORESEARCH_BUDGET_SECONDS", "2"))
+T0 = time.monotonic()
+for i, v in enumerate(V):
+    time.sleep(max(0.0, T0 + 0.85 * B * (i + 1) / len(V) - time.monotonic()))
+    print(f"step {i + 1}: val loss {v}", flush=True)
+print(f"val_loss: {V[-1]}")
+`;
+}
+
+/** A standard normal from two uniforms (Box–Muller). */
+function normal(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+
+function curve(floor: number, tau: number, r: () => number, diverge?: { at: number; rate: number }): Curve {
+  const values: string[] = [];
+  for (let i = 1; i <= POINTS; i++) {
+    const p = i / POINTS;
+    let v = floor + (START - floor) * Math.exp(-p / tau);
+    if (diverge && p > diverge.at) v *= Math.exp(diverge.rate * (p - diverge.at));
+    v *= 1 + NOISE * normal(r);
+    values.push(v > 50 || values.at(-1) === 'nan' ? 'nan' : v.toFixed(4));
+  }
+  return { floor, tau, values };
+}
+
+/**
+ * Changes drawn from one seeded stream, each applied to the parent's curve read from its train.py. Every proposal
+ * takes the same number of draws, so two sessions with the same seed see the same changes in the same order.
+ */
+export class CurveProposer implements Proposer {
+  readonly kind = 'bench-curves';
+  readonly operators: ReadonlySet<Operator> = new Set<Operator>(['draft', 'improve']);
+  /** By editKey: what the change was and the final value its run prints when it runs to the end. */
+  readonly made = new Map<string, { kind: Kind; final: number }>();
+  private readonly r: () => number;
+  private count = 0;
+
+  constructor(seed: number) {
+    this.r = rng(seed);
+  }
+
+  async propose(req: ProposalRequest): Promise<Proposal | null> {
+    const r = this.r;
+    const text = readFileSync(join(req.worktree, 'train.py'), 'utf8');
+    const m = /floor=([\d.e-]+) tau=([\d.e-]+)/.exec(text);
+    if (!m) throw new Error(`the parent's train.py has no curve line: ${text.slice(0, 80)}`);
+    const parent = { floor: Number(m[1]), tau: Number(m[2]) };
+    const u = r();
+    let acc = 0;
+    const kind = MIX.find(([, w]) => (acc += w) > u)?.[0] ?? 'neutral';
+    const a = r();
+    const b = r();
+    const diverge = { at: 0.05 + 0.55 * r(), rate: 5 + 15 * r() };
+    let c: Curve;
+    if (kind === 'diverges') c = curve(parent.floor, parent.tau, r, diverge);
+    else {
+      const range = RANGES[kind];
+      const lerp = ([lo, hi]: [number, number], t: number) => lo + (hi - lo) * t;
+      c = curve(Number((parent.floor * lerp(range.floor, a)).toFixed(5)), Number((parent.tau * lerp(range.tau, b)).toFixed(5)), r);
+    }
+    const n = ++this.count;
+    const editKey = `train.py:curve ${n}`;
+    this.made.set(editKey, { kind, final: Number(c.values.at(-1)) });
+    return { description: `${kind} (${n})`, plan: `A synthetic change: ${kind}.`, editKey, files: { 'train.py': script(kind, c) }, proposer: { kind: this.kind } };
+  }
+
+  dispose(): void {
+    // Nothing held.
+  }
+}
+
+function configYaml(tag: string, o: PruneBenchOptions, seed: number, prune: boolean): string {
+  return `tag: ${tag}
+editable: [train.py]
+readonly: []
+run: "python3 train.py"
+budget: ${o.budgetSeconds}s
+metric:
+  name: val_loss
+  direction: minimize
+maxExperiments: ${o.experiments}
+proposer: mutate
+seed: ${seed}
+progress: '^step \\d+: val loss (\\S+)'
+${prune ? 'prune: on\n' : ''}`;
+}
+
+interface SessionFigures {
+  experiments: number;
+  /** From the first experiment's start to the last decision. */
+  wallMs: number;
+  stopped: number;
+  /** Stopped runs the judge would have kept had they run to the end. */
+  wronglyStopped: number;
+  wrongKinds: string[];
+  /** What the stopped runs were, by kind of change. */
+  stoppedKinds: Map<string, number>;
+  best: number;
+}
+
+function figures(run: SessionRun, proposer: CurveProposer, config: ResearchConfig): SessionFigures {
+  const isExperiment = (n: ExperimentNode) => n.id !== 0 && n.operator !== 'rerun';
+  const starts = run.events.filter((e) => e.event.type === 'run-started' && isExperiment(e.event.node)).map((e) => e.at);
+  const decided = run.events.filter((e) => e.event.type === 'experiment' && isExperiment(e.event.node));
+  const model = run.outcome.model;
+  let stopped = 0;
+  const wrongKinds: string[] = [];
+  const stoppedKinds = new Map<string, number>();
+  for (const n of model.nodes) {
+    if (!n || !isExperiment(n) || !n.reason.startsWith('stopped early')) continue;
+    stopped++;
+    const made = proposer.made.get(n.editKey);
+    if (!made) throw new Error(`#${n.id} was not proposed by the benchmark`);
+    stoppedKinds.set(made.kind, (stoppedKinds.get(made.kind) ?? 0) + 1);
+    const parentMetric = model.get(n.parentId!)?.metric ?? null;
+    const j = judge({
+      log: `val_loss: ${made.final}\n`, run: { exitCode: 0, signal: null, timedOut: false, wallMs: n.wallMs ?? 0, logPath: '' }, config, parentMetric,
+      isBaseline: false, band: model.noiseBand(), netLines: 0,
+    });
+    if (j.status === 'keep') wrongKinds.push(made.kind);
+  }
+  return {
+    experiments: decided.length, wallMs: decided.at(-1)!.at - Math.min(...starts), stopped, wronglyStopped: wrongKinds.length, wrongKinds, stoppedKinds,
+    best: model.best?.metric ?? NaN,
+  };
+}
+
+async function session(o: PruneBenchOptions, seed: number, prune: boolean): Promise<SessionFigures> {
+  const config = configOrNull(configYaml(`prune-${prune ? 'on' : 'off'}-${seed}`, o, seed, prune));
+  if (!config) throw new Error('this engine has no `progress:` or `prune:` key');
+  const proposer = new CurveProposer(seed);
+  const repo = benchRepo({ 'train.py': script('baseline', curve(BASELINE.floor, BASELINE.tau, rng(seed + 1_000))) });
+  try {
+    const run = await runSession(repo.root, config, proposer);
+    if (run.outcome.state !== 'done') throw new Error(`the prune ${prune ? 'on' : 'off'} session ended ${run.outcome.state}: ${run.outcome.reason}`);
+    return figures(run, proposer, config);
+  } finally {
+    repo.cleanup();
+  }
+}
+
+function python(): boolean {
+  try {
+    execFileSync('python3', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The early-stopping rows: experiments per hour off and on, their ratio, and the share of stopped runs that were winners. */
+export async function pruneRows(o: PruneBenchOptions, log: (line: string) => void = (l) => console.error(l)): Promise<BenchRow[]> {
+  const scale = `${o.seeds} × ${o.experiments} experiments, ${o.budgetSeconds} s budget`;
+  if (!python()) {
+    return [{ id: 'prune.ratio', figure: 'experiments per hour, prune on / off', unit: 'x', median: null, samples: [], target: '≥ 1.50×', pass: null, note: 'n/a (no python3 to run the synthetic trainers)' }];
+  }
+  const loadBefore = machine().loadAverage1m as number;
+  const off: SessionFigures[] = [];
+  const on: SessionFigures[] = [];
+  for (let seed = 1; seed <= o.seeds; seed++) {
+    // Off and on alternate, so a change in the machine's load falls on both.
+    for (const prune of seed % 2 ? [false, true] : [true, false]) {
+      const f = await session(o, seed, prune);
+      (prune ? on : off).push(f);
+      log(`  prune ${prune ? 'on ' : 'off'}, seed ${seed}: ${f.experiments} experiments in ${(f.wallMs / 1000).toFixed(1)} s, ${f.stopped} stopped (${[...f.stoppedKinds].map(([k, c]) => `${k} ${c}`).join(', ') || 'none'}; ${f.wronglyStopped} would have been kept: ${f.wrongKinds.join(', ') || 'none'}), best ${f.best.toFixed(4)}`);
+    }
+  }
+  const loadAfter = machine().loadAverage1m as number;
+  const perHour = (f: SessionFigures) => (f.experiments / f.wallMs) * 3_600_000;
+  const total = (fs: SessionFigures[]) => fs.reduce((s, f) => s + f.experiments, 0) / fs.reduce((s, f) => s + f.wallMs, 0) * 3_600_000;
+  const ratios = on.map((f, i) => perHour(f) / perHour(off[i]!));
+  const ratio = total(on) / total(off);
+  const stopped = on.reduce((s, f) => s + f.stopped, 0);
+  const wrong = on.reduce((s, f) => s + f.wronglyStopped, 0);
+  const share = stopped ? (wrong / stopped) * 100 : 0;
+  const experiments = on.reduce((s, f) => s + f.experiments, 0);
+  const mean = (fs: SessionFigures[]) => fs.reduce((s, f) => s + f.best, 0) / fs.length;
+  const load = `load ${loadBefore} → ${loadAfter}`;
+  return [
+    { id: 'prune.off', figure: `experiments per hour, prune off (${scale})`, unit: '/h', median: total(off), samples: off.map(perHour), target: '', pass: null },
+    { id: 'prune.on', figure: 'experiments per hour, prune on (the same changes, side by side)', unit: '/h', median: total(on), samples: on.map(perHour), target: '', pass: null, note: `${stopped} of ${experiments} runs stopped early` },
+    { id: 'prune.ratio', figure: 'experiments per hour, prune on / off', unit: 'x', median: ratio, samples: ratios, target: '≥ 1.50×', pass: ratio >= 1.5, note: load },
+    {
+      id: 'prune.wrong', figure: 'stopped runs that would have been kept had they finished', unit: '%', median: share, samples: on.map((f) => (f.stopped ? (f.wronglyStopped / f.stopped) * 100 : 0)),
+      target: '≤ 2 %', pass: share <= 2, note: `${wrong} of ${stopped}; best val_loss reached ${mean(on).toFixed(4)} on vs ${mean(off).toFixed(4)} off; ${load}`,
+    },
+  ];
+}
