@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import { DEFAULT_SANDBOX, type SandboxConfig } from './sandbox.js';
+import { validHostEntry } from './networkGate.js';
 import { COST_EXPECTED, parseCost, parseTokens, TOKENS_EXPECTED } from './spend.js';
 import type { Constraint, Direction, ExecutorConfig, ProposerConfig, ResearchConfig, SecondaryMetricSpec, SlurmExecutorConfig } from './types.js';
 
@@ -309,7 +310,9 @@ function sandboxConfig(c: Checker, v: unknown): SandboxConfig | undefined {
   if (!c.isMap(v)) return c.fail('sandbox', v, 'auto, on, off, or a mapping {mode, network, writable}');
   c.unknownKeys(v, SANDBOX_KEYS, 'sandbox');
   const mode = v.mode === undefined ? 'auto' : c.oneOf('sandbox.mode', v.mode, SANDBOX_MODES);
-  const network = v.network === undefined ? true : typeof v.network === 'boolean' ? v.network : c.fail('sandbox.network', v.network, 'true or false');
+  const network = v.network === undefined ? true : typeof v.network === 'boolean' ? v.network
+    : Array.isArray(v.network) && v.network.length && v.network.every((h) => typeof h === 'string' && validHostEntry(h)) ? v.network as string[]
+      : c.fail('sandbox.network', v.network, 'true, false, or a list of hosts the runs may reach, like [huggingface.co, \'*.hf.co\']');
   let writable: string[] | undefined = [];
   if (v.writable !== undefined) {
     const list = typeof v.writable === 'string' ? [v.writable] : v.writable;
@@ -613,6 +616,7 @@ export function configTemplate(o: TemplateOptions): string {
     `run: ${scalar(o.run)}`,
     '# Runs are sandboxed with bubblewrap where it works (Linux): only the worktree, a private /tmp and `writable` paths',
     '# can be written. off: no sandbox (protected files are still checked after every run); on: refuse to run without it.',
+    '# network: true, false, or the hosts runs may reach ([huggingface.co, \'*.hf.co\'], through a proxy of the engine).',
     '# sandbox: {mode: auto, network: true, writable: [~/.cache/torch]}',
     '# Wall-clock budget per experiment (90s, 5m, 1h30m); past it the whole process tree is terminated.',
     `budget: ${scalar(o.budget)}`,

@@ -9,6 +9,7 @@ import { hashProtected, tamperedPaths } from './guard.js';
 import { blockedWrite } from './crashHints.js';
 import { AGENT_WRITABLE, BWRAP, DEFAULT_SANDBOX, describeProtection, probeSandbox, sandboxAdvice, sandboxArgs, type SandboxProbe } from './sandbox.js';
 import { listFiles, matchesAny } from './glob.js';
+import { NetworkGate } from './networkGate.js';
 import { planShared, SharedInputs } from './sharedInputs.js';
 import { TamperWatch, type Fingerprint } from './tamperWatch.js';
 import type { ResearchConfig } from './types.js';
@@ -36,6 +37,8 @@ export interface BeforeRun {
   outside: Fingerprint | null;
   /** bubblewrap and its arguments, or undefined without a sandbox. */
   sandbox: string[] | undefined;
+  /** The proxy to the hosts `sandbox.network` lists, for this run; closed by `finished`. */
+  network?: NetworkGate;
 }
 
 function formatBytes(n: number): string {
@@ -80,8 +83,10 @@ export class Protection {
     let bwrap: string | null = null;
     let why: string | undefined;
     let onNodes = false;
+    const hosts = Array.isArray(cfg.network);
     if (cfg.mode === 'off') why = '`sandbox: off` in the config';
     else if (o.executorKind === 'slurm') {
+      if (hosts) throw new SandboxUnavailableError('sandbox.network lists hosts, which the engine enforces with a proxy on this machine, and a Slurm job runs on a compute node that cannot reach it. With the slurm executor, set `network: true` or `network: false`.');
       // Decided on each compute node by the job itself: the node may have bubblewrap where this machine does not.
       bwrap = BWRAP;
       onNodes = true;
@@ -99,6 +104,7 @@ export class Protection {
       ? `${describeProtection(true, cfg)}, on each compute node where bubblewrap runs${cfg.mode === 'on' ? ' (a node without it fails the job)' : ' (elsewhere detection only; the job\'s log says which)'}`
       : describeProtection(bwrap !== null, cfg, why);
     log(`protection: ${description}`);
+    if (hosts && bwrap === null) log('sandbox.network lists hosts, but without a sandbox nothing limits where a run connects', 'warn');
     return new Protection(o, shared, new TamperWatch(lab, config.readonly, config.tag), bwrap, await lab.gitCommonDir(), description);
   }
 
@@ -113,19 +119,29 @@ export class Protection {
   proposerSandbox(worktree: string): string[] | undefined {
     if (!this.bwrap) return undefined;
     const protectedFiles = listFiles(worktree).filter((p) => matchesAny(p, this.o.config.readonly));
-    return [this.bwrap, ...sandboxArgs({ root: this.o.lab.root, gitCommonDir: this.gitCommonDir, worktree, protectedFiles, config: this.o.config.sandbox ?? DEFAULT_SANDBOX, extraWritable: AGENT_WRITABLE })];
+    // The agent talks to its model's API: the run's network setting is for the experiments, not for it.
+    const config = { ...this.o.config.sandbox ?? DEFAULT_SANDBOX, network: true };
+    return [this.bwrap, ...sandboxArgs({ root: this.o.lab.root, gitCommonDir: this.gitCommonDir, worktree, protectedFiles, config, extraWritable: AGENT_WRITABLE })];
   }
 
   async beforeRun(worktree: string): Promise<BeforeRun> {
     const skip = new Set(this.shared.protectedPaths);
     const hashes = hashProtected(worktree, this.o.config.readonly, skip);
+    const config = this.o.config.sandbox ?? DEFAULT_SANDBOX;
+    const network = this.bwrap && Array.isArray(config.network) ? await NetworkGate.open(config.network) : undefined;
     const sandbox = this.bwrap
-      ? [this.bwrap, ...sandboxArgs({ root: this.o.lab.root, gitCommonDir: this.gitCommonDir, worktree, protectedFiles: [...hashes.keys()], config: this.o.config.sandbox ?? DEFAULT_SANDBOX })]
+      ? [this.bwrap, ...sandboxArgs({ root: this.o.lab.root, gitCommonDir: this.gitCommonDir, worktree, protectedFiles: [...hashes.keys()], config }), ...network?.sandboxArgs() ?? [], ...network?.launcher() ?? []]
       : undefined;
     // In the local sandbox the checkout and the refs cannot be written by the run, so a change there is the person's
     // own work (a commit, a stash) and must not be undone: the watch is for runs that are not confined.
     const confined = sandbox !== undefined && this.o.executorKind === 'local';
-    return { worktree, hashes, sharedStamps: this.shared.stamps(), outside: confined ? null : await this.watch.take(), sandbox };
+    return { worktree, hashes, sharedStamps: this.shared.stamps(), outside: confined ? null : await this.watch.take(), sandbox, network };
+  }
+
+  /** Once the run has ended, however it ended: closes its network proxy and names the hosts it refused. */
+  finished(b: BeforeRun): string[] {
+    b.network?.close();
+    return [...b.network?.refused ?? []];
   }
 
   /**

@@ -81,7 +81,8 @@ export function sandboxArgs(l: SandboxLayout): string[] {
     const p = join(l.worktree, f);
     if (existsSync(p)) args.push('--ro-bind', p, p);
   }
-  if (!l.config.network) args.push('--unshare-net');
+  // Off, or limited to hosts (the proxy that reaches them is added by networkGate.ts): a network namespace of its own.
+  if (l.config.network !== true) args.push('--unshare-net');
   // No --new-session: the run stays in the executor's process group, so the budget's group kill reaches it. No
   // --die-with-parent: like an unsandboxed run it outlives a killed controller, and the next one ends it. Its own
   // PID namespace ends with it, so nothing it started survives it.
@@ -93,7 +94,13 @@ export function sandboxArgs(l: SandboxLayout): string[] {
 export function describeProtection(active: boolean, config: SandboxConfig, reason?: string): string {
   if (active) {
     const writable = ['the worktree', 'a private /tmp', ...DEFAULT_WRITABLE.filter((w) => existsSync(expand(w))), ...config.writable];
-    return `sandbox (bubblewrap): only ${writable.slice(0, -1).join(', ')} and ${writable.at(-1)} are writable; protected files, your checkout, .autoresearch/ and .git are read-only; network ${config.network ? 'on' : 'off'}`;
+    return `sandbox (bubblewrap): only ${writable.slice(0, -1).join(', ')} and ${writable.at(-1)} are writable; protected files, your checkout, .autoresearch/ and .git are read-only; ${describeNetwork(config.network)}`;
   }
   return `detection only${reason ? ` (${reason})` : ''}: protected files, the session's files and the repository's refs are checked after every run, and a change is undone and marks the run invalid`;
+}
+
+export function describeNetwork(network: SandboxConfig['network']): string {
+  if (network === true) return 'network on';
+  if (network === false) return 'network off';
+  return `network only to ${network.join(', ')} (through the engine's proxy; other hosts are refused)`;
 }

@@ -118,8 +118,11 @@ export interface ResearchConfig {
 /** The config's `sandbox` (sandbox.ts): `off`, `on` (refuse to start without it), or `{mode, network, writable}`; default auto. */
 export interface SandboxConfig {
   mode: 'auto' | 'on' | 'off';
-  /** false: the run gets a network namespace of its own (its own loopback, nothing else). */
-  network: boolean;
+  /**
+   * false: the run gets a network namespace of its own (its own loopback, nothing else). A list of hosts
+   * (`huggingface.co`, `*.hf.co`): the same, with an HTTP proxy of the engine's that reaches only those (networkGate.ts).
+   */
+  network: boolean | string[];
   /** Paths the run may write besides its worktree and a private /tmp (`~` is the home folder). */
   writable: string[];
 }

@@ -51,6 +51,7 @@ export class ChecksGate {
       slot.running = null;
       slot.abort = null;
       running.dispose();
+      protection.finished(before);
     }
     if (this.ctx.stopping) return null;
 

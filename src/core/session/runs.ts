@@ -152,6 +152,8 @@ export class Runs {
       slot.running = null;
       slot.abort = null;
       running.dispose();
+      const refused = protection.finished(before);
+      if (refused.length) this.ctx.log(`#${node.id}: the sandbox refused network access to ${refused.join(', ')}, not in sandbox.network`, 'warn');
     }
     // A stopped run is not a result: it runs again when the session resumes.
     if (this.ctx.stopping) return;
