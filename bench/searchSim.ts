@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SEARCH } from '../src/core/config.js';
 import { SessionModel } from '../src/core/model.js';
-import { createPolicy, exhaustedKey } from '../src/core/policy.js';
+import { createPolicy, exhaustedKey, type Policy } from '../src/core/policy.js';
 import { MutateProposer, mulberry32 } from '../src/core/proposers/mutate.js';
 import type { ExperimentNode, Operator, PolicyKind, ResearchConfig } from '../src/core/types.js';
 import { arg, formatTable, median } from './harness.js';
@@ -36,8 +36,8 @@ function gauss(rng: () => number): number {
   return Math.sqrt(-2 * Math.log(rng() || 1e-12)) * Math.cos(2 * Math.PI * rng());
 }
 
-export async function simulate(shape: Shape, policy: PolicyKind, seed: number, k: number, dir: string, trace = false): Promise<{ best: number; reachedAt: number | null }> {
-  const config = { metric: { name: 'val_loss', direction: 'minimize', pattern: '' }, editable: ['train.py'], readonly: [], minDelta: 0, seed, policy, search: DEFAULT_SEARCH, noise: null } as unknown as ResearchConfig;
+export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: number, k: number, dir: string, trace = false): Promise<{ best: number; reachedAt: number | null }> {
+  const config = { metric: { name: 'val_loss', direction: 'minimize', pattern: '' }, run: 'python3 train.py', editable: ['train.py'], readonly: [], minDelta: 0, seed, policy: typeof policy === 'string' ? policy : policy.kind, search: DEFAULT_SEARCH, noise: null } as unknown as ResearchConfig;
   const model = new SessionModel();
   let seq = 0;
   model.apply({ seq: seq++, type: 'session', tag: 's', config, baseCommit: 'x', baseBranch: null, platform: null, startedAt: '' });
@@ -56,7 +56,7 @@ export async function simulate(shape: Shape, policy: PolicyKind, seed: number, k
   };
   const body = script(shape);
   add(null, 'baseline', body, 'baseline', 'baseline');
-  const pol = createPolicy(policy, config.search);
+  const pol = typeof policy === 'string' ? createPolicy(policy, config.search) : policy;
   const proposer = new MutateProposer({ seed });
   const exhausted = new Set<string>();
   let reachedAt: number | null = null;

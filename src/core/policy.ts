@@ -67,9 +67,19 @@ export interface TreeOptions {
   patience: number;
 }
 
+/** How much an untried branch is worth against a better one (UCB's constant, on values scaled to 0..1). */
+export const EXPLORATION = 0.3;
+
+/**
+ * The tree: exploit the best node while its line still pays (fewer than `patience` tries in a row without a keep),
+ * and when it stalls, choose among every open kept node by an explicit score, UCB-style: how good its value is
+ * (scaled so the best is 0 and the worst kept node -1) plus EXPLORATION × √(ln N / (1 + its tries)), N all tries.
+ * A line that stalls hands its tries to the branches tried least, the baseline's first (as drafts: independent
+ * starting points); unlike greedy, a stalled best is not the end of the session. Crashes are debugged where they
+ * matter: a crash whose parent is the best or on the best's line, not one in a dead branch.
+ */
 export class TreePolicy implements Policy {
   readonly kind = 'tree' as const;
-  private lastTarget: number | null = null;
 
   constructor(private readonly options: TreeOptions) {}
 
@@ -78,64 +88,69 @@ export class TreePolicy implements Policy {
     if (pinned) return pinned;
     const root = model.baseline;
     if (!root || !expandable(root)) return null;
+    const best = model.best ?? root;
 
-    // 1. Drafts: a few independent starting points from the baseline.
-    const drafts = model.childrenOf(0).filter((c) => c.operator === 'draft').length + (ctx.busyOps?.get(exhaustedKey(0, 'draft')) ?? 0);
-    if (drafts < this.options.drafts && ctx.operators.has('draft') && !ctx.exhausted.has(exhaustedKey(0, 'draft'))) {
-      return { parent: root, operator: 'draft', reason: `draft ${drafts + 1} of ${this.options.drafts}: an independent change from the baseline` };
-    }
-
-    // 2. Debug: a crashed node, not too deep in a chain of fixes, that nobody has tried to fix yet.
+    // 1. Debug a crash near the best: its parent is the best or an ancestor of it, the fix not tried yet, not too deep.
     if (ctx.operators.has('debug')) {
-      for (const id of [...model.crashedIds].sort((a, b) => a - b)) {
+      const line = new Set<number>();
+      for (let p: ExperimentNode | undefined = best; p; p = p.parentId === null ? undefined : model.get(p.parentId)) line.add(p.id);
+      for (const id of [...model.crashedIds].sort((a, b) => b - a)) {
         const n = model.get(id)!;
         if (n.decidedBy === null || ctx.exhausted.has(exhaustedKey(n.id, 'debug')) || ctx.busyOps?.has(exhaustedKey(n.id, 'debug'))) continue;
         if (model.childrenOf(n.id).some((c) => c.operator === 'debug')) continue;
         let depth = 0;
-        for (let p: ExperimentNode | undefined = n; p && p.operator === 'debug'; p = p.parentId === null ? undefined : model.get(p.parentId)) depth++;
-        if (depth < this.options.debugDepth) return { parent: n, operator: 'debug', reason: `debug #${n.id}, which crashed: ${n.reason}` };
+        let origin: ExperimentNode | undefined = n;
+        for (; origin && origin.operator === 'debug'; origin = origin.parentId === null ? undefined : model.get(origin.parentId)) depth++;
+        if (depth >= this.options.debugDepth || !origin || origin.parentId === null || !line.has(origin.parentId)) continue;
+        return { parent: n, operator: 'debug', reason: `debug #${n.id}, a crash on the best's line (from #${origin.parentId}): ${n.reason}` };
       }
+    }
+    if (!ctx.operators.has('improve')) return null;
+
+    // 2. Exploit the best while its line pays.
+    const bestFails = this.failuresInARow(model, best.id);
+    if (expandable(best) && !ctx.exhausted.has(exhaustedKey(best.id, 'improve')) && bestFails < this.options.patience && !ctx.busyParents.has(best.id)) {
+      return { parent: best, operator: 'improve', reason: `exploit the best, #${best.id} (${fmt(best.metric)}): ${bestFails} of its tries in a row failed, fewer than patience ${this.options.patience}` };
     }
 
-    // 3. Improve the most promising open node; a line is closed after `patience` tries in a row without a keep.
-    if (!ctx.operators.has('improve')) return null;
-    let best: ExperimentNode | null = null;
-    let bestBusy: ExperimentNode | null = null;
-    let closedBest: ExperimentNode | null = null;
-    // Only kept nodes can be improved: the model indexes them, so a choice does not walk the whole tree.
-    for (const id of model.keptIds) {
-      const n = model.get(id)!;
-      if (!expandable(n) || ctx.exhausted.has(exhaustedKey(n.id, 'improve'))) continue;
-      // Ties go to the older node, whatever order the index holds them in.
-      const beats = (o: ExperimentNode | null) => !o || model.better(n.metric!, o.metric!) || (n.metric === o.metric && n.id < o.id);
-      if (this.failuresInARow(model, n.id) >= this.options.patience) {
-        if (beats(closedBest)) closedBest = n;
-        continue;
-      }
-      if (ctx.busyParents.has(n.id)) {
-        if (beats(bestBusy)) bestBusy = n;
-        continue;
-      }
-      if (beats(best)) best = n;
+    // 3. Explore: the open kept node with the highest score (value plus how little it was tried).
+    const all = [...model.keptIds].map((id) => model.get(id)!).filter((n) => expandable(n) && !ctx.exhausted.has(exhaustedKey(n.id, n.id === root.id && this.draftsLeft(model, ctx) ? 'draft' : 'improve')));
+    // A node another slot is expanding only when nothing else is open: slots spread out.
+    const free = all.filter((n) => !ctx.busyParents.has(n.id));
+    const open = free.length ? free : all;
+    if (!open.length) return null;
+    const values = [...all, best].map((n) => n.metric!);
+    const span = Math.max(...values) - Math.min(...values);
+    const tries = new Map(open.map((n) => [n.id, this.tries(model, n.id)]));
+    const total = [...tries.values()].reduce((a, b) => a + b, 0) + 1;
+    const score = (n: ExperimentNode) => {
+      const value = span > 0 ? -Math.abs(n.metric! - best.metric!) / span : 0;
+      const bonus = EXPLORATION * Math.sqrt(Math.log(total) / (1 + tries.get(n.id)!));
+      return { value, bonus, total: value + bonus };
+    };
+    let pick = open[0]!;
+    for (const n of open.slice(1)) {
+      const a = score(n).total;
+      const b = score(pick).total;
+      if (a > b || (a === b && n.id < pick.id)) pick = n;
     }
-    const target = best ?? bestBusy;
-    if (target) {
-      const previous = this.lastTarget === null ? undefined : model.get(this.lastTarget);
-      let reason = `improve the most promising open node, #${target.id} (${fmt(target.metric)})`;
-      if (previous && previous.id !== target.id && this.failuresInARow(model, previous.id) >= this.options.patience) {
-        reason = `backtrack: #${previous.id}'s line stopped improving after ${this.options.patience} tries; best open branch is #${target.id} (${fmt(target.metric)})`;
-      } else if (!best && bestBusy) {
-        reason += ', already being expanded by another slot';
-      }
-      this.lastTarget = target.id;
-      return { parent: target, operator: 'improve', reason };
+    const s = score(pick);
+    const why = `${s.value.toFixed(2)} for its value + ${s.bonus.toFixed(2)} for ${tries.get(pick.id)} tries of ${total - 1}`;
+    const stalled = ctx.exhausted.has(exhaustedKey(best.id, 'improve')) ? `the best, #${best.id}, has nothing new to try` : ctx.busyParents.has(best.id) ? `the best, #${best.id}, is being expanded by another slot` : `the best, #${best.id}, stalled after ${bestFails} tries without a keep`;
+    if (pick.id === root.id && this.draftsLeft(model, ctx)) {
+      return { parent: root, operator: 'draft', reason: `explore (${stalled}): a new draft from the baseline scores highest, ${why}` };
     }
-    // 4. Every line has stalled: keep digging at the best node while the proposer has ideas.
-    if (closedBest) {
-      this.lastTarget = closedBest.id;
-      return { parent: closedBest, operator: 'improve', reason: `every branch has stalled; widening the search at the best node, #${closedBest.id} (${fmt(closedBest.metric)})` };
-    }
-    return null;
+    return { parent: pick, operator: 'improve', reason: `explore (${stalled}): #${pick.id} (${fmt(pick.metric)}) scores highest, ${why}` };
+  }
+
+  private draftsLeft(model: SessionModel, ctx: ChoiceContext): boolean {
+    const drafts = model.childrenOf(0).filter((c) => c.operator === 'draft').length + (ctx.busyOps?.get(exhaustedKey(0, 'draft')) ?? 0);
+    return drafts < this.options.drafts && ctx.operators.has('draft') && !ctx.exhausted.has(exhaustedKey(0, 'draft'));
+  }
+
+  /** Decided tries from a node (re-runs measure noise; they are not tries). */
+  private tries(model: SessionModel, id: number): number {
+    return model.childrenOf(id).filter((k) => k.decidedBy !== null && k.operator !== 'rerun').length;
   }
 
   /** Decided children of `id`, newest first, until the first keep. */

@@ -22,11 +22,21 @@ const all: ChoiceContext = { operators: new Set<Operator>(['draft', 'improve', '
 const opts = { drafts: 3, debugDepth: 2, patience: 2 };
 
 describe('tree policy', () => {
-  it('drafts from the baseline first', () => {
+  it('exploits the best while its line pays, and says why', () => {
     const c = new TreePolicy(opts).choose(tree([[0, null, 'keep', 1]]), all)!;
     assert.equal(c.parent.id, 0);
+    assert.equal(c.operator, 'improve');
+    const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 1, 'discard', 0.85]]);
+    const d = new TreePolicy(opts).choose(m, all)!;
+    assert.equal(d.parent.id, 1);
+    assert.match(d.reason, /^exploit the best, #1 \(0\.8\): 1 of its tries in a row failed, fewer than patience 2$/);
+  });
+
+  it('a draft from the baseline is how the tree explores from it', () => {
+    const c = new TreePolicy(opts).choose(tree([[0, null, 'keep', 1]]), { ...all, busyParents: new Map([[0, 1]]) })!;
+    assert.equal(c.parent.id, 0);
     assert.equal(c.operator, 'draft');
-    assert.match(c.reason, /draft 1 of 3/);
+    assert.match(c.reason, /^explore \(the best, #0, is being expanded by another slot\): a new draft from the baseline scores highest/);
   });
 
   it('debugs a crashed node when the proposer can, up to the depth limit', () => {
@@ -40,12 +50,35 @@ describe('tree policy', () => {
     assert.equal(new TreePolicy(opts).choose(deep, all)!.operator, 'improve', 'a chain of two failed fixes is given up');
   });
 
-  it('improves the most promising open node, and backtracks when a line stops improving', () => {
-    const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.9], [3, 0, 'discard', 1.1], [4, 1, 'discard', 0.85], [5, 1, 'discard', 0.81]]);
-    const p = new TreePolicy(opts);
-    const c = p.choose(m, all)!;
-    assert.equal(c.parent.id, 2, '#1 had two failures in a row, so the best open branch is #2');
+  it('when the best stalls, chooses by value plus how little a node was tried, and names the numbers', () => {
+    // #1 is the best, with two failures in a row (patience 2); #2 is nearly as good and untried.
+    const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.81], [3, 0, 'discard', 1.1], [4, 1, 'discard', 0.85], [5, 1, 'discard', 0.81]]);
+    const c = new TreePolicy(opts).choose(m, all)!;
+    assert.equal(c.parent.id, 2);
     assert.equal(c.operator, 'improve');
+    assert.match(c.reason, /^explore \(the best, #1, stalled after 2 tries without a keep\): #2 \(0\.81\) scores highest, -0\.05 for its value \+ 0\.40 for 0 tries of 5$/);
+    // Far behind, an untried node does not outscore the stalled best: its value costs more than trying it is worth.
+    const far = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.95], [3, 0, 'discard', 1.1], [4, 1, 'discard', 0.85], [5, 1, 'discard', 0.81]]);
+    assert.equal(new TreePolicy(opts).choose(far, all)!.parent.id, 1);
+  });
+
+  it('goes on where greedy would stop: the best has nothing new, so the next open node is tried', () => {
+    const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.9], [3, 0, 'discard', 1.1]]);
+    const ctx = { ...all, exhausted: new Set([exhaustedKey(1, 'improve')]) };
+    assert.equal(new GreedyPolicy().choose(m, ctx), null);
+    const c = new TreePolicy(opts).choose(m, ctx)!;
+    assert.equal(c.parent.id, 2);
+    assert.match(c.reason, /^explore \(the best, #1, has nothing new to try\): #2 \(0\.9\)/);
+  });
+
+  it('debugs a crash on the best\'s line, not one in a dead branch', () => {
+    // #3 crashed from #2, a branch the best (#4, from #1) does not pass through.
+    const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.9], [2, 0, 'keep', 0.95], [3, 2, 'crash', null], [4, 1, 'keep', 0.8]]);
+    assert.equal(new TreePolicy(opts).choose(m, all)!.operator, 'improve');
+    const near = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.9], [2, 0, 'keep', 0.95], [3, 1, 'crash', null], [4, 1, 'keep', 0.8]]);
+    const c = new TreePolicy(opts).choose(near, all)!;
+    assert.equal(c.operator, 'debug');
+    assert.match(c.reason, /^debug #3, a crash on the best's line \(from #1\)/);
   });
 
   it('a human keep makes a discarded node expandable; a human discard removes a kept one', () => {
@@ -81,16 +114,19 @@ describe('greedy policy', () => {
 describe('the tree policy with slots and noise runs', () => {
   it('counts drafts and fixes other slots are preparing, so slots spread out', () => {
     const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.9], [2, 0, 'crash', null]]);
-    // Two drafts journaled: a third is wanted, unless another slot is preparing it.
-    assert.equal(new TreePolicy(opts).choose(m, all)!.operator, 'draft');
-    const full = { ...all, busyOps: new Map([[exhaustedKey(0, 'draft'), 1]]) };
-    const c = new TreePolicy(opts).choose(m, full)!;
-    assert.equal(c.operator, 'debug', 'three drafts counting the one in flight: on to debugging');
-    const fixing = { ...full, busyOps: new Map([...full.busyOps, [exhaustedKey(2, 'debug'), 1]]) };
+    const c = new TreePolicy(opts).choose(m, all)!;
+    assert.equal(c.operator, 'debug', 'a crash from the baseline, on the best\'s line');
+    const fixing = { ...all, busyOps: new Map([[exhaustedKey(2, 'debug'), 1]]) };
     const d = new TreePolicy(opts).choose(m, fixing)!;
     assert.equal(d.operator, 'improve', 'the crash is being fixed by another slot');
     assert.equal(d.parent.id, 1);
-    assert.equal(new TreePolicy(opts).choose(m, { ...fixing, busyParents: new Map([[1, 1]]) })!.parent.id, 0, 'a busy parent gives way to the next best open one');
+    // The best is busy: the baseline, by a draft; two drafts journaled and one in flight are all three.
+    const busy = { ...fixing, busyParents: new Map([[1, 1]]) };
+    assert.equal(new TreePolicy(opts).choose(m, busy)!.operator, 'draft');
+    const full = { ...busy, busyOps: new Map([...busy.busyOps, [exhaustedKey(0, 'draft'), 1]]) };
+    const e = new TreePolicy(opts).choose(m, full)!;
+    assert.equal(e.parent.id, 0);
+    assert.equal(e.operator, 'improve', 'three drafts counting the one in flight: the baseline is improved instead');
   });
 
   it('re-runs measure noise: they do not count as failed tries of their parent', () => {
