@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SEARCH } from '../src/core/config.js';
 import { SessionModel } from '../src/core/model.js';
-import { createPolicy, exhaustedKey, type Policy } from '../src/core/policy.js';
+import { mergeBase, mergeFiles } from '../src/core/merge.js';
+import { createPolicy, exhaustedKey, mergeKey, type Policy } from '../src/core/policy.js';
 import { MutateProposer, mulberry32 } from '../src/core/proposers/mutate.js';
 import type { ExperimentNode, Operator, PolicyKind, ResearchConfig } from '../src/core/types.js';
 import { arg, formatTable, median } from './harness.js';
@@ -45,11 +46,11 @@ export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: 
   const truth: number[] = [];
   const noiseRng = mulberry32(seed * 31 + 7);
   const measure = (c: string) => trueLoss(shape, c) + (NOISE_SD[shape] ? NOISE_SD[shape] * gauss(noiseRng) : 0);
-  const add = (parent: ExperimentNode | null, operator: Operator, content: string, editKey: string, description: string) => {
+  const add = (parent: ExperimentNode | null, operator: Operator, content: string, editKey: string, description: string, mergedFrom?: number) => {
     const id = model.nextId;
     contents[id] = content;
     truth[id] = trueLoss(shape, content);
-    model.apply({ seq: seq++, type: 'node', node: { id, parentId: parent?.id ?? null, operator, commit: 'c', description, plan: '', editKey, changedFiles: [], policyReason: '', proposer: { kind: 'mutate' }, hint: null, createdAt: '' } });
+    model.apply({ seq: seq++, type: 'node', node: { id, parentId: parent?.id ?? null, ...(mergedFrom === undefined ? {} : { mergedFrom }), operator, commit: 'c', description, plan: '', editKey, changedFiles: [], policyReason: '', proposer: { kind: 'mutate' }, hint: null, createdAt: '' } });
     const metric = measure(content);
     const keep = parent === null || metric < parent.metric!;
     model.apply({ seq: seq++, type: 'decide', id, status: keep ? 'keep' : 'discard', metric, memoryGb: null, secondary: {}, reason: '', decidedBy: 'rule' });
@@ -64,14 +65,26 @@ export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: 
     const choice = pol.choose(model, { operators: new Set<Operator>(['draft', 'improve']), exhausted, busyParents: new Map() });
     if (!choice) break;
     const { parent, operator } = choice;
-    writeFileSync(join(dir, 'train.py'), contents[parent.id]!);
-    const tried = new Set(model.childrenOf(parent.id).filter((c) => c.operator === operator || operator !== 'draft').map((c) => c.editKey));
-    const p = await proposer.propose({ parent, operator, worktree: dir, history: model.nodes, triedFromParent: tried, notes: null, hint: null, config, platform: null, signal: new AbortController().signal });
-    if (!p) {
-      exhausted.add(exhaustedKey(parent.id, operator));
-      continue;
+    if (operator === 'merge' && choice.mergeFrom) {
+      // The engine's merge (session/proposals.ts), on the one file the shapes have.
+      const from = choice.mergeFrom;
+      const base = mergeBase(model, parent, from);
+      const r = mergeFiles({ 'train.py': { base: contents[base.id]!, ours: contents[parent.id]!, theirs: contents[from.id]! } });
+      if ('conflict' in r || r.files['train.py'] == null) {
+        exhausted.add(mergeKey(parent.id, from.id));
+        continue;
+      }
+      add(parent, 'merge', r.files['train.py'], `merge:${from.id}`, `merge #${from.id} into #${parent.id}`, from.id);
+    } else {
+      writeFileSync(join(dir, 'train.py'), contents[parent.id]!);
+      const tried = new Set(model.childrenOf(parent.id).filter((c) => c.operator === operator || operator !== 'draft').map((c) => c.editKey));
+      const p = await proposer.propose({ parent, operator, worktree: dir, history: model.nodes, triedFromParent: tried, notes: null, hint: null, config, platform: null, signal: new AbortController().signal });
+      if (!p) {
+        exhausted.add(exhaustedKey(parent.id, operator));
+        continue;
+      }
+      add(parent, operator, p.files!['train.py']!, p.editKey, p.description);
     }
-    add(parent, operator, p.files!['train.py']!, p.editKey, p.description);
     decided++;
     const n = model.get(model.nextId - 1)!;
     if (trace) console.log(`#${n.id} <- #${parent.id} ${operator} ${n.description}: ${n.metric!.toFixed(3)} ${n.status} | ${choice.reason}`);

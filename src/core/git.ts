@@ -1,8 +1,9 @@
 // Git as the lab notebook: every node is a commit on its parent's commit, reachable under
 // refs/autoresearch/<tag>/nodes/<id>; autoresearch/<tag> points at the best node. Experiments run
 // in worktrees the engine owns, so the user's own working tree is never touched.
-import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 export class GitError extends Error {
@@ -52,6 +53,21 @@ interface GitIn {
 
 function gitIn(cwd: string): GitIn {
   return { raw: (args) => runGit(cwd, args), revparse: async (args) => (await runGit(cwd, ['rev-parse', ...args])).trim() };
+}
+
+/** `git merge-file`: `theirs`' change from `base` applied onto `ours`; null on a conflict. */
+export function merge3(ours: string, base: string, theirs: string): string | null {
+  const dir = mkdtempSync(join(tmpdir(), 'ar-merge-'));
+  try {
+    const [o, b, t] = ['ours', 'base', 'theirs'].map((n) => join(dir, n)) as [string, string, string];
+    writeFileSync(o, ours);
+    writeFileSync(b, base);
+    writeFileSync(t, theirs);
+    const r = spawnSync('git', ['merge-file', '-p', '-q', o, b, t], { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout : null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function sessionBranch(tag: string): string {

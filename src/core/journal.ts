@@ -7,7 +7,7 @@ import type { CapChange } from './spend.js';
 import type { DecidedBy, DecidedStatus, ExperimentNode, Hint, PlatformInfo, ProposerInfo, ResearchConfig, RunResult, SessionState } from './types.js';
 
 export type NodeCreated = Pick<ExperimentNode,
-  'id' | 'parentId' | 'operator' | 'commit' | 'description' | 'plan' | 'editKey' | 'changedFiles' | 'policyReason' | 'proposer' | 'hint' | 'createdAt'>;
+  'id' | 'parentId' | 'mergedFrom' | 'operator' | 'commit' | 'description' | 'plan' | 'editKey' | 'changedFiles' | 'policyReason' | 'proposer' | 'hint' | 'createdAt'>;
 
 export type JournalEntry =
   | { type: 'session'; tag: string; config: ResearchConfig; baseCommit: string; baseBranch: string | null; platform: PlatformInfo | null; startedAt: string }

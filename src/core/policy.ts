@@ -7,6 +7,8 @@ import type { ExperimentNode, Operator, PolicyKind } from './types.js';
 export interface Choice {
   parent: ExperimentNode;
   operator: Exclude<Operator, 'baseline' | 'manual' | 'rerun'>;
+  /** A merge's second parent: its line's changes are brought onto `parent` by a three-way merge. */
+  mergeFrom?: ExperimentNode;
   reason: string;
 }
 
@@ -30,6 +32,18 @@ export interface Policy {
 
 export function exhaustedKey(parentId: number, op: Operator): string {
   return `${parentId}:${op}`;
+}
+
+/** Merging `from` onto `into` was tried and conflicts (or has nothing to bring). */
+export function mergeKey(into: number, from: number): string {
+  return `${into}:merge:${from}`;
+}
+
+/** A node and its ancestors, by id. */
+export function lineOf(model: SessionModel, n: ExperimentNode): Set<number> {
+  const line = new Set<number>();
+  for (let p: ExperimentNode | undefined = n; p && !line.has(p.id); p = p.parentId === null ? undefined : model.get(p.parentId)) line.add(p.id);
+  return line;
 }
 
 function expandable(n: ExperimentNode): boolean {
@@ -91,9 +105,8 @@ export class TreePolicy implements Policy {
     const best = model.best ?? root;
 
     // 1. Debug a crash near the best: its parent is the best or an ancestor of it, the fix not tried yet, not too deep.
+    const line = lineOf(model, best);
     if (ctx.operators.has('debug')) {
-      const line = new Set<number>();
-      for (let p: ExperimentNode | undefined = best; p; p = p.parentId === null ? undefined : model.get(p.parentId)) line.add(p.id);
       for (const id of [...model.crashedIds].sort((a, b) => b - a)) {
         const n = model.get(id)!;
         if (n.decidedBy === null || ctx.exhausted.has(exhaustedKey(n.id, 'debug')) || ctx.busyOps?.has(exhaustedKey(n.id, 'debug'))) continue;
@@ -113,7 +126,15 @@ export class TreePolicy implements Policy {
       return { parent: best, operator: 'improve', reason: `exploit the best, #${best.id} (${fmt(best.metric)}): ${bestFails} of its tries in a row failed, fewer than patience ${this.options.patience}` };
     }
 
-    // 3. Explore: the open kept node with the highest score (value plus how little it was tried).
+    const stalled = ctx.exhausted.has(exhaustedKey(best.id, 'improve')) ? `the best, #${best.id}, has nothing new to try` : ctx.busyParents.has(best.id) ? `the best, #${best.id}, is being expanded by another slot` : `the best, #${best.id}, stalled after ${bestFails} tries without a keep`;
+
+    // 3. Merge: a kept node on another branch brings its line's changes onto the best (what greedy cannot do).
+    const from = this.mergeCandidate(model, ctx, best, line);
+    if (from) {
+      return { parent: best, operator: 'merge', mergeFrom: from, reason: `merge (${stalled}): #${from.id} (${fmt(from.metric)}) kept a change on another branch; bring its line onto the best, #${best.id} (${fmt(best.metric)})` };
+    }
+
+    // 4. Explore: the open kept node with the highest score (value plus how little it was tried).
     const all = [...model.keptIds].map((id) => model.get(id)!).filter((n) => expandable(n) && !ctx.exhausted.has(exhaustedKey(n.id, n.id === root.id && this.draftsLeft(model, ctx) ? 'draft' : 'improve')));
     // A node another slot is expanding only when nothing else is open: slots spread out.
     const free = all.filter((n) => !ctx.busyParents.has(n.id));
@@ -136,11 +157,33 @@ export class TreePolicy implements Policy {
     }
     const s = score(pick);
     const why = `${s.value.toFixed(2)} for its value + ${s.bonus.toFixed(2)} for ${tries.get(pick.id)} tries of ${total - 1}`;
-    const stalled = ctx.exhausted.has(exhaustedKey(best.id, 'improve')) ? `the best, #${best.id}, has nothing new to try` : ctx.busyParents.has(best.id) ? `the best, #${best.id}, is being expanded by another slot` : `the best, #${best.id}, stalled after ${bestFails} tries without a keep`;
     if (pick.id === root.id && this.draftsLeft(model, ctx)) {
       return { parent: root, operator: 'draft', reason: `explore (${stalled}): a new draft from the baseline scores highest, ${why}` };
     }
     return { parent: pick, operator: 'improve', reason: `explore (${stalled}): #${pick.id} (${fmt(pick.metric)}) scores highest, ${why}` };
+  }
+
+  /**
+   * The best kept node off the best's line whose changes the line does not have yet: not an ancestor of the best,
+   * not merged into it before, not tried onto it (a conflict), and no other merge onto the best in flight.
+   */
+  private mergeCandidate(model: SessionModel, ctx: ChoiceContext, best: ExperimentNode, line: Set<number>): ExperimentNode | null {
+    if (!best.commit || ctx.busyOps?.has(exhaustedKey(best.id, 'merge'))) return null;
+    const merged = new Set<number>();
+    for (const id of line) {
+      const from = model.get(id)?.mergedFrom;
+      if (from !== undefined) for (const a of lineOf(model, model.get(from)!)) merged.add(a);
+    }
+    for (const c of model.childrenOf(best.id)) if (c.mergedFrom !== undefined) merged.add(c.mergedFrom);
+    let pick: ExperimentNode | null = null;
+    for (const id of model.keptIds) {
+      const n = model.get(id)!;
+      if (!expandable(n) || !n.commit || line.has(n.id) || merged.has(n.id) || ctx.exhausted.has(mergeKey(best.id, n.id))) continue;
+      // What a merge brings is the node's own line since it left the best's: nothing when it is the best's descendant.
+      if (lineOf(model, n).has(best.id)) continue;
+      if (!pick || model.better(n.metric!, pick.metric!) || (n.metric === pick.metric && n.id < pick.id)) pick = n;
+    }
+    return pick;
   }
 
   private draftsLeft(model: SessionModel, ctx: ChoiceContext): boolean {

@@ -4,7 +4,7 @@
 export type Direction = 'minimize' | 'maximize';
 export type NodeStatus = 'pending' | 'running' | 'keep' | 'discard' | 'crash' | 'invalid';
 export type DecidedStatus = Extract<NodeStatus, 'keep' | 'discard' | 'crash' | 'invalid'>;
-export type Operator = 'baseline' | 'draft' | 'improve' | 'debug' | 'rerun' | 'manual';
+export type Operator = 'baseline' | 'draft' | 'improve' | 'debug' | 'merge' | 'rerun' | 'manual';
 export type DecidedBy = 'rule' | 'human';
 export type PolicyKind = 'tree' | 'greedy';
 export type SessionState = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed';
@@ -194,6 +194,8 @@ export interface ExperimentNode {
   curve?: [number, number][];
   parentId: number | null;
   operator: Operator;
+  /** A merge's second parent: the node whose line's changes were brought onto `parentId` (policy.ts). */
+  mergedFrom?: number;
   /** The commit holding this node's code; null for a proposal that produced no commit. */
   commit: string | null;
   description: string;

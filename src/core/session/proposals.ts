@@ -1,12 +1,11 @@
 // From a choice to a node: the proposer is asked for one edit, which is held in memory until a slot is free, moved
 // onto a new parent if its own lost its place meanwhile, then written into the slot's worktree, committed and journaled.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { faultPoint } from '../faults.js';
-import { nodeRef } from '../git.js';
+import { merge3, nodeRef } from '../git.js';
 import { checkProposal, checkScope } from '../guard.js';
+import { mergeBase, mergeFiles, mergeProposal, type MergeSides } from '../merge.js';
 import type { Choice } from '../policy.js';
 import { ProposalError, type Proposal } from '../proposer.js';
 import type { ExperimentNode, Hint } from '../types.js';
@@ -68,6 +67,7 @@ export class Proposals {
   private async proposeIn(choice: Choice, reservation: Reservation, worktree: string): Promise<Prepared | null> {
     const { config, model } = this.ctx;
     const { parent, operator } = choice;
+    if (operator === 'merge') return await this.prepareMerge(choice, reservation, worktree);
     const hint = this.reservations.takeHint(reservation);
     const abort = new AbortController();
     this.proposingAbort.add(abort);
@@ -133,6 +133,28 @@ export class Proposals {
       }
     }
     return { choice, proposal, files, worktree, reservation, retargetedFrom: null, spent: spent! };
+  }
+
+  /** The engine's own proposal for a merge: the other line's changes since it left the parent's, three-way. */
+  private async prepareMerge(choice: Choice, reservation: Reservation, worktree: string): Promise<Prepared | null> {
+    const { model, lab } = this.ctx;
+    const into = choice.parent;
+    const from = choice.mergeFrom;
+    if (!from?.commit || !into.commit) return null;
+    const base = mergeBase(model, into, from);
+    const sides: Record<string, MergeSides> = {};
+    for (const path of await lab.changedFiles(base.commit!, from.commit)) {
+      sides[path] = { base: await lab.show(base.commit!, path), ours: await lab.show(into.commit, path), theirs: await lab.show(from.commit, path) };
+    }
+    const r = mergeFiles(sides);
+    if ('conflict' in r || Object.keys(r.files).length === 0) {
+      this.reservations.exhaustMerge(into.id, from.id);
+      this.ctx.log(`no merge of #${from.id} into #${into.id}: ${'conflict' in r ? r.conflict : `#${into.id} has its changes already`}`);
+      return null;
+    }
+    const proposal = mergeProposal(into, from, base, r.files);
+    this.reservations.holdKey(reservation, proposal.editKey);
+    return { choice, proposal, files: r.files, worktree, reservation, retargetedFrom: null, spent: this.spending.hold(proposal.proposer) };
   }
 
   /** A prepared proposal that will not run: its cost is journaled on its own. */
@@ -242,11 +264,12 @@ export class Proposals {
       node = await this.record.addNode(async (id) => {
         let commit: string | null = null;
         if (!a.failure && a.worktree) {
-          commit = await lab.commitAll(a.worktree, `autoresearch(${config.tag}) #${id}: ${description}\n\n${a.proposal!.plan}\n\nAutoResearch-Node: ${id}\nAutoResearch-Parent: ${parent.id}\nAutoResearch-Operator: ${operator}`);
+          const merged = a.choice.mergeFrom ? `\nAutoResearch-Merged: ${a.choice.mergeFrom.id}` : '';
+          commit = await lab.commitAll(a.worktree, `autoresearch(${config.tag}) #${id}: ${description}\n\n${a.proposal!.plan}\n\nAutoResearch-Node: ${id}\nAutoResearch-Parent: ${parent.id}${merged}\nAutoResearch-Operator: ${operator}`);
           await lab.setRef(nodeRef(config.tag, id), commit);
         }
         return {
-          id, parentId: parent.id, operator, commit, description, plan: a.proposal?.plan ?? '', editKey: a.editKey ?? `failed:${id}`,
+          id, parentId: parent.id, ...(a.choice.mergeFrom ? { mergedFrom: a.choice.mergeFrom.id } : {}), operator, commit, description, plan: a.proposal?.plan ?? '', editKey: a.editKey ?? `failed:${id}`,
           changedFiles: a.changed, policyReason: a.choice.reason, proposer: a.info, hint: a.hint?.text ?? null, createdAt: new Date().toISOString(),
         };
       }, () => this.reservations.releaseOp(a.reservation));
@@ -265,21 +288,6 @@ export class Proposals {
       }
     }
     return node;
-  }
-}
-
-/** `git merge-file`: `theirs`' change from `base` applied onto `ours`; null on a conflict. */
-function merge3(ours: string, base: string, theirs: string): string | null {
-  const dir = mkdtempSync(join(tmpdir(), 'ar-merge-'));
-  try {
-    const [o, b, t] = ['ours', 'base', 'theirs'].map((n) => join(dir, n)) as [string, string, string];
-    writeFileSync(o, ours);
-    writeFileSync(b, base);
-    writeFileSync(t, theirs);
-    const r = spawnSync('git', ['merge-file', '-p', '-q', o, b, t], { encoding: 'utf8' });
-    return r.status === 0 ? r.stdout : null;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 // Who is working from where. A choice marks its parent and operator as taken so slots spread out over the tree;
 // the edits being proposed, the hints being followed and the per-parent proposal locks are held here too.
-import { createPolicy, exhaustedKey, type Choice, type Policy } from '../policy.js';
+import { createPolicy, exhaustedKey, mergeKey, type Choice, type Policy } from '../policy.js';
 import type { Hint, Operator } from '../types.js';
 import type { SessionContext } from './context.js';
 
@@ -97,6 +97,11 @@ export class Reservations {
   /** The proposer has nothing new for this operator from this parent. */
   exhaust(parentId: number, operator: Operator): void {
     this.exhausted.add(exhaustedKey(parentId, operator));
+  }
+
+  /** Merging `from` onto `into` conflicts or brings nothing: not chosen again. */
+  exhaustMerge(into: number, from: number): void {
+    this.exhausted.add(mergeKey(into, from));
   }
 
   /** The oldest hint that no node has taken and no other proposal is following, held for this reservation. */

@@ -169,6 +169,7 @@ function tooltip(
   if (n.commit) rows.push(['commit', `\`${n.commit.slice(0, 7)}\``]);
   rows.push(['operator', n.operator]);
   if (n.parentId !== null) rows.push(['parent', `#${n.parentId}${parent ? ` ${md(parent.description)}` : ''}`]);
+  if (n.mergedFrom !== undefined) rows.push(['merged from', `#${n.mergedFrom} ${md(ctx.model.get(n.mergedFrom)?.description ?? '')}`.trimEnd()]);
   if (n.changedFiles.length) rows.push(['changed', n.changedFiles.map((f) => `\`${f}\``).join(', ')]);
   if (n.policyReason) rows.push(['why chosen', md(n.policyReason)]);
   if (n.hint) rows.push(['hypothesis', md(n.hint)]);

@@ -1,0 +1,51 @@
+// The merge operator: what one branch of the tree found, brought onto the best node of another by a three-way
+// merge (git merge-file, file by file), so improvements found apart can be combined. The engine makes the edit
+// itself; a conflict is not guessed at: the pair is marked as tried and the search goes on elsewhere.
+import { merge3 } from './git.js';
+import type { SessionModel } from './model.js';
+import { lineOf } from './policy.js';
+import type { Proposal } from './proposer.js';
+import type { ExperimentNode } from './types.js';
+
+/** A file on the three sides of a merge: the common ancestor's, the target's (ours) and the other line's (theirs). */
+export interface MergeSides {
+  base: string | null;
+  ours: string | null;
+  theirs: string | null;
+}
+
+/** Where `from`'s line left `into`'s: its nearest ancestor on `into`'s line. */
+export function mergeBase(model: SessionModel, into: ExperimentNode, from: ExperimentNode): ExperimentNode {
+  const line = lineOf(model, into);
+  let n = from;
+  while (!line.has(n.id) && n.parentId !== null) n = model.get(n.parentId)!;
+  return n;
+}
+
+/** The contents a merge writes onto `ours` (null deletes), or the first file that conflicts and why. */
+export function mergeFiles(sides: Record<string, MergeSides>): { files: Record<string, string | null> } | { conflict: string } {
+  const files: Record<string, string | null> = {};
+  for (const [path, { base, ours, theirs }] of Object.entries(sides)) {
+    if (ours === theirs || base === theirs) continue;
+    if (base === ours) {
+      files[path] = theirs;
+      continue;
+    }
+    if (base === null || ours === null || theirs === null) return { conflict: `${path} is added or deleted on one side and changed on the other` };
+    const merged = merge3(ours, base, theirs);
+    if (merged === null) return { conflict: `both lines changed the same lines of ${path}` };
+    files[path] = merged;
+  }
+  return { files };
+}
+
+/** The engine's proposal for a clean merge. */
+export function mergeProposal(into: ExperimentNode, from: ExperimentNode, base: ExperimentNode, files: Record<string, string | null>): Proposal {
+  return {
+    description: `merge #${from.id} into #${into.id}: ${from.description}`,
+    plan: `#${from.id} kept a change on another branch (from #${base.id}); bring that line's changes onto the best, #${into.id}, to see whether the improvements add up.`,
+    editKey: `merge:${from.id}`,
+    files,
+    proposer: { kind: 'merge' },
+  };
+}

@@ -1,0 +1,111 @@
+// The merge operator: what one branch found, brought onto the best of another by a three-way merge. The policy's
+// choice on hand-built trees, the file merge itself, and a whole session in a real git repo where two changes
+// found on different branches are combined into a node with two parents.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { JournalEntry } from '../../src/core/journal.js';
+import { mergeBase, mergeFiles } from '../../src/core/merge.js';
+import { SessionModel } from '../../src/core/model.js';
+import { exhaustedKey, GreedyPolicy, mergeKey, TreePolicy, type ChoiceContext } from '../../src/core/policy.js';
+import type { Proposal, ProposalRequest, Proposer } from '../../src/core/proposer.js';
+import type { DecidedStatus, Operator } from '../../src/core/types.js';
+import { faultRepo, inProcess, withKeys } from './helpers/faults.js';
+
+function tree(spec: [id: number, parent: number | null, status: DecidedStatus, metric: number | null, mergedFrom?: number][]): SessionModel {
+  const m = new SessionModel();
+  let seq = 0;
+  const apply = (e: JournalEntry) => m.apply({ ...e, seq: seq++ } as never);
+  apply({ type: 'session', tag: 't', config: { metric: { name: 'loss', direction: 'minimize', pattern: '' } } as never, baseCommit: 'c', baseBranch: null, platform: null, startedAt: 't' });
+  for (const [id, parentId, status, metric, mergedFrom] of spec) {
+    apply({ type: 'node', node: { id, parentId, ...(mergedFrom === undefined ? {} : { mergedFrom }), operator: parentId === null ? 'baseline' : mergedFrom !== undefined ? 'merge' : 'improve', commit: `c${id}`, description: `n${id}`, plan: '', editKey: `k${id}`, changedFiles: [], policyReason: '', proposer: { kind: 'x' }, hint: null, createdAt: 't' } });
+    apply({ type: 'decide', id, status, metric, memoryGb: null, secondary: {}, reason: status, decidedBy: 'rule' });
+  }
+  return m;
+}
+
+const ctx: ChoiceContext = { operators: new Set<Operator>(['improve']), exhausted: new Set(), busyParents: new Map() };
+const opts = { drafts: 3, debugDepth: 2, patience: 2 };
+
+describe('when the tree merges', () => {
+  // #1 (the best) and #2 each kept a change from the baseline; #1's line has stalled (two failures).
+  const spec: Parameters<typeof tree>[0] = [[0, null, 'keep', 1], [1, 0, 'keep', 0.9], [2, 0, 'keep', 0.95], [3, 1, 'discard', 0.92], [4, 1, 'discard', 0.91]];
+
+  it('brings a kept node of another branch onto the stalled best, and says why', () => {
+    const c = new TreePolicy(opts).choose(tree(spec), ctx)!;
+    assert.equal(c.operator, 'merge');
+    assert.equal(c.parent.id, 1);
+    assert.equal(c.mergeFrom?.id, 2);
+    assert.match(c.reason, /^merge \(the best, #1, stalled after 2 tries without a keep\): #2 \(0\.95\) kept a change on another branch; bring its line onto the best, #1 \(0\.9\)$/);
+  });
+
+  it('not while the best still pays, not under greedy, not twice, and not after a conflict', () => {
+    assert.equal(new TreePolicy(opts).choose(tree(spec.slice(0, 4)), ctx)!.operator, 'improve', 'one failure: the best still pays');
+    assert.equal(new GreedyPolicy().choose(tree(spec), ctx)!.operator, 'improve');
+    const merged = tree([...spec, [5, 1, 'discard', 0.93, 2]]);
+    assert.notEqual(new TreePolicy(opts).choose(merged, ctx)!.operator, 'merge', '#2 was merged onto #1 already');
+    const onLine = tree([...spec, [5, 1, 'keep', 0.85, 2]]);
+    assert.notEqual(new TreePolicy(opts).choose(onLine, { ...ctx, exhausted: new Set([exhaustedKey(5, 'improve')]) })!.operator, 'merge', 'the best\'s line has #2 already');
+    const conflict = new TreePolicy(opts).choose(tree(spec), { ...ctx, exhausted: new Set([mergeKey(1, 2)]) })!;
+    assert.notEqual(conflict.operator, 'merge');
+  });
+
+  it('merges from where the other line left the best\'s', () => {
+    const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.9], [2, 1, 'keep', 0.85], [3, 1, 'keep', 0.88], [4, 3, 'keep', 0.87]]);
+    assert.equal(mergeBase(m, m.get(2)!, m.get(4)!).id, 1);
+  });
+});
+
+describe('the three-way file merge', () => {
+  const base = 'A = 1\n\n# ---\n\nB = 1\n';
+  it('applies the other line\'s change onto the best\'s, or names the conflict', () => {
+    const r = mergeFiles({ 'train.py': { base, ours: base.replace('A = 1', 'A = 2'), theirs: base.replace('B = 1', 'B = 2') } });
+    assert.deepEqual(r, { files: { 'train.py': 'A = 2\n\n# ---\n\nB = 2\n' } });
+    assert.deepEqual(mergeFiles({ 'train.py': { base, ours: base.replace('A = 1', 'A = 2'), theirs: base.replace('A = 1', 'A = 3') } }), { conflict: 'both lines changed the same lines of train.py' });
+    assert.deepEqual(mergeFiles({ 'new.py': { base: null, ours: null, theirs: 'x\n' }, 'train.py': { base, ours: base, theirs: base } }), { files: { 'new.py': 'x\n' } });
+  });
+});
+
+// Loss falls by 0.05 for B = 2 and by 0.03 for A = 2: found on two branches, they only add up in a merge.
+const TRAIN = (a: number, b: number) => `A = ${a}
+
+# the model
+import os
+
+B = ${b}
+loss = 1.0 - (0.05 if B == 2 else 0.0) - (0.03 if A == 2 else 0.0)
+print(f"val_loss: {loss:.6f}")
+`;
+
+/** Changes B from the baseline, has nothing for B's line, then changes A from the baseline. */
+class TwoBranches implements Proposer {
+  readonly kind = 'scripted';
+  readonly operators: ReadonlySet<Operator> = new Set<Operator>(['improve']);
+  private fromBaseline = 0;
+  async propose(req: ProposalRequest): Promise<Proposal | null> {
+    if (req.parent.id !== 0) return null;
+    this.fromBaseline++;
+    if (this.fromBaseline === 1) return { description: 'B 1 -> 2', plan: 'p', editKey: 'B', files: { 'train.py': TRAIN(1, 2) }, proposer: { kind: this.kind } };
+    if (this.fromBaseline === 2) return { description: 'A 1 -> 2', plan: 'p', editKey: 'A', files: { 'train.py': TRAIN(2, 1) }, proposer: { kind: this.kind } };
+    return null;
+  }
+}
+
+describe('a session that merges', () => {
+  it('combines two changes kept on different branches into a node with two parents, in git and in the journal', async () => {
+    const repo = faultRepo(withKeys({ maxExperiments: '3', policy: 'tree', 'search': '{drafts: 0, debugDepth: 0, patience: 1}' }), { 'train.py': TRAIN(1, 1) });
+    const s = inProcess(repo, new TwoBranches());
+    const outcome = await s.run();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const [b, a, merged] = [1, 2, 3].map((id) => outcome.model.get(id)!);
+    assert.deepEqual([b.parentId, b.status, a.parentId, a.status], [0, 'keep', 0, 'keep']);
+    assert.equal(merged.operator, 'merge');
+    assert.equal(merged.parentId, 1, 'onto the best');
+    assert.equal(merged.mergedFrom, 2);
+    assert.equal(merged.status, 'keep', merged.reason);
+    assert.equal(merged.metric, 0.92);
+    assert.match(merged.policyReason, /^merge \(the best, #1, has nothing new to try\): #2 \(0\.97\)/);
+    assert.equal(repo.git('show', `${merged.commit}:train.py`), TRAIN(2, 2).trimEnd());
+    assert.match(repo.git('log', '-1', '--format=%B', merged.commit!), /AutoResearch-Parent: 1\nAutoResearch-Merged: 2\n/);
+    assert.equal(outcome.model.best?.id, 3);
+  });
+});
