@@ -390,6 +390,26 @@ describe('Python: nanoGPT', () => {
       'lr_decay_iters', 'min_lr', 'beta2', 'warmup_iters',
     ]);
   });
+
+  it('run as the README does: never edits what the config file or a `--key=value` sets instead, and says so once', async () => {
+    const files = { 'train.py': NANOGPT_TRAIN, 'config/train_shakespeare_char.py': SHAKESPEARE_CHAR, 'configurator.py': 'x = 1\n' };
+    const run = 'python train.py config/train_shakespeare_char.py --max_iters=2000 --compile=False';
+    const all = await proposeAll(new MutateProposer({ seed: 5 }), fakeRequest(worktree(files), { config: fakeConfig({ editable: ['train.py'], run }) }));
+    const tuned = [...new Set(all.map((p) => p.editKey.replace(/=.*$/, '')))].sort();
+    // What the config file and the command line leave to train.py: nothing else reaches the run.
+    assert.deepEqual(tuned, ['beta1', 'bias', 'decay_lr', 'grad_clip', 'weight_decay'].map((n) => `train.py:${n}`));
+    const said = all.filter((p) => p.plan.includes('run command sets them'));
+    assert.equal(said.length, 1);
+    assert.match(said[0]!.plan, /batch_size \(config\/train_shakespeare_char\.py\)/);
+    assert.match(said[0]!.plan, /and \d+ more\.$/);
+
+    // With the config file editable too, its own settings are tuned, except the one the command line sets.
+    const both = await proposeAll(new MutateProposer({ seed: 5 }), fakeRequest(worktree(files), { config: fakeConfig({ editable: ['train.py', 'config/*.py'], run }) }));
+    const keys = new Set(both.map((p) => p.editKey.replace(/=.*$/, '')));
+    assert.ok(keys.has('config/train_shakespeare_char.py:learning_rate'));
+    assert.ok(!keys.has('config/train_shakespeare_char.py:max_iters'));
+    assert.ok(!keys.has('train.py:learning_rate'));
+  });
 });
 
 describe('YAML: a Hydra/Lightning config', () => {

@@ -252,6 +252,23 @@ describe('MutateProposer', () => {
     }
   });
 
+  it('never undoes a change its own line made: no value the setting already had along the branch', async () => {
+    // The worktree is at #3: ACT went "sigmoid" -> "tanh" (#1), then LR 0.01 -> 0.02 (#2) -> 0.04 (#3, written with →).
+    const wt = worktree({ 'train.py': 'LR = 0.04\nACT = "tanh"  # choices: relu, sigmoid, tanh\n' });
+    const base = fakeNode();
+    const n1 = fakeNode({ id: 1, parentId: 0, operator: 'draft', editKey: 'train.py:ACT="tanh"', description: 'ACT "sigmoid" -> "tanh"' });
+    const n2 = fakeNode({ id: 2, parentId: 1, operator: 'improve', editKey: 'train.py:LR=0.02', description: 'LR 0.01 -> 0.02' });
+    const n3 = fakeNode({ id: 3, parentId: 2, operator: 'improve', editKey: 'train.py:LR=0.04', description: 'LR 0.02 → 0.04' });
+    // Another branch set LR to 0.08: that is not this line, so 0.08 stays open.
+    const other = fakeNode({ id: 4, parentId: 0, operator: 'draft', editKey: 'train.py:LR=0.08', description: 'LR 0.01 -> 0.08' });
+    const history = [base, n1, n2, n3, other];
+    const all = await proposeAll(new MutateProposer({ seed: 3 }), fakeRequest(wt, { parent: n3, history }));
+    assert.deepEqual(all.map((p) => p.description).sort(), ['ACT "tanh" -> "relu"', 'LR 0.04 -> 0.032', 'LR 0.04 -> 0.05', 'LR 0.04 -> 0.08']);
+    // From the baseline nothing was changed yet: every value is open.
+    const fromBase = await proposeAll(new MutateProposer({ seed: 3 }), fakeRequest(wt, { history }));
+    assert.ok(fromBase.some((p) => p.description === 'ACT "tanh" -> "sigmoid"'));
+  });
+
   it('reads only editable files and names the file when several have hyperparameters', async () => {
     const wt = worktree({ 'train.py': 'LR = 0.01\n', 'src/model.py': 'WIDTH = 4\n', 'src/notes.txt': 'X = 1\n', 'prepare.py': 'SPLIT = 0.9\n' });
     const req = fakeRequest(wt, { config: fakeConfig({ editable: ['train.py', 'src/**/*.py'] }) });

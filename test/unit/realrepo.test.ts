@@ -98,6 +98,25 @@ describe('a repository laid out like the ones people have', () => {
     assert.notEqual(r.git('for-each-ref', 'refs/autoresearch/t1/attempts/1/'), '');
   });
 
+  it('run as nanoGPT\'s README runs it: no experiment edits a setting the config file or a --key=value sets instead', async () => {
+    const r = repo(charlmConfig()
+      .replace('editable: [config/train_shakespeare_char.py]', 'editable: [train.py, config/train_shakespeare_char.py]')
+      .replace(/^run: .*$/m, 'run: .venv/bin/python train.py config/train_shakespeare_char.py --max_iters=30 --dropout=0.1')
+      .replace('maxExperiments: 4', 'maxExperiments: 3'));
+    const run = await cli(r.root, ['run']).exit;
+    assert.equal(run.code, 0, run.out + run.err);
+    const decided = model(r).nodes.filter((n) => n.id !== 0);
+    assert.equal(decided.length, 3);
+    // train.py's own settings that reach the run are those the config file does not set.
+    const reach = ['bias', 'weight_decay', 'beta1', 'grad_clip', 'decay_lr'].map((n) => `train.py:${n}=`);
+    for (const n of decided) {
+      assert.doesNotMatch(n.editKey, /:(max_iters|dropout)=/, `#${n.id} edits a setting the command line sets: ${n.description}`);
+      if (n.editKey.startsWith('train.py:')) assert.ok(reach.some((k) => n.editKey.startsWith(k)), `#${n.id} edits what the config file sets: ${n.description}`);
+    }
+    assert.equal(decided.filter((n) => n.plan.includes('the run command sets them')).length, 1, 'said once');
+    assert.match(decided.find((n) => n.plan.includes('the run command sets them'))!.plan, /max_iters \(--max_iters=30\)/);
+  });
+
   it('run --restart begins a new attempt of a session that went well, losing nothing', async () => {
     const r = repo(charlmConfig().replace('maxExperiments: 4', 'maxExperiments: 2'));
     assert.equal((await cli(r.root, ['run']).exit).code, 0);

@@ -10,10 +10,14 @@
 //   argparse/click `add_argument('--lr', type=float, default=1e-3)`, `@click.option('--n-layer', default=6)`: the
 //                  `default=` value, named after the first `--long` option (`lr`, `n_layer`), anywhere in the file;
 //   YAML/JSON/TOML a leaf value of a mapping, named by its dotted key path (`optimizer.lr`); lists are structure.
-// Names in NOT_HYPERPARAMETERS are left alone. An edit replaces the value's characters and nothing else.
+// Names in NOT_HYPERPARAMETERS are left alone, and so are settings the run command sets itself (`--max_iters=2000`,
+// `--lr 0.1`, Hydra's `optimizer.lr=1e-3`, a config file after the script), where an edit would not reach the run.
+// Along one line of the tree it never sets a value back to one the line already had (`tanh -> sigmoid` after
+// `sigmoid -> tanh`). An edit replaces the value's characters and nothing else.
 import type { Proposal, ProposalRequest, Proposer } from '../proposer.js';
-import type { Operator } from '../types.js';
+import type { ExperimentNode, Operator } from '../types.js';
 import { mentions } from './mutate/hint.js';
+import { overriddenBy, runOverrides, withConfigFiles } from './mutate/overrides.js';
 import { hash, mulberry32 } from './mutate/random.js';
 import { candidatesFor, editKeyOf } from './mutate/rules.js';
 import { describeSearchSpace, scanSearchSpace, type SearchSpace } from './mutate/searchSpace.js';
@@ -30,6 +34,8 @@ export class MutateProposer implements Proposer {
   readonly operators: ReadonlySet<Operator> = new Set<Operator>(['draft', 'improve']);
   private readonly seed: number;
   private nothingNew: string | null = null;
+  /** The note on settings the run command sets, once it has been said. */
+  private saidOverrides = '';
 
   constructor(options: { seed: number }) {
     this.seed = options.seed;
@@ -52,12 +58,22 @@ export class MutateProposer implements Proposer {
     this.nothingNew = null;
     if (req.operator !== 'draft' && req.operator !== 'improve') return null;
     const space = this.scan(req.worktree, req.config.editable);
-    const { params, contents } = space;
+    const { contents } = space;
+    const set = withConfigFiles(runOverrides(req.config.run), req.worktree);
+    const overridden = space.params.map((p) => [p, overriddenBy(p, set)] as const).filter(([, by]) => by !== null);
+    const params = space.params.filter((p) => !overridden.some(([o]) => o === p));
+    const settings = overridden.map(([p, by]) => `${p.name} (${by})`);
+    const note = overridden.length ? ` Left alone because the run command sets them, so an edit in the file would not reach the run: ${listed(settings)}.` : '';
     if (params.length === 0) {
-      this.nothingNew = describeSearchSpace(space, req.config.editable);
+      this.nothingNew = space.params.length
+        ? `The mutate proposer has nothing to tune: the run command sets every setting it found in the editable files, so an edit there would not reach the run (${listed(settings)}). Take them off the command line, or make editable the file the run reads them from.`
+        : describeSearchSpace(space, req.config.editable);
       return null;
     }
-    let pool = params.map((p) => candidatesFor(p).filter((c) => !req.triedFromParent.has(c.editKey))).filter((cs) => cs.length > 0);
+    const held = valuesOfLine(req.parent, req.history);
+    let pool = params
+      .map((p) => candidatesFor(p).filter((c) => !req.triedFromParent.has(c.editKey) && !held.get(editKeyOf(p.file, p.name, ''))?.has(c.newText)))
+      .filter((cs) => cs.length > 0);
     if (pool.length === 0) return null;
 
     const hint = req.hint?.text ?? '';
@@ -81,8 +97,10 @@ export class MutateProposer implements Proposer {
     const pick = group[Math.floor(rng() * group.length)]!;
     const p = pick.param;
     const content = contents.get(p.file)!;
-    const several = new Set(params.map((x) => x.file)).size > 1;
-    const plan = `${pick.action} (${p.text} -> ${pick.newText}) ${pick.because}.${hinted.length ? ` Tests the hint: ${hint}` : ''}`;
+    const several = new Set(space.params.map((x) => x.file)).size > 1;
+    const said = note && note !== this.saidOverrides ? note : '';
+    if (said) this.saidOverrides = note;
+    const plan = `${pick.action} (${p.text} -> ${pick.newText}) ${pick.because}.${hinted.length ? ` Tests the hint: ${hint}` : ''}${said}`;
     return {
       description: `${several ? `${p.file}: ` : ''}${p.name} ${p.text} -> ${pick.newText}`,
       plan,
@@ -95,4 +113,30 @@ export class MutateProposer implements Proposer {
   dispose(): void {
     // Nothing held.
   }
+}
+
+function listed(xs: readonly string[], max = 8): string {
+  return xs.length > max ? `${xs.slice(0, max).join(', ')} and ${xs.length - max} more` : xs.join(', ');
+}
+
+/**
+ * The values each setting (by editKeyOf(file, name, '')) has had along the line from the baseline to `parent`, as the
+ * proposer's own descriptions say (`name from -> to`): setting one back would undo a change the line made.
+ */
+function valuesOfLine(parent: ExperimentNode, history: readonly ExperimentNode[]): Map<string, Set<string>> {
+  const byId = new Map(history.map((n) => [n.id, n]));
+  const held = new Map<string, Set<string>>();
+  const seen = new Set<number>();
+  for (let n: ExperimentNode | undefined = parent; n && !seen.has(n.id); n = n.parentId === null ? undefined : byId.get(n.parentId)) {
+    seen.add(n.id);
+    const m = /(?:^|: )(\S+) (\S+) (?:->|→) (\S+)$/.exec(n.description);
+    if (!m) continue;
+    const [, name = '', from = '', to = ''] = m;
+    const key = n.editKey.slice(0, n.editKey.length - to.length);
+    if (!n.editKey.endsWith(`:${name}=${to}`)) continue;
+    const values = held.get(key) ?? new Set<string>();
+    values.add(from).add(to);
+    held.set(key, values);
+  }
+  return held;
 }
