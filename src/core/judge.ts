@@ -60,7 +60,12 @@ export interface JudgeInput {
   band?: NoiseBand | null;
   /** Lines added minus lines removed by the change; negative makes a change within noise a simplification. */
   netLines?: number | null;
+  /** The run repeats its parent's code (a noise sample, a confirmation): an equal metric is what it should give. */
+  repeat?: boolean;
 }
+
+/** Said of a change whose metric is its parent's to every printed digit. */
+export const NO_EFFECT = 'no effect: the metric is exactly the parent\'s — the change may not reach the run (overridden on the command line? not read by the script?)';
 
 /** `threshold 0.02 = max(minDelta 0, 2 × spread 0.01)`, or `minDelta 0` without a measured spread. */
 export function thresholdText(band: NoiseBand | null | undefined, minDelta: number): string {
@@ -68,7 +73,7 @@ export function thresholdText(band: NoiseBand | null | undefined, minDelta: numb
   return `threshold ${formatMetric(band.threshold)} = max(minDelta ${minDelta}, ${band.z} × spread ${formatMetric(band.spread)})`;
 }
 
-export function judge({ log, run, config, parentMetric, isBaseline, band, netLines }: JudgeInput): Judgement {
+export function judge({ log, run, config, parentMetric, isBaseline, band, netLines, repeat }: JudgeInput): Judgement {
   const name = config.metric.name;
   const crash = (reason: string, checkOom = true): Judgement => ({
     status: 'crash', metric: null, memoryGb: memory(), secondary: secondary(), logTail: tail(log),
@@ -80,7 +85,8 @@ export function judge({ log, run, config, parentMetric, isBaseline, band, netLin
     if (raw === null) return null;
     const v = parseNumber(raw);
     if (!Number.isFinite(v)) return null;
-    return Math.round((config.memory.unit === 'mb' ? v / 1024 : v) * 10) / 10;
+    // Four significant digits: a 15.3 MB run is 0.01494 GB, not 0.0 (views show it as 15.3 MB).
+    return Number((config.memory.unit === 'mb' ? v / 1024 : v).toPrecision(4));
   };
   const secondary = (): Record<string, number> => {
     const out: Record<string, number> = {};
@@ -142,5 +148,5 @@ export function judge({ log, run, config, parentMetric, isBaseline, band, netLin
     return { ...result('keep', `simplification: ${name} ${formatMetric(value)} is within noise of parent ${formatMetric(parentMetric)} (${deltaText}, ${margin}) and the change removes ${-netLines} line${netLines === -1 ? '' : 's'}`), simplification: true };
   }
   if (gain > eps) return result('discard', noisy ? `within noise: improved by ${formatMetric(gain)}, not more than the ${margin} (${deltaText})` : `improved by ${formatMetric(gain)}, not more than minDelta ${config.minDelta} (${deltaText})`);
-  return result('discard', `no improvement over parent ${formatMetric(parentMetric)} (${deltaText})`);
+  return result('discard', `no improvement over parent ${formatMetric(parentMetric)} (${deltaText})${delta === 0 && !repeat ? `; ${NO_EFFECT}` : ''}`);
 }

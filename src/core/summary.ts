@@ -14,6 +14,14 @@ export function fmtNum(v: number | null | undefined): string {
   return Number(v.toPrecision(6)).toString();
 }
 
+/** Peak memory in a unit a person reads: `2.0 GB` from 1 GB up, `15.3 MB` below (`15.3MB` without the space). */
+export function fmtMemory(gb: number, space = true): string {
+  const sep = space ? ' ' : '';
+  if (gb >= 1 || gb === 0) return `${gb.toFixed(1)}${sep}GB`;
+  const mb = gb * 1024;
+  return `${mb >= 100 ? mb.toFixed(0) : mb >= 1 ? mb.toFixed(1) : mb.toFixed(2)}${sep}MB`;
+}
+
 export function fmtDelta(from: number, to: number): string {
   const d = to - from;
   const pct = from !== 0 ? ` (${d >= 0 ? '+' : ''}${((d / Math.abs(from)) * 100).toFixed(1)}%)` : '';

@@ -59,6 +59,16 @@ describe('judge', () => {
     assert.equal(judge({ log: 'acc: 0.7\n', run: ok, config: max, parentMetric: 0.8, isBaseline: false }).status, 'discard');
   });
 
+  it('flags a change whose metric is exactly its parent\'s as one that may not reach the run; not a repeat of the same code', () => {
+    const same = j('val_loss: 0.5\n');
+    assert.equal(same.status, 'discard');
+    assert.equal(same.reason, "no improvement over parent 0.5 (+0, +0.0%); no effect: the metric is exactly the parent's — the change may not reach the run (overridden on the command line? not read by the script?)");
+    assert.doesNotMatch(j('val_loss: 0.5001\n').reason, /no effect/);
+    assert.doesNotMatch(j('val_loss: 0.5\n', { repeat: true }).reason, /no effect/, 'a noise sample of the same code is expected to match');
+    // As good with less code is a simplification, kept: the change did reach the run.
+    assert.equal(j('val_loss: 0.5\n', { netLines: -2 }).status, 'keep');
+  });
+
   it('keeps the baseline, and a fix of a crashed parent that has a metric', () => {
     assert.deepEqual([j('val_loss: 9\n', { isBaseline: true }).status, j('val_loss: 9\n', { isBaseline: true }).reason], ['keep', 'baseline']);
     assert.equal(j('val_loss: 9\n', { parentMetric: null }).status, 'keep');
@@ -75,6 +85,9 @@ describe('judge', () => {
     assert.match(fat.reason, /violates memory_gb <= 40 \(got 50\)/);
     const unknown = judge({ log: 'val_loss: 0.4\n', run: ok, config: c, parentMetric: 0.5, isBaseline: false });
     assert.match(unknown.reason, /constraint metric memory_gb missing/);
+    // A small run keeps its memory: 15.3 MB is not 0.0 GB.
+    const small = judge({ log: 'val_loss: 0.4\npeak_vram_mb: 15.3\n', run: ok, config: cfg, parentMetric: 0.5, isBaseline: false });
+    assert.equal(small.memoryGb, 0.01494);
   });
 
   it('uses a result a person recorded for a manual run', () => {

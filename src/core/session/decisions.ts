@@ -26,7 +26,7 @@ export class Decisions {
     const log = readTail(run.logPath, LOG_TAIL_BYTES);
     const j = judge({
       log, run, config,
-      parentMetric: parent?.metric ?? null, isBaseline: node.id === 0, band: model.noiseBand(),
+      parentMetric: parent?.metric ?? null, isBaseline: node.id === 0, band: model.noiseBand(), repeat: measured,
       netLines: measured || !parent?.commit || !node.commit ? null : await this.netLines(parent.commit, node.commit),
     });
     if (j.status !== 'crash') return j;

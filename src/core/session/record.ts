@@ -5,16 +5,16 @@ import { sessionBranch } from '../git.js';
 import { WatchedFile } from '../guard.js';
 import { Journal, type JournalEntry, type NodeCreated } from '../journal.js';
 import { formatResults, resultsHeader, resultsRow } from '../results.js';
-import { buildSummary, fmtNum } from '../summary.js';
+import { buildSummary, fmtMemory, fmtNum } from '../summary.js';
 import type { ExperimentNode } from '../types.js';
 import type { SessionContext } from './context.js';
 
 export function experimentLine(tag: string, metricName: string, n: ExperimentNode): string {
   const commit = n.commit ? n.commit.slice(0, 7) : '-------';
   const metric = n.metric === null ? 'n/a' : fmtNum(n.metric);
-  // Like results.tsv, an unreported memory reads 0.0 so the line keeps its numeric shape.
-  const mem = n.memoryGb === null ? '0.0' : n.memoryGb.toFixed(n.memoryGb < 1 ? 2 : 1);
-  return `[EXP] ${tag} ${n.id} | commit:${commit} | ${metricName}:${metric} | mem:${mem}GB | status:${n.status} | ${n.description}`;
+  // Like results.tsv, an unreported memory reads 0.0GB so the line keeps its shape; under 1 GB it reads in MB.
+  const mem = fmtMemory(n.memoryGb ?? 0, false);
+  return `[EXP] ${tag} ${n.id} | commit:${commit} | ${metricName}:${metric} | mem:${mem} | status:${n.status} | ${n.description}`;
 }
 
 export class SessionRecord {
