@@ -10,11 +10,11 @@ import { createExecutor, createProposer, UnavailableError } from '../core/factor
 import { GitError, Lab, nodeRef } from '../core/git.js';
 import { listSessions, loadSession, NoSessionError, sendCommand, writeSummaryFor } from '../core/offline.js';
 import { configuredMetric, parseResults, RESULTS_FILE, whyUnreadable } from '../core/results.js';
-import { logTail, probeLogPath, probeRun, withMetricPattern, type MetricCandidate } from '../core/metricProbe.js';
+import { logTail, probeLogPath, probeRun, withMetricPattern, withProbedMetric, type MetricCandidate } from '../core/metricProbe.js';
 import { sparkline } from '../core/curves.js';
 import { SessionBusyError } from '../core/store.js';
 import { COST_EXPECTED, parseCost, parseTokens, spendLine, spendText, TOKENS_EXPECTED, type CapChange } from '../core/spend.js';
-import { directionText, fmtNum, noiseLine, resultsWins, SUMMARY_FILE, summarizeResults } from '../core/summary.js';
+import { directionText, fmtMemory, fmtNum, noiseLine, resultsWins, SUMMARY_FILE, summarizeResults } from '../core/summary.js';
 import { ApplyError, applyBest } from '../core/apply.js';
 import { renderTree } from './tree.js';
 import { errorDocument, fileSummaryDocument, sessionSummaryDocument, showDocument, statusDocument, treeDocument, type ErrorKind } from './json.js';
@@ -34,6 +34,7 @@ Usage: autoresearch <command> [options]
   init                 write a commented autoresearch.config.yaml (detects train.py, prepare.py)
                        [--probe] run the command once and take the metric from what it prints
                        [--budget 5m] (the budget written, and the probe's time limit)  [--tag T] [--force]
+                       with a config here, --probe --force runs its run: and changes only its metric
   run                  start or resume the session  [--max-experiments N] [--proposer KIND] [--policy tree|greedy]
                        [--restart] begin a new attempt (the earlier one stays in the journal); a session
                        whose baseline failed starts a new attempt without it
@@ -302,10 +303,21 @@ const GUESS: ProbedMetric = { name: 'val_loss', direction: 'minimize', pattern: 
 
 async function init(cwd: string, o: { force?: boolean; tag?: string; probe?: boolean; budget?: string }, io: Io): Promise<number> {
   const path = join(cwd, CONFIG_FILE);
-  if (existsSync(path) && !o.force) throw new UsageError(`${CONFIG_FILE} already exists here; use --force to overwrite it.`);
+  if (existsSync(path) && !o.force) throw new UsageError(`${CONFIG_FILE} already exists here; use --force to overwrite it (\`--probe --force\` keeps it and sets only the metric its run command prints).`);
   const budget = (o.budget ?? DEFAULT_BUDGET).trim();
   const budgetSeconds = parseDuration(budget);
   if (budgetSeconds === null) throw new UsageError(`--budget: expected a duration like 90s, 5m or 1h, got "${o.budget}"`);
+  // With a config here, --probe runs the command that config runs and changes only its metric.
+  if (o.probe && existsSync(path)) {
+    const text = readFileSync(path, 'utf8');
+    let config: ResearchConfig | null = null;
+    try {
+      config = parseConfig(text);
+    } catch (e) {
+      io.err(`The ${CONFIG_FILE} here is not valid, so init writes a new one (${(e as Error).message.split('\n')[0]}).`);
+    }
+    if (config) return await reprobe(cwd, text, config, o.budget === undefined ? null : { budget, budgetSeconds }, io);
+  }
   const has = (f: string) => existsSync(join(cwd, f));
   const script = findScript(cwd);
   const readonly = ['prepare.py', 'evaluate.py', 'eval.py'].filter(has);
@@ -331,6 +343,28 @@ async function init(cwd: string, o: { force?: boolean; tag?: string; probe?: boo
   writeFileSync(path, text);
   io.out(`Wrote ${path}\n  editable: ${editable}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}`);
   io.out(`Review it (${o.probe ? 'the metric above' : 'metric name and pattern'}, budget), commit your code, then \`autoresearch run\`.${o.probe || !script ? '' : ' `autoresearch init --probe --force` runs the script once to find the metric.'}`);
+  return 0;
+}
+
+/** `init --probe` with a config here: runs its `run:` once and sets the metric it finds; the other keys stay as written. */
+async function reprobe(cwd: string, text: string, config: ResearchConfig, limit: { budget: string; budgetSeconds: number } | null, io: Io): Promise<number> {
+  const path = join(cwd, CONFIG_FILE);
+  io.out(`Probing the run command of ${CONFIG_FILE}, \`${config.run}\`; only its metric changes, and only if the probe finds one.`);
+  const metric = await probe(cwd, { command: config.run, tag: config.tag, ...(limit ?? { budget: config.budgetText, budgetSeconds: config.budgetSeconds }) }, io);
+  if (metric.pattern === null) {
+    io.err(`${CONFIG_FILE} is left as it was (metric: ${config.metric.name}, ${config.metric.direction}).`);
+    return 0;
+  }
+  const next = withProbedMetric(text, { name: metric.name, direction: metric.direction, pattern: metric.pattern }, metric.comments);
+  if (next === null) {
+    io.err(`${CONFIG_FILE} is left as it was: its metric is not a mapping init can edit. Set it to {name: ${metric.name}, direction: ${metric.direction}, pattern: '${metric.pattern.replace(/'/g, "''")}'}.`);
+    return 1;
+  }
+  // The engine's own parser checks what is written.
+  parseConfig(next);
+  writeFileSync(path, next);
+  io.out(`Updated ${path}: metric ${config.metric.name} (${config.metric.direction}) -> ${metric.name} (${metric.direction}), pattern ${metric.pattern}; the other keys are as they were.`);
+  io.out('Review the metric above, commit your code, then `autoresearch run`.');
   return 0;
 }
 
@@ -600,7 +634,7 @@ async function show(cwd: string, o: { config?: string; tag?: string }, id: numbe
   }
   io.out(`#${n.id} ${n.description}`);
   io.out(`  status: ${n.status}${n.decidedBy ? ` (decided by ${n.decidedBy}${n.decidedBy === 'human' && n.ruleStatus ? `; rule said ${n.ruleStatus}` : ''})` : ''}: ${n.reason}`);
-  io.out(`  ${config.metric.name}: ${fmtNum(n.metric)}${parent ? ` (parent #${parent.id}: ${fmtNum(parent.metric)})` : ''}   memory: ${n.memoryGb ?? 'n/a'} GB   time: ${n.wallMs === null ? 'n/a' : `${(n.wallMs / 1000).toFixed(1)}s`}${typeof n.queuedMs === 'number' ? ` (+${(n.queuedMs / 1000).toFixed(1)}s in the queue)` : ''}`);
+  io.out(`  ${config.metric.name}: ${fmtNum(n.metric)}${parent ? ` (parent #${parent.id}: ${fmtNum(parent.metric)})` : ''}   memory: ${n.memoryGb === null ? 'n/a' : fmtMemory(n.memoryGb)}   time: ${n.wallMs === null ? 'n/a' : `${(n.wallMs / 1000).toFixed(1)}s`}${typeof n.queuedMs === 'number' ? ` (+${(n.queuedMs / 1000).toFixed(1)}s in the queue)` : ''}`);
   io.out(`  commit: ${n.commit ?? 'none'}   operator: ${n.operator}   why here: ${n.policyReason}`);
   if (n.curve?.length) {
     const last = n.curve.at(-1)!;

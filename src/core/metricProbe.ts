@@ -266,10 +266,54 @@ export function withMetricPattern(configText: string, pattern: string | null, co
     const line = `  pattern: '${pattern.replace(/'/g, "''")}'`;
     text = /^ {2}# pattern: .*$/m.test(text) ? text.replace(/^ {2}# pattern: .*$/m, () => line) : text.replace(/^metric:\n/m, () => `metric:\n${line}\n`);
   }
-  // A comment holds printable text only: a log line's colour codes and tabs are dropped.
-  const printable = (c: string) => c.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/[\x00-\x1f\x7f]/g, ' ');
-  if (comments.length) text = text.replace(/^metric:$/m, () => `${comments.map((c) => `# ${printable(c)}`).join('\n')}\nmetric:`);
+  if (comments.length) text = text.replace(/^metric:$/m, () => `${comments.map(commentLine).join('\n')}\nmetric:`);
   return text;
+}
+
+/** A comment holds printable text only: a log line's colour codes and tabs are dropped. */
+function commentLine(c: string): string {
+  return `# ${c.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/[\x00-\x1f\x7f]/g, ' ')}`;
+}
+
+/** The first words of the comments `withMetricPattern` writes above `metric:`, so that a new probe replaces them. */
+const PROBE_NOTES = /^# (?:Found by `autoresearch init --probe`|FIX ME: init ran|FIX ME: `|Note: `)/;
+
+/**
+ * An existing config with the probed metric set (name, direction, pattern) and the probe's comments above `metric:`
+ * in place of an earlier probe's; every other line stays as the user wrote it. Null when `metric` is neither a block
+ * nor a one-line flow mapping.
+ */
+export function withProbedMetric(configText: string, metric: { name: string; direction: Direction; pattern: string }, comments: string[] = []): string | null {
+  const eol = configText.includes('\r\n') ? '\r\n' : '\n';
+  const lines = configText.split(/\r?\n/);
+  const at = lines.findIndex((l) => /^metric\s*:/.test(l));
+  if (at < 0) return null;
+  const values: Record<'name' | 'direction' | 'pattern', string> = {
+    name: metric.name, direction: metric.direction, pattern: `'${metric.pattern.replace(/'/g, "''")}'`,
+  };
+  if (/^metric\s*:\s*\{[^#]*\}\s*(?:#.*)?$/.test(lines[at]!)) {
+    lines[at] = `metric: {name: ${values.name}, direction: ${values.direction}, pattern: ${values.pattern}}`;
+  } else if (/^metric\s*:\s*(?:#.*)?$/.test(lines[at]!)) {
+    let end = at + 1;
+    while (end < lines.length && (lines[end]!.trim() === '' || /^\s/.test(lines[end]!))) end++;
+    const block = lines.slice(at + 1, end);
+    const indent = /^(\s+)[A-Za-z_]/.exec(block.find((l) => /^\s+[A-Za-z_]\w*\s*:/.test(l)) ?? '')?.[1] ?? '  ';
+    let last = -1;
+    for (const key of ['name', 'direction', 'pattern'] as const) {
+      const line = `${indent}${key}: ${values[key]}`;
+      let i = block.findIndex((l) => new RegExp(`^\\s+${key}\\s*:`).test(l));
+      // The template's commented-out default pattern is where the probed one goes.
+      if (i < 0 && key === 'pattern') i = block.findIndex((l) => /^\s+# pattern:/.test(l));
+      if (i >= 0) block[i] = line;
+      else block.splice((i = last + 1), 0, line);
+      last = Math.max(last, i);
+    }
+    lines.splice(at + 1, end - at - 1, ...block);
+  } else return null;
+  let first = at;
+  for (let i = at - 1; i >= 0 && lines[i]!.startsWith('#'); i--) if (PROBE_NOTES.test(lines[i]!)) first = i;
+  lines.splice(first, at - first, ...comments.map(commentLine));
+  return lines.join(eol);
 }
 
 export interface ProbeRun {

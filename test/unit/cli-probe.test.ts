@@ -1,6 +1,6 @@
 // `autoresearch init --probe` as a user runs it: a real script in a temp repo, run once, its metric written.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '../../src/core/config.js';
@@ -101,6 +101,31 @@ describe('autoresearch init --probe', () => {
     assert.match(res.err, /Not running anything/);
     assert.ok(!existsSync(join(r.root, '.autoresearch/init-probe.log')));
     assert.match(config(r).text, /^# FIX ME: `autoresearch init` found no training script .*\nrun: /m);
+  });
+
+  it('with a config here, --probe --force runs that config\'s run command and changes only its metric', () => {
+    // The script prints the metric the user means only with the options the config's run passes.
+    const r = repo({ 'train.py': 'import sys\nprint("val_acc: 0.91" if "--full=1" in sys.argv else "val_loss: 1.5")\n' });
+    assert.equal(cli(r.root, 'init').code, 0);
+    const path = join(r.root, 'autoresearch.config.yaml');
+    const mine = readFileSync(path, 'utf8').replace(/^run: .*$/m, 'run: python3 train.py --full=1').replace(/^maxExperiments: .*$/m, 'maxExperiments: 7 # mine');
+    writeFileSync(path, mine);
+    const res = cli(r.root, 'init', '--probe', '--force');
+    assert.equal(res.code, 0, res.err + res.out);
+    assert.match(res.out, /Probing the run command of autoresearch\.config\.yaml, `python3 train\.py --full=1`/);
+    assert.match(res.out, /Running `python3 train\.py --full=1` once/);
+    const { text, parsed } = config(r);
+    assert.deepEqual([parsed.metric.name, parsed.metric.direction], ['val_acc', 'maximize']);
+    assert.equal(parsed.run, 'python3 train.py --full=1');
+    assert.match(text, /^maxExperiments: 7 # mine$/m);
+    assert.equal(text.slice(text.indexOf('# Peak memory')), mine.slice(mine.indexOf('# Peak memory')));
+
+    // A probe that finds nothing leaves the config as it was.
+    writeFileSync(join(r.root, 'train.py'), 'print("done")\n');
+    const none = cli(r.root, 'init', '--probe', '--force');
+    assert.equal(none.code, 0, none.err);
+    assert.match(none.err, /left as it was \(metric: val_acc, maximize\)/);
+    assert.equal(readFileSync(path, 'utf8'), text);
   });
 
   it('--help names --probe; a bad --budget is refused with exit 2 and nothing written', () => {

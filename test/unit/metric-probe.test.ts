@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { configTemplate, parseConfig } from '../../src/core/config.js';
 import { extractLast } from '../../src/core/judge.js';
-import { captureGroups, metricDirection, probeMetrics, withMetricPattern, type MetricCandidate } from '../../src/core/metricProbe.js';
+import { captureGroups, metricDirection, probeMetrics, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../src/core/metricProbe.js';
 
 /** Every candidate is what the judge reads: one group, and its last match in the log is the reported value and line. */
 function probe(log: string): MetricCandidate[] {
@@ -235,6 +235,37 @@ describe('metric probe: directions and the config', () => {
     const hf = probe(HF_TRAINER)[0]!;
     assert.equal(parseConfig(withMetricPattern(template, hf.pattern)).metric.pattern, "'eval_loss':\\s*([-+]?(?:\\d*\\.?\\d+(?:[eE][-+]?\\d+)?|nan|NaN|inf|Inf))");
   });
+  it('a probe of an existing config sets its metric and replaces an earlier probe\'s notes; every other line stays', () => {
+    const template = configTemplate({ tag: 'mine', editable: ['train.py', 'config/*.py'], readonly: [], run: 'python3 train.py config/train_shakespeare_char.py --max_iters=300', budget: '2m', metricName: 'val_loss', direction: 'minimize', maxExperiments: 7, proposer: 'mutate' });
+    const earlier = withMetricPattern(template, null, ['FIX ME: init ran `python3 train.py` and found no metric in its output; print "val_loss: <value>" or set name and pattern to what it prints.']);
+    const best = probe(NANOGPT)[0]!;
+    const text = withProbedMetric(earlier, { name: 'val_acc', direction: 'maximize', pattern: best.pattern }, ['Found by `autoresearch init --probe`: the last of 4 matching lines of its output was', `  ${best.line}`])!;
+    const config = parseConfig(text);
+    assert.deepEqual([config.metric.name, config.metric.direction, config.metric.pattern], ['val_acc', 'maximize', best.pattern]);
+    assert.deepEqual([config.tag, config.run, config.budgetText, config.maxExperiments, config.editable], ['mine', 'python3 train.py config/train_shakespeare_char.py --max_iters=300', '2m', 7, ['train.py', 'config/*.py']]);
+    assert.doesNotMatch(text, /FIX ME/);
+    assert.match(text, /read from the log\.\n# Found by `autoresearch init --probe`: .*\n# {3}step 300: .*\nmetric:\n/);
+    // Only the metric block and the notes above it changed: what comes before and after is byte for byte the same.
+    assert.equal(text.slice(0, text.indexOf('# Found by')), template.slice(0, template.indexOf('metric:\n')));
+    assert.equal(text.slice(text.indexOf('# Peak memory')), template.slice(template.indexOf('# Peak memory')));
+    assert.equal(text.split('\n').length, template.split('\n').length + 2);
+    // Probed again: the notes are replaced, not stacked.
+    const again = withProbedMetric(text, { name: 'val_loss', direction: 'minimize', pattern: best.pattern }, ['Found by `autoresearch init --probe`: again'])!;
+    assert.equal(again.match(/Found by/g)?.length, 1);
+    assert.equal(parseConfig(again).metric.name, 'val_loss');
+  });
+
+  it('a hand-written config: a one-line metric mapping, or a block without pattern and in CRLF', () => {
+    const flow = 'tag: t1\neditable: [train.py]\nrun: python train.py --lr=1\nbudget: 1m\nmetric: {name: loss}  # mine\n';
+    const f = withProbedMetric(flow, { name: 'val_loss', direction: 'minimize', pattern: 'val loss ([\\d.]+)' })!;
+    assert.equal(f, "tag: t1\neditable: [train.py]\nrun: python train.py --lr=1\nbudget: 1m\nmetric: {name: val_loss, direction: minimize, pattern: 'val loss ([\\d.]+)'}\n");
+    const crlf = 'tag: t1\r\neditable: [train.py]\r\nrun: python train.py\r\nbudget: 1m\r\nmetric:\r\n    name: loss   \r\nseed: 3\r\n';
+    const c = withProbedMetric(crlf, { name: 'acc', direction: 'maximize', pattern: 'acc=(\\S+)' })!;
+    assert.equal(c, "tag: t1\r\neditable: [train.py]\r\nrun: python train.py\r\nbudget: 1m\r\nmetric:\r\n    name: acc\r\n    direction: maximize\r\n    pattern: 'acc=(\\S+)'\r\nseed: 3\r\n");
+    assert.equal(parseConfig(c).seed, 3);
+    assert.equal(withProbedMetric('tag: t1\n', { name: 'acc', direction: 'maximize', pattern: '(x)' }), null);
+  });
+
   it('never takes a traceback\'s line numbers for a metric (a run that failed at start)', () => {
     const log = 'Traceback (most recent call last):\n  File "/tmp/nanogpt-try/train.py", line 26, in <module>\n    import torch\nModuleNotFoundError: No module named \'torch\'\n';
     assert.deepEqual(probeMetrics(log), []);
