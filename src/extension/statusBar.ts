@@ -1,12 +1,15 @@
-// The status-bar ticker: while a run goes, the experiment number, elapsed/budget (each second), the log's
-// latest line, the best so far and model spend against the spend cap; idle, the best metric; nothing without a session. Pause/Resume and Stop
-// sit beside it while a session is active.
+// The status-bar ticker: while a run goes, the experiment number, elapsed/budget (each second), its curve's latest
+// value against the parent's at the same point (else the log's latest line), the best so far and model spend against
+// the spend cap; idle, the best metric; nothing without a session. Pause/Resume and Stop sit beside it while a session is active.
 import * as vscode from 'vscode';
 import { DisposableBase } from '../core/lifecycle.js';
 import { capReached, capShort, spendLine } from '../core/spend.js';
 import { fmtNum } from '../core/summary.js';
+import type { ExperimentNode } from '../core/types.js';
+import { curveLabel } from '../shared/snapshot.js';
 import { Commands } from './constants.js';
 import type { SessionService } from './session/sessionService.js';
+import { curveTickerText, curveTooltipText, nextReading, type CurveReading } from './statusBarCurve.js';
 import { clock } from './tree/nodePresentation.js';
 
 const LINE_MAX = 40;
@@ -16,6 +19,9 @@ export class StatusBar extends DisposableBase {
   private readonly pauseResume: vscode.StatusBarItem;
   private readonly stop: vscode.StatusBarItem;
   private timer: NodeJS.Timeout | undefined;
+  /** Running experiments' latest curve values, from this window's engine events. */
+  private readonly readings = new Map<number, CurveReading>();
+  private lastUpdate = 0;
 
   constructor(private readonly session: SessionService) {
     super();
@@ -30,6 +36,15 @@ export class StatusBar extends DisposableBase {
     this.stop.tooltip = 'Stop AutoResearch: ends the running experiment now; the session can be resumed later';
     this.stop.command = Commands.stop;
     this._register(session.onDidChange(() => this.update()));
+    this._register(session.onEngineEvent((e) => {
+      if (e.type === 'run-progress') {
+        const r = nextReading(this.readings.get(e.nodeId), e);
+        if (!r) return;
+        this.readings.set(e.nodeId, r);
+        // A new value shows at once, but a run printing a hundred lines a second redraws the item four times a second at most.
+        if (Date.now() - this.lastUpdate >= 250) this.update();
+      } else if (e.type === 'run-started' || e.type === 'run-finished') this.readings.delete(e.node.id);
+    }));
     this._register({ dispose: () => clearInterval(this.timer) });
     this.update();
   }
@@ -40,6 +55,7 @@ export class StatusBar extends DisposableBase {
   }
 
   private update(): void {
+    this.lastUpdate = Date.now();
     const s = this.session;
     const model = s.model;
     const cfg = s.config;
@@ -74,8 +90,12 @@ export class StatusBar extends DisposableBase {
           const which = n.id === 0 ? 'baseline' : `${Math.min(model.decidedCount + 1, typeof max === 'number' ? max : Infinity)}/${max} #${n.id}`;
           const elapsed = n.startedAt ? Date.now() - Date.parse(n.startedAt) : 0;
           parts.push(`${head} ${which}`, `${clock(elapsed)}/${clock(cfg.budgetSeconds * 1000)}`);
+          const reading = this.readings.get(n.id);
           const line = s.isWaitingForResult(n) ? 'waiting for your result' : s.latestLine(n);
-          if (line) parts.push(line.length > LINE_MAX ? `${line.slice(0, LINE_MAX - 1)}…` : line);
+          if (reading) {
+            if (s.phase === 'running') icon = '$(pulse)';
+            parts.push(curveTickerText(reading, curveLabel(cfg.metric.name, cfg.progress), n.parentId));
+          } else if (line) parts.push(line.length > LINE_MAX ? `${line.slice(0, LINE_MAX - 1)}…` : line);
         } else {
           parts.push(`${head} ${model.decidedCount}/${max}`, s.phase === 'paused' ? '' : 'proposing…');
         }
@@ -99,7 +119,7 @@ export class StatusBar extends DisposableBase {
     const spent = capShort(model.spend, model.cap);
     if (spent) parts.push(capReached(model.spend, model.cap) ? `${spent} cap reached` : spent);
     this.ticker.text = `${icon} ${parts.filter(Boolean).join(' · ')}`;
-    this.ticker.tooltip = this.tooltip();
+    this.ticker.tooltip = this.tooltip(running);
     this.ticker.show();
 
     const active = s.isActive && s.phase !== 'stopping';
@@ -124,7 +144,7 @@ export class StatusBar extends DisposableBase {
     this.setTimer(s.isActive);
   }
 
-  private tooltip(): vscode.MarkdownString {
+  private tooltip(running: ExperimentNode[]): vscode.MarkdownString {
     const s = this.session;
     const model = s.model!;
     const cfg = s.config!;
@@ -138,6 +158,10 @@ export class StatusBar extends DisposableBase {
       `${cfg.metric.name}: baseline ${fmtNum(base?.metric)}, best ${fmtNum(best?.metric)}${best && best.id !== 0 ? ` (#${best.id} ${best.description})` : ''}`,
       '',
     ];
+    for (const n of running) {
+      const r = this.readings.get(n.id);
+      if (r) lines.push(escapeMarkdown(curveTooltipText(r, curveLabel(cfg.metric.name, cfg.progress), n.id, n.parentId, cfg.metric.direction)), '');
+    }
     const spent = spendLine(model.spend, model.cap);
     if (spent) lines.push(`${spent.charAt(0).toUpperCase()}${spent.slice(1)}`, '');
     lines.push(`[Show Results](command:${Commands.showResults}) · [Show Summary](command:${Commands.showSummary}) · [Show Log](command:${Commands.showLog}) · [Raise Spend Cap](command:${Commands.raiseSpendCap})`);
@@ -153,4 +177,9 @@ export class StatusBar extends DisposableBase {
       this.timer = undefined;
     }
   }
+}
+
+/** Text for a MarkdownString: a `#` or `_` in a metric's name is not markup. */
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }

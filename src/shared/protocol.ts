@@ -18,6 +18,25 @@ export interface NodeDto extends Pick<ExperimentNode,
   line?: number;
   /** A run the engine added to measure noise (a baseline repeat, a confirmation): drawn, but not counted as an experiment. */
   measurement?: boolean;
+  /** The learning curve, when the run printed intermediate values: the journal's (at most 60 points), or a running node's so far. */
+  curve?: CurvePointDto[];
+}
+
+/** [elapsed fraction of the budget, value]; null where the value was NaN or infinite (JSON has neither). */
+export type CurvePointDto = [fraction: number, value: number | null];
+
+/** The most points of one running node's live curve kept on either side; past it, every other point goes. */
+export const LIVE_CURVE_MAX = 240;
+
+/** Appends a live point, halving the curve (its last point kept) when it grows past LIVE_CURVE_MAX. */
+export function appendLivePoint(points: CurvePointDto[], p: CurvePointDto): void {
+  points.push(p);
+  if (points.length <= LIVE_CURVE_MAX) return;
+  const last = points[points.length - 1]!;
+  let k = 0;
+  for (let i = 0; i < points.length - 1; i += 2) points[k++] = points[i]!;
+  points[k++] = last;
+  points.length = k;
 }
 
 export type ResultsSource =
@@ -57,6 +76,8 @@ export interface SessionDto {
   noise?: NoiseDto;
   /** What model-backed proposers used over the session; absent when no proposal reported tokens. */
   usage?: UsageDto;
+  /** What the curves' values are called: the metric, or the words before a `progress` pattern's value ("val loss"). */
+  curveLabel?: string;
 }
 
 export interface UsageDto {
@@ -82,8 +103,11 @@ export type HostMessage =
   | { type: 'snapshot'; rev: number; session: SessionDto | null; nodes: NodeDto[]; emptyReason?: string }
   /** Nodes added or changed since `rev - 1`, and the study when it changed. */
   | { type: 'delta'; rev: number; session?: SessionDto; nodes: NodeDto[] }
-  /** A running experiment's clock and last log line; not numbered, since losing one is harmless. */
-  | { type: 'progress'; nodeId: number; elapsedMs: number; budgetMs: number; line: string }
+  /**
+   * A running experiment's clock and last log line, and the curve point its output just added (`point`); not numbered:
+   * a lost clock is harmless, and a lost point is back with the next snapshot.
+   */
+  | { type: 'progress'; nodeId: number; elapsedMs: number; budgetMs: number; line: string; point?: CurvePointDto }
   /** The selection changed elsewhere (the Experiments tree view). */
   | { type: 'select'; nodeId: number | null };
 

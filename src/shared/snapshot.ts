@@ -4,9 +4,33 @@
 import type { SessionModel } from '../core/model.js';
 import { chooseDirection, type ParsedResults } from '../core/results.js';
 import type { Direction, ExperimentNode } from '../core/types.js';
-import type { NodeDto, SessionDto, UsageDto } from './protocol.js';
+import type { CurvePointDto, NodeDto, SessionDto, UsageDto } from './protocol.js';
 
 const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** A curve for the wire: a NaN or infinite value (a diverged run) becomes null on purpose, not by JSON's accident. */
+export function curveDto(points: readonly (readonly [number, number])[]): CurvePointDto[] {
+  return points.map(([f, v]) => [f, finite(v)]);
+}
+
+/**
+ * What a curve's values are called: the metric's name, or with a `progress` pattern the word before its value's
+ * group (`step (\d+).*val loss ([\d.]+)` → "val loss", `"loss":\s*(\S+)` → "loss"); "progress" when it has none.
+ */
+export function curveLabel(metricName: string, progress: string | null | undefined): string {
+  if (!progress) return metricName;
+  let last = -1;
+  for (let i = 0; i < progress.length; i++) {
+    if (progress[i] === '\\') { i++; continue; }
+    if (progress[i] === '(' && progress[i + 1] !== '?') last = i;
+  }
+  const before = last < 0 ? '' : progress.slice(0, last).replace(/\\./g, ' ').replace(/\([^)]*\)|\[[^\]]*\]|\{[^}]*\}/g, ' ');
+  const words = before.split(/[^A-Za-z0-9_]+/).filter((w) => /^[A-Za-z_]\w*$/.test(w));
+  const word = words.at(-1);
+  if (!word) return 'progress';
+  const qualifier = words.at(-2);
+  return qualifier && /^(val|valid|validation|train|training|eval|test)$/i.test(qualifier) ? `${qualifier} ${word}` : word;
+}
 
 export function nodeDto(n: ExperimentNode): NodeDto {
   return {
@@ -25,6 +49,7 @@ export function nodeDto(n: ExperimentNode): NodeDto {
     wallMs: n.wallMs,
     // A run the engine adds to measure noise (model.ts isMeasurement; kept apart so this file imports types only).
     ...(n.operator === 'rerun' && /^(noise|confirm):/.test(n.editKey) ? { measurement: true } : {}),
+    ...(n.curve?.length ? { curve: curveDto(n.curve) } : {}),
   };
 }
 
@@ -49,6 +74,7 @@ export function sessionDto(model: SessionModel, now = new Date()): SessionDto {
     hostNow: now.toISOString(),
     ...(band ? { noise: { spread: band.spread, threshold: band.threshold, z: band.z, samples: band.samples } } : {}),
     ...usage(model),
+    ...(c ? { curveLabel: curveLabel(c.metric.name, c.progress) } : {}),
   };
 }
 

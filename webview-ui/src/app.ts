@@ -5,6 +5,8 @@ import { announceNode } from './describe.js';
 import type { Progress } from './describe.js';
 import { ChartView } from './chartView.js';
 import type { Origin, Tooltip, ViewContext } from './context.js';
+import { nextProgress } from './curveModel.js';
+import { CurveView } from './curveView.js';
 import { el } from './dom.js';
 import { HeadlineView } from './headlineView.js';
 import type { Palette } from './palette.js';
@@ -48,7 +50,7 @@ export function restoreState(saved: unknown): ViewState {
   };
 }
 
-type ViewName = 'headline' | 'chart' | 'tree' | 'table';
+type ViewName = 'headline' | 'curves' | 'chart' | 'tree' | 'table';
 
 export class App implements ViewContext {
   readonly store = new ResultsStore();
@@ -60,6 +62,7 @@ export class App implements ViewContext {
   private readonly errors: HTMLDetailsElement;
   private readonly live: HTMLElement;
   private readonly headline: HeadlineView;
+  readonly curves: CurveView;
   readonly chart: ChartView;
   readonly tree: TreeView;
   readonly table: TableView;
@@ -82,10 +85,11 @@ export class App implements ViewContext {
     this.errors = el('details', { class: 'errors' });
     this.errors.hidden = true;
     this.headline = new HeadlineView(this, () => this.flipDirection());
+    this.curves = new CurveView(this, () => this.request('curves'));
     this.chart = new ChartView(this, () => this.request('chart'));
     this.tree = new TreeView(this, () => this.request('tree'));
     this.table = new TableView(this, () => this.request('table'));
-    root.append(this.headline.element, this.notice, this.errors,
+    root.append(this.headline.element, this.notice, this.errors, this.curves.element,
       el('div', { class: 'views' }, this.chart.element, this.tree.element), this.table.element, this.live);
     root.classList.add('loading');
     onThemeChange(() => {
@@ -127,6 +131,7 @@ export class App implements ViewContext {
       if (origin !== 'table') this.table.reveal(id);
       if (origin !== 'tree') this.tree.reveal(id);
     }
+    this.request('curves');
     this.request('chart');
     this.request('tree');
     this.request('table');
@@ -195,11 +200,13 @@ export class App implements ViewContext {
         this.tree.invalidate();
         this.table.touch([...r.added, ...r.changed]);
         this.request('headline');
+        this.request('curves');
         break;
       }
       case 'progress':
-        this.progress.set(m.nodeId, { elapsedMs: m.elapsedMs, budgetMs: m.budgetMs, line: m.line });
+        this.progress.set(m.nodeId, nextProgress(this.progress.get(m.nodeId), m));
         this.request('table');
+        this.request('curves');
         break;
       case 'select':
         this.select(m.nodeId, 'host');
@@ -245,7 +252,7 @@ export class App implements ViewContext {
   }
 
   private requestAll(): void {
-    for (const v of ['headline', 'chart', 'tree', 'table'] as const) this.request(v);
+    for (const v of ['headline', 'curves', 'chart', 'tree', 'table'] as const) this.request(v);
   }
 
   private render(): void {
@@ -261,6 +268,7 @@ export class App implements ViewContext {
     };
     if (views.has('headline')) timed('headline', () => this.headline.render(performance.now()));
     if (this.store.session) {
+      if (views.has('curves')) timed('curves', () => this.curves.render());
       if (views.has('chart')) timed('chart', () => this.chart.render());
       if (views.has('tree') && !this.store.isFile) timed('tree', () => this.tree.render());
       if (views.has('table')) timed('table', () => this.table.render());

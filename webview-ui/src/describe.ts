@@ -1,4 +1,5 @@
 // What a hover (and the screen reader's announcement) says about one experiment.
+import type { CurvePointDto } from '../../src/shared/protocol.js';
 import { fmtDuration, fmtNum, fmtPct, fmtSigned, truncate } from './format.js';
 import type { ResultsStore } from './store.js';
 
@@ -6,6 +7,8 @@ export interface Progress {
   elapsedMs: number;
   budgetMs: number;
   line: string;
+  /** The curve points that arrived since the last snapshot (which holds the ones before). */
+  points?: CurvePointDto[];
 }
 
 export interface Description {

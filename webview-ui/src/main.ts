@@ -23,6 +23,10 @@ window.addEventListener('message', (ev: MessageEvent) => {
   chartPoint: (id: number) => app.chart.pointOnScreen(id),
   treePoint: (id: number) => app.tree.pointOnScreen(id),
   selected: () => app.selected(),
+  curves: () => {
+    const c = app.curves.current;
+    return c && { subject: c.subject, running: c.running, lines: c.lines.map((l) => ({ role: l.role, id: l.id, points: l.points.length })), text: document.getElementById('curve-reading')?.textContent ?? '' };
+  },
   state: () => JSON.parse(JSON.stringify(app.state)) as unknown,
 };
 

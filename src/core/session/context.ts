@@ -13,7 +13,8 @@ export type ControllerEvent =
   | { type: 'node-added'; node: ExperimentNode }
   | { type: 'node-updated'; node: ExperimentNode }
   | { type: 'run-started'; node: ExperimentNode; slot: number; budgetSeconds: number }
-  | { type: 'run-progress'; nodeId: number; elapsedMs: number; budgetMs: number; line: string; value?: number; parentValue?: number | null }
+  /** `value`, `parentValue`: the curve's latest value and the parent's at the same point; `point`: the curve point this output added, if any. */
+  | { type: 'run-progress'; nodeId: number; elapsedMs: number; budgetMs: number; line: string; value?: number; parentValue?: number | null; point?: [fraction: number, value: number] }
   | { type: 'run-finished'; node: ExperimentNode }
   | { type: 'experiment'; line: string; node: ExperimentNode }
   | { type: 'state'; state: SessionState; reason?: string }

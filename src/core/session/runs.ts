@@ -132,6 +132,7 @@ export class Runs {
           this.ctx.emit({
             type: 'run-progress', nodeId: node.id, elapsedMs: now - startedAt.getTime(), budgetMs, line: lastLine,
             ...(last ? { value: last[1], parentValue: parentCurve ? valueAt(parentCurve, last[0]) : null } : {}),
+            ...(point ? { point } : {}),
           });
         }
       },

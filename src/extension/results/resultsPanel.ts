@@ -14,9 +14,10 @@ import { configuredMetric, parseResults } from '../../core/results.js';
 import type { ExperimentNode } from '../../core/types.js';
 import { isWebviewMessage, RESULTS_VIEW_TYPE } from '../../shared/protocol.js';
 import type { HostMessage, NodeDto, SessionDto, ViewState, WebviewMessage } from '../../shared/protocol.js';
-import { fileSnapshot, nodeDto, sessionDto } from '../../shared/snapshot.js';
+import { fileSnapshot, sessionDto } from '../../shared/snapshot.js';
 import { disposeCommitDocuments, openCommitDocument } from './commitDocument.js';
 import { saveExport } from './exportFile.js';
+import { LiveCurves } from './liveCurves.js';
 
 /** What the extension gives the panel: where the model is, when it changes, and what intents do. */
 export interface ResultsPanelDeps {
@@ -58,7 +59,7 @@ function basename(uri: vscode.Uri): string {
 
 /** What the webview shows of a node; a node is re-sent only when this changes. */
 function signature(n: ExperimentNode): string {
-  return `${n.status}|${n.metric}|${n.memoryGb}|${n.decidedBy}|${n.reason.length}|${n.startedAt}|${n.finishedAt}|${n.wallMs}|${n.commit}|${n.description.length}`;
+  return `${n.status}|${n.metric}|${n.memoryGb}|${n.decidedBy}|${n.reason.length}|${n.startedAt}|${n.finishedAt}|${n.wallMs}|${n.commit}|${n.description.length}|${n.curve?.length ?? 0}`;
 }
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
@@ -116,6 +117,8 @@ export class ResultsPanel extends DisposableBase {
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private needSnapshot = true;
   private fileNodes: NodeDto[] = [];
+  /** Running experiments' curves so far, for a snapshot sent mid-run. */
+  private readonly live = new LiveCurves();
   private disposed = false;
   /** The last selection either side made; a webview that was torn down while hidden gets it back. */
   private selection: number | null | undefined;
@@ -226,7 +229,8 @@ export class ResultsPanel extends DisposableBase {
 
   private onEngineEvent(e: ControllerEvent): void {
     if (e.type === 'run-progress') {
-      this.post({ type: 'progress', nodeId: e.nodeId, elapsedMs: e.elapsedMs, budgetMs: e.budgetMs, line: e.line });
+      const point = this.live.add(e);
+      this.post({ type: 'progress', nodeId: e.nodeId, elapsedMs: e.elapsedMs, budgetMs: e.budgetMs, line: e.line, ...(point ? { point } : {}) });
       return;
     }
     if (e.type === 'log' || e.type === 'report') return;
@@ -248,10 +252,13 @@ export class ResultsPanel extends DisposableBase {
     }
     const model = this.deps.getModel();
     if (model !== this.model) {
+      // Another session's runs are not this one's (the same session's model, live or followed, keeps them).
+      if (this.model && model && this.model.tag !== model.tag) this.live.clear();
       this.model = model;
       this.needSnapshot = true;
       this.panel.title = ResultsPanel.title(this.source, model);
     }
+    this.live.prune(model);
     if (!this.ready) return;
     if (this.needSnapshot) {
       this.sendSessionSnapshot();
@@ -266,7 +273,7 @@ export class ResultsPanel extends DisposableBase {
       const sig = signature(n);
       if (this.sent[n.id] === sig) continue;
       this.sent[n.id] = sig;
-      nodes.push(nodeDto(n));
+      nodes.push(this.live.dto(n));
     }
     const session = sessionDto(model);
     const sessionSig = this.sessionSignature(session);
@@ -297,7 +304,7 @@ export class ResultsPanel extends DisposableBase {
     for (const n of model.nodes) {
       if (!n) continue;
       this.sent[n.id] = signature(n);
-      nodes.push(nodeDto(n));
+      nodes.push(this.live.dto(n));
     }
     const session = sessionDto(model);
     this.sentSession = this.sessionSignature(session);
