@@ -62,7 +62,7 @@ export function treeDocument(tag: string, model: SessionModel): object {
     bestId: best?.id ?? null,
     bestPath: path,
     nodes: model.nodes.filter((n): n is ExperimentNode => !!n).map((n) => ({
-      id: n.id, parentId: n.parentId, children: model.childrenOf(n.id).map((k) => k.id),
+      id: n.id, parentId: n.parentId, mergedFrom: n.mergedFrom ?? null, children: model.childrenOf(n.id).map((k) => k.id),
       status: n.status, decidedBy: n.decidedBy, operator: n.operator, measurement: isMeasurement(n),
       metric: num(n.metric), delta: delta(model, n), commit: n.commit, description: n.description, onBestPath: path.includes(n.id),
       checks: n.checks ? { passed: n.checks.passed } : null,
@@ -77,7 +77,7 @@ export function showDocument(tag: string, model: SessionModel, n: ExperimentNode
     tag,
     metric: metricOf(model),
     node: {
-      id: n.id, parentId: n.parentId, description: n.description, status: n.status, decidedBy: n.decidedBy, ruleStatus: n.ruleStatus, reason: n.reason,
+      id: n.id, parentId: n.parentId, mergedFrom: n.mergedFrom ?? null, description: n.description, status: n.status, decidedBy: n.decidedBy, ruleStatus: n.ruleStatus, reason: n.reason,
       metric: num(n.metric), delta: delta(model, n), memoryGb: num(n.memoryGb), secondary: n.secondary,
       wallMs: n.wallMs, queuedMs: n.queuedMs ?? null, exitCode: n.exitCode, timedOut: n.timedOut,
       commit: n.commit, operator: n.operator, policyReason: n.policyReason, plan: n.plan || null, hint: n.hint,

@@ -1,4 +1,4 @@
-// The experiment tree as text, best path marked with ★.
+// The experiment tree as text, best path marked with ★, a merge (a node with two parents) with ⑂ and its second parent.
 import type { SessionModel } from '../core/model.js';
 import { fmtNum } from '../core/summary.js';
 import type { ExperimentNode } from '../core/types.js';
@@ -16,7 +16,10 @@ export function renderTree(model: SessionModel): string {
     const delta = n.metric !== null && parent?.metric != null ? ` (${n.metric - parent.metric >= 0 ? '+' : ''}${fmtNum(n.metric - parent.metric)})` : '';
     const who = n.decidedBy === 'human' ? ' [human]' : '';
     const checks = n.checks ? (n.checks.passed ? ', checks passed' : `: checks failed (${n.checks.reason.split(':')[0]})`) : '';
-    return `${onBest.has(n.id) ? '★' : ' '} ${MARK[n.status]} #${n.id} ${n.description}: ${fmtNum(n.metric)}${delta} ${n.status}${checks}${who}`;
+    // Drawn under its first parent; the second is named on the line, since text has no second edge.
+    const merge = n.mergedFrom !== undefined ? '⑂ ' : '';
+    const also = n.mergedFrom !== undefined ? ` (+#${n.mergedFrom})` : '';
+    return `${onBest.has(n.id) ? '★' : ' '} ${MARK[n.status]} ${merge}#${n.id} ${n.description}: ${fmtNum(n.metric)}${delta} ${n.status}${also}${checks}${who}`;
   };
   const walk = (n: ExperimentNode, prefix: string, last: boolean, top: boolean) => {
     lines.push(top ? label(n) : `${prefix}${last ? '└─' : '├─'}${label(n)}`);
@@ -24,6 +27,7 @@ export function renderTree(model: SessionModel): string {
     kids.forEach((k, i) => walk(k, top ? '' : prefix + (last ? '  ' : '│ '), i === kids.length - 1, false));
   };
   walk(root, '', true, true);
-  lines.push('', `★ best path   ✓ keep  ✗ discard  ! crash  ⊘ invalid  … running`);
+  const merges = model.nodes.some((n) => n?.mergedFrom !== undefined) ? '   ⑂ merge (+#n: its second parent)' : '';
+  lines.push('', `★ best path   ✓ keep  ✗ discard  ! crash  ⊘ invalid  … running${merges}`);
   return lines.join('\n');
 }

@@ -16,6 +16,8 @@ export interface NodeDto extends Pick<ExperimentNode,
   metric: number | null;
   /** 1-based line in results.tsv, for rows read from a file. */
   line?: number;
+  /** A merge's second parent: the node whose line was brought onto `parentId` (operator `merge`). */
+  mergedFrom?: number;
   /** A run the engine added to measure noise (a baseline repeat, a confirmation): drawn, but not counted as an experiment. */
   measurement?: boolean;
   /** The learning curve, when the run printed intermediate values: the journal's (at most 60 points), or a running node's so far. */

@@ -52,4 +52,21 @@ describe('webview SVG export', () => {
     assert.match(svg, /stroke="#b180d7" stroke-width="2.5"/, 'the best path');
     assert.match(svg, /#2 tanh/);
   });
+
+  it('exports a merge\'s second parent as a dashed link in the merge colour, and names both parents', () => {
+    const s = storeOf([
+      dto({ id: 0, parentId: null, status: 'keep', metric: 1 }),
+      dto({ id: 1, status: 'keep', metric: 0.9 }),
+      dto({ id: 2, status: 'keep', metric: 0.95 }),
+      dto({ id: 3, parentId: 1, status: 'keep', metric: 0.85, operator: 'merge', mergedFrom: 2, description: 'merge #2 into #1: wider' }),
+    ], { bestId: 3 });
+    const layout = layoutTree(s, { collapseDead: false, expanded: new Set(), pinned: [] });
+    const svg = treeSvg(layout, s, palette, 'run — tree');
+    wellFormed(svg);
+    const [from, to] = [layout.byKey.get(2)!, layout.byKey.get(3)!];
+    const dashed = svg.match(/<path class="merge" d="([^"]*)" fill="none" stroke="#3794ff" stroke-width="1.5" stroke-dasharray="4 3"\/>/);
+    assert.ok(dashed, svg);
+    assert.match(dashed[1]!, new RegExp(`^M${from.x} ${from.y}C.* ${to.x} ${to.y}$`), 'from #2 to #3');
+    assert.match(svg, />#3 merge of #1 and #2: wider</);
+  });
 });

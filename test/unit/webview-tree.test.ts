@@ -1,6 +1,10 @@
-// The search tree's layout: a tidy tree from d3-hierarchy, dead branches folded, hits and arrow keys.
+// The search tree's layout: a tidy tree from d3-hierarchy, dead branches folded, hits and arrow keys, a merge's second link.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { JournalEntry } from '../../src/core/journal.js';
+import { SessionModel } from '../../src/core/model.js';
+import { sessionNodes } from '../../src/shared/snapshot.js';
+import { announceNode, describeNode, nodeLabel } from '../../webview-ui/src/describe.js';
 import { aliveBranches, groupKey, hitTestTree, layoutTree, LEVEL_GAP, moveInTree, NODE_GAP } from '../../webview-ui/src/treeLayout.js';
 import { dto, storeOf } from './helpers/webview.js';
 
@@ -88,5 +92,60 @@ describe('webview search tree', () => {
     const wide = storeOf(Array.from({ length: 10_000 }, (_, id) => dto({ id, parentId: id === 0 ? null : Math.floor((id - 1) / 3), status: id % 4 === 0 ? 'keep' : 'discard' })));
     const all = layoutTree(wide, { collapseDead: false, expanded: new Set(), pinned: [] });
     assert.equal(all.items.length, 10_000);
+  });
+
+  describe('a merge (a node with two parents)', () => {
+    // #3 merges #2's line into #1: drawn under #1, with a second link from #2.
+    const merged = () => storeOf([
+      dto({ id: 0, parentId: null, status: 'keep', metric: 1 }),
+      dto({ id: 1, parentId: 0, status: 'keep', metric: 0.9, description: 'tanh' }),
+      dto({ id: 2, parentId: 0, status: 'keep', metric: 0.95, description: 'wider' }),
+      dto({ id: 3, parentId: 1, status: 'keep', metric: 0.85, operator: 'merge', mergedFrom: 2, description: 'merge #2 into #1: wider' }),
+    ], { bestId: 3 });
+
+    it('the snapshot sent to the webview carries the second parent', () => {
+      const m = new SessionModel();
+      let seq = 0;
+      const apply = (e: JournalEntry) => m.apply({ ...e, seq: seq++ } as never);
+      apply({ type: 'session', tag: 't', config: { metric: { name: 'loss', direction: 'minimize', pattern: '' } } as never, baseCommit: 'c', baseBranch: null, platform: null, startedAt: 't' });
+      for (const [id, parentId, mergedFrom] of [[0, null], [1, 0], [2, 0], [3, 1, 2]] as [number, number | null, number?][]) {
+        apply({ type: 'node', node: { id, parentId, ...(mergedFrom === undefined ? {} : { mergedFrom }), operator: parentId === null ? 'baseline' : mergedFrom === undefined ? 'improve' : 'merge', commit: `c${id}`, description: `n${id}`, plan: '', editKey: `k${id}`, changedFiles: [], policyReason: '', proposer: { kind: 'x' }, hint: null, createdAt: 't' } });
+      }
+      const nodes = sessionNodes(m);
+      assert.equal(nodes[3]!.mergedFrom, 2);
+      assert.equal('mergedFrom' in nodes[2]!, false, 'only a merge has one');
+    });
+
+    it('yields a second link from the merged node to the merge, besides the tree link from its first parent', () => {
+      const layout = layoutTree(merged(), { collapseDead: false, expanded: new Set(), pinned: [] });
+      const pairs = (links: Int32Array) => {
+        const out: string[] = [];
+        for (let i = 0; i < links.length; i += 2) out.push(`${layout.items[links[i]!]!.key}-${layout.items[links[i + 1]!]!.key}`);
+        return out.sort();
+      };
+      assert.deepEqual(pairs(layout.links), ['0-1', '0-2', '1-3']);
+      assert.deepEqual(pairs(layout.merges), ['2-3']);
+      // With the merged node folded away, the second link comes from its "+N" group.
+      const folded = storeOf([
+        dto({ id: 0, parentId: null, status: 'keep', metric: 1 }),
+        dto({ id: 1, parentId: 0, status: 'keep', metric: 0.9 }),
+        dto({ id: 2, parentId: 0, status: 'discard', metric: 1.1 }),
+        dto({ id: 3, parentId: 2, status: 'discard', metric: 1.2 }),
+        dto({ id: 4, parentId: 1, status: 'keep', metric: 0.8, operator: 'merge', mergedFrom: 3 }),
+      ]);
+      const f = layoutTree(folded, { collapseDead: true, expanded: new Set(), pinned: [] });
+      assert.equal(f.byKey.has(3), false);
+      assert.deepEqual([...f.merges].map((i) => f.items[i]!.key), [groupKey(0), 4]);
+    });
+
+    it('labels, describes and announces the node as "merge of #1 and #2"', () => {
+      const s = merged();
+      assert.equal(nodeLabel(s.nodes[3]!, true), '#3 ★ merge of #1 and #2: wider', 'the engine\'s "merge #2 into #1: " is not said twice');
+      assert.equal(nodeLabel(s.nodes[2]!), '#2 wider');
+      const d = describeNode(s, 3)!;
+      assert.ok(d.lines.includes('merge of #1 and #2'), d.lines.join(' | '));
+      assert.match(announceNode(s, 3), /^Experiment #3, keep · best, merge of #1 and #2\./);
+      assert.doesNotMatch(announceNode(s, 2), /merge/);
+    });
   });
 });

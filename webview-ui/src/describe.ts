@@ -1,5 +1,5 @@
 // What a hover (and the screen reader's announcement) says about one experiment.
-import type { CurvePointDto } from '../../src/shared/protocol.js';
+import type { CurvePointDto, NodeDto } from '../../src/shared/protocol.js';
 import { fmtDuration, fmtNum, fmtPct, fmtSigned, truncate } from './format.js';
 import type { ResultsStore } from './store.js';
 
@@ -15,6 +15,25 @@ export interface Description {
   title: string;
   status: string;
   lines: string[];
+  /** "merge of #A and #B" for a node with two parents. */
+  merge?: string;
+}
+
+/** A node with two parents says so: "merge of #<parent> and #<mergedFrom>"; null for any other node. */
+export function mergeOf(n: Pick<NodeDto, 'parentId' | 'mergedFrom'>): string | null {
+  return n.mergedFrom === undefined || n.parentId === null ? null : `merge of #${n.parentId} and #${n.mergedFrom}`;
+}
+
+/**
+ * What the tree writes beside a node: its number, and for a merge "merge of #A and #B" in place of the engine's
+ * own "merge #B into #A: " prefix, which would say it twice.
+ */
+export function nodeLabel(n: NodeDto, best = false): string {
+  const head = `#${n.id}${best ? ' ★' : ''}`;
+  const merge = mergeOf(n);
+  if (!merge) return `${head} ${n.description}`;
+  const rest = n.description.replace(/^merge #\d+ into #\d+:\s*/, '');
+  return rest ? `${head} ${merge}: ${rest}` : `${head} ${merge}`;
 }
 
 export function describeNode(store: ResultsStore, id: number, progress?: Progress): Description | null {
@@ -36,6 +55,9 @@ export function describeNode(store: ResultsStore, id: number, progress?: Progres
   } else if (n.status === 'crash') {
     lines.push(`${name}: none (crashed)`);
   }
+  // Its own line: the tree draws a merge under its first parent only, the second is a dashed link.
+  const merge = mergeOf(n);
+  if (merge) lines.push(merge);
   const facts: string[] = [];
   if (n.commit) facts.push(`commit ${n.commit.slice(0, 7)}`);
   if (n.memoryGb !== null) facts.push(`memory ${n.memoryGb.toFixed(1)} GB`);
@@ -47,12 +69,12 @@ export function describeNode(store: ResultsStore, id: number, progress?: Progres
   if (n.reason) lines.push(`${n.decidedBy === 'human' ? 'decided by a person' : 'rule'}: ${truncate(n.reason, 200)}`);
   if (n.status === 'running' && progress?.line) lines.push(`log: ${truncate(progress.line, 120)}`);
   const best = store.bestId === id ? ' · best' : id === 0 ? ' · baseline' : '';
-  return { title: `#${id}`, status: `${n.status}${best}`, lines };
+  return { title: `#${id}`, status: `${n.status}${best}`, lines, ...(merge ? { merge } : {}) };
 }
 
 /** One line for the live region. */
 export function announceNode(store: ResultsStore, id: number): string {
   const d = describeNode(store, id);
   if (!d) return '';
-  return `Experiment ${d.title}, ${d.status}. ${d.lines.slice(0, 2).join('. ')}`;
+  return `Experiment ${d.title}, ${d.status}${d.merge ? `, ${d.merge}` : ''}. ${d.lines.slice(0, 2).join('. ')}`;
 }

@@ -14,6 +14,8 @@ export interface Palette {
   pending: string;
   best: string;
   baseline: string;
+  /** A merge's second parent link. */
+  merge: string;
   focus: string;
   font: string;
   mono: string;
@@ -35,6 +37,7 @@ export const PALETTE_VARS: Record<ColorKey, readonly string[]> = {
   pending: ['--vscode-disabledForeground', '--vscode-descriptionForeground', '--vscode-foreground'],
   best: ['--vscode-charts-purple', '--vscode-textLink-foreground', '--vscode-foreground'],
   baseline: ['--vscode-charts-yellow', '--vscode-editorWarning-foreground', '--vscode-foreground'],
+  merge: ['--vscode-charts-blue', '--vscode-textLink-foreground', '--vscode-foreground'],
   focus: ['--vscode-focusBorder', '--vscode-foreground'],
 };
 

@@ -3,10 +3,11 @@
 import type { NodeStatus } from '../../src/shared/protocol.js';
 import type { ChartScene } from './chartModel.js';
 import { Glyph } from './chartModel.js';
+import { nodeLabel } from './describe.js';
 import { escapeXml, fmtNum, truncate } from './format.js';
 import type { Palette } from './palette.js';
 import type { ResultsStore } from './store.js';
-import type { TreeLayout } from './treeLayout.js';
+import type { TreeItem, TreeLayout } from './treeLayout.js';
 
 const GLYPH_STATUS: NodeStatus[] = ['keep', 'discard', 'crash', 'invalid', 'running', 'pending'];
 
@@ -112,15 +113,20 @@ export function treeSvg(layout: TreeLayout, store: ResultsStore, p: Palette, tit
   const bestPath = new Set(store.bestId === null ? [] : store.pathTo(store.bestId));
   const links: string[] = [];
   const bestLinks: string[] = [];
-  for (let i = 0; i < layout.links.length; i += 2) {
-    const a = layout.items[layout.links[i]!]!;
-    const b = layout.items[layout.links[i + 1]!]!;
-    const mx = (a.x + b.x) / 2;
-    const d = `M${n1(a.x)} ${n1(a.y)}C${n1(mx)} ${n1(a.y)} ${n1(mx)} ${n1(b.y)} ${n1(b.x)} ${n1(b.y)}`;
-    (b.kind === 'node' && bestPath.has(b.id) && bestPath.has(a.id) ? bestLinks : links).push(d);
-  }
+  const mergeLinks: string[] = [];
+  const curve = (list: Int32Array, pick: (a: TreeItem, b: TreeItem) => string[]) => {
+    for (let i = 0; i < list.length; i += 2) {
+      const a = layout.items[list[i]!]!;
+      const b = layout.items[list[i + 1]!]!;
+      const mx = (a.x + b.x) / 2;
+      pick(a, b).push(`M${n1(a.x)} ${n1(a.y)}C${n1(mx)} ${n1(a.y)} ${n1(mx)} ${n1(b.y)} ${n1(b.x)} ${n1(b.y)}`);
+    }
+  };
+  curve(layout.links, (a, b) => (b.kind === 'node' && bestPath.has(b.id) && bestPath.has(a.id) ? bestLinks : links));
+  curve(layout.merges, () => mergeLinks);
   if (links.length) out.push(`<path d="${links.join('')}" fill="none" stroke="${p.muted}" stroke-opacity="0.55" stroke-width="1"/>`);
   if (bestLinks.length) out.push(`<path d="${bestLinks.join('')}" fill="none" stroke="${p.best}" stroke-width="2.5"/>`);
+  if (mergeLinks.length) out.push(`<path class="merge" d="${mergeLinks.join('')}" fill="none" stroke="${p.merge}" stroke-width="1.5" stroke-dasharray="4 3"/>`);
   const labels = layout.items.length <= 3000;
   for (const it of layout.items) {
     if (it.kind === 'group') {
@@ -135,8 +141,8 @@ export function treeSvg(layout: TreeLayout, store: ResultsStore, p: Palette, tit
     if (!labels) continue;
     // Leaves have room on their right for the description; inner nodes only for their number.
     const leaf = store.childrenOf(it.id).length === 0;
-    if (leaf) out.push(`<text x="${n1(it.x + 9)}" y="${n1(it.y + 4)}" fill="${p.fg}" font-size="${p.fontSize - 3}">#${it.id} ${escapeXml(truncate(n.description, 32))}</text>`);
-    else out.push(`<text x="${n1(it.x + 6)}" y="${n1(it.y - 6)}" fill="${p.muted}" font-size="${p.fontSize - 4}">#${it.id}</text>`);
+    if (leaf) out.push(`<text x="${n1(it.x + 9)}" y="${n1(it.y + 4)}" fill="${p.fg}" font-size="${p.fontSize - 3}">${escapeXml(truncate(nodeLabel(n), 40))}</text>`);
+    else out.push(`<text x="${n1(it.x + 6)}" y="${n1(it.y - 6)}" fill="${p.muted}" font-size="${p.fontSize - 4}">#${it.id}${n.mergedFrom !== undefined ? ' merge' : ''}</text>`);
   }
   out.push('</g></svg>\n');
   return out.join('\n');

@@ -1,5 +1,6 @@
 // Paints the laid-out tree on a 2D canvas under a zoom transform; only what is on screen is drawn.
 import type { NodeStatus } from '../../src/shared/protocol.js';
+import { nodeLabel } from './describe.js';
 import type { Palette } from './palette.js';
 import type { ResultsStore } from './store.js';
 import { NODE_GAP, roomToTheRight } from './treeLayout.js';
@@ -68,16 +69,21 @@ export function drawTree(ctx: CanvasRenderingContext2D, layout: TreeLayout, stor
   const bestPath = new Set(bestId === null ? [] : store.pathTo(bestId));
   const plain = new Path2D();
   const best = new Path2D();
-  for (let i = 0; i < layout.links.length; i += 2) {
-    const a = layout.items[layout.links[i]!]!;
-    const b = layout.items[layout.links[i + 1]!]!;
-    if (Math.max(a.x, b.x) < wx0 || Math.min(a.x, b.x) > wx1 || Math.max(a.y, b.y) < wy0 || Math.min(a.y, b.y) > wy1) continue;
-    const path = b.kind === 'node' && bestPath.has(b.id) && bestPath.has(a.id) ? best : plain;
-    const ax = sx(a), ay = sy(a), bx = sx(b), by = sy(b);
-    const mx = (ax + bx) / 2;
-    path.moveTo(ax, ay);
-    path.bezierCurveTo(mx, ay, mx, by, bx, by);
-  }
+  const merged = new Path2D();
+  const curve = (links: Int32Array, pick: (a: TreeItem, b: TreeItem) => Path2D) => {
+    for (let i = 0; i < links.length; i += 2) {
+      const a = layout.items[links[i]!]!;
+      const b = layout.items[links[i + 1]!]!;
+      if (Math.max(a.x, b.x) < wx0 || Math.min(a.x, b.x) > wx1 || Math.max(a.y, b.y) < wy0 || Math.min(a.y, b.y) > wy1) continue;
+      const path = pick(a, b);
+      const ax = sx(a), ay = sy(a), bx = sx(b), by = sy(b);
+      const mx = (ax + bx) / 2;
+      path.moveTo(ax, ay);
+      path.bezierCurveTo(mx, ay, mx, by, bx, by);
+    }
+  };
+  curve(layout.links, (a, b) => (b.kind === 'node' && bestPath.has(b.id) && bestPath.has(a.id) ? best : plain));
+  curve(layout.merges, () => merged);
   ctx.strokeStyle = p.muted;
   ctx.globalAlpha = 0.5;
   ctx.lineWidth = 1;
@@ -86,6 +92,12 @@ export function drawTree(ctx: CanvasRenderingContext2D, layout: TreeLayout, stor
   ctx.strokeStyle = p.best;
   ctx.lineWidth = 2.5;
   ctx.stroke(best);
+  // A merge's second parent: dashed, so it never reads as the tree's own parent link.
+  ctx.strokeStyle = p.merge;
+  ctx.lineWidth = 1.5;
+  ctx.setLineDash([4, 3]);
+  ctx.stroke(merged);
+  ctx.setLineDash([]);
 
   const r = nodeRadius(t.k);
   const byStatus = new Map<NodeStatus, Path2D>();
@@ -166,11 +178,11 @@ export function drawTree(ctx: CanvasRenderingContext2D, layout: TreeLayout, stor
       const leaf = store.childrenOf(it.id).length === 0;
       if (leaf) {
         const room = Math.min(width - sx(it), roomToTheRight(layout, it) * t.k) - r - 10;
-        const text = fitText(ctx, `#${it.id} ${n.description}`, room);
+        const text = fitText(ctx, nodeLabel(n), room);
         if (text) { ctx.fillStyle = p.fg; ctx.fillText(text, sx(it) + r + 4, sy(it)); }
       } else if (row >= 24) {
         ctx.fillStyle = p.muted;
-        ctx.fillText(`#${it.id}`, sx(it) + r + 2, sy(it) - r - 5);
+        ctx.fillText(`#${it.id}${n.mergedFrom !== undefined ? ' merge' : ''}`, sx(it) + r + 2, sy(it) - r - 5);
       }
     }
   }
@@ -183,7 +195,7 @@ export function drawTree(ctx: CanvasRenderingContext2D, layout: TreeLayout, stor
     const leaf = store.childrenOf(it.id).length === 0;
     const x = sx(it) + r + (leaf ? 5 : 3);
     const y = leaf ? sy(it) : sy(it) - r - 10;
-    const text = fitText(ctx, `#${it.id}${it.id === bestId ? ' ★' : ''} ${n.description}`, Math.max(120, width - x - 8));
+    const text = fitText(ctx, nodeLabel(n, it.id === bestId), Math.max(120, width - x - 8));
     if (!text) continue;
     const w = ctx.measureText(text).width;
     ctx.fillStyle = p.bg;

@@ -41,6 +41,11 @@ export interface TreeLayout {
   byKey: Map<number, TreeItem>;
   /** Pairs of indexes into items: parent, child. */
   links: Int32Array;
+  /**
+   * Pairs of indexes into items: a merge's second parent (or the group it is folded into), the merge node.
+   * Drawn apart from `links`: the tidy tree places each node under its first parent only.
+   */
+  merges: Int32Array;
   bounds: { x0: number; y0: number; x1: number; y1: number };
   /** Items per depth, sorted by y: for hit tests and arrow keys. */
   levels: TreeItem[][];
@@ -148,7 +153,33 @@ export function layoutTree(store: ResultsStore, options: TreeOptions): TreeLayou
   });
   for (const level of levels) level?.sort((a, b) => a.y - b.y);
   if (!items.length) { x0 = y0 = x1 = y1 = 0; }
-  return { items, byKey, links: Int32Array.from(linkList), bounds: { x0, y0, x1, y1 }, levels, hidden, levelGap: gap };
+  const merges = mergeLinks(store, items);
+  return { items, byKey, links: Int32Array.from(linkList), merges, bounds: { x0, y0, x1, y1 }, levels, hidden, levelGap: gap };
+}
+
+/** For each visible merge node, the item that shows its second parent: the node, or the "+N" group it is folded into. */
+function mergeLinks(store: ResultsStore, items: readonly TreeItem[]): Int32Array {
+  const at = new Map<number, number>();
+  items.forEach((it, i) => at.set(it.key, i));
+  const shown = (id: number): number | undefined => {
+    // Walk up until something is drawn: a hidden node sits in a group of the nearest drawn ancestor.
+    for (let c: number | null = id; c !== null && store.nodes[c];) {
+      const i = at.get(c);
+      if (i !== undefined) return i;
+      const p: number | null = store.nodes[c]!.parentId;
+      if (p !== null && at.has(groupKey(p))) return at.get(groupKey(p));
+      c = p;
+    }
+    return undefined;
+  };
+  const out: number[] = [];
+  items.forEach((it, i) => {
+    const from = it.kind === 'node' ? store.nodes[it.id]?.mergedFrom : undefined;
+    if (from === undefined) return;
+    const j = shown(from);
+    if (j !== undefined && j !== i) out.push(j, i);
+  });
+  return Int32Array.from(out);
 }
 
 function countSubtree(store: ResultsStore, root: number, tally: { discard: number; crash: number; invalid: number }): number {
