@@ -8,7 +8,7 @@ import { mergeBase, mergeFiles } from '../../src/core/merge.js';
 import { SessionModel } from '../../src/core/model.js';
 import { exhaustedKey, GreedyPolicy, mergeKey, TreePolicy, type ChoiceContext } from '../../src/core/policy.js';
 import type { Proposal, ProposalRequest, Proposer } from '../../src/core/proposer.js';
-import type { DecidedStatus, Operator } from '../../src/core/types.js';
+import type { DecidedStatus, ExperimentNode, Operator } from '../../src/core/types.js';
 import { faultRepo, inProcess, withKeys } from './helpers/faults.js';
 
 function tree(spec: [id: number, parent: number | null, status: DecidedStatus, metric: number | null, mergedFrom?: number][]): SessionModel {
@@ -81,6 +81,7 @@ class TwoBranches implements Proposer {
   readonly kind = 'scripted';
   readonly operators: ReadonlySet<Operator> = new Set<Operator>(['improve']);
   private fromBaseline = 0;
+  dispose(): void {}
   async propose(req: ProposalRequest): Promise<Proposal | null> {
     if (req.parent.id !== 0) return null;
     this.fromBaseline++;
@@ -96,7 +97,7 @@ describe('a session that merges', () => {
     const s = inProcess(repo, new TwoBranches());
     const outcome = await s.run();
     assert.equal(outcome.state, 'done', outcome.reason);
-    const [b, a, merged] = [1, 2, 3].map((id) => outcome.model.get(id)!);
+    const [b, a, merged] = [1, 2, 3].map((id) => outcome.model.get(id)!) as [ExperimentNode, ExperimentNode, ExperimentNode];
     assert.deepEqual([b.parentId, b.status, a.parentId, a.status], [0, 'keep', 0, 'keep']);
     assert.equal(merged.operator, 'merge');
     assert.equal(merged.parentId, 1, 'onto the best');
