@@ -80,6 +80,42 @@ export interface SessionDto {
   usage?: UsageDto;
   /** What the curves' values are called: the metric, or the words before a `progress` pattern's value ("val loss"). */
   curveLabel?: string;
+  /** Which wins are real: every keep weighed against the noise (core/realWins.ts), in `direction`. */
+  wins?: WinsDto;
+  /** The same in the other direction, for a file whose direction was guessed and can be flipped in the view. */
+  winsIfFlipped?: WinsDto;
+}
+
+/** Where the noise came from: the session's baseline runs or re-runs, a floor given for a file, or a file's own same-code runs. */
+export type NoiseSourceDto = 'baseline-repeats' | 'reruns' | 'given' | 'log' | 'none';
+
+/** Whether a keep's gain is larger than the noise; `unknown` when no noise is known. */
+export type WinVerdict = 'larger' | 'within' | 'unknown';
+
+export interface WinsDto {
+  /** "2 of 4 keeps are larger than the noise (noise ±0.0007, estimated from the log: …)", or why it is unknown. */
+  headline: string;
+  /** Keeps larger than the noise, of `keeps.length`. */
+  larger: number;
+  source: NoiseSourceDto;
+  /** The run-to-run noise, ±; null when none is known. */
+  noise: number | null;
+  /** What a keep must beat what it was judged against by; null when no noise is known. */
+  threshold: number | null;
+  /** How the noise was measured, for people. */
+  how: string;
+  /** With no noise known: how to measure or give it. */
+  hint: string | null;
+  keeps: KeepWinDto[];
+}
+
+export interface KeepWinDto {
+  id: number;
+  /** What it is weighed against: its parent, or in a results.tsv the kept row above it. */
+  against: number;
+  /** Improvement over `against` in the direction: positive is better. */
+  gain: number;
+  verdict: WinVerdict;
 }
 
 export interface UsageDto {
@@ -163,6 +199,6 @@ export interface ViewState {
   direction: Direction | null;
 }
 
-export type TableColumn = 'id' | 'commit' | 'metric' | 'delta' | 'memoryGb' | 'status' | 'description' | 'parentId' | 'depth' | 'wallMs' | 'decidedBy';
+export type TableColumn = 'id' | 'commit' | 'metric' | 'delta' | 'win' | 'memoryGb' | 'status' | 'description' | 'parentId' | 'depth' | 'wallMs' | 'decidedBy';
 
 export type { DecidedBy, Direction, NodeStatus, Operator, SessionState };

@@ -5,6 +5,7 @@ import type { SessionModel } from '../core/model.js';
 import { chooseDirection, type ParsedResults } from '../core/results.js';
 import type { Direction, ExperimentNode } from '../core/types.js';
 import type { CurvePointDto, NodeDto, SessionDto, UsageDto } from './protocol.js';
+import { fileWinsDto, sessionWinsDto } from './winsDto.js';
 
 const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
@@ -76,6 +77,7 @@ export function sessionDto(model: SessionModel, now = new Date()): SessionDto {
     ...(band ? { noise: { spread: band.spread, threshold: band.threshold, z: band.z, samples: band.samples } } : {}),
     ...usage(model),
     ...(c ? { curveLabel: curveLabel(c.metric.name, c.progress) } : {}),
+    wins: sessionWinsDto(model),
   };
 }
 
@@ -90,8 +92,11 @@ export function inferDirection(metricName: string, rows: readonly { status: stri
   return chooseDirection(metricName, rows).direction;
 }
 
-/** A results.tsv as a flat study: one node per row, in file order, row 0 (the baseline) first, no tree. */
-export function fileSnapshot(parsed: ParsedResults, path: string, title: string, now = new Date()): { session: SessionDto; nodes: NodeDto[] } {
+/**
+ * A results.tsv as a flat study: one node per row, in file order, row 0 (the baseline) first, no tree. `noise` is a
+ * floor the user gave for which wins are real; without it the noise is estimated from the file.
+ */
+export function fileSnapshot(parsed: ParsedResults, path: string, title: string, now = new Date(), opts: { noise?: number | null } = {}): { session: SessionDto; nodes: NodeDto[] } {
   // Direction and best come from the reading itself, so the panel and `summary --from` agree.
   const { direction, basis } = parsed.direction;
   const nodes: NodeDto[] = parsed.rows.map((r, i) => ({
@@ -130,6 +135,9 @@ export function fileSnapshot(parsed: ParsedResults, path: string, title: string,
       bestId,
       errors: parsed.errors.map((e) => ({ ...e })),
       hostNow: now.toISOString(),
+      wins: fileWinsDto(parsed.rows, direction, opts.noise ?? null, parsed.metricName, title),
+      // The view can flip a guessed direction; the verdicts for the other one come along rather than being computed there.
+      ...(basis === 'given' || basis === 'config' ? {} : { winsIfFlipped: fileWinsDto(parsed.rows, direction === 'minimize' ? 'maximize' : 'minimize', opts.noise ?? null, parsed.metricName, title) }),
     },
     nodes,
   };

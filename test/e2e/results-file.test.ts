@@ -80,7 +80,7 @@ describe('a bare results.tsv in the results view', { timeout: 180_000 }, () => {
     assert.match(await frame.locator('.errors li').first().innerText(), /line 6: expected 5 tab-separated columns, found 1/);
     assert.equal((await frame.locator('.table-panel .count').innerText()).trim(), '4 experiments');
     assert.equal(await frame.locator('.tree-panel').isVisible(), false, 'no tree: a results.tsv does not say who is whose parent');
-    assert.equal(await frame.locator('.grid-head [role=columnheader]').count(), 7, "results.tsv's columns, no parent/depth/duration/decided by");
+    assert.equal(await frame.locator('.grid-head [role=columnheader]').count(), 8, "results.tsv's columns and vs noise, no parent/depth/duration/decided by");
     // The crash row (0.000000 in the file) is on the crash band, in the theme's crash colour.
     const crash = await pixelAt(frame, 3, '--vscode-charts-red');
     assert.ok(crash && crash.got.every((v, i) => Math.abs(v - crash.want[i]!) <= 60), `crash pixel ${JSON.stringify(crash)}`);
@@ -92,6 +92,19 @@ describe('a bare results.tsv in the results view', { timeout: 180_000 }, () => {
     appendFileSync(join(ws.dir, 'results.tsv'), `${ws.commits[4]}\t0.990100\t44.1\tkeep\twarmup 500 steps\n`);
     await frame.locator('body[data-nodes="5"]').waitFor({ state: 'attached', timeout: 20_000 });
     assert.match(await frame.locator('#fig-progress').innerText(), /0\.9979 → 0\.9901/);
+  });
+
+  it('says which keeps are larger than the noise once the log holds a seed-only run', async () => {
+    assert.ok(code);
+    const headline = frame.locator('#wins-headline');
+    assert.match(await headline.innerText(), /^Whether the 2 keeps are larger than the noise is unknown: .* To know: run autoresearch summary --from results\.tsv --noise 0\.0007 /);
+    appendFileSync(join(ws.dir, 'results.tsv'), 'deadbee\t0.990500\t44.1\tdiscard\twarmup 500 steps (seed 7)\n');
+    await frame.locator('body[data-nodes="6"]').waitFor({ state: 'attached', timeout: 20_000 });
+    assert.match(await headline.innerText(), /^2 of 2 keeps are larger than the noise \(noise ±0\.0004, estimated from the log: the one difference between runs of the same code \(line 8 against line 7: a seed-only change\)\)\.$/);
+    const mark = frame.locator('#row-1 .win');
+    assert.equal((await mark.innerText()).trim(), 'real');
+    assert.equal(await mark.getAttribute('aria-label'), 'Larger than the noise: gains 0.0047 over #0 (line 2); a keep must gain more than 0.0004');
+    await code.screenshot('results-file-wins');
   });
 
   it("clicking a point opens that row's commit", async () => {

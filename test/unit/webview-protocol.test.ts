@@ -53,8 +53,9 @@ describe('webview protocol', () => {
     assert.deepEqual({ ...session, hostNow: undefined }, {
       source: { kind: 'session' }, title: 'nov25', metricName: 'val_loss', direction: 'minimize', directionKnown: true,
       budgetSeconds: 300, budgetText: '5m', maxExperiments: 12, parallel: 1, startedAt: '2025-11-25T10:00:00.000Z',
-      state: 'running', stateReason: null, bestId: 2, errors: [], hostNow: undefined, curveLabel: 'val_loss',
+      state: 'running', stateReason: null, bestId: 2, errors: [], hostNow: undefined, curveLabel: 'val_loss', wins: session.wins,
     });
+    assert.deepEqual(session.wins!.keeps.map((k) => [k.id, k.against, k.verdict]), [[2, 0, 'unknown']], 'no noise measured yet');
     const nodes = sessionNodes(m);
     assert.deepEqual(nodes.map((n) => [n.id, n.status, n.metric]), [[0, 'keep', 0.36], [1, 'crash', null], [2, 'keep', 0.2], [3, 'running', null]]);
     assert.equal(nodes[0]!.wallMs, 1200);

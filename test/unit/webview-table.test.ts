@@ -55,8 +55,8 @@ describe('webview table', () => {
   });
 
   it('drops the tree and timing columns for a bare results.tsv', () => {
-    assert.deepEqual(visibleColumns(true).map((c) => c.key), ['id', 'commit', 'metric', 'delta', 'memoryGb', 'status', 'description']);
-    assert.equal(visibleColumns(false).length, 11);
+    assert.deepEqual(visibleColumns(true).map((c) => c.key), ['id', 'commit', 'metric', 'delta', 'win', 'memoryGb', 'status', 'description']);
+    assert.equal(visibleColumns(false).length, 12);
   });
 
   it('re-places only the changed rows, and ends exactly where a full recompute would', () => {

@@ -4,6 +4,7 @@ import { directionLabel } from './chartModel.js';
 import { button, el } from './dom.js';
 import { fmtCount, fmtDuration, fmtNum, fmtPct, fmtSigned, fmtTokens } from './format.js';
 import { computeHeadline } from './headline.js';
+import { winsHeadline } from './wins.js';
 
 interface Figure {
   dd: HTMLElement;
@@ -16,6 +17,7 @@ export class HeadlineView {
   private readonly state: HTMLElement;
   private readonly metric: HTMLElement;
   private readonly flip: HTMLButtonElement;
+  private readonly wins: HTMLElement;
   private readonly figures = new Map<string, Figure>();
 
   constructor(private readonly ctx: ViewContext, onFlipDirection: () => void) {
@@ -41,9 +43,11 @@ export class HeadlineView {
     add('pace', 'per hour');
     add('budget', 'budget');
     add('usage', 'model usage');
+    this.wins = el('p', { class: 'wins-line', id: 'wins-headline' });
     this.element = el('header', { class: 'headline', 'aria-label': 'Summary' },
       el('div', { class: 'title-row' }, this.title, this.state, this.metric, this.flip),
       list,
+      this.wins,
     );
   }
 
@@ -66,6 +70,19 @@ export class HeadlineView {
     this.state.title = s?.stateReason ?? '';
     this.metric.textContent = s ? `${s.metricName} · ${directionLabel(store.direction)}${s.directionKnown ? '' : ' (guessed)'}` : '';
     this.flip.hidden = !s || s.directionKnown;
+
+    const wins = winsHeadline(store);
+    this.wins.hidden = !wins;
+    const winsText = wins ? `${wins.text}${wins.hint ? ` ${wins.hint.replaceAll('`', '')}` : ''}` : '';
+    // Rebuilt only when it changes: the clock re-renders the headline every second.
+    if (this.wins.textContent !== winsText) {
+      this.wins.replaceChildren();
+      if (wins) {
+        this.wins.append(el('span', { class: 'wins-head', text: wins.text }));
+        // The hint names config lines and commands between backticks, as the summary writes them.
+        if (wins.hint) this.wins.append(' ', el('span', { class: 'muted' }, ...wins.hint.split('`').map((t, i) => (i % 2 ? el('code', { text: t }) : t))));
+      }
+    }
 
     const h = computeHeadline(store, nowMs);
     const f = this.figures.get('progress')!;

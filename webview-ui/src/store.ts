@@ -1,6 +1,6 @@
 // The webview's copy of the study: nodes by id, the tree's shape, and what is derived from them (depth,
 // best-so-far, the best path). Snapshots replace it, deltas patch it; every view reads from here.
-import type { Direction, NodeDto, SessionDto } from '../../src/shared/protocol.js';
+import type { Direction, KeepWinDto, NodeDto, SessionDto, WinsDto } from '../../src/shared/protocol.js';
 
 export interface Changes {
   /** Every node replaced (a snapshot). */
@@ -37,6 +37,7 @@ export class ResultsStore {
   private version = 0;
   private stepsCache: Step[] = [];
   private bestIdCache: number | null = null;
+  private winsCache = new Map<number, KeepWinDto>();
 
   get direction(): Direction {
     return this.directionOverride ?? this.session?.direction ?? 'minimize';
@@ -52,6 +53,19 @@ export class ResultsStore {
 
   get(id: number): NodeDto | undefined {
     return this.nodes[id];
+  }
+
+  /** Which wins are real in the direction shown: the host's verdicts (for a guessed direction, both ways come). */
+  get wins(): WinsDto | null {
+    const s = this.session;
+    if (!s?.wins) return null;
+    return this.direction === s.direction ? s.wins : s.winsIfFlipped ?? null;
+  }
+
+  /** A keep's verdict against the noise; undefined for anything not weighed (discards, the baseline). */
+  winOf(id: number): KeepWinDto | undefined {
+    this.derive();
+    return this.winsCache.get(id);
   }
 
   /** Is `a` better than `b` in the study's direction? */
@@ -187,6 +201,7 @@ export class ResultsStore {
       }
     }
     this.stepsCache = steps;
+    this.winsCache = new Map((this.wins?.keeps ?? []).map((k) => [k.id, k]));
     const s = this.session;
     const engineBest = s && s.directionKnown && !this.directionOverride ? s.bestId : undefined;
     this.bestIdCache = engineBest !== undefined && engineBest !== null && this.nodes[engineBest]

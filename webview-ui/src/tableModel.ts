@@ -3,6 +3,7 @@
 import type { NodeStatus, TableColumn } from '../../src/shared/protocol.js';
 import { fmtDuration, fmtNum, fmtSigned } from './format.js';
 import type { ResultsStore } from './store.js';
+import { WIN_FILTER, WIN_MARK } from './wins.js';
 
 export interface TableQuery {
   sortKey: TableColumn;
@@ -27,6 +28,7 @@ export const COLUMNS: readonly ColumnDef[] = [
   { key: 'commit', label: 'commit', title: 'Commit of the experiment', numeric: false, width: '72px', sessionOnly: false },
   { key: 'metric', label: 'metric', title: 'The metric', numeric: true, width: '92px', sessionOnly: false },
   { key: 'delta', label: 'Δ', title: 'Change against what it was judged against: its parent, or in a results.tsv the best kept value before it', numeric: true, width: '92px', sessionOnly: false },
+  { key: 'win', label: 'vs noise', title: 'Is a keep\'s gain larger than the noise? real: larger; ≈ noise: within it (hover for the figures)', numeric: false, width: '72px', sessionOnly: false },
   { key: 'memoryGb', label: 'memory_gb', title: 'Peak memory in GB', numeric: true, width: '96px', sessionOnly: false },
   { key: 'status', label: 'status', title: 'keep, discard, crash, invalid, running', numeric: false, width: '84px', sessionOnly: false },
   { key: 'description', label: 'description', title: 'What the experiment changed', numeric: false, width: 'minmax(160px, 1fr)', sessionOnly: false },
@@ -50,6 +52,12 @@ export function cellValue(store: ResultsStore, id: number, key: TableColumn): Va
     case 'commit': return n.commit ? n.commit.slice(0, 7) : null;
     case 'metric': return n.metric;
     case 'delta': return store.delta(id);
+    // Sorted by how far the gain clears the noise; the text is the verdict.
+    case 'win': {
+      const k = store.winOf(id);
+      const t = store.wins?.threshold;
+      return !k || k.verdict === 'unknown' || t === null || t === undefined ? null : k.gain - t;
+    }
     case 'memoryGb': return n.memoryGb;
     case 'status': return n.status;
     case 'description': return n.description;
@@ -66,6 +74,7 @@ export function cellText(store: ResultsStore, id: number, key: TableColumn): str
   switch (key) {
     case 'metric': return fmtNum(v as number);
     case 'delta': return fmtSigned(v as number, 4);
+    case 'win': return WIN_MARK[store.winOf(id)!.verdict];
     case 'memoryGb': return (v as number).toFixed(1);
     case 'wallMs': return fmtDuration(v as number);
     case 'parentId': return `#${v}`;
@@ -96,11 +105,18 @@ interface Term {
 
 /**
  * The filter box: words (all must appear in the description, commit, status, operator, reason or `#id`),
- * and comparisons like `metric<0.3`, `delta<0`, `depth>=3`, `mem<2`, `duration>30s`.
+ * comparisons like `metric<0.3`, `delta<0`, `depth>=3`, `mem<2`, `duration>30s`, and `is:real` / `is:noise` for
+ * keeps larger than the noise or within it.
  */
 export function parseFilter(text: string): Term[] {
   const terms: Term[] = [];
   for (const raw of text.trim().split(/\s+/).filter(Boolean)) {
+    const is = /^is:(real|noise)$/i.exec(raw);
+    if (is) {
+      const verdict = WIN_FILTER[is[1]!.toLowerCase()];
+      terms.push({ test: (store, id) => store.winOf(id)?.verdict === verdict });
+      continue;
+    }
     const m = FIELD.exec(raw);
     if (m) {
       const field = m[1]!.toLowerCase();

@@ -6,6 +6,7 @@ import { el, toggle } from './dom.js';
 import { fmtCount, fmtDuration } from './format.js';
 import { cellText, tableRows, updateRows, visibleColumns } from './tableModel.js';
 import type { ColumnDef, TableQuery } from './tableModel.js';
+import { winDetail } from './wins.js';
 
 export const ROW_HEIGHT = 24;
 const OVERSCAN = 6;
@@ -29,7 +30,9 @@ export class TableView {
   constructor(private readonly ctx: ViewContext, private readonly requestRender: () => void) {
     this.filter = el('input', {
       type: 'search', class: 'filter', id: 'table-filter', 'aria-label': 'Filter experiments',
-      placeholder: 'Filter: words, #12, metric<0.3, delta<0, depth>=2, duration>30s', spellcheck: 'false',
+      placeholder: 'Filter: words, #12, metric<0.3, delta<0, depth>=2, duration>30s, is:real, is:noise', spellcheck: 'false',
+      // The box is narrower than its placeholder: the whole syntax is in its tooltip.
+      title: 'Words (all must match), #12, metric<0.3, delta<0, depth>=2, mem<2, duration>30s; is:real: keeps larger than the noise; is:noise: keeps within it',
     });
     this.filter.value = ctx.state.table.filter;
     this.filter.addEventListener('input', () => {
@@ -196,9 +199,18 @@ export class TableView {
           text = p ? `${fmtDuration(p.elapsedMs)} / ${fmtDuration(p.budgetMs)}` : 'running';
         }
         if (cell.textContent !== text) cell.textContent = text;
-        const cls = `${c.numeric ? 'num' : ''}${c.key === 'status' ? ` status st-${n.status}` : ''}${c.key === 'metric' && n.status === 'crash' ? ' st-crash' : ''}`;
+        const win = c.key === 'win' ? store.winOf(id) : undefined;
+        const cls = `${c.numeric ? 'num' : ''}${c.key === 'status' ? ` status st-${n.status}` : ''}${c.key === 'metric' && n.status === 'crash' ? ' st-crash' : ''}${win ? ` win win-${win.verdict}` : ''}`;
         if (cell.className !== cls) cell.className = cls;
         if (c.key === 'description') cell.title = n.reason ? `${n.description}\n${n.reason}` : n.description;
+        if (c.key === 'win') {
+          // Pooled cells move between rows: a row that was not weighed says nothing.
+          const detail = winDetail(store, id);
+          const said = detail ? detail[0]!.toUpperCase() + detail.slice(1) : '';
+          cell.title = said;
+          if (said) cell.setAttribute('aria-label', said);
+          else cell.removeAttribute('aria-label');
+        }
       });
     }
     for (let k = used; k < this.pool.length; k++) this.pool[k]!.hidden = true;
