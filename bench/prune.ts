@@ -162,6 +162,8 @@ interface SessionFigures {
   /** Stopped runs the judge would have kept had they run to the end. */
   wronglyStopped: number;
   wrongKinds: string[];
+  /** Why each of those was stopped, as the engine recorded it. */
+  wrongReasons: string[];
   /** What the stopped runs were, by kind of change. */
   stoppedKinds: Map<string, number>;
   best: number;
@@ -174,6 +176,7 @@ function figures(run: SessionRun, proposer: CurveProposer, config: ResearchConfi
   const model = run.outcome.model;
   let stopped = 0;
   const wrongKinds: string[] = [];
+  const wrongReasons: string[] = [];
   const stoppedKinds = new Map<string, number>();
   for (const n of model.nodes) {
     if (!n || !isExperiment(n) || !n.reason.startsWith('stopped early')) continue;
@@ -186,10 +189,13 @@ function figures(run: SessionRun, proposer: CurveProposer, config: ResearchConfi
       log: `val_loss: ${made.final}\n`, run: { exitCode: 0, signal: null, timedOut: false, wallMs: n.wallMs ?? 0, logPath: '' }, config, parentMetric,
       isBaseline: false, band: model.noiseBand(), netLines: 0,
     });
-    if (j.status === 'keep') wrongKinds.push(made.kind);
+    if (j.status === 'keep') {
+      wrongKinds.push(made.kind);
+      wrongReasons.push(`#${n.id} (${made.kind}, would have ended at ${made.final}): ${n.reason}`);
+    }
   }
   return {
-    experiments: decided.length, wallMs: decided.at(-1)!.at - Math.min(...starts), stopped, wronglyStopped: wrongKinds.length, wrongKinds, stoppedKinds,
+    experiments: decided.length, wallMs: decided.at(-1)!.at - Math.min(...starts), stopped, wronglyStopped: wrongKinds.length, wrongKinds, wrongReasons, stoppedKinds,
     best: model.best?.metric ?? NaN,
   };
 }
@@ -232,6 +238,7 @@ export async function pruneRows(o: PruneBenchOptions, log: (line: string) => voi
       const f = await session(o, seed, prune);
       (prune ? on : off).push(f);
       log(`  prune ${prune ? 'on ' : 'off'}, seed ${seed}: ${f.experiments} experiments in ${(f.wallMs / 1000).toFixed(1)} s, ${f.stopped} stopped (${[...f.stoppedKinds].map(([k, c]) => `${k} ${c}`).join(', ') || 'none'}; ${f.wronglyStopped} would have been kept: ${f.wrongKinds.join(', ') || 'none'}), best ${f.best.toFixed(4)}`);
+      for (const r of f.wrongReasons) log(`    ${r}`);
     }
   }
   const loadAfter = machine().loadAverage1m as number;

@@ -662,7 +662,7 @@ export function configTemplate(o: TemplateOptions): string {
     '# max(minDelta, z × spread); with confirm, a candidate new best is re-run once and the mean of both must hold up.',
     '# noise: {repeats: 3, z: 2, confirm: true}',
     '# Learning curves: every match of the metric\'s pattern while a run goes, or of this pattern (its last group).',
-    "# progress: 'step (\\d+).*val loss ([\\d.]+)'",
+    "# progress: 'step (\\d+).*val loss (\\S+)'",
     '# Early stopping: a run worse than its parent at the same point of the budget by more than the session\'s',
     '# late winners overcame is stopped (never before minFraction, never the baseline or a confirmation run).',
     '# prune: {minFraction: 0.25, safety: 1.5, floor: 0.05}',

@@ -1,7 +1,8 @@
 // Learning curves: the intermediate values a run prints while it goes (every match of the metric's pattern, or a
-// `progress` pattern such as `step (\d+).*val loss ([\d.]+)`), stamped with the elapsed fraction of the budget, and
-// the rule that stops a run that cannot win: worse than its parent at the same point by more than the session's
-// own curves say a late winner can be.
+// `progress` pattern such as `step (\d+).*val loss (\S+)`), stamped with the elapsed fraction of the budget, and
+// the rule that stops a run that cannot win: clearly behind its parent at the same point, twice in a row, and too
+// slow to reach the parent's final value by the end of the budget even at its best recent rate. Being behind alone
+// is not enough: a run that learns slowly at first but falls fast may still cross, and none that stops can show it.
 import { DEFAULT_PRUNE as CONFIG_DEFAULT_PRUNE } from './config.js';
 import { parseNumber } from './judge.js';
 import type { Direction } from './types.js';
@@ -86,6 +87,11 @@ export interface LateWin {
   fraction: number;
   /** How much worse than the parent it was there, in the metric's units (positive). */
   gap: number;
+  /**
+   * That gap over what the parent itself still improved from there to its end (0 when the parent no longer did): how
+   * many times the parent's remaining progress the winner made up, which carries over to parents of another shape.
+   */
+  ratio: number;
 }
 
 /** Positive when `a` is worse than `b` in the direction. */
@@ -93,9 +99,17 @@ function worseBy(a: number, b: number, direction: Direction): number {
   return direction === 'minimize' ? a - b : b - a;
 }
 
+/** What a curve still improved from `fraction` to its last point (0 when it did not). */
+function stillImproved(points: readonly CurvePoint[], fraction: number, direction: Direction): number {
+  const here = valueAt(points, fraction);
+  const end = points.at(-1)?.[1];
+  if (here === null || end === undefined || !Number.isFinite(here) || !Number.isFinite(end)) return 0;
+  return Math.max(0, worseBy(here, end, direction));
+}
+
 /**
- * From finished runs and their parents' curves: the largest gap each late winner had at each point of its curve
- * (every run that ended better than its parent). This is what the margin must exceed.
+ * From finished runs and their parents' curves: the gap each late winner had at each point of its curve (every run
+ * that ended better than its parent), and that gap over what its parent still improved from there.
  */
 export function lateWins(pairs: readonly { child: readonly CurvePoint[]; parent: readonly CurvePoint[]; childFinal: number; parentFinal: number }[], direction: Direction): LateWin[] {
   const out: LateWin[] = [];
@@ -105,26 +119,74 @@ export function lateWins(pairs: readonly { child: readonly CurvePoint[]; parent:
       const p = valueAt(parent, f);
       if (p === null) continue;
       const gap = worseBy(v, p, direction);
-      if (gap > 0) out.push({ fraction: f, gap });
+      const rest = stillImproved(parent, f, direction);
+      if (gap > 0) out.push({ fraction: f, gap, ratio: rest > 0 ? gap / rest : 0 });
     }
   }
   return out;
 }
 
+/**
+ * How far a curve's points scatter about a smooth line, as a standard deviation: each point's distance from the
+ * parabola fitted to it and its two neighbours on each side (which follows a learning curve's bend, not its noise),
+ * the median of them. 0 with fewer than five points.
+ */
+export function pointNoise(points: readonly CurvePoint[]): number {
+  const off: number[] = [];
+  for (let i = 2; i + 2 < points.length; i++) {
+    const w = points.slice(i - 2, i + 3);
+    const scale = w[4]![0] - w[0]![0];
+    if (!(scale > 0) || !w.every((p) => Number.isFinite(p[1]))) continue;
+    const fit = parabola(w.map((p) => (p[0] - points[i]![0]) / scale), w.map((p) => p[1]));
+    // The middle point's residual varies by σ²(1 − h), h its leverage in the fit.
+    if (fit && fit.leverage < 1) off.push(Math.abs(points[i]![1] - fit.atZero) / Math.sqrt(1 - fit.leverage));
+  }
+  if (off.length === 0) return 0;
+  off.sort((a, b) => a - b);
+  const median = off.length % 2 ? off[(off.length - 1) / 2]! : (off[off.length / 2 - 1]! + off[off.length / 2]!) / 2;
+  // The median absolute value of a normal deviate is 0.6745 σ.
+  return median / 0.6745;
+}
+
+/** The least-squares parabola through (x, y): its value at x = 0, and the leverage there. Null when it is not unique. */
+function parabola(x: readonly number[], y: readonly number[]): { atZero: number; leverage: number } | null {
+  // The normal equations of y = a + b·x + c·x², solved by Cramer's rule.
+  const s = [0, 0, 0, 0, 0];
+  const t = [0, 0, 0];
+  x.forEach((xi, k) => {
+    for (let d = 0; d < 5; d++) s[d]! += xi ** d;
+    for (let d = 0; d < 3; d++) t[d]! += y[k]! * xi ** d;
+  });
+  const [s0, s1, s2, s3, s4] = s as [number, number, number, number, number];
+  const det = s0 * (s2 * s4 - s3 * s3) - s1 * (s1 * s4 - s2 * s3) + s2 * (s1 * s3 - s2 * s2);
+  if (Math.abs(det) < 1e-12) return null;
+  const [t0, t1, t2] = t as [number, number, number];
+  const a = (t0 * (s2 * s4 - s3 * s3) - s1 * (t1 * s4 - s3 * t2) + s2 * (t1 * s3 - s2 * t2)) / det;
+  return { atZero: a, leverage: (s2 * s4 - s3 * s3) / det };
+}
+
 export interface PruneRule {
   /** Never before this fraction of the budget (default 0.25). */
   minFraction: number;
-  /** The margin is at least this share of the parent's value there (default 0.05), before the session has evidence. */
+  /** The margin is at least this share of the parent's value there (default 0.05). */
   floor: number;
-  /** The margin is this many times the largest gap a late winner had (default 1.5). */
+  /**
+   * The margin is this many times what the parent still improved from that point to its end, or times what the
+   * session's late winners made up, whichever is larger (default 1.5).
+   */
   safety: number;
 }
 
 export const DEFAULT_PRUNE: PruneRule = CONFIG_DEFAULT_PRUNE;
 
+/** How far back a run's rate of improvement is measured: a tenth of the budget. */
+const RATE_WINDOW = 0.1;
+/** How many standard deviations of noise a gap must clear (as the noise-aware judge's default z). */
+const Z = 2;
+
 export interface PruneInput {
-  fraction: number;
-  value: number;
+  /** The run's curve so far, the point just read last. */
+  curve: readonly CurvePoint[];
   parent: readonly CurvePoint[] | null;
   direction: Direction;
   /** Late winners the session has seen so far. */
@@ -134,17 +196,109 @@ export interface PruneInput {
   rule?: PruneRule;
 }
 
-/** Why to stop the run now (with the numbers), or null to let it go on. */
-export function pruneVerdict(i: PruneInput): { margin: number; parentValue: number } | null {
+/** The numbers behind a decision to stop, for the record. */
+export interface PruneVerdict {
+  fraction: number;
+  value: number;
+  /** The parent's value at the same point. */
+  parentValue: number;
+  /** How much worse than the parent the run is there; the previous point's, and where that was. */
+  gap: number;
+  previous: { fraction: number; gap: number } | null;
+  /** The margin there (the previous point cleared its own). */
+  margin: number;
+  /** The parent's final value, which the run must beat. */
+  parentEnd: number;
+  /** How fast the run has been improving, per tenth of the budget, at most (noise included). */
+  improving: number;
+  /** How far behind the parent's final value the run would still be, improving that fast to the end of the budget. */
+  endGap: number;
+  /** Nan or inf: the run diverged. */
+  diverged: boolean;
+}
+
+interface Shared {
+  parent: readonly CurvePoint[];
+  direction: Direction;
+  rule: PruneRule;
+  /** What two noisy readings of the metric may differ by. */
+  noise: number;
+  late: readonly LateWin[];
+  /** Where the budget ends, or the parent's curve if it went past it. */
+  end: number;
+}
+
+/** The margin at `fraction`: the larger, the earlier, because the parent still improved more from there. */
+function marginAt(s: Shared, fraction: number, parentValue: number): number {
+  const rest = stillImproved(s.parent, fraction, s.direction);
+  let gap = 0;
+  let ratio = 1;
+  for (const l of s.late) {
+    if (l.fraction < fraction - RATE_WINDOW) continue;
+    gap = Math.max(gap, l.gap);
+    ratio = Math.max(ratio, l.ratio);
+  }
+  return Math.max(s.rule.floor * Math.abs(parentValue), s.noise, s.rule.safety * ratio * rest, s.rule.safety * gap);
+}
+
+/**
+ * Whether the curve's point `i` says stop: worse than the parent there by more than the margin, and unable to reach
+ * the parent's final value by the end of the budget even if it went on improving as fast as it did over the last
+ * tenth of the budget (noise included), or as much as the parent still did from there. Learning curves flatten,
+ * so the first is the most a run can still gain; a slow starter that falls fast goes on.
+ */
+function stopAt(s: Shared, curve: readonly CurvePoint[], i: number): Omit<PruneVerdict, 'previous' | 'diverged'> | null {
+  const [fraction, value] = curve[i]!;
+  const parentValue = valueAt(s.parent, fraction);
+  if (parentValue === null || !Number.isFinite(value)) return null;
+  const gap = worseBy(value, parentValue, s.direction);
+  const margin = marginAt(s, fraction, parentValue);
+  if (!(gap > margin)) return null;
+  let j = i - 1;
+  while (j >= 0 && curve[j]![0] > fraction - RATE_WINDOW) j--;
+  if (j < 0 || !Number.isFinite(curve[j]![1])) return null;
+  const [before, then] = curve[j]!;
+  const rate = (worseBy(then, value, s.direction) + s.noise) / (fraction - before);
+  const parentEnd = s.parent.at(-1)![1];
+  const canStill = Math.max(rate * Math.max(0, s.end - fraction), stillImproved(s.parent, fraction, s.direction));
+  const endGap = worseBy(value, parentEnd, s.direction) - canStill;
+  return endGap > s.noise ? { fraction, value, parentValue, gap, margin, parentEnd, improving: rate * RATE_WINDOW, endGap } : null;
+}
+
+/**
+ * Why to stop the run now (with the numbers), or null to let it go on. Nan or inf stops it at once. Otherwise the
+ * last two points of its curve must both say stop (see `stopAt`): one bad reading is not enough.
+ */
+export function pruneVerdict(i: PruneInput): PruneVerdict | null {
   const rule = i.rule ?? DEFAULT_PRUNE;
-  if (i.fraction < rule.minFraction || !i.parent || i.parent.length === 0) return null;
-  const parentValue = valueAt(i.parent, i.fraction);
-  if (parentValue === null) return null;
-  if (Number.isNaN(i.value) || worseBy(i.value, parentValue, i.direction) === Infinity) return { margin: 0, parentValue };
-  // From this point on in the budget, the largest gap a late winner overcame (a margin learned from the session).
-  const overcome = i.late.filter((l) => l.fraction >= i.fraction - 0.1).reduce((m, l) => Math.max(m, l.gap), 0);
-  const margin = Math.max(rule.floor * Math.abs(parentValue), rule.safety * overcome, 3 * (i.spread ?? 0));
-  return worseBy(i.value, parentValue, i.direction) > margin ? { margin, parentValue } : null;
+  const last = i.curve.at(-1);
+  if (!last || last[0] < rule.minFraction || !i.parent || i.parent.length === 0) return null;
+  const [fraction, value] = last;
+  if (!Number.isFinite(value)) {
+    const parentValue = valueAt(i.parent, fraction);
+    if (parentValue === null) return null;
+    const bad = Number.isNaN(value) || worseBy(value, parentValue, i.direction) > 0;
+    return bad ? { fraction, value, parentValue, gap: Infinity, previous: null, margin: 0, parentEnd: i.parent.at(-1)![1], improving: 0, endGap: Infinity, diverged: true } : null;
+  }
+  if (i.curve.length < 2 || !Number.isFinite(i.parent.at(-1)![1])) return null;
+  // The parent's curve is the journal's (at most 60 points): the run's is read at the same density, and in bounded time.
+  const noise = Math.max(Z * Math.SQRT2 * Math.max(pointNoise(i.parent), pointNoise(compact(i.curve))), 3 * (i.spread ?? 0));
+  const s: Shared = { parent: i.parent, direction: i.direction, rule, noise, late: i.late, end: Math.max(1, i.parent.at(-1)![0]) };
+  const now = stopAt(s, i.curve, i.curve.length - 1);
+  if (!now) return null;
+  const before = stopAt(s, i.curve, i.curve.length - 2);
+  if (!before) return null;
+  return { ...now, previous: { fraction: before.fraction, gap: before.gap }, diverged: false };
+}
+
+/** The record of a stopped run: "stopped early at 52 % of the budget: val_loss 3.4 vs 3.1 for #7 at the same point, …". */
+export function stoppedReason(v: PruneVerdict, metric: string, parentId: number | null): string {
+  const f = (x: number) => Number(x.toPrecision(4)).toString();
+  const pct = (x: number) => `${Math.round(x * 100)} %`;
+  const head = `stopped early at ${pct(v.fraction)} of the budget: ${metric} ${f(v.value)} vs ${f(v.parentValue)} for #${parentId} at the same point`;
+  if (v.diverged) return `${head}: the run diverged`;
+  const previous = v.previous ? ` (${f(v.previous.gap)} at ${pct(v.previous.fraction)})` : '';
+  return `${head}, worse by ${f(v.gap)}${previous}, more than the margin ${f(v.margin)}; improving by at most ${f(Math.max(0, v.improving))} per tenth of the budget, it would end ${f(v.endGap)} short of #${parentId}'s ${f(v.parentEnd)}`;
 }
 
 /** A small text sparkline of a curve, for `autoresearch show`. */

@@ -45,10 +45,32 @@ describe('learning curves and early stopping', () => {
     assert.equal(m.get(1)!.status, 'keep', m.get(1)!.reason);
     const stopped = m.get(2)!;
     assert.equal(stopped.status, 'discard');
-    assert.match(stopped.reason, /^stopped early at \d+ % of the budget: val_loss 40 vs [\d.]+ for #1 at the same point, worse by more than the margin [\d.]+$/);
+    const n = '[-\\d.e+]+';
+    assert.match(stopped.reason, new RegExp(`^stopped early at \\d+ % of the budget: val_loss 40 vs ${n} for #1 at the same point, worse by ${n} \\(${n} at \\d+ %\\), more than the margin ${n}; improving by at most ${n} per tenth of the budget, it would end ${n} short of #1's 0\\.9$`));
     assert.ok(stopped.wallMs! < 1500, `it ran ${stopped.wallMs} ms of a 1.5 s script`);
     // Progress carries the latest value and the parent's at the same point.
     assert.ok(events.some((e) => e.value === 40 && typeof e.parentValue === 'number'));
+  });
+
+  it('does not stop a slow starter: far behind its parent half-way, but falling faster, it runs to the end and is kept', async () => {
+    // L(p) = floor + (10 − floor)·exp(−p/τ) over 15 steps; the child learns 1.6 × slower towards a lower floor.
+    const curve = (floor: number, tau: number) => `import math, time
+for i in range(15):
+    loss = ${floor} + (10 - ${floor}) * math.exp(-(i + 1) / 15 / ${tau})
+    print(f"step {i}: val loss {loss:.4f}", flush=True)
+    time.sleep(0.1)
+print(f"val_loss: {loss:.4f}")
+`;
+    const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '1', policy: 'greedy', progress: "'val loss (\\S+)'", prune: 'on' }), { 'train.py': curve(1.0, 0.15) });
+    const outcome = await inProcess(repo, new ScriptedProposer([curve(0.8, 0.24)])).run();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const n = outcome.model.get(1)!;
+    const parent = outcome.model.get(0)!.curve!;
+    const half = n.curve!.find((p) => p[0] >= 0.4)!;
+    const behind = half[1] - parent.find((p) => p[0] >= half[0])![1];
+    assert.ok(behind > 0.3, `it was ${behind} behind at ${half[0]}: ${JSON.stringify(n.curve)} vs ${JSON.stringify(parent)}`);
+    assert.equal(n.status, 'keep', n.reason);
+    assert.ok(n.wallMs! >= 1400, `it ran its whole script: ${n.wallMs} ms`);
   });
 
   it('is off by default: the same worse run goes to the end and is judged on its final metric', async () => {

@@ -2,7 +2,7 @@
 // node's run from its start record to its judgement.
 import { join } from 'node:path';
 import type { RunRequest } from '../executor.js';
-import { compact, CurveReader, lateWins, pruneVerdict, valueAt, type LateWin } from '../curves.js';
+import { compact, CurveReader, lateWins, pruneVerdict, stoppedReason, valueAt, type LateWin, type PruneVerdict } from '../curves.js';
 import { readTail } from '../files.js';
 import { nodeRef } from '../git.js';
 import type { NodeCreated } from '../journal.js';
@@ -107,7 +107,7 @@ export class Runs {
     const reader = new CurveReader(config.progress ?? config.metric.pattern, budgetMs);
     const parentCurve = node.parentId === null ? null : this.ctx.model.get(node.parentId)?.curve ?? null;
     const mayPrune = !!config.prune && node.id !== 0 && node.operator !== 'rerun' && handle === undefined && !!parentCurve?.length;
-    let pruned: { fraction: number; value: number; parentValue: number; margin: number } | null = null;
+    let pruned: PruneVerdict | null = null;
     const late = mayPrune ? this.lateWins() : [];
     const request: RunRequest = {
       nodeId: node.id, tag: config.tag, cwd: slot.worktree, command: config.run, budgetSeconds: config.budgetSeconds,
@@ -120,11 +120,8 @@ export class Runs {
         const added = reader.feed(chunk, now - startedAt.getTime());
         const point = added.at(-1);
         if (point && mayPrune && !pruned) {
-          const verdict = pruneVerdict({ fraction: point[0], value: point[1], parent: parentCurve, direction: config.metric.direction, late, spread: this.ctx.model.noiseBand()?.spread ?? null, rule: config.prune! });
-          if (verdict) {
-            pruned = { fraction: point[0], value: point[1], ...verdict };
-            abort.abort();
-          }
+          pruned = pruneVerdict({ curve: reader.points, parent: parentCurve, direction: config.metric.direction, late, spread: this.ctx.model.noiseBand()?.spread ?? null, rule: config.prune! });
+          if (pruned) abort.abort();
         }
         if (now - lastEmit > 250 || point) {
           lastEmit = now;
@@ -173,12 +170,7 @@ export class Runs {
       return;
     }
     if (pruned) {
-      const p = pruned as { fraction: number; value: number; parentValue: number; margin: number };
-      const f = (v: number) => Number(v.toPrecision(4)).toString();
-      this.decisions.decide(node, {
-        status: 'discard', metric: null, memoryGb: null, secondary: {},
-        reason: `stopped early at ${Math.round(p.fraction * 100)} % of the budget: ${config.metric.name} ${f(p.value)} vs ${f(p.parentValue)} for #${node.parentId} at the same point, worse by more than the margin ${f(p.margin)}`,
-      });
+      this.decisions.decide(node, { status: 'discard', metric: null, memoryGb: null, secondary: {}, reason: stoppedReason(pruned, config.metric.name, node.parentId) });
       return;
     }
     await this.settle(node, await this.decisions.judgeRun(node, run), slot, true);
