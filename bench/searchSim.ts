@@ -77,7 +77,7 @@ export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: 
       add(parent, 'merge', r.files['train.py'], `merge:${from.id}`, `merge #${from.id} into #${parent.id}`, from.id);
     } else {
       writeFileSync(join(dir, 'train.py'), contents[parent.id]!);
-      const tried = new Set(model.childrenOf(parent.id).filter((c) => c.operator === operator || operator !== 'draft').map((c) => c.editKey));
+      const tried = new Set(model.childrenOf(parent.id).map((c) => c.editKey));
       const p = await proposer.propose({ parent, operator, worktree: dir, history: model.nodes, triedFromParent: tried, notes: null, hint: null, config, platform: null, signal: new AbortController().signal });
       if (!p) {
         exhausted.add(exhaustedKey(parent.id, operator));

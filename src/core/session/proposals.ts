@@ -17,6 +17,7 @@ import type { Runs } from './runs.js';
 import type { HeldSpend, Spending } from './spending.js';
 
 const MAX_PROPOSAL_FAILURES = 5;
+const MAX_REPEATS = 2;
 
 /** A proposal held in memory until a slot is free to commit and run it. */
 export interface Prepared {
@@ -35,6 +36,8 @@ export interface Prepared {
 export class Proposals {
   private readonly proposingAbort = new Set<AbortController>();
   private failuresInARow = 0;
+  /** Proposals dropped as repeats of an edit already made, by `${parent}:${operator}`. */
+  private readonly repeats = new Map<string, number>();
 
   constructor(
     private readonly ctx: SessionContext, private readonly record: SessionRecord, private readonly decisions: Decisions,
@@ -75,7 +78,8 @@ export class Proposals {
     let failure: string | null = null;
     let failedKey: string | null = null;
     let spent: HeldSpend | null = null;
-    const tried = new Set(model.childrenOf(parent.id).filter((c) => c.operator === operator || operator !== 'draft').map((c) => c.editKey));
+    // Every edit already made from this parent, drafts or not: one made again would only be dropped below.
+    const tried = new Set(model.childrenOf(parent.id).map((c) => c.editKey));
     // Edits other slots are proposing, or hold ready, from this parent count as tried: no two slots run the same edit.
     for (const key of this.reservations.pendingFrom(parent.id)) tried.add(key);
     try {
@@ -115,6 +119,14 @@ export class Proposals {
     if (this.reservations.isPending(parent.id, proposal.editKey) || model.childrenOf(parent.id).some((c) => c.editKey === proposal.editKey)) {
       this.ctx.log(`dropped a proposal from #${parent.id} (${proposal.description}): the same edit is already queued or run from it`);
       this.spending.drop(spent, 'dropped: the same edit was already queued or run from its parent');
+      // A proposer that keeps offering what was done is out of ideas here: the search must not ask it forever.
+      const key = `${parent.id}:${operator}`;
+      const repeats = (this.repeats.get(key) ?? 0) + 1;
+      this.repeats.set(key, repeats);
+      if (repeats >= MAX_REPEATS) {
+        this.reservations.exhaust(parent.id, operator);
+        this.ctx.log(`nothing new to ${operator} from #${parent.id}: the proposer offered edits already made ${repeats} times`);
+      }
       return null;
     }
     this.reservations.holdKey(reservation, proposal.editKey);
