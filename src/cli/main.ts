@@ -158,7 +158,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const id = nodeArg(args[0]);
         const { root, tag } = await sessionOf(cwd, o);
         const r = await sendCommand(root, tag, { type: 'override', id, status: command, reason: o.reason ?? `${command === 'keep' ? 'kept' : 'discarded'} by a person from the CLI` });
-        io.out(r.delivered === 'running' ? `Sent to the running session (pid ${r.holder.pid}): ${command} #${id}.` : `#${id} is now ${command} (decided by human); results.tsv updated.`);
+        io.out(r.delivered === 'running' ? `Sent to the running session (pid ${r.holder.pid}): ${command} #${id}.` : `#${id} is now ${command} (${r.restored ? "the rule's own decision again" : 'decided by human'}); results.tsv updated.`);
         return 0;
       }
       case 'record': {

@@ -22,7 +22,8 @@ export type JournalEntry =
   | { type: 'finish'; id: number; run: RunResult; finishedAt: string }
   /** The intermediate values a run printed, compacted (curves.ts); before its finish record. */
   | { type: 'curve'; id: number; points: [number, number][] }
-  | { type: 'decide'; id: number; status: DecidedStatus; metric: number | null; memoryGb: number | null; secondary: Record<string, number>; reason: string; decidedBy: DecidedBy; logTail?: string }
+  /** `restored`: the rule's own decision again, written when a person's override was undone (decisions.ts). */
+  | { type: 'decide'; id: number; status: DecidedStatus; metric: number | null; memoryGb: number | null; secondary: Record<string, number>; reason: string; decidedBy: DecidedBy; logTail?: string; restored?: true }
   /** The config's `checks` after the rule said keep, before the decision (a failure makes it a discard). */
   | { type: 'checks'; id: number; passed: boolean; logPath: string; wallMs: number; reason: string; at: string }
   | { type: 'hint'; hint: Hint }

@@ -6,6 +6,7 @@ import type { ExperimentNode, Hint, NoiseBand, PlatformInfo, ResearchConfig, Ses
 
 type StartRecord = Extract<JournalRecord, { type: 'start' }>;
 type FinishRecord = Extract<JournalRecord, { type: 'finish' }>;
+type DecideRecord = Extract<JournalRecord, { type: 'decide' }>;
 
 /** Runs the engine adds to measure noise (baseline repeats, confirmations): not experiments, so not counted. */
 export function isMeasurement(n: Pick<ExperimentNode, 'operator' | 'editKey'>): boolean {
@@ -45,6 +46,8 @@ export class SessionModel {
   /** The last start and finish record of each node, and the seq of the last stop: recovery reads them by id. */
   readonly lastStart = new Map<number, StartRecord>();
   readonly lastFinish = new Map<number, FinishRecord>();
+  /** Each node's last decision by the rule: what undoing a person's override goes back to. */
+  private readonly ruleDecisions = new Map<number, DecideRecord>();
   lastStopSeq = -1;
   /** The protection the runs have: the sandbox, or detection only (null before it was recorded). */
   protection: { sandboxed: boolean; text: string } | null = null;
@@ -85,6 +88,11 @@ export class SessionModel {
     return this.bestId === null ? undefined : this.nodes[this.bestId];
   }
 
+  /** The rule's own last decision on a node (its status, reason and measurement), whatever a person made of it since. */
+  ruleDecision(id: number): Readonly<DecideRecord> | undefined {
+    return this.ruleDecisions.get(id);
+  }
+
   /** Is `a` a better metric than `b` in the configured direction? */
   better(a: number, b: number): boolean {
     return this.config?.metric.direction === 'maximize' ? a > b : a < b;
@@ -116,7 +124,7 @@ export class SessionModel {
         this.baseBranch = r.baseBranch;
         this.startedAt = r.at;
         this.nodes.length = 0;
-        for (const set of [this.children, this.keptIds, this.crashedIds, this.lastStart, this.lastFinish, this.noiseSamples]) set.clear();
+        for (const set of [this.children, this.keptIds, this.crashedIds, this.lastStart, this.lastFinish, this.noiseSamples, this.ruleDecisions]) set.clear();
         this.decidedCount = 0;
         this.bestId = null;
         break;
@@ -175,7 +183,10 @@ export class SessionModel {
         const n = this.nodes[r.id];
         if (!n) break;
         const wasDecided = n.decidedBy !== null;
-        if (r.decidedBy === 'rule') n.ruleStatus = r.status;
+        if (r.decidedBy === 'rule') {
+          n.ruleStatus = r.status;
+          this.ruleDecisions.set(r.id, r);
+        }
         // A human override carries no measurement: it changes the status, never the numbers.
         if (r.metric !== null) n.metric = r.metric;
         if (r.memoryGb !== null) n.memoryGb = r.memoryGb;

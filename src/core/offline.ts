@@ -37,7 +37,8 @@ export function runningController(root: string, tag: string): LockInfo | null {
   return readLock(sessionPaths(root, tag).lock);
 }
 
-export type CommandOutcome = { delivered: 'running'; holder: LockInfo } | { delivered: 'applied'; hint?: Hint };
+/** `restored`: an override undone, so the rule's own decision stands again. */
+export type CommandOutcome = { delivered: 'running'; holder: LockInfo } | { delivered: 'applied'; hint?: Hint; restored?: boolean };
 
 /**
  * Applies a person's command: through the inbox when a controller runs the session, straight into the
@@ -69,11 +70,11 @@ export async function sendCommand(root: string, tag: string, cmd: InboxCommand):
         if (n.decidedBy === null) throw new Error(`#${cmd.id} has not been decided yet.`);
         if (cmd.status === 'keep' && (n.metric === null || !Number.isFinite(n.metric))) throw new Error(`#${cmd.id} has no metric; only a node with a result can be kept.`);
         if (cmd.id === 0 && cmd.status === 'discard') throw new Error('The baseline cannot be discarded.');
-        applyOverride(append, cmd.id, cmd.status, cmd.reason);
+        applyOverride(append, model, cmd.id, cmd.status, cmd.reason);
         writeFileSync(paths.results, formatResults(model.config!.metric.name, model.nodes.filter((x) => x && x.decidedBy !== null)));
         const best = model.best;
         if (best?.commit) await (await Lab.open(root)).setBranch(sessionBranch(tag), best.commit);
-        return { delivered: 'applied' };
+        return { delivered: 'applied', restored: n.decidedBy === 'rule' };
       }
       case 'cap':
         // Journaled now: the next `autoresearch run` goes on under it.

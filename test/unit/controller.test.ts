@@ -222,6 +222,32 @@ describe('people steer the search', () => {
     assert.match(row.description, /keep by human; rule said discard/);
   });
 
+  it("undoing an override (back to the rule's status) restores the rule's own decision, not a human one", async () => {
+    const repo = toyRepo();
+    const { c } = controllerFor(repo);
+    const outcome = await c.run();
+    c.dispose();
+    const discarded = outcome.model.nodes.find((n) => n.status === 'discard')!;
+    const ruleReason = discarded.reason;
+    await sendCommand(repo.root, 't1', { type: 'override', id: discarded.id, status: 'keep', reason: 'promising direction' });
+    const r = await sendCommand(repo.root, 't1', { type: 'override', id: discarded.id, status: 'discard', reason: 'undid a keep' });
+    assert.ok(r.delivered === 'applied' && r.restored, 'the outcome says the rule decides again');
+    const records = Journal.read(join(repo.root, '.autoresearch/t1/journal.jsonl'));
+    const last = records.filter((x) => x.type === 'decide' && x.id === discarded.id).at(-1)!;
+    assert.ok(last.type === 'decide' && last.decidedBy === 'rule' && last.restored === true && last.reason === ruleReason, JSON.stringify(last));
+    const n = SessionModel.fromRecords(records).get(discarded.id)!;
+    assert.equal(n.status, 'discard');
+    assert.equal(n.decidedBy, 'rule');
+    assert.equal(n.reason, ruleReason);
+    assert.equal(n.metric, discarded.metric, 'the measurement is the rule\'s, unchanged');
+    const row = parseResults(readFileSync(join(repo.root, 'results.tsv'), 'utf8')).rows.find((x) => x.commit === n.commit!.slice(0, 7))!;
+    assert.equal(row.status, 'discard');
+    assert.doesNotMatch(row.description, /by human/);
+    // A second override is a person's again.
+    await sendCommand(repo.root, 't1', { type: 'override', id: discarded.id, status: 'keep', reason: 'on reflection' });
+    assert.equal(SessionModel.fromRecords(Journal.read(join(repo.root, '.autoresearch/t1/journal.jsonl'))).get(discarded.id)!.decidedBy, 'human');
+  });
+
   it('hints are taken first and recorded on the node that tests them', async () => {
     const repo = toyRepo();
     const text = readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8').replace('maxExperiments: 6', 'maxExperiments: 1');

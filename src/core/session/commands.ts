@@ -94,7 +94,7 @@ export class Commands {
     const n = requireDecided(this.ctx.model, id);
     if (status === 'keep' && (n.metric === null || !Number.isFinite(n.metric))) throw new Error(`#${id} has no metric (it ${n.status === 'crash' ? 'crashed' : 'did not run'}); only a node with a result can be kept.`);
     if (id === 0 && status === 'discard') throw new Error('The baseline is the reference every change is measured against; it cannot be discarded.');
-    applyOverride((e) => this.record.append(e), id, status, reason);
+    applyOverride((e) => this.record.append(e), this.ctx.model, id, status, reason);
     this.record.rewriteResults();
     void this.record.updateBranch();
     this.ctx.emit({ type: 'node-updated', node: n });

@@ -5,7 +5,7 @@ import { readTail } from '../files.js';
 import { describeViolations, type ScopeViolation } from '../guard.js';
 import type { JournalEntry } from '../journal.js';
 import { improvement, judge, thresholdText } from '../judge.js';
-import { isMeasurement } from '../model.js';
+import { isMeasurement, type SessionModel } from '../model.js';
 import { fmtNum } from '../summary.js';
 import type { ExperimentNode, Judgement, RunResult } from '../types.js';
 import type { SessionContext } from './context.js';
@@ -160,7 +160,16 @@ export function invalidScope(v: readonly ScopeViolation[]): Judgement {
   return invalid(`the proposal touched files outside its scope: ${describeViolations(v)}; it was not run`);
 }
 
-/** Shared by the running controller and the offline CLI: a human decision, journaled like any other. */
-export function applyOverride(append: (e: JournalEntry) => void, id: number, status: 'keep' | 'discard', reason: string): void {
+/**
+ * Shared by the running controller and the offline CLI: a human decision, journaled like any other. A person who
+ * overrode the rule and now asks for the rule's own status back (Undo) gets the rule's decision again, its reason
+ * and measurement as the rule wrote them, marked `restored`: the node is no longer "decided by you".
+ */
+export function applyOverride(append: (e: JournalEntry) => void, model: SessionModel, id: number, status: 'keep' | 'discard', reason: string): void {
+  const rule = model.ruleDecision(id);
+  if (model.get(id)?.decidedBy === 'human' && rule?.status === status) {
+    append({ type: 'decide', id, status, metric: rule.metric, memoryGb: rule.memoryGb, secondary: rule.secondary, reason: rule.reason, decidedBy: 'rule', restored: true });
+    return;
+  }
   append({ type: 'decide', id, status, metric: null, memoryGb: null, secondary: {}, reason: reason || `${status === 'keep' ? 'kept' : 'discarded'} by a person`, decidedBy: 'human' });
 }
