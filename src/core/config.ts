@@ -576,6 +576,10 @@ export interface TemplateOptions {
   notes?: string | null;
   /** The folder of patches for `proposer: patches` (default `patches/`). */
   patchesDir?: string;
+  /** The kind's own keys for a model-backed proposer (`model`, `baseUrl`, `apiKeyEnv`, `command`): written as a mapping. */
+  proposerKeys?: Record<string, string>;
+  /** The smallest improvement over the parent that counts (default 0). */
+  minDelta?: number;
 }
 
 /** A plain YAML scalar where the text reads back as the same string, else a quoted one. */
@@ -597,7 +601,9 @@ function flowList(items: string[]): string {
 
 /** A commented config that parseConfig accepts; written by `autoresearch init` and the editor's wizard. */
 export function configTemplate(o: TemplateOptions): string {
-  const proposer = o.proposer === 'patches' ? `{kind: patches, dir: ${scalar(o.patchesDir ?? 'patches/')}}` : scalar(o.proposer);
+  const keys = Object.entries(o.proposerKeys ?? {}).filter(([, v]) => v.trim() !== '');
+  const proposer = o.proposer === 'patches' ? `{kind: patches, dir: ${scalar(o.patchesDir ?? 'patches/')}}`
+    : keys.length ? `{kind: ${scalar(o.proposer)}, ${keys.map(([k, v]) => `${k}: ${scalar(v)}`).join(', ')}}` : scalar(o.proposer);
   const lines = [
     '# AutoResearch research config: the protocol of one study.',
     '# Each experiment changes only the editable files, runs under the budget and is judged on one metric.',
@@ -668,8 +674,9 @@ export function configTemplate(o: TemplateOptions): string {
     '# up, noise; at least floor) and, at its recent rate, could not reach the parent\'s end. Never before minFraction,',
     '# never the baseline or a confirmation run.',
     '# prune: {minFraction: 0.25, safety: 1.5, floor: 0.05}',
-    '# A change is kept only if it beats its parent by more than this.',
-    'minDelta: 0',
+    '# A change is kept only if it beats its parent by more than this, in the metric\'s units: at 0 a run-to-run wobble',
+    '# of 0.1 % counts as a win and the search follows noise.',
+    `minDelta: ${o.minDelta ?? 0}`,
     '# Seed for the proposer\'s and the policy\'s choices.',
     'seed: 0',
     '# Seconds between SIGTERM and SIGKILL when a run goes over its budget.',

@@ -16,10 +16,13 @@ import { Commands, Views } from './constants.js';
 import { changedFiles, type NodeDiffs } from './diff/nodeDiffs.js';
 import type { ErrorReporter } from './errors.js';
 import { chooseLanguageModel, ensureLanguageModelAccess, setApiKey } from './lm/register.js';
+import { RunLogs } from './logs/runLogs.js';
 import { git } from './nodeFs/nodeFileSystem.js';
 import type { ProtectedFiles } from './protectedFiles.js';
+import { openCommitDocument } from './results/commitDocument.js';
 import { ResultsPanel, type ResultsPanelDeps } from './results/resultsPanel.js';
 import type { SessionService } from './session/sessionService.js';
+import type { ExperimentsView } from './tree/experimentsView.js';
 import { runConfigWizard } from './wizard/configWizard.js';
 
 type NodeArg = number | { id: number } | undefined;
@@ -33,6 +36,7 @@ export interface CommandDeps {
   diffs: NodeDiffs;
   errors: ErrorReporter;
   protectedFiles: ProtectedFiles;
+  experiments: ExperimentsView;
   log: vscode.LogOutputChannel;
   /** What the results panel needs from the extension (model, changes, diffs, the shared selection). */
   results: ResultsPanelDeps;
@@ -41,8 +45,11 @@ export interface CommandDeps {
 }
 
 export class CommandHandlers extends DisposableBase {
+  private readonly runLogs: RunLogs;
+
   constructor(private readonly d: CommandDeps) {
     super();
+    this.runLogs = this._register(new RunLogs(d.session));
     const handlers: Record<(typeof Commands)[keyof typeof Commands], (...args: never[]) => unknown> = {
       [Commands.start]: (arg?: vscode.Uri) => this.start(arg),
       [Commands.stop]: () => this.stop(),
@@ -55,6 +62,7 @@ export class CommandHandlers extends DisposableBase {
       [Commands.addHypothesis]: (text?: string) => this.addHypothesis(text),
       [Commands.recordResult]: (arg?: NodeArg) => this.recordResult(arg),
       [Commands.applyBest]: () => this.applyBest(),
+      [Commands.revealBest]: () => this.revealBest(),
       [Commands.showLog]: () => this.d.log.show(true),
       [Commands.refresh]: () => this.d.session.refresh(),
       [Commands.openNodeDiff]: (arg?: NodeArg) => this.withNode(arg, 'Open whose diff?', (n) => !!n.commit, (n) => this.d.diffs.openNodeDiff(n.id)),
@@ -358,7 +366,19 @@ export class CommandHandlers extends DisposableBase {
     if (choice !== apply) return;
     const result = await applyBest(root, model, model.tag, mode.mode);
     this.d.log.info(result.message);
-    void vscode.window.showInformationMessage(result.message);
+    const showCommit = 'Show Commit';
+    const last = result.commits.at(-1);
+    void vscode.window.showInformationMessage(result.message, ...(last ? [showCommit] : [])).then((c) => {
+      if (c === showCommit && last) void openCommitDocument(last, vscode.Uri.file(root));
+    });
+  }
+
+  /** Selects the best experiment in the Experiments view, opening the nodes above it. */
+  private async revealBest(): Promise<void> {
+    if (!this.requireSession()) return;
+    const id = await this.d.experiments.revealBest();
+    if (id === undefined) void vscode.window.showInformationMessage('No experiment has a result yet.');
+    else if (id === 0) void vscode.window.showInformationMessage('Nothing has beaten the baseline (#0) yet.');
   }
 
   // ---- one node -----------------------------------------------------------------------------------
@@ -391,7 +411,7 @@ export class CommandHandlers extends DisposableBase {
       void vscode.window.showInformationMessage(`#${n.id} has no run log${n.commit ? ' yet' : ': it never ran'}.`);
       return;
     }
-    await vscode.window.showTextDocument(vscode.Uri.file(n.logPath), { preview: true });
+    await this.runLogs.open(n);
   }
 
   private async override(n: ExperimentNode, status: 'keep' | 'discard', reason?: string): Promise<void> {
@@ -405,7 +425,10 @@ export class CommandHandlers extends DisposableBase {
     void (canUndo ? vscode.window.showInformationMessage(message, undo) : vscode.window.showInformationMessage(message)).then(async (c) => {
       if (c !== undo) return;
       try {
+        // Back to the rule's own status, the engine restores the rule's decision (not a second one by you).
         await this.send({ type: 'override', id: n.id, status: before as 'keep' | 'discard', reason: `undid a ${status} by a person in VS Code` });
+        const now = this.d.session.model?.get(n.id);
+        if (now?.decidedBy === 'rule') void vscode.window.showInformationMessage(`#${n.id} is ${now.status === 'keep' ? 'kept' : 'discarded'} again, as the rule decided: ${now.reason}`);
       } catch (e) {
         void this.d.errors.report(e, 'Undo', this.d.session.location?.configDir);
       }

@@ -15,6 +15,7 @@ export const Commands = {
   addHypothesis: 'autoresearch.addHypothesis',
   recordResult: 'autoresearch.recordResult',
   applyBest: 'autoresearch.applyBest',
+  revealBest: 'autoresearch.revealBest',
   showLog: 'autoresearch.showLog',
   refresh: 'autoresearch.refresh',
   openNodeDiff: 'autoresearch.openNodeDiff',
@@ -88,5 +89,8 @@ export const NodeContext = {
 
 /** Read-only documents of an experiment's code, read from git objects. */
 export const NODE_SCHEME = 'autoresearch-node';
+
+/** Read-only run logs of experiments, with a header (logs/runLogs.ts). */
+export const LOG_SCHEME = 'autoresearch-log';
 
 export const OUTPUT_CHANNEL = 'AutoResearch';

@@ -53,7 +53,7 @@ class AutoResearch extends DisposableBase {
     };
     // A results panel left open comes back after a reload.
     this._register(registerResultsSerializer(results));
-    this.commands = this._register(new CommandHandlers({ session: this.session, diffs: new NodeDiffs(this.session), errors: this.errors, protectedFiles, log, results, context }));
+    this.commands = this._register(new CommandHandlers({ session: this.session, diffs: new NodeDiffs(this.session), errors: this.errors, protectedFiles, experiments, log, results, context }));
     // The vscode-lm proposer and API keys from secret storage. A model that needs the person pauses the session.
     this._register(registerLanguageModelProposer(context, {
       log: (m) => log.info(m),

@@ -11,7 +11,7 @@ import { repoRoot } from '../../scripts/vscode-rig/provision.mjs';
 import { makeQuickstartWorkspace, removeQuickstartWorkspace } from '../fixtures/quickstart.mjs';
 import { VSCode } from './rig.js';
 
-interface Decide { type: 'decide'; id: number; status: string; decidedBy: string }
+interface Decide { type: 'decide'; id: number; status: string; decidedBy: string; metric: number | null; restored?: true }
 
 function decisions(root: string): Decide[] {
   const file = join(root, '.autoresearch', 'quickstart', 'journal.jsonl');
@@ -119,7 +119,7 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     await shot(c, 'autoresearch-node-diff');
   });
 
-  it('overrides a decision with the inline button on the tree item, recorded as a human decision', async () => {
+  it("overrides a decision with the inline button on the tree item, recorded as a human decision; Undo restores the rule's", async () => {
     const c = code!;
     const target = c.page.locator('.monaco-list-row[aria-label^="#1 "]').first();
     const label = (await target.getAttribute('aria-label')) ?? '';
@@ -133,6 +133,17 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     assert.equal(human[0]!.status, status);
     await c.page.mouse.move(700, 500);
     await shot(c, 'autoresearch-override');
+    // The toast's Undo: the rule's own decision again, not a second one by you.
+    await c.notifications().filter({ hasText: /#1 is now/ }).getByRole('button', { name: 'Undo' }).click();
+    const description = target.locator('.label-description');
+    for (let waited = 0; /by you/.test(await description.innerText()); waited += 250) {
+      assert.ok(waited < 15_000, `#1 still reads "${await description.innerText()}" after Undo`);
+      await c.page.waitForTimeout(250);
+    }
+    const last = decisions(workspace).filter((d) => d.id === 1).at(-1)!;
+    assert.equal(last.decidedBy, 'rule', 'Undo left a human decision');
+    assert.equal(last.restored, true);
+    assert.notEqual(last.status, status);
   });
 
   it('explains a node in a rich tooltip: metric against the parent, who decided and why, why it was chosen', async () => {
@@ -162,12 +173,35 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     await tab.waitFor({ state: 'visible', timeout: 120_000 });
     const editor = c.page.locator('.editor-instance .monaco-editor .view-lines').first();
     await editor.getByText('# AutoResearch summary: quickstart').waitFor({ state: 'visible', timeout: 15_000 });
-    assert.match(readFileSync(join(workspace, 'autoresearch-summary.md'), 'utf8'), /## Human decisions\n\n- #1 marked/);
+    assert.doesNotMatch(readFileSync(join(workspace, 'autoresearch-summary.md'), 'utf8'), /- #1 marked/, 'the undone override is still a human decision');
     await c.statusBarItem(/val_loss \d/).waitFor({ state: 'visible', timeout: 15_000 });
     await shot(c, 'autoresearch-summary');
     await c.page.locator('.monaco-list-row[aria-label^="#3 "]').waitFor({ state: 'visible', timeout: 15_000 });
     await c.page.mouse.move(700, 500);
     await shot(c, 'autoresearch-tree');
+  });
+
+  it('numbers every row, and "Reveal Best" (palette or title bar) selects the best under collapsed nodes', async () => {
+    const c = code!;
+    // The label a person reads starts with the number, as the summary and the results view name experiments.
+    assert.match(await row('#1 ').locator('.label-name').first().innerText(), /^#1 \S/);
+    const last = new Map(decisions(workspace).map((d) => [d.id, d]));
+    const kept = [...last.values()].filter((d) => d.status === 'keep' && d.metric !== null);
+    const best = kept.reduce((a, b) => (b.metric! < a.metric! ? b : a));
+    const sidebar = c.page.locator('#workbench\\.parts\\.sidebar');
+    const action = (name: string) => sidebar.locator(`.action-label[aria-label="${name}"]`).first();
+    await sidebar.hover();
+    await action('Reveal Best').waitFor({ state: 'visible', timeout: 10_000 });
+    await action('Collapse All').click();
+    await c.runCommand('AutoResearch: Reveal Best');
+    const selected = c.page.locator(`.monaco-list-row.selected[aria-label^="#${best.id} "]`);
+    await selected.waitFor({ state: 'visible', timeout: 15_000 });
+    await sidebar.hover();
+    await action('Collapse All').click();
+    await action('Reveal Best').click();
+    await selected.waitFor({ state: 'visible', timeout: 15_000 });
+    await c.page.mouse.move(700, 500);
+    await shot(c, 'autoresearch-reveal-best');
   });
 
   it('opens the results view from the status bar: the chart, the tree and the headline of the session', async () => {
@@ -221,7 +255,11 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     await c.page.locator('.tabs-container .tab', { hasText: /↔ best|Apply #/ }).first().waitFor({ state: 'visible', timeout: 10_000 });
     await shot(c, 'autoresearch-apply-confirm');
     await dialog.getByRole('button', { name: 'Apply' }).click();
-    await c.notifications().filter({ hasText: /Applied #\d+/ }).waitFor({ state: 'visible', timeout: 15_000 });
+    const toast = c.notifications().filter({ hasText: /Applied #\d+/ });
+    await toast.waitFor({ state: 'visible', timeout: 15_000 });
+    // Show Commit opens what it committed.
+    await toast.getByRole('button', { name: 'Show Commit' }).click();
+    await c.page.locator('.tabs-container .tab', { hasText: /[0-9a-f]{7,40}\.diff/ }).first().waitFor({ state: 'visible', timeout: 15_000 });
     const after = spawnSync('git', ['rev-list', '--count', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).stdout.trim();
     assert.equal(Number(after), Number(before) + 1, 'no squashed commit on main');
     const message = spawnSync('git', ['log', '-1', '--format=%s'], { cwd: workspace, encoding: 'utf8' }).stdout;
@@ -258,9 +296,9 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
     const widget = c.page.locator('.quick-input-widget');
     const title = widget.locator('.quick-input-title');
     const input = widget.locator('.quick-input-box input').first();
-    const expected: Record<number, string> = { 3: 'python3 train.py', 4: '10s', 5: 'val_loss', 7: '6' };
-    for (let step = 1; step <= 10; step++) {
-      await title.filter({ hasText: `(${step}/10)` }).waitFor({ state: 'visible', timeout: 15_000 });
+    const expected: Record<number, string> = { 3: 'python3 train.py', 4: '10s', 5: 'val_loss', 7: '0.001', 8: '6' };
+    for (let step = 1; step <= 11; step++) {
+      await title.filter({ hasText: `(${step}/11)` }).waitFor({ state: 'visible', timeout: 15_000 });
       if (step === 1) {
         await widget.locator('.monaco-list-row', { hasText: 'train.py' }).first().waitFor({ state: 'visible' });
         await shot(c, 'autoresearch-wizard');
@@ -269,6 +307,22 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
         // prepare.py is detected as data and evaluation, and ticked.
         const prepare = widget.locator('.monaco-list-row', { hasText: 'prepare.py' });
         assert.equal(await prepare.getAttribute('aria-checked'), 'true', 'prepare.py is not pre-selected as protected');
+      }
+      if (step === 7) {
+        // minDelta, with why 0 is a poor default.
+        const prompt = await widget.locator('.quick-input-message').innerText();
+        assert.match(prompt, /minDelta/);
+        assert.match(prompt, /noise "wins"/);
+        await shot(c, 'autoresearch-wizard-mindelta');
+      }
+      if (step === 10) {
+        // Every proposer the extension runs, the model-backed ones included.
+        await widget.locator('.monaco-list-row').first().waitFor({ state: 'visible' });
+        const labels = await widget.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
+        for (const kind of ['vscode-lm', 'anthropic', 'openai-compatible', 'agent-cli', 'mutate', 'patches']) {
+          assert.ok(labels.some((l) => l.startsWith(kind)), `the wizard does not offer ${kind}: ${labels.join(' | ')}`);
+        }
+        await shot(c, 'autoresearch-wizard-proposers');
       }
       if (expected[step]) assert.equal(await input.inputValue(), expected[step], `step ${step}`);
       // Runs slow enough that the next tests find the session still running (the example trains in about a second).
@@ -281,7 +335,7 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
     await shot(c, 'autoresearch-wizard-confirm');
     const config = readFileSync(join(workspace, 'autoresearch.config.yaml'), 'utf8');
     assert.match(config, /^run: "?python3 train\.py && sleep 4"?$/m);
-    for (const line of ['editable: [train.py]', 'readonly: [prepare.py]', 'budget: 10s', 'name: val_loss', 'direction: minimize', 'maxExperiments: 6', 'proposer: mutate', 'policy: tree']) {
+    for (const line of ['editable: [train.py]', 'readonly: [prepare.py]', 'budget: 10s', 'name: val_loss', 'direction: minimize', 'maxExperiments: 6', 'proposer: mutate', 'policy: tree', 'minDelta: 0.001']) {
       assert.ok(config.includes(line), `the config lacks ${line}:\n${config}`);
     }
     await dialog.getByRole('button', { name: 'Start Session' }).click();

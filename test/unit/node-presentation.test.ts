@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SessionModel } from '../../src/core/model.js';
 import type { ResearchConfig } from '../../src/core/types.js';
-import { presentNode, withinNoise } from '../../src/extension/tree/nodePresentation.js';
+import { expandedByDefault, presentNode, runLogHeader, withinNoise } from '../../src/extension/tree/nodePresentation.js';
 import { nodeDto, sessionDto } from '../../src/shared/snapshot.js';
 import { fmtTokens } from '../../webview-ui/src/format.js';
 import { fakeConfig } from './helpers/nodes.js';
@@ -72,5 +72,57 @@ describe('model usage in the results view', () => {
     m.get(4)!.proposer = { kind: 'openai-compatible', model: 'm', tokensIn: 2000, tokensOut: 500 };
     assert.deepEqual(sessionDto(m).usage, { tokensIn: 3200, tokensOut: 800, costUsd: 0.01 });
     assert.deepEqual([fmtTokens(800), fmtTokens(3200), fmtTokens(2_500_000)], ['800', '3.2k', '2.5M']);
+  });
+});
+
+describe('the Experiments view finds the best', () => {
+  /** #0 → #1 (discard) → #3 (discard), #0 → #2 (keep) → #4 (keep, the best) → #5 (running), #2 → #6 (discard) → #7. */
+  function tree(): SessionModel {
+    const m = new SessionModel();
+    let seq = 0;
+    const rec = (e: object) => m.apply({ seq: seq++, ...e } as never);
+    rec({ type: 'session', tag: 't', config: fakeConfig({ noise: null }), baseCommit: 'c', baseBranch: null, platform: null, startedAt: '2026-11-30T12:00:00Z' });
+    const node = (id: number, parentId: number | null, description: string) => rec({ type: 'node', node: {
+      id, parentId, operator: 'improve', commit: 'c0ffee0', description, plan: '', editKey: `k${id}`, changedFiles: ['train.py'], policyReason: 'why', proposer: { kind: 'mutate' }, hint: null, createdAt: 't',
+    } });
+    const decide = (id: number, status: string, metric: number) => rec({ type: 'decide', id, status, metric, memoryGb: null, secondary: {}, reason: `${status} by the rule`, decidedBy: 'rule' });
+    node(0, null, 'baseline'); decide(0, 'keep', 1);
+    node(1, 0, 'LR 0.1 → 0.2'); decide(1, 'discard', 1.2);
+    node(2, 0, 'LR 0.1 → 0.05'); decide(2, 'keep', 0.8);
+    node(3, 1, 'WD 0 → 0.1'); decide(3, 'discard', 1.3);
+    node(4, 2, 'DEPTH 4 → 6'); decide(4, 'keep', 0.6);
+    node(6, 2, 'DROPOUT 0 → 0.1'); decide(6, 'discard', 0.9);
+    node(7, 6, 'DROPOUT 0.1 → 0.2'); decide(7, 'discard', 0.95);
+    node(5, 4, ''); rec({ type: 'start', id: 5, slot: 0, startedAt: '2026-11-30T12:01:00Z', logPath: '/logs/5.log' });
+    return m;
+  }
+
+  it('numbers every row: the label starts with the experiment number', () => {
+    const m = tree();
+    const ctx = { model: m, active: true, now: Date.now() };
+    assert.equal(presentNode(m.get(2)!, ctx).label, '#2 LR 0.1 → 0.05');
+    assert.equal(presentNode(m.get(0)!, ctx).label, '#0 baseline');
+    assert.equal(presentNode(m.get(5)!, ctx).label, '#5', 'a node without a description yet is its number');
+    assert.match(presentNode(m.get(4)!, ctx).accessibilityLabel, /^#4 DEPTH 4 → 6, keep, val_loss 0\.6, best so far$/);
+  });
+
+  it('opens the way to the best and to the running experiment, and leaves dead branches closed', () => {
+    const m = tree();
+    assert.equal(m.best!.id, 4);
+    const open = expandedByDefault(m);
+    for (const id of [0, 2, 4]) assert.ok(open.has(id), `#${id} leads to the best or the running #5`);
+    for (const id of [1, 6]) assert.ok(!open.has(id), `#${id} is a branch without the best`);
+  });
+
+  it('heads a run log with whose it is, how it was decided and where the file is', () => {
+    const m = tree();
+    const header = runLogHeader({ ...m.get(4)!, logPath: '/logs/4.log', wallMs: 12_300, exitCode: 0 }, m, Date.now());
+    assert.deepEqual(header.slice(0, 4), [
+      '# Run log of #4 DEPTH 4 → 6 · session t',
+      '# keep, decided by the rule: keep by the rule',
+      '# val_loss 0.6  Δ -0.2 (-25.0%) · 0:12 of a 60s budget · exit 0',
+      '# file: /logs/4.log',
+    ]);
+    assert.match(runLogHeader(m.get(5)!, m, Date.parse('2026-11-30T12:01:07Z'))[1]!, /^# running 0:07 of a 60s budget/);
   });
 });

@@ -5,7 +5,7 @@ import { DisposableBase } from '../../core/lifecycle.js';
 import { fmtNum } from '../../core/summary.js';
 import { Commands, Views } from '../constants.js';
 import type { SessionService } from '../session/sessionService.js';
-import { presentNode, type NodePresentation } from './nodePresentation.js';
+import { expandedByDefault, presentNode, type NodePresentation } from './nodePresentation.js';
 
 /**
  * One object per node id and session. Not the bare id: VS Code reads a falsy element (node 0, the baseline)
@@ -24,6 +24,8 @@ export class ExperimentsView extends DisposableBase implements vscode.TreeDataPr
   private known = new Set<string>();
   private elements = new Map<number, NodeElement>();
   private elementsTag: string | undefined;
+  /** The nodes drawn expanded the first time (the way to the best and to what runs), for the model as last refreshed. */
+  private openIds: Set<number> | undefined;
 
   constructor(private readonly session: SessionService) {
     super();
@@ -81,8 +83,11 @@ export class ExperimentsView extends DisposableBase implements vscode.TreeDataPr
     const p = this.present(id);
     if (!model || !p) return new vscode.TreeItem(`#${id}`);
     const hasChildren = (model.children.get(id)?.length ?? 0) > 0;
-    const item = new vscode.TreeItem(p.label, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-    // Ids are stable per session and node, so expansion and selection survive refreshes.
+    this.openIds ??= expandedByDefault(model);
+    const state = !hasChildren ? vscode.TreeItemCollapsibleState.None
+      : this.openIds.has(id) ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+    const item = new vscode.TreeItem(p.label, state);
+    // Ids are stable per session and node, so expansion (the default's, then the person's) and selection survive refreshes.
     item.id = `${model.tag}/${id}`;
     item.description = p.description;
     item.iconPath = new vscode.ThemeIcon(p.icon.id, p.icon.color ? new vscode.ThemeColor(p.icon.color) : undefined);
@@ -104,11 +109,24 @@ export class ExperimentsView extends DisposableBase implements vscode.TreeDataPr
   }
 
   private update(): void {
+    this.openIds = undefined;
     this._onDidChangeTreeData.fire();
     this.view.message = this.message();
     this.view.description = this.session.tag;
     this.updateTicker();
     this.revealNew();
+  }
+
+  /**
+   * Selects, focuses and scrolls to the best experiment, opening the nodes above it. Resolves the node revealed, or
+   * undefined when nothing has a result yet.
+   */
+  async revealBest(): Promise<number | undefined> {
+    const best = this.session.model?.best;
+    if (!best) return undefined;
+    await vscode.commands.executeCommand(`${Views.experiments}.focus`);
+    await this.view.reveal(this.element(best.id), { select: true, focus: true, expand: true });
+    return best.id;
   }
 
   /** Follows the search: a node that just appeared is scrolled into view (never selected or focused). */

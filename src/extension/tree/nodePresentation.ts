@@ -91,7 +91,8 @@ export function presentNode(n: ExperimentNode, ctx: PresentationContext): NodePr
   const interrupted = isUndecided(n) && !ctx.active;
   const waiting = !interrupted && (ctx.waitingForResult?.(n) ?? false);
 
-  const label = n.description || `experiment #${n.id}`;
+  // The number first, as the summary, the CLI and the results view name experiments: `#12 LR 0.1 → 0.05`.
+  const label = n.description ? `#${n.id} ${n.description}` : `#${n.id}`;
   const parts: string[] = [];
   if (interrupted) parts.push('interrupted');
   else if (n.status === 'running') {
@@ -121,9 +122,45 @@ export function presentNode(n: ExperimentNode, ctx: PresentationContext): NodePr
   if (waiting) tokens.push('waitingForResult');
 
   const statusWord = interrupted ? 'interrupted' : n.status;
-  const accessibilityLabel = `#${n.id} ${label}, ${statusWord}${n.metric !== null ? `, ${metricName} ${fmtNum(n.metric)}` : ''}${isBest ? ', best so far' : ''}`;
+  const accessibilityLabel = `${label}, ${statusWord}${n.metric !== null ? `, ${metricName} ${fmtNum(n.metric)}` : ''}${isBest ? ', best so far' : ''}`;
 
   return { label, description, icon, tooltip: tooltip(n, parent, ctx, { isBest, interrupted, waiting, metricName, budgetMs }), contextValue: tokens.join(' '), accessibilityLabel };
+}
+
+/**
+ * The nodes whose children show when the view first draws them: the roots, the best and every node on the way to it
+ * or to an experiment not yet decided, so the best is never hidden under collapsed nodes; other branches start closed.
+ */
+export function expandedByDefault(model: SessionModel): Set<number> {
+  const open = new Set<number>();
+  for (const n of model.nodes) if (n && n.parentId === null) open.add(n.id);
+  const best = model.best;
+  for (const target of best ? [best, ...model.undecided()] : model.undecided()) {
+    for (const p of model.pathTo(target.id)) open.add(p.id);
+  }
+  return open;
+}
+
+/**
+ * The lines above a run log in its read-only editor: which experiment, how it was decided, what it measured,
+ * where the file is. Each starts with `# ` so the log below reads as it was written.
+ */
+export function runLogHeader(n: ExperimentNode, model: SessionModel, now: number, omittedBytes = 0): string[] {
+  const parent = n.parentId === null ? undefined : model.get(n.parentId);
+  const metricName = model.config?.metric.name ?? 'metric';
+  const budget = model.config?.budgetText ?? seconds((model.config?.budgetSeconds ?? 0) * 1000);
+  const lines = [`Run log of #${n.id} ${n.description}${model.tag ? ` · session ${model.tag}` : ''}`];
+  if (n.decidedBy === null) {
+    lines.push(n.status === 'running' && n.startedAt ? `running ${clock(now - Date.parse(n.startedAt))} of a ${budget} budget (refreshed as it writes)` : 'not decided yet');
+  } else {
+    lines.push(`${n.status}, decided by ${n.decidedBy === 'human' ? 'you' : 'the rule'}: ${short(n.reason, 160)}`);
+    const measured = n.id === 0 ? (n.metric === null ? '' : `${metricName} ${fmtNum(n.metric)}`) : metricWithDelta(n, parent).replace(/^(?=.)/, `${metricName} `);
+    const run = [measured, n.wallMs !== null ? `${seconds(n.wallMs)} of a ${budget} budget${n.timedOut ? ' (timed out)' : ''}` : '', n.exitCode !== null ? `exit ${n.exitCode}` : ''].filter(Boolean);
+    if (run.length) lines.push(run.join(' · '));
+  }
+  if (n.logPath) lines.push(`file: ${n.logPath}${omittedBytes > 0 ? ` (its last part: ${Math.round(omittedBytes / 1024)} KB before it are left out here)` : ''}`);
+  lines.push('─'.repeat(60));
+  return lines.map((l) => `# ${l}`);
 }
 
 function tooltip(

@@ -1,24 +1,29 @@
-// The research-config wizard: ten short steps with defaults read from the workspace and the user's
+// The research-config wizard: eleven short steps with defaults read from the workspace and the user's
 // settings; writes autoresearch.config.yaml with the engine's own template, checks it with the engine's
 // parser, and shows it for confirmation.
 import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { CONFIG_FILE, configTemplate, parseConfig, parseDuration, type TemplateOptions } from '../../core/config.js';
+import { CONFIG_FILE, configTemplate, parseDuration, type TemplateOptions } from '../../core/config.js';
 import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
 import { STATE_DIR } from '../../core/store.js';
 import { Settings } from '../constants.js';
 import { languageModelAvailable } from '../lm/register.js';
 import { defaultTag, detect, guessDirection, metricNames, readScript } from './detect.js';
 import { InputButton, MultiStepInput, type Step } from './multiStepInput.js';
+import { checkMinDelta, checkWrittenConfig, proposerChoices, suggestMinDelta, type ProposerChoice } from './proposerChoices.js';
 
 const TITLE = 'Create the research config';
-const STEPS = 10;
+const STEPS = 11;
 const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 interface Item extends vscode.QuickPickItem {
   value: string;
+}
+
+interface ProposerItem extends vscode.QuickPickItem {
+  choice: ProposerChoice;
 }
 
 interface CandidateItem extends vscode.QuickPickItem {
@@ -79,7 +84,7 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
   const proposerSet = proposerSetting?.workspaceFolderValue ?? proposerSetting?.workspaceValue ?? proposerSetting?.globalValue;
   const taken = (t: string) => branches.has(t) || existsSync(join(repoRoot, STATE_DIR, t));
 
-  const a: TemplateOptions & { patchesDir?: string } = {
+  const a: TemplateOptions = {
     tag: defaultTag(taken),
     editable: [],
     readonly: [],
@@ -93,8 +98,10 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
     notes: found.notes,
   };
   let script = found.scripts[0] ?? 'train.py';
-  // Set when the metric was found by running the script once: its pattern and where it was read.
-  let probed = null as { name: string; direction: TemplateOptions['direction']; pattern: string; comments: string[] } | null;
+  // Set when the metric was found by running the script once: its pattern, where it was read and its last value.
+  let probed = null as { name: string; direction: TemplateOptions['direction']; pattern: string; comments: string[]; value: number } | null;
+  // The answers to the chosen proposer's own questions, by key; kept when the person steps back and forth.
+  const proposerAnswers = new Map<string, Record<string, string>>();
 
   const pickScript: Step = async (input) => {
     const items: Item[] = found.scripts.slice(0, 30).map((f) => ({ label: f, value: f, description: f === found.scripts[0] ? 'detected' : undefined }));
@@ -174,7 +181,7 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
       if (!c) continue;
       a.metricName = c.name;
       a.direction = c.direction ?? guessDirection(c.name);
-      probed = { name: c.name, direction: a.direction, pattern: c.pattern, comments: ['Found by running the script once from the wizard: the last matching line of its output was', `  ${c.line.slice(0, 200)}`] };
+      probed = { name: c.name, direction: a.direction, pattern: c.pattern, comments: ['Found by running the script once from the wizard: the last matching line of its output was', `  ${c.line.slice(0, 200)}`], value: Number(c.valueText) };
       return pickDirection;
     }
   };
@@ -186,12 +193,23 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
     ];
     const pick = await input.pick({ title: TITLE, step: 6, totalSteps: STEPS, items, active: items.filter((i) => i.value === a.direction), placeholder: `Which way is better for ${a.metricName}?` });
     a.direction = pick.value as TemplateOptions['direction'];
+    return inputMinDelta;
+  };
+
+  const inputMinDelta: Step = async (input) => {
+    const suggestion = suggestMinDelta(probed?.name === a.metricName ? probed.value : null);
+    const v = await input.input({
+      title: TITLE, step: 7, totalSteps: STEPS, value: a.minDelta === undefined ? suggestion.value : String(a.minDelta),
+      prompt: `minDelta: how much a change must beat its parent's ${a.metricName} by to be kept. ${suggestion.why}`,
+      validate: checkMinDelta,
+    });
+    a.minDelta = Number(v.trim());
     return inputMax;
   };
 
   const inputMax: Step = async (input) => {
     const v = await input.input({
-      title: TITLE, step: 7, totalSteps: STEPS, value: String(a.maxExperiments),
+      title: TITLE, step: 8, totalSteps: STEPS, value: String(a.maxExperiments),
       prompt: 'How many experiments after the baseline (a number, or unlimited)',
       validate: (s) => (s.trim() === 'unlimited' || (/^\d+$/.test(s.trim()) && Number(s) > 0) ? undefined : 'A positive whole number, or unlimited'),
     });
@@ -207,11 +225,11 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
       { label: `${script} and the other ${ext} files ${dir ? `in ${dir}` : 'at the root'}`, value: `${dir}*${ext}`, description: 'protected files stay protected' },
       { label: '$(edit) Custom globs…', value: '' },
     ];
-    const pick = await input.pick({ title: TITLE, step: 8, totalSteps: STEPS, items, placeholder: 'Scope of changes: which files a proposal may touch' });
+    const pick = await input.pick({ title: TITLE, step: 9, totalSteps: STEPS, items, placeholder: 'Scope of changes: which files a proposal may touch' });
     if (pick.value) a.editable = [pick.value];
     else {
       const globs = await input.input({
-        title: TITLE, step: 8, totalSteps: STEPS, value: script, prompt: 'Editable globs, comma-separated (train.py, src/**/*.py)',
+        title: TITLE, step: 9, totalSteps: STEPS, value: script, prompt: 'Editable globs, comma-separated (train.py, src/**/*.py)',
         validate: (v) => (v.split(',').some((g) => g.trim()) ? undefined : 'Enter at least one glob'),
       });
       a.editable = globs.split(',').map((g) => g.trim()).filter(Boolean);
@@ -220,25 +238,24 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
   };
 
   const pickProposer: Step = async (input) => {
-    const items: Item[] = [
-      ...(lm ? [{ label: 'vscode-lm', value: 'vscode-lm', description: 'a language model in VS Code (Copilot or another provider) writes each change' }] : []),
-      { label: 'mutate', value: 'mutate', description: 'built in: changes one hyperparameter at a time (Python settings, YAML/JSON/TOML configs, argparse defaults), no model needed' },
-      { label: 'patches', value: 'patches', description: 'tries the diffs in a folder you prepare, one per experiment' },
-    ];
-    const pick = await input.pick({ title: TITLE, step: 9, totalSteps: STEPS, items, active: items.filter((i) => i.value === a.proposer), placeholder: 'Who proposes the changes' });
-    a.proposer = pick.value;
-    if (pick.value === 'patches') {
-      a.patchesDir = await input.input({
-        title: TITLE, step: 9, totalSteps: STEPS, value: a.patchesDir ?? 'patches/', prompt: 'Folder of patches (unified diffs), relative to the workspace folder',
-        validate: (v) => (v.trim() ? undefined : 'Enter a folder'),
-      });
+    const items: ProposerItem[] = proposerChoices(lm).map((choice) => ({ label: choice.label, description: choice.description, choice }));
+    const pick = await input.pick<ProposerItem>({ title: TITLE, step: 10, totalSteps: STEPS, items, active: items.filter((i) => i.choice.kind === a.proposer), placeholder: 'Who proposes the changes' });
+    const { kind, questions } = pick.choice;
+    a.proposer = kind;
+    const answers = proposerAnswers.get(kind) ?? {};
+    for (const q of questions) {
+      const answer = await input.input({ title: `${TITLE}: ${kind}`, step: 10, totalSteps: STEPS, value: answers[q.key] ?? q.value, prompt: q.prompt, validate: (v) => q.check(v) });
+      answers[q.key] = answer.trim();
     }
+    proposerAnswers.set(kind, answers);
+    if (kind === 'patches') a.patchesDir = answers.dir;
+    a.proposerKeys = kind === 'patches' ? undefined : answers;
     return inputTag;
   };
 
   const inputTag: Step = async (input) => {
     a.tag = await input.input({
-      title: TITLE, step: 10, totalSteps: STEPS, value: a.tag,
+      title: TITLE, step: 11, totalSteps: STEPS, value: a.tag,
       prompt: 'Session tag: names the branch autoresearch/<tag> that will point at the best experiment',
       validate: (v) => {
         const t = v.trim();
@@ -253,9 +270,8 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
 
   let text = configTemplate(a);
   if (probed) text = withMetricPattern(text, probed.pattern, probed.comments);
-  if (a.proposer === 'patches') text = text.replace(/^proposer: patches$/m, `proposer: {kind: patches, dir: ${JSON.stringify(a.patchesDir ?? 'patches/')}}`);
-  // The engine's own parser checks what was written: the wizard never leaves a config the engine refuses.
-  parseConfig(text);
+  // The engine's own parsers check what was written, the proposer's keys too: the wizard never leaves a config the engine refuses.
+  checkWrittenConfig(text);
   const path = join(folder, CONFIG_FILE);
   writeFileSync(path, text);
   const doc = await vscode.workspace.openTextDocument(path);

@@ -9,10 +9,10 @@ import * as vscode from 'vscode';
 import { after, before, describe, it } from 'mocha';
 import { fmtNum } from '../../../src/core/summary.js';
 import type { AutoResearchApi } from '../../../src/extension/api.js';
-import { Commands, EXTENSION_ID, NODE_SCHEME } from '../../../src/extension/constants.js';
+import { Commands, EXTENSION_ID, LOG_SCHEME, NODE_SCHEME } from '../../../src/extension/constants.js';
 
 interface NodeRecord { type: 'node'; node: { id: number; parentId: number | null; description: string; commit: string | null } }
-interface DecideRecord { type: 'decide'; id: number; status: string; decidedBy: 'rule' | 'human'; reason: string; metric: number | null }
+interface DecideRecord { type: 'decide'; id: number; status: string; decidedBy: 'rule' | 'human'; reason: string; metric: number | null; restored?: true }
 type Rec = NodeRecord | DecideRecord | { type: string };
 
 const TAG = 'quickstart';
@@ -51,6 +51,7 @@ describe('a research session driven from the editor', function () {
   let api: AutoResearchApi;
   let root: string;
   let cli: ChildProcess | undefined;
+  let overridden: { id: number; rule: DecideRecord } | undefined;
 
   before(async () => {
     root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
@@ -86,7 +87,7 @@ describe('a research session driven from the editor', function () {
     assert.equal(api.session.phase, 'done', `the session ended ${api.session.phase}: ${api.session.model?.stateReason}`);
   });
 
-  it('shows every experiment in the tree, nested by parent, labelled with its description and metric', async () => {
+  it('shows every experiment in the tree, nested by parent, labelled with its number, description and metric', async () => {
     const fromJournal = records(root).filter((r): r is NodeRecord => r.type === 'node').map((r) => r.node);
     assert.equal(fromJournal.length, 4, 'a baseline and 3 experiments');
     const decided = decisions(root);
@@ -97,7 +98,7 @@ describe('a research session driven from the editor', function () {
         const expected = fromJournal.find((n) => n.id === id)!;
         assert.equal(expected.parentId, parent, `#${id} is shown under the wrong parent`);
         const item = api.experiments.getTreeItem(api.experiments.element(id));
-        assert.equal(item.label, expected.description);
+        assert.equal(item.label, `#${id} ${expected.description}`);
         const d = decided.get(id)!;
         const description = String(item.description);
         if (id === 0) assert.equal(description, `val_loss ${fmtNum(d.metric)}`);
@@ -114,6 +115,12 @@ describe('a research session driven from the editor', function () {
     };
     walk(api.experiments.getChildren(), null);
     assert.deepEqual(seen.sort(), fromJournal.map((n) => n.id).sort());
+    // The way to the best starts open, so the best is never hidden under collapsed nodes.
+    const model = api.session.model!;
+    for (const n of model.pathTo(model.best!.id)) {
+      if (model.childrenOf(n.id).length === 0) continue;
+      assert.equal(api.experiments.getTreeItem(api.experiments.element(n.id)).collapsibleState, vscode.TreeItemCollapsibleState.Expanded, `#${n.id} on the way to the best starts collapsed`);
+    }
     await until('the view to say the session is done', () => /^Done: reached 3 experiments/.test(api.experiments.view.message ?? ''), 5000);
   });
 
@@ -136,6 +143,30 @@ describe('a research session driven from the editor', function () {
     assert.match(readFileSync(summary, 'utf8'), /^# AutoResearch summary: quickstart/);
   });
 
+  it('selects and reveals the best experiment with "Reveal Best"', async () => {
+    const best = api.session.model!.best!;
+    await vscode.commands.executeCommand('workbench.actions.treeView.autoresearch.experiments.collapseAll');
+    await vscode.commands.executeCommand(Commands.revealBest);
+    await until('the best to be selected in the view', () => api.experiments.view.selection[0]?.id === best.id, 10_000);
+    assert.ok(api.experiments.view.visible, 'the Experiments view is not showing');
+  });
+
+  it('opens a run log read-only, under a header that says whose it is and how it ended', async () => {
+    const node = api.session.model!.nodes.find((n) => n && n.id !== 0 && n.logPath)!;
+    await vscode.commands.executeCommand(Commands.openNodeLog, node.id);
+    const editor = await until('the run log editor', () => vscode.window.activeTextEditor?.document.uri.scheme === LOG_SCHEME && vscode.window.activeTextEditor);
+    const text = editor.document.getText();
+    assert.ok(text.startsWith(`# Run log of #${node.id} ${node.description}`), text.slice(0, 200));
+    assert.match(text, new RegExp(`^# ${node.status}, decided by`, 'm'));
+    assert.ok(text.endsWith(readFileSync(node.logPath!, 'utf8')), 'the log below the header is not the file');
+    // The editor refuses the edit (a content provider's document is read-only).
+    await editor.edit((b) => b.insert(new vscode.Position(0, 0), 'x'));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(editor.document.getText(), text, 'the run log took an edit');
+    assert.equal(editor.document.isDirty, false);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('journals a keep override as decided by a human, and shows it in the tree, results.tsv and the summary', async () => {
     const before = decisions(root);
     const target = [...before.values()].find((d) => d.id !== 0 && d.status === 'discard' && d.metric !== null && Number.isFinite(d.metric))
@@ -151,6 +182,23 @@ describe('a research session driven from the editor', function () {
     assert.equal(row.split('\t')[3], status);
     await until('the tree to show the override', () => String(api.experiments.getTreeItem(api.experiments.element(target.id)).description).includes(status === 'keep' ? 'kept by you' : 'discarded by you'));
     assert.match(readFileSync(join(root, 'autoresearch-summary.md'), 'utf8'), new RegExp(`## Human decisions[\\s\\S]*#${target.id} marked \\*\\*${status}\\*\\*`));
+    overridden = { id: target.id, rule: target };
+  });
+
+  it("undoes the override (back to the rule's status): the rule's own decision again, not one by you", async () => {
+    const { id, rule } = overridden!;
+    // What the toast's Undo sends: the status the node had.
+    await vscode.commands.executeCommand(rule.status === 'keep' ? Commands.keepNode : Commands.discardNode, id);
+    const after = decisions(root).get(id)!;
+    assert.equal(after.decidedBy, 'rule');
+    assert.equal(after.restored, true);
+    assert.equal(after.status, rule.status);
+    assert.equal(after.reason, rule.reason);
+    await until("the tree to show the rule's decision", () => !/by you/.test(String(api.experiments.getTreeItem(api.experiments.element(id)).description)));
+    const tip = api.experiments.getTreeItem(api.experiments.element(id)).tooltip as vscode.MarkdownString;
+    assert.match(tip.value, /decided by the rule/);
+    assert.ok(!readFileSync(join(root, 'results.tsv'), 'utf8').includes('by human'), 'results.tsv still shows a human decision');
+    assert.doesNotMatch(readFileSync(join(root, 'autoresearch-summary.md'), 'utf8'), new RegExp(`#${id} marked`));
   });
 
   it('reads any node\'s code through the read-only autoresearch-node: file system, and refuses writes', async () => {
