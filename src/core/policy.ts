@@ -84,6 +84,9 @@ export interface TreeOptions {
 /** How much an untried branch is worth against a better one (UCB's constant, on values scaled to 0..1). */
 export const EXPLORATION = 0.3;
 
+/** Experiments of the best going at once before the tree looks elsewhere: one running and one being prepared. */
+const BUSY_BEST = 2;
+
 /**
  * The tree: exploit the best node while its line still pays (fewer than `patience` tries in a row without a keep),
  * and when it stalls, choose among every open kept node by an explicit score, UCB-style: how good its value is
@@ -120,16 +123,18 @@ export class TreePolicy implements Policy {
     }
     if (!ctx.operators.has('improve')) return null;
 
-    // 2. Exploit the best while its line pays.
+    // 2. Exploit the best while its line pays. One experiment of it may be going already: the next one is prepared
+    // while it runs (the pipeline), as greedy does; a third waits, so parallel slots spread out.
     const bestFails = this.failuresInARow(model, best.id);
-    if (expandable(best) && !ctx.exhausted.has(exhaustedKey(best.id, 'improve')) && bestFails < this.options.patience && !ctx.busyParents.has(best.id)) {
+    const crowded = (ctx.busyParents.get(best.id) ?? 0) >= BUSY_BEST;
+    if (expandable(best) && !ctx.exhausted.has(exhaustedKey(best.id, 'improve')) && bestFails < this.options.patience && !crowded) {
       return { parent: best, operator: 'improve', reason: `exploit the best, #${best.id} (${fmt(best.metric)}): ${bestFails} of its tries in a row failed, fewer than patience ${this.options.patience}` };
     }
 
-    const stalled = ctx.exhausted.has(exhaustedKey(best.id, 'improve')) ? `the best, #${best.id}, has nothing new to try` : ctx.busyParents.has(best.id) ? `the best, #${best.id}, is being expanded by another slot` : `the best, #${best.id}, stalled after ${bestFails} tries without a keep`;
+    const stalled = ctx.exhausted.has(exhaustedKey(best.id, 'improve')) ? `the best, #${best.id}, has nothing new to try` : crowded ? `the best, #${best.id}, has ${ctx.busyParents.get(best.id)} experiments going` : `the best, #${best.id}, stalled after ${bestFails} tries without a keep`;
 
     // 3. Merge: a kept node on another branch brings its line's changes onto the best (what greedy cannot do).
-    const from = this.mergeCandidate(model, ctx, best, line);
+    const from = crowded ? null : this.mergeCandidate(model, ctx, best, line);
     if (from) {
       return { parent: best, operator: 'merge', mergeFrom: from, reason: `merge (${stalled}): #${from.id} (${fmt(from.metric)}) kept a change on another branch; bring its line onto the best, #${best.id} (${fmt(best.metric)})` };
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JournalEntry } from '../../src/core/journal.js';
 import { SessionModel } from '../../src/core/model.js';
-import { exhaustedKey, GreedyPolicy, TreePolicy, type ChoiceContext } from '../../src/core/policy.js';
+import { exhaustedKey, GreedyPolicy, mergeKey, TreePolicy, type ChoiceContext } from '../../src/core/policy.js';
 import type { DecidedStatus, Operator } from '../../src/core/types.js';
 
 function tree(spec: [id: number, parent: number | null, status: DecidedStatus, metric: number | null, op?: Operator][]): SessionModel {
@@ -33,10 +33,12 @@ describe('tree policy', () => {
   });
 
   it('a draft from the baseline is how the tree explores from it', () => {
-    const c = new TreePolicy(opts).choose(tree([[0, null, 'keep', 1]]), { ...all, busyParents: new Map([[0, 1]]) })!;
+    // One experiment of the best going (the pipeline prepares the next while it runs): still the best.
+    assert.equal(new TreePolicy(opts).choose(tree([[0, null, 'keep', 1]]), { ...all, busyParents: new Map([[0, 1]]) })!.operator, 'improve');
+    const c = new TreePolicy(opts).choose(tree([[0, null, 'keep', 1]]), { ...all, busyParents: new Map([[0, 2]]) })!;
     assert.equal(c.parent.id, 0);
     assert.equal(c.operator, 'draft');
-    assert.match(c.reason, /^explore \(the best, #0, is being expanded by another slot\): a new draft from the baseline scores highest/);
+    assert.match(c.reason, /^explore \(the best, #0, has 2 experiments going\): a new draft from the baseline scores highest/);
   });
 
   it('debugs a crashed node when the proposer can, up to the depth limit', () => {
@@ -53,18 +55,19 @@ describe('tree policy', () => {
   it('when the best stalls, chooses by value plus how little a node was tried, and names the numbers', () => {
     // #1 is the best, with two failures in a row (patience 2); #2 is nearly as good and untried.
     const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.81], [3, 0, 'discard', 1.1], [4, 1, 'discard', 0.85], [5, 1, 'discard', 0.81]]);
-    const c = new TreePolicy(opts).choose(m, all)!;
+    // (Merging #2 onto #1 comes first; merge.test.ts has it. Here it conflicted.)
+    const c = new TreePolicy(opts).choose(m, { ...all, exhausted: new Set([mergeKey(1, 2)]) })!;
     assert.equal(c.parent.id, 2);
     assert.equal(c.operator, 'improve');
     assert.match(c.reason, /^explore \(the best, #1, stalled after 2 tries without a keep\): #2 \(0\.81\) scores highest, -0\.05 for its value \+ 0\.40 for 0 tries of 5$/);
     // Far behind, an untried node does not outscore the stalled best: its value costs more than trying it is worth.
     const far = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.95], [3, 0, 'discard', 1.1], [4, 1, 'discard', 0.85], [5, 1, 'discard', 0.81]]);
-    assert.equal(new TreePolicy(opts).choose(far, all)!.parent.id, 1);
+    assert.equal(new TreePolicy(opts).choose(far, { ...all, exhausted: new Set([mergeKey(1, 2)]) })!.parent.id, 1);
   });
 
   it('goes on where greedy would stop: the best has nothing new, so the next open node is tried', () => {
     const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.9], [3, 0, 'discard', 1.1]]);
-    const ctx = { ...all, exhausted: new Set([exhaustedKey(1, 'improve')]) };
+    const ctx = { ...all, exhausted: new Set([exhaustedKey(1, 'improve'), mergeKey(1, 2)]) };
     assert.equal(new GreedyPolicy().choose(m, ctx), null);
     const c = new TreePolicy(opts).choose(m, ctx)!;
     assert.equal(c.parent.id, 2);
@@ -92,8 +95,11 @@ describe('tree policy', () => {
 
   it('prefers a branch no other slot is expanding', () => {
     const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.9], [3, 0, 'discard', 1.1]]);
-    const c = new TreePolicy(opts).choose(m, { ...all, busyParents: new Map([[1, 1]]) })!;
+    // One experiment of #1 going is the pipeline; two are a crowd, and neither a merge nor more of #1 is added.
+    assert.equal(new TreePolicy(opts).choose(m, { ...all, busyParents: new Map([[1, 1]]) })!.parent.id, 1);
+    const c = new TreePolicy(opts).choose(m, { ...all, busyParents: new Map([[1, 2]]) })!;
     assert.equal(c.parent.id, 2);
+    assert.equal(c.operator, 'improve');
   });
 
   it('returns null when the proposer has nothing new anywhere', () => {
@@ -121,7 +127,7 @@ describe('the tree policy with slots and noise runs', () => {
     assert.equal(d.operator, 'improve', 'the crash is being fixed by another slot');
     assert.equal(d.parent.id, 1);
     // The best is busy: the baseline, by a draft; two drafts journaled and one in flight are all three.
-    const busy = { ...fixing, busyParents: new Map([[1, 1]]) };
+    const busy = { ...fixing, busyParents: new Map([[1, 2]]) };
     assert.equal(new TreePolicy(opts).choose(m, busy)!.operator, 'draft');
     const full = { ...busy, busyOps: new Map([...busy.busyOps, [exhaustedKey(0, 'draft'), 1]]) };
     const e = new TreePolicy(opts).choose(m, full)!;
