@@ -57,6 +57,8 @@ Usage: autoresearch <command> [options]
   cap                  the model spend so far against the spend cap; change the cap with
                        [--cost USD|unlimited] [--tokens N|unlimited] (500k, 2M): a running session goes on
                        under it at once, one that ended at its cap goes on with \`autoresearch run\`
+  prune on|off         early stopping from now on, whatever the config says; a running session applies it to
+                       the experiments running now, a stopped one when it resumes
   apply                bring the best experiment onto your branch  [--chain] (default: one squashed commit)
 
   help [command]       this text, or one command's
@@ -185,6 +187,17 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return 0;
       }
       case 'cap': return await cap(cwd, o, io);
+      case 'prune': {
+        const want = args[0];
+        if (want !== 'on' && want !== 'off') throw new UsageError(`prune needs on or off: autoresearch prune off${want === undefined ? '' : ` (got "${want}")`}`);
+        const { root, tag } = await sessionOf(cwd, o);
+        const r = await sendCommand(root, tag, { type: 'prune', on: want === 'on' });
+        const again = want === 'off' ? ' An experiment stopped early runs again in full with Re-run to Check Noise in the Experiments view.' : '';
+        io.out(r.delivered === 'running'
+          ? `Sent to the running session: early stopping ${want}, the experiments running now included.${again}`
+          : `Early stopping ${want} for session ${tag}; \`autoresearch run\` goes on that way.${again}`);
+        return 0;
+      }
       case 'apply': {
         const { root, tag, model } = await sessionOf(cwd, o);
         const res = await applyBest(root, model, tag, o.chain ? 'chain' : 'squash');

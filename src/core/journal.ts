@@ -29,6 +29,8 @@ export type JournalEntry =
   | { type: 'hint'; hint: Hint }
   /** A person changed the spend cap (spend.ts): it holds until they change it again or edit it in the config. */
   | { type: 'cap'; cap: CapChange; at: string }
+  /** A person turned early stopping on or off; it holds until the next such record, across resumes. */
+  | { type: 'prune'; on: boolean; at: string }
   /** What a proposal cost that made no node (dropped, or the session stopped): the cost ledger outside the nodes. */
   | { type: 'spend'; proposer: ProposerInfo; why: string; at: string }
   | { type: 'state'; state: SessionState; reason?: string; at: string }

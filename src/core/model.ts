@@ -61,6 +61,8 @@ export class SessionModel {
   readonly spend: Spend = emptySpend();
   /** The spend cap in force: the config's, unless a person changed it since (a `cap` record). */
   readonly cap: SpendCap = { maxCost: null, maxTokens: null };
+  /** Early stopping as a person last set it (`prune` records), or null: as the config says. */
+  pruneSet: boolean | null = null;
   /** The cap the config said when last read: a resumed session keeps a person's change unless the config's value changed too. */
   private readonly configCap: SpendCap = { maxCost: null, maxTokens: null };
   /** Metrics of the baseline's runs, by node id, for the noise estimate. */
@@ -212,6 +214,9 @@ export class SessionModel {
         break;
       case 'hint':
         this.hints.push({ ...r.hint });
+        break;
+      case 'prune':
+        this.pruneSet = r.on;
         break;
       case 'cap':
         if (r.cap.maxCost !== undefined) this.cap.maxCost = r.cap.maxCost;

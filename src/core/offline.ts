@@ -81,6 +81,10 @@ export async function sendCommand(root: string, tag: string, cmd: InboxCommand):
         if (cmd.cap.maxCost === undefined && cmd.cap.maxTokens === undefined) throw new Error('A cap change needs a cost (USD) or a number of tokens.');
         append({ type: 'cap', cap: cmd.cap, at: new Date().toISOString() });
         return { delivered: 'applied' };
+      case 'prune':
+        // Journaled now: the next `autoresearch run` stops runs early or not as it says.
+        append({ type: 'prune', on: cmd.on, at: new Date().toISOString() });
+        return { delivered: 'applied' };
       case 'record':
       case 'record-crash':
       case 'branch':

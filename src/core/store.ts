@@ -135,7 +135,9 @@ export type InboxCommand =
   | { type: 'pause' }
   | { type: 'resume' }
   /** Raise (or lower, or lift with null) the spend cap; the session goes on under it. */
-  | { type: 'cap'; cap: CapChange };
+  | { type: 'cap'; cap: CapChange }
+  /** Early stopping on or off from now on, whatever the config says (`autoresearch prune on|off`). */
+  | { type: 'prune'; on: boolean };
 
 export function postCommand(paths: SessionPaths, cmd: InboxCommand): void {
   mkdirSync(paths.dir, { recursive: true });

@@ -1,6 +1,8 @@
 // Learning curves in a real session, and early stopping: a run clearly worse than its parent at the same point of
 // the budget is stopped and discarded with the numbers; the baseline, a better run and a re-run never are.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { faultRepo, inProcess, ScriptedProposer, withKeys } from './helpers/faults.js';
@@ -71,6 +73,36 @@ print(f"val_loss: {loss:.4f}")
     assert.ok(behind > 0.3, `it was ${behind} behind at ${half[0]}: ${JSON.stringify(n.curve)} vs ${JSON.stringify(parent)}`);
     assert.equal(n.status, 'keep', n.reason);
     assert.ok(n.wallMs! >= 1400, `it ran its whole script: ${n.wallMs} ms`);
+  });
+
+  it('a person turns it off while a run goes: that run and the next get their whole budget; the journal keeps it', async () => {
+    const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '2', policy: 'greedy', progress: "'val loss ([\\d.]+)'", prune: '{minFraction: 0.25}' }), { 'train.py': trainer(1.0) });
+    const s = inProcess(repo, new ScriptedProposer([trainer(0.9, 0.9), `import time\nfor i in range(15):\n    print(f"step {i}: val loss {40.0:.4f}", flush=True)\n    time.sleep(0.1)\nprint("val_loss: 40.0")\n`]));
+    s.controller.onEvent((e) => { if (e.type === 'run-started' && e.node.id === 2) s.controller.command({ type: 'prune', on: false }); });
+    const outcome = await s.run();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const n = outcome.model.get(2)!;
+    assert.equal(n.status, 'discard');
+    assert.match(n.reason, /^no improvement over parent 0\.9/, 'judged on its final metric, not stopped');
+    assert.equal(outcome.model.pruneSet, false);
+    assert.ok(s.events.some((e) => e.type === 'log' && /early stopping off, by a person/.test(e.message)));
+    // The CLI turns it on again for the next `run`, journaled while no session runs; a word other than on/off is refused.
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), isTTY: false };
+    assert.equal(await main(['prune', 'on', '--cwd', repo.root], io), 0);
+    assert.match(out.join('\n'), /Early stopping on for session t1; `autoresearch run` goes on that way\./);
+    assert.equal(await main(['prune', 'maybe', '--cwd', repo.root], io), 2);
+    assert.match(out.join('\n'), /prune needs on or off: autoresearch prune off \(got "maybe"\)/);
+    assert.match(readFileSync(join(repo.root, '.autoresearch/t1/journal.jsonl'), 'utf8'), /"type":"prune","on":false[^\n]*\n(.*\n)*.*"type":"prune","on":true/);
+  });
+
+  it('a person turns it on where the config has none: the default rule stops a run clearly worse than its parent', async () => {
+    const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '2', policy: 'greedy', progress: "'val loss ([\\d.]+)'" }), { 'train.py': trainer(1.0) });
+    const s = inProcess(repo, new ScriptedProposer([trainer(0.9, 0.9), `import time\nfor i in range(15):\n    print(f"step {i}: val loss {40.0:.4f}", flush=True)\n    time.sleep(0.1)\nprint("val_loss: 40.0")\n`]));
+    s.controller.command({ type: 'prune', on: true });
+    const outcome = await s.run();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    assert.match(outcome.model.get(2)!.reason, /^stopped early at \d+ % of the budget/);
   });
 
   it('is off by default: the same worse run goes to the end and is judged on its final metric', async () => {

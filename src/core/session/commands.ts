@@ -74,7 +74,15 @@ export class Commands {
       case 'pause': this.ctx.pause(); break;
       case 'resume': this.ctx.resume(); break;
       case 'cap': this.spending.change(cmd.cap); break;
+      case 'prune': this.setPrune(cmd.on); break;
     }
+  }
+
+  /** Early stopping on or off from now on, the running experiments included; journaled so a resume keeps it. */
+  setPrune(on: boolean): void {
+    if (this.ctx.model.pruneSet === on) return;
+    this.record.append({ type: 'prune', on, at: new Date().toISOString() });
+    this.ctx.log(on ? `early stopping on, by a person${this.ctx.config.prune ? '' : ' (the default rule: the config has none)'}` : 'early stopping off, by a person: every run gets its whole budget');
   }
 
   addHint(text: string): Hint | null {

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { RunRequest } from '../executor.js';
 import { compact, CurveReader, lateWins, pruneVerdict, stoppedReason, valueAt, type LateWin, type PruneVerdict } from '../curves.js';
+import { DEFAULT_PRUNE } from '../config.js';
 import { readTail } from '../files.js';
 import { nodeRef } from '../git.js';
 import type { NodeCreated } from '../journal.js';
@@ -106,9 +107,12 @@ export class Runs {
     const budgetMs = config.budgetSeconds * 1000;
     const reader = new CurveReader(config.progress ?? config.metric.pattern, budgetMs);
     const parentCurve = node.parentId === null ? null : this.ctx.model.get(node.parentId)?.curve ?? null;
-    const mayPrune = !!config.prune && node.id !== 0 && node.operator !== 'rerun' && handle === undefined && !!parentCurve?.length;
+    // A person may turn early stopping on or off while the session (and this run) goes: asked at every point.
+    const pruneRule = () => (this.ctx.model.pruneSet === false ? null : config.prune ?? (this.ctx.model.pruneSet ? DEFAULT_PRUNE : null));
+    const mayPrune = node.id !== 0 && node.operator !== 'rerun' && handle === undefined && !!parentCurve?.length;
     let pruned: PruneVerdict | null = null;
-    const late = mayPrune ? this.lateWins() : [];
+    // What late winners made up, read once, when a rule first needs it.
+    let late: LateWin[] | null = null;
     const request: RunRequest = {
       nodeId: node.id, tag: config.tag, cwd: slot.worktree, command: config.run, budgetSeconds: config.budgetSeconds,
       graceSeconds: config.graceSeconds, slot: slot.index, logPath, signal: abort.signal, env: this.slotEnv(slot.index),
@@ -119,8 +123,10 @@ export class Runs {
         const now = Date.now();
         const added = reader.feed(chunk, now - startedAt.getTime());
         const point = added.at(-1);
-        if (point && mayPrune && !pruned) {
-          pruned = pruneVerdict({ curve: reader.points, parent: parentCurve, direction: config.metric.direction, late, spread: this.ctx.model.noiseBand()?.spread ?? null, rule: config.prune! });
+        const rule = point && mayPrune && !pruned ? pruneRule() : null;
+        if (rule) {
+          late ??= this.lateWins();
+          pruned = pruneVerdict({ curve: reader.points, parent: parentCurve, direction: config.metric.direction, late, spread: this.ctx.model.noiseBand()?.spread ?? null, rule });
           if (pruned) abort.abort();
         }
         if (now - lastEmit > 250 || point) {
