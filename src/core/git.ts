@@ -25,12 +25,42 @@ const FALLBACK_IDENTITY = ['-c', 'user.name=AutoResearch', '-c', 'user.email=aut
  * execFile, not simple-git: simple-git waits 50 ms after every command that prints nothing (update-ref,
  * checkout -q, commit -q), which was most of the engine's overhead per experiment.
  */
-function runGit(cwd: string, args: string[]): Promise<string> {
+function runGit(cwd: string, args: string[], timeout = 0): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, windowsHide: true }, (err, stdout, stderr) => {
+    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, windowsHide: true, timeout }, (err, stdout, stderr) => {
       if (err) reject(new Error(stderr.trim() || stdout.trim() || err.message));
       else resolve(stdout);
     });
+  });
+}
+
+/** Runs git and resolves to its stdout as bytes (a file's contents, which may not be text). */
+function runGitBytes(cwd: string, args: string[], timeout = 0): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, windowsHide: true, timeout }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`git ${args.join(' ')}: ${stderr.toString().trim() || err.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** What a git command that may fail printed, and whether it succeeded; cancelled by `signal` (then `aborted`). */
+interface GitOutcome {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+  /** Why it failed when git said nothing (it could not start, or was killed). */
+  failure: string;
+  aborted: boolean;
+}
+
+function tryGit(cwd: string, args: string[], signal?: AbortSignal): Promise<GitOutcome> {
+  return new Promise((resolve) => {
+    const child = execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, windowsHide: true, signal }, (err, stdout, stderr) => {
+      const aborted = !!err && (err.name === 'AbortError' || !!signal?.aborted);
+      resolve({ ok: !err, stdout: stdout ?? '', stderr: stderr ?? '', failure: err ? `git ${args.join(' ')} failed: ${err.message}` : '', aborted });
+    });
+    child.stdin?.end();
   });
 }
 
@@ -68,6 +98,62 @@ export function merge3(ours: string, base: string, theirs: string): string | nul
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The top folder of the git repository that holds `dir`; undefined when it is in none. */
+export async function repositoryRoot(dir: string): Promise<string | undefined> {
+  try {
+    return (await runGit(dir, ['rev-parse', '--show-toplevel'], 10_000)).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The repository's common .git folder (every worktree shares it) seen from `dir`, absolute; null outside a repository. */
+export async function commonGitDir(dir: string): Promise<string | null> {
+  const r = await tryGit(dir, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
+  return r.ok && r.stdout.trim() ? r.stdout.trim() : null;
+}
+
+/** What a proposer may do with git in the worktree it was given; failures are returned, never thrown. */
+export class ProposalWorktree {
+  constructor(readonly path: string) {}
+
+  /** The commit checked out, or null when git could not say. */
+  async head(): Promise<string | null> {
+    const r = await tryGit(this.path, ['rev-parse', 'HEAD']);
+    return r.ok ? r.stdout.trim() : null;
+  }
+
+  /** Moves HEAD back to `commit`, keeping every change in the index and the files; the error when it cannot. */
+  async resetSoftTo(commit: string): Promise<string | null> {
+    const r = await tryGit(this.path, ['reset', '--soft', commit]);
+    return r.ok ? null : r.stderr;
+  }
+
+  /** `git status --porcelain=v1 -z --untracked-files=all`, untracked files included. */
+  async statusPorcelainZ(): Promise<{ ok: boolean; out: string; error: string }> {
+    const r = await tryGit(this.path, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+    return { ok: r.ok, out: r.stdout, error: r.stderr };
+  }
+
+  /**
+   * `git apply` of the patch file at `patch` (only checked with `checkOnly`; `loose` for hand-written diffs: no context,
+   * hunk counts off). Rejects with the signal's reason when cancelled; otherwise says whether it applied and what git said.
+   */
+  async applyPatch(patch: string, opts: { checkOnly: boolean; loose: boolean }, signal: AbortSignal): Promise<{ ok: boolean; message: string }> {
+    const args = ['apply', ...(opts.checkOnly ? ['--check'] : []), '--whitespace=nowarn', ...(opts.loose ? ['--unidiff-zero', '--recount'] : []), patch];
+    const r = await tryGit(this.path, args, signal);
+    if (r.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('the proposal was cancelled');
+    const message = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean).join('; ');
+    return { ok: r.ok, message: message || r.failure };
+  }
+}
+
+/** A file that differs between two commits (a rename is a delete and an add). */
+export interface FileChange {
+  status: 'A' | 'M' | 'D';
+  path: string;
 }
 
 export function sessionBranch(tag: string): string {
@@ -289,6 +375,48 @@ export class Lab {
     } catch {
       return false;
     }
+  }
+
+  /** Files that differ between two commits, with how (renames as delete + add). */
+  async fileChanges(from: string, to: string): Promise<FileChange[]> {
+    const parts = (await this.git.raw(['diff', '--name-status', '--no-renames', '-z', from, to])).split('\0').filter(Boolean);
+    const changes: FileChange[] = [];
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const s = parts[i]![0];
+      changes.push({ status: s === 'A' ? 'A' : s === 'D' ? 'D' : 'M', path: parts[i + 1]! });
+    }
+    return changes;
+  }
+
+  /** Every file in `commit`'s tree. */
+  async filesAt(commit: string): Promise<string[]> {
+    return (await this.git.raw(['ls-tree', '-r', '--name-only', '-z', commit])).split('\0').filter(Boolean);
+  }
+
+  /** A file's bytes as `commit` has it; rejects when the commit or the file is not there. */
+  async readFileAt(commit: string, path: string): Promise<Buffer> {
+    return runGitBytes(this.root, ['show', `${commit}:${path}`], 30_000);
+  }
+
+  /** Tracked files of the user's working tree changed since HEAD (untracked files left out). */
+  async changedTrackedFiles(): Promise<string[]> {
+    return (await this.git.raw(['status', '--porcelain', '-z', '--untracked-files=no'])).split('\0').filter(Boolean).map((l) => l.slice(3));
+  }
+
+  /** Writes `paths` as `commit` has them into the user's working tree; HEAD, the branch and the index stay put. */
+  async checkOutFilesFrom(commit: string, paths: readonly string[]): Promise<void> {
+    await this.git.raw(['restore', '--source', commit, '--worktree', '--', ...paths]);
+  }
+
+  /** `git show` of a commit as a person reads it: the header, the stat and the patch, no colour. */
+  async showCommit(commit: string): Promise<string> {
+    return this.git.raw(['show', '--stat', '--patch', '--format=fuller', '--no-color', commit]);
+  }
+
+  /** The tags of the sessions that have a branch (`autoresearch/<tag>`). */
+  async sessionBranchTags(): Promise<Set<string>> {
+    const out = await runGit(this.root, ['for-each-ref', '--format=%(refname:strip=3)', 'refs/heads/autoresearch/'], 5000);
+    return new Set(out.split('\n').map((s) => s.trim()).filter(Boolean));
   }
 
   async raw(args: string[], cwd = this.root): Promise<string> {

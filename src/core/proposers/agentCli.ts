@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
+import { ProposalWorktree } from '../git.js';
 import { matchesAny } from '../glob.js';
 import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from '../proposer.js';
 import type { Operator, ProposerInfo, ResearchConfig } from '../types.js';
@@ -247,18 +248,19 @@ export class AgentCliProposer implements Proposer {
   /** An agent that committed (aider does by default) leaves its change in commits: bring it back into the worktree. */
   private async undoCommits(req: ProposalRequest): Promise<void> {
     if (!req.parent.commit) return;
-    const head = await execa('git', ['rev-parse', 'HEAD'], { cwd: req.worktree, reject: false, stdin: 'ignore' });
-    if (head.exitCode === 0 && head.stdout.trim() !== req.parent.commit) {
-      const reset = await execa('git', ['reset', '--soft', req.parent.commit], { cwd: req.worktree, reject: false, stdin: 'ignore' });
-      if (reset.exitCode !== 0) throw new Error(`the agent moved HEAD and it could not be reset: ${reset.stderr}`);
+    const wt = new ProposalWorktree(req.worktree);
+    const head = await wt.head();
+    if (head !== null && head !== req.parent.commit) {
+      const failed = await wt.resetSoftTo(req.parent.commit);
+      if (failed !== null) throw new Error(`the agent moved HEAD and it could not be reset: ${failed}`);
     }
   }
 
   /** New contents by path of everything the agent changed (null: deleted), after removing its scratch files. */
   private async readChanges(worktree: string): Promise<Record<string, string | null>> {
-    const status = await execa('git', ['status', '--porcelain=v1', '-z', '--untracked-files=all'], { cwd: worktree, reject: false, stdin: 'ignore' });
-    if (status.exitCode !== 0) throw new Error(`git status failed in the worktree: ${status.stderr}`);
-    const entries = status.stdout.split('\0').filter(Boolean);
+    const status = await new ProposalWorktree(worktree).statusPorcelainZ();
+    if (!status.ok) throw new Error(`git status failed in the worktree: ${status.error}`);
+    const entries = status.out.split('\0').filter(Boolean);
     const changes: Record<string, string | null> = {};
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;

@@ -4,9 +4,9 @@
 // A key is only ever held in memory; every text that leaves a proposer goes through redact() first.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { execa } from 'execa';
 import { ConfigError, parseDuration, type ConfigIssue } from '../config.js';
 import { Emitter } from '../events.js';
+import { commonGitDir } from '../git.js';
 import { toDisposable, type Disposable } from '../lifecycle.js';
 import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from '../proposer.js';
 import { sessionPaths } from '../store.js';
@@ -667,9 +667,8 @@ function addUsage(info: ProposerInfo, r: ChatReply): void {
 
 /** The session's state folder (`<repo>/.autoresearch/<tag>`), found from a worktree of the repository. */
 export async function sessionStateDir(worktree: string, tag: string): Promise<string | null> {
-  const r = await execa('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: worktree, reject: false, stdin: 'ignore' });
-  if (r.exitCode !== 0 || !r.stdout.trim()) return null;
-  return sessionPaths(dirname(r.stdout.trim()), tag).dir;
+  const gitDir = await commonGitDir(worktree);
+  return gitDir ? sessionPaths(dirname(gitDir), tag).dir : null;
 }
 
 /** Writes a transcript under `.autoresearch/<tag>/proposals/`; returns its path relative to the repository, or null. */

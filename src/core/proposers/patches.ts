@@ -4,7 +4,7 @@
 // reads the changes back (and the guard judges them like any other proposal).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { ProposalWorktree } from '../git.js';
 import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from '../proposer.js';
 import type { Operator } from '../types.js';
 
@@ -112,10 +112,11 @@ export class PatchesProposer implements Proposer {
     // Strict first; then as hand-written diffs often are: no context, hunk counts off by a line.
     let applied = false;
     let message = '';
-    for (const loose of [[], ['--unidiff-zero', '--recount']]) {
-      const check = await this.git(req, ['apply', '--check', '--whitespace=nowarn', ...loose, path]);
+    const wt = new ProposalWorktree(req.worktree);
+    for (const loose of [false, true]) {
+      const check = await wt.applyPatch(path, { checkOnly: true, loose }, req.signal);
       if (check.ok) {
-        const done = await this.git(req, ['apply', '--whitespace=nowarn', ...loose, path]);
+        const done = await wt.applyPatch(path, { checkOnly: false, loose }, req.signal);
         if (!done.ok) message = done.message;
         applied = done.ok;
         break;
@@ -125,13 +126,6 @@ export class PatchesProposer implements Proposer {
     if (!applied) throw new ProposalError(`patch ${name} does not apply: ${message || 'git apply failed'}`, info, editKey);
     const { description, plan } = describePatch(name, text);
     return { description, plan, editKey, proposer: info };
-  }
-
-  private async git(req: ProposalRequest, args: string[]): Promise<{ ok: boolean; message: string }> {
-    const r = await execa('git', args, { cwd: req.worktree, reject: false, stdin: 'ignore', cancelSignal: req.signal });
-    if (r.isCanceled) throw req.signal.reason instanceof Error ? req.signal.reason : new Error('the proposal was cancelled');
-    const message = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean).join('; ');
-    return { ok: r.exitCode === 0 && !r.failed, message: message || (r.failed ? r.shortMessage ?? '' : '') };
   }
 
   dispose(): void {
