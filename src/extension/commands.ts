@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import * as vscode from 'vscode';
 import { applyBest } from '../core/apply.js';
 import { CONFIG_FILE } from '../core/config.js';
+import { Lab } from '../core/git.js';
 import { matchesAny } from '../core/glob.js';
 import { DisposableBase } from '../core/lifecycle.js';
 import { parseCapText, spendText } from '../core/spend.js';
@@ -13,11 +14,10 @@ import { fmtNum } from '../core/summary.js';
 import type { InboxCommand } from '../core/store.js';
 import type { ExperimentNode } from '../core/types.js';
 import { Commands, Views } from './constants.js';
-import { changedFiles, type NodeDiffs } from './diff/nodeDiffs.js';
+import type { NodeDiffs } from './diff/nodeDiffs.js';
 import type { ErrorReporter } from './errors.js';
 import { chooseLanguageModel, ensureLanguageModelAccess, setApiKey } from './lm/register.js';
 import { RunLogs } from './logs/runLogs.js';
-import { git } from './nodeFs/nodeFileSystem.js';
 import type { ProtectedFiles } from './protectedFiles.js';
 import { openCommitDocument } from './results/commitDocument.js';
 import { ResultsPanel, type ResultsPanelDeps } from './results/resultsPanel.js';
@@ -346,7 +346,8 @@ export class CommandHandlers extends DisposableBase {
       return;
     }
     const path = model.pathTo(best.id).filter((n) => n.id !== 0 && n.commit);
-    const branch = (await git(root, ['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => Buffer.from(''))).toString().trim();
+    const lab = await Lab.open(root);
+    const branch = (await lab.currentBranch()) ?? '';
     const metric = model.config?.metric.name ?? 'metric';
     type ModeItem = vscode.QuickPickItem & { mode: 'squash' | 'chain' };
     const mode = await vscode.window.showQuickPick<ModeItem>([
@@ -354,7 +355,7 @@ export class CommandHandlers extends DisposableBase {
       { mode: 'chain', label: '$(git-merge) The chain of kept commits', description: path.map((n) => `#${n.id}`).join(' → '), detail: path.map((n) => n.description).join('; ') },
     ], { title: `Apply the best experiment, #${best.id} (${metric} ${fmtNum(best.metric)}): ${best.description}` });
     if (!mode) return;
-    const head = (await git(root, ['rev-parse', 'HEAD'])).toString().trim();
+    const head = await lab.head();
     const changes = await this.d.diffs.openAgainstHead(root, head, best.commit, `Apply #${best.id}: your HEAD ↔ best`);
     const files = changes.map((c) => c.path);
     const apply = 'Apply';
@@ -481,9 +482,10 @@ export class CommandHandlers extends DisposableBase {
     const s = this.d.session;
     const root = s.location!.repoRoot;
     const editable = s.config?.editable ?? [];
-    const changes = (await changedFiles(root, 'HEAD', n.commit!)).filter((c) => matchesAny(c.path, editable));
+    const lab = await Lab.open(root);
+    const changes = (await lab.fileChanges('HEAD', n.commit!)).filter((c) => matchesAny(c.path, editable));
     // Files changed since HEAD in the working tree, which the checkout would overwrite.
-    const dirty = (await git(root, ['status', '--porcelain', '-z', '--untracked-files=no'])).toString().split('\0').filter(Boolean).map((l) => l.slice(3));
+    const dirty = await lab.changedTrackedFiles();
     if (changes.length === 0) {
       void vscode.window.showInformationMessage(`Your working tree's ${editable.join(', ')} already match #${n.id}.`);
       return;
@@ -499,7 +501,7 @@ export class CommandHandlers extends DisposableBase {
     // A file the experiment deleted goes from the working tree too.
     for (const c of changes) if (c.status === 'D') rmSync(join(root, c.path), { force: true });
     const present = changes.filter((c) => c.status !== 'D').map((c) => c.path);
-    if (present.length) await git(root, ['restore', '--source', n.commit!, '--worktree', '--', ...present]);
+    if (present.length) await lab.checkOutFilesFrom(n.commit!, present);
     this.d.log.info(`checked out #${n.id} (${n.commit!.slice(0, 7)}) into the working tree: ${present.join(', ')}`);
     const first = present[0];
     if (first) await vscode.window.showTextDocument(vscode.Uri.file(join(root, first)), { preview: false });

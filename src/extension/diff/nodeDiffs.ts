@@ -2,26 +2,15 @@
 // the best against the user's HEAD (before applying). One file opens vscode.diff; several open the
 // multi-file changes editor.
 import * as vscode from 'vscode';
+import { Lab, type FileChange } from '../../core/git.js';
 import { matchesAny } from '../../core/glob.js';
 import type { ExperimentNode } from '../../core/types.js';
-import { git, nodeFileUri, type NodeRev } from '../nodeFs/nodeFileSystem.js';
+import { nodeFileUri, type NodeRev } from '../nodeFs/nodeFileSystem.js';
 import type { SessionService } from '../session/sessionService.js';
 
-export interface FileChange {
-  status: 'A' | 'M' | 'D';
-  path: string;
-}
-
 /** Files that differ between two commits (renames as delete + add). */
-export async function changedFiles(root: string, from: string, to: string): Promise<FileChange[]> {
-  const out = (await git(root, ['diff', '--name-status', '--no-renames', '-z', from, to])).toString();
-  const parts = out.split('\0').filter(Boolean);
-  const changes: FileChange[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const s = parts[i]![0];
-    changes.push({ status: s === 'A' ? 'A' : s === 'D' ? 'D' : 'M', path: parts[i + 1]! });
-  }
-  return changes;
+async function changedFiles(root: string, from: string, to: string): Promise<FileChange[]> {
+  return (await Lab.open(root)).fileChanges(from, to);
 }
 
 function short(text: string, max = 60): string {
@@ -120,7 +109,7 @@ export class NodeDiffs {
   /** The baseline has no parent: show its editable files as committed. */
   private async openBaseline(node: ExperimentNode, root: string): Promise<void> {
     const editable = this.session.config?.editable ?? [];
-    const files = (await git(root, ['ls-tree', '-r', '--name-only', '-z', node.commit!])).toString().split('\0').filter((f) => f && matchesAny(f, editable));
+    const files = (await (await Lab.open(root)).filesAt(node.commit!)).filter((f) => matchesAny(f, editable));
     if (files.length === 0) {
       void vscode.window.showInformationMessage(`#${node.id} is the starting point; no file in it matches the editable globs.`);
       return;

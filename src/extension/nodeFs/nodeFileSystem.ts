@@ -1,9 +1,8 @@
 // A read-only file system over the engine's git objects: `autoresearch-node:/train.py?{root,rev}` is
 // train.py as committed by an experiment (discarded ones too, since every node keeps a ref), so the
 // editor can diff any node against any other without touching the working tree.
-import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
-import { nodeRef } from '../../core/git.js';
+import { Lab, nodeRef } from '../../core/git.js';
 import { NODE_SCHEME } from '../constants.js';
 
 /** A revision: a commit, a node of a session, or nothing (the empty side of an added or deleted file). */
@@ -32,15 +31,6 @@ export function parseNodeFileUri(uri: vscode.Uri): { query: NodeFileQuery; path:
   return { query, path: uri.path.replace(/^\/+/, '') };
 }
 
-export function git(root: string, args: string[]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd: root, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`git ${args.join(' ')}: ${stderr.toString().trim() || err.message}`));
-      else resolve(stdout);
-    });
-  });
-}
-
 export const READONLY_MESSAGE = new vscode.MarkdownString(
   "This is an experiment's code as AutoResearch committed it, read from git: it is read-only. "
   + "To work on it, use **Check Out This Node's Code** in the Experiments view.",
@@ -52,6 +42,7 @@ export class NodeFileSystem implements vscode.FileSystemProvider {
   /** Git objects never change: contents are cached by commit and path (small LRU). */
   private readonly contents = new Map<string, Uint8Array>();
   private readonly commits = new Map<string, string>();
+  private readonly labs = new Map<string, Promise<Lab>>();
 
   static register(): vscode.Disposable {
     const provider = new NodeFileSystem();
@@ -61,13 +52,24 @@ export class NodeFileSystem implements vscode.FileSystemProvider {
     );
   }
 
+  private lab(root: string): Promise<Lab> {
+    let lab = this.labs.get(root);
+    if (!lab) {
+      lab = Lab.open(root);
+      // A folder that is not a repository yet may become one: ask again next time.
+      lab.catch(() => this.labs.delete(root));
+      this.labs.set(root, lab);
+    }
+    return lab;
+  }
+
   private async commitOf(root: string, rev: NodeRev): Promise<string | null> {
     if ('empty' in rev) return null;
     const spec = 'commit' in rev ? rev.commit : nodeRef(rev.tag, rev.node);
     const key = `${root}\0${spec}`;
     let commit = this.commits.get(key);
     if (!commit) {
-      commit = (await git(root, ['rev-parse', '--verify', '--quiet', `${spec}^{commit}`]).catch(() => Buffer.alloc(0))).toString().trim();
+      commit = (await (await this.lab(root)).resolve(spec)) ?? '';
       if (!commit) throw new Error(`no such revision ${spec}`);
       // Node refs do not move once written, and commits are commits.
       this.commits.set(key, commit);
@@ -89,7 +91,7 @@ export class NodeFileSystem implements vscode.FileSystemProvider {
     if (cached) return cached;
     let data: Uint8Array;
     try {
-      data = await git(query.root, ['show', `${commit}:${path}`]);
+      data = await (await this.lab(query.root)).readFileAt(commit, path);
     } catch {
       throw vscode.FileSystemError.FileNotFound(uri);
     }

@@ -1,18 +1,9 @@
 // A commit of a bare results.tsv (no session, so no node refs): `git show` of it as a read-only document.
-import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
+import { Lab } from '../../core/git.js';
 
 const SCHEME = 'autoresearch-commit';
 let registration: vscode.Disposable | undefined;
-
-function git(cwd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(stderr.trim() || err.message));
-      else resolve(stdout);
-    });
-  });
-}
 
 function ensureProvider(): void {
   registration ??= vscode.workspace.registerTextDocumentContentProvider(SCHEME, {
@@ -20,7 +11,7 @@ function ensureProvider(): void {
       const { folder, commit } = JSON.parse(uri.query) as { folder: string; commit: string };
       if (!/^[0-9a-f]{4,40}$/i.test(commit)) return `"${commit}" is not a commit hash.`;
       try {
-        return await git(folder, ['show', '--stat', '--patch', '--format=fuller', '--no-color', commit]);
+        return await (await Lab.open(folder)).showCommit(commit);
       } catch (e) {
         return `Commit ${commit} is not in the repository at ${folder}:\n${(e as Error).message}`;
       }

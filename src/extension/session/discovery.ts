@@ -1,9 +1,9 @@
 // Finds the study in the open folders: the folder with autoresearch.config.yaml, the git repository around
 // it (where the engine keeps .autoresearch/ and results.tsv), and the session's tag.
-import { execFile } from 'node:child_process';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_FILE, ConfigError, loadConfig } from '../../core/config.js';
+import { repositoryRoot } from '../../core/git.js';
 import { listSessions } from '../../core/offline.js';
 import { sessionPaths } from '../../core/store.js';
 import type { ResearchConfig } from '../../core/types.js';
@@ -29,14 +29,6 @@ function real(p: string): string {
   }
 }
 
-export function gitRoot(dir: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('git', ['rev-parse', '--show-toplevel'], { cwd: dir, timeout: 10_000 }, (err, stdout) => {
-      resolve(err ? undefined : stdout.trim() || undefined);
-    });
-  });
-}
-
 function newestSession(repoRoot: string): string | undefined {
   let best: { tag: string; mtime: number } | undefined;
   for (const tag of listSessions(repoRoot)) {
@@ -49,7 +41,7 @@ function newestSession(repoRoot: string): string | undefined {
 /** What is in one folder; undefined when it has neither a config nor a recorded session. */
 export async function locate(folder: string): Promise<SessionLocation | undefined> {
   const configDir = real(folder);
-  const root = await gitRoot(configDir);
+  const root = await repositoryRoot(configDir);
   const repoRoot = root ? real(root) : configDir;
   const hasConfig = existsSync(join(configDir, CONFIG_FILE));
   let config: ResearchConfig | undefined;

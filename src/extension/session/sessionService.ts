@@ -11,13 +11,14 @@ import * as vscode from 'vscode';
 import { CONFIG_FILE, ConfigError, loadConfig } from '../../core/config.js';
 import { Controller, type ControllerEvent, type Outcome } from '../../core/controller.js';
 import { createExecutor, createProposer } from '../../core/factory.js';
+import { repositoryRoot } from '../../core/git.js';
 import { DisposableBase } from '../../core/lifecycle.js';
 import type { SessionModel } from '../../core/model.js';
 import { sendCommand, type CommandOutcome } from '../../core/offline.js';
 import { readLock, sessionPaths, type InboxCommand, type LockInfo, type SessionPaths } from '../../core/store.js';
 import { buildSummary } from '../../core/summary.js';
 import type { ExperimentNode, ResearchConfig } from '../../core/types.js';
-import { discover, gitRoot, locate, type SessionLocation } from './discovery.js';
+import { discover, locate, type SessionLocation } from './discovery.js';
 import type { InterruptionStore } from './interruptions.js';
 import { JournalFollower } from './journalFollower.js';
 
@@ -187,7 +188,7 @@ export class SessionService extends DisposableBase {
 
   /** A folder with nothing in it yet (the wizard is about to write its config). */
   private async bareLocation(folder: string): Promise<SessionLocation | undefined> {
-    const root = await gitRoot(folder);
+    const root = await repositoryRoot(folder);
     return { configDir: folder, repoRoot: root ?? folder, isGitRepo: root !== undefined, hasConfig: false, config: undefined, configError: undefined, tag: undefined };
   }
 

@@ -1,11 +1,11 @@
 // The research-config wizard: eleven short steps with defaults read from the workspace and the user's
 // settings; writes autoresearch.config.yaml with the engine's own template, checks it with the engine's
 // parser, and shows it for confirmation.
-import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { CONFIG_FILE, configTemplate, parseDuration, type TemplateOptions } from '../../core/config.js';
+import { Lab } from '../../core/git.js';
 import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
 import { STATE_DIR } from '../../core/store.js';
 import { Settings } from '../constants.js';
@@ -56,12 +56,12 @@ function runOutcome(run: ProbeRun): string {
   return r.exitCode === 0 ? `finished in ${(r.wallMs / 1000).toFixed(1)}s` : `failed with exit code ${r.exitCode}`;
 }
 
-function sessionBranches(root: string): Promise<Set<string>> {
-  return new Promise((resolve) => {
-    execFile('git', ['for-each-ref', '--format=%(refname:strip=3)', 'refs/heads/autoresearch/'], { cwd: root, timeout: 5000 }, (err, out) => {
-      resolve(new Set(err ? [] : out.split('\n').map((s) => s.trim()).filter(Boolean)));
-    });
-  });
+async function sessionBranches(root: string): Promise<Set<string>> {
+  try {
+    return await (await Lab.open(root)).sessionBranchTags();
+  } catch {
+    return new Set();
+  }
 }
 
 export interface WizardResult {
