@@ -14,12 +14,13 @@ import { logTail, probeLogPath, probeRun, withMetricPattern, withProbedMetric, t
 import { sparkline } from '../core/curves.js';
 import { SessionBusyError } from '../core/store.js';
 import { COST_EXPECTED, parseCost, parseTokens, spendLine, spendText, TOKENS_EXPECTED, type CapChange } from '../core/spend.js';
-import { directionText, fmtMemory, fmtNum, noiseLine, resultsWins, SUMMARY_FILE, summarizeResults } from '../core/summary.js';
+import { noiseLine, resultsWins, SUMMARY_FILE, summarizeResults } from '../core/summary.js';
 import { ApplyError, applyBest } from '../core/apply.js';
 import { renderTree } from './tree.js';
 import { errorDocument, fileSummaryDocument, sessionSummaryDocument, showDocument, statusDocument, treeDocument, type ErrorKind } from './json.js';
 import type { SessionModel } from '../core/model.js';
 import type { Direction, ResearchConfig } from '../core/types.js';
+import { directionText, fmtDuration, fmtMemory, fmtNum } from '../shared/format.js';
 
 class UsageError extends Error {}
 
@@ -413,7 +414,7 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
     process.off('SIGINT', onSignal);
   }
   const { result, log, candidates } = run;
-  const took = `${(result.wallMs / 1000).toFixed(1)}s`;
+  const took = fmtDuration(result.wallMs);
   let comments: string[] = [];
   let tailShown = result.startError !== undefined;
   if (result.startError) {
@@ -647,7 +648,7 @@ async function show(cwd: string, o: { config?: string; tag?: string }, id: numbe
   }
   io.out(`#${n.id} ${n.description}`);
   io.out(`  status: ${n.status}${n.decidedBy ? ` (decided by ${n.decidedBy}${n.decidedBy === 'human' && n.ruleStatus ? `; rule said ${n.ruleStatus}` : ''})` : ''}: ${n.reason}`);
-  io.out(`  ${config.metric.name}: ${fmtNum(n.metric)}${parent ? ` (parent #${parent.id}: ${fmtNum(parent.metric)})` : ''}   memory: ${n.memoryGb === null ? 'n/a' : fmtMemory(n.memoryGb)}   time: ${n.wallMs === null ? 'n/a' : `${(n.wallMs / 1000).toFixed(1)}s`}${typeof n.queuedMs === 'number' ? ` (+${(n.queuedMs / 1000).toFixed(1)}s in the queue)` : ''}`);
+  io.out(`  ${config.metric.name}: ${fmtNum(n.metric)}${parent ? ` (parent #${parent.id}: ${fmtNum(parent.metric)})` : ''}   memory: ${fmtMemory(n.memoryGb)}   time: ${fmtDuration(n.wallMs)}${typeof n.queuedMs === 'number' ? ` (+${fmtDuration(n.queuedMs)} in the queue)` : ''}`);
   io.out(`  commit: ${n.commit ?? 'none'}   operator: ${n.operator}   why here: ${n.policyReason}`);
   if (n.curve?.length) {
     const last = n.curve.at(-1)!;
@@ -656,7 +657,7 @@ async function show(cwd: string, o: { config?: string; tag?: string }, id: numbe
   if (n.plan) io.out(`  plan: ${n.plan}`);
   if (n.hint) io.out(`  tests the hypothesis: "${n.hint}"`);
   if (n.logPath) io.out(`  log: ${n.logPath}`);
-  if (n.checks) io.out(`  checks: ${n.checks.passed ? 'passed' : `failed, ${n.checks.reason}`} in ${(n.checks.wallMs / 1000).toFixed(1)}s (log: ${n.checks.logPath})`);
+  if (n.checks) io.out(`  checks: ${n.checks.passed ? 'passed' : `failed, ${n.checks.reason}`} in ${fmtDuration(n.checks.wallMs)} (log: ${n.checks.logPath})`);
   if (n.logTail) io.out(`  log tail:\n${n.logTail.split('\n').map((l) => `    ${l}`).join('\n')}`);
   if (parent?.commit && n.commit) io.out('\n' + await (await Lab.open(root)).diff(parent.commit, n.commit));
   return 0;

@@ -1,7 +1,7 @@
 // The experiment tree as text, best path marked with ★, a merge (a node with two parents) with ⑂ and its second parent.
 import type { SessionModel } from '../core/model.js';
-import { fmtNum } from '../core/summary.js';
 import type { ExperimentNode } from '../core/types.js';
+import { fmtNum, fmtSigned } from '../shared/format.js';
 
 const MARK: Record<ExperimentNode['status'], string> = { keep: '✓', discard: '✗', crash: '!', invalid: '⊘', running: '…', pending: '·' };
 
@@ -13,7 +13,7 @@ export function renderTree(model: SessionModel): string {
   const lines: string[] = [];
   const label = (n: ExperimentNode) => {
     const parent = n.parentId === null ? undefined : model.get(n.parentId);
-    const delta = n.metric !== null && parent?.metric != null ? ` (${n.metric - parent.metric >= 0 ? '+' : ''}${fmtNum(n.metric - parent.metric)})` : '';
+    const delta = n.metric !== null && parent?.metric != null ? ` (${fmtSigned(n.metric - parent.metric)})` : '';
     const who = n.decidedBy === 'human' ? ' [human]' : '';
     const checks = n.checks ? (n.checks.passed ? ', checks passed' : `: checks failed (${n.checks.reason.split(':')[0]})`) : '';
     // Drawn under its first parent; the second is named on the line, since text has no second edge.

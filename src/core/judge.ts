@@ -1,6 +1,7 @@
 // The judge: reads the metric from the log and decides keep / discard / crash by rule, never by a model.
 import { defaultPattern } from './config.js';
 import type { Direction, Judgement, NoiseBand, ResearchConfig, RunResult } from './types.js';
+import { fmtDuration, fmtNum, fmtPct, fmtSigned, relativeChange } from '../shared/format.js';
 
 /** What the judge reads of the config; the budget only words the timeout reason. */
 export type JudgeConfig = Pick<ResearchConfig, 'metric' | 'memory' | 'metrics' | 'constraints' | 'minDelta'> & Partial<Pick<ResearchConfig, 'budgetSeconds'>>;
@@ -23,13 +24,6 @@ export function parseNumber(text: string): number {
   if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Infinity;
   if (t === '-inf' || t === '-infinity') return -Infinity;
   return t === '' ? NaN : Number(t);
-}
-
-/** Six significant digits (0.512345), whole numbers as they are, 'n/a' for none. */
-export function formatMetric(v: number | null): string {
-  if (v === null) return 'n/a';
-  if (!Number.isFinite(v) || Number.isInteger(v)) return String(v);
-  return Number(v.toPrecision(6)).toString();
 }
 
 /** Positive when `value` is better than `parent` in the direction. */
@@ -70,7 +64,7 @@ export const NO_EFFECT = 'no effect: the metric is exactly the parent\'s — the
 /** `threshold 0.02 = max(minDelta 0, 2 × spread 0.01)`, or `minDelta 0` without a measured spread. */
 export function thresholdText(band: NoiseBand | null | undefined, minDelta: number): string {
   if (!band || band.spread === null) return `minDelta ${minDelta}`;
-  return `threshold ${formatMetric(band.threshold)} = max(minDelta ${minDelta}, ${band.z} × spread ${formatMetric(band.spread)})`;
+  return `threshold ${fmtNum(band.threshold)} = max(minDelta ${minDelta}, ${band.z} × spread ${fmtNum(band.spread)})`;
 }
 
 export function judge({ log, run, config, parentMetric, isBaseline, band, netLines, repeat }: JudgeInput): Judgement {
@@ -99,7 +93,7 @@ export function judge({ log, run, config, parentMetric, isBaseline, band, netLin
     return out;
   };
 
-  const wall = `${(run.wallMs / 1000).toFixed(1)}s`;
+  const wall = fmtDuration(run.wallMs);
   if (run.startError) return crash(`could not start: ${run.startError}`, false);
   if (run.failureReason) return crash(run.failureReason);
   if (run.timedOut) {
@@ -126,27 +120,27 @@ export function judge({ log, run, config, parentMetric, isBaseline, band, netLin
     const actual = c.metric === 'memory_gb' ? mem : c.metric === name ? value : sec[c.metric] ?? null;
     if (actual === null) return { status: 'discard', metric: value, memoryGb: mem, secondary: sec, reason: `constraint metric ${c.metric} missing (${c.source})` };
     const ok = c.op === '<' ? actual < c.value : c.op === '<=' ? actual <= c.value : c.op === '>' ? actual > c.value : actual >= c.value;
-    if (!ok) return { status: 'discard', metric: value, memoryGb: mem, secondary: sec, reason: `violates ${c.source} (got ${formatMetric(actual)})` };
+    if (!ok) return { status: 'discard', metric: value, memoryGb: mem, secondary: sec, reason: `violates ${c.source} (got ${fmtNum(actual)})` };
   }
   const result = (status: 'keep' | 'discard', reason: string): Judgement => ({ status, metric: value, memoryGb: mem, secondary: sec, reason });
   if (isBaseline) return result('keep', 'baseline');
-  if (parentMetric === null || !Number.isFinite(parentMetric)) return result('keep', `parent had no metric; ${name} ${formatMetric(value)}`);
+  if (parentMetric === null || !Number.isFinite(parentMetric)) return result('keep', `parent had no metric; ${name} ${fmtNum(value)}`);
   const gain = improvement(parentMetric, value, config.metric.direction);
   const delta = value - parentMetric;
-  const pct = parentMetric !== 0 ? `, ${delta >= 0 ? '+' : ''}${((delta / Math.abs(parentMetric)) * 100).toFixed(1)}%` : '';
-  const deltaText = `${delta >= 0 ? '+' : ''}${formatMetric(delta)}${pct}`;
+  const pct = relativeChange(parentMetric, value);
+  const deltaText = `${fmtSigned(delta)}${pct === null ? '' : `, ${fmtPct(pct)}`}`;
   // Float subtraction must not turn "exactly minDelta" into "more than minDelta".
   const eps = 1e-12 * Math.max(1, Math.abs(parentMetric));
   const threshold = band && band.spread !== null ? Math.max(config.minDelta, band.threshold) : config.minDelta;
   const noisy = !!band && band.spread !== null;
   const margin = thresholdText(band, config.minDelta);
   if (gain - threshold > eps) {
-    return result('keep', `${name} ${formatMetric(value)} ${config.metric.direction === 'minimize' ? '<' : '>'} parent ${formatMetric(parentMetric)} (${deltaText})${noisy ? `, beyond the ${margin}` : ''}`);
+    return result('keep', `${name} ${fmtNum(value)} ${config.metric.direction === 'minimize' ? '<' : '>'} parent ${fmtNum(parentMetric)} (${deltaText})${noisy ? `, beyond the ${margin}` : ''}`);
   }
   // The simplicity rule: as good as the parent within noise, with less code, is worth keeping.
   if (netLines !== undefined && netLines !== null && netLines < 0 && gain + threshold >= -eps) {
-    return { ...result('keep', `simplification: ${name} ${formatMetric(value)} is within noise of parent ${formatMetric(parentMetric)} (${deltaText}, ${margin}) and the change removes ${-netLines} line${netLines === -1 ? '' : 's'}`), simplification: true };
+    return { ...result('keep', `simplification: ${name} ${fmtNum(value)} is within noise of parent ${fmtNum(parentMetric)} (${deltaText}, ${margin}) and the change removes ${-netLines} line${netLines === -1 ? '' : 's'}`), simplification: true };
   }
-  if (gain > eps) return result('discard', noisy ? `within noise: improved by ${formatMetric(gain)}, not more than the ${margin} (${deltaText})` : `improved by ${formatMetric(gain)}, not more than minDelta ${config.minDelta} (${deltaText})`);
-  return result('discard', `no improvement over parent ${formatMetric(parentMetric)} (${deltaText})${delta === 0 && !repeat ? `; ${NO_EFFECT}` : ''}`);
+  if (gain > eps) return result('discard', noisy ? `within noise: improved by ${fmtNum(gain)}, not more than the ${margin} (${deltaText})` : `improved by ${fmtNum(gain)}, not more than minDelta ${config.minDelta} (${deltaText})`);
+  return result('discard', `no improvement over parent ${fmtNum(parentMetric)} (${deltaText})${delta === 0 && !repeat ? `; ${NO_EFFECT}` : ''}`);
 }

@@ -3,6 +3,7 @@
 // a line stops improving. `greedy` is the original loop: always extend the best so far.
 import type { SessionModel } from './model.js';
 import type { ExperimentNode, Operator, PolicyKind } from './types.js';
+import { fmtNum } from '../shared/format.js';
 
 export interface Choice {
   parent: ExperimentNode;
@@ -50,10 +51,6 @@ function expandable(n: ExperimentNode): boolean {
   return n.status === 'keep' && n.metric !== null && Number.isFinite(n.metric);
 }
 
-function fmt(v: number | null): string {
-  return v === null ? 'n/a' : Number(v.toPrecision(6)).toString();
-}
-
 /** Human-pinned parents come first under every policy. */
 function pinnedChoice(model: SessionModel, ctx: ChoiceContext): Choice | null {
   if (ctx.pinned === undefined) return null;
@@ -71,7 +68,7 @@ export class GreedyPolicy implements Policy {
     if (pinned) return pinned;
     const best = model.best;
     if (!best || ctx.exhausted.has(exhaustedKey(best.id, 'improve')) || !ctx.operators.has('improve')) return null;
-    return { parent: best, operator: 'improve', reason: `greedy: extend the best so far, #${best.id} (${fmt(best.metric)})` };
+    return { parent: best, operator: 'improve', reason: `greedy: extend the best so far, #${best.id} (${fmtNum(best.metric)})` };
   }
 }
 
@@ -128,7 +125,7 @@ export class TreePolicy implements Policy {
     const bestFails = this.failuresInARow(model, best.id);
     const crowded = (ctx.busyParents.get(best.id) ?? 0) >= BUSY_BEST;
     if (expandable(best) && !ctx.exhausted.has(exhaustedKey(best.id, 'improve')) && bestFails < this.options.patience && !crowded) {
-      return { parent: best, operator: 'improve', reason: `exploit the best, #${best.id} (${fmt(best.metric)}): ${bestFails} of its tries in a row failed, fewer than patience ${this.options.patience}` };
+      return { parent: best, operator: 'improve', reason: `exploit the best, #${best.id} (${fmtNum(best.metric)}): ${bestFails} of its tries in a row failed, fewer than patience ${this.options.patience}` };
     }
 
     const stalled = ctx.exhausted.has(exhaustedKey(best.id, 'improve')) ? `the best, #${best.id}, has nothing new to try` : crowded ? `the best, #${best.id}, has ${ctx.busyParents.get(best.id)} experiments going` : `the best, #${best.id}, stalled after ${bestFails} tries without a keep`;
@@ -136,7 +133,7 @@ export class TreePolicy implements Policy {
     // 3. Merge: a kept node on another branch brings its line's changes onto the best (what greedy cannot do).
     const from = crowded ? null : this.mergeCandidate(model, ctx, best, line);
     if (from) {
-      return { parent: best, operator: 'merge', mergeFrom: from, reason: `merge (${stalled}): #${from.id} (${fmt(from.metric)}) kept a change on another branch; bring its line onto the best, #${best.id} (${fmt(best.metric)})` };
+      return { parent: best, operator: 'merge', mergeFrom: from, reason: `merge (${stalled}): #${from.id} (${fmtNum(from.metric)}) kept a change on another branch; bring its line onto the best, #${best.id} (${fmtNum(best.metric)})` };
     }
 
     // 4. Explore: the open kept node with the highest score (value plus how little it was tried).
@@ -165,7 +162,7 @@ export class TreePolicy implements Policy {
     if (pick.id === root.id && this.draftsLeft(model, ctx)) {
       return { parent: root, operator: 'draft', reason: `explore (${stalled}): a new draft from the baseline scores highest, ${why}` };
     }
-    return { parent: pick, operator: 'improve', reason: `explore (${stalled}): #${pick.id} (${fmt(pick.metric)}) scores highest, ${why}` };
+    return { parent: pick, operator: 'improve', reason: `explore (${stalled}): #${pick.id} (${fmtNum(pick.metric)}) scores highest, ${why}` };
   }
 
   /**

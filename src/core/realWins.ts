@@ -3,6 +3,7 @@
 import { isBaselineRepeat, isMeasurement, type SessionModel } from './model.js';
 import type { ResultsRow } from './results.js';
 import type { Direction, ExperimentNode } from './types.js';
+import { fmtNum } from '../shared/format.js';
 
 export type NoiseSource = 'baseline-repeats' | 'reruns' | 'given' | 'log' | 'none';
 
@@ -51,10 +52,6 @@ export function improvement(parent: number, value: number, direction: Direction)
   return direction === 'maximize' ? value - parent : parent - value;
 }
 
-function fmt(v: number): string {
-  return Number.isFinite(v) ? Number(v.toPrecision(6)).toString() : String(v);
-}
-
 function verdictOf(gain: number, parent: number, threshold: number | null): Verdict {
   if (threshold === null) return 'unknown';
   // Float sums of numbers written with 6 places must not make 0.0007 larger than 0.0007.
@@ -66,7 +63,7 @@ function headline(noise: NoiseFloor, keeps: readonly { verdict: Verdict }[], lar
   if (noise.threshold === null) {
     return m === 0 ? `No keeps after the baseline; ${noise.how}` : `Whether the ${m} keep${m === 1 ? ' is' : 's are'} larger than the noise is unknown: ${noise.how}`;
   }
-  const about = `noise ±${fmt(noise.value!)}, ${noise.how}`;
+  const about = `noise ±${fmtNum(noise.value!)}, ${noise.how}`;
   if (m === 0) return `No keeps after the baseline to weigh against the noise (${about})`;
   return `${larger} of ${m} keep${m === 1 ? ' is' : 's are'} larger than the noise (${about})`;
 }
@@ -107,10 +104,10 @@ export function sessionNoise(model: SessionModel): NoiseFloor {
   const band = model.noiseBand();
   const pairs = sessionPairs(model);
   if (band && band.spread !== null) {
-    const confirmations = pairs.length ? `; ${pairs.length} re-run${pairs.length === 1 ? '' : 's'} of the same code moved by up to ${fmt(largest(pairs).difference)}` : '';
+    const confirmations = pairs.length ? `; ${pairs.length} re-run${pairs.length === 1 ? '' : 's'} of the same code moved by up to ${fmtNum(largest(pairs).difference)}` : '';
     return {
       source: 'baseline-repeats', value: band.spread, threshold: band.threshold, pairs,
-      how: `measured from ${band.samples} baseline runs (their standard deviation); a keep must beat its parent by more than ${fmt(band.threshold)} = max(minDelta ${band.minDelta}, ${band.z} × ${fmt(band.spread)})${confirmations}`,
+      how: `measured from ${band.samples} baseline runs (their standard deviation); a keep must beat its parent by more than ${fmtNum(band.threshold)} = max(minDelta ${band.minDelta}, ${band.z} × ${fmtNum(band.spread)})${confirmations}`,
       hint: null,
     };
   }

@@ -12,6 +12,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { readTail } from './files.js';
 import { runEnvironment, type Executor, type RunRequest, type RunningExperiment } from './executor.js';
 import type { RunResult, SlurmExecutorConfig } from './types.js';
+import { fmtDuration } from '../shared/format.js';
 
 export interface SlurmOptions {
   partition?: string;
@@ -237,10 +238,6 @@ function lastMatch(text: string, re: RegExp): RegExpExecArray | null {
   let last: RegExpExecArray | null = null;
   for (let m = g.exec(text); m; m = g.exec(text)) last = m;
   return last;
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
 }
 
 const SHARED_FS = 'the repository (with its worktrees and logs under .autoresearch/) must be on a filesystem the compute nodes share';
@@ -533,7 +530,7 @@ class SlurmJob implements RunningExperiment {
     const log = readHead(this.req.logPath) + readTail(this.req.logPath, 64 * 1024);
     const cancel = this.cancel;
     if (cancel?.why === 'budget') {
-      this.note(`budget of ${this.req.budgetSeconds}s of run time reached after ${seconds(wallMs)}: cancelled Slurm job ${id} (${info.state})`);
+      this.note(`budget of ${this.req.budgetSeconds}s of run time reached after ${fmtDuration(wallMs)}: cancelled Slurm job ${id} (${info.state})`);
       return { ...base, timedOut: true };
     }
     if (cancel?.why === 'stop') {

@@ -5,32 +5,9 @@ import { groupByChange, logWins, sessionWins, type RealWins, type Verdict } from
 import { bestIndex, type DirectionChoice, type ParsedResults, type ResultsRow } from './results.js';
 import { capReached, hasCap, spendText } from './spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from './types.js';
+import { directionText, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtNum } from '../shared/format.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
-
-export function fmtNum(v: number | null | undefined): string {
-  if (v === null || v === undefined) return 'n/a';
-  if (!Number.isFinite(v)) return String(v);
-  return Number(v.toPrecision(6)).toString();
-}
-
-/** Peak memory in a unit a person reads: `2.0 GB` from 1 GB up, `15.3 MB` below (`15.3MB` without the space). */
-export function fmtMemory(gb: number, space = true): string {
-  const sep = space ? ' ' : '';
-  if (gb >= 1 || gb === 0) return `${gb.toFixed(1)}${sep}GB`;
-  const mb = gb * 1024;
-  return `${mb >= 100 ? mb.toFixed(0) : mb >= 1 ? mb.toFixed(1) : mb.toFixed(2)}${sep}MB`;
-}
-
-export function fmtDelta(from: number, to: number): string {
-  const d = to - from;
-  const pct = from !== 0 ? ` (${d >= 0 ? '+' : ''}${((d / Math.abs(from)) * 100).toFixed(1)}%)` : '';
-  return `${d >= 0 ? '+' : ''}${fmtNum(d)}${pct}`;
-}
-
-export function directionText(direction: Direction): string {
-  return direction === 'minimize' ? 'lower is better' : 'higher is better';
-}
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
@@ -43,14 +20,6 @@ export function describePlatform(p: PlatformInfo | null): string {
     : p.accelerator === 'mps' ? 'Apple MPS' : 'CPU only';
   const fw = Object.entries(p.frameworks).map(([k, v]) => `${k} ${v}`).join(', ');
   return [acc, `${p.cpus} CPUs`, `${p.memoryGb} GB RAM`, `${p.os}/${p.arch}`, p.python ? `Python ${p.python}` : null, fw || null].filter(Boolean).join(' · ');
-}
-
-function duration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
 /** `Noise: spread ±0.1 (sample standard deviation of 3 baseline runs); a change must beat its parent by more than 0.2 = max(minDelta 0, 2 × spread)` */
@@ -123,12 +92,12 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   const { runningMs, pausedMs } = model.activeTime(now.getTime());
   const runMs = [...nodes, ...measurements].reduce((s, n) => s + (n.wallMs ?? 0), 0);
   out.push(`- Experiments: ${decided.length} decided (${counts.keep} kept, ${counts.discard} discarded, ${counts.crash} crashed, ${counts.invalid} invalid)${counts.running + counts.pending ? `, ${counts.running + counts.pending} not finished` : ''}`);
-  out.push(`- Time: ${duration(runningMs)} running${pausedMs ? `, ${duration(pausedMs)} paused` : ''}, ${duration(runMs)} of it in runs; budget ${cfg.budgetText} per experiment`);
+  out.push(`- Time: ${fmtDuration(runningMs)} running${pausedMs ? `, ${fmtDuration(pausedMs)} paused` : ''}, ${fmtDuration(runMs)} of it in runs; budget ${cfg.budgetText} per experiment`);
   const queued = nodes.filter((n) => typeof n.queuedMs === 'number');
   if (queued.length) {
     const wait = queued.reduce((s, n) => s + n.queuedMs!, 0);
     const longest = queued.reduce((a, b) => (b.queuedMs! > a.queuedMs! ? b : a));
-    out.push(`- Queue: ${duration(wait)} waiting for the scheduler vs ${duration(runMs)} running (${queued.length} jobs; longest wait ${duration(longest.queuedMs!)}, #${longest.id})`);
+    out.push(`- Queue: ${fmtDuration(wait)} waiting for the scheduler vs ${fmtDuration(runMs)} running (${queued.length} jobs; longest wait ${fmtDuration(longest.queuedMs!)}, #${longest.id})`);
   }
   out.push(`- Policy \`${cfg.policy}\`, proposer \`${cfg.proposer.kind}\`, ${cfg.parallel} at a time, minDelta ${cfg.minDelta}`);
   if (band) out.push(`- ${noiseLine(band)}; ${measurements.length} noise run(s) (baseline repeats and confirmations of new bests) are not counted as experiments`);
@@ -213,19 +182,6 @@ function nextSteps(model: SessionModel, kept: ExperimentNode[], crashed: Experim
   if (open.length) steps.push(`Untested hypotheses in the queue: ${open.map((h) => `"${h.text}"`).join(', ')}.`);
   if (kept.length === 0) steps.push('Nothing beat the baseline: try larger changes (a model-backed proposer), a longer budget, or revisit the research notes.');
   return steps;
-}
-
-/** `+0.004700 (+0.5%)`: a delta between two numbers as a file wrote them, to the places they were written with. */
-export function fmtDeltaAsWritten(fromText: string, toText: string): string {
-  const from = Number(fromText);
-  const to = Number(toText);
-  const places = (t: string) => (/^[-+]?\d*\.?\d*$/.test(t) ? t.split('.')[1]?.length ?? 0 : null);
-  const a = places(fromText);
-  const b = places(toText);
-  if (a === null || b === null) return fmtDelta(from, to);
-  const d = to - from;
-  const pct = from !== 0 ? ` (${d >= 0 ? '+' : ''}${((d / Math.abs(from)) * 100).toFixed(1)}%)` : '';
-  return `${d >= 0 ? '+' : ''}${d.toFixed(Math.max(a, b))}${pct}`;
 }
 
 /**

@@ -10,7 +10,7 @@ import { Lab } from '../core/git.js';
 import { matchesAny } from '../core/glob.js';
 import { DisposableBase } from '../core/lifecycle.js';
 import { parseCapText, spendText } from '../core/spend.js';
-import { fmtNum } from '../core/summary.js';
+import { fmtNum } from '../shared/format.js';
 import type { InboxCommand } from '../core/store.js';
 import type { ExperimentNode } from '../core/types.js';
 import { Commands, Views } from './constants.js';

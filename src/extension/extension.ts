@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { CONFIG_FILE } from '../core/config.js';
 import { DisposableBase } from '../core/lifecycle.js';
-import { fmtNum } from '../core/summary.js';
+import { fmtNum } from '../shared/format.js';
 import type { AutoResearchApi } from './api.js';
 import { CommandHandlers } from './commands.js';
 import { Commands, ContextKeys, OUTPUT_CHANNEL, Settings, Views } from './constants.js';

@@ -4,13 +4,12 @@
 import * as vscode from 'vscode';
 import { DisposableBase } from '../core/lifecycle.js';
 import { capReached, capShort, spendLine } from '../core/spend.js';
-import { fmtNum } from '../core/summary.js';
 import type { ExperimentNode } from '../core/types.js';
+import { fmtClock, fmtNum } from '../shared/format.js';
 import { curveLabel } from '../shared/snapshot.js';
 import { Commands } from './constants.js';
 import type { SessionService } from './session/sessionService.js';
 import { curveTickerText, curveTooltipText, nextReading, type CurveReading } from './statusBarCurve.js';
-import { clock } from './tree/nodePresentation.js';
 
 const LINE_MAX = 40;
 
@@ -89,7 +88,7 @@ export class StatusBar extends DisposableBase {
         if (n) {
           const which = n.id === 0 ? 'baseline' : `${Math.min(model.decidedCount + 1, typeof max === 'number' ? max : Infinity)}/${max} #${n.id}`;
           const elapsed = n.startedAt ? Date.now() - Date.parse(n.startedAt) : 0;
-          parts.push(`${head} ${which}`, `${clock(elapsed)}/${clock(cfg.budgetSeconds * 1000)}`);
+          parts.push(`${head} ${which}`, `${fmtClock(elapsed)}/${fmtClock(cfg.budgetSeconds * 1000)}`);
           const reading = this.readings.get(n.id);
           const line = s.isWaitingForResult(n) ? 'waiting for your result' : s.latestLine(n);
           if (reading) {

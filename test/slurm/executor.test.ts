@@ -92,7 +92,7 @@ describe('the Slurm executor on a real Slurm', { skip: skipReason() }, () => {
     const v = verdict(run, 3);
     assert.equal(v.status, 'crash');
     assert.match(v.reason, /^timed out: still running after the 3s budget/);
-    assert.match(readFileSync(req.logPath, 'utf8'), /\[autoresearch\] budget of 3s of run time reached after [\d.]+s: cancelled Slurm job \d+/);
+    assert.match(readFileSync(req.logPath, 'utf8'), /\[autoresearch\] budget of 3s of run time reached after [\d.]+ s: cancelled Slurm job \d+/);
     assert.equal(completedJobs(cluster()).find((j) => j.id === running.handle)?.state, 'CANCELLED');
     assert.deepEqual(processesWith('sleep 31'), []);
   });

@@ -72,7 +72,7 @@ describe('a session on a real Slurm', { skip: skipReason() }, () => {
     // The decisions a user reads.
     for (const id of [0, 1, 2]) assert.ok(['keep', 'discard'].includes(nodes[id]!.status), `#${id} ${nodes[id]!.status}: ${nodes[id]!.reason}`);
     assert.equal(nodes[3]!.status, 'crash');
-    const stoppedAt = Number(/^timed out: still running after the 8s budget \(stopped at (\d+\.\d)s\)$/.exec(nodes[3]!.reason)?.[1]);
+    const stoppedAt = Number(/^timed out: still running after the 8s budget \(stopped at (\d+\.\d) s\)$/.exec(nodes[3]!.reason)?.[1]);
     assert.ok(stoppedAt >= 8 && stoppedAt < 12, nodes[3]!.reason);
     assert.ok(nodes[3]!.timedOut);
     assert.equal(nodes[4]!.status, 'crash');

@@ -224,7 +224,7 @@ describe('slurm results', () => {
     const model = SessionModel.fromRecords(journal.records);
     journal.close();
     assert.equal(model.get(1)!.queuedMs, 95_000);
-    assert.match(buildSummary(model), /^- Queue: 1m 55s waiting for the scheduler vs 2m 0s running \(2 jobs; longest wait 1m 35s, #1\)$/m);
+    assert.match(buildSummary(model), /^- Queue: 1:55 waiting for the scheduler vs 2:00 running \(2 jobs; longest wait 1:35, #1\)$/m);
     for (const n of model.nodes) delete n.queuedMs;
     assert.doesNotMatch(buildSummary(model), /Queue:/);
   });

@@ -29,7 +29,7 @@ describe('the summary\'s time', () => {
     const today = buildSummary(m, new Date(t0 + 87_001_000));
     const nextWeek = buildSummary(m, new Date(t0 + 7 * 86_400_000));
     const line = /^- Time: .*$/m.exec(today)![0];
-    assert.match(line, /^- Time: 14m 0s running, 1m 0s paused, /);
+    assert.match(line, /^- Time: 14:00 running, 1:00 paused, /);
     assert.equal(/^- Time: .*$/m.exec(nextWeek)![0], line);
   });
 

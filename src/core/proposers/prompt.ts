@@ -7,6 +7,7 @@ import { extname, join } from 'node:path';
 import { listFiles, matchesAny } from '../glob.js';
 import type { ProposalRequest } from '../proposer.js';
 import type { ExperimentNode, PlatformInfo, ResearchConfig } from '../types.js';
+import { directionText, fmtMemory, fmtNum, fmtSigned } from '../../shared/format.js';
 
 export interface EditableFile {
   path: string;
@@ -77,25 +78,15 @@ export function readLogHead(path: string, lines = 30, maxBytes = 4096): string |
 
 const STATUS_WORD: Record<string, string> = { keep: 'kept', discard: 'discarded', crash: 'crashed', invalid: 'invalid', pending: 'queued', running: 'running now' };
 
-export function fmtMetric(v: number | null | undefined): string {
-  if (v === null || v === undefined) return 'n/a';
-  if (!Number.isFinite(v)) return String(v);
-  return Number(v.toPrecision(6)).toString();
-}
-
 function oneLine(text: string, max: number): string {
   const t = text.replace(/\s+/g, ' ').trim();
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
-function directionWord(config: ResearchConfig): string {
-  return config.metric.direction === 'minimize' ? 'lower is better' : 'higher is better';
-}
-
 function delta(n: ExperimentNode, parent: ExperimentNode | undefined): string {
   if (n.metric === null || parent?.metric === null || parent?.metric === undefined || !Number.isFinite(n.metric)) return '';
   const d = n.metric - parent.metric;
-  return ` (${d >= 0 ? '+' : '−'}${fmtMetric(Math.abs(d))} vs #${parent.id})`;
+  return ` (${fmtSigned(d)} vs #${parent.id})`;
 }
 
 /** `#7 kept 0.956 (−0.04 vs #3)`, `#9 crashed: exit code 1`, `#4 invalid: touched prepare.py`. */
@@ -103,7 +94,7 @@ export function nodeOutcome(n: ExperimentNode, byId: ReadonlyMap<number, Experim
   const word = STATUS_WORD[n.status] ?? n.status;
   const parent = n.parentId === null ? undefined : byId.get(n.parentId);
   const from = n.parentId === null ? '' : ` from #${n.parentId}`;
-  if (n.status === 'keep' || n.status === 'discard') return `#${n.id} ${word} ${fmtMetric(n.metric)}${delta(n, parent)}${from}${n.decidedBy === 'human' ? ' (by a person)' : ''}`;
+  if (n.status === 'keep' || n.status === 'discard') return `#${n.id} ${word} ${fmtNum(n.metric)}${delta(n, parent)}${from}${n.decidedBy === 'human' ? ' (by a person)' : ''}`;
   if (n.status === 'crash' || n.status === 'invalid') return `#${n.id} ${word}${from}: ${oneLine(n.reason || 'no reason recorded', 160)}`;
   return `#${n.id} ${word}${from}`;
 }
@@ -278,7 +269,7 @@ function rules(config: ResearchConfig, files: readonly EditableFile[]): string {
   return [
     `1. Edit only the editable files: ${editable}${globs}.${config.readonly.length ? ` Never touch the protected files (${config.readonly.join(', ')}).` : ''}`,
     `2. Fixed budget: every run is stopped after ${config.budgetText} of wall-clock time (the script gets AUTORESEARCH_BUDGET_SECONDS=${config.budgetSeconds}). A run that is stopped, exits with an error or prints no metric counts as a crash.`,
-    `3. One metric decides: \`${config.metric.name}\`, ${directionWord(config)}. A change is kept only if it beats its parent${keep}. The script must keep printing the metric exactly as it does now.`,
+    `3. One metric decides: \`${config.metric.name}\`, ${directionText(config.metric.direction)}. A change is kept only if it beats its parent${keep}. The script must keep printing the metric exactly as it does now.`,
     `4. No new dependencies: use only what the code already imports and the standard library; nothing to install or download.`,
     `5. Prefer simpler code: a tiny gain that adds a lot of complexity is not worth it; removing code for an equal result is a win.`,
     `6. One idea per experiment, so its effect can be measured. Never repeat an idea the history shows was already tried.`,
@@ -313,7 +304,7 @@ function system(config: ResearchConfig, files: readonly EditableFile[], mode: Pr
 
 function study(req: ProposalRequest, byId: ReadonlyMap<number, ExperimentNode>): string {
   const c = req.config;
-  const lines = [`- Metric: \`${c.metric.name}\`, ${directionWord(c)}${c.minDelta > 0 ? `; a change must beat its parent by more than ${c.minDelta}` : ''}.`];
+  const lines = [`- Metric: \`${c.metric.name}\`, ${directionText(c.metric.direction)}${c.minDelta > 0 ? `; a change must beat its parent by more than ${c.minDelta}` : ''}.`];
   if (c.metrics.length) lines.push(`- Also logged: ${c.metrics.map((m) => m.name).join(', ')}.`);
   if (c.constraints.length) lines.push(`- Constraints (a run that breaks one is discarded): ${c.constraints.map((x) => x.source).join(', ')}.`);
   lines.push(`- Budget: ${c.budgetText} per run. Command: \`${c.run}\`.`);
@@ -323,16 +314,16 @@ function study(req: ProposalRequest, byId: ReadonlyMap<number, ExperimentNode>):
   const decided = req.history.filter((n) => n.id !== 0 && n.decidedBy !== null).length;
   const best = req.history.filter((n) => n.status === 'keep' && n.metric !== null && Number.isFinite(n.metric))
     .reduce<ExperimentNode | null>((b, n) => (!b || (c.metric.direction === 'minimize' ? n.metric! < b.metric! : n.metric! > b.metric!) ? n : b), null);
-  if (base) lines.push(`- Baseline (#0): ${c.metric.name} ${fmtMetric(base.metric)}; best so far: ${best ? `#${best.id} ${fmtMetric(best.metric)}` : 'none'}; ${decided} experiment${decided === 1 ? '' : 's'} decided.`);
+  if (base) lines.push(`- Baseline (#0): ${c.metric.name} ${fmtNum(base.metric)}; best so far: ${best ? `#${best.id} ${fmtNum(best.metric)}` : 'none'}; ${decided} experiment${decided === 1 ? '' : 's'} decided.`);
   return `# The study\n${lines.join('\n')}`;
 }
 
 function nodeSummary(n: ExperimentNode, byId: ReadonlyMap<number, ExperimentNode>, config: ResearchConfig): string {
   const path = pathTo(n.id, byId);
-  const lines = [`#${n.id} "${oneLine(n.description, 120)}": ${n.status === 'crash' ? `crashed (${oneLine(n.reason, 300)})` : `${config.metric.name} ${fmtMetric(n.metric)}, ${STATUS_WORD[n.status] ?? n.status}`}.`];
+  const lines = [`#${n.id} "${oneLine(n.description, 120)}": ${n.status === 'crash' ? `crashed (${oneLine(n.reason, 300)})` : `${config.metric.name} ${fmtNum(n.metric)}, ${STATUS_WORD[n.status] ?? n.status}`}.`];
   const secondary = Object.entries(n.secondary ?? {});
-  if (n.memoryGb !== null || secondary.length) lines.push(`Also measured: ${[n.memoryGb !== null ? `memory ${fmtMetric(n.memoryGb)} GB` : null, ...secondary.map(([k, v]) => `${k} ${fmtMetric(v)}`)].filter(Boolean).join(', ')}.`);
-  if (path.length > 1) lines.push(`Path from the baseline: ${path.map((p) => `#${p.id} ${p.id === 0 ? 'baseline' : `"${oneLine(p.description, 60)}"`} (${fmtMetric(p.metric)})`).join(' → ')}.`);
+  if (n.memoryGb !== null || secondary.length) lines.push(`Also measured: ${[n.memoryGb !== null ? `memory ${fmtMemory(n.memoryGb)}` : null, ...secondary.map(([k, v]) => `${k} ${fmtNum(v)}`)].filter(Boolean).join(', ')}.`);
+  if (path.length > 1) lines.push(`Path from the baseline: ${path.map((p) => `#${p.id} ${p.id === 0 ? 'baseline' : `"${oneLine(p.description, 60)}"`} (${fmtNum(p.metric)})`).join(' → ')}.`);
   if (n.id !== 0 && n.plan.trim()) lines.push(`Its plan was: ${oneLine(n.plan, 400)}`);
   return lines.join('\n');
 }

@@ -7,6 +7,7 @@ import { LocalExecutor } from '../localExecutor.js';
 import type { ExperimentNode, Judgement, NodeChecks, RunResult } from '../types.js';
 import type { SessionContext, Slot } from './context.js';
 import type { SessionRecord } from './record.js';
+import { fmtDuration } from '../../shared/format.js';
 
 const LOG_TAIL_BYTES = 256 * 1024;
 
@@ -67,7 +68,7 @@ export class ChecksGate {
     const checks: NodeChecks = { passed: exit.ok && changed.length === 0, logPath, wallMs: run.wallMs, reason };
     this.record.append({ type: 'checks', id: node.id, ...checks, at: new Date().toISOString() });
     if (checks.passed) {
-      this.ctx.log(`#${node.id}: the checks passed in ${(run.wallMs / 1000).toFixed(1)}s`);
+      this.ctx.log(`#${node.id}: the checks passed in ${fmtDuration(run.wallMs)}`);
       return j;
     }
     const advice = node.id === 0 ? 'they must pass on the code as committed: fix them, or change `checks` in autoresearch.config.yaml' : `it had won on the metric: ${j.reason}`;

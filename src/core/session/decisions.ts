@@ -6,7 +6,7 @@ import { describeViolations, type ScopeViolation } from '../guard.js';
 import type { JournalEntry } from '../journal.js';
 import { improvement, judge, thresholdText } from '../judge.js';
 import { isMeasurement, type SessionModel } from '../model.js';
-import { fmtNum } from '../summary.js';
+import { directionText, fmtNum } from '../../shared/format.js';
 import type { ExperimentNode, Judgement, RunResult } from '../types.js';
 import type { SessionContext } from './context.js';
 import { experimentLine, type SessionRecord } from './record.js';
@@ -142,9 +142,8 @@ export class Decisions {
       const n = model.nodes[i];
       if (n && n.decidedBy !== null) last.unshift(n);
     }
-    const dir = config.metric.direction === 'minimize' ? 'lower is better' : 'higher is better';
     return [
-      `Progress after ${model.decidedCount} experiments: best ${fmtNum(best?.metric)} (#${best?.id}) vs baseline ${fmtNum(base?.metric)}, ${dir}.`,
+      `Progress after ${model.decidedCount} experiments: best ${fmtNum(best?.metric)} (#${best?.id}) vs baseline ${fmtNum(base?.metric)}, ${directionText(config.metric.direction)}.`,
       `Last five: ${last.map((n) => `#${n.id} ${n.status} ${fmtNum(n.metric)} ${n.description}`).join('; ')}.`,
       `Direction: ${best && best.id !== 0 ? `building on #${best.id} (${best.description})` : 'still looking for a first improvement'}.`,
     ].join('\n');

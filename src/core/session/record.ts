@@ -5,13 +5,14 @@ import { sessionBranch } from '../git.js';
 import { WatchedFile } from '../guard.js';
 import { Journal, type JournalEntry, type NodeCreated } from '../journal.js';
 import { formatResults, resultsHeader, resultsRow } from '../results.js';
-import { buildSummary, fmtMemory, fmtNum } from '../summary.js';
+import { buildSummary } from '../summary.js';
+import { fmtMemory, fmtNum } from '../../shared/format.js';
 import type { ExperimentNode } from '../types.js';
 import type { SessionContext } from './context.js';
 
 export function experimentLine(tag: string, metricName: string, n: ExperimentNode): string {
   const commit = n.commit ? n.commit.slice(0, 7) : '-------';
-  const metric = n.metric === null ? 'n/a' : fmtNum(n.metric);
+  const metric = fmtNum(n.metric);
   // Like results.tsv, an unreported memory reads 0.0GB so the line keeps its shape; under 1 GB it reads in MB.
   const mem = fmtMemory(n.memoryGb ?? 0, false);
   return `[EXP] ${tag} ${n.id} | commit:${commit} | ${metricName}:${metric} | mem:${mem} | status:${n.status} | ${n.description}`;

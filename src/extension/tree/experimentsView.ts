@@ -2,7 +2,7 @@
 // node's clock ticks each second; a line above the tree says where the session stands.
 import * as vscode from 'vscode';
 import { DisposableBase } from '../../core/lifecycle.js';
-import { fmtNum } from '../../core/summary.js';
+import { fmtNum } from '../../shared/format.js';
 import { Commands, Views } from '../constants.js';
 import type { SessionService } from '../session/sessionService.js';
 import { expandedByDefault, presentNode, type NodePresentation } from './nodePresentation.js';

@@ -1,8 +1,8 @@
 // How one experiment reads in the Experiments view: label, description, icon, tooltip, menu tokens.
 // Plain data (no vscode import), so the wording is one pure function of the model.
 import type { SessionModel } from '../../core/model.js';
-import { fmtDelta, fmtNum } from '../../core/summary.js';
 import type { ExperimentNode } from '../../core/types.js';
+import { fmtClock, fmtDelta, fmtDuration, fmtMemory, fmtNum } from '../../shared/format.js';
 import { NodeContext } from '../constants.js';
 
 export interface NodePresentation {
@@ -35,19 +35,6 @@ const STATUS_ICON: Record<ExperimentNode['status'], { id: string; color?: string
 };
 const BEST_ICON = { id: 'star-full', color: 'charts.yellow' };
 const INTERRUPTED_ICON = { id: 'debug-disconnect', color: 'list.warningForeground' };
-
-/** m:ss, or h:mm:ss past an hour. */
-export function clock(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}
-
-export function seconds(ms: number): string {
-  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : clock(ms);
-}
 
 /** Escapes text for Markdown (tooltips), table pipes included. */
 export function md(text: string): string {
@@ -97,7 +84,7 @@ export function presentNode(n: ExperimentNode, ctx: PresentationContext): NodePr
   if (interrupted) parts.push('interrupted');
   else if (n.status === 'running') {
     const elapsed = n.startedAt ? ctx.now - Date.parse(n.startedAt) : 0;
-    parts.push(waiting ? 'waiting for your result' : `running ${clock(elapsed)} / ${clock(budgetMs)}`);
+    parts.push(waiting ? 'waiting for your result' : `running ${fmtClock(elapsed)} / ${fmtClock(budgetMs)}`);
   } else if (n.status === 'pending') parts.push('about to run');
   else if (n.status === 'crash') parts.push(`crash${n.reason ? ` · ${short(n.reason, 48)}` : ''}`);
   else if (n.status === 'invalid') parts.push(`invalid${n.reason ? ` · ${short(n.reason, 48)}` : ''}`);
@@ -148,14 +135,14 @@ export function expandedByDefault(model: SessionModel): Set<number> {
 export function runLogHeader(n: ExperimentNode, model: SessionModel, now: number, omittedBytes = 0): string[] {
   const parent = n.parentId === null ? undefined : model.get(n.parentId);
   const metricName = model.config?.metric.name ?? 'metric';
-  const budget = model.config?.budgetText ?? seconds((model.config?.budgetSeconds ?? 0) * 1000);
+  const budget = model.config?.budgetText ?? fmtDuration((model.config?.budgetSeconds ?? 0) * 1000);
   const lines = [`Run log of #${n.id} ${n.description}${model.tag ? ` · session ${model.tag}` : ''}`];
   if (n.decidedBy === null) {
-    lines.push(n.status === 'running' && n.startedAt ? `running ${clock(now - Date.parse(n.startedAt))} of a ${budget} budget (refreshed as it writes)` : 'not decided yet');
+    lines.push(n.status === 'running' && n.startedAt ? `running ${fmtClock(now - Date.parse(n.startedAt))} of a ${budget} budget (refreshed as it writes)` : 'not decided yet');
   } else {
     lines.push(`${n.status}, decided by ${n.decidedBy === 'human' ? 'you' : 'the rule'}: ${short(n.reason, 160)}`);
     const measured = n.id === 0 ? (n.metric === null ? '' : `${metricName} ${fmtNum(n.metric)}`) : metricWithDelta(n, parent).replace(/^(?=.)/, `${metricName} `);
-    const run = [measured, n.wallMs !== null ? `${seconds(n.wallMs)} of a ${budget} budget${n.timedOut ? ' (timed out)' : ''}` : '', n.exitCode !== null ? `exit ${n.exitCode}` : ''].filter(Boolean);
+    const run = [measured, n.wallMs !== null ? `${fmtDuration(n.wallMs)} of a ${budget} budget${n.timedOut ? ' (timed out)' : ''}` : '', n.exitCode !== null ? `exit ${n.exitCode}` : ''].filter(Boolean);
     if (run.length) lines.push(run.join(' · '));
   }
   if (n.logPath) lines.push(`file: ${n.logPath}${omittedBytes > 0 ? ` (its last part: ${Math.round(omittedBytes / 1024)} KB before it are left out here)` : ''}`);
@@ -194,15 +181,15 @@ function tooltip(
     rows.push(['noise band', md(`${how}${inside === null ? '' : inside ? ' · this change is within noise' : ' · this change is beyond noise'}`)]);
   }
   for (const [k, v] of Object.entries(n.secondary)) rows.push([k, fmtNum(v)]);
-  if (n.memoryGb !== null) rows.push(['memory', `${fmtNum(n.memoryGb)} GB`]);
-  const budget = ctx.model.config?.budgetText ?? seconds(o.budgetMs);
-  if (n.wallMs !== null) rows.push(['duration', `${seconds(n.wallMs)} of a ${budget} budget${n.timedOut ? ' (timed out)' : ''}`]);
+  if (n.memoryGb !== null) rows.push(['memory', fmtMemory(n.memoryGb)]);
+  const budget = ctx.model.config?.budgetText ?? fmtDuration(o.budgetMs);
+  if (n.wallMs !== null) rows.push(['duration', `${fmtDuration(n.wallMs)} of a ${budget} budget${n.timedOut ? ' (timed out)' : ''}`]);
   else if (n.status === 'running' && n.startedAt && !o.interrupted) {
-    rows.push(['elapsed', `${clock(ctx.now - Date.parse(n.startedAt))} of ${clock(o.budgetMs)}`]);
+    rows.push(['elapsed', `${fmtClock(ctx.now - Date.parse(n.startedAt))} of ${fmtClock(o.budgetMs)}`]);
     const line = ctx.latestLine?.(n);
     if (line) rows.push(['latest', `\`${line.replace(/`/g, "'")}\``]);
   }
-  if (n.checks) rows.push(['checks', md(`${n.checks.passed ? 'passed' : `failed, ${n.checks.reason}`} in ${seconds(n.checks.wallMs)} · log ${n.checks.logPath}`)]);
+  if (n.checks) rows.push(['checks', md(`${n.checks.passed ? 'passed' : `failed, ${n.checks.reason}`} in ${fmtDuration(n.checks.wallMs)} · log ${n.checks.logPath}`)]);
   if (n.commit) rows.push(['commit', `\`${n.commit.slice(0, 7)}\``]);
   rows.push(['operator', n.operator]);
   if (n.parentId !== null) rows.push(['parent', `#${n.parentId}${parent ? ` ${md(parent.description)}` : ''}`]);

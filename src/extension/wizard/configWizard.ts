@@ -8,6 +8,7 @@ import { CONFIG_FILE, configTemplate, parseDuration, type TemplateOptions } from
 import { Lab } from '../../core/git.js';
 import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
 import { STATE_DIR } from '../../core/store.js';
+import { fmtDuration } from '../../shared/format.js';
 import { Settings } from '../constants.js';
 import { languageModelAvailable } from '../lm/register.js';
 import { defaultTag, detect, guessDirection, metricNames, readScript } from './detect.js';
@@ -53,7 +54,7 @@ function runOutcome(run: ProbeRun): string {
   if (r.startError) return `could not start: ${r.startError}`;
   if (r.timedOut) return 'still running at the budget and stopped: make it stop in time or raise the budget';
   if (r.signal) return `stopped (${r.signal})`;
-  return r.exitCode === 0 ? `finished in ${(r.wallMs / 1000).toFixed(1)}s` : `failed with exit code ${r.exitCode}`;
+  return r.exitCode === 0 ? `finished in ${fmtDuration(r.wallMs)}` : `failed with exit code ${r.exitCode}`;
 }
 
 async function sessionBranches(root: string): Promise<Set<string>> {

@@ -4,7 +4,7 @@ import { parseConfig } from '../../core/config.js';
 import { readAgentCliSettings } from '../../core/proposers/agentCli.js';
 import { DEFAULT_ANTHROPIC_KEY_ENV, readAnthropicSettings } from '../../core/proposers/anthropic.js';
 import { readOpenAiCompatibleSettings } from '../../core/proposers/openaiCompatible.js';
-import { fmtNum } from '../../core/summary.js';
+import { fmtNum } from '../../shared/format.js';
 
 /** One of the kind's own keys, asked after the kind is picked. */
 export interface ProposerQuestion {

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { after, before, describe, it } from 'mocha';
-import { fmtNum } from '../../../src/core/summary.js';
+import { fmtNum } from '../../../src/shared/format.js';
 import type { AutoResearchApi } from '../../../src/extension/api.js';
 import { Commands, EXTENSION_ID, LOG_SCHEME, NODE_SCHEME } from '../../../src/extension/constants.js';
 

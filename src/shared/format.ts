@@ -1,0 +1,82 @@
+// How numbers, deltas, times, memory and the metric's direction read, on every surface: the CLI, the summary,
+// the journal's reasons, the tree, the status bar and the results view. Plain functions on plain values, so the
+// webview compiles this file as it is (no imports). A missing value reads `n/a` in text and `—` in the results view:
+// the surface passes its own as `empty`.
+
+/** What a missing value reads as in text (the CLI, the summary, the tree). */
+export const NA = 'n/a';
+/** What a missing value reads as in the results view's cells and headline. */
+export const DASH = '—';
+
+/** Six significant digits, no trailing zeros, whole numbers as they are: what the engine prints, so numbers match the log. */
+export function fmtNum(v: number | null | undefined, empty = NA, digits = 6): string {
+  if (v === null || v === undefined) return empty;
+  if (!Number.isFinite(v) || Number.isInteger(v)) return String(v);
+  return Number(v.toPrecision(digits)).toString();
+}
+
+/** `+0.1`, `-0.1`, `+0`: a change with its sign always written. */
+export function fmtSigned(v: number | null | undefined, empty = NA, digits = 6): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return empty;
+  const s = fmtNum(Math.abs(v), empty, digits);
+  return v < 0 ? `-${s}` : `+${s}`;
+}
+
+/** `+0.5%`, `-44.0%`: a change in percent, one decimal. */
+export function fmtPct(v: number | null | undefined, empty = NA): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return empty;
+  return `${v < 0 ? '-' : '+'}${Math.abs(v).toFixed(1)}%`;
+}
+
+/** The change from `from` to `to` relative to `from`, in percent; null where `from` is 0. */
+export function relativeChange(from: number, to: number): number | null {
+  return from !== 0 ? ((to - from) / Math.abs(from)) * 100 : null;
+}
+
+/** `-0.157402 (-44.0%)`: how a metric moved, with the percent where the start is not 0. */
+export function fmtDelta(from: number, to: number): string {
+  const pct = relativeChange(from, to);
+  return `${fmtSigned(to - from)}${pct === null ? '' : ` (${fmtPct(pct)})`}`;
+}
+
+/** `+0.004700 (+0.5%)`: a delta between two numbers as a file wrote them, to the places they were written with. */
+export function fmtDeltaAsWritten(fromText: string, toText: string): string {
+  const from = Number(fromText);
+  const to = Number(toText);
+  const places = (t: string) => (/^[-+]?\d*\.?\d*$/.test(t) ? t.split('.')[1]?.length ?? 0 : null);
+  const a = places(fromText);
+  const b = places(toText);
+  if (a === null || b === null) return fmtDelta(from, to);
+  const d = to - from;
+  const pct = relativeChange(from, to);
+  return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(Math.max(a, b))}${pct === null ? '' : ` (${fmtPct(pct)})`}`;
+}
+
+/** Peak memory in a unit a person reads: `2.0 GB` from 1 GB up, `15.3 MB` below (`15.3MB` without the space). */
+export function fmtMemory(gb: number | null | undefined, space = true, empty = NA): string {
+  if (gb === null || gb === undefined) return empty;
+  const sep = space ? ' ' : '';
+  if (gb >= 1 || gb === 0) return `${gb.toFixed(1)}${sep}GB`;
+  const mb = gb * 1024;
+  return `${mb >= 100 ? mb.toFixed(0) : mb >= 1 ? mb.toFixed(1) : mb.toFixed(2)}${sep}MB`;
+}
+
+/** `4:05`, or `1:02:03` past an hour: elapsed time against a budget. */
+export function fmtClock(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** `4.2 s` under ten seconds, the clock (`1:05`) from there: how long something took. */
+export function fmtDuration(ms: number | null | undefined, empty = NA): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return empty;
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : fmtClock(ms);
+}
+
+/** The metric's direction as a person says it. */
+export function directionText(direction: 'minimize' | 'maximize'): string {
+  return direction === 'minimize' ? 'lower is better' : 'higher is better';
+}
