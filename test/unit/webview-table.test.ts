@@ -47,9 +47,9 @@ describe('webview table', () => {
   it('shows cells as a person reads them', () => {
     const s = store();
     assert.equal(cellText(s, 3, 'metric'), 'crash');
-    assert.equal(cellText(s, 1, 'wallMs'), '1m 05s');
+    assert.equal(cellText(s, 1, 'wallMs'), '1:05');
     assert.equal(cellText(s, 4, 'parentId'), '#2');
-    assert.equal(cellText(s, 4, 'delta'), '−0.1');
+    assert.equal(cellText(s, 4, 'delta'), '-0.1');
     assert.equal(cellText(s, 2, 'commit'), 'abc1234');
     assert.equal(cellText(s, 4, 'decidedBy'), 'human');
   });

@@ -1,7 +1,7 @@
 // Paints a chart scene on a 2D canvas: the screen and the PNG export share it.
 import type { ChartScene } from './chartModel.js';
 import { Glyph } from './chartModel.js';
-import { fmtNum } from './format.js';
+import { DASH, fmtNum } from '../../src/shared/format.js';
 import type { Palette } from './palette.js';
 import type { ResultsStore } from './store.js';
 
@@ -142,7 +142,7 @@ export function drawChart(ctx: CanvasRenderingContext2D, scene: ChartScene, stor
 
   if (scene.baselineY !== null) {
     // The label sits on a patch of background so points under it do not garble it.
-    const text = `baseline ${fmtNum(store.baseline?.metric)}${scene.noiseBand ? ` ± ${fmtNum(scene.noiseBand.threshold)} noise` : ''}`;
+    const text = `baseline ${fmtNum(store.baseline?.metric, DASH)}${scene.noiseBand ? ` ± ${fmtNum(scene.noiseBand.threshold, DASH)} noise` : ''}`;
     ctx.textAlign = 'right';
     ctx.textBaseline = 'bottom';
     const w = ctx.measureText(text).width;

@@ -1,7 +1,7 @@
 // The progress chart as numbers: scales, where each experiment is drawn, the best-so-far step line and
 // the baseline. The canvas and the SVG export both draw this scene; nothing here touches the DOM.
 import type { NodeStatus } from '../../src/shared/protocol.js';
-import { fmtNum } from './format.js';
+import { DASH, directionText, fmtNum } from '../../src/shared/format.js';
 import { autoYDomain, linearScale, logScale } from './scale.js';
 import type { Scale } from './scale.js';
 import type { ResultsStore } from './store.js';
@@ -63,10 +63,6 @@ export interface ChartScene {
   logRefused: boolean;
   yLabel: string;
   xLabel: string;
-}
-
-export function directionLabel(direction: 'minimize' | 'maximize'): string {
-  return direction === 'minimize' ? 'lower is better' : 'higher is better';
 }
 
 export function xLimits(store: ResultsStore): [number, number] {
@@ -155,7 +151,7 @@ export function computeChart(store: ResultsStore, view: ChartView, width: number
     noiseBand: threshold === null ? null : noiseBand(base!.metric!, threshold, y, [ylo, yhi], plot),
     clipped,
     logRefused,
-    yLabel: `${store.session?.metricName ?? 'metric'} (${directionLabel(store.direction)})`,
+    yLabel: `${store.session?.metricName ?? 'metric'} (${directionText(store.direction)})`,
     xLabel: 'experiment #',
   };
 }
@@ -169,7 +165,7 @@ function noiseBand(baseline: number, threshold: number, y: Scale, [ylo, yhi]: [n
 }
 
 function fmtTick(v: number): string {
-  return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : fmtNum(v);
+  return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : fmtNum(v, DASH);
 }
 
 /**

@@ -4,9 +4,8 @@
 import { appendLivePoint } from '../../src/shared/protocol.js';
 import type { CurvePointDto, HostMessage } from '../../src/shared/protocol.js';
 import type { Tick } from './chartModel.js';
-import { directionLabel } from './chartModel.js';
 import type { Progress } from './describe.js';
-import { fmtNum } from './format.js';
+import { DASH, directionText, fmtNum } from '../../src/shared/format.js';
 import { autoYDomain, linearScale } from './scale.js';
 import type { Scale } from './scale.js';
 import type { ResultsStore } from './store.js';
@@ -160,13 +159,13 @@ export function computeCurves(pick: CurvePick, store: ResultsStore, width: numbe
     paths.push({ role: l.role, id: l.id, segments, last });
   }
   const xTicks = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5].filter((v) => v <= maxF + 1e-9).map((v) => ({ v, px: x(v), label: `${Math.round(v * 100)} %` }));
-  const yTicks = y.ticks(Math.max(2, Math.floor((plot.bottom - plot.top) / 36))).map((v) => ({ v, px: y(v), label: fmtNum(v, 4) }));
+  const yTicks = y.ticks(Math.max(2, Math.floor((plot.bottom - plot.top) / 36))).map((v) => ({ v, px: y(v), label: fmtNum(v, DASH, 4) }));
   const label = store.session?.curveLabel ?? store.session?.metricName ?? 'metric';
   return {
     width, height, plot, x, y, xTicks, yTicks, paths,
     nowX: pick.now === null ? null : x(Math.min(pick.now, maxF)),
     clipped: auto.clipped,
-    yLabel: `${label} (${directionLabel(store.direction)})`,
+    yLabel: `${label} (${directionText(store.direction)})`,
     xLabel: 'elapsed share of the budget',
   };
 }
@@ -179,7 +178,7 @@ export function lineName(pick: CurvePick, line: CurveLine): string {
 }
 
 const pct = (f: number) => `${Math.round(f * 100)} %`;
-const num = (v: number | null) => (v === null ? 'not a number' : fmtNum(v, 4));
+const num = (v: number | null) => (v === null ? 'not a number' : fmtNum(v, DASH, 4));
 
 /**
  * The panel in words, for screen readers and for anyone reading it: "#12 at 40 %: val_loss 2.41, parent #7 2.38 at
@@ -203,7 +202,7 @@ export function describeCurves(pick: CurvePick, store: ResultsStore): string {
     if (l.role === 'parent' && v !== null && last[1] !== null) {
       const d = last[1] - v;
       const better = store.better(last[1], v);
-      text += d === 0 ? ` (${id} is level with it)` : ` (${id} is ${better ? 'better' : 'worse'} by ${fmtNum(Math.abs(d), 3)})`;
+      text += d === 0 ? ` (${id} is level with it)` : ` (${id} is ${better ? 'better' : 'worse'} by ${fmtNum(Math.abs(d), DASH, 3)})`;
     }
     parts.push(text);
   }

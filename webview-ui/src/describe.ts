@@ -1,6 +1,7 @@
 // What a hover (and the screen reader's announcement) says about one experiment.
 import type { CurvePointDto, NodeDto } from '../../src/shared/protocol.js';
-import { fmtDuration, fmtNum, fmtPct, fmtSigned, truncate } from './format.js';
+import { truncate } from './format.js';
+import { DASH, fmtDuration, fmtMemory, fmtNum, fmtPct, fmtSigned } from '../../src/shared/format.js';
 import type { ResultsStore } from './store.js';
 
 export interface Progress {
@@ -44,13 +45,13 @@ export function describeNode(store: ResultsStore, id: number, progress?: Progres
   lines.push(n.description || '(no description)');
   if (n.metric !== null) {
     const ref = store.reference(id);
-    const parts = [`${name} ${fmtNum(n.metric)}`];
+    const parts = [`${name} ${fmtNum(n.metric, DASH)}`];
     if (ref !== null) {
       const against = n.parentId !== null ? `parent #${n.parentId}` : 'best before';
-      parts.push(`Δ ${fmtSigned(n.metric - ref)} vs ${against}`);
+      parts.push(`Δ ${fmtSigned(n.metric - ref, DASH)} vs ${against}`);
     }
     const base = store.baseline?.metric;
-    if (id !== 0 && base !== null && base !== undefined && base !== 0) parts.push(`${fmtPct(((n.metric - base) / Math.abs(base)) * 100)} vs baseline`);
+    if (id !== 0 && base !== null && base !== undefined && base !== 0) parts.push(`${fmtPct(((n.metric - base) / Math.abs(base)) * 100, DASH)} vs baseline`);
     lines.push(parts.join(' · '));
   } else if (n.status === 'crash') {
     lines.push(`${name}: none (crashed)`);
@@ -60,9 +61,9 @@ export function describeNode(store: ResultsStore, id: number, progress?: Progres
   if (merge) lines.push(merge);
   const facts: string[] = [];
   if (n.commit) facts.push(`commit ${n.commit.slice(0, 7)}`);
-  if (n.memoryGb !== null) facts.push(`memory ${n.memoryGb.toFixed(1)} GB`);
-  if (n.wallMs !== null) facts.push(`took ${fmtDuration(n.wallMs)}`);
-  if (n.status === 'running' && progress) facts.push(`running ${fmtDuration(progress.elapsedMs)} of ${fmtDuration(progress.budgetMs)}`);
+  if (n.memoryGb !== null) facts.push(`memory ${fmtMemory(n.memoryGb)}`);
+  if (n.wallMs !== null) facts.push(`took ${fmtDuration(n.wallMs, DASH)}`);
+  if (n.status === 'running' && progress) facts.push(`running ${fmtDuration(progress.elapsedMs, DASH)} of ${fmtDuration(progress.budgetMs, DASH)}`);
   if (n.parentId !== null) facts.push(`parent #${n.parentId}, depth ${store.depth[id] ?? '?'}`);
   if (n.line !== undefined) facts.push(`results.tsv line ${n.line}`);
   if (facts.length) lines.push(facts.join(' · '));

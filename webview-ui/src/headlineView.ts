@@ -1,8 +1,8 @@
 // The headline: baseline → best, how many experiments and of which kind, time, pace, budget.
 import type { ViewContext } from './context.js';
-import { directionLabel } from './chartModel.js';
 import { button, el } from './dom.js';
-import { fmtCount, fmtDuration, fmtNum, fmtPct, fmtSigned, fmtTokens } from './format.js';
+import { fmtCount, fmtTokens } from './format.js';
+import { DASH, directionText, fmtDuration, fmtNum, fmtPct, fmtSigned } from '../../src/shared/format.js';
 import { computeHeadline } from './headline.js';
 import { winsHeadline } from './wins.js';
 
@@ -68,7 +68,7 @@ export class HeadlineView {
     this.state.className = `badge state-${stateText}`;
     this.state.hidden = !stateText;
     this.state.title = s?.stateReason ?? '';
-    this.metric.textContent = s ? `${s.metricName} · ${directionLabel(store.direction)}${s.directionKnown ? '' : ' (guessed)'}` : '';
+    this.metric.textContent = s ? `${s.metricName} · ${directionText(store.direction)}${s.directionKnown ? '' : ' (guessed)'}` : '';
     this.flip.hidden = !s || s.directionKnown;
 
     const wins = winsHeadline(store);
@@ -89,9 +89,9 @@ export class HeadlineView {
     f.dd.replaceChildren();
     f.box.hidden = !s;
     if (h.baseline !== null || h.best !== null) {
-      f.dd.append(el('span', { class: 'num', text: `${fmtNum(h.baseline)} → ${fmtNum(h.best)}` }));
+      f.dd.append(el('span', { class: 'num', text: `${fmtNum(h.baseline, DASH)} → ${fmtNum(h.best, DASH)}` }));
       if (h.deltaAbs !== null && h.bestId !== 0) {
-        f.dd.append(' ', el('span', { class: `delta ${h.improved ? 'better' : 'same'}`, text: `${fmtSigned(h.deltaAbs)} (${fmtPct(h.deltaPct)})` }));
+        f.dd.append(' ', el('span', { class: `delta ${h.improved ? 'better' : 'same'}`, text: `${fmtSigned(h.deltaAbs, DASH)} (${fmtPct(h.deltaPct, DASH)})` }));
       }
       if (h.bestId !== null) f.dd.append(' ', el('span', { class: 'muted', text: `#${h.bestId}` }));
     } else {
@@ -104,9 +104,9 @@ export class HeadlineView {
     this.set('crashed', fmtCount(h.crashed), !!s).className = h.crashed ? 'st-crash' : '';
     this.set('invalid', fmtCount(h.invalid), !!s && (h.invalid > 0 || !store.isFile)).className = h.invalid ? 'st-invalid' : '';
     this.set('running', fmtCount(h.running), !!s && !store.isFile).className = h.running ? 'st-running' : '';
-    this.set('elapsed', fmtDuration(h.elapsedMs), h.elapsedMs !== null);
-    this.set('pace', h.perHour === null ? '—' : h.perHour >= 10 ? h.perHour.toFixed(0) : h.perHour.toFixed(1), h.elapsedMs !== null);
-    const budget = [h.budgetText ? `${h.budgetText} per run` : null, h.remainingMs !== null ? `~${fmtDuration(h.remainingMs)} left` : null].filter(Boolean).join(' · ');
+    this.set('elapsed', fmtDuration(h.elapsedMs, DASH), h.elapsedMs !== null);
+    this.set('pace', h.perHour === null ? DASH : h.perHour >= 10 ? h.perHour.toFixed(0) : h.perHour.toFixed(1), h.elapsedMs !== null);
+    const budget = [h.budgetText ? `${h.budgetText} per run` : null, h.remainingMs !== null ? `~${fmtDuration(h.remainingMs, DASH)} left` : null].filter(Boolean).join(' · ');
     this.set('budget', budget || '—', !!h.budgetText);
     const u = s?.usage;
     this.set('usage', u ? `${fmtTokens(u.tokensIn)} in · ${fmtTokens(u.tokensOut)} out${u.costUsd !== null ? ` · $${u.costUsd.toFixed(2)}` : ''}` : '', !!u);

@@ -4,7 +4,8 @@ import type { NodeStatus } from '../../src/shared/protocol.js';
 import type { ChartScene } from './chartModel.js';
 import { Glyph } from './chartModel.js';
 import { nodeLabel } from './describe.js';
-import { escapeXml, fmtNum, truncate } from './format.js';
+import { escapeXml, truncate } from './format.js';
+import { DASH, fmtNum } from '../../src/shared/format.js';
 import type { Palette } from './palette.js';
 import type { ResultsStore } from './store.js';
 import type { TreeItem, TreeLayout } from './treeLayout.js';
@@ -59,9 +60,9 @@ export function chartSvg(scene: ChartScene, store: ResultsStore, p: Palette, tit
     out.push(`<rect class="noise-band" x="${plot.left}" y="${n1(scene.noiseBand.top)}" width="${plot.right - plot.left}" height="${n1(scene.noiseBand.bottom - scene.noiseBand.top)}" fill="${p.baseline}" fill-opacity="0.12"/>`);
   }
   if (scene.baselineY !== null) {
-    const noise = scene.noiseBand ? ` ± ${fmtNum(scene.noiseBand.threshold)} noise` : '';
+    const noise = scene.noiseBand ? ` ± ${fmtNum(scene.noiseBand.threshold, DASH)} noise` : '';
     out.push(`<line x1="${plot.left}" x2="${plot.right}" y1="${n1(scene.baselineY)}" y2="${n1(scene.baselineY)}" stroke="${p.baseline}" stroke-dasharray="6 4" stroke-width="1.2"/>`);
-    out.push(`<text x="${plot.right - 4}" y="${n1(scene.baselineY - 4)}" text-anchor="end" fill="${p.baseline}">baseline ${escapeXml(fmtNum(store.baseline?.metric) + noise)}</text>`);
+    out.push(`<text x="${plot.right - 4}" y="${n1(scene.baselineY - 4)}" text-anchor="end" fill="${p.baseline}">baseline ${escapeXml(fmtNum(store.baseline?.metric, DASH) + noise)}</text>`);
   }
   if (scene.best.length >= 4) {
     const pts: string[] = [];

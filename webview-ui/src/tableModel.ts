@@ -1,7 +1,7 @@
 // The table's rows: which experiments pass the filter, in which order. Sorting keeps empty cells last in
 // both directions; live updates re-place only the rows that changed.
 import type { NodeStatus, TableColumn } from '../../src/shared/protocol.js';
-import { fmtDuration, fmtNum, fmtSigned } from './format.js';
+import { DASH, fmtDuration, fmtNum, fmtSigned } from '../../src/shared/format.js';
 import type { ResultsStore } from './store.js';
 import { WIN_FILTER, WIN_MARK } from './wins.js';
 
@@ -72,11 +72,11 @@ export function cellText(store: ResultsStore, id: number, key: TableColumn): str
   const v = cellValue(store, id, key);
   if (v === null) return key === 'metric' && store.nodes[id]?.status === 'crash' ? 'crash' : '';
   switch (key) {
-    case 'metric': return fmtNum(v as number);
-    case 'delta': return fmtSigned(v as number, 4);
+    case 'metric': return fmtNum(v as number, DASH);
+    case 'delta': return fmtSigned(v as number, DASH, 4);
     case 'win': return WIN_MARK[store.winOf(id)!.verdict];
     case 'memoryGb': return (v as number).toFixed(1);
-    case 'wallMs': return fmtDuration(v as number);
+    case 'wallMs': return fmtDuration(v as number, DASH);
     case 'parentId': return `#${v}`;
     default: return String(v);
   }

@@ -3,7 +3,8 @@
 import type { NodeStatus, TableColumn } from '../../src/shared/protocol.js';
 import type { ViewContext } from './context.js';
 import { el, toggle } from './dom.js';
-import { fmtCount, fmtDuration } from './format.js';
+import { fmtCount } from './format.js';
+import { DASH, fmtDuration } from '../../src/shared/format.js';
 import { cellText, tableRows, updateRows, visibleColumns } from './tableModel.js';
 import type { ColumnDef, TableQuery } from './tableModel.js';
 import { winDetail } from './wins.js';
@@ -196,7 +197,7 @@ export class TableView {
         if (c.key === 'id' && id === best) text = `${text} ★`;
         if (c.key === 'wallMs' && n.status === 'running') {
           const p = this.ctx.progress.get(id);
-          text = p ? `${fmtDuration(p.elapsedMs)} / ${fmtDuration(p.budgetMs)}` : 'running';
+          text = p ? `${fmtDuration(p.elapsedMs, DASH)} / ${fmtDuration(p.budgetMs, DASH)}` : 'running';
         }
         if (cell.textContent !== text) cell.textContent = text;
         const win = c.key === 'win' ? store.winOf(id) : undefined;

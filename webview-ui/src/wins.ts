@@ -1,7 +1,7 @@
 // Which wins are real, as the panel says it: the marker beside a keep, its tooltip and spoken label, and the
 // headline. The verdicts come from the host (core/realWins.ts); this only words them.
 import type { WinVerdict } from '../../src/shared/protocol.js';
-import { fmtNum } from './format.js';
+import { DASH, fmtNum } from '../../src/shared/format.js';
 import type { ResultsStore } from './store.js';
 
 /** The marker in the table: "real" for a gain larger than the noise, "≈ noise" within it, nothing when unknown. */
@@ -20,9 +20,9 @@ export function winDetail(store: ResultsStore, id: number): string | null {
   if (!k || !w) return null;
   const against = store.nodes[k.against];
   const over = `#${k.against}${against?.line !== undefined ? ` (line ${against.line})` : ''}`;
-  const gain = k.gain >= 0 ? `gains ${fmtNum(k.gain)} over ${over}` : `is ${fmtNum(-k.gain)} worse than ${over}`;
+  const gain = k.gain >= 0 ? `gains ${fmtNum(k.gain, DASH)} over ${over}` : `is ${fmtNum(-k.gain, DASH)} worse than ${over}`;
   if (k.verdict === 'unknown' || w.threshold === null) return `${gain}; the noise is unknown`;
-  const must = `a keep must gain more than ${fmtNum(w.threshold)}${w.noise !== null && w.noise !== w.threshold ? ` (noise ±${fmtNum(w.noise)})` : ''}`;
+  const must = `a keep must gain more than ${fmtNum(w.threshold, DASH)}${w.noise !== null && w.noise !== w.threshold ? ` (noise ±${fmtNum(w.noise, DASH)})` : ''}`;
   return `${k.verdict === 'larger' ? 'larger than the noise' : 'within the noise'}: ${gain}; ${must}`;
 }
 
