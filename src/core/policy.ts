@@ -10,6 +10,8 @@ export interface Choice {
   operator: Exclude<Operator, 'baseline' | 'manual' | 'rerun'>;
   /** A merge's second parent: its line's changes are brought onto `parent` by a three-way merge. */
   mergeFrom?: ExperimentNode;
+  /** Chosen because it is the best: a proposal prepared for it moves onto a new best that appears meanwhile. */
+  followsBest?: boolean;
   reason: string;
 }
 
@@ -68,7 +70,7 @@ export class GreedyPolicy implements Policy {
     if (pinned) return pinned;
     const best = model.best;
     if (!best || ctx.exhausted.has(exhaustedKey(best.id, 'improve')) || !ctx.operators.has('improve')) return null;
-    return { parent: best, operator: 'improve', reason: `greedy: extend the best so far, #${best.id} (${fmtNum(best.metric)})` };
+    return { parent: best, operator: 'improve', followsBest: true, reason: `greedy: extend the best so far, #${best.id} (${fmtNum(best.metric)})` };
   }
 }
 
@@ -125,7 +127,7 @@ export class TreePolicy implements Policy {
     const bestFails = this.failuresInARow(model, best.id);
     const crowded = (ctx.busyParents.get(best.id) ?? 0) >= BUSY_BEST;
     if (expandable(best) && !ctx.exhausted.has(exhaustedKey(best.id, 'improve')) && bestFails < this.options.patience && !crowded) {
-      return { parent: best, operator: 'improve', reason: `exploit the best, #${best.id} (${fmtNum(best.metric)}): ${bestFails} of its tries in a row failed, fewer than patience ${this.options.patience}` };
+      return { parent: best, operator: 'improve', followsBest: true, reason: `exploit the best, #${best.id} (${fmtNum(best.metric)}): ${bestFails} of its tries in a row failed, fewer than patience ${this.options.patience}` };
     }
 
     const stalled = ctx.exhausted.has(exhaustedKey(best.id, 'improve')) ? `the best, #${best.id}, has nothing new to try` : crowded ? `the best, #${best.id}, has ${ctx.busyParents.get(best.id)} experiments going` : `the best, #${best.id}, stalled after ${bestFails} tries without a keep`;

@@ -187,6 +187,24 @@ describe('pipelined proposals', () => {
     assert.ok(proposer.calls.some((x) => x.whileRunning));
   });
 
+  it('tree: a proposal prepared to exploit the best follows a new best that appears meanwhile, as greedy\'s does', async () => {
+    const repo = toyRepo();
+    const proposer = new Watched(new MutateProposer({ seed: 5 }), 50);
+    const { c, events } = session(repo, '', proposer, [['run: python3 train.py', 'run: sleep 0.3 && python3 train.py'], ['maxExperiments: 6', 'maxExperiments: 8']]);
+    const outcome = await c.run();
+    c.dispose();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const m = outcome.model;
+    const exploits = m.nodes.slice(1).filter((n) => n.policyReason.startsWith('exploit the best'));
+    assert.ok(exploits.length >= 3, 'the tree exploited its best');
+    for (const n of exploits) {
+      let best = m.get(0)!;
+      for (const o of m.nodes.slice(1, n.id)) if (o.status === 'keep' && o.metric! < best.metric!) best = o;
+      assert.equal(n.parentId, best.id, `#${n.id} exploited #${n.parentId}, but the best then was #${best.id} (${n.policyReason})`);
+    }
+    assert.ok(events.some((e) => e.type === 'log' && /re-targeted|dropped the prepared proposal/.test(e.message)), 'a prepared proposal had to move at least once');
+  });
+
   it('tree: a proposal prepared on a node a person discards while it waits is moved onto its kept ancestor', async () => {
     const repo = toyRepo();
     const ref: { controller?: Controller } = {};

@@ -194,7 +194,7 @@ export class Proposals {
       why = `#${parent.id} is now ${parent.status}${parent.decidedBy === 'human' ? ' (by a person)' : ''}`;
       if (wanted === 'keep' && config.policy === 'greedy') target = model.best;
       else if (wanted === 'keep') for (let a = parent.parentId === null ? undefined : model.get(parent.parentId); a && !target; a = a.parentId === null ? undefined : model.get(a.parentId)) if (a.status === 'keep') target = a;
-    } else if (config.policy === 'greedy' && model.best && model.best.id !== parent.id) {
+    } else if ((config.policy === 'greedy' || p.choice.followsBest) && model.best && model.best.id !== parent.id) {
       why = `the best moved from #${parent.id} to #${model.best.id} while it waited`;
       target = model.best;
     } else {
