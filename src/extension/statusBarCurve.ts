@@ -2,6 +2,7 @@
 // point of the budget, read from the engine's progress events. No vscode here, so the wording is tested in Node.
 import type { ControllerEvent } from '../core/controller.js';
 import type { Direction } from '../core/types.js';
+import { fmtNum, NA } from '../shared/format.js';
 
 type Progress = Extract<ControllerEvent, { type: 'run-progress' }>;
 
@@ -21,9 +22,7 @@ export function nextReading(prev: CurveReading | undefined, e: Progress): CurveR
 }
 
 /** Four significant digits: enough to compare at a glance. */
-function short(v: number): string {
-  return Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v);
-}
+const short = (v: number): string => fmtNum(v, NA, 4);
 
 /** "val_loss 2.41 vs 2.38 (#7)", or "val_loss 2.41" when the parent has no value at that point. */
 export function curveTickerText(r: CurveReading, label: string, parentId: number | null): string {
