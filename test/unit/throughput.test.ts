@@ -187,7 +187,7 @@ describe('pipelined proposals', () => {
     assert.ok(proposer.calls.some((x) => x.whileRunning));
   });
 
-  it('tree: a proposal prepared to exploit the best follows a new best that appears meanwhile, as greedy\'s does', async () => {
+  it('tree: a proposal prepared to exploit the best follows a new best that appears meanwhile, or runs where it was made', async () => {
     const repo = toyRepo();
     const proposer = new Watched(new MutateProposer({ seed: 5 }), 50);
     const { c, events } = session(repo, '', proposer, [['run: python3 train.py', 'run: sleep 0.3 && python3 train.py'], ['maxExperiments: 6', 'maxExperiments: 8']]);
@@ -197,12 +197,15 @@ describe('pipelined proposals', () => {
     const m = outcome.model;
     const exploits = m.nodes.slice(1).filter((n) => n.policyReason.startsWith('exploit the best'));
     assert.ok(exploits.length >= 3, 'the tree exploited its best');
+    const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
     for (const n of exploits) {
       let best = m.get(0)!;
       for (const o of m.nodes.slice(1, n.id)) if (o.status === 'keep' && o.metric! < best.metric!) best = o;
-      assert.equal(n.parentId, best.id, `#${n.id} exploited #${n.parentId}, but the best then was #${best.id} (${n.policyReason})`);
+      // On the best then, or kept where it was prepared because its edit could not move (the old best is still kept).
+      const stayed = logs.some((l) => l.startsWith(`kept the prepared proposal "${n.description}" on #${n.parentId}: the best moved`));
+      assert.ok(n.parentId === best.id || stayed, `#${n.id} exploited #${n.parentId}, but the best then was #${best.id} (${n.policyReason})`);
     }
-    assert.ok(events.some((e) => e.type === 'log' && /re-targeted|dropped the prepared proposal/.test(e.message)), 'a prepared proposal had to move at least once');
+    assert.ok(logs.some((l) => /re-targeted the prepared proposal/.test(l)), `a prepared proposal had to move at least once:\n${logs.join('\n')}`);
   });
 
   it('tree: a proposal prepared on a node a person discards while it waits is moved onto its kept ancestor', async () => {

@@ -190,6 +190,8 @@ export class Proposals {
     const wanted = p.choice.operator === 'debug' ? 'crash' : 'keep';
     let target: ExperimentNode | undefined;
     let why: string;
+    // The tree may run it where it was prepared when it cannot follow the best: its parent is still a kept node.
+    let mayStay = false;
     if (parent.status !== wanted) {
       why = `#${parent.id} is now ${parent.status}${parent.decidedBy === 'human' ? ' (by a person)' : ''}`;
       if (wanted === 'keep' && config.policy === 'greedy') target = model.best;
@@ -197,10 +199,15 @@ export class Proposals {
     } else if ((config.policy === 'greedy' || p.choice.followsBest) && model.best && model.best.id !== parent.id) {
       why = `the best moved from #${parent.id} to #${model.best.id} while it waited`;
       target = model.best;
+      mayStay = config.policy !== 'greedy';
     } else {
       return true;
     }
-    const drop = (reason: string): false => {
+    const drop = (reason: string): boolean => {
+      if (mayStay) {
+        this.ctx.log(`kept the prepared proposal "${p.proposal.description}" on #${parent.id}: ${why}, but ${reason}`);
+        return true;
+      }
       this.ctx.log(`dropped the prepared proposal "${p.proposal.description}" for #${parent.id}: ${why}; ${reason}`, 'warn');
       this.dropPrepared(p, `${why}; ${reason}`);
       return false;
