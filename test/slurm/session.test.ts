@@ -83,7 +83,9 @@ describe('a session on a real Slurm', { skip: skipReason() }, () => {
     const results = parseResults(readFileSync(join(repo.root, 'results.tsv'), 'utf8'));
     assert.deepEqual(results.rows.map((r) => r.status).slice(3), ['crash', 'crash']);
     const summary = readFileSync(join(repo.root, 'autoresearch-summary.md'), 'utf8');
-    assert.match(summary, /^- Queue: \S+ waiting for the scheduler vs \S+ running \(4 jobs; longest wait \S+, #\d\)$/m);
+    // Durations as the shared formatter writes them: `4.2 s` under ten seconds, `1:05` above.
+    const d = String.raw`(?:\d+\.\d s|\d+(?::\d\d)+)`;
+    assert.match(summary, new RegExp(String.raw`^- Queue: ${d} waiting for the scheduler vs ${d} running \(4 jobs; longest wait ${d}, #\d\)$`, 'm'));
     assert.match(summary, new RegExp(`#4 \`[0-9a-f]{7}\` \\*\\*crash\\*\\*: .*: Slurm job ${cancelledJob} was cancelled outside AutoResearch`));
     assert.equal(c.cmd('squeue', ['-h']).stdout.trim(), '', 'nothing left in the queue');
     assert.deepEqual(processesIn(repo.root), [], 'nothing of the session still runs');
