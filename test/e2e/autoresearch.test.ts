@@ -94,7 +94,7 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     await c.runCommand('AutoResearch: Show Results');
     const frame = c.webviewFrame();
     // The table's time cell of the running row: elapsed against the 10 s budget, from the engine's run-progress.
-    const clock = frame.locator('.row').filter({ hasText: 'running' }).getByText(/^(\d+ms|\d+\.\ds) \/ 10\.0s$/);
+    const clock = frame.locator('.row').filter({ hasText: 'running' }).getByText(/^(\d+\.\d s|\d+:\d\d) \/ 0:10$/);
     await clock.first().waitFor({ state: 'visible', timeout: 30_000 });
     await shot(c, 'autoresearch-results-progress');
     await c.runCommand('View: Close Editor');
