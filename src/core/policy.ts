@@ -1,6 +1,6 @@
-// Where to expand next. `tree` follows AIDE: a few independent drafts from the baseline, debug crashed
-// nodes up to a depth, improve the most promising kept node, and backtrack to the best open branch when
-// a line stops improving. `greedy` is the original loop: always extend the best so far.
+// Where to expand next. `tree` exploits the best while its line pays, debugs crashes on that line, and when the
+// line stalls merges what another branch kept onto the best (merge.ts) or explores the open node with the highest
+// value-plus-UCB score (drafts from the baseline). `greedy` is the original loop: always extend the best so far.
 import type { SessionModel } from './model.js';
 import type { ExperimentNode, Operator, PolicyKind } from './types.js';
 import { fmtNum } from '../shared/format.js';
@@ -90,9 +90,9 @@ const BUSY_BEST = 2;
  * The tree: exploit the best node while its line still pays (fewer than `patience` tries in a row without a keep),
  * and when it stalls, choose among every open kept node by an explicit score, UCB-style: how good its value is
  * (scaled so the best is 0 and the worst kept node -1) plus EXPLORATION × √(ln N / (1 + its tries)), N all tries.
- * A line that stalls hands its tries to the branches tried least, the baseline's first (as drafts: independent
- * starting points); unlike greedy, a stalled best is not the end of the session. Crashes are debugged where they
- * matter: a crash whose parent is the best or on the best's line, not one in a dead branch.
+ * Before exploring, a kept node of another branch is merged onto the stalled best. From the baseline, exploring is a
+ * draft (an independent starting point); unlike greedy, a stalled best is not the end of the session. Crashes are
+ * debugged where they matter: a crash whose parent is the best or on the best's line, not one in a dead branch.
  */
 export class TreePolicy implements Policy {
   readonly kind = 'tree' as const;
