@@ -45,15 +45,7 @@ export class ChecksGate {
       slot: slot.index, logPath, signal: abort.signal, env: { ...env, AUTORESEARCH_CHECKS: '1' }, sandbox,
     });
     slot.running = running;
-    let run: RunResult;
-    try {
-      run = await running.result;
-    } finally {
-      slot.running = null;
-      slot.abort = null;
-      running.dispose();
-      protection.finished(before);
-    }
+    const run = await this.ctx.awaitRun(slot, running, before, node.id);
     if (this.ctx.stopping) return null;
 
     const log = readTail(logPath, LOG_TAIL_BYTES);

@@ -3,11 +3,11 @@
 import type { Executor, RunningExperiment } from '../executor.js';
 import type { Lab } from '../git.js';
 import type { SessionModel } from '../model.js';
-import type { Protection } from '../protection.js';
+import type { BeforeRun, Protection } from '../protection.js';
 import type { Proposer } from '../proposer.js';
 import type { SandboxProbe } from '../sandbox.js';
 import type { SessionPaths } from '../store.js';
-import type { ExperimentNode, PlatformInfo, ResearchConfig, SessionState } from '../types.js';
+import type { ExperimentNode, PlatformInfo, ResearchConfig, RunResult, SessionState } from '../types.js';
 
 export type ControllerEvent =
   | { type: 'node-added'; node: ExperimentNode }
@@ -83,6 +83,22 @@ export class SessionContext {
 
   emit(e: ControllerEvent): void {
     this.hooks.emit(e);
+  }
+
+  /**
+   * Waits for what runs in a slot (an experiment, its checks), then frees the slot and closes what the run held (its
+   * network proxy), naming the hosts the sandbox refused it, however the run ended.
+   */
+  async awaitRun(slot: Slot, running: RunningExperiment, before: BeforeRun, nodeId: number): Promise<RunResult> {
+    try {
+      return await running.result;
+    } finally {
+      slot.running = null;
+      slot.abort = null;
+      running.dispose();
+      const refused = this.protection.finished(before);
+      if (refused.length) this.log(`#${nodeId}: the sandbox refused network access to ${refused.join(', ')}, not in sandbox.network`, 'warn');
+    }
   }
 
   log(message: string, level: 'info' | 'warn' | 'error' = 'info'): void {

@@ -7,7 +7,7 @@ import { DEFAULT_PRUNE } from '../config.js';
 import { readTail } from '../files.js';
 import { nodeRef } from '../git.js';
 import type { NodeCreated } from '../journal.js';
-import type { ExperimentNode, Judgement, RunResult } from '../types.js';
+import type { ExperimentNode, Judgement } from '../types.js';
 import { ChecksGate } from './checks.js';
 import type { Commands } from './commands.js';
 import type { SessionContext, Slot } from './context.js';
@@ -149,16 +149,7 @@ export class Runs {
     if (running.submitted) await running.submitted;
     if (handle === undefined) this.record.append({ type: 'start', id: node.id, slot: slot.index, startedAt: startedAt.toISOString(), logPath, pid: running.pid, ...(running.handle ? { handle: running.handle } : {}) });
     this.ctx.emit({ type: 'run-started', node, slot: slot.index, budgetSeconds: config.budgetSeconds });
-    let run: RunResult;
-    try {
-      run = await running.result;
-    } finally {
-      slot.running = null;
-      slot.abort = null;
-      running.dispose();
-      const refused = protection.finished(before);
-      if (refused.length) this.ctx.log(`#${node.id}: the sandbox refused network access to ${refused.join(', ')}, not in sandbox.network`, 'warn');
-    }
+    const run = await this.ctx.awaitRun(slot, running, before, node.id);
     // A stopped run is not a result: it runs again when the session resumes.
     if (this.ctx.stopping) return;
     if (reader.points.length) this.record.append({ type: 'curve', id: node.id, points: compact(reader.points) });
