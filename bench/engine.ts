@@ -13,7 +13,7 @@ import { loadSession } from '../src/core/offline.js';
 import { parseResults } from '../src/core/results.js';
 import { sessionPaths } from '../src/core/store.js';
 import { fileSnapshot, sessionDto, sessionNodes } from '../src/shared/snapshot.js';
-import { arg, benchRepo, configOrNull, dutyCycle, FixedCostProposer, formatTable, machine, median, runSession, sleep } from './harness.js';
+import { arg, benchRepo, type BenchRow, configOrNull, dutyCycle, FixedCostProposer, formatTable, machine, median, runSession, sleep } from './harness.js';
 import { buildSession, type SyntheticSession } from './synthetic.js';
 import { pruneRows, type PruneBenchOptions } from './prune.js';
 import { LocalExecutor } from '../src/core/localExecutor.js';
@@ -45,18 +45,7 @@ function config(o: Parameters<typeof configYaml>[0]) {
   return configOrNull(configYaml(o));
 }
 
-interface Row {
-  id: string;
-  figure: string;
-  unit: string;
-  median: number | null;
-  /** What was measured, one value per repeat or experiment. */
-  samples: number[];
-  target: string;
-  /** null: no target (reported only) or not measured. */
-  pass: boolean | null;
-  note?: string;
-}
+type Row = BenchRow;
 
 const rows: Row[] = [];
 function row(r: Row): void {

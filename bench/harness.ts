@@ -170,3 +170,17 @@ export function arg(name: string, fallback: number): number {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** One row of the engine benchmark's table (what bench/engine.ts prints and writes; bench/prune.ts makes some). */
+export interface BenchRow {
+  id: string;
+  figure: string;
+  unit: string;
+  median: number | null;
+  /** What was measured, one value per repeat or experiment. */
+  samples: number[];
+  target: string;
+  /** null: no target (reported only) or not measured. */
+  pass: boolean | null;
+  note?: string;
+}

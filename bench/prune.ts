@@ -17,20 +17,9 @@ import { join } from 'node:path';
 import { judge } from '../src/core/judge.js';
 import type { Proposal, ProposalRequest, Proposer } from '../src/core/proposer.js';
 import type { ExperimentNode, Operator, ResearchConfig } from '../src/core/types.js';
-import { benchRepo, configOrNull, machine, type SessionRun, runSession } from './harness.js';
+import { benchRepo, type BenchRow, configOrNull, machine, type SessionRun, runSession } from './harness.js';
 import { rng } from './webviewData.js';
 
-/** One row of the engine benchmark's table (the shape bench/engine.ts prints and writes). */
-export interface BenchRow {
-  id: string;
-  figure: string;
-  unit: string;
-  median: number | null;
-  samples: number[];
-  target: string;
-  pass: boolean | null;
-  note?: string;
-}
 
 export interface PruneBenchOptions {
   /** Experiments per session, after the baseline. */
