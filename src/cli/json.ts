@@ -12,10 +12,11 @@ export function schema(command: 'status' | 'tree' | 'show' | 'summary' | 'error'
   return `autoresearch/${command}@${SCHEMA_VERSION}`;
 }
 
-export type ErrorKind = 'usage' | 'config' | 'session' | 'apply' | 'runtime';
+/** The error kinds of the `--json` contract; src/cli/errors.ts maps the engine's kinds onto them. */
+export type JsonErrorKind = 'usage' | 'config' | 'session' | 'apply' | 'runtime';
 
 /** What `--json` prints when a command fails: the exit code is the same as without it. */
-export function errorDocument(kind: ErrorKind, message: string, exitCode: number): object {
+export function errorDocument(kind: JsonErrorKind, message: string, exitCode: number): object {
   return { schema: schema('error'), error: { kind, message, exitCode } };
 }
 

@@ -4,25 +4,25 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFil
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CONFIG_FILE, ConfigError, configTemplate, loadConfig, parseConfig, parseDuration } from '../core/config.js';
-import { Controller, PreflightError, type ControllerEvent } from '../core/controller.js';
-import { createExecutor, createProposer, UnavailableError } from '../core/factory.js';
-import { GitError, Lab, nodeRef } from '../core/git.js';
-import { listSessions, loadSession, NoSessionError, sendCommand, writeSummaryFor } from '../core/offline.js';
+import { CONFIG_FILE, configTemplate, loadConfig, parseConfig, parseDuration } from '../core/config.js';
+import { Controller, type ControllerEvent } from '../core/controller.js';
+import { AutoResearchError } from '../core/errors.js';
+import { createExecutor, createProposer } from '../core/factory.js';
+import { Lab, nodeRef } from '../core/git.js';
+import { listSessions, loadSession, sendCommand, writeSummaryFor } from '../core/offline.js';
 import { configuredMetric, parseResults, RESULTS_FILE, whyUnreadable } from '../core/results.js';
 import { logTail, probeLogPath, probeRun, withMetricPattern, withProbedMetric, type MetricCandidate } from '../core/metricProbe.js';
 import { sparkline } from '../core/curves.js';
-import { SessionBusyError } from '../core/store.js';
 import { COST_EXPECTED, parseCost, parseTokens, spendLine, spendText, TOKENS_EXPECTED, type CapChange } from '../core/spend.js';
 import { noiseLine, resultsWins, SUMMARY_FILE, summarizeResults } from '../core/summary.js';
-import { ApplyError, applyBest } from '../core/apply.js';
+import { applyBest } from '../core/apply.js';
 import { renderTree } from './tree.js';
-import { errorDocument, fileSummaryDocument, sessionSummaryDocument, showDocument, statusDocument, treeDocument, type ErrorKind } from './json.js';
+import { reportError, UsageError } from './errors.js';
+import { defaultIo, type Io } from './io.js';
+import { fileSummaryDocument, sessionSummaryDocument, showDocument, statusDocument, treeDocument } from './json.js';
 import type { SessionModel } from '../core/model.js';
 import type { Direction, ResearchConfig } from '../core/types.js';
 import { directionText, fmtDuration, fmtMemory, fmtNum } from '../shared/format.js';
-
-class UsageError extends Error {}
 
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -81,18 +81,6 @@ export function commandHelp(command: string): string | null {
   return [`Usage: autoresearch ${command} [options]`, '', ...own, '', ...lines.slice(common, exits + 1)].join('\n');
 }
 
-interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  isTTY: boolean;
-}
-
-const defaultIo: Io = {
-  out: (s) => process.stdout.write(s + '\n'),
-  err: (s) => process.stderr.write(s + '\n'),
-  isTTY: Boolean(process.stdout.isTTY),
-};
-
 /** Commands that print one JSON document with --json. */
 const JSON_COMMANDS = new Set(['status', 'tree', 'show', 'summary']);
 
@@ -115,7 +103,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       },
     });
   } catch (e) {
-    if (json) return jsonError(io, 'usage', (e as Error).message, 2);
+    if (json) return reportError(new UsageError((e as Error).message), io, true);
     io.err(`${(e as Error).message}\n\n${HELP}`);
     return 2;
   }
@@ -209,49 +197,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         throw new UsageError(`Unknown command "${command}".`);
     }
   } catch (e) {
-    return json ? reportJsonError(e, io) : reportError(e, io);
+    return reportError(e, io, json);
   }
-}
-
-/** What each error a user can cause is, and its exit code: one table for the text and the JSON answers. */
-function errorKind(e: unknown): { kind: ErrorKind; exitCode: number } {
-  if (e instanceof ConfigError) return { kind: 'config', exitCode: 2 };
-  if (e instanceof UsageError) return { kind: 'usage', exitCode: 2 };
-  if (e instanceof PreflightError || e instanceof NoSessionError || e instanceof UnavailableError || e instanceof SessionBusyError || e instanceof GitError) return { kind: 'session', exitCode: 2 };
-  if (e instanceof ApplyError) return { kind: 'apply', exitCode: 1 };
-  return { kind: 'runtime', exitCode: 1 };
-}
-
-function jsonError(io: Io, kind: ErrorKind, message: string, exitCode: number): number {
-  io.out(JSON.stringify(errorDocument(kind, message, exitCode)));
-  return exitCode;
-}
-
-/** With --json an error is a JSON object on stdout, nothing on stderr, and the same exit code as without. */
-function reportJsonError(e: unknown, io: Io): number {
-  const { kind, exitCode } = errorKind(e);
-  return jsonError(io, kind, kind === 'config' ? `Invalid ${CONFIG_FILE}:\n${(e as Error).message}` : String((e as Error).message ?? e), exitCode);
-}
-
-function reportError(e: unknown, io: Io): number {
-  if (e instanceof ConfigError) {
-    io.err(`Invalid ${CONFIG_FILE}:\n${e.message}`);
-    return 2;
-  }
-  if (e instanceof UsageError) {
-    io.err(`${e.message}\nRun \`autoresearch --help\` for usage.`);
-    return 2;
-  }
-  if (e instanceof PreflightError || e instanceof NoSessionError || e instanceof UnavailableError || e instanceof SessionBusyError || e instanceof GitError) {
-    io.err(`Cannot continue: ${e.message}`);
-    return 2;
-  }
-  if (e instanceof ApplyError) {
-    io.err(`Cannot apply: ${e.message}`);
-    return 1;
-  }
-  io.err(`Error: ${(e as Error).message ?? e}`);
-  return 1;
 }
 
 function nodeArg(text: string | undefined): number {
@@ -705,11 +652,7 @@ function summaryFrom(cwd: string, from: string, o: SummaryOptions, io: Io): numb
   if (noise !== null && (o.noise!.trim() === '' || !Number.isFinite(noise) || noise < 0)) throw new UsageError(`--noise: expected a number of at least 0 in the metric's units (like 0.0007), got "${o.noise}"`);
   const parsed = parseResults(readFileSync(path, 'utf8'), { metric: o.metric, direction, config: configuredMetric(cwd, o.config) });
   const refused = whyUnreadable(parsed);
-  if (refused) {
-    if (o.json) return jsonError(io, 'usage', `Cannot summarise ${from}: ${refused}`, 2);
-    io.err(`Cannot summarise ${from}: ${refused}`);
-    return 2;
-  }
+  if (refused) throw new AutoResearchError('unreadable', `Cannot summarise ${from}: ${refused}`);
   // With --json the unreadable rows are in the document instead.
   if (!o.json) for (const e of parsed.errors) io.err(`${from}:${e.line}: ${e.message}`);
   // Never the session's own autoresearch-summary.md: <file>-summary.md beside the file, or --out.

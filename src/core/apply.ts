@@ -1,5 +1,6 @@
 // Brings the best experiment onto the user's branch: one squashed commit, or the chain of commits on
 // the path to it. Never forces: refuses on a dirty tree and backs out of a conflict.
+import { AutoResearchError } from './errors.js';
 import { Lab } from './git.js';
 import type { SessionModel } from './model.js';
 
@@ -8,7 +9,12 @@ export interface ApplyResult {
   message: string;
 }
 
-export class ApplyError extends Error {}
+export class ApplyError extends AutoResearchError {
+  constructor(message: string) {
+    super('apply', message);
+    this.name = 'ApplyError';
+  }
+}
 
 export async function applyBest(root: string, model: SessionModel, tag: string, mode: 'squash' | 'chain', nodeId?: number): Promise<ApplyResult> {
   const lab = await Lab.open(root);

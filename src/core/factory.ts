@@ -1,6 +1,7 @@
 // Builds the proposer and executor a config names. Model-backed proposers and cluster executors
 // register here as they arrive; an unavailable kind is refused with what to use instead.
 import { isAbsolute, join } from 'node:path';
+import { AutoResearchError } from './errors.js';
 import type { Executor } from './executor.js';
 import { LocalExecutor } from './localExecutor.js';
 import { ManualExecutor } from './manualExecutor.js';
@@ -13,9 +14,9 @@ import { createOpenAiCompatibleProposer } from './proposers/openaiCompatible.js'
 import { PatchesProposer } from './proposers/patches.js';
 import type { ResearchConfig, SlurmExecutorConfig } from './types.js';
 
-export class UnavailableError extends Error {
+export class UnavailableError extends AutoResearchError {
   constructor(message: string) {
-    super(message);
+    super('unavailable', message);
     this.name = 'UnavailableError';
   }
 }

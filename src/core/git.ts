@@ -5,10 +5,11 @@ import { execFile, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { AutoResearchError } from './errors.js';
 
-export class GitError extends Error {
+export class GitError extends AutoResearchError {
   constructor(message: string) {
-    super(message);
+    super('git', message);
     this.name = 'GitError';
   }
 }

@@ -10,10 +10,11 @@ import { formatResults } from './results.js';
 import { acquireLock, postCommand, readLock, sessionPaths, STATE_DIR, type InboxCommand, type LockInfo, type SessionPaths } from './store.js';
 import { buildSummary } from './summary.js';
 import type { Hint } from './types.js';
+import { AutoResearchError } from './errors.js';
 
-export class NoSessionError extends Error {
+export class NoSessionError extends AutoResearchError {
   constructor(root: string, tag: string) {
-    super(`There is no session "${tag}" in ${root} yet. Start one with \`autoresearch run\`.`);
+    super('no-session', `There is no session "${tag}" in ${root} yet. Start one with \`autoresearch run\`.`);
     this.name = 'NoSessionError';
   }
 }

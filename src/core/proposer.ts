@@ -1,5 +1,6 @@
 // The proposer contract: (node to expand, operator, history, notes) -> one edit of the editable files.
 // A proposer never decides anything; the engine applies, guards, commits, runs and judges.
+import { AutoResearchError } from './errors.js';
 import type { Disposable } from './lifecycle.js';
 import type { ExperimentNode, Hint, Operator, PlatformInfo, ProposerInfo, ResearchConfig } from './types.js';
 
@@ -42,9 +43,9 @@ export interface Proposal {
  * Thrown when a proposer tried and failed (unparseable reply, patch that does not apply): the node is recorded as invalid.
  * `editKey`, when given, is the signature of the edit that failed, so it counts as tried and is not offered again.
  */
-export class ProposalError extends Error {
+export class ProposalError extends AutoResearchError {
   constructor(message: string, readonly proposer?: ProposerInfo, readonly editKey?: string) {
-    super(message);
+    super('proposal', message);
     this.name = 'ProposalError';
   }
 }

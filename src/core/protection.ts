@@ -4,6 +4,7 @@
 // shared inputs, tamperWatch.ts for the user's checkout and the refs). The controller asks it before and after
 // each run; what a run changed is undone here and named in one reason.
 import { join } from 'node:path';
+import { AutoResearchError } from './errors.js';
 import type { Lab } from './git.js';
 import { hashProtected, tamperedPaths } from './guard.js';
 import { blockedWrite } from './crashHints.js';
@@ -26,7 +27,12 @@ export interface ProtectionOptions {
 }
 
 /** Thrown when `sandbox: on` and no sandbox can run here. */
-export class SandboxUnavailableError extends Error {}
+export class SandboxUnavailableError extends AutoResearchError {
+  constructor(message: string) {
+    super('sandbox', message);
+    this.name = 'SandboxUnavailableError';
+  }
+}
 
 /** What was recorded before a run, to compare after it. */
 export interface BeforeRun {

@@ -3,6 +3,7 @@
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { AutoResearchError } from './errors.js';
 import type { CapChange } from './spend.js';
 import type { DecidedStatus } from './types.js';
 
@@ -54,10 +55,10 @@ export interface LockInfo {
   tag?: string;
 }
 
-export class SessionBusyError extends Error {
+export class SessionBusyError extends AutoResearchError {
   constructor(readonly holder: LockInfo, wanted?: string) {
     const other = holder.tag !== undefined && wanted !== undefined && holder.tag !== wanted;
-    super(other
+    super('busy', other
       ? `Another AutoResearch controller (pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}) is running session "${holder.tag}" in this workspace. Sessions in one workspace share results.tsv and the summary, so one runs at a time: stop it first.`
       : `Another AutoResearch controller (pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}) is running this session. Stop it first, or use its window; commands like hint, keep, discard and record reach it while it runs.`);
     this.name = 'SessionBusyError';

@@ -4,17 +4,31 @@ import { join } from 'node:path';
 import { parseDocument, isNode, type Node as YamlNode } from 'yaml';
 import * as vscode from 'vscode';
 import { CONFIG_FILE, ConfigError, formatIssue, type ConfigIssue } from '../core/config.js';
-import { PreflightError } from '../core/controller.js';
-import { UnavailableError } from '../core/factory.js';
-import { GitError } from '../core/git.js';
-import { NoSessionError } from '../core/offline.js';
-import { SessionBusyError } from '../core/store.js';
-import { ApplyError } from '../core/apply.js';
+import { errorKind, type ErrorKind } from '../core/errors.js';
 import { Commands } from './constants.js';
 
-const OPEN_CONFIG = 'Open Config';
-const SHOW_LOG = 'Show Log';
-const SOURCE_CONTROL = 'Open Source Control';
+type Action = 'openConfig' | 'sourceControl';
+
+/** The actions that help with each kind of error, as buttons; Show Log comes after them on every error. */
+const ACTIONS: Record<ErrorKind | 'internal', readonly Action[]> = {
+  config: ['openConfig'],
+  preflight: ['openConfig'],
+  unavailable: ['openConfig'],
+  sandbox: ['openConfig'],
+  uncommitted: ['sourceControl'],
+  usage: [],
+  'no-session': [],
+  busy: [],
+  git: [],
+  apply: [],
+  unreadable: [],
+  proposal: [],
+  edit: [],
+  model: [],
+  internal: [],
+};
+
+const LABELS: Record<Action | 'showLog', string> = { openConfig: 'Open Config', sourceControl: 'Open Source Control', showLog: 'Show Log' };
 
 /** `metric.name` → ['metric', 'name'], `editable[0]` → ['editable', 0]. */
 export function issuePath(path: string): (string | number)[] {
@@ -78,32 +92,21 @@ export class ErrorReporter implements vscode.Disposable {
   /** Logs the error and shows it with the actions that help. `configDir` enables Open Config. */
   async report(e: unknown, what: string, configDir?: string): Promise<void> {
     const err = e instanceof Error ? e : new Error(String(e));
-    this.log.error(`${what}: ${err instanceof ConfigError ? `\n${err.message}` : (err.stack ?? err.message)}`);
-    const actions: string[] = [];
-    let message: string;
-    if (err instanceof ConfigError) {
-      const first = err.issues[0];
-      message = `${CONFIG_FILE} is not valid: ${first ? formatIssue(first) : err.message}${err.issues.length > 1 ? ` (and ${err.issues.length - 1} more)` : ''}`;
-      if (configDir) {
-        actions.push(OPEN_CONFIG);
-        await this.showConfigIssues(configDir, err);
-      }
-    } else if (err instanceof PreflightError && /uncommitted changes/i.test(err.message)) {
-      message = `${what}: ${err.message}`;
-      actions.push(SOURCE_CONTROL);
-    } else if (err instanceof PreflightError || err instanceof UnavailableError) {
-      message = `${what}: ${err.message}`;
-      if (configDir) actions.push(OPEN_CONFIG);
-    } else if (err instanceof GitError || err instanceof SessionBusyError || err instanceof NoSessionError || err instanceof ApplyError) {
-      message = `${what}: ${err.message}`;
-    } else {
-      message = `${what}: ${err.message}`;
+    const config = err instanceof ConfigError ? err : undefined;
+    this.log.error(`${what}: ${config ? `\n${err.message}` : (err.stack ?? err.message)}`);
+    const message = config
+      ? `${CONFIG_FILE} is not valid: ${config.issues[0] ? formatIssue(config.issues[0]) : config.message}${config.issues.length > 1 ? ` (and ${config.issues.length - 1} more)` : ''}`
+      : `${what}: ${err.message}`;
+    if (config && configDir) await this.showConfigIssues(configDir, config);
+    // Open Config needs to know where the config is.
+    const buttons = [...ACTIONS[errorKind(err)].filter((a) => a !== 'openConfig' || configDir !== undefined), 'showLog' as const];
+    const choice = await vscode.window.showErrorMessage(message, ...buttons.map((a) => LABELS[a]));
+    switch (buttons.find((a) => LABELS[a] === choice)) {
+      case 'openConfig': return this.openConfig(configDir!, config?.issues[0]);
+      case 'sourceControl': return void await vscode.commands.executeCommand('workbench.view.scm');
+      case 'showLog': return void await vscode.commands.executeCommand(Commands.showLog);
+      default: return;
     }
-    actions.push(SHOW_LOG);
-    const choice = await vscode.window.showErrorMessage(message, ...actions);
-    if (choice === OPEN_CONFIG && configDir) await this.openConfig(configDir, err instanceof ConfigError ? err.issues[0] : undefined);
-    else if (choice === SHOW_LOG) await vscode.commands.executeCommand(Commands.showLog);
-    else if (choice === SOURCE_CONTROL) await vscode.commands.executeCommand('workbench.view.scm');
   }
 
   dispose(): void {

@@ -3,6 +3,7 @@
 // Every error message is written for the model, which sees it on its retry, and for the person reading
 // the journal.
 import { createHash } from 'node:crypto';
+import { AutoResearchError } from '../errors.js';
 import { matchesAny } from '../glob.js';
 import type { EditableFile } from './prompt.js';
 
@@ -32,9 +33,9 @@ export interface ParsedReply {
 }
 
 /** An edit that cannot be used; `editKey` when the edit itself was fine but is a repeat. */
-export class EditError extends Error {
+export class EditError extends AutoResearchError {
   constructor(message: string, readonly editKey?: string) {
-    super(message);
+    super('edit', message);
     this.name = 'EditError';
   }
 }

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { ConfigError, parseDuration, type ConfigIssue } from '../config.js';
+import { AutoResearchError } from '../errors.js';
 import { Emitter } from '../events.js';
 import { commonGitDir } from '../git.js';
 import { toDisposable, type Disposable } from '../lifecycle.js';
@@ -56,13 +57,13 @@ export interface ChatBackend extends Disposable {
  * A failure talking to a model. `retryable`: worth another try after a pause (429, 5xx, a dropped
  * connection, a timeout). `blocked`: a person has to act (a missing or refused key, no quota, no consent).
  */
-export class ModelError extends Error {
+export class ModelError extends AutoResearchError {
   readonly retryable: boolean;
   readonly blocked: boolean;
   readonly status?: number;
   readonly retryAfterMs?: number;
   constructor(message: string, options: { retryable?: boolean; blocked?: boolean; status?: number; retryAfterMs?: number } = {}) {
-    super(redact(message));
+    super('model', redact(message));
     this.name = 'ModelError';
     this.retryable = options.retryable ?? false;
     this.blocked = options.blocked ?? false;

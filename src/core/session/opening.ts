@@ -2,6 +2,7 @@
 // or a new attempt of one whose start failed; then its slots and the protection around its runs.
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { AutoResearchError } from '../errors.js';
 import { Lab, sessionBranch } from '../git.js';
 import { listFiles, matchesAny } from '../glob.js';
 import { detectPlatform } from '../platform.js';
@@ -11,9 +12,9 @@ import type { Commands } from './commands.js';
 import type { SessionContext } from './context.js';
 import type { SessionRecord } from './record.js';
 
-export class PreflightError extends Error {
-  constructor(message: string) {
-    super(message);
+export class PreflightError extends AutoResearchError {
+  constructor(message: string, kind: 'preflight' | 'uncommitted' = 'preflight') {
+    super(kind, message);
     this.name = 'PreflightError';
   }
 }
@@ -132,7 +133,7 @@ export class Opening {
     const { config: c, lab } = this.ctx;
     const dirty = (await lab.dirtyPaths()).filter((p) => matchesAny(p, c.editable) || matchesAny(p, c.readonly));
     if (dirty.length) {
-      throw new PreflightError(`Uncommitted changes to files the session uses: ${dirty.join(', ')}. Commit them (the baseline is your last commit) or stash them, then start again.`);
+      throw new PreflightError(`Uncommitted changes to files the session uses: ${dirty.join(', ')}. Commit them (the baseline is your last commit) or stash them, then start again.`, 'uncommitted');
     }
     const files = listFiles(lab.root);
     if (!files.some((f) => matchesAny(f, c.editable))) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { CONFIG_FILE, ConfigError, loadConfig } from '../../core/config.js';
 import { Controller, type ControllerEvent, type Outcome } from '../../core/controller.js';
+import { AutoResearchError } from '../../core/errors.js';
 import { createExecutor, createProposer } from '../../core/factory.js';
 import { repositoryRoot } from '../../core/git.js';
 import { DisposableBase } from '../../core/lifecycle.js';
@@ -34,7 +35,12 @@ export interface Finished {
   paths: SessionPaths;
 }
 
-export class SessionBusyHereError extends Error {}
+export class SessionBusyHereError extends AutoResearchError {
+  constructor(message: string) {
+    super('busy', message);
+    this.name = 'SessionBusyHereError';
+  }
+}
 
 class LiveRun {
   opened = false;

@@ -1,0 +1,75 @@
+// Every error the engine throws reaches the CLI's one table: the exit code and `--json` kind that README and
+// docs/json.md promise (0 done, 1 runtime failure, 2 bad usage or bad config), and the words on stderr.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ApplyError } from '../../src/core/apply.js';
+import { ConfigError } from '../../src/core/config.js';
+import { AutoResearchError, errorKind } from '../../src/core/errors.js';
+import { UnavailableError } from '../../src/core/factory.js';
+import { GitError } from '../../src/core/git.js';
+import { NoSessionError } from '../../src/core/offline.js';
+import { ProposalError } from '../../src/core/proposer.js';
+import { EditError } from '../../src/core/proposers/editParser.js';
+import { ModelError } from '../../src/core/proposers/llm.js';
+import { SandboxUnavailableError } from '../../src/core/protection.js';
+import { PreflightError } from '../../src/core/session/opening.js';
+import { SessionBusyError } from '../../src/core/store.js';
+import { reportError, UsageError } from '../../src/cli/errors.js';
+
+function answer(e: unknown, json: boolean): { code: number; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = reportError(e, { out: (s) => out.push(s), err: (s) => err.push(s), isTTY: false }, json);
+  return { code, out, err };
+}
+
+const holder = { pid: 4242, host: 'box', startedAt: '2026-01-01T00:00:00Z', tag: 't1' };
+
+// [error, its kind, exit code, --json kind, the stderr text]
+const CASES: [unknown, string, number, string, RegExp][] = [
+  [new UsageError('There is no experiment #99.'), 'usage', 2, 'usage', /^There is no experiment #99\.\nRun `autoresearch --help` for usage\.$/],
+  [new ConfigError([{ path: 'budget', value: 'soon', expected: 'a duration like 90s, 5m or 1h' }]), 'config', 2, 'config', /^Invalid autoresearch\.config\.yaml:\n/],
+  [new AutoResearchError('unreadable', 'Cannot summarise r.tsv: no rows'), 'unreadable', 2, 'usage', /^Cannot summarise r\.tsv: no rows$/],
+  [new PreflightError('A branch autoresearch/t1 already exists'), 'preflight', 2, 'session', /^Cannot continue: A branch/],
+  [new PreflightError('Uncommitted changes to files the session uses: train.py.', 'uncommitted'), 'uncommitted', 2, 'session', /^Cannot continue: Uncommitted/],
+  [new UnavailableError('no slurm here'), 'unavailable', 2, 'session', /^Cannot continue: no slurm here$/],
+  [new SandboxUnavailableError('sandbox: on, but no bubblewrap'), 'sandbox', 2, 'session', /^Cannot continue: sandbox: on/],
+  [new NoSessionError('/repo', 't9'), 'no-session', 2, 'session', /^Cannot continue: There is no session "t9"/],
+  [new SessionBusyError(holder, 't1'), 'busy', 2, 'session', /^Cannot continue: Another AutoResearch controller \(pid 4242 on box/],
+  [new GitError('git refused'), 'git', 2, 'session', /^Cannot continue: git refused$/],
+  [new ApplyError('HEAD is detached.'), 'apply', 1, 'apply', /^Cannot apply: HEAD is detached\.$/],
+  [new ProposalError('the proposer failed'), 'proposal', 1, 'runtime', /^Error: the proposer failed$/],
+  [new EditError('SEARCH text not found'), 'edit', 1, 'runtime', /^Error: SEARCH text not found$/],
+  [new ModelError('429 too many requests', { retryable: true }), 'model', 1, 'runtime', /^Error: 429 too many requests$/],
+  [new TypeError('x is undefined'), 'internal', 1, 'runtime', /^Error: x is undefined$/],
+  ['a thrown string', 'internal', 1, 'runtime', /^Error: a thrown string$/],
+];
+
+describe('the CLI answers each kind of error from one table', () => {
+  for (const [e, kind, code, jsonKind, text] of CASES) {
+    const name = e instanceof Error ? e.constructor.name : typeof e;
+    it(`${name} is ${kind}: exit ${code}, --json kind ${jsonKind}`, () => {
+      assert.equal(errorKind(e), kind);
+      const plain = answer(e, false);
+      assert.equal(plain.code, code);
+      assert.deepEqual(plain.out, [], 'text goes to stderr');
+      assert.equal(plain.err.length, 1);
+      assert.match(plain.err[0]!, text);
+      const json = answer(e, true);
+      assert.equal(json.code, code, 'the same exit code with --json');
+      assert.deepEqual(json.err, [], 'nothing on stderr with --json');
+      const doc = JSON.parse(json.out.join('\n'));
+      assert.deepEqual(Object.keys(doc), ['schema', 'error']);
+      assert.equal(doc.schema, 'autoresearch/error@1');
+      assert.equal(doc.error.kind, jsonKind);
+      assert.equal(doc.error.exitCode, code);
+      if (kind !== 'config') assert.equal(doc.error.message, e instanceof Error ? e.message : e, 'the message as thrown');
+    });
+  }
+
+  it('an error keeps its class for the code that catches it', () => {
+    assert.ok(new PreflightError('x', 'uncommitted') instanceof PreflightError);
+    assert.ok(new PreflightError('x') instanceof AutoResearchError);
+    assert.equal(new SessionBusyError(holder).name, 'SessionBusyError');
+  });
+});
