@@ -64,7 +64,7 @@ export const PROPOSER_KINDS = ['mutate', 'patches', 'openai-compatible', 'anthro
 export const EXECUTOR_KINDS = ['local', 'manual', 'slurm'] as const;
 export const POLICY_KINDS = ['tree', 'greedy'] as const;
 const DIRECTIONS = ['minimize', 'maximize'] as const;
-const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'sandbox', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'pipeline', 'noise', 'progress', 'prune', 'checks', 'maxCost', 'maxTokens'];
+const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'sandbox', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'slotsPerGpu', 'gpuMemoryGb', 'pipeline', 'noise', 'progress', 'prune', 'checks', 'maxCost', 'maxTokens'];
 /** Keys of the proposers and executors the engine builds itself; model-backed proposers check their own keys. */
 const FIXED_KEYS: Record<string, string[]> = { mutate: ['kind'], patches: ['kind', 'dir'], local: ['kind'], manual: ['kind'] };
 
@@ -455,7 +455,6 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
     }
   }
 
-  const parallel = r.parallel === undefined ? 1 : c.int('parallel', r.parallel, 1, 64);
   const minDelta = r.minDelta === undefined ? 0 : c.number('minDelta', r.minDelta, 0);
   const seed = r.seed === undefined ? 0 : c.int('seed', r.seed, Number.MIN_SAFE_INTEGER);
   const notes = r.notes === undefined || r.notes === null ? null : c.relPath('notes', r.notes) ?? null;
@@ -489,6 +488,17 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
       });
       gpus = out.length === list.length ? out : undefined;
     }
+  }
+  // GPU packing: several runs share a GPU only when the user says they fit; the card's memory is checked while they run.
+  const slotsPerGpu = r.slotsPerGpu === undefined || r.slotsPerGpu === null ? 1 : c.int('slotsPerGpu', r.slotsPerGpu, 1, 16);
+  const gpuMemoryGb = r.gpuMemoryGb === undefined || r.gpuMemoryGb === null ? null : c.number('gpuMemoryGb', r.gpuMemoryGb, 0, true);
+  const packed = gpus?.length && slotsPerGpu ? gpus.length * slotsPerGpu : undefined;
+  const parallel = r.parallel === undefined ? (slotsPerGpu && slotsPerGpu > 1 && packed ? Math.min(packed, 64) : 1) : c.int('parallel', r.parallel, 1, 64);
+  if (slotsPerGpu !== undefined && slotsPerGpu > 1 && gpus && gpus.length === 0 && executor?.kind !== 'slurm') {
+    c.fail('slotsPerGpu', r.slotsPerGpu, 'the GPUs to pack listed under gpus as well (e.g. gpus: [0]): slot i runs on gpus[i % len]');
+  }
+  if (parallel !== undefined && packed !== undefined && parallel > packed) {
+    c.fail('parallel', r.parallel, `at most ${packed}: gpus lists ${gpus!.length} GPU${gpus!.length === 1 ? '' : 's'} and slotsPerGpu is ${slotsPerGpu}, so ${parallel} would put ${Math.ceil(parallel / gpus!.length)} runs on a GPU; when that many fit, say so with slotsPerGpu: ${Math.ceil(parallel / gpus!.length)}`);
   }
   const pipeline = r.pipeline === undefined ? DEFAULT_PIPELINE : c.int('pipeline', r.pipeline, 0, 16);
 
@@ -525,6 +535,9 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   if (executor?.kind === 'slurm' && gpus?.length) {
     c.fail('gpus', r.gpus, 'no gpus with executor slurm: the scheduler gives each job its GPUs (use executor.gres, e.g. gpu:1)');
   }
+  if (executor?.kind === 'slurm' && r.slotsPerGpu !== undefined && r.slotsPerGpu !== null && r.slotsPerGpu !== 1) {
+    c.fail('slotsPerGpu', r.slotsPerGpu, 'no slotsPerGpu with executor slurm: the scheduler places each job (ask for a GPU share through executor.gres, e.g. shard:1)');
+  }
 
   if (executor?.kind === 'slurm' && budgetSeconds !== undefined && graceSeconds !== undefined) {
     const minutes = (executor as SlurmExecutorConfig).timeMinutes;
@@ -537,7 +550,7 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   return {
     tag: tag!, editable: editable!, readonly: readonlyGlobs!, shared: shared ?? null, sandbox: sandbox ?? DEFAULT_SANDBOX, run: run!, budgetSeconds: budgetSeconds!, budgetText, metric: metric!, memory: memory!, metrics, constraints,
     maxExperiments: maxExperiments!, proposer: proposer!, policy: policy!, executor: executor!, parallel: parallel!, minDelta: minDelta!, seed: seed!, notes,
-    graceSeconds: graceSeconds!, search: search!, gpus: gpus!, pipeline: pipeline!, noise: noise!, progress: progress ?? null, prune: prune ?? null, checks, maxCost: maxCost ?? null, maxTokens: maxTokens ?? null,
+    graceSeconds: graceSeconds!, search: search!, gpus: gpus!, slotsPerGpu: slotsPerGpu!, gpuMemoryGb, pipeline: pipeline!, noise: noise!, progress: progress ?? null, prune: prune ?? null, checks, maxCost: maxCost ?? null, maxTokens: maxTokens ?? null,
   };
 }
 
@@ -662,6 +675,11 @@ export function configTemplate(o: TemplateOptions): string {
     '# parallel: 1',
     '# GPUs handed out by slot: slot i runs with CUDA_VISIBLE_DEVICES=gpus[i % len].',
     '# gpus: [0, 1]',
+    '# Runs that share one GPU when you know they fit (parallel defaults to gpus x slotsPerGpu). The card\'s memory',
+    '# (nvidia-smi, or gpuMemoryGb) is checked against the peak memory runs report: when slotsPerGpu of the largest',
+    '# would not fit, fewer share each GPU from then on, and the log says so.',
+    '# slotsPerGpu: 2',
+    '# gpuMemoryGb: 80',
     '# Proposals prepared ahead per slot while experiments run (0: propose only when a slot is free).',
     '# pipeline: 1',
     '# Noise-aware decisions: run the baseline `repeats` times; keep only changes that beat their parent by more than',

@@ -11,6 +11,7 @@ import { Commands } from './session/commands.js';
 import { SessionContext, type ControllerEvent, type ControllerOptions, type Outcome } from './session/context.js';
 import { Decisions } from './session/decisions.js';
 import { Opening } from './session/opening.js';
+import { GpuPacking } from './session/packing.js';
 import { Proposals } from './session/proposals.js';
 import { SessionRecord } from './session/record.js';
 import { Recovery } from './session/recovery.js';
@@ -39,6 +40,7 @@ export class Controller extends DisposableBase {
   private readonly scheduling: Scheduling;
   private readonly opening: Opening;
   private readonly spending: Spending;
+  private readonly packing: GpuPacking;
   private releaseLock: (() => void) | null = null;
   private closed = false;
 
@@ -53,10 +55,11 @@ export class Controller extends DisposableBase {
     const decisions = new Decisions(ctx, record);
     const spending = this.spending = new Spending(ctx, record);
     this.commands = new Commands(ctx, record, reservations, spending);
-    this.runs = new Runs(ctx, record, decisions, this.commands);
+    const packing = this.packing = new GpuPacking(ctx);
+    this.runs = new Runs(ctx, record, decisions, this.commands, packing);
     this.proposals = new Proposals(ctx, record, decisions, reservations, this.runs, spending);
     this.recovery = new Recovery(ctx, reservations, decisions, this.runs);
-    this.scheduling = new Scheduling(ctx, reservations, this.proposals, this.runs, this.commands, spending);
+    this.scheduling = new Scheduling(ctx, reservations, this.proposals, this.runs, this.commands, spending, packing);
     this.opening = new Opening(ctx, record, this.commands);
   }
 
@@ -66,6 +69,7 @@ export class Controller extends DisposableBase {
   async run(): Promise<Outcome> {
     const { ctx } = this;
     this.releaseLock = await this.opening.open();
+    await this.packing.open();
     this.setState('running');
     this.commands.listen(this.options.inboxIntervalMs ?? 300);
     try {

@@ -99,6 +99,10 @@ export interface ResearchConfig {
   search: { drafts: number; debugDepth: number; patience: number };
   /** Devices handed out by slot: slot i runs with CUDA_VISIBLE_DEVICES=gpus[i % gpus.length]; empty leaves it alone. */
   gpus: string[];
+  /** Slots that share each GPU in `gpus` (default 1): the user says that many runs fit on one card. Optional for older configs. */
+  slotsPerGpu?: number;
+  /** The memory of each card in `gpus`, in GB, when nvidia-smi cannot tell (a MIG slice); null asks nvidia-smi. Optional for older configs. */
+  gpuMemoryGb?: number | null;
   /** Proposals prepared ahead per slot while experiments run; 0 proposes only when a slot is free. */
   pipeline: number;
   /** A pattern for intermediate values (curves.ts); null reads every match of the metric's pattern. Optional for older configs. */

@@ -12,6 +12,7 @@ import { ChecksGate } from './checks.js';
 import type { Commands } from './commands.js';
 import type { SessionContext, Slot } from './context.js';
 import { invalid, type Decisions } from './decisions.js';
+import type { GpuPacking } from './packing.js';
 import type { SessionRecord } from './record.js';
 
 export class Runs {
@@ -19,6 +20,7 @@ export class Runs {
 
   constructor(
     private readonly ctx: SessionContext, private readonly record: SessionRecord, private readonly decisions: Decisions, private readonly commands: Commands,
+    private readonly packing: GpuPacking,
   ) {
     this.checks = new ChecksGate(ctx, record);
   }
@@ -55,8 +57,11 @@ export class Runs {
     if (!noise) return;
     const have = this.ctx.model.childrenOf(0).filter((c) => c.editKey.startsWith('noise:')).length;
     const todo = Array.from({ length: Math.max(0, noise.repeats - 1 - have) }, (_, i) => have + i + 1);
+    // Only the slots whose GPU holds the baseline's memory that many times over (slotsPerGpu).
     await Promise.all(this.ctx.slots.map(async (slot) => {
-      for (let k = todo.shift(); k !== undefined && !this.ctx.stopping; k = todo.shift()) {
+      while (!this.ctx.stopping && this.packing.allows(slot)) {
+        const k = todo.shift();
+        if (k === undefined) break;
         const node = await this.createRerunNode(base, `noise:0:${k}`, `baseline run ${k + 1} of ${noise.repeats} (noise estimate)`,
           `Run the baseline's exact code again: the spread of its ${noise.repeats} runs is the noise a change must beat.`, `noise: {repeats: ${noise.repeats}} measures the run-to-run spread first`);
         await this.ctx.checkout(slot.worktree, base.commit!);
@@ -185,7 +190,7 @@ export class Runs {
     return lateWins(pairs, config.metric.direction);
   }
 
-  /** `gpus: [...]`: slot i sees only gpus[i % length]. */
+  /** `gpus: [...]`: slot i sees only gpus[i % length]; with slotsPerGpu, several slots see the same one. */
   private slotEnv(slot: number): Record<string, string> | undefined {
     const gpus = this.ctx.config.gpus;
     return gpus.length ? { CUDA_VISIBLE_DEVICES: gpus[slot % gpus.length]! } : undefined;

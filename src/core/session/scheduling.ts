@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Commands } from './commands.js';
+import type { GpuPacking } from './packing.js';
 import type { SessionContext, Slot } from './context.js';
 import type { Prepared, Proposals } from './proposals.js';
 import type { Reservations } from './reservations.js';
@@ -15,7 +16,7 @@ export class Scheduling {
 
   constructor(
     private readonly ctx: SessionContext, private readonly reservations: Reservations, private readonly proposals: Proposals,
-    private readonly runs: Runs, private readonly commands: Commands, private readonly spending: Spending,
+    private readonly runs: Runs, private readonly commands: Commands, private readonly spending: Spending, private readonly packing: GpuPacking,
   ) {}
 
   get pipelineCapacity(): number {
@@ -34,6 +35,8 @@ export class Scheduling {
         await ctx.waitForChange();
         continue;
       }
+      // Its GPU cannot hold this many runs (slotsPerGpu against the peak memory runs reported): the others go on.
+      if (!this.packing.allows(slot)) return;
       const rerunId = this.commands.nextRerun();
       if (rerunId !== undefined) {
         await this.runs.runRerun(rerunId, slot);
