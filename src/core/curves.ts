@@ -302,12 +302,55 @@ export function stoppedReason(v: PruneVerdict, metric: string, parentId: number 
   return `${head}, worse by ${f(v.gap)}${previous}, more than the margin ${f(v.margin)}; improving by at most ${f(Math.max(0, v.improving))} per tenth of the budget, it would end ${f(v.endGap)} short of #${parentId}'s ${f(v.parentEnd)}`;
 }
 
-/** A small text sparkline of a curve, for `autoresearch show`. */
-export function sparkline(points: readonly CurvePoint[], width = 24): string {
+export interface SparklineScale {
+  /** The shares of the budget the first and last cell stand for; default the curve's first and last point. */
+  span?: [from: number, to: number];
+  /** The values the lowest and highest bar stand for; default the curve's own. Give curves one scale to compare them. */
+  range?: [lo: number, hi: number];
+}
+
+/** A curve's value at `fraction` for drawing: interpolated where both neighbours are numbers, else the nearer one's. */
+function drawnValue(points: readonly CurvePoint[], fraction: number): number {
+  let i = points.length - 1;
+  while (i > 0 && points[i]![0] > fraction) i--;
+  const [f, v] = points[i]!;
+  const next = points[i + 1];
+  if (!next || next[0] === f) return v;
+  if (!Number.isFinite(v) || !Number.isFinite(next[1])) return fraction - f < next[0] - fraction ? v : next[1];
+  return v + ((next[1] - v) * (fraction - f)) / (next[0] - f);
+}
+
+/** The lowest and highest finite values of some curves: one scale for drawing them side by side; null with none. */
+export function curveRange(curves: readonly (readonly CurvePoint[])[]): [number, number] | null {
+  const values = curves.flatMap((c) => c.map((p) => p[1])).filter((v) => typeof v === 'number' && Number.isFinite(v));
+  return values.length ? [Math.min(...values), Math.max(...values)] : null;
+}
+
+/**
+ * A text sparkline of a curve (`autoresearch show`, the summary): `width` cells evenly over the budget's `span`, each
+ * the curve's value there on the `range`'s eight bars. A cell outside the curve (before its first point, after its
+ * last) is blank, and one where it was not a number (NaN, inf: it diverged) is `×`.
+ */
+export function sparkline(points: readonly CurvePoint[], width = 24, scale: SparklineScale = {}): string {
   if (points.length === 0) return '';
   const bars = '▁▂▃▄▅▆▇█';
-  const values = compact(points, width).map((p) => p[1]);
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  return values.map((v) => bars[hi > lo ? Math.round(((v - lo) / (hi - lo)) * (bars.length - 1)) : 0]).join('');
+  const [from, to] = scale.span ?? [points[0]![0], points.at(-1)![0]];
+  const [lo, hi] = scale.range ?? curveRange([points]) ?? [0, 0];
+  const first = points[0]![0];
+  const last = points.at(-1)![0];
+  const cells = Math.max(1, Math.round(width));
+  let out = '';
+  for (let k = 0; k < cells; k++) {
+    const f = cells === 1 ? to : from + ((to - from) * k) / (cells - 1);
+    // Half a cell of slack: a curve's first and last points land in the cells nearest them.
+    const half = cells === 1 ? 0 : (to - from) / (cells - 1) / 2;
+    if (f < first - half - 1e-9 || f > last + half + 1e-9) {
+      out += ' ';
+      continue;
+    }
+    const v = drawnValue(points, Math.min(last, Math.max(first, f)));
+    if (typeof v !== 'number' || !Number.isFinite(v)) out += '×';
+    else out += bars[hi > lo ? Math.max(0, Math.min(bars.length - 1, Math.round(((v - lo) / (hi - lo)) * (bars.length - 1)))) : 0];
+  }
+  return out.replace(/ +$/, '');
 }

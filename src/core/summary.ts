@@ -5,7 +5,8 @@ import { groupByChange, logWins, sessionWins, type RealWins, type Verdict } from
 import { bestIndex, type DirectionChoice, type ParsedResults, type ResultsRow } from './results.js';
 import { capReached, hasCap, spendText } from './spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from './types.js';
-import { directionText, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtNum } from '../shared/format.js';
+import { curveRange, sparkline, valueAt } from './curves.js';
+import { directionText, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, NA } from '../shared/format.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
 
@@ -99,7 +100,8 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
     const longest = queued.reduce((a, b) => (b.queuedMs! > a.queuedMs! ? b : a));
     out.push(`- Queue: ${fmtDuration(wait)} waiting for the scheduler vs ${fmtDuration(runMs)} running (${queued.length} jobs; longest wait ${fmtDuration(longest.queuedMs!)}, #${longest.id})`);
   }
-  out.push(`- Policy \`${cfg.policy}\`, proposer \`${cfg.proposer.kind}\`, ${cfg.parallel} at a time, minDelta ${cfg.minDelta}`);
+  const packed = (cfg.slotsPerGpu ?? 1) > 1 && cfg.gpus.length ? ` (up to ${cfg.slotsPerGpu} per GPU on GPU ${cfg.gpus.join(', ')}; the largest peak memory a run reported: ${fmtMemory(peakMemory(model))})` : '';
+  out.push(`- Policy \`${cfg.policy}\`, proposer \`${cfg.proposer.kind}\`, ${cfg.parallel} at a time${packed}, minDelta ${cfg.minDelta}`);
   if (band) out.push(`- ${noiseLine(band)}; ${measurements.length} noise run(s) (baseline repeats and confirmations of new bests) are not counted as experiments`);
   out.push(`- Platform: ${describePlatform(model.platform)}`);
   if (model.protection) out.push(`- Protection: ${model.protection.text}`);
@@ -129,6 +131,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   if (best && best.id !== 0) {
     out.push('## Path to the best', '');
     out.push(model.pathTo(best.id).map((n) => n.id === 0 ? `#0 baseline (${fmtNum(n.metric)})` : `#${n.id} ${n.description} (${fmtNum(n.metric)})`).join(' → '), '');
+    out.push(...chainCurves(model, model.pathTo(best.id)));
   }
 
   const discarded = nodes.filter((n) => n.status === 'discard');
@@ -161,6 +164,46 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   out.push('## Next steps', '');
   out.push(...nextSteps(model, kept, crashed).map((s) => `- ${s}`), '');
   return out.join('\n');
+}
+
+/** The largest peak memory any run of the session reported, in GB; null when none did. */
+function peakMemory(model: SessionModel): number | null {
+  const all = model.nodes.flatMap((n) => (n?.memoryGb !== null && n?.memoryGb !== undefined ? [n.memoryGb] : []));
+  return all.length ? Math.max(...all) : null;
+}
+
+/** Shares of the budget at which the summary reads each curve of the kept chain. */
+export const CURVE_FRACTIONS = [0.1, 0.25, 0.5, 0.75];
+
+/**
+ * The kept chain's learning curves, from the journal: each run's value at fixed shares of the budget, where it last
+ * printed one, and a sparkline on one scale and one time axis for all of them, so where each step gained shows.
+ */
+function chainCurves(model: SessionModel, path: ExperimentNode[]): string[] {
+  const cfg = model.config!;
+  const curves = path.map((n) => n.curve ?? []);
+  if (!curves.some((c) => c.length)) return [];
+  const range = curveRange(curves);
+  const end = Math.max(1, ...curves.map((c) => c.at(-1)?.[0] ?? 0));
+  const num = (v: number | null) => (v === null ? '—' : fmtNum(v, NA, 4));
+  const pct = (f: number) => `${Math.round(f * 100)} %`;
+  const out = [`## Learning curves on the path to the best`, ''];
+  out.push(`${cfg.metric.name} as each run went, by share of the ${cfg.budgetText} budget, from the values it printed while it ran (${directionText(cfg.metric.direction)}; — where it printed none yet or had stopped). The curves share one scale, ${num(range?.[0] ?? null)} to ${num(range?.[1] ?? null)}, from 0 to ${pct(end)} of the budget.`, '');
+  out.push(`| node | ${CURVE_FRACTIONS.map(pct).join(' | ')} | last printed | curve |`, `|---|${CURVE_FRACTIONS.map(() => '---:|').join('')}---:|---|`);
+  path.forEach((n, i) => {
+    const c = curves[i]!;
+    const label = n.id === 0 ? '#0 baseline' : `#${n.id} ${cell(n.description)}`;
+    if (!c.length) {
+      out.push(`| ${label} | ${CURVE_FRACTIONS.map(() => '—').join(' | ')} | — | no values printed |`);
+      return;
+    }
+    const within = (f: number) => (f >= c[0]![0] && f <= c.at(-1)![0] ? valueAt(c, f) : null);
+    const last = c.at(-1)!;
+    const line = sparkline(c, 24, { span: [0, end], ...(range ? { range } : {}) });
+    out.push(`| ${label} | ${CURVE_FRACTIONS.map((f) => num(within(f))).join(' | ')} | ${num(last[1])} at ${pct(last[0])} | \`${line}\` |`);
+  });
+  out.push('');
+  return out;
 }
 
 /** Whether checks were in force, and how many keeps they turned away. */

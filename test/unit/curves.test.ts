@@ -39,6 +39,16 @@ describe('curves: reading', () => {
     assert.deepEqual(small.at(-1), many.at(-1));
     assert.equal(sparkline([[0, 3], [0.5, 2], [1, 1]], 3), '█▅▁');
   });
+
+  it('draws curves on one time axis and one scale, blank outside a curve and × where it was no number', () => {
+    const scale = { span: [0, 1] as [number, number], range: [1, 3] as [number, number] };
+    // Five cells at 0, 25, 50, 75 and 100 % of the budget.
+    assert.equal(sparkline([[0.25, 3], [0.5, 2]], 5, scale), ' █▅', 'blank before its first point; nothing after its last');
+    assert.equal(sparkline([[0, 2], [1, 2]], 5, scale), '▅▅▅▅▅', 'a flat curve sits at its height on the shared scale, not at the bottom');
+    // NaN is kept by the reader; the journal writes it as null (JSON has no NaN).
+    assert.equal(sparkline([[0, 3], [0.5, NaN], [1, Infinity]], 5, scale), '█××××', 'a diverged run');
+    assert.equal(sparkline([[0, 3], [0.5, null as unknown as number], [1, 1]], 5, scale), '█××▁▁', 'a NaN read back from the journal');
+  });
 });
 
 describe('curves: the log styles trainers print', () => {

@@ -9,6 +9,7 @@ import { Controller, type ControllerEvent } from '../../src/core/controller.js';
 import { cardMemory, parseSmiCards } from '../../src/core/gpuMemory.js';
 import { LocalExecutor } from '../../src/core/localExecutor.js';
 import type { Proposal, ProposalRequest, Proposer } from '../../src/core/proposer.js';
+import { SUMMARY_FILE } from '../../src/core/summary.js';
 import type { Operator } from '../../src/core/types.js';
 import { tempFolder, tempRepo, type TempRepo } from './helpers/repo.js';
 
@@ -142,8 +143,9 @@ async function session(mbPerSample: number, extra: string, edits: [string, strin
   const starts = events.flatMap(({ e, t }) => (e.type === 'run-started' ? [{ id: e.node.id, slot: e.slot, t }] : []));
   const ends = new Map(events.flatMap(({ e, t }) => (e.type === 'run-finished' ? [[e.node.id, t] as const] : [])));
   const devices = outcome.model.nodes.map((n) => /gpu=(\S+) slot=(\d+)/.exec(readFileSync(n.logPath!, 'utf8'))?.slice(1));
+  const summary = readFileSync(join(repo.root, SUMMARY_FILE), 'utf8');
   repo.cleanup();
-  return { outcome, logs, starts, ends, events, devices };
+  return { outcome, logs, starts, ends, events, devices, summary };
 }
 
 /** Whether two runs were going at the same time. */
@@ -160,7 +162,7 @@ describe('packing runs on one GPU', { concurrency: false }, () => {
 
   it('runs two at a time on GPU 0 when two runs of the peak they report fit on the card', async () => {
     // 32 × 180 MB = 5.6 GB; two runs with their CUDA context need 12.3 GB of the 16 GB card.
-    const { logs, starts, ends, devices, outcome } = await session(180, 'gpus: [0]\nslotsPerGpu: 2\n', LR_EDITS);
+    const { logs, starts, ends, devices, outcome, summary } = await session(180, 'gpus: [0]\nslotsPerGpu: 2\n', LR_EDITS);
     assert.ok(logs.some((l) => /^info: GPU packing: up to 2 runs per GPU \(GPU 0 16\.0 GB, from nvidia-smi\)/.test(l)), logs.join('\n'));
     assert.ok(logs.some((l) => /^info: GPU packing: 2 runs of 5\.6 GB \(#0's peak\) fit on GPU 0 \(16\.0 GB\)/.test(l)), logs.join('\n'));
     assert.ok(!logs.some((l) => l.startsWith('warn')), logs.join('\n'));
@@ -168,6 +170,7 @@ describe('packing runs on one GPU', { concurrency: false }, () => {
     assert.deepEqual(new Set(starts.map((s) => s.slot)), new Set([0, 1]), 'both slots ran');
     assert.ok(overlapped(starts, ends), 'two runs shared the GPU at once');
     assert.equal(outcome.model.decidedCount, LR_EDITS.length);
+    assert.match(summary, /^- Policy `tree`, proposer `mutate`, 2 at a time \(up to 2 per GPU on GPU 0; the largest peak memory a run reported: 5\.6 GB\), /m);
   });
 
   it('stops packing before the first packed run when the baseline\'s peak would not fit twice, and says why', async () => {
