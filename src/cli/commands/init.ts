@@ -1,0 +1,193 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { CONFIG_FILE, configTemplate, parseConfig, parseDuration } from '../../core/config.js';
+import { logTail, probeLogPath, probeRun, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../core/metricProbe.js';
+import type { Direction, ResearchConfig } from '../../core/types.js';
+import { fmtDuration } from '../../shared/format.js';
+import type { Command, CommandContext } from '../command.js';
+import { UsageError } from '../errors.js';
+import type { Io } from '../io.js';
+
+export const initCommand: Command = { run: init };
+
+const SCRIPTS = ['train.py', 'main.py', 'run.py', 'train.ts', 'train.js'];
+const DEFAULT_BUDGET = '5m';
+
+/** The training script: a usual name first, else the one file at the top whose name says train. */
+function findScript(cwd: string): string | null {
+  const known = SCRIPTS.find((f) => existsSync(join(cwd, f)));
+  if (known) return known;
+  const named = readdirSync(cwd).filter((f) => /train.*\.(py|ts|js)$/i.test(f)).sort();
+  return named.length === 1 ? named[0]! : null;
+}
+
+interface ProbedMetric {
+  name: string;
+  direction: Direction;
+  /** null: the template's default `^<name>:\s*(\S+)`. */
+  pattern: string | null;
+  /** Comment lines written above `metric:`. */
+  comments: string[];
+}
+
+const GUESS: ProbedMetric = { name: 'val_loss', direction: 'minimize', pattern: null, comments: [] };
+
+/** `init`: writes a commented config for the script here; `--probe` runs it once and takes the metric from what it prints. */
+async function init({ cwd, o, io }: CommandContext): Promise<number> {
+  const path = join(cwd, CONFIG_FILE);
+  if (existsSync(path) && !o.force) throw new UsageError(`${CONFIG_FILE} already exists here; use --force to overwrite it (\`--probe --force\` keeps it and sets only the metric its run command prints).`);
+  const budget = (o.budget ?? DEFAULT_BUDGET).trim();
+  const budgetSeconds = parseDuration(budget);
+  if (budgetSeconds === null) throw new UsageError(`--budget: expected a duration like 90s, 5m or 1h, got "${o.budget}"`);
+  // With a config here, --probe runs the command that config runs and changes only its metric.
+  if (o.probe && existsSync(path)) {
+    const text = readFileSync(path, 'utf8');
+    let config: ResearchConfig | null = null;
+    try {
+      config = parseConfig(text);
+    } catch (e) {
+      io.err(`The ${CONFIG_FILE} here is not valid, so init writes a new one (${(e as Error).message.split('\n')[0]}).`);
+    }
+    if (config) return await reprobe(cwd, text, config, o.budget === undefined ? null : { budget, budgetSeconds }, io);
+  }
+  const has = (f: string) => existsSync(join(cwd, f));
+  const script = findScript(cwd);
+  const readonly = ['prepare.py', 'evaluate.py', 'eval.py'].filter(has);
+  const python = await pythonCommand();
+  const editable = script ?? 'train.py';
+  const run = editable.endsWith('.py') ? `${python} ${editable}` : `node ${editable}`;
+  const tag = o.tag ?? defaultTag();
+  if (script) io.out(`Found ${script}: the script the loop changes and runs (\`${run}\`).`);
+  else io.err(`No training script here: none of ${SCRIPTS.join(', ')}, and no single *train*.py/.ts/.js. The config gets \`run: ${run}\` as a placeholder: set run and editable to your own.`);
+
+  let metric = GUESS;
+  if (o.probe && !script) io.err('Not running anything to find the metric: there is no script to run.');
+  else if (o.probe) metric = await probe(cwd, { command: run, tag, budget, budgetSeconds }, io);
+
+  let text = configTemplate({
+    tag, editable: [editable], readonly, run, budget,
+    metricName: metric.name, direction: metric.direction, maxExperiments: 20, proposer: 'mutate', policy: 'tree', notes: has('program.md') ? 'program.md' : null,
+  });
+  text = withMetricPattern(text, metric.pattern, metric.comments);
+  if (!script) text = text.replace(/^run: /m, () => `# FIX ME: \`autoresearch init\` found no training script (${SCRIPTS.join(', ')}); set run and editable.\nrun: `);
+  // The engine's own parser checks what is written: init never leaves a config that \`run\` refuses.
+  parseConfig(text);
+  writeFileSync(path, text);
+  io.out(`Wrote ${path}\n  editable: ${editable}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}`);
+  io.out(`Review it (${o.probe ? 'the metric above' : 'metric name and pattern'}, budget), commit your code, then \`autoresearch run\`.${o.probe || !script ? '' : ' `autoresearch init --probe --force` runs the script once to find the metric.'}`);
+  return 0;
+}
+
+/** `init --probe` with a config here: runs its `run:` once and sets the metric it finds; the other keys stay as written. */
+async function reprobe(cwd: string, text: string, config: ResearchConfig, limit: { budget: string; budgetSeconds: number } | null, io: Io): Promise<number> {
+  const path = join(cwd, CONFIG_FILE);
+  io.out(`Probing the run command of ${CONFIG_FILE}, \`${config.run}\`; only its metric changes, and only if the probe finds one.`);
+  const metric = await probe(cwd, { command: config.run, tag: config.tag, ...(limit ?? { budget: config.budgetText, budgetSeconds: config.budgetSeconds }) }, io);
+  if (metric.pattern === null) {
+    io.err(`${CONFIG_FILE} is left as it was (metric: ${config.metric.name}, ${config.metric.direction}).`);
+    return 0;
+  }
+  const next = withProbedMetric(text, { name: metric.name, direction: metric.direction, pattern: metric.pattern }, metric.comments);
+  if (next === null) {
+    io.err(`${CONFIG_FILE} is left as it was: its metric is not a mapping init can edit. Set it to {name: ${metric.name}, direction: ${metric.direction}, pattern: '${metric.pattern.replace(/'/g, "''")}'}.`);
+    return 1;
+  }
+  // The engine's own parser checks what is written.
+  parseConfig(next);
+  writeFileSync(path, next);
+  io.out(`Updated ${path}: metric ${config.metric.name} (${config.metric.direction}) -> ${metric.name} (${metric.direction}), pattern ${metric.pattern}; the other keys are as they were.`);
+  io.out('Review the metric above, commit your code, then `autoresearch run`.');
+  return 0;
+}
+
+function tailOf(log: string): string {
+  return logTail(log).map((l) => `    ${clip(l)}`).join('\n') || '    (it printed nothing)';
+}
+
+function clip(line: string, width = 160): string {
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+/** Runs the command once, as an experiment would run, and proposes the metric from what it printed. */
+async function probe(cwd: string, r: { command: string; tag: string; budget: string; budgetSeconds: number }, io: Io): Promise<ProbedMetric> {
+  io.out(`Running \`${r.command}\` once to find the metric: up to ${r.budget} (the budget), output kept in ${relative(cwd, probeLogPath(cwd))}. Ctrl-C stops it and uses what it printed so far.`);
+  const stop = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  const started = Date.now();
+  const ticker = io.isTTY ? setInterval(() => process.stdout.write(`\r\x1b[2K  running: ${Math.round((Date.now() - started) / 1000)}s of ${Math.round(r.budgetSeconds)}s`), 1000) : null;
+  let run;
+  try {
+    run = await probeRun({ cwd, command: r.command, budgetSeconds: r.budgetSeconds, tag: r.tag, signal: stop.signal });
+  } finally {
+    if (ticker) {
+      clearInterval(ticker);
+      process.stdout.write('\r\x1b[2K');
+    }
+    process.off('SIGINT', onSignal);
+  }
+  const { result, log, candidates } = run;
+  const took = fmtDuration(result.wallMs);
+  let comments: string[] = [];
+  let tailShown = result.startError !== undefined;
+  if (result.startError) {
+    io.err(`It could not start: ${result.startError}`);
+    comments = [`FIX ME: \`${r.command}\` could not start when init ran it (${result.startError}).`];
+  } else if (result.timedOut) {
+    io.err(`It was still running at the budget (${r.budget}) and was stopped after ${took}. Every experiment would end the same way, as a crash: make the script stop in time (it gets AUTORESEARCH_BUDGET_SECONDS) or give a larger --budget.`);
+    comments = [`Note: \`${r.command}\` was still running at the ${r.budget} budget when init ran it; the metric is from what it printed by then.`];
+  } else if (interrupted) {
+    io.out(`Stopped after ${took}; looking for the metric in what it printed so far.`);
+  } else if (result.exitCode !== 0) {
+    tailShown = true;
+    io.err(`It failed: ${result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`} after ${took}. Last lines of the log:\n${tailOf(log)}`);
+    comments = [`Note: \`${r.command}\` failed (${result.signal ?? `exit code ${result.exitCode}`}) when init ran it; the metric below is a guess from what it printed.`];
+  } else {
+    io.out(`Finished in ${took} (exit code 0).`);
+  }
+
+  const best = candidates[0];
+  if (!best) {
+    io.err(`Nothing it printed looks like a metric (a name and a number, like "val_loss: 0.35").${tailShown ? '' : ` Last lines of the log:\n${tailOf(log)}`}\nThe config gets the default, ${GUESS.name} (${GUESS.direction}) read from a line "${GUESS.name}: <value>": make the script print it, or set metric.name and metric.pattern.`);
+    return { ...GUESS, comments: [...comments, `FIX ME: init ran \`${r.command}\` and found no metric in its output; print "${GUESS.name}: <value>" or set name and pattern to what it prints.`] };
+  }
+  const direction: Direction = best.direction ?? 'minimize';
+  io.out(`Metric: ${best.name}, ${best.direction ?? 'direction unknown from its name: written as minimize, check it'}; ${best.matches} line${best.matches === 1 ? '' : 's'}, the last reads ${best.valueText}`);
+  io.out(`  matched: ${clip(best.line)}`);
+  io.out(`  pattern: ${best.pattern}`);
+  const others = candidates.slice(1, 4);
+  if (others.length) io.out(`Other candidates:\n${others.map((c) => `  ${candidateLine(c)}`).join('\n')}`);
+  return {
+    name: best.name, direction, pattern: best.pattern,
+    comments: [
+      ...comments,
+      `Found by \`autoresearch init --probe\`: the last of ${best.matches} matching line${best.matches === 1 ? '' : 's'} of its output was`,
+      `  ${clip(best.line, 200)}`,
+      ...(best.direction ? [] : [`FIX ME: the direction of ${best.name} is a guess (minimize); set it.`]),
+      ...(others.length ? ['Other candidates (name: pattern):', ...others.map((c) => `  ${c.name}: ${c.pattern}`)] : []),
+    ],
+  };
+}
+
+function candidateLine(c: MetricCandidate): string {
+  return `${c.name} (${c.direction ?? 'direction unknown'}) = ${c.valueText}: ${clip(c.line, 100)}`;
+}
+
+/** Like the original loop's tags: the date, as in `nov25`. */
+function defaultTag(d = new Date()): string {
+  return d.toLocaleString('en-US', { month: 'short' }).toLowerCase() + d.getDate();
+}
+
+async function pythonCommand(): Promise<string> {
+  const { execa } = await import('execa');
+  for (const cand of ['python3', 'python']) {
+    const r = await execa(cand, ['--version'], { reject: false }).catch(() => null);
+    if (r && r.exitCode === 0) return cand;
+  }
+  return 'python3';
+}

@@ -1,0 +1,38 @@
+import { sparkline } from '../../core/curves.js';
+import { Lab } from '../../core/git.js';
+import { fmtDuration, fmtMemory, fmtNum } from '../../shared/format.js';
+import type { Command, CommandContext } from '../command.js';
+import { UsageError } from '../errors.js';
+import { showDocument } from '../json.js';
+import { nodeArg, sessionOf } from '../locate.js';
+
+export const showCommand: Command = { run: show, json: true };
+
+/** `show <node>`: one experiment's decision, metric, plan, curve and diff against its parent. */
+async function show({ cwd, o, args, io, json }: CommandContext): Promise<number> {
+  const id = nodeArg(args[0]);
+  const { root, model, config, tag } = await sessionOf(cwd, o);
+  const n = model.get(id);
+  if (!n) throw new UsageError(`There is no experiment #${id}.`);
+  const parent = n.parentId === null ? undefined : model.get(n.parentId);
+  if (json) {
+    const diff = parent?.commit && n.commit ? await (await Lab.open(root)).diff(parent.commit, n.commit) : null;
+    io.out(JSON.stringify(showDocument(tag, model, n, diff)));
+    return 0;
+  }
+  io.out(`#${n.id} ${n.description}`);
+  io.out(`  status: ${n.status}${n.decidedBy ? ` (decided by ${n.decidedBy}${n.decidedBy === 'human' && n.ruleStatus ? `; rule said ${n.ruleStatus}` : ''})` : ''}: ${n.reason}`);
+  io.out(`  ${config.metric.name}: ${fmtNum(n.metric)}${parent ? ` (parent #${parent.id}: ${fmtNum(parent.metric)})` : ''}   memory: ${fmtMemory(n.memoryGb)}   time: ${fmtDuration(n.wallMs)}${typeof n.queuedMs === 'number' ? ` (+${fmtDuration(n.queuedMs)} in the queue)` : ''}`);
+  io.out(`  commit: ${n.commit ?? 'none'}   operator: ${n.operator}   why here: ${n.policyReason}`);
+  if (n.curve?.length) {
+    const last = n.curve.at(-1)!;
+    io.out(`  curve: ${sparkline(n.curve)}  ${n.curve.length} points, last ${fmtNum(last[1])} at ${Math.round(last[0] * 100)} % of the budget${parent?.curve?.length ? `   parent: ${sparkline(parent.curve)}` : ''}`);
+  }
+  if (n.plan) io.out(`  plan: ${n.plan}`);
+  if (n.hint) io.out(`  tests the hypothesis: "${n.hint}"`);
+  if (n.logPath) io.out(`  log: ${n.logPath}`);
+  if (n.checks) io.out(`  checks: ${n.checks.passed ? 'passed' : `failed, ${n.checks.reason}`} in ${fmtDuration(n.checks.wallMs)} (log: ${n.checks.logPath})`);
+  if (n.logTail) io.out(`  log tail:\n${n.logTail.split('\n').map((l) => `    ${l}`).join('\n')}`);
+  if (parent?.commit && n.commit) io.out('\n' + await (await Lab.open(root)).diff(parent.commit, n.commit));
+  return 0;
+}
