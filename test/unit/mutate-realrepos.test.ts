@@ -318,7 +318,7 @@ async function everyEdit(files: Record<string, string>, editable: string[]): Pro
   const wt = worktree(files);
   const all = await proposeAll(new MutateProposer({ seed: 5 }), fakeRequest(wt, { config: fakeConfig({ editable }) }));
   return all.map((proposal) => {
-    const m = /^(?:(\S+): )?(\S+) (\S+) -> (\S+)$/.exec(proposal.description);
+    const m = /^(?:(\S+): )?(\S+) (\S+) → (\S+)$/.exec(proposal.description);
     assert.ok(m, proposal.description);
     const file = m[1] ?? Object.keys(proposal.files ?? {})[0]!;
     assert.deepEqual(Object.keys(proposal.files ?? {}), [file]);
@@ -379,10 +379,10 @@ describe('Python: nanoGPT', () => {
     const edits = await everyEdit({ 'train.py': NANOGPT_TRAIN, 'config/train_shakespeare_char.py': SHAKESPEARE_CHAR, 'configurator.py': 'x = 1\n' }, ['train.py', 'config/*.py']);
     const lr = edits.find((e) => e.proposal.editKey === 'train.py:learning_rate=1.2e-3');
     assert.ok(lr);
-    assert.equal(lr.proposal.description, 'train.py: learning_rate 6e-4 -> 1.2e-3');
+    assert.equal(lr.proposal.description, 'train.py: learning_rate 6e-4 → 1.2e-3');
     assert.equal(lr.next, NANOGPT_TRAIN.replace('learning_rate = 6e-4 # max learning rate', 'learning_rate = 1.2e-3 # max learning rate'));
     const layers = edits.find((e) => e.proposal.editKey === 'config/train_shakespeare_char.py:n_layer=8');
-    assert.equal(layers?.proposal.description, 'config/train_shakespeare_char.py: n_layer 6 -> 8');
+    assert.equal(layers?.proposal.description, 'config/train_shakespeare_char.py: n_layer 6 → 8');
     assert.equal(layers.next, SHAKESPEARE_CHAR.replace('n_layer = 6\n', 'n_layer = 8\n'));
     assert.deepEqual([...new Set(edits.map((e) => e.file))].sort(), ['config/train_shakespeare_char.py', 'train.py']);
     assert.deepEqual(names('config/train_shakespeare_char.py', SHAKESPEARE_CHAR), [
@@ -428,7 +428,7 @@ describe('YAML: a Hydra/Lightning config', () => {
     const edits = await everyEdit({ 'conf/config.yaml': HYDRA_CONFIG }, ['conf/*.yaml']);
     assert.equal(edits.length, parseHyperparameters('conf/config.yaml', HYDRA_CONFIG).reduce((n, p) => n + candidatesFor(p).length, 0));
     const lr = edits.find((e) => e.proposal.editKey === 'conf/config.yaml:optimizer.lr=6e-4');
-    assert.equal(lr?.proposal.description, 'optimizer.lr 3e-4 -> 6e-4');
+    assert.equal(lr?.proposal.description, 'optimizer.lr 3e-4 → 6e-4');
     assert.equal(lr.next, HYDRA_CONFIG.replace('  lr: 3e-4   # peak learning rate\n', '  lr: 6e-4   # peak learning rate\n'));
     const warmup = edits.find((e) => e.proposal.editKey === 'conf/config.yaml:scheduler.warmup_steps=1000');
     assert.equal(warmup?.next, HYDRA_CONFIG.replace('scheduler: {warmup_steps: 500, min_lr_ratio: 0.1}', 'scheduler: {warmup_steps: 1000, min_lr_ratio: 0.1}'));
@@ -457,7 +457,7 @@ describe('YAML: a Hydra/Lightning config', () => {
     const hint = { id: 1, text: 'a higher lr should converge faster', addedAt: '2025-01-01T00:00:00.000Z', takenBy: null };
     for (let seed = 0; seed < 10; seed++) {
       const p = await new MutateProposer({ seed }).propose(fakeRequest(wt, { hint, config: fakeConfig({ editable: ['conf/*.yaml'] }) }));
-      assert.match(p!.description, /^optimizer\.lr 3e-4 -> /);
+      assert.match(p!.description, /^optimizer\.lr 3e-4 → /);
     }
   });
 });
@@ -507,7 +507,7 @@ describe('TOML: a pyproject-style file', () => {
   it('edits the value in place', async () => {
     const edits = await everyEdit({ 'pyproject.toml': PYPROJECT }, ['pyproject.toml']);
     const lr = edits.find((e) => e.proposal.editKey === 'pyproject.toml:train.lr=6e-4');
-    assert.equal(lr?.proposal.description, 'train.lr 3e-4 -> 6e-4');
+    assert.equal(lr?.proposal.description, 'train.lr 3e-4 → 6e-4');
     assert.equal(lr.next, PYPROJECT.replace('lr = 3e-4            # AdamW peak', 'lr = 6e-4            # AdamW peak'));
     const act = edits.find((e) => e.proposal.editKey === 'pyproject.toml:model.activation="silu"');
     assert.equal(act?.next, PYPROJECT.replace('activation = "gelu"  # choices', 'activation = "silu"  # choices'));
@@ -535,7 +535,7 @@ describe('argparse and click defaults', () => {
   it('edits the default in place', async () => {
     const edits = await everyEdit({ 'train_cifar.py': ARGPARSE_SCRIPT }, ['*.py']);
     const lr = edits.find((e) => e.proposal.editKey === 'train_cifar.py:lr=2e-3');
-    assert.equal(lr?.proposal.description, 'lr 1e-3 -> 2e-3');
+    assert.equal(lr?.proposal.description, 'lr 1e-3 → 2e-3');
     assert.equal(lr.next, ARGPARSE_SCRIPT.replace('type=float, default=1e-3, help="learning rate"', 'type=float, default=2e-3, help="learning rate"'));
     const epochs = edits.find((e) => e.proposal.editKey === 'train_cifar.py:epochs=60');
     assert.equal(epochs?.next, ARGPARSE_SCRIPT.replace('default=30,  # range: 1, 100', 'default=60,  # range: 1, 100'));

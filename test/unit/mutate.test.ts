@@ -263,10 +263,10 @@ describe('MutateProposer', () => {
     const other = fakeNode({ id: 4, parentId: 0, operator: 'draft', editKey: 'train.py:LR=0.08', description: 'LR 0.01 -> 0.08' });
     const history = [base, n1, n2, n3, other];
     const all = await proposeAll(new MutateProposer({ seed: 3 }), fakeRequest(wt, { parent: n3, history }));
-    assert.deepEqual(all.map((p) => p.description).sort(), ['ACT "tanh" -> "relu"', 'LR 0.04 -> 0.032', 'LR 0.04 -> 0.05', 'LR 0.04 -> 0.08']);
+    assert.deepEqual(all.map((p) => p.description).sort(), ['ACT "tanh" → "relu"', 'LR 0.04 → 0.032', 'LR 0.04 → 0.05', 'LR 0.04 → 0.08']);
     // From the baseline nothing was changed yet: every value is open.
     const fromBase = await proposeAll(new MutateProposer({ seed: 3 }), fakeRequest(wt, { history }));
-    assert.ok(fromBase.some((p) => p.description === 'ACT "tanh" -> "sigmoid"'));
+    assert.ok(fromBase.some((p) => p.description === 'ACT "tanh" → "sigmoid"'));
   });
 
   it('reads only editable files and names the file when several have hyperparameters', async () => {
@@ -274,11 +274,11 @@ describe('MutateProposer', () => {
     const req = fakeRequest(wt, { config: fakeConfig({ editable: ['train.py', 'src/**/*.py'] }) });
     const all = await proposeAll(new MutateProposer({ seed: 3 }), req);
     assert.deepEqual(all.map((p) => p.description).sort(), [
-      'src/model.py: WIDTH 4 -> 2', 'src/model.py: WIDTH 4 -> 3', 'src/model.py: WIDTH 4 -> 5', 'src/model.py: WIDTH 4 -> 8',
-      'train.py: LR 0.01 -> 0.005', 'train.py: LR 0.01 -> 0.008', 'train.py: LR 0.01 -> 0.0125', 'train.py: LR 0.01 -> 0.02',
+      'src/model.py: WIDTH 4 → 2', 'src/model.py: WIDTH 4 → 3', 'src/model.py: WIDTH 4 → 5', 'src/model.py: WIDTH 4 → 8',
+      'train.py: LR 0.01 → 0.005', 'train.py: LR 0.01 → 0.008', 'train.py: LR 0.01 → 0.0125', 'train.py: LR 0.01 → 0.02',
     ]);
     assert.ok(all.some((p) => p.editKey === 'src/model.py:WIDTH=8'));
     const single = await new MutateProposer({ seed: 3 }).propose(fakeRequest(wt));
-    assert.match(single!.description, /^LR 0\.01 -> /);
+    assert.match(single!.description, /^LR 0\.01 → /);
   });
 });

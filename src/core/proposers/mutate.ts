@@ -1,5 +1,5 @@
 // The built-in proposer that needs no model: it nudges one hyperparameter of the editable files (`LR = 0.01` ->
-// `LR = 0.02`, `optimizer.lr: 3e-4` -> `6e-4`). Its edits form a finite set per parent, it never repeats an editKey
+// `LR = 0.02`, `optimizer.lr: 3e-4` → `6e-4`). Its edits form a finite set per parent, it never repeats an editKey
 // tried from that parent, and the same seed, parent and history give the same pick.
 //
 // What counts as a hyperparameter: a number or a True/False value written as a literal in one of these places
@@ -100,9 +100,9 @@ export class MutateProposer implements Proposer {
     const several = new Set(space.params.map((x) => x.file)).size > 1;
     const said = note && note !== this.saidOverrides ? note : '';
     if (said) this.saidOverrides = note;
-    const plan = `${pick.action} (${p.text} -> ${pick.newText}) ${pick.because}.${hinted.length ? ` Tests the hint: ${hint}` : ''}${said}`;
+    const plan = `${pick.action} (${p.text} → ${pick.newText}) ${pick.because}.${hinted.length ? ` Tests the hint: ${hint}` : ''}${said}`;
     return {
-      description: `${several ? `${p.file}: ` : ''}${p.name} ${p.text} -> ${pick.newText}`,
+      description: `${several ? `${p.file}: ` : ''}${p.name} ${p.text} → ${pick.newText}`,
       plan,
       editKey: pick.editKey,
       files: { [p.file]: content.slice(0, p.start) + pick.newText + content.slice(p.end) },
@@ -121,7 +121,7 @@ function listed(xs: readonly string[], max = 8): string {
 
 /**
  * The values each setting (by editKeyOf(file, name, '')) has had along the line from the baseline to `parent`, as the
- * proposer's own descriptions say (`name from -> to`): setting one back would undo a change the line made.
+ * proposer's own descriptions say (`name from → to`, or `->` as older sessions wrote it): setting one back would undo a change the line made.
  */
 function valuesOfLine(parent: ExperimentNode, history: readonly ExperimentNode[]): Map<string, Set<string>> {
   const byId = new Map(history.map((n) => [n.id, n]));
