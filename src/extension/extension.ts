@@ -6,6 +6,7 @@ import { CONFIG_FILE } from '../core/config.js';
 import { DisposableBase } from '../core/lifecycle.js';
 import { fmtNum } from '../shared/format.js';
 import type { AutoResearchApi } from './api.js';
+import { SecondClock } from './clock.js';
 import { CommandHandlers } from './commands.js';
 import { Commands, ContextKeys, OUTPUT_CHANNEL, Settings, Views } from './constants.js';
 import { NodeDiffs } from './diff/nodeDiffs.js';
@@ -38,8 +39,9 @@ class AutoResearch extends DisposableBase {
     this.session = this._register(new SessionService(log, interruptions));
     this._register(NodeFileSystem.register());
     this.errors = this._register(new ErrorReporter(log));
-    const experiments = this._register(new ExperimentsView(this.session));
-    const statusBar = this._register(new StatusBar(this.session));
+    const clock = this._register(new SecondClock());
+    const experiments = this._register(new ExperimentsView(this.session, clock));
+    const statusBar = this._register(new StatusBar(this.session, clock));
     const protectedFiles = this._register(new ProtectedFiles(this.session, context.workspaceState));
     const results: ResultsPanelDeps = {
       extensionUri: context.extensionUri,

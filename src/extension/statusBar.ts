@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import { DisposableBase } from '../core/lifecycle.js';
 import { capReached, capShort, spendLine } from '../core/spend.js';
 import type { ExperimentNode } from '../core/types.js';
-import { fmtClock, fmtNum } from '../shared/format.js';
+import { DECIDING, fmtNum, fmtRunClock } from '../shared/format.js';
+import type { SecondClock } from './clock.js';
 import { curveLabel } from '../shared/snapshot.js';
 import { Commands } from './constants.js';
 import type { SessionService } from './session/sessionService.js';
@@ -17,12 +18,11 @@ export class StatusBar extends DisposableBase {
   private readonly ticker: vscode.StatusBarItem;
   private readonly pauseResume: vscode.StatusBarItem;
   private readonly stop: vscode.StatusBarItem;
-  private timer: NodeJS.Timeout | undefined;
   /** Running experiments' latest curve values, from this window's engine events. */
   private readonly readings = new Map<number, CurveReading>();
   private lastUpdate = 0;
 
-  constructor(private readonly session: SessionService) {
+  constructor(private readonly session: SessionService, private readonly clock: SecondClock) {
     super();
     this.ticker = this._register(vscode.window.createStatusBarItem('autoresearch.ticker', vscode.StatusBarAlignment.Left, 50));
     this.ticker.name = 'AutoResearch';
@@ -44,7 +44,8 @@ export class StatusBar extends DisposableBase {
         if (Date.now() - this.lastUpdate >= 250) this.update();
       } else if (e.type === 'run-started' || e.type === 'run-finished') this.readings.delete(e.node.id);
     }));
-    this._register({ dispose: () => clearInterval(this.timer) });
+    this._register(clock.onDidTick(() => this.update()));
+    this._register({ dispose: () => clock.need('statusBar', false) });
     this.update();
   }
 
@@ -83,15 +84,19 @@ export class StatusBar extends DisposableBase {
       case 'running':
       case 'paused': {
         icon = s.phase === 'paused' ? '$(debug-pause)' : '$(loading~spin)';
-        const n = running[0];
+        // One still running before one that ran and waits for its decision.
+        const n = running.find((x) => !x.finishedAt) ?? running[0];
         const head = s.phase === 'paused' ? 'AutoResearch paused' : 'AutoResearch';
         if (n) {
           const which = n.id === 0 ? 'baseline' : `${Math.min(model.decidedCount + 1, typeof max === 'number' ? max : Infinity)}/${max} #${n.id}`;
-          const elapsed = n.startedAt ? Date.now() - Date.parse(n.startedAt) : 0;
-          parts.push(`${head} ${which}`, `${fmtClock(elapsed)}/${fmtClock(cfg.budgetSeconds * 1000)}`);
+          // The tree's clock, from the same start and the same tick.
+          const elapsed = n.startedAt ? this.clock.now() - Date.parse(n.startedAt) : 0;
+          parts.push(`${head} ${which}`, n.finishedAt ? DECIDING : fmtRunClock(elapsed, cfg.budgetSeconds * 1000));
           const reading = this.readings.get(n.id);
           const line = s.isWaitingForResult(n) ? 'waiting for your result' : s.latestLine(n);
-          if (reading) {
+          if (n.finishedAt) {
+            // Ran, not decided yet: no clock, no last line.
+          } else if (reading) {
             if (s.phase === 'running') icon = '$(pulse)';
             parts.push(curveTickerText(reading, curveLabel(cfg.metric.name, cfg.progress), n.parentId));
           } else if (line) parts.push(line.length > LINE_MAX ? `${line.slice(0, LINE_MAX - 1)}…` : line);
@@ -170,11 +175,7 @@ export class StatusBar extends DisposableBase {
   }
 
   private setTimer(on: boolean): void {
-    if (on && !this.timer) this.timer = setInterval(() => this.update(), 1000);
-    else if (!on && this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
+    this.clock.need('statusBar', on);
   }
 }
 

@@ -70,6 +70,17 @@ export function fmtClock(ms: number): string {
   return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
+/**
+ * `0:04 / 0:10`: a running experiment's elapsed time against its budget. The tree, the status bar and the results
+ * view all write it so, from the same start time, so they read the same at the same moment.
+ */
+export function fmtRunClock(elapsedMs: number, budgetMs: number): string {
+  return `${fmtClock(elapsedMs)} / ${fmtClock(budgetMs)}`;
+}
+
+/** What an experiment that has finished running but is not decided yet (read, checked, confirmed) says, not "running". */
+export const DECIDING = 'deciding…';
+
 /** `4.2 s` under ten seconds, the clock (`1:05`) from there: how long something took. */
 export function fmtDuration(ms: number | null | undefined, empty = NA): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return empty;

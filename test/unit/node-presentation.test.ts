@@ -125,4 +125,18 @@ describe('the Experiments view finds the best', () => {
     ]);
     assert.match(runLogHeader(m.get(5)!, m, Date.parse('2026-11-30T12:01:07Z'))[1]!, /^# running 0:07 of a 60s budget/);
   });
+
+  it('shows a running clock as the status bar writes it, and stops saying "running" once the run has ended', () => {
+    const m = tree();
+    const now = Date.parse('2026-11-30T12:01:04.9Z');
+    const running = presentNode(m.get(5)!, { model: m, active: true, now });
+    assert.equal(running.description, 'running 0:04 / 1:00');
+    assert.match(running.accessibilityLabel, /^#5, running$/);
+    // The finish is journaled before the decision: in between, the node is read, checked and judged.
+    m.apply({ seq: 100, type: 'finish', id: 5, run: { exitCode: 0, signal: null, timedOut: false, wallMs: 4200, startError: null }, finishedAt: '2026-11-30T12:01:04.2Z' } as never);
+    const deciding = presentNode(m.get(5)!, { model: m, active: true, now: now + 3000 });
+    assert.equal(deciding.description, 'ran 4.2 s · deciding…');
+    assert.match(deciding.accessibilityLabel, /^#5, deciding$/);
+    assert.match(deciding.tooltip, /\*\*deciding\*\*/);
+  });
 });

@@ -99,7 +99,11 @@ export class App implements ViewContext {
     // The elapsed clock ticks while a session is live.
     setInterval(() => {
       const st = this.store.session?.state;
-      if (st === 'running' || st === 'starting' || st === 'paused' || st === 'stopping') this.request('headline');
+      if (st === 'running' || st === 'starting' || st === 'paused' || st === 'stopping') {
+        this.request('headline');
+        // The running rows' clocks.
+        if (this.store.nodes.some((n) => n.status === 'running' && !n.finishedAt)) this.request('table');
+      }
     }, 1000);
   }
 

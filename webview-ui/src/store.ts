@@ -39,6 +39,11 @@ export class ResultsStore {
   private bestIdCache: number | null = null;
   private winsCache = new Map<number, KeepWinDto>();
 
+  /** The host's time now, from the webview's `nowMs` (performance.now()): what the host's views would draw with. */
+  hostNow(nowMs: number): number {
+    return this.session ? Date.parse(this.session.hostNow) + Math.max(0, nowMs - this.receivedAt) : Date.now();
+  }
+
   get direction(): Direction {
     return this.directionOverride ?? this.session?.direction ?? 'minimize';
   }

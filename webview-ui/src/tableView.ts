@@ -4,7 +4,7 @@ import type { NodeStatus, TableColumn } from '../../src/shared/protocol.js';
 import type { ViewContext } from './context.js';
 import { el, toggle } from './dom.js';
 import { fmtCount } from './format.js';
-import { DASH, fmtDuration } from '../../src/shared/format.js';
+import { DECIDING, fmtRunClock } from '../../src/shared/format.js';
 import { cellText, tableRows, updateRows, visibleColumns } from './tableModel.js';
 import type { ColumnDef, TableQuery } from './tableModel.js';
 import { winDetail } from './wins.js';
@@ -114,6 +114,9 @@ export class TableView {
     this.columns = cols;
     const template = cols.map((c) => c.width).join(' ');
     this.grid.style.setProperty('--columns', template);
+    // Each width is `56px` or `minmax(160px, 1fr)`: its first length is its minimum.
+    const minWidth = cols.reduce((sum, c) => sum + Number(/(\d+(?:\.\d+)?)px/.exec(c.width)?.[1] ?? 0), 0);
+    this.grid.style.setProperty('--min-width', `${minWidth}px`);
     this.grid.setAttribute('aria-colcount', String(cols.length));
     if (!same) {
       this.head.replaceChildren();
@@ -195,9 +198,11 @@ export class TableView {
         const cell = cells[j] as HTMLElement;
         let text = cellText(store, id, c.key);
         if (c.key === 'id' && id === best) text = `${text} ★`;
-        if (c.key === 'wallMs' && n.status === 'running') {
-          const p = this.ctx.progress.get(id);
-          text = p ? `${fmtDuration(p.elapsedMs, DASH)} / ${fmtDuration(p.budgetMs, DASH)}` : 'running';
+        if (n.status === 'running' && n.finishedAt && c.key === 'status') text = DECIDING;
+        if (c.key === 'wallMs' && n.status === 'running' && !n.finishedAt) {
+          // As the tree and the status bar write it, from the same start, on the host's clock.
+          const budget = store.session?.budgetSeconds;
+          text = n.startedAt && budget ? fmtRunClock(store.hostNow(performance.now()) - Date.parse(n.startedAt), budget * 1000) : 'running';
         }
         if (cell.textContent !== text) cell.textContent = text;
         const win = c.key === 'win' ? store.winOf(id) : undefined;

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { DisposableBase } from '../../core/lifecycle.js';
 import { fmtNum } from '../../shared/format.js';
 import { Commands, Views } from '../constants.js';
+import type { SecondClock } from '../clock.js';
 import type { SessionService } from '../session/sessionService.js';
 import { expandedByDefault, presentNode, type NodePresentation } from './nodePresentation.js';
 
@@ -20,19 +21,23 @@ export class ExperimentsView extends DisposableBase implements vscode.TreeDataPr
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   readonly view: vscode.TreeView<NodeElement>;
   private pending: NodeJS.Timeout | undefined;
-  private ticker: NodeJS.Timeout | undefined;
   private known = new Set<string>();
   private elements = new Map<number, NodeElement>();
   private elementsTag: string | undefined;
   /** The nodes drawn expanded the first time (the way to the best and to what runs), for the model as last refreshed. */
   private openIds: Set<number> | undefined;
 
-  constructor(private readonly session: SessionService) {
+  constructor(private readonly session: SessionService, private readonly clock: SecondClock) {
     super();
     this.view = this._register(vscode.window.createTreeView(Views.experiments, { treeDataProvider: this, showCollapseAll: true }));
     this._register(session.onDidChange(() => this.scheduleRefresh()));
     this._register(this.view.onDidChangeVisibility(() => this.updateTicker()));
-    this._register({ dispose: () => { clearTimeout(this.pending); clearInterval(this.ticker); } });
+    // Running nodes' clocks move on the shared tick, with the status bar's.
+    this._register(clock.onDidTick(() => {
+      if (!this.view.visible) return;
+      for (const n of this.session.model?.nodes ?? []) if (n && n.status === 'running' && !n.finishedAt) this._onDidChangeTreeData.fire(this.element(n.id));
+    }));
+    this._register({ dispose: () => { clearTimeout(this.pending); clock.need('experiments', false); } });
     this.update();
   }
 
@@ -59,7 +64,7 @@ export class ExperimentsView extends DisposableBase implements vscode.TreeDataPr
     return presentNode(n, {
       model,
       active: this.session.isActive,
-      now: Date.now(),
+      now: this.clock.now(),
       latestLine: (x) => this.session.latestLine(x),
       waitingForResult: (x) => this.session.isWaitingForResult(x),
     });
@@ -148,18 +153,10 @@ export class ExperimentsView extends DisposableBase implements vscode.TreeDataPr
     }
   }
 
-  /** Running nodes show elapsed/budget; refresh them each second while the view is visible. */
+  /** Running nodes show elapsed/budget: the shared clock ticks while one runs and the view is visible. */
   private updateTicker(): void {
     const running = this.session.isActive && (this.session.model?.nodes.some((n) => n && n.status === 'running') ?? false);
-    const want = running && this.view.visible;
-    if (want && !this.ticker) {
-      this.ticker = setInterval(() => {
-        for (const n of this.session.model?.nodes ?? []) if (n && n.status === 'running') this._onDidChangeTreeData.fire(this.element(n.id));
-      }, 1000);
-    } else if (!want && this.ticker) {
-      clearInterval(this.ticker);
-      this.ticker = undefined;
-    }
+    this.clock.need('experiments', running && this.view.visible);
   }
 
   private message(): string | undefined {

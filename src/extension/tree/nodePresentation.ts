@@ -2,7 +2,7 @@
 // Plain data (no vscode import), so the wording is one pure function of the model.
 import type { SessionModel } from '../../core/model.js';
 import type { ExperimentNode } from '../../core/types.js';
-import { fmtClock, fmtDelta, fmtDuration, fmtMemory, fmtNum } from '../../shared/format.js';
+import { DECIDING, fmtClock, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtRunClock } from '../../shared/format.js';
 import { NodeContext } from '../constants.js';
 
 export interface NodePresentation {
@@ -82,9 +82,12 @@ export function presentNode(n: ExperimentNode, ctx: PresentationContext): NodePr
   const label = n.description ? `#${n.id} ${n.description}` : `#${n.id}`;
   const parts: string[] = [];
   if (interrupted) parts.push('interrupted');
-  else if (n.status === 'running') {
+  else if (n.status === 'running' && n.finishedAt && !waiting) {
+    // It ran; its result is being read, checked or confirmed. The clock has stopped, so it says so.
+    parts.push(n.wallMs !== null ? `ran ${fmtDuration(n.wallMs)} · ${DECIDING}` : DECIDING);
+  } else if (n.status === 'running') {
     const elapsed = n.startedAt ? ctx.now - Date.parse(n.startedAt) : 0;
-    parts.push(waiting ? 'waiting for your result' : `running ${fmtClock(elapsed)} / ${fmtClock(budgetMs)}`);
+    parts.push(waiting ? 'waiting for your result' : `running ${fmtRunClock(elapsed, budgetMs)}`);
   } else if (n.status === 'pending') parts.push('about to run');
   else if (n.status === 'crash') parts.push(`crash${n.reason ? ` · ${short(n.reason, 48)}` : ''}`);
   else if (n.status === 'invalid') parts.push(`invalid${n.reason ? ` · ${short(n.reason, 48)}` : ''}`);
@@ -108,7 +111,7 @@ export function presentNode(n: ExperimentNode, ctx: PresentationContext): NodePr
   if (decided && n.commit) tokens.push(NodeContext.canRerun);
   if (waiting) tokens.push('waitingForResult');
 
-  const statusWord = interrupted ? 'interrupted' : n.status;
+  const statusWord = interrupted ? 'interrupted' : n.status === 'running' && n.finishedAt ? 'deciding' : n.status;
   const accessibilityLabel = `${label}, ${statusWord}${n.metric !== null ? `, ${metricName} ${fmtNum(n.metric)}` : ''}${isBest ? ', best so far' : ''}`;
 
   return { label, description, icon, tooltip: tooltip(n, parent, ctx, { isBest, interrupted, waiting, metricName, budgetMs }), contextValue: tokens.join(' '), accessibilityLabel };
@@ -161,7 +164,7 @@ function tooltip(
   out.push(`**#${n.id} ${md(n.description)}**${o.isBest ? ' · $(star-full) best so far' : ''}`, '');
   let verdict: string;
   if (o.interrupted) verdict = `$(${icon.id}) **interrupted**: its session stopped before it was decided; it runs again when the session resumes.`;
-  else if (n.decidedBy === null) verdict = n.status === 'running' ? (o.waiting ? '$(watch) **waiting for your result**: run it, then use *Record Result*.' : '$(loading~spin) **running**') : '**about to run**';
+  else if (n.decidedBy === null) verdict = n.status === 'running' ? (o.waiting ? '$(watch) **waiting for your result**: run it, then use *Record Result*.' : n.finishedAt ? '$(loading~spin) **deciding**: it ran; its result is being read and judged' : '$(loading~spin) **running**') : '**about to run**';
   else if (n.decidedBy === 'human') verdict = `$(person) **${n.status}**, decided by you${n.ruleStatus && n.ruleStatus !== n.status ? ` (the rule said ${n.ruleStatus})` : ''}: ${md(n.reason)}`;
   else verdict = `$(${icon.id}) **${n.status}**, decided by the rule: ${md(n.reason)}`;
   out.push(verdict, '');
@@ -185,7 +188,7 @@ function tooltip(
   const budget = ctx.model.config?.budgetText ?? fmtDuration(o.budgetMs);
   if (n.wallMs !== null) rows.push(['duration', `${fmtDuration(n.wallMs)} of a ${budget} budget${n.timedOut ? ' (timed out)' : ''}`]);
   else if (n.status === 'running' && n.startedAt && !o.interrupted) {
-    rows.push(['elapsed', `${fmtClock(ctx.now - Date.parse(n.startedAt))} of ${fmtClock(o.budgetMs)}`]);
+    rows.push(['elapsed', fmtRunClock(ctx.now - Date.parse(n.startedAt), o.budgetMs)]);
     const line = ctx.latestLine?.(n);
     if (line) rows.push(['latest', `\`${line.replace(/`/g, "'")}\``]);
   }
