@@ -13,6 +13,7 @@ import { parseCapText, spendText } from '../core/spend.js';
 import { fmtNum } from '../shared/format.js';
 import type { InboxCommand } from '../core/store.js';
 import type { ExperimentNode } from '../core/types.js';
+import { confirmPick } from './confirm.js';
 import { Commands, Views } from './constants.js';
 import type { NodeDiffs } from './diff/nodeDiffs.js';
 import type { ErrorReporter } from './errors.js';
@@ -22,6 +23,7 @@ import type { ProtectedFiles } from './protectedFiles.js';
 import { openCommitDocument } from './results/commitDocument.js';
 import { ResultsPanel, type ResultsPanelDeps } from './results/resultsPanel.js';
 import type { SessionService } from './session/sessionService.js';
+import { SummaryPreview } from './summary/summaryPreview.js';
 import type { ExperimentsView } from './tree/experimentsView.js';
 import { runConfigWizard } from './wizard/configWizard.js';
 
@@ -46,10 +48,12 @@ export interface CommandDeps {
 
 export class CommandHandlers extends DisposableBase {
   private readonly runLogs: RunLogs;
+  private readonly summary: SummaryPreview;
 
   constructor(private readonly d: CommandDeps) {
     super();
     this.runLogs = this._register(new RunLogs(d.session));
+    this.summary = this._register(new SummaryPreview(d.session));
     const handlers: Record<(typeof Commands)[keyof typeof Commands], (...args: never[]) => unknown> = {
       [Commands.start]: (arg?: vscode.Uri) => this.start(arg),
       [Commands.stop]: () => this.stop(),
@@ -286,10 +290,13 @@ export class CommandHandlers extends DisposableBase {
     if (await setApiKey(this.d.context.secrets, name.trim())) void vscode.window.showInformationMessage(`Stored the key for ${name.trim()} in VS Code's secret storage.`);
   }
 
+  /**
+   * The summary as a rendered preview beside what is open (the results view stays in view), not raw Markdown on
+   * top of it. The preview re-renders when the file changes, and the file is rewritten as the session decides.
+   */
   async showSummary(): Promise<void> {
     if (!this.requireSession()) return;
-    const file = this.d.session.writeSummary();
-    await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false });
+    await this.summary.show();
   }
 
   private async addHypothesis(text?: string): Promise<void> {
@@ -349,23 +356,30 @@ export class CommandHandlers extends DisposableBase {
     const lab = await Lab.open(root);
     const branch = (await lab.currentBranch()) ?? '';
     const metric = model.config?.metric.name ?? 'metric';
-    type ModeItem = vscode.QuickPickItem & { mode: 'squash' | 'chain' };
-    const mode = await vscode.window.showQuickPick<ModeItem>([
-      { mode: 'squash', label: '$(git-commit) One squashed commit', description: `the changes of #${best.id} as a single commit on ${branch || 'your branch'}` },
-      { mode: 'chain', label: '$(git-merge) The chain of kept commits', description: path.map((n) => `#${n.id}`).join(' → '), detail: path.map((n) => n.description).join('; ') },
-    ], { title: `Apply the best experiment, #${best.id} (${metric} ${fmtNum(best.metric)}): ${best.description}` });
-    if (!mode) return;
     const head = await lab.head();
-    const changes = await this.d.diffs.openAgainstHead(root, head, best.commit, `Apply #${best.id}: your HEAD ↔ best`);
-    const files = changes.map((c) => c.path);
-    const apply = 'Apply';
-    const choice = await vscode.window.showWarningMessage(
-      `Apply #${best.id} (${best.description}) to ${branch || 'HEAD'} as ${mode.mode === 'squash' ? 'one squashed commit' : `${path.length} commit(s)`}?`,
-      { modal: true, detail: `${files.length ? `It changes ${files.join(', ')}, as the diff shows.` : 'Your HEAD already has this code.'} ${metric}: baseline ${fmtNum(model.baseline?.metric)} → ${fmtNum(best.metric)}. Nothing is forced: a dirty working tree or a conflict stops it with nothing changed.` },
-      apply,
-    );
-    if (choice !== apply) return;
-    const result = await applyBest(root, model, model.tag, mode.mode);
+    // The diff opens beside what is open, and the question stays out of its way (not a modal over it): a quick pick
+    // that outlives a click into the diff. Escape, or closing it, applies nothing; the preview closes either way.
+    const preview = await this.d.diffs.openAgainstHead(root, head, best.commit, `Apply #${best.id}: your HEAD ↔ best`, vscode.ViewColumn.Beside);
+    let mode: 'squash' | 'chain' | undefined;
+    try {
+      const files = preview.changes.map((c) => c.path);
+      const onto = branch || 'HEAD';
+      const safe = 'Nothing is forced: a dirty working tree or a conflict stops it with nothing changed.';
+      type ModeItem = vscode.QuickPickItem & { mode?: 'squash' | 'chain' };
+      mode = await confirmPick<ModeItem>({
+        title: `Apply #${best.id} (${metric} ${fmtNum(model.baseline?.metric)} → ${fmtNum(best.metric)}): ${best.description}`,
+        placeholder: files.length ? `Changes ${files.join(', ')} on ${onto}: the diff is beside. Escape cancels.` : `Your ${onto} already has this code. Escape cancels.`,
+        items: [
+          { mode: 'squash', label: '$(git-commit) Apply as one squashed commit', description: `the changes of #${best.id} as a single commit on ${onto}`, detail: safe },
+          { mode: 'chain', label: '$(git-merge) Apply as the chain of kept commits', description: path.map((n) => `#${n.id}`).join(' → '), detail: path.map((n) => n.description).join('; ') },
+          { label: '$(close) Cancel', description: 'nothing is applied' },
+        ],
+      }).then((pick) => pick?.mode);
+    } finally {
+      await preview.close();
+    }
+    if (!mode) return;
+    const result = await applyBest(root, model, model.tag, mode);
     this.d.log.info(result.message);
     const showCommit = 'Show Commit';
     const last = result.commits.at(-1);

@@ -13,6 +13,10 @@ async function changedFiles(root: string, from: string, to: string): Promise<Fil
   return (await Lab.open(root)).fileChanges(from, to);
 }
 
+function allTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+}
+
 function short(text: string, max = 60): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
@@ -76,16 +80,28 @@ export class NodeDiffs {
     });
   }
 
-  /** The user's HEAD against a commit (the preview before applying the best). */
-  async openAgainstHead(root: string, head: string, commit: string, title: string): Promise<FileChange[]> {
+  /**
+   * The user's HEAD against a commit (the preview before applying the best), in `column`. Resolves the files that
+   * differ and a close() that closes the editors this preview opened (and only those).
+   */
+  async openAgainstHead(root: string, head: string, commit: string, title: string, column?: vscode.ViewColumn): Promise<{ changes: FileChange[]; close: () => Promise<void> }> {
     const changes = await changedFiles(root, head, commit);
-    await this.openChanges(root, head, commit, changes, { title, fileTitle: (path) => `${path} (${title})`, empty: '' });
-    return changes;
+    // Tabs are snapshots: they are told apart by group and label.
+    const key = (t: vscode.Tab) => `${t.group.viewColumn}\u0000${t.label}`;
+    const before = new Set(allTabs().map(key));
+    await this.openChanges(root, head, commit, changes, { title, fileTitle: (path) => `${path} (${title})`, empty: '' }, column);
+    const opened = new Set(allTabs().map(key).filter((k) => !before.has(k)));
+    const close = async () => {
+      const still = allTabs().filter((t) => opened.has(key(t)));
+      if (still.length) await vscode.window.tabGroups.close(still, true);
+    };
+    return { changes, close };
   }
 
   private async openChanges(
     root: string, from: string, to: string, changes: FileChange[],
     text: { title: string; fileTitle: (path: string) => string; empty: string },
+    column?: vscode.ViewColumn,
   ): Promise<void> {
     if (changes.length === 0) {
       if (text.empty) void vscode.window.showInformationMessage(text.empty);
@@ -100,8 +116,14 @@ export class NodeDiffs {
     }));
     if (pairs.length === 1) {
       const p = pairs[0]!;
-      await vscode.commands.executeCommand('vscode.diff', p.left, p.right, text.fileTitle(p.path), { preview: true });
+      await vscode.commands.executeCommand('vscode.diff', p.left, p.right, text.fileTitle(p.path), { preview: true, ...(column !== undefined ? { viewColumn: column } : {}) });
       return;
+    }
+    // The multi-file changes editor opens in the active group: make the group beside it active first.
+    if (column === vscode.ViewColumn.Beside && vscode.window.tabGroups.activeTabGroup.tabs.length > 0) {
+      const active = vscode.window.tabGroups.activeTabGroup.viewColumn;
+      const right = vscode.window.tabGroups.all.some((g) => g.viewColumn > active);
+      await vscode.commands.executeCommand(right ? 'workbench.action.focusRightGroup' : 'workbench.action.newGroupRight');
     }
     await vscode.commands.executeCommand('vscode.changes', text.title, pairs.map((p) => [p.right, p.left, p.right]));
   }

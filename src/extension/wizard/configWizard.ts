@@ -1,6 +1,6 @@
 // The research-config wizard: eleven short steps with defaults read from the workspace and the user's
 // settings; writes autoresearch.config.yaml with the engine's own template, checks it with the engine's
-// parser, and shows it for confirmation.
+// parser, and shows it beside a confirmation that leaves it in view.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -9,6 +9,7 @@ import { Lab } from '../../core/git.js';
 import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
 import { STATE_DIR } from '../../core/store.js';
 import { fmtDuration } from '../../shared/format.js';
+import { confirmPick } from '../confirm.js';
 import { Settings } from '../constants.js';
 import { languageModelAvailable } from '../lm/register.js';
 import { defaultTag, detect, guessDirection, metricNames, readScript } from './detect.js';
@@ -275,13 +276,18 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
   checkWrittenConfig(text);
   const path = join(folder, CONFIG_FILE);
   writeFileSync(path, text);
-  const doc = await vscode.workspace.openTextDocument(path);
-  await vscode.window.showTextDocument(doc, { preview: false });
-  const startNow = 'Start Session';
-  const choice = await vscode.window.showInformationMessage(
-    `Wrote ${CONFIG_FILE}: ${a.editable.join(', ')} changes, ${a.readonly.length ? `${a.readonly.join(', ')} protected` : 'nothing protected'}, ${a.budget} per run, ${a.direction} ${a.metricName}, ${a.maxExperiments} experiments. Review it, then start the session.`,
-    { modal: true, detail: 'The baseline is your last commit: commit the training code first. You can edit the file and start later with "AutoResearch: Start AutoResearch".' },
-    startNow,
-  );
-  return { path, start: choice === startNow };
+  // The config opens beside what is open, and the question stays out of its way (not a modal over it): the person
+  // reads, scrolls or edits it, then answers. Escape is "not now"; the file stays written either way.
+  const beside = vscode.window.visibleTextEditors.length > 0 ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+  await vscode.window.showTextDocument(vscode.Uri.file(path), { preview: false, viewColumn: beside });
+  const wrote = `${a.editable.join(', ')} changes, ${a.readonly.length ? `${a.readonly.join(', ')} protected` : 'nothing protected'}, ${a.budget} per run, ${a.direction} ${a.metricName}, ${a.maxExperiments} experiments`;
+  const pick = await confirmPick<vscode.QuickPickItem & { start: boolean }>({
+    title: `Wrote ${CONFIG_FILE}: ${wrote}`,
+    placeholder: 'Review the config in the editor, then start the session (Escape: not now)',
+    items: [
+      { start: true, label: '$(play) Start the session', description: 'the baseline is your last commit: commit the training code first' },
+      { start: false, label: '$(edit) Not now: edit the config first', description: 'start later with ▶ in the editor title, or "AutoResearch: Start AutoResearch"' },
+    ],
+  });
+  return { path, start: pick?.start === true };
 }
