@@ -202,15 +202,27 @@ export class Lab {
    * Keeps files out of `git status` through the repository's own `.git/info/exclude` (never a tracked .gitignore):
    * the session's record files at the root. Lines already there are not added again.
    */
-  async excludeLocally(paths: readonly string[]): Promise<void> {
+  async excludeLocally(paths: readonly string[]): Promise<string[]> {
     const file = join(await this.gitCommonDir(), 'info', 'exclude');
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     const have = new Set(text.split('\n').map((l) => l.trim()));
     const missing = paths.map((p) => `/${p.replace(/^\/+/, '')}`).filter((p) => !have.has(p));
-    if (missing.length === 0) return;
+    if (missing.length === 0) return [];
     mkdirSync(dirname(file), { recursive: true });
     const header = have.has(EXCLUDE_HEADER) ? [] : [EXCLUDE_HEADER];
     appendFileSync(file, `${text && !text.endsWith('\n') ? '\n' : ''}${[...header, ...missing].join('\n')}\n`);
+    return missing;
+  }
+
+  /** Takes back lines that excludeLocally added (as it returned them); other lines stay as they are. */
+  async unexcludeLocally(lines: readonly string[]): Promise<void> {
+    const file = join(await this.gitCommonDir(), 'info', 'exclude');
+    if (lines.length === 0 || !existsSync(file)) return;
+    const text = readFileSync(file, 'utf8');
+    const drop = new Set(lines);
+    const kept = text.split('\n').filter((l) => !drop.has(l.trim()));
+    const next = kept.join('\n');
+    if (next !== text) writeFileSync(file, next);
   }
 
   async head(): Promise<string> {

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import * as vscode from 'vscode';
+import { Lab } from '../core/git.js';
 import { listFiles, matchesAny } from '../core/glob.js';
 import { DisposableBase } from '../core/lifecycle.js';
 import { RESULTS_FILE } from '../core/results.js';
@@ -20,6 +21,8 @@ interface Backup {
   added: string[];
   /** The settings file did not exist before: remove it again if it ends up empty. */
   createdSettingsFile: string | null;
+  /** The lines added to the repository's .git/info/exclude so the file it created stays out of `git status`. */
+  excluded?: { repo: string; lines: string[] };
 }
 
 export class ProtectedFiles extends DisposableBase implements vscode.FileDecorationProvider {
@@ -130,6 +133,15 @@ export class ProtectedFiles extends DisposableBase implements vscode.FileDecorat
     if (added.length === 0) return;
     const settingsFile = join(target.folder.uri.fsPath, '.vscode', 'settings.json');
     const backup: Backup = { added, createdSettingsFile: existsSync(settingsFile) ? null : settingsFile };
+    if (backup.createdSettingsFile) {
+      // A settings file made only for the session must not show in `git status` (nor the branch read `main*`) meanwhile.
+      const repo = this.session.location?.repoRoot;
+      const rel = repo ? relative(repo, settingsFile) : '';
+      if (repo && rel && !rel.startsWith('..') && !isAbsolute(rel)) {
+        const lines = await Lab.open(repo).then((lab) => lab.excludeLocally([rel.split(sep).join('/')])).catch(() => []);
+        if (lines.length) backup.excluded = { repo, lines };
+      }
+    }
     await this.state.update(BACKUP_KEY, backup);
     await config.update(READONLY_SETTING, current, vscode.ConfigurationTarget.Workspace);
     this.applied = true;
@@ -148,6 +160,8 @@ export class ProtectedFiles extends DisposableBase implements vscode.FileDecorat
       await config.update(READONLY_SETTING, Object.keys(current).length ? current : undefined, vscode.ConfigurationTarget.Workspace);
       if (backup.createdSettingsFile) removeIfEmpty(backup.createdSettingsFile);
     }
+    const excluded = backup.excluded;
+    if (excluded) await Lab.open(excluded.repo).then((lab) => lab.unexcludeLocally(excluded.lines)).catch(() => undefined);
     await this.state.update(BACKUP_KEY, undefined);
   }
 }
