@@ -138,5 +138,6 @@ describe('the Experiments view finds the best', () => {
     assert.equal(deciding.description, 'ran 4.2 s · deciding…');
     assert.match(deciding.accessibilityLabel, /^#5, deciding$/);
     assert.match(deciding.tooltip, /\*\*deciding\*\*/);
+    assert.equal(runLogHeader(m.get(5)!, m, now + 3000)[1], '# ran 4.2 s of a 60s budget; deciding…');
   });
 });

@@ -141,7 +141,8 @@ export function runLogHeader(n: ExperimentNode, model: SessionModel, now: number
   const budget = model.config?.budgetText ?? fmtDuration((model.config?.budgetSeconds ?? 0) * 1000);
   const lines = [`Run log of #${n.id} ${n.description}${model.tag ? ` · session ${model.tag}` : ''}`];
   if (n.decidedBy === null) {
-    lines.push(n.status === 'running' && n.startedAt ? `running ${fmtClock(now - Date.parse(n.startedAt))} of a ${budget} budget (refreshed as it writes)` : 'not decided yet');
+    lines.push(n.status === 'running' && n.finishedAt ? `ran ${fmtDuration(n.wallMs)} of a ${budget} budget; ${DECIDING}`
+      : n.status === 'running' && n.startedAt ? `running ${fmtClock(now - Date.parse(n.startedAt))} of a ${budget} budget (refreshed as it writes)` : 'not decided yet');
   } else {
     lines.push(`${n.status}, decided by ${n.decidedBy === 'human' ? 'you' : 'the rule'}: ${short(n.reason, 160)}`);
     const measured = n.id === 0 ? (n.metric === null ? '' : `${metricName} ${fmtNum(n.metric)}`) : metricWithDelta(n, parent).replace(/^(?=.)/, `${metricName} `);
