@@ -289,5 +289,8 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
       { start: false, label: '$(edit) Not now: edit the config first', description: 'start later with ▶ in the editor title, or "AutoResearch: Start AutoResearch"' },
     ],
   });
-  return { path, start: pick?.start === true };
+  const start = pick?.start === true;
+  // Edits made while the question waited are what the session starts with.
+  if (start) await vscode.workspace.textDocuments.find((d) => d.uri.fsPath === path && d.isDirty)?.save();
+  return { path, start };
 }
