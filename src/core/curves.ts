@@ -354,3 +354,13 @@ export function sparkline(points: readonly CurvePoint[], width = 24, scale: Spar
   }
   return out.replace(/ +$/, '');
 }
+
+/**
+ * Curves drawn to compare (a run and its parent, the path to the best): one sparkline each, on one scale and one time
+ * axis from 0 to the latest point of any of them (at least the whole budget), so equal heights mean equal values.
+ */
+export function sparklines(curves: readonly (readonly CurvePoint[])[], width = 24): string[] {
+  const range = curveRange(curves);
+  const end = Math.max(1, ...curves.map((c) => c.at(-1)?.[0] ?? 0));
+  return curves.map((c) => sparkline(c, width, { span: [0, end], ...(range ? { range } : {}) }));
+}

@@ -5,7 +5,7 @@ import { groupByChange, logWins, sessionWins, type RealWins, type Verdict } from
 import { bestIndex, type DirectionChoice, type ParsedResults, type ResultsRow } from './results.js';
 import { capReached, hasCap, spendText } from './spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from './types.js';
-import { curveRange, sparkline, valueAt } from './curves.js';
+import { curveRange, sparklines, valueAt } from './curves.js';
 import { directionText, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, NA } from '../shared/format.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
@@ -185,6 +185,7 @@ function chainCurves(model: SessionModel, path: ExperimentNode[]): string[] {
   if (!curves.some((c) => c.length)) return [];
   const range = curveRange(curves);
   const end = Math.max(1, ...curves.map((c) => c.at(-1)?.[0] ?? 0));
+  const lines = sparklines(curves);
   const num = (v: number | null) => (v === null ? '—' : fmtNum(v, NA, 4));
   const pct = (f: number) => `${Math.round(f * 100)} %`;
   const out = [`## Learning curves on the path to the best`, ''];
@@ -199,8 +200,7 @@ function chainCurves(model: SessionModel, path: ExperimentNode[]): string[] {
     }
     const within = (f: number) => (f >= c[0]![0] && f <= c.at(-1)![0] ? valueAt(c, f) : null);
     const last = c.at(-1)!;
-    const line = sparkline(c, 24, { span: [0, end], ...(range ? { range } : {}) });
-    out.push(`| ${label} | ${CURVE_FRACTIONS.map((f) => num(within(f))).join(' | ')} | ${num(last[1])} at ${pct(last[0])} | \`${line}\` |`);
+    out.push(`| ${label} | ${CURVE_FRACTIONS.map((f) => num(within(f))).join(' | ')} | ${num(last[1])} at ${pct(last[0])} | \`${lines[i]}\` |`);
   });
   out.push('');
   return out;

@@ -1,7 +1,7 @@
 // Learning curves read from the log styles real runs print, and the rule that stops a run that cannot win.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compact, CurveReader, DEFAULT_PRUNE, lateWins, pointNoise, pruneVerdict, sparkline, stoppedReason, valueAt, type CurvePoint } from '../../src/core/curves.js';
+import { compact, CurveReader, DEFAULT_PRUNE, lateWins, pointNoise, pruneVerdict, sparkline, sparklines, stoppedReason, valueAt, type CurvePoint } from '../../src/core/curves.js';
 
 describe('curves: reading', () => {
   it('reads every eval line of a GPT trainer with the metric\'s own pattern, a line cut between chunks included', () => {
@@ -48,6 +48,13 @@ describe('curves: reading', () => {
     // NaN is kept by the reader; the journal writes it as null (JSON has no NaN).
     assert.equal(sparkline([[0, 3], [0.5, NaN], [1, Infinity]], 5, scale), '█××××', 'a diverged run');
     assert.equal(sparkline([[0, 3], [0.5, null as unknown as number], [1, 1]], 5, scale), '█××▁▁', 'a NaN read back from the journal');
+  });
+
+  it('draws a run beside its parent on one scale, so a curve that falls less does not look the same', () => {
+    const parent: CurvePoint[] = [[0, 3], [1, 1]];
+    const child: CurvePoint[] = [[0, 2], [1, 1.5]];
+    assert.equal(sparkline(child, 5), '█▆▅▃▁', 'alone, on its own scale, it looks like its parent');
+    assert.deepEqual(sparklines([parent, child], 5), ['█▆▅▃▁', '▅▄▄▃▃']);
   });
 });
 
