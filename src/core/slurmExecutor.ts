@@ -6,90 +6,17 @@
 // its jobs again by the ids in the journal (`reattach`), so no node is ever submitted twice.
 import { execFile } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync, appendFileSync } from 'node:fs';
-import { constants, userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { readTail } from './files.js';
-import { runEnvironment, type Executor, type RunRequest, type RunningExperiment } from './executor.js';
+import type { Executor, RunRequest, RunningExperiment } from './executor.js';
+import { ACTIVE, infoFromSacct, infoFromScontrol, NEVER_STARTS, parseExitCode, SACCT_FIELDS, schedulerMark, WAITING, type JobInfo } from './slurmJobInfo.js';
+import { batchScript, CWD_MARK, EXIT_MARK, jobName, jobTimeMinutes, sbatchArgs, scriptPath, START_MARK, type SlurmOptions } from './slurmScript.js';
 import type { RunResult, SlurmExecutorConfig } from './types.js';
 import { fmtDuration } from '../shared/format.js';
 
-export interface SlurmOptions {
-  partition?: string;
-  gres?: string;
-  cpusPerTask?: number;
-  mem?: string;
-  /** The job's time limit in minutes; by default derived from the budget (see jobTimeMinutes). */
-  timeMinutes?: number;
-  account?: string;
-  extraArgs?: readonly string[];
-  /** How often the scheduler is asked about running jobs. */
-  pollMs?: number;
-  /** How often the logs are read for progress. */
-  tailMs?: number;
-  /** `sandbox: on`: a node where bubblewrap cannot run fails the job instead of running it bare. */
-  sandboxRequired?: boolean;
-  /** Added to the environment of every Slurm command (SLURM_CONF, say). */
-  env?: Record<string, string>;
-}
-
-/** What the scheduler knows about a job (scontrol, sacct or sacct -c). */
-export interface JobInfo {
-  id: string;
-  state: string;
-  reason: string;
-  exitCode: string;
-  name: string;
-  workDir: string;
-  restarts: number;
-  submitMs: number | null;
-  startMs: number | null;
-  endMs: number | null;
-  nodes: string;
-  timeLimit: string;
-}
-
-interface CmdResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** States in which a job waits for resources (or for its begin time) and runs nothing. */
-const WAITING = new Set(['PENDING', 'CONFIGURING', 'REQUEUED', 'REQUEUE_FED', 'REQUEUE_HOLD', 'RESV_DEL_HOLD', 'RESIZING']);
-const ACTIVE = new Set(['RUNNING', 'SUSPENDED', 'SIGNALING', 'STAGE_OUT', 'STOPPED']);
-
-/**
- * Pending reasons that mean the job will never start as submitted: it is cancelled and classified
- * instead of waiting forever. Each maps to what a person should change.
- */
-export const NEVER_STARTS: Record<string, string> = {
-  PartitionConfig: 'the partition cannot satisfy the request (more CPUs, memory or GPUs than its nodes have); lower executor.cpusPerTask, mem or gres, or choose another partition',
-  PartitionTimeLimit: "the job's time limit is above the partition's limit; use a shorter budget, set executor.time within the limit, or choose another partition",
-  PartitionNodeLimit: "the request is outside the partition's node limits; choose another partition",
-  BadConstraints: 'the constraints cannot be satisfied by any node; check executor.extraArgs and gres',
-  InvalidAccount: 'the account is not valid for this user; check executor.account',
-  InvalidQOS: 'the QOS is not valid for this user; check executor.extraArgs',
-  AssocMaxWallDurationPerJobLimit: "the time limit is above what the account allows; use a shorter budget or set executor.time",
-  QOSMaxWallDurationPerJobLimit: "the time limit is above what the QOS allows; use a shorter budget or set executor.time",
-  AssocMaxCpuPerJobLimit: 'more CPUs than the account allows per job; lower executor.cpusPerTask',
-  QOSMaxCpuPerJobLimit: 'more CPUs than the QOS allows per job; lower executor.cpusPerTask',
-  AssocMaxGRESPerJob: 'more GPUs than the account allows per job; lower executor.gres',
-  QOSMaxGRESPerJob: 'more GPUs than the QOS allows per job; lower executor.gres',
-  DependencyNeverSatisfied: 'a dependency can never be satisfied; check executor.extraArgs',
-  launch_failed_requeued_held: 'the job failed to launch on its node and the scheduler held it',
-};
-
-/** The job's time limit: the budget and grace in whole minutes, rounded up, plus a minute of margin. */
-export function jobTimeMinutes(budgetSeconds: number, graceSeconds: number, configured?: number): number {
-  if (configured !== undefined) return configured;
-  return Math.ceil((budgetSeconds + graceSeconds) / 60) + 1;
-}
-
-export function jobName(tag: string, nodeId: number): string {
-  return `ar-${tag}-${nodeId}`;
-}
-
+/** The executor's options from the config's `executor:` block. */
 export function slurmOptions(c: SlurmExecutorConfig): SlurmOptions {
   return {
     partition: c.partition, gres: c.gres, cpusPerTask: c.cpusPerTask, mem: c.mem, timeMinutes: c.timeMinutes, account: c.account,
@@ -97,130 +24,11 @@ export function slurmOptions(c: SlurmExecutorConfig): SlurmOptions {
   };
 }
 
-/** Where the batch script of a run goes: the session's folder (the log's parent's parent), `slurm/<node>.sbatch`. */
-export function scriptPath(req: RunRequest): string {
-  return join(dirname(dirname(req.logPath)), 'slurm', `${req.nodeId}.sbatch`);
+interface CmdResult {
+  code: number;
+  stdout: string;
+  stderr: string;
 }
-
-export function sbatchArgs(req: RunRequest, o: SlurmOptions, script: string): string[] {
-  const args = ['--parsable', `--job-name=${jobName(req.tag, req.nodeId)}`, `--chdir=${req.cwd}`, `--output=${req.logPath}`, '--open-mode=append',
-    `--time=${jobTimeMinutes(req.budgetSeconds, req.graceSeconds, o.timeMinutes)}`];
-  if (o.partition) args.push(`--partition=${o.partition}`);
-  if (o.account) args.push(`--account=${o.account}`);
-  if (o.gres) args.push(`--gres=${o.gres}`);
-  if (o.cpusPerTask) args.push(`--cpus-per-task=${o.cpusPerTask}`);
-  if (o.mem) args.push(`--mem=${o.mem}`);
-  args.push(...(o.extraArgs ?? []), script);
-  return args;
-}
-
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-export const CWD_EXIT = 97;
-const START_MARK = /^\[autoresearch\] Slurm job (\d+) started on (\S+) \(attempt (\d+)\)/m;
-const EXIT_MARK = /^\[autoresearch\] the command exited with code (\d+)\s*$/m;
-const CWD_MARK = /^\[autoresearch\] cannot enter the worktree .*$/m;
-/** slurmstepd's line when it ends a job: `*** JOB 12 ON node CANCELLED AT <time> [DUE TO PREEMPTION] ***`. */
-const schedulerMark = (id: string) => new RegExp(`\\*\\*\\* JOB ${id} ON \\S+ CANCELLED AT \\S+(?: DUE TO ([A-Z ]+?))? \\*\\*\\*`, 'g');
-
-/** Exit code of a job that could not make the sandbox `sandbox: on` asks for. */
-export const NO_SANDBOX_EXIT = 126;
-
-/**
- * The command, in bubblewrap where it runs on the compute node (decided there, by running it once), else bare with a
- * line that says so; with `sandbox: on`, a node without it fails the job instead.
- */
-function runLines(req: RunRequest, sandboxRequired: boolean): string[] {
-  const bare = `/bin/sh -c ${shellQuote(req.command)} </dev/null`;
-  if (!req.sandbox?.length) return [bare];
-  const [bwrap, ...args] = req.sandbox;
-  const probe = `${shellQuote(bwrap!)} --ro-bind / / --dev-bind /dev /dev --proc /proc --unshare-pid true >/dev/null 2>&1`;
-  return [
-    `if ${probe}; then`,
-    '  echo "[autoresearch] sandbox: bubblewrap on $(hostname)"',
-    `  ${[bwrap!, ...args, '/bin/sh', '-c', req.command].map(shellQuote).join(' ')} </dev/null`,
-    'else',
-    sandboxRequired
-      ? `  echo "[autoresearch] sandbox: on, but bubblewrap cannot run on $(hostname); install it there or set sandbox: auto"; exit ${NO_SANDBOX_EXIT}`
-      : '  echo "[autoresearch] no sandbox on $(hostname): bubblewrap cannot run there; protected files and refs are still checked after the run"',
-    `  ${bare}`,
-    'fi',
-  ];
-}
-
-/** The batch script: the AUTORESEARCH_* variables, the run command in the worktree, and markers the engine reads back. */
-export function batchScript(req: RunRequest, args: readonly string[], sandboxRequired = false): string {
-  const env = { ...runEnvironment(req), PYTHONUNBUFFERED: '1' };
-  return [
-    '#!/bin/bash',
-    `# AutoResearch experiment #${req.nodeId} of session ${req.tag}, submitted with:`,
-    `#   sbatch ${args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : shellQuote(a))).join(' ')}`,
-    '# The engine watches this job by its id; cancelling it marks the experiment as crashed.',
-    `echo "[autoresearch] Slurm job \${SLURM_JOB_ID} started on $(hostname) (attempt $(( \${SLURM_RESTART_COUNT:-0} + 1 )))"`,
-    `cd -- ${shellQuote(req.cwd)} 2>/dev/null || { echo "[autoresearch] cannot enter the worktree ${req.cwd.replace(/["$`\\]/g, '\\$&')} on $(hostname): the repository must be on a filesystem the compute nodes share"; exit ${CWD_EXIT}; }`,
-    ...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
-    ...runLines(req, sandboxRequired),
-    'status=$?',
-    'echo "[autoresearch] the command exited with code ${status}"',
-    'exit ${status}',
-    '',
-  ].join('\n');
-}
-
-/** `Key=Value Key=Value ...` from `scontrol show job -o`; values run to the next ` Key=`. */
-export function parseScontrol(line: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const re = /(?:^|\s)([A-Za-z][\w/:]*)=/g;
-  const keys: { key: string; at: number; valueAt: number }[] = [];
-  for (let m = re.exec(line); m; m = re.exec(line)) keys.push({ key: m[1]!, at: m.index, valueAt: m.index + m[0].length });
-  keys.forEach((k, i) => { out[k.key] = line.slice(k.valueAt, i + 1 < keys.length ? keys[i + 1]!.at : undefined).trim(); });
-  return out;
-}
-
-/** Epoch ms from a Slurm timestamp (local time, `2024-05-01T12:00:00`), or null for Unknown/None/N/A. */
-export function parseSlurmTime(s: string | undefined): number | null {
-  if (!s || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(s)) return null;
-  const t = new Date(s).getTime();
-  return Number.isFinite(t) ? t : null;
-}
-
-const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n as number, name]));
-
-/** Slurm's `code:signal` exit code. */
-export function parseExitCode(s: string | undefined): { exitCode: number | null; signal: string | null } {
-  const m = /^(\d+):(\d+)$/.exec(s ?? '');
-  if (!m) return { exitCode: null, signal: null };
-  const sig = Number(m[2]);
-  if (sig > 0) return { exitCode: null, signal: SIGNAL_NAMES.get(sig) ?? `signal ${sig}` };
-  return { exitCode: Number(m[1]), signal: null };
-}
-
-function infoFromScontrol(line: string): JobInfo | null {
-  const f = parseScontrol(line);
-  if (!f.JobId) return null;
-  return {
-    id: f.JobId, state: (f.JobState ?? '').split(/\s/)[0]!, reason: f.Reason ?? 'None', exitCode: f.ExitCode ?? '', name: f.JobName ?? '',
-    workDir: f.WorkDir ?? '', restarts: Number(f.Restarts ?? 0) || 0, submitMs: parseSlurmTime(f.SubmitTime), startMs: parseSlurmTime(f.StartTime),
-    endMs: parseSlurmTime(f.EndTime), nodes: f.NodeList ?? '', timeLimit: f.TimeLimit ?? '',
-  };
-}
-
-const SACCT_FIELDS = 'JobIDRaw,JobName,State,ExitCode,Submit,Start,End,WorkDir,NodeList,Timelimit,Reason';
-
-function infoFromSacct(text: string, id: string): JobInfo | null {
-  for (const line of text.split('\n')) {
-    const [jobId, name, state, exitCode, submit, start, end, workDir, nodes, timeLimit, reason] = line.split('|');
-    if (jobId !== id) continue;
-    return {
-      id, state: (state ?? '').split(/\s/)[0]!, reason: reason || 'None', exitCode: exitCode ?? '', name: name ?? '', workDir: workDir ?? '', restarts: 0,
-      submitMs: parseSlurmTime(submit), startMs: parseSlurmTime(start), endMs: parseSlurmTime(end), nodes: nodes ?? '', timeLimit: timeLimit ?? '',
-    };
-  }
-  return null;
-}
-
 
 function readHead(path: string, max = 8192): string {
   if (!existsSync(path)) return '';
