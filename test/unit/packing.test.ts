@@ -115,12 +115,17 @@ class Scripted implements Proposer {
   readonly kind = 'scripted';
   readonly operators = new Set<Operator>(['draft', 'improve']);
   private readonly edits: [flag: string, value: string][];
+  /** Experiments started so far (the session counts them), and at each proposal, how many were asked beyond them. */
+  started = 0;
+  asked = 0;
+  readonly ahead: number[] = [];
   constructor(edits: [flag: string, value: string][]) {
     this.edits = [...edits];
   }
   async propose(req: ProposalRequest): Promise<Proposal | null> {
     const edit = this.edits.shift();
     if (!edit) return null;
+    this.ahead.push(this.asked++ - this.started);
     const [flag, value] = edit;
     const text = readFileSync(join(req.worktree, 'train.py'), 'utf8').replace(new RegExp(`("--${flag}", type=\\w+, default=)[^)]+`), `$1${value}`);
     return { description: `${flag} -> ${value}`, plan: 'try it', editKey: `${flag}=${value}@${req.parent.id}`, files: { 'train.py': text }, proposer: { kind: 'scripted' } };
@@ -133,9 +138,13 @@ interface Timed { e: ControllerEvent; t: number }
 async function session(mbPerSample: number, extra: string, edits: [string, string][]) {
   const repo: TempRepo = tempRepo({ 'train.py': TRAIN.replace('__MB__', String(mbPerSample)) });
   const config = parseConfig(`tag: pack\neditable: [train.py]\nrun: python3 train.py\nbudget: 30s\nmetric: {name: val_loss, direction: minimize}\nmaxExperiments: ${edits.length}\nproposer: mutate\nsandbox: off\n${extra}`);
-  const c = new Controller({ root: repo.root, config, proposer: new Scripted(edits), executor: new LocalExecutor(), platform: null });
+  const proposer = new Scripted(edits);
+  const c = new Controller({ root: repo.root, config, proposer, executor: new LocalExecutor(), platform: null });
   const events: Timed[] = [];
-  c.onEvent((e) => events.push({ e, t: Date.now() }));
+  c.onEvent((e) => {
+    events.push({ e, t: Date.now() });
+    if (e.type === 'run-started' && e.node.id !== 0) proposer.started++;
+  });
   const outcome = await c.run();
   c.dispose();
   assert.equal(outcome.state, 'done', outcome.reason);
@@ -145,7 +154,7 @@ async function session(mbPerSample: number, extra: string, edits: [string, strin
   const devices = outcome.model.nodes.map((n) => /gpu=(\S+) slot=(\d+)/.exec(readFileSync(n.logPath!, 'utf8'))?.slice(1));
   const summary = readFileSync(join(repo.root, SUMMARY_FILE), 'utf8');
   repo.cleanup();
-  return { outcome, logs, starts, ends, events, devices, summary };
+  return { outcome, logs, starts, ends, events, devices, summary, ahead: proposer.ahead };
 }
 
 /** Whether two runs were going at the same time. */
@@ -175,7 +184,9 @@ describe('packing runs on one GPU', { concurrency: false }, () => {
 
   it('stops packing before the first packed run when the baseline\'s peak would not fit twice, and says why', async () => {
     // 32 × 300 MB = 9.4 GB: two need 19.8 GB of a 16 GB card.
-    const { logs, starts, ends } = await session(300, 'gpus: [0]\nslotsPerGpu: 2\n', LR_EDITS.slice(0, 4));
+    const { logs, starts, ends, ahead } = await session(300, 'gpus: [0]\nslotsPerGpu: 2\n', LR_EDITS.slice(0, 4));
+    // pipeline: 1 prepares one proposal ahead per slot that still runs, not per slot configured.
+    assert.ok(Math.max(...ahead) <= 1, `proposals asked beyond the experiments started: ${ahead.join(', ')}`);
     const warn = logs.find((l) => l.startsWith('warn: GPU 0'));
     assert.equal(warn, 'warn: GPU 0 (16.0 GB): 2 runs of up to 9.4 GB (#0\'s peak) and 512 MB of CUDA context each need 19.8 GB, more than the card has: 1 run at a time on it from now on (slot 1 takes no more experiments)');
     assert.deepEqual(starts.map((s) => s.slot), [0, 0, 0, 0, 0], 'everything ran in slot 0');

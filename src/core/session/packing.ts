@@ -47,6 +47,13 @@ export class GpuPacking {
     return Math.floor(slot.index / gpus.length) < this.fitting(gpu);
   }
 
+  /** Slots that still take experiments: `parallel`, less those whose GPU cannot hold them. */
+  activeSlots(): number {
+    const { gpus, parallel } = this.ctx.config;
+    if (this.slotsPerGpu <= 1) return parallel;
+    return gpus.reduce((sum, g) => sum + this.fitting(g), 0);
+  }
+
   /** Slots the config puts on `gpu`: slotsPerGpu, or fewer when `parallel` does not fill every GPU. */
   private planned(gpu: string): number {
     const { gpus, parallel } = this.ctx.config;

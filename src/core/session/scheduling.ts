@@ -112,7 +112,8 @@ export class Scheduling {
     const { ctx, reservations } = this;
     const worktree = this.preparerWorktree(k);
     while (!ctx.stopping && !ctx.workersDone) {
-      const full = this.ready.length + this.preparing >= this.pipelineCapacity;
+      // Ahead for the slots that still take experiments: a GPU that holds fewer runs (slotsPerGpu) needs fewer ready.
+      const full = this.ready.length + this.preparing >= this.ctx.config.pipeline * this.packing.activeSlots();
       if (ctx.paused || full || this.maxReached(this.ready.length + this.preparing) || this.commands.rerunsWaiting || this.spending.reached()) {
         await ctx.waitForChange();
         continue;
