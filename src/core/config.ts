@@ -69,7 +69,7 @@ const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'sandbox', 'run', 'bu
 const FIXED_KEYS: Record<string, string[]> = { mutate: ['kind'], patches: ['kind', 'dir'], local: ['kind'], manual: ['kind'] };
 
 export const DEFAULT_MAX_EXPERIMENTS = 20;
-export const DEFAULT_SEARCH: ResearchConfig['search'] = { drafts: 3, debugDepth: 2, patience: 3 };
+export const DEFAULT_SEARCH: ResearchConfig['search'] = { drafts: 1, debugDepth: 2, patience: 10 };
 export const DEFAULT_PIPELINE = 1;
 export const DEFAULT_NOISE_Z = 2;
 /** Early stopping's defaults (curves.ts): not before a quarter of the budget, 1.5 × the largest late-winner gap, 5 %. */

@@ -32,11 +32,30 @@ export function mergeFiles(sides: Record<string, MergeSides>): { files: Record<s
       continue;
     }
     if (base === null || ours === null || theirs === null) return { conflict: `${path} is added or deleted on one side and changed on the other` };
-    const merged = merge3(ours, base, theirs);
+    // git's merge calls edits to adjacent lines a conflict; settings one per line (a config, a block of constants)
+    // are where both sides meet most, so line by line is tried when the edits kept every line in place.
+    const merged = merge3(ours, base, theirs) ?? mergeLineByLine(ours, base, theirs);
     if (merged === null) return { conflict: `both lines changed the same lines of ${path}` };
     files[path] = merged;
   }
   return { files };
+}
+
+/**
+ * A three-way merge of edits that replaced lines without adding or removing any (the three versions have as many
+ * lines): each line is the side that changed it, or either when both made it the same. Null when a line was changed
+ * differently on both sides, or when lines were added or removed (git's merge is the judge of those).
+ */
+export function mergeLineByLine(ours: string, base: string, theirs: string): string | null {
+  const [o, b, t] = [ours, base, theirs].map((s) => s.split('\n'));
+  if (o!.length !== b!.length || t!.length !== b!.length) return null;
+  const out: string[] = [];
+  for (let i = 0; i < b!.length; i++) {
+    if (o![i] === t![i] || t![i] === b![i]) out.push(o![i]!);
+    else if (o![i] === b![i]) out.push(t![i]!);
+    else return null;
+  }
+  return out.join('\n');
 }
 
 /** The engine's proposal for a clean merge. */

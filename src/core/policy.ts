@@ -132,10 +132,33 @@ export class TreePolicy implements Policy {
 
     const stalled = ctx.exhausted.has(exhaustedKey(best.id, 'improve')) ? `the best, #${best.id}, has nothing new to try` : crowded ? `the best, #${best.id}, has ${ctx.busyParents.get(best.id)} experiments going` : `the best, #${best.id}, stalled after ${bestFails} tries without a keep`;
 
-    // 3. Merge: a kept node on another branch brings its line's changes onto the best (what greedy cannot do).
+    // 3. Another line that still pays: the tip (a kept node with no kept child) of another branch, fewer than
+    // `patience` of its tries in a row failed; the best such tip first.
+    let tip: ExperimentNode | null = null;
+    for (const id of model.keptIds) {
+      const n = model.get(id)!;
+      if (n.id === root.id || line.has(n.id) || !expandable(n) || ctx.exhausted.has(exhaustedKey(n.id, 'improve')) || (ctx.busyParents.get(n.id) ?? 0) >= BUSY_BEST) continue;
+      if (model.childrenOf(n.id).some((c) => c.status === 'keep') || !this.alive(model, ctx, n)) continue;
+      if (!tip || model.better(n.metric!, tip.metric!)) tip = n;
+    }
+    if (tip) {
+      return { parent: tip, operator: 'improve', reason: `continue another line (${stalled}): #${tip.id} (${fmtNum(tip.metric)}), ${this.failuresInARow(model, tip.id)} of its tries in a row failed, fewer than patience ${this.options.patience}` };
+    }
+
+    // 4. Merge: a kept node on another branch brings its line's changes onto the best (what greedy cannot do).
     const from = crowded ? null : this.mergeCandidate(model, ctx, best, line);
     if (from) {
       return { parent: best, operator: 'merge', mergeFrom: from, reason: `merge (${stalled}): #${from.id} (${fmtNum(from.metric)}) kept a change on another branch; bring its line onto the best, #${best.id} (${fmtNum(best.metric)})` };
+    }
+
+    // 5. A new line: a draft from the baseline, while drafts are left.
+    if (this.draftsLeft(model, ctx)) {
+      return { parent: root, operator: 'draft', reason: `start a new line (${stalled}, and no other line pays): a draft from the baseline` };
+    }
+
+    // 6. Every line stalled and no drafts left: back to the best, as greedy would.
+    if (expandable(best) && !ctx.exhausted.has(exhaustedKey(best.id, 'improve')) && !crowded) {
+      return { parent: best, operator: 'improve', followsBest: true, reason: `back to the best, #${best.id} (${fmtNum(best.metric)}): every line stalled and no drafts are left` };
     }
 
     // 4. Explore: the open kept node with the highest score (value plus how little it was tried).
@@ -185,9 +208,16 @@ export class TreePolicy implements Policy {
       if (!expandable(n) || !n.commit || line.has(n.id) || merged.has(n.id) || ctx.exhausted.has(mergeKey(best.id, n.id))) continue;
       // What a merge brings is the node's own line since it left the best's: nothing when it is the best's descendant.
       if (lineOf(model, n).has(best.id)) continue;
+      // A line that still pays is left to grow first: what it brings is merged once it stalled.
+      if (model.childrenOf(n.id).some((c) => c.status === 'keep') || this.alive(model, ctx, n)) continue;
       if (!pick || model.better(n.metric!, pick.metric!) || (n.metric === pick.metric && n.id < pick.id)) pick = n;
     }
     return pick;
+  }
+
+  /** A line's tip (a kept node with no kept child) that still pays: fewer than `patience` tries in a row failed. */
+  private alive(model: SessionModel, ctx: ChoiceContext, n: ExperimentNode): boolean {
+    return !ctx.exhausted.has(exhaustedKey(n.id, 'improve')) && this.failuresInARow(model, n.id) < this.options.patience;
   }
 
   private draftsLeft(model: SessionModel, ctx: ChoiceContext): boolean {

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JournalEntry } from '../../src/core/journal.js';
-import { mergeBase, mergeFiles } from '../../src/core/merge.js';
+import { merge3 } from '../../src/core/git.js';
+import { mergeBase, mergeFiles, mergeLineByLine } from '../../src/core/merge.js';
 import { SessionModel } from '../../src/core/model.js';
 import { exhaustedKey, GreedyPolicy, mergeKey, TreePolicy, type ChoiceContext } from '../../src/core/policy.js';
 import type { Proposal, ProposalRequest, Proposer } from '../../src/core/proposer.js';
@@ -27,8 +28,8 @@ const ctx: ChoiceContext = { operators: new Set<Operator>(['improve']), exhauste
 const opts = { drafts: 3, debugDepth: 2, patience: 2 };
 
 describe('when the tree merges', () => {
-  // #1 (the best) and #2 each kept a change from the baseline; #1's line has stalled (two failures).
-  const spec: Parameters<typeof tree>[0] = [[0, null, 'keep', 1], [1, 0, 'keep', 0.9], [2, 0, 'keep', 0.95], [3, 1, 'discard', 0.92], [4, 1, 'discard', 0.91]];
+  // #1 (the best) and #2 each kept a change from the baseline; both lines have stalled (two failures each).
+  const spec: Parameters<typeof tree>[0] = [[0, null, 'keep', 1], [1, 0, 'keep', 0.9], [2, 0, 'keep', 0.95], [6, 2, 'discard', 0.97], [7, 2, 'discard', 0.96], [3, 1, 'discard', 0.92], [4, 1, 'discard', 0.91]];
 
   it('brings a kept node of another branch onto the stalled best, and says why', () => {
     const c = new TreePolicy(opts).choose(tree(spec), ctx)!;
@@ -39,7 +40,10 @@ describe('when the tree merges', () => {
   });
 
   it('not while the best still pays, not under greedy, not twice, and not after a conflict', () => {
-    assert.equal(new TreePolicy(opts).choose(tree(spec.slice(0, 4)), ctx)!.operator, 'improve', 'one failure: the best still pays');
+    assert.equal(new TreePolicy(opts).choose(tree(spec.slice(0, 6)), ctx)!.operator, 'improve', 'one failure: the best still pays');
+    const growing = new TreePolicy(opts).choose(tree(spec.filter(([id]) => id !== 7)), ctx)!;
+    assert.equal(growing.operator, 'improve', '#2\'s line still pays: it grows before it is merged');
+    assert.equal(growing.parent.id, 2);
     assert.equal(new GreedyPolicy().choose(tree(spec), ctx)!.operator, 'improve');
     const merged = tree([...spec, [5, 1, 'discard', 0.93, 2]]);
     assert.notEqual(new TreePolicy(opts).choose(merged, ctx)!.operator, 'merge', '#2 was merged onto #1 already');
@@ -62,6 +66,16 @@ describe('the three-way file merge', () => {
     assert.deepEqual(r, { files: { 'train.py': 'A = 2\n\n# ---\n\nB = 2\n' } });
     assert.deepEqual(mergeFiles({ 'train.py': { base, ours: base.replace('A = 1', 'A = 2'), theirs: base.replace('A = 1', 'A = 3') } }), { conflict: 'both lines changed the same lines of train.py' });
     assert.deepEqual(mergeFiles({ 'new.py': { base: null, ours: null, theirs: 'x\n' }, 'train.py': { base, ours: base, theirs: base } }), { files: { 'new.py': 'x\n' } });
+  });
+
+  it('merges edits to adjacent lines, settings one per line, which git\'s own merge calls a conflict', () => {
+    const block = 'LR = 0.1\nWIDTH = 16\nACT = "relu"\n';
+    const ours = block.replace('LR = 0.1', 'LR = 0.05').replace('"relu"', '"gelu"');
+    const theirs = block.replace('WIDTH = 16', 'WIDTH = 32').replace('"relu"', '"gelu"');
+    assert.equal(merge3(ours, block, theirs), null, 'git merge-file conflicts on adjacent lines');
+    assert.deepEqual(mergeFiles({ 'train.py': { base: block, ours, theirs } }), { files: { 'train.py': 'LR = 0.05\nWIDTH = 32\nACT = "gelu"\n' } });
+    assert.equal(mergeLineByLine(ours, block, block.replace('LR = 0.1', 'LR = 0.2')), null, 'the same line changed two ways');
+    assert.equal(mergeLineByLine(ours, block, `${block}EPOCHS = 3\n`), null, 'a line added: git\'s merge decides');
   });
 });
 

@@ -38,7 +38,7 @@ describe('tree policy', () => {
     const c = new TreePolicy(opts).choose(tree([[0, null, 'keep', 1]]), { ...all, busyParents: new Map([[0, 2]]) })!;
     assert.equal(c.parent.id, 0);
     assert.equal(c.operator, 'draft');
-    assert.match(c.reason, /^explore \(the best, #0, has 2 experiments going\): a new draft from the baseline scores highest/);
+    assert.match(c.reason, /^start a new line \(the best, #0, has 2 experiments going, and no other line pays\): a draft from the baseline$/);
   });
 
   it('debugs a crashed node when the proposer can, up to the depth limit', () => {
@@ -52,26 +52,34 @@ describe('tree policy', () => {
     assert.equal(new TreePolicy(opts).choose(deep, all)!.operator, 'improve', 'a chain of two failed fixes is given up');
   });
 
-  it('when the best stalls, chooses by value plus how little a node was tried, and names the numbers', () => {
-    // #1 is the best, with two failures in a row (patience 2); #2 is nearly as good and untried.
-    const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.81], [3, 0, 'discard', 1.1], [4, 1, 'discard', 0.85], [5, 1, 'discard', 0.81]]);
-    // (Merging #2 onto #1 comes first; merge.test.ts has it. Here it conflicted.)
-    const c = new TreePolicy(opts).choose(m, { ...all, exhausted: new Set([mergeKey(1, 2)]) })!;
+  it('when the best stalls, another line that still pays goes on, by the best first, and says why', () => {
+    // #1 is the best, with two failures in a row (patience 2); #2 and #6 are tips of other lines, untried.
+    const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.81], [6, 0, 'keep', 0.9], [3, 0, 'discard', 1.1], [4, 1, 'discard', 0.85], [5, 1, 'discard', 0.81]]);
+    // (Merging comes once the other line stalled too; merge.test.ts has it.)
+    const c = new TreePolicy(opts).choose(m, all)!;
     assert.equal(c.parent.id, 2);
     assert.equal(c.operator, 'improve');
-    assert.match(c.reason, /^explore \(the best, #1, stalled after 2 tries without a keep\): #2 \(0\.81\) scores highest, -0\.05 for its value \+ 0\.40 for 0 tries of 5$/);
-    // Far behind, an untried node does not outscore the stalled best: its value costs more than trying it is worth.
-    const far = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.95], [3, 0, 'discard', 1.1], [4, 1, 'discard', 0.85], [5, 1, 'discard', 0.81]]);
-    assert.equal(new TreePolicy(opts).choose(far, { ...all, exhausted: new Set([mergeKey(1, 2)]) })!.parent.id, 1);
+    assert.match(c.reason, /^continue another line \(the best, #1, stalled after 2 tries without a keep\): #2 \(0\.81\), 0 of its tries in a row failed, fewer than patience 2$/);
   });
 
-  it('goes on where greedy would stop: the best has nothing new, so the next open node is tried', () => {
-    const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.9], [3, 0, 'discard', 1.1]]);
-    const ctx = { ...all, exhausted: new Set([exhaustedKey(1, 'improve'), mergeKey(1, 2)]) };
-    assert.equal(new GreedyPolicy().choose(m, ctx), null);
+  it('when every line stalled: a new line from the baseline while drafts are left, then back to the best', () => {
+    const spec: Parameters<typeof tree>[0] = [[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 1, 'discard', 0.85], [3, 1, 'discard', 0.81]];
+    const c = new TreePolicy(opts).choose(tree(spec), all)!;
+    assert.equal(c.operator, 'draft');
+    assert.match(c.reason, /^start a new line \(the best, #1, stalled after 2 tries without a keep, and no other line pays\): a draft from the baseline$/);
+    const used = tree([...spec, [4, 0, 'keep', 0.9], [5, 4, 'discard', 0.95], [6, 4, 'discard', 0.92]]);
+    const back = new TreePolicy({ ...opts, drafts: 1 }).choose(used, { ...all, exhausted: new Set([mergeKey(1, 4)]) })!;
+    assert.equal(back.parent.id, 1);
+    assert.match(back.reason, /^back to the best, #1 \(0\.8\): every line stalled and no drafts are left$/);
+  });
+
+  it('when the best has nothing new and every line stalled, chooses by value plus how little a node was tried, and names the numbers', () => {
+    const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 0, 'keep', 0.81], [3, 0, 'discard', 1.1], [4, 2, 'discard', 0.85], [5, 2, 'discard', 0.82]]);
+    const ctx = { ...all, exhausted: new Set([exhaustedKey(1, 'improve'), mergeKey(1, 2), exhaustedKey(0, 'draft')]) };
+    assert.equal(new GreedyPolicy().choose(m, ctx), null, 'greedy stops here');
     const c = new TreePolicy(opts).choose(m, ctx)!;
     assert.equal(c.parent.id, 2);
-    assert.match(c.reason, /^explore \(the best, #1, has nothing new to try\): #2 \(0\.9\)/);
+    assert.match(c.reason, /^explore \(the best, #1, has nothing new to try\): #2 \(0\.81\) scores highest, -0\.05 for its value \+ 0\.23 for 2 tries of 5$/);
   });
 
   it('debugs a crash on the best\'s line, not one in a dead branch', () => {
