@@ -207,6 +207,16 @@ describe('packing runs on one GPU', { concurrency: false }, () => {
     assert.ok(starts.some((s) => s.slot === 1 && s.t < decidedAt), 'slot 1 ran while they fitted');
   });
 
+  it('reduces packing per card: on a 16 GB and an 80 GB card, only the small one\'s second slot stops', async () => {
+    const edits: [string, string][] = [['lr', '0.2'], ['lr', '0.3'], ['lr', '0.35'], ['lr', '0.38'], ['lr', '0.25'], ['lr', '0.45'], ['lr', '0.39'], ['lr', '0.41']];
+    // Slots 0 and 2 on GPU 0 (16 GB), 1 and 3 on GPU 1 (79.6 GB): two runs of 9.4 GB fit only on GPU 1.
+    const { logs, starts, devices, outcome } = await session(300, 'gpus: [0, 1]\nslotsPerGpu: 2\n', edits);
+    assert.equal(logs.filter((l) => l.startsWith('warn: GPU')).join('\n'), 'warn: GPU 0 (16.0 GB): 2 runs of up to 9.4 GB (#0\'s peak) and 512 MB of CUDA context each need 19.8 GB, more than the card has: 1 run at a time on it from now on (slot 2 takes no more experiments)');
+    assert.ok(!starts.some((s) => s.slot === 2), 'slot 2 ran nothing');
+    assert.ok(starts.some((s) => s.slot === 3), 'GPU 1\'s second slot ran');
+    for (const [i, n] of outcome.model.nodes.entries()) assert.equal(devices[i]?.[0], String(n.slot! % 2), `#${n.id} in slot ${n.slot}`);
+  });
+
   it('packs without a check, and warns, when the card\'s memory is unknown', async () => {
     process.env.PATH = `${tempFolder({}, 'ar-nosmi-')}:${savedPath}`;
     try {
