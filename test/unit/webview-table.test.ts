@@ -19,6 +19,15 @@ function store() {
 }
 
 describe('webview table', () => {
+  it('shows memory in a unit a person reads: MB below 1 GB, not 0.0', () => {
+    const s = storeOf([
+      dto({ id: 0, parentId: null, status: 'keep', metric: 1, description: 'baseline', memoryGb: 15.3 / 1024 }),
+      dto({ id: 1, status: 'keep', metric: 0.9, description: 'wider', memoryGb: 2.04 }),
+      dto({ id: 2, status: 'crash', metric: null, description: 'no memory line', memoryGb: null }),
+    ]);
+    assert.deepEqual([0, 1, 2].map((id) => cellText(s, id, 'memoryGb')), ['15.3 MB', '2.0 GB', '']);
+  });
+
   it('sorts by a column, either way, with empty cells last both ways and ties by number', () => {
     const s = store();
     assert.deepEqual(tableRows(s, q({ sortKey: 'metric' })), [4, 2, 0, 1, 3]);

@@ -1,7 +1,7 @@
 // The table's rows: which experiments pass the filter, in which order. Sorting keeps empty cells last in
 // both directions; live updates re-place only the rows that changed.
 import type { NodeStatus, TableColumn } from '../../src/shared/protocol.js';
-import { DASH, fmtDuration, fmtNum, fmtSigned } from '../../src/shared/format.js';
+import { DASH, fmtDuration, fmtMemory, fmtNum, fmtSigned } from '../../src/shared/format.js';
 import type { ResultsStore } from './store.js';
 import { WIN_FILTER, WIN_MARK } from './wins.js';
 
@@ -29,7 +29,7 @@ export const COLUMNS: readonly ColumnDef[] = [
   { key: 'metric', label: 'metric', title: 'The metric', numeric: true, width: '92px', sessionOnly: false },
   { key: 'delta', label: 'Δ', title: 'Change against what it was judged against: its parent, or in a results.tsv the best kept value before it', numeric: true, width: '92px', sessionOnly: false },
   { key: 'win', label: 'vs noise', title: 'Is a keep\'s gain larger than the noise? real: larger; ≈ noise: within it (hover for the figures)', numeric: false, width: '72px', sessionOnly: false },
-  { key: 'memoryGb', label: 'memory_gb', title: 'Peak memory in GB', numeric: true, width: '96px', sessionOnly: false },
+  { key: 'memoryGb', label: 'memory', title: 'Peak memory (results.tsv\'s memory_gb), in MB below 1 GB', numeric: true, width: '84px', sessionOnly: false },
   { key: 'status', label: 'status', title: 'keep, discard, crash, invalid, running', numeric: false, width: '84px', sessionOnly: false },
   { key: 'description', label: 'description', title: 'What the experiment changed', numeric: false, width: 'minmax(160px, 1fr)', sessionOnly: false },
   { key: 'parentId', label: 'parent', title: 'The node it was built on', numeric: true, width: '60px', sessionOnly: true },
@@ -75,7 +75,8 @@ export function cellText(store: ResultsStore, id: number, key: TableColumn): str
     case 'metric': return fmtNum(v as number, DASH);
     case 'delta': return fmtSigned(v as number, DASH, 4);
     case 'win': return WIN_MARK[store.winOf(id)!.verdict];
-    case 'memoryGb': return (v as number).toFixed(1);
+    // A 15.3 MB run read 0.0 in GB.
+    case 'memoryGb': return fmtMemory(v as number, true, DASH);
     case 'wallMs': return fmtDuration(v as number, DASH);
     case 'parentId': return `#${v}`;
     default: return String(v);
