@@ -10,7 +10,7 @@ import { GitError } from '../../src/core/git.js';
 import { NoSessionError } from '../../src/core/offline.js';
 import { ProposalError } from '../../src/core/proposer.js';
 import { EditError } from '../../src/core/proposers/editParser.js';
-import { ModelError } from '../../src/core/proposers/llm.js';
+import { ModelError } from '../../src/core/proposers/transport.js';
 import { SandboxUnavailableError } from '../../src/core/protection.js';
 import { PreflightError } from '../../src/core/session/opening.js';
 import { SessionBusyError } from '../../src/core/store.js';

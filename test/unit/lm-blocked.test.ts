@@ -2,7 +2,7 @@
 // Stop or a cancelled proposal gives up.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ModelError } from '../../src/core/proposers/llm.js';
+import { ModelError } from '../../src/core/proposers/transport.js';
 import { pauseWhenBlocked, type PausableSession } from '../../src/extension/lm/blocked.js';
 
 class FakeSession implements PausableSession {

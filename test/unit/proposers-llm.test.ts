@@ -1,7 +1,9 @@
 // The shared helpers of the model-backed proposers: SSE parsing, Retry-After, backoff, redaction, prices.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addSecret, Deadline, listPrice, ModelError, parseRetryAfter, readSse, redact, redactKnown, withRetries } from '../../src/core/proposers/llm.js';
+import { listPrice } from '../../src/core/proposers/prices.js';
+import { addSecret, redact, redactKnown } from '../../src/core/proposers/secrets.js';
+import { Deadline, ModelError, parseRetryAfter, readSse, withRetries } from '../../src/core/proposers/transport.js';
 
 async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {
   const enc = new TextEncoder();

@@ -12,7 +12,10 @@ import { matchesAny } from '../glob.js';
 import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from '../proposer.js';
 import type { Operator, ProposerInfo, ResearchConfig } from '../types.js';
 import { editKeyFor } from './editParser.js';
-import { abortError, addSecret, environmentSecrets, isAbort, ProposerConfigReader, redact, saveTranscript, Transcript } from './llm.js';
+import { ProposerConfigReader } from './proposerConfig.js';
+import { addSecret, environmentSecrets, redact } from './secrets.js';
+import { saveTranscript, Transcript } from './transcript.js';
+import { abortError, isAbort } from './transport.js';
 import { buildResearchPrompt, readEditableFiles, readLogHead } from './prompt.js';
 
 export interface AgentCliSettings {

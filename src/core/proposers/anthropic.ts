@@ -2,10 +2,11 @@
 // off: the shared backoff (Retry-After respected, Stop honoured) runs every backend the same way.
 import type * as AnthropicSdk from '@anthropic-ai/sdk';
 import type { ResearchConfig } from '../types.js';
-import {
-  CHAT_KEYS, ChatProposer, costOf, Deadline, formatMs, listPrice, ModelError, ProposerConfigReader, parseRetryAfter, readChatSettings, redact, resolveApiKey, withholdFromChildren, withRetries,
-  type ChatBackend, type ChatReply, type ChatRequest, type ChatSettings, type Price,
-} from './llm.js';
+import { ChatProposer, type ChatBackend, type ChatReply, type ChatRequest } from './llm.js';
+import { costOf, listPrice, type Price } from './prices.js';
+import { CHAT_KEYS, ProposerConfigReader, readChatSettings, type ChatSettings } from './proposerConfig.js';
+import { redact, resolveApiKey, withholdFromChildren } from './secrets.js';
+import { Deadline, formatMs, ModelError, parseRetryAfter, withRetries } from './transport.js';
 import { requireKeyInEnvironment, type BackendDeps } from './openaiCompatible.js';
 
 type Sdk = typeof AnthropicSdk;

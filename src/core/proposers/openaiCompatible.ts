@@ -3,10 +3,11 @@
 // ways (max_completion_tokens, stream_options, JSON instead of a stream); the backend adapts and remembers.
 import { ConfigError } from '../config.js';
 import type { ResearchConfig } from '../types.js';
-import {
-  CHAT_KEYS, ChatProposer, costOf, Deadline, environmentKey, formatMs, hasApiKeySources, listPrice, ModelError, ProposerConfigReader, parseRetryAfter, readChatSettings, readSse,
-  redact, resolveApiKey, withholdFromChildren, withRetries, type BlockedHandler, type ChatBackend, type ChatReply, type ChatRequest, type ChatSettings, type Price,
-} from './llm.js';
+import { ChatProposer, type BlockedHandler, type ChatBackend, type ChatReply, type ChatRequest } from './llm.js';
+import { costOf, listPrice, type Price } from './prices.js';
+import { CHAT_KEYS, ProposerConfigReader, readChatSettings, type ChatSettings } from './proposerConfig.js';
+import { environmentKey, hasApiKeySources, redact, resolveApiKey, withholdFromChildren } from './secrets.js';
+import { Deadline, formatMs, ModelError, parseRetryAfter, readSse, withRetries } from './transport.js';
 
 export interface OpenAiCompatibleSettings extends ChatSettings {
   baseUrl: string;

@@ -2,7 +2,8 @@
 // crashes. Running experiments finish, the person is told why, and the proposal is tried again on Resume;
 // Stop (or the proposal being cancelled) gives up on it. Plain logic over a small session interface, so
 // it is tested without VS Code.
-import type { BlockedHandler, ModelError } from '../../core/proposers/llm.js';
+import type { BlockedHandler } from '../../core/proposers/llm.js';
+import type { ModelError } from '../../core/proposers/transport.js';
 
 export interface PausableSession {
   readonly phase: string;

@@ -3,10 +3,9 @@
 // the real `vscode` API (register.ts) or a fake in plain Node tests.
 import type * as vscode from 'vscode';
 import type { ResearchConfig } from '../../core/types.js';
-import {
-  ChatProposer, Deadline, formatMs, ModelError, ProposerConfigReader, readChatSettings, withRetries,
-  type BlockedHandler, type ChatBackend, type ChatReply, type ChatRequest, type ChatSettings,
-} from '../../core/proposers/llm.js';
+import { ChatProposer, type BlockedHandler, type ChatBackend, type ChatReply, type ChatRequest } from '../../core/proposers/llm.js';
+import { ProposerConfigReader, readChatSettings, type ChatSettings } from '../../core/proposers/proposerConfig.js';
+import { Deadline, formatMs, ModelError, withRetries } from '../../core/proposers/transport.js';
 
 export const VSCODE_LM_KIND = 'vscode-lm';
 

@@ -3,7 +3,9 @@
 // instead of failing the session, and API keys from SecretStorage for the HTTP backends.
 import * as vscode from 'vscode';
 import { registerProposer } from '../../core/factory.js';
-import { environmentKey, registerApiKeySource, type ApiKeySource, type BlockedHandler, type ModelError } from '../../core/proposers/llm.js';
+import type { BlockedHandler } from '../../core/proposers/llm.js';
+import { environmentKey, registerApiKeySource, type ApiKeySource } from '../../core/proposers/secrets.js';
+import type { ModelError } from '../../core/proposers/transport.js';
 import type { ResearchConfig } from '../../core/types.js';
 import { ApiKeys } from '../secrets.js';
 import { createVscodeLmProposer, readVscodeLmSettings, VSCODE_LM_KIND, type LanguageModelHost, type ModelChoice } from './languageModelProposer.js';
