@@ -83,9 +83,7 @@ export class AnthropicBackend implements ChatBackend {
       const billedIn = u.input_tokens + 1.25 * cacheWrite + 0.1 * cacheRead;
       return { text, model: message.model, tokensIn, tokensOut: u.output_tokens, costUsd: costOf(this.price, billedIn, u.output_tokens), truncated: message.stop_reason === 'max_tokens' };
     } catch (e) {
-      const failure = deadline.failure(e, what);
-      if (failure !== e) throw failure;
-      throw this.toModelError(e, sdk);
+      throw deadline.failure(e, what, (err) => this.toModelError(err, sdk));
     } finally {
       deadline.dispose();
     }

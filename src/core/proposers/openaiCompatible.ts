@@ -119,8 +119,7 @@ export class OpenAiCompatibleBackend implements ChatBackend {
             signal: deadline.signal,
           });
         } catch (e) {
-          const failure = deadline.failure(e, what);
-          throw failure !== e ? failure : new ModelError(`cannot reach ${this.url}: ${networkCause(e)}`, { retryable: true });
+          throw deadline.failure(e, what, (err) => new ModelError(`cannot reach ${this.url}: ${networkCause(err)}`, { retryable: true }));
         }
         deadline.touch();
         if (res.ok) return await this.read(res, deadline, what);

@@ -132,11 +132,14 @@ export class Deadline implements Disposable {
     this.controller.abort(e);
   }
 
-  /** The error to throw after the request failed under this deadline. */
-  failure(e: unknown, what: string): unknown {
+  /**
+   * The error to throw after the request failed under this deadline: the caller's cancellation, the timeout, else
+   * what `otherwise` (the backend's own reading of its errors) makes of it.
+   */
+  failure(e: unknown, what: string, otherwise: (e: unknown) => unknown = (x) => x): unknown {
     if (this.parent.aborted) return abortError(this.parent);
     if (this.timedOut) return new ModelError(`${what} timed out: ${this.timedOut}`, { retryable: true });
-    return e;
+    return otherwise(e);
   }
 
   dispose(): void {

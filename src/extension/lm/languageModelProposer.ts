@@ -110,9 +110,7 @@ export class VscodeLmBackend implements ChatBackend {
       const tokensOut = await this.count(model, [text], cancel.token);
       return { text, model: `${model.vendor}/${model.id}`, tokensIn, tokensOut, truncated: false };
     } catch (e) {
-      const failure = deadline.failure(e, what);
-      if (failure !== e) throw failure;
-      throw this.toModelError(e, model);
+      throw deadline.failure(e, what, (err) => this.toModelError(err, model));
     } finally {
       cancel.dispose();
       deadline.dispose();
