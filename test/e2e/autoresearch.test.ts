@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Locator } from 'playwright-core';
+import type { FrameLocator, Locator } from 'playwright-core';
 import { repoRoot } from '../../scripts/vscode-rig/provision.mjs';
 import { makeQuickstartWorkspace, removeQuickstartWorkspace } from '../fixtures/quickstart.mjs';
-import { VSCode } from './rig.js';
+import { screenshotDir, VSCode } from './rig.js';
 
 interface Decide { type: 'decide'; id: number; status: string; decidedBy: string; metric: number | null; restored?: true }
 
@@ -42,6 +42,47 @@ async function widenSideBar(code: VSCode, width = 520): Promise<void> {
   await code.page.mouse.down();
   await code.page.mouse.move(box.x + width, y, { steps: 8 });
   await code.page.mouse.up();
+}
+
+/** The frame of the webview (results view, Markdown preview) that shows `selector` (with `text`). */
+async function webviewWith(code: VSCode, selector: string, text?: RegExp, timeoutMs = 30_000): Promise<FrameLocator> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = await code.page.locator('iframe.webview.ready').count();
+    for (let i = 0; i < n; i++) {
+      const frame = code.webviewFrame(i);
+      const found = frame.locator(selector, text ? { hasText: text } : {});
+      if (await found.count().catch(() => 0)) return frame;
+    }
+    if (Date.now() > deadline) throw new Error(`no webview shows ${selector}${text ? ` ${text}` : ''}`);
+    await code.page.waitForTimeout(250);
+  }
+}
+
+interface Box { left: number; right: number }
+interface Cell { getBoundingClientRect(): Box; scrollWidth: number; clientWidth: number; getAttribute(name: string): string | null; children: ArrayLike<Cell> }
+
+/** How far each visible row's cells are from their column's header, at worst (bounding boxes, both edges). */
+function tableAlignment(frame: FrameLocator): Promise<{ rows: number; columns: number; width: number; truncated: number; worst: { dx: number; where: string } }> {
+  return frame.locator('#table-grid').evaluate((el) => {
+    const grid = el as unknown as Cell & { querySelectorAll(s: string): ArrayLike<Cell> };
+    const heads = Array.from(grid.querySelectorAll('[role=columnheader]'));
+    const rows = Array.from(grid.querySelectorAll('.row:not([hidden])'));
+    const names = heads.map((h) => (h as unknown as { textContent: string }).textContent.trim());
+    const worst = { dx: 0, where: 'nothing' };
+    let truncated = 0;
+    for (const row of rows) {
+      const cells = Array.from(row.children);
+      cells.forEach((cell, i) => {
+        const a = cell.getBoundingClientRect();
+        const h = heads[i]!.getBoundingClientRect();
+        const dx = Math.max(Math.abs(a.left - h.left), Math.abs(a.right - h.right));
+        if (dx > worst.dx) { worst.dx = dx; worst.where = `row ${row.getAttribute('id')}, column "${names[i]}"`; }
+        if (names[i] === 'description' && cell.scrollWidth > cell.clientWidth) truncated++;
+      });
+    }
+    return { rows: rows.length, columns: heads.length, width: grid.getBoundingClientRect().right - grid.getBoundingClientRect().left, truncated, worst };
+  });
 }
 
 describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
@@ -79,7 +120,7 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     await c.runCommand('AutoResearch: Start AutoResearch');
     await row('#0 baseline').waitFor({ state: 'visible', timeout: 60_000 });
     // Mid-run: experiment n of 3, its clock against the 10 s budget, the log's latest line, the best so far.
-    const ticker = c.statusBarItem(/AutoResearch \d\/3 #\d+ · \d+:\d\d\/0:10 · (epoch|val_loss|peak|training|num_steps)/);
+    const ticker = c.statusBarItem(/AutoResearch \d\/3 #\d+ · \d+:\d\d \/ 0:10 · (epoch|val_loss|peak|training|num_steps)/);
     await ticker.waitFor({ state: 'visible', timeout: 60_000 });
     await row('#1 ').waitFor({ state: 'visible', timeout: 30_000 });
     await c.page.mouse.move(700, 500);
@@ -87,6 +128,28 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     assert.match(await ticker.innerText(), /best 0\.357536/);
     // Pause and Stop sit beside it while the session runs.
     assert.equal(await c.statusBar().locator('[aria-label="debug-pause"], .codicon-debug-pause').count() > 0, true, 'no Pause button in the status bar');
+    // One clock: the status bar and the running row of the tree read the same time, written the same way, at any moment.
+    const anyTicker = c.statusBarItem(/AutoResearch (\d\/3|baseline)/).first();
+    const runningRow = c.page.locator('.monaco-list-row[aria-label*=", running"] .label-description').first();
+    const clocks = async () => {
+      const [bar, tree] = await Promise.all([anyTicker.innerText({ timeout: 1000 }).catch(() => ''), runningRow.innerText({ timeout: 1000 }).catch(() => '')]);
+      return { bar, tree };
+    };
+    let compared = 0;
+    for (let sample = 0; sample < 6; sample++) {
+      for (let attempt = 0; ; attempt++) {
+        const { bar, tree } = await clocks();
+        const b = / (\d+:\d\d \/ 0:10)/.exec(bar)?.[1];
+        const t = /^running (\d+:\d\d \/ 0:10)/.exec(tree)?.[1];
+        if (!b || !t) break;
+        if (b === t) { compared++; break; }
+        // Both redraw on the same tick, through separate messages: a moment apart at most.
+        assert.ok(attempt < 3, `the status bar reads ${b}, the tree ${t}`);
+        await c.page.waitForTimeout(60);
+      }
+      await c.page.waitForTimeout(450);
+    }
+    assert.ok(compared > 0, 'never saw a running clock in both the status bar and the tree');
   });
 
   it("shows the running experiment's clock and latest log line in the results view's table, live", async () => {
@@ -94,10 +157,10 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     await c.runCommand('AutoResearch: Show Results');
     const frame = c.webviewFrame();
     // The table's time cell of the running row: elapsed against the 10 s budget, from the engine's run-progress.
-    const clock = frame.locator('.row').filter({ hasText: 'running' }).getByText(/^(\d+\.\d s|\d+:\d\d) \/ 0:10$/);
+    const clock = frame.locator('.row').filter({ hasText: 'running' }).getByText(/^\d+:\d\d \/ 0:10$/);
     await clock.first().waitFor({ state: 'visible', timeout: 30_000 });
     await shot(c, 'autoresearch-results-progress');
-    await c.runCommand('View: Close Editor');
+    // The results view stays open: the summary opens beside it when the session finishes.
   });
 
   it('opens the diff of a node against its parent when the node is clicked', async () => {
@@ -167,18 +230,39 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     await c.page.mouse.move(700, 500);
   });
 
-  it('opens the summary when the session completes', async () => {
+  it('opens the summary when the session completes, as a rendered preview beside the results that follows the file', async () => {
     const c = code!;
-    const tab = c.page.locator('.tabs-container .tab.active', { hasText: 'autoresearch-summary.md' });
-    await tab.waitFor({ state: 'visible', timeout: 120_000 });
-    const editor = c.page.locator('.editor-instance .monaco-editor .view-lines').first();
-    await editor.getByText('# AutoResearch summary: quickstart').waitFor({ state: 'visible', timeout: 15_000 });
+    // The session opens it by itself when it finishes: rendered, not raw Markdown.
+    await c.page.locator('.tabs-container .tab', { hasText: 'Preview autoresearch-summary.md' }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    assert.equal(await c.page.locator('.tabs-container .tab', { hasText: /^autoresearch-summary\.md/ }).count(), 0, 'the summary also opened as a text editor');
     assert.doesNotMatch(readFileSync(join(workspace, 'autoresearch-summary.md'), 'utf8'), /- #1 marked/, 'the undone override is still a human decision');
     await c.statusBarItem(/val_loss \d/).waitFor({ state: 'visible', timeout: 15_000 });
-    await shot(c, 'autoresearch-summary');
     await c.page.locator('.monaco-list-row[aria-label^="#3 "]').waitFor({ state: 'visible', timeout: 15_000 });
     await c.page.mouse.move(700, 500);
     await shot(c, 'autoresearch-tree');
+    // Results, then Summary: the summary goes beside the results, both in view.
+    await c.runCommand('View: Close All Editor Groups');
+    await c.runCommand('AutoResearch: Show Results');
+    const results = await webviewWith(c, '#chart-canvas');
+    await c.runCommand('AutoResearch: Show Summary');
+    const preview = await webviewWith(c, 'h1', /AutoResearch summary: quickstart/);
+    const groups = c.page.locator('.editor-group-container');
+    assert.equal(await groups.count(), 2, 'the summary did not open in a group of its own');
+    await c.page.locator('.tabs-container .tab.active', { hasText: /Results: quickstart/ }).waitFor({ state: 'visible', timeout: 5_000 });
+    await c.page.locator('.tabs-container .tab.active', { hasText: 'Preview autoresearch-summary.md' }).waitFor({ state: 'visible', timeout: 5_000 });
+    await results.locator('#chart-canvas').waitFor({ state: 'visible', timeout: 5_000 });
+    await shot(c, 'autoresearch-summary');
+    // A decision changes the file, and the preview follows: an override shows under "Human decisions", its Undo takes it away.
+    const target = c.page.locator('.monaco-list-row[aria-label^="#2 "]').first();
+    const label = (await target.getAttribute('aria-label')) ?? '';
+    const action = label.includes(', keep') || label.includes('best so far') ? 'Discard (Override the Rule)' : 'Keep (Override the Rule)';
+    await target.hover();
+    await target.locator(`.action-label[aria-label="${action}"]`).click();
+    await preview.getByText(/#2 marked/).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await c.page.mouse.move(700, 500);
+    await shot(c, 'autoresearch-summary-refreshed');
+    await c.notifications().filter({ hasText: /#2 is now/ }).getByRole('button', { name: 'Undo' }).click();
+    await preview.getByText(/#2 marked/).first().waitFor({ state: 'detached', timeout: 15_000 });
   });
 
   it('numbers every row, and "Reveal Best" (palette or title bar) selects the best under collapsed nodes', async () => {
@@ -208,13 +292,39 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     const c = code!;
     await c.statusBarItem(/val_loss \d/).click();
     await c.page.locator('.tabs-container .tab.active', { hasText: 'Results: quickstart' }).waitFor({ state: 'visible', timeout: 15_000 });
-    const frames = c.page.locator('iframe.webview.ready');
-    await frames.first().waitFor({ state: 'attached', timeout: 15_000 });
-    const frame = c.webviewFrame((await frames.count()) - 1);
+    // The summary's preview is a webview too: the results are the one with the chart.
+    const frame = await webviewWith(c, '#chart-canvas');
     await frame.locator('#chart-canvas').waitFor({ state: 'visible', timeout: 30_000 });
     await frame.locator('#tree-canvas').waitFor({ state: 'visible', timeout: 10_000 });
     // The headline starts from the example's baseline.
     assert.match(await frame.locator('#fig-progress').innerText(), /0\.357536 →/);
+    // Every column's cells sit under its header, edge for edge, in the panel as it is (beside the summary) and alone.
+    for (const layout of ['beside the summary', 'alone']) {
+      if (layout === 'alone') await c.runCommand('View: Close Editors in Other Groups');
+      await c.page.waitForTimeout(500);
+      const m = await tableAlignment(frame);
+      assert.ok(m.rows >= 4 && m.columns >= 8, `${layout}: measured ${m.rows} rows of ${m.columns} columns`);
+      // Where it went wrong: a description longer than its column.
+      assert.ok(m.truncated > 0, `${layout}: no description is wider than its column, so the measurement proves little`);
+      assert.ok(m.worst.dx <= 1.5, `${layout} (table ${Math.round(m.width)} px wide): ${m.worst.where} is ${m.worst.dx.toFixed(1)} px off its header`);
+      console.log(`[e2e] table ${layout}, ${Math.round(m.width)} px: ${m.rows} rows × ${m.columns} columns, worst offset ${m.worst.dx.toFixed(2)} px (${m.worst.where}); truncated descriptions: ${m.truncated}`);
+      const panel = frame.locator('.table-panel');
+      await panel.scrollIntoViewIfNeeded();
+      await panel.screenshot({ path: join(screenshotDir, `autoresearch-results-table-${layout.replaceAll(' ', '-')}.png`) });
+    }
+    // The control: with each row sized to its own content again (the rule before the fix), the same measurement fails.
+    // (Through the CSSOM: the page's CSP refuses a <style> element.)
+    const saved = await frame.locator('#table-grid').evaluate((el) => {
+      const style = (el as unknown as { style: { getPropertyValue(k: string): string; setProperty(k: string, v: string): void } }).style;
+      const was = style.getPropertyValue('--min-width');
+      style.setProperty('--min-width', 'max-content');
+      return was;
+    });
+    await c.page.waitForTimeout(200);
+    const control = await tableAlignment(frame);
+    await frame.locator('#table-grid').evaluate((el, was) => (el as unknown as { style: { setProperty(k: string, v: string): void } }).style.setProperty('--min-width', was), saved);
+    console.log(`[e2e] control (rows sized to their own content, as before the fix): worst offset ${control.worst.dx.toFixed(2)} px (${control.worst.where})`);
+    assert.ok(control.worst.dx > 1.5, `the measurement did not see the old misalignment: ${JSON.stringify(control.worst)}`);
     await shot(c, 'autoresearch-results');
     await c.runCommand('View: Close All Editor Groups');
   });
@@ -244,17 +354,25 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     spawnSync('git', ['checkout', '--', 'train.py'], { cwd: workspace });
   });
 
-  it('applies the best experiment to the branch after a diff preview and a modal confirmation', async () => {
+  it('applies the best experiment to the branch after a diff preview beside a confirmation that leaves it in view', async () => {
     const c = code!;
     const before = spawnSync('git', ['rev-list', '--count', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).stdout.trim();
     await c.runCommand('AutoResearch: Apply Best');
-    await c.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'One squashed commit' }).click();
-    const dialog = c.page.locator('.monaco-dialog-box');
-    await dialog.waitFor({ state: 'visible', timeout: 15_000 });
-    // The preview: the best's diff against HEAD is open behind the confirmation.
-    await c.page.locator('.tabs-container .tab', { hasText: /↔ best|Apply #/ }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    // The preview: the best's diff against HEAD, in a group beside train.py (open from the checkout), with no dialog over it.
+    const widget = c.page.locator('.quick-input-widget');
+    await widget.locator('.quick-input-title', { hasText: /^Apply #\d+/ }).waitFor({ state: 'visible', timeout: 15_000 });
+    const previewTab = c.page.locator('.tabs-container .tab', { hasText: /Apply #\d+/ });
+    await previewTab.first().waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await c.page.locator('.monaco-dialog-box').count(), 0, 'a modal dialog covers the preview');
+    assert.equal(await c.page.locator('.editor-group-container').count(), 2, 'the diff did not open beside the editor');
+    await c.page.locator('.monaco-diff-editor .line-insert, .monaco-diff-editor .char-insert').first().waitFor({ state: 'visible', timeout: 10_000 });
+    // A click into the diff (to scroll it) does not answer the question.
+    await c.page.locator('.monaco-diff-editor .modified .view-lines').first().click();
+    await widget.waitFor({ state: 'visible', timeout: 2_000 });
     await shot(c, 'autoresearch-apply-confirm');
-    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await widget.locator('.monaco-list-row', { hasText: 'Apply as one squashed commit' }).click();
+    // The preview is closed afterwards.
+    await previewTab.first().waitFor({ state: 'detached', timeout: 10_000 });
     const toast = c.notifications().filter({ hasText: /Applied #\d+/ });
     await toast.waitFor({ state: 'visible', timeout: 15_000 });
     // Show Commit opens what it committed.
@@ -290,7 +408,7 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
     if (workspace) removeQuickstartWorkspace(workspace);
   });
 
-  it('asks for the research config in a wizard with detected defaults, writes it and starts when confirmed', async () => {
+  it('asks for the research config in a wizard with detected defaults, writes it, shows it and starts when confirmed without a modal', async () => {
     const c = code!;
     await c.runCommand('AutoResearch: Start AutoResearch');
     const widget = c.page.locator('.quick-input-widget');
@@ -329,16 +447,22 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
       if (step === 3) await input.fill('python3 train.py && sleep 4');
       await input.press('Enter');
     }
-    const dialog = c.page.locator('.monaco-dialog-box');
-    await dialog.waitFor({ state: 'visible', timeout: 15_000 });
-    assert.match(await dialog.innerText(), /Wrote autoresearch\.config\.yaml/);
+    // The config in an editor, and the question in a quick pick that leaves it in view (no modal dialog over it).
+    await title.filter({ hasText: /^Wrote autoresearch\.config\.yaml/ }).waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(await c.page.locator('.monaco-dialog-box').count(), 0, 'a modal dialog covers the config');
+    await c.page.locator('.tabs-container .tab.active', { hasText: 'autoresearch.config.yaml' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await c.page.waitForTimeout(500);
     await shot(c, 'autoresearch-wizard-confirm');
+    // The config's own lines are on screen (Monaco draws spaces as no-break spaces).
+    await c.page.locator('.editor-instance .view-lines', { hasText: /budget:\s+10s/ }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    // ▶ in the editor title starts it later, when the person answers "not now".
+    await c.page.locator('.editor-actions .action-label[aria-label="Start AutoResearch"]').first().waitFor({ state: 'visible', timeout: 10_000 });
     const config = readFileSync(join(workspace, 'autoresearch.config.yaml'), 'utf8');
     assert.match(config, /^run: "?python3 train\.py && sleep 4"?$/m);
     for (const line of ['editable: [train.py]', 'readonly: [prepare.py]', 'budget: 10s', 'name: val_loss', 'direction: minimize', 'maxExperiments: 6', 'proposer: mutate', 'policy: tree', 'minDelta: 0.001']) {
       assert.ok(config.includes(line), `the config lacks ${line}:\n${config}`);
     }
-    await dialog.getByRole('button', { name: 'Start Session' }).click();
+    await widget.locator('.monaco-list-row', { hasText: 'Start the session' }).click();
     await c.page.locator('.monaco-list-row[aria-label^="#1 "]').waitFor({ state: 'visible', timeout: 60_000 });
   });
 

@@ -286,7 +286,7 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
     placeholder: 'Review the config in the editor, then start the session (Escape: not now)',
     items: [
       { start: true, label: '$(play) Start the session', description: 'the baseline is your last commit: commit the training code first' },
-      { start: false, label: '$(edit) Not now: edit the config first', description: 'start later with ▶ in the editor title, or "AutoResearch: Start AutoResearch"' },
+      { start: false, label: '$(edit) Not now: edit the config first', description: 'then ▶ in the editor title starts it' },
     ],
   });
   const start = pick?.start === true;

@@ -42,6 +42,16 @@ function git(root: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd: root, encoding: 'utf8' });
 }
 
+/** `git status` as a person reads it, untracked files one by one: a session must leave it as it was. */
+function gitStatus(root: string): string {
+  return git(root, 'status', '--porcelain', '--untracked-files=all');
+}
+
+/** The editor tabs of webviews whose type contains `viewType`, with the group each is in. */
+function webviewTabs(viewType: string): vscode.Tab[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.includes(viewType));
+}
+
 function nodeUri(root: string, node: number, path = 'train.py'): vscode.Uri {
   return vscode.Uri.from({ scheme: NODE_SCHEME, path: `/${path}`, query: JSON.stringify({ root, rev: { tag: TAG, node } }) });
 }
@@ -52,9 +62,11 @@ describe('a research session driven from the editor', function () {
   let root: string;
   let cli: ChildProcess | undefined;
   let overridden: { id: number; rule: DecideRecord } | undefined;
+  let statusBefore = '';
 
   before(async () => {
     root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    statusBefore = gitStatus(root);
     api = await vscode.extensions.getExtension<AutoResearchApi>(EXTENSION_ID)!.activate();
     await api.session.refresh();
   });
@@ -71,11 +83,27 @@ describe('a research session driven from the editor', function () {
   });
 
   it('runs a session from "Start AutoResearch", with a ticking status bar and protected files read-only', async () => {
+    // The moment a run ends, before its decision: the tree and the status bar must stop saying it runs.
+    const atFinish: { id: number; tree: string; statusBar?: string }[] = [];
+    const sub = api.session.onEngineEvent((e) => {
+      if (e.type !== 'run-finished') return;
+      const seen: { id: number; tree: string; statusBar?: string } = { id: e.node.id, tree: api.experiments.present(e.node.id)?.description ?? '' };
+      atFinish.push(seen);
+      // The status bar redraws on the change that follows the event.
+      setImmediate(() => { seen.statusBar = api.statusBar.text; });
+    });
     await vscode.commands.executeCommand(Commands.start);
     assert.equal(api.session.owner, 'here');
-    // Mid-run: the experiment, its clock against the 10 s budget, the log's latest line.
-    const text = await until('a running experiment in the status bar', () => /\d+:\d\d\/0:10/.test(api.statusBar.text) && api.statusBar.text);
-    assert.match(text, /^\$\(loading~spin\) AutoResearch (baseline|\d\/3 #\d+) · \d+:\d\d\/0:10/);
+    // Mid-run: the experiment, its clock against the 10 s budget (as the tree writes it), the log's latest line.
+    const text = await until('a running experiment in the status bar', () => /\d+:\d\d \/ 0:10/.test(api.statusBar.text) && api.statusBar.text);
+    assert.match(text, /^\$\(loading~spin\) AutoResearch (baseline|\d\/3 #\d+) · \d+:\d\d \/ 0:10/);
+    // One clock: the status bar and the running node's tree item read the same time, in the same words.
+    const running = api.session.model!.nodes.find((n) => n && n.status === 'running' && !n.finishedAt);
+    if (running) {
+      const bar = / (\d+:\d\d \/ 0:10)/.exec(api.statusBar.text)?.[1];
+      const tree = api.experiments.present(running.id)?.description ?? '';
+      if (bar && !tree.includes('deciding')) assert.ok(tree.includes(`running ${bar}`), `status bar "${api.statusBar.text}", tree "${tree}"`);
+    }
     await api.protectedFiles.settled();
     const readonly = vscode.workspace.getConfiguration('files', vscode.Uri.file(root)).inspect<Record<string, boolean>>('readonlyInclude')?.workspaceValue;
     assert.equal(readonly?.['prepare.py'], true, `files.readonlyInclude is ${JSON.stringify(readonly)}`);
@@ -83,8 +111,18 @@ describe('a research session driven from the editor', function () {
     assert.ok(!api.protectedFiles.isProtected(join(root, 'train.py')), 'the editable script must stay editable');
     const decoration = api.protectedFiles.provideFileDecoration(vscode.Uri.file(join(root, 'prepare.py')));
     assert.equal(decoration?.badge, 'RO');
+    // The settings file that marks them is kept out of `git status` while it exists.
+    assert.ok(existsSync(join(root, '.vscode', 'settings.json')), 'no settings file marks the protected files');
+    assert.equal(gitStatus(root), statusBefore, 'the running session shows in git status');
     await api.session.waitFor((p) => p === 'done' || p === 'failed', 150_000);
+    sub.dispose();
     assert.equal(api.session.phase, 'done', `the session ended ${api.session.phase}: ${api.session.model?.stateReason}`);
+    assert.ok(atFinish.length >= 4, `${atFinish.length} runs finished`);
+    for (const f of atFinish) {
+      assert.doesNotMatch(f.tree, /^running/, `#${f.id} reads "${f.tree}" in the tree after its run finished`);
+      assert.match(f.tree, /deciding|^\S/, `#${f.id}`);
+      assert.doesNotMatch(f.statusBar ?? '', new RegExp(`#${f.id} · \\d+:\\d\\d`), `#${f.id}'s clock still ticks in the status bar after its run finished`);
+    }
   });
 
   it('shows every experiment in the tree, nested by parent, labelled with its number, description and metric', async () => {
@@ -135,12 +173,29 @@ describe('a research session driven from the editor', function () {
     assert.equal(readonly, undefined);
     assert.ok(!existsSync(join(root, '.vscode', 'settings.json')), 'the .vscode/settings.json it created is still there');
     assert.ok(!api.protectedFiles.isProtected(join(root, 'prepare.py')));
+    assert.equal(gitStatus(root), statusBefore);
+    assert.doesNotMatch(readFileSync(join(root, '.git', 'info', 'exclude'), 'utf8'), /settings\.json/, 'the exclude line for the settings file is still there');
   });
 
-  it('opened autoresearch-summary.md when the session finished', async () => {
+  it('opened the summary as a rendered preview (not raw Markdown) when the session finished', async () => {
     const summary = join(root, 'autoresearch-summary.md');
-    await until('the summary editor', () => vscode.window.visibleTextEditors.some((e) => e.document.uri.fsPath === summary));
+    await until('the summary preview', () => webviewTabs('markdown.preview').find((t) => t.label.includes('autoresearch-summary.md')));
+    assert.ok(!vscode.window.visibleTextEditors.some((e) => e.document.uri.fsPath === summary), 'the summary opened as a text editor');
     assert.match(readFileSync(summary, 'utf8'), /^# AutoResearch summary: quickstart/);
+  });
+
+  it('shows the summary beside the results view, not on top of it', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand(Commands.showResults);
+    const results = await until('the results view', () => webviewTabs('autoresearch.results')[0]);
+    await vscode.commands.executeCommand(Commands.showSummary);
+    const preview = await until('the summary preview', () => webviewTabs('markdown.preview').find((t) => t.label.includes('autoresearch-summary.md')));
+    const resultsNow = webviewTabs('autoresearch.results')[0]!;
+    assert.notEqual(preview.group.viewColumn, resultsNow.group.viewColumn, 'the summary opened in the results view\'s group');
+    assert.ok(resultsNow.isActive, 'the results view is no longer the shown tab of its group');
+    assert.ok(preview.isActive);
+    assert.equal(results.label, resultsNow.label);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('selects and reveals the best experiment with "Reveal Best"', async () => {
@@ -271,6 +326,7 @@ describe('a research session driven from the editor', function () {
   });
 });
 
+
 describe('steering a running session and reading a bad config', function () {
   this.timeout(120_000);
   let api: AutoResearchApi;
@@ -319,5 +375,14 @@ describe('steering a running session and reading a bad config', function () {
       await api.session.refresh();
     }
     await until('the diagnostic to clear', () => vscode.languages.getDiagnostics(vscode.Uri.file(file)).length === 0, 10_000);
+  });
+});
+
+describe('the user\'s repository after a whole VS Code session', function () {
+  it('reads in git status as it did before the first Start', () => {
+    const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    // The workspace is a fresh commit of the example: nothing is modified or untracked before the session.
+    assert.equal(gitStatus(root), '', 'git status after the sessions, the CLI run, the overrides and the reload');
+    assert.ok(!existsSync(join(root, '.vscode')), 'a .vscode folder was left behind');
   });
 });
