@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse, parseDocument } from 'yaml';
+import { AutoResearchError } from './errors.js';
 import { DEFAULT_SANDBOX, type SandboxConfig } from './sandbox.js';
 import { validHostEntry } from './networkGate.js';
 import { COST_EXPECTED, parseCost, parseTokens, TOKENS_EXPECTED } from './spend.js';
@@ -18,9 +19,9 @@ export interface ConfigIssue {
 }
 
 /** A config that cannot be used; `issues` lists every bad key at once, and the message has one line per issue. */
-export class ConfigError extends Error {
+export class ConfigError extends AutoResearchError {
   constructor(readonly issues: ConfigIssue[]) {
-    super(issues.length ? issues.map(formatIssue).join('\n') : 'the research config is not valid');
+    super('config', issues.length ? issues.map(formatIssue).join('\n') : 'the research config is not valid');
     this.name = 'ConfigError';
   }
 }

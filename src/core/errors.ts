@@ -1,7 +1,6 @@
 // One error type for what a person can cause or has to act on. Its kind says what went wrong; the CLI maps kinds to
 // exit codes (src/cli/errors.ts) and the extension maps them to the actions that help (src/extension/errors.ts),
 // each in one table, so a new kind cannot be thrown without both deciding what it means.
-import { ConfigError } from './config.js';
 
 export type ErrorKind =
   /** The command line asks for something that is not there. */
@@ -44,7 +43,5 @@ export class AutoResearchError extends Error {
 /** The kind of anything thrown. */
 export function errorKind(e: unknown): ErrorKind | 'internal' {
   if (e instanceof AutoResearchError) return e.kind;
-  // src/core/config.ts is being reworked elsewhere; its ConfigError becomes an AutoResearchError('config') there.
-  if (e instanceof ConfigError) return 'config';
   return 'internal';
 }

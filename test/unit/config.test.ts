@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, configTemplate, parseConfig, parseDuration } from '../../src/core/config.js';
+import { AutoResearchError } from '../../src/core/errors.js';
 
 const MINIMAL = `tag: mar5
 editable: train.py
@@ -15,6 +16,8 @@ function issuesOf(yaml: string, overrides?: Parameters<typeof parseConfig>[1]): 
     parseConfig(yaml, overrides);
   } catch (e) {
     assert.ok(e instanceof ConfigError, String(e));
+    // One error type: the CLI's and the extension's tables read its kind.
+    assert.ok(e instanceof AutoResearchError && e.kind === 'config');
     return e.issues;
   }
   assert.fail('the config was accepted');
