@@ -116,7 +116,11 @@ print(f"val_loss: {loss:.4f}")
     // `autoresearch show` draws it.
     const out: string[] = [];
     assert.equal(await main(['show', '1', '--cwd', repo.root], { out: (t) => out.push(t), err: (t) => out.push(t), isTTY: false }), 0);
-    assert.match(out.join('\n'), /^ {2}curve: [▁▂▃▄▅▆▇█]+ {2}\d+ points, last 3 at \d+ % of the budget {3}parent: [▁▂▃▄▅▆▇█]+$/m);
+    const line = /^ {2}curve: ( *[▁▂▃▄▅▆▇█]+) {2}\d+ points, last 3 at \d+ % of the budget {3}parent: ( *[▁▂▃▄▅▆▇█]+)$/m.exec(out.join('\n'));
+    assert.ok(line, out.join('\n'));
+    // On one scale: it ended at 3, its parent at 1, from the same start, so its line ends higher.
+    const bars = '▁▂▃▄▅▆▇█';
+    assert.ok(bars.indexOf(line[1]!.at(-1)!) > bars.indexOf(line[2]!.at(-1)!), `${line[1]} vs ${line[2]}`);
   });
   it('never stops a noise measurement or a confirmation run, however far behind their parent\'s curve they are', async () => {
     // #0 baseline, #1 its noise repeat, #2 a new best, #3 #2's confirmation: #1 and #3 print 40 where their parent printed < 4.

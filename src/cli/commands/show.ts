@@ -1,4 +1,4 @@
-import { sparkline } from '../../core/curves.js';
+import { sparklines } from '../../core/curves.js';
 import { Lab } from '../../core/git.js';
 import { fmtDuration, fmtMemory, fmtNum } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';
@@ -26,7 +26,8 @@ async function show({ cwd, o, args, io, json }: CommandContext): Promise<number>
   io.out(`  commit: ${n.commit ?? 'none'}   operator: ${n.operator}   why here: ${n.policyReason}`);
   if (n.curve?.length) {
     const last = n.curve.at(-1)!;
-    io.out(`  curve: ${sparkline(n.curve)}  ${n.curve.length} points, last ${fmtNum(last[1])} at ${Math.round(last[0] * 100)} % of the budget${parent?.curve?.length ? `   parent: ${sparkline(parent.curve)}` : ''}`);
+    const [mine, parents] = sparklines([n.curve, parent?.curve ?? []]);
+    io.out(`  curve: ${mine}  ${n.curve.length} points, last ${fmtNum(last[1])} at ${Math.round(last[0] * 100)} % of the budget${parent?.curve?.length ? `   parent: ${parents}` : ''}`);
   }
   if (n.plan) io.out(`  plan: ${n.plan}`);
   if (n.hint) io.out(`  tests the hypothesis: "${n.hint}"`);
