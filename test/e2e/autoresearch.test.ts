@@ -357,11 +357,19 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
   it('applies the best experiment to the branch after a diff preview beside a confirmation that leaves it in view', async () => {
     const c = code!;
     const before = spawnSync('git', ['rev-list', '--count', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).stdout.trim();
+    const widget = c.page.locator('.quick-input-widget');
+    const question = widget.locator('.quick-input-title', { hasText: /^Apply #\d+/ });
+    const previewTab = c.page.locator('.tabs-container .tab', { hasText: /Apply #\d+/ });
+    // Escape applies nothing, and the preview goes with the question.
+    await c.runCommand('AutoResearch: Apply Best');
+    await question.waitFor({ state: 'visible', timeout: 15_000 });
+    await previewTab.first().waitFor({ state: 'visible', timeout: 10_000 });
+    await c.page.keyboard.press('Escape');
+    await previewTab.first().waitFor({ state: 'detached', timeout: 10_000 });
+    assert.equal(spawnSync('git', ['rev-list', '--count', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).stdout.trim(), before, 'Escape applied something');
     await c.runCommand('AutoResearch: Apply Best');
     // The preview: the best's diff against HEAD, in a group beside train.py (open from the checkout), with no dialog over it.
-    const widget = c.page.locator('.quick-input-widget');
-    await widget.locator('.quick-input-title', { hasText: /^Apply #\d+/ }).waitFor({ state: 'visible', timeout: 15_000 });
-    const previewTab = c.page.locator('.tabs-container .tab', { hasText: /Apply #\d+/ });
+    await question.waitFor({ state: 'visible', timeout: 15_000 });
     await previewTab.first().waitFor({ state: 'visible', timeout: 10_000 });
     assert.equal(await c.page.locator('.monaco-dialog-box').count(), 0, 'a modal dialog covers the preview');
     assert.equal(await c.page.locator('.editor-group-container').count(), 2, 'the diff did not open beside the editor');
@@ -370,7 +378,9 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     await c.page.locator('.monaco-diff-editor .modified .view-lines').first().click();
     await widget.waitFor({ state: 'visible', timeout: 2_000 });
     await shot(c, 'autoresearch-apply-confirm');
-    await widget.locator('.monaco-list-row', { hasText: 'Apply as one squashed commit' }).click();
+    // From the keyboard: the first answer, one squashed commit, is the active one.
+    await widget.locator('.monaco-list-row.focused', { hasText: 'Apply as one squashed commit' }).waitFor({ state: 'visible', timeout: 5_000 });
+    await widget.locator('input').first().press('Enter');
     // The preview is closed afterwards.
     await previewTab.first().waitFor({ state: 'detached', timeout: 10_000 });
     const toast = c.notifications().filter({ hasText: /Applied #\d+/ });
