@@ -30,6 +30,12 @@ const ACTIONS: Record<ErrorKind | 'internal', readonly Action[]> = {
 
 const LABELS: Record<Action | 'showLog', string> = { openConfig: 'Open Config', sourceControl: 'Open Source Control', showLog: 'Show Log' };
 
+/** The buttons an error's notification offers: what its kind calls for (Open Config only where the config is known), then Show Log. */
+export function errorButtons(e: unknown, configDir?: string): { action: Action | 'showLog'; label: string }[] {
+  const actions = ACTIONS[errorKind(e)].filter((a) => a !== 'openConfig' || configDir !== undefined);
+  return [...actions, 'showLog' as const].map((action) => ({ action, label: LABELS[action] }));
+}
+
 /** `metric.name` → ['metric', 'name'], `editable[0]` → ['editable', 0]. */
 export function issuePath(path: string): (string | number)[] {
   const out: (string | number)[] = [];
@@ -98,10 +104,9 @@ export class ErrorReporter implements vscode.Disposable {
       ? `${CONFIG_FILE} is not valid: ${config.issues[0] ? formatIssue(config.issues[0]) : config.message}${config.issues.length > 1 ? ` (and ${config.issues.length - 1} more)` : ''}`
       : `${what}: ${err.message}`;
     if (config && configDir) await this.showConfigIssues(configDir, config);
-    // Open Config needs to know where the config is.
-    const buttons = [...ACTIONS[errorKind(err)].filter((a) => a !== 'openConfig' || configDir !== undefined), 'showLog' as const];
-    const choice = await vscode.window.showErrorMessage(message, ...buttons.map((a) => LABELS[a]));
-    switch (buttons.find((a) => LABELS[a] === choice)) {
+    const buttons = errorButtons(err, configDir);
+    const choice = await vscode.window.showErrorMessage(message, ...buttons.map((b) => b.label));
+    switch (buttons.find((b) => b.label === choice)?.action) {
       case 'openConfig': return this.openConfig(configDir!, config?.issues[0]);
       case 'sourceControl': return void await vscode.commands.executeCommand('workbench.view.scm');
       case 'showLog': return void await vscode.commands.executeCommand(Commands.showLog);

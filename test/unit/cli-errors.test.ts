@@ -1,20 +1,24 @@
 // Every error the engine throws reaches the CLI's one table: the exit code and `--json` kind that README and
 // docs/json.md promise (0 done, 1 runtime failure, 2 bad usage or bad config), and the words on stderr.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { ApplyError } from '../../src/core/apply.js';
-import { ConfigError } from '../../src/core/config.js';
+import { ConfigError, parseConfig } from '../../src/core/config.js';
+import { Controller } from '../../src/core/controller.js';
 import { AutoResearchError, errorKind } from '../../src/core/errors.js';
 import { UnavailableError } from '../../src/core/factory.js';
 import { GitError } from '../../src/core/git.js';
+import { LocalExecutor } from '../../src/core/localExecutor.js';
 import { NoSessionError } from '../../src/core/offline.js';
 import { ProposalError } from '../../src/core/proposer.js';
 import { EditError } from '../../src/core/proposers/editParser.js';
+import { MutateProposer } from '../../src/core/proposers/mutate.js';
 import { ModelError } from '../../src/core/proposers/transport.js';
 import { SandboxUnavailableError } from '../../src/core/protection.js';
 import { PreflightError } from '../../src/core/session/opening.js';
 import { SessionBusyError } from '../../src/core/store.js';
 import { reportError, UsageError } from '../../src/cli/errors.js';
+import { TOY_PREPARE, TOY_TRAIN, tempRepo, toyConfig, type TempRepo } from './helpers/repo.js';
 
 function answer(e: unknown, json: boolean): { code: number; out: string[]; err: string[] } {
   const out: string[] = [];
@@ -71,5 +75,40 @@ describe('the CLI answers each kind of error from one table', () => {
     assert.ok(new PreflightError('x', 'uncommitted') instanceof PreflightError);
     assert.ok(new PreflightError('x') instanceof AutoResearchError);
     assert.equal(new SessionBusyError(holder).name, 'SessionBusyError');
+  });
+});
+
+describe('the engine throws its refusals with their kind', () => {
+  const repos: TempRepo[] = [];
+  after(() => { for (const r of repos) r.cleanup(); });
+
+  async function startIn(edit: (repo: TempRepo) => void): Promise<unknown> {
+    const repo = tempRepo({ 'train.py': TOY_TRAIN, 'prepare.py': TOY_PREPARE, 'autoresearch.config.yaml': toyConfig() });
+    repos.push(repo);
+    edit(repo);
+    const config = parseConfig(toyConfig());
+    const c = new Controller({ root: repo.root, config, proposer: new MutateProposer({ seed: config.seed }), executor: new LocalExecutor(), platform: null });
+    try {
+      await c.run();
+      return undefined;
+    } catch (e) {
+      return e;
+    } finally {
+      c.dispose();
+    }
+  }
+
+  it('uncommitted changes to the script: kind uncommitted (the extension offers Source Control), exit 2', async () => {
+    const e = await startIn((repo) => repo.write('train.py', TOY_TRAIN + '# local edit\n'));
+    assert.ok(e instanceof PreflightError, String(e));
+    assert.equal(errorKind(e), 'uncommitted');
+    assert.equal(answer(e, false).code, 2);
+  });
+
+  it('a branch of the tag already there: kind preflight, exit 2', async () => {
+    const e = await startIn((repo) => repo.git('branch', 'autoresearch/t1'));
+    assert.ok(e instanceof PreflightError, String(e));
+    assert.equal(errorKind(e), 'preflight');
+    assert.equal(answer(e, false).code, 2);
   });
 });
