@@ -134,13 +134,14 @@ export function judge({ log, run, config, parentMetric, isBaseline, band, netLin
   const threshold = band && band.spread !== null ? Math.max(config.minDelta, band.threshold) : config.minDelta;
   const noisy = !!band && band.spread !== null;
   const margin = thresholdText(band, config.minDelta);
+  const compared = (status: 'keep' | 'discard', reason: string): Judgement => ({ ...result(status, reason), compared: true });
   if (gain - threshold > eps) {
-    return result('keep', `${name} ${fmtNum(value)} ${config.metric.direction === 'minimize' ? '<' : '>'} parent ${fmtNum(parentMetric)} (${deltaText})${noisy ? `, beyond the ${margin}` : ''}`);
+    return compared('keep', `${name} ${fmtNum(value)} ${config.metric.direction === 'minimize' ? '<' : '>'} parent ${fmtNum(parentMetric)} (${deltaText})${noisy ? `, beyond the ${margin}` : ''}`);
   }
   // The simplicity rule: as good as the parent within noise, with less code, is worth keeping.
   if (netLines !== undefined && netLines !== null && netLines < 0 && gain + threshold >= -eps) {
-    return { ...result('keep', `simplification: ${name} ${fmtNum(value)} is within noise of parent ${fmtNum(parentMetric)} (${deltaText}, ${margin}) and the change removes ${-netLines} line${netLines === -1 ? '' : 's'}`), simplification: true };
+    return { ...compared('keep', `simplification: ${name} ${fmtNum(value)} is within noise of parent ${fmtNum(parentMetric)} (${deltaText}, ${margin}) and the change removes ${-netLines} line${netLines === -1 ? '' : 's'}`), simplification: true };
   }
-  if (gain > eps) return result('discard', noisy ? `within noise: improved by ${fmtNum(gain)}, not more than the ${margin} (${deltaText})` : `improved by ${fmtNum(gain)}, not more than minDelta ${config.minDelta} (${deltaText})`);
-  return result('discard', `no improvement over parent ${fmtNum(parentMetric)} (${deltaText})${delta === 0 && !repeat ? `; ${NO_EFFECT}` : ''}`);
+  if (gain > eps) return compared('discard', noisy ? `within noise: improved by ${fmtNum(gain)}, not more than the ${margin} (${deltaText})` : `improved by ${fmtNum(gain)}, not more than minDelta ${config.minDelta} (${deltaText})`);
+  return compared('discard', `no improvement over parent ${fmtNum(parentMetric)} (${deltaText})${delta === 0 && !repeat ? `; ${NO_EFFECT}` : ''}`);
 }

@@ -2,6 +2,7 @@
 // O(1), so a live session and a 10,000-node reload go through the same code.
 import type { JournalRecord } from './journal.js';
 import { addSpend, emptySpend, type Spend, type SpendCap } from './spend.js';
+import { pooledSpread } from './evidence.js';
 import type { ExperimentNode, Hint, NoiseBand, PlatformInfo, ResearchConfig, SessionState } from './types.js';
 
 type StartRecord = Extract<JournalRecord, { type: 'start' }>;
@@ -65,8 +66,8 @@ export class SessionModel {
   pruneSet: boolean | null = null;
   /** The cap the config said when last read: a resumed session keeps a person's change unless the config's value changed too. */
   private readonly configCap: SpendCap = { maxCost: null, maxTokens: null };
-  /** Metrics of the baseline's runs, by node id, for the noise estimate. */
-  private readonly noiseSamples = new Map<number, number>();
+  /** Nodes whose code ran more than once (the baseline's repeats, confirmation runs, re-runs): the spread pools them. */
+  private readonly repeated = new Set<number>([0]);
 
   static fromRecords(records: readonly JournalRecord[]): SessionModel {
     const m = new SessionModel();
@@ -126,7 +127,8 @@ export class SessionModel {
         this.baseBranch = r.baseBranch;
         this.startedAt = r.at;
         this.nodes.length = 0;
-        for (const set of [this.children, this.keptIds, this.crashedIds, this.lastStart, this.lastFinish, this.noiseSamples, this.ruleDecisions]) set.clear();
+        for (const set of [this.children, this.keptIds, this.crashedIds, this.lastStart, this.lastFinish, this.repeated, this.ruleDecisions]) set.clear();
+        this.repeated.add(0);
         this.decidedCount = 0;
         this.bestId = null;
         break;
@@ -202,10 +204,7 @@ export class SessionModel {
         else this.keptIds.delete(n.id);
         if (n.status === 'crash') this.crashedIds.add(n.id);
         else this.crashedIds.delete(n.id);
-        if (r.decidedBy === 'rule' && (n.id === 0 || isBaselineRepeat(n))) {
-          if (r.metric !== null && Number.isFinite(r.metric)) this.noiseSamples.set(n.id, r.metric);
-          else this.noiseSamples.delete(n.id);
-        }
+        if (n.operator === 'rerun' && n.parentId !== null) this.repeated.add(n.parentId);
         this.updateBest(n);
         break;
       }
@@ -287,15 +286,45 @@ export class SessionModel {
   }
 
   /**
-   * The run-to-run spread of the baseline and the margin a change must beat its parent by; null when the
-   * session has no `noise` config. Before two baseline runs have a metric, the spread is null and minDelta rules.
+   * Every run of `id`'s code the rule measured: its own first run, then its confirmation runs, then other re-runs of
+   * it (the baseline's noise repeats, a person's noise checks). Empty while it has no measured run of its own.
+   */
+  samples(id: number): number[] {
+    const own = this.ruleDecisions.get(id)?.metric;
+    if (own === null || own === undefined || !Number.isFinite(own)) return [];
+    const confirmations: number[] = [];
+    const others: number[] = [];
+    for (const c of this.childrenOf(id)) {
+      const v = c.operator === 'rerun' ? this.ruleDecisions.get(c.id)?.metric : undefined;
+      if (v === null || v === undefined || !Number.isFinite(v)) continue;
+      (c.editKey.startsWith('confirm:') ? confirmations : others).push(v);
+    }
+    // A node decided on its confirmation runs records the mean of them and its own: its first run is what remains.
+    const first = confirmations.length ? own * (confirmations.length + 1) - confirmations.reduce((a, b) => a + b, 0) : own;
+    return [first, ...confirmations, ...others];
+  }
+
+  /** What `id`'s code measures, pooled over every run of it: the mean and how many runs; null without one. */
+  estimate(id: number): { mean: number; runs: number } | null {
+    const runs = this.samples(id);
+    return runs.length ? { mean: runs.reduce((a, b) => a + b, 0) / runs.length, runs: runs.length } : null;
+  }
+
+  /**
+   * The run-to-run spread, pooled over every code that ran more than once (the baseline's repeats first, then
+   * confirmation runs and re-runs as they come), and the margin one run must beat its parent's by; null when the
+   * session has no `noise` config. Before two runs of one code have a metric, the spread is null and minDelta rules.
    */
   noiseBand(): NoiseBand | null {
     const noise = this.config?.noise;
     if (!noise) return null;
     const minDelta = this.config!.minDelta;
-    const spread = sampleStdDev([...this.noiseSamples.values()]);
-    return { spread, samples: this.noiseSamples.size, repeats: noise.repeats, z: noise.z, minDelta, threshold: spread === null ? minDelta : Math.max(minDelta, noise.z * spread) };
+    const base = this.samples(0).length;
+    const more = [...this.repeated].filter((id) => id !== 0).map((id) => this.samples(id)).filter((g) => g.length > 1);
+    const { spread, samples } = pooledSpread([this.samples(0), ...more]);
+    const extra = more.reduce((a, g) => a + g.length, 0);
+    const source = more.length ? `${base} baseline run${base === 1 ? '' : 's'} and ${extra} runs of ${more.length} experiment${more.length === 1 ? '' : 's'} run more than once` : `${base} baseline run${base === 1 ? '' : 's'}`;
+    return { spread, samples: spread === null ? base : samples, source, repeats: noise.repeats, z: noise.z, minDelta, threshold: spread === null ? minDelta : Math.max(minDelta, noise.z * spread) };
   }
 
   /** Nodes from the root to `id`. */

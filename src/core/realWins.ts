@@ -85,8 +85,8 @@ function sessionPairs(model: SessionModel): NoisePair[] {
     const original = model.get(n.parentId);
     if (!original || original.decidedBy === null || !finite(original.metric) || !finite(n.metric)) continue;
     const confirm = n.editKey.startsWith('confirm:');
-    // A confirmed node records the mean of its two runs: its first run was 2 × mean - the confirmation.
-    const first = confirm ? 2 * original.metric - n.metric : original.metric;
+    // A node decided on its confirmation runs records their mean with its own: its first run is the model's first sample.
+    const first = model.samples(original.id)[0] ?? original.metric;
     pairs.push({ run: `#${n.id}`, repeats: `#${original.id}`, difference: Math.abs(n.metric - first), why: confirm ? 'a confirmation run' : 'a re-run' });
   }
   return pairs;
@@ -107,7 +107,7 @@ export function sessionNoise(model: SessionModel): NoiseFloor {
     const confirmations = pairs.length ? `; ${pairs.length} re-run${pairs.length === 1 ? '' : 's'} of the same code moved by up to ${fmtNum(largest(pairs).difference)}` : '';
     return {
       source: 'baseline-repeats', value: band.spread, threshold: band.threshold, pairs,
-      how: `measured from ${band.samples} baseline runs (their standard deviation); a keep must beat its parent by more than ${fmtNum(band.threshold)} = max(minDelta ${band.minDelta}, ${band.z} × ${fmtNum(band.spread)})${confirmations}`,
+      how: `measured from ${band.source} (their pooled standard deviation); a keep must beat its parent by more than ${fmtNum(band.threshold)} = max(minDelta ${band.minDelta}, ${band.z} × ${fmtNum(band.spread)})${confirmations}`,
       hint: null,
     };
   }

@@ -23,10 +23,10 @@ export function describePlatform(p: PlatformInfo | null): string {
   return [acc, `${p.cpus} CPUs`, `${p.memoryGb} GB RAM`, `${p.os}/${p.arch}`, p.python ? `Python ${p.python}` : null, fw || null].filter(Boolean).join(' · ');
 }
 
-/** `Noise: spread ±0.1 (sample standard deviation of 3 baseline runs); a change must beat its parent by more than 0.2 = max(minDelta 0, 2 × spread)` */
+/** `Noise: spread ±0.1 (pooled standard deviation of 3 baseline runs); a change must beat its parent by more than 0.2 = max(minDelta 0, 2 × spread)` */
 export function noiseLine(band: NoiseBand): string {
   if (band.spread === null) return `Noise: not measured yet (${band.samples} of ${band.repeats} baseline runs have a metric); minDelta ${band.minDelta} decides`;
-  return `Noise: spread ±${fmtNum(band.spread)} (sample standard deviation of ${band.samples} baseline runs); a change must beat its parent by more than ${fmtNum(band.threshold)} = max(minDelta ${band.minDelta}, ${band.z} × spread)`;
+  return `Noise: spread ±${fmtNum(band.spread)} (pooled standard deviation of ${band.source}); a change must beat its parent by more than ${fmtNum(band.threshold)} = max(minDelta ${band.minDelta}, ${band.z} × spread)`;
 }
 
 const VERDICT: Record<Verdict, string> = { larger: 'larger than the noise', within: 'within noise', unknown: 'noise unknown' };
@@ -102,7 +102,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   }
   const packed = (cfg.slotsPerGpu ?? 1) > 1 && cfg.gpus.length ? ` (up to ${cfg.slotsPerGpu} per GPU on GPU ${cfg.gpus.join(', ')}; the largest peak memory a run reported: ${fmtMemory(peakMemory(model))})` : '';
   out.push(`- Policy \`${cfg.policy}\`, proposer \`${cfg.proposer.kind}\`, ${cfg.parallel} at a time${packed}, minDelta ${cfg.minDelta}`);
-  if (band) out.push(`- ${noiseLine(band)}; ${measurements.length} noise run(s) (baseline repeats and confirmations of new bests) are not counted as experiments`);
+  if (band) out.push(`- ${noiseLine(band)}; ${measurements.length} noise run(s) (baseline repeats and confirmation runs) are not counted as experiments`);
   out.push(`- Platform: ${describePlatform(model.platform)}`);
   if (model.protection) out.push(`- Protection: ${model.protection.text}`);
   const checked = nodes.filter((n) => n.checks);

@@ -142,10 +142,15 @@ export interface NoiseConfig {
 
 /** What noise does to decisions right now: shown by the UIs and written into every decision's reason. */
 export interface NoiseBand {
-  /** Sample standard deviation of the baseline's runs; null until two of them have a metric. */
+  /**
+   * Pooled sample standard deviation of every code that ran more than once (the baseline's repeats, confirmation
+   * runs, re-runs); null until two runs of one code have a metric.
+   */
   spread: number | null;
-  /** Baseline runs with a metric that the spread is computed from. */
+  /** Runs with a metric that the spread is computed from (the baseline's, until the spread is measured). */
   samples: number;
+  /** Where the spread comes from, for people: `3 baseline runs`, `3 baseline runs and 4 runs of 2 experiments run more than once`. */
+  source: string;
   repeats: number;
   z: number;
   minDelta: number;
@@ -181,6 +186,8 @@ export interface Judgement {
   logTail?: string;
   /** Kept by the simplicity rule (within noise, fewer lines), not as an improvement. */
   simplification?: boolean;
+  /** Decided by comparing the metric with the parent's (not a crash, a constraint or the baseline): noise may weigh in. */
+  compared?: boolean;
 }
 
 export interface ProposerInfo {

@@ -25,7 +25,7 @@ const cleanups: (() => void)[] = [];
 after(() => { for (const c of cleanups) c(); });
 
 const ok: RunResult = { exitCode: 0, signal: null, timedOut: false, wallMs: 1000, logPath: '/dev/null' };
-const band: NoiseBand = { spread: 0.1, samples: 3, repeats: 3, z: 2, minDelta: 0, threshold: 0.2 };
+const band: NoiseBand = { spread: 0.1, samples: 3, repeats: 3, z: 2, minDelta: 0, source: '3 baseline runs', threshold: 0.2 };
 
 describe('the judge with a noise band', () => {
   const at = (value: number, extra: Partial<Parameters<typeof judge>[0]> = {}) =>
@@ -76,7 +76,7 @@ describe('the noise band in the model', () => {
     const decide = (id: number, metric: number) => rec({ type: 'decide', id, status: id === 0 ? 'keep' : 'discard', metric, memoryGb: null, secondary: {}, reason: '', decidedBy: 'rule' });
     node(0, null, 'baseline');
     decide(0, 1);
-    assert.deepEqual(m.noiseBand(), { spread: null, samples: 1, repeats: 3, z: 3, minDelta: 0.01, threshold: 0.01 });
+    assert.deepEqual(m.noiseBand(), { spread: null, samples: 1, source: '1 baseline run', repeats: 3, z: 3, minDelta: 0.01, threshold: 0.01 });
     node(1, 0, 'noise:0:1');
     decide(1, 1.1);
     node(2, 0, 'noise:0:2');
@@ -94,7 +94,7 @@ function noisyRepo(): TempRepo {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const counter = join(dir, 'counter');
   // The noise of each run in order: 3 baseline runs, then the experiments and their confirmation runs.
-  writeFileSync(join(dir, 'noise'), [0, 0.1, -0.1, 0, 0, 0.1, -0.1, 0.5, 0.1].join(' '));
+  writeFileSync(join(dir, 'noise'), [0, 0.1, -0.1, 0, 0.2, 0, 0.1, -0.4, 0.6, 0.1].join(' '));
   const noiseLine = `NOISE = [float(x) for x in open(${JSON.stringify(join(dir, 'noise'))}).read().split()]`;
   const train = [
     'import os',
@@ -111,7 +111,8 @@ function noisyRepo(): TempRepo {
     'train.py': train, 'prepare.py': TOY_PREPARE,
     'patches/1-small.patch': offset('0.0', '-0.05', 'a small gain, within noise'),
     'patches/2-big.patch': offset('0.0', '-0.5', 'a real gain'),
-    'patches/3-lucky.patch': `# a lucky run\n--- a/train.py\n+++ b/train.py\n@@ -1,3 +1,3 @@\n import os\n-OFFSET = -0.5\n+OFFSET = -0.75\n # a line the simplification removes\n`,
+    // The same value written another way: no real gain, one lucky run.
+    'patches/3-lucky.patch': `# a lucky run\n--- a/train.py\n+++ b/train.py\n@@ -1,3 +1,3 @@\n import os\n-OFFSET = -0.5\n+OFFSET = -0.50\n # a line the simplification removes\n`,
     'patches/4-simpler.patch': `# remove a line\n--- a/train.py\n+++ b/train.py\n@@ -2,3 +2,2 @@\n OFFSET = -0.5\n-# a line the simplification removes\n ${noiseLine}\n`,
   });
   cleanups.push(() => repo.cleanup());
@@ -134,16 +135,19 @@ pipeline: 0
 noise: {repeats: 3, z: 2}
 `;
 
+// Runs measure 1 + OFFSET + the next noise: the baseline 1, 1.1, 0.9 (mean 1, spread 0.1); #3 0.95, then its
+// confirmation 1.15 (mean 1.05: turned away); #5 0.5 and 0.6 (mean 0.55: kept); #7 0.1, then 1.1 (mean 0.6: turned
+// away); #9 the simplification, 0.6.
 const EXPECTED = [
   '#0<null baseline keep 1', '#1<0 rerun discard 1.1', '#2<0 rerun discard 0.9',
-  '#3<0 improve discard 0.95',
-  '#4<0 improve keep 0.55', '#5<4 rerun discard 0.6',
-  '#6<4 improve discard 0.45', '#7<6 rerun discard 0.75',
-  '#8<4 improve keep 0.6',
+  '#3<0 improve discard 1.05', '#4<3 rerun discard 1.15',
+  '#5<0 improve keep 0.55', '#6<5 rerun discard 0.6',
+  '#7<5 improve discard 0.6', '#8<7 rerun discard 1.1',
+  '#9<5 improve keep 0.6',
 ];
 
 function shape(m: SessionModel): string[] {
-  return m.nodes.map((n) => `#${n.id}<${n.parentId} ${n.operator} ${n.status} ${n.metric}`);
+  return m.nodes.map((n) => `#${n.id}<${n.parentId} ${n.operator} ${n.status} ${n.metric === null ? null : Number(n.metric.toFixed(6))}`);
 }
 
 
@@ -161,28 +165,31 @@ describe('a session with noise: {repeats: 3, z: 2}', () => {
     const m = outcome.model;
     assert.deepEqual(shape(m), EXPECTED);
     assert.equal(m.decidedCount, 4, 'repeats and confirmations do not count as experiments');
+    // The spread is re-estimated as codes run again: the baseline's three runs, then #3, #5 and #7 with their confirmations.
     const band = m.noiseBand()!;
-    assert.ok(Math.abs(band.spread! - 0.1) < 1e-9);
+    assert.ok(Math.abs(band.spread! - 0.330151) < 1e-6, String(band.spread));
+    assert.equal(band.source, '3 baseline runs and 6 runs of 3 experiments run more than once');
     assert.ok(logs.some((l) => /noise: 3 baseline runs, spread ±0\.1/.test(l)), logs.join('\n'));
-    assert.match(m.get(3)!.reason, /within noise: improved by 0\.05, not more than the threshold 0\.2 = max\(minDelta 0, 2 × spread 0\.1\)/);
-    assert.match(m.get(4)!.reason, /^confirmed: runs 0\.5 and 0\.6 \(#5\), mean 0\.55 beats parent 1 by 0\.45, more than the threshold 0\.2/);
-    assert.match(m.get(6)!.reason, /^did not hold up: runs 0\.15 and 0\.75 \(#7\), mean 0\.45 beats parent 0\.55 by 0\.1, not more than the threshold 0\.2/);
-    assert.match(m.get(8)!.reason, /^simplification: .*within noise of parent 0\.55.*removes 1 line$/);
-    assert.equal(m.best!.id, 4);
-    assert.equal(repo.git('rev-parse', 'autoresearch/n1'), m.get(4)!.commit);
+    // #3 measured better than the baseline's mean, not beyond the noise: it ran again, and did not hold up.
+    assert.match(m.get(3)!.reason, /^did not hold up: val_loss mean 1\.05 of 2 runs vs parent 1 \(mean of 3\): gain -0\.05, not more than the threshold 0\.182574 = max\(minDelta 0, 2 × 0\.1 × √\(1\/2 \+ 1\/3\)\) \(#3, #4\)$/);
+    // #5 is a new best: confirmed on two runs, against a spread that #3's runs have moved to 0.11547.
+    assert.match(m.get(5)!.reason, /^confirmed: val_loss mean 0\.55 of 2 runs vs parent 1 \(mean of 3\): gain 0\.45, more than the threshold 0\.210819 = max\(minDelta 0, 2 × 0\.11547 × √\(1\/2 \+ 1\/3\)\) \(#5, #6\); val_loss recorded as the mean$/);
+    assert.match(m.get(7)!.reason, /^did not hold up: val_loss mean 0\.6 of 2 runs vs parent 0\.55 \(mean of 2\): gain -0\.05, not more than the threshold 0\.212132 = max\(minDelta 0, 2 × 0\.106066 × √\(1\/2 \+ 1\/2\)\) \(#7, #8\)$/);
+    assert.match(m.get(9)!.reason, /^simplification: .*within noise of parent 0\.55.*removes 1 line$/);
+    assert.equal(m.best!.id, 5);
+    assert.equal(repo.git('rev-parse', 'autoresearch/n1'), m.get(5)!.commit);
     // Every run is journaled and has its results.tsv row.
-    assert.equal(parseResults(readFileSync(join(repo.root, 'results.tsv'), 'utf8')).rows.length, 9);
+    assert.equal(parseResults(readFileSync(join(repo.root, 'results.tsv'), 'utf8')).rows.length, 10);
     const summary = readFileSync(join(repo.root, 'autoresearch-summary.md'), 'utf8');
-    assert.match(summary, /Noise: spread ±0\.1 \(sample standard deviation of 3 baseline runs\); a change must beat its parent by more than 0\.2/);
-    assert.match(summary, /\| #8 \(from #4\) .*within noise/);
-    assert.doesNotMatch(summary, /\| #4 \(from #0\) .*within noise/);
+    assert.match(summary, /Noise: spread ±0\.330151 \(pooled standard deviation of 3 baseline runs and 6 runs of 3 experiments run more than once\); a change must beat its parent by more than 0\.660303/);
+    assert.match(summary, /\| #9 \(from #5\) .*within noise/);
     // The CLI's status shows the band too.
     const out: string[] = [];
     assert.equal(await main(['status', '--cwd', repo.root], { out: (t) => out.push(t), err: (t) => out.push(t), isTTY: false }), 0, out.join('\n'));
-    assert.match(out.join('\n'), /experiments: 4 of 4 decided[\s\S]*Noise: spread ±0\.1 \(sample standard deviation of 3 baseline runs\); a change must beat its parent by more than 0\.2/);
+    assert.match(out.join('\n'), /experiments: 4 of 4 decided[\s\S]*Noise: spread ±0\.330151 \(pooled standard deviation of 3 baseline runs and 6 runs of 3 experiments run more than once\); a change must beat its parent by more than 0\.660303/);
   });
 
-  for (const fault of ['judging:4', 'writing:5', 'judging:6']) {
+  for (const fault of ['judging:4', 'judging:5', 'writing:6', 'judging:7', 'writing:8']) {
     it(`a controller killed at ${fault} (a candidate and its confirmation) resumes to the same tree, nothing run twice`, () => {
       const repo = noisyRepo();
       const run = (env: Record<string, string> = {}) => spawnSync(process.execPath, ['--import', TSX, CLI, 'run'], { cwd: repo.root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', ...env } });
@@ -194,7 +201,7 @@ describe('a session with noise: {repeats: 3, z: 2}', () => {
       assert.deepEqual(shape(m), EXPECTED);
       const decisions = Journal.read(join(repo.root, '.autoresearch/n1/journal.jsonl')).filter((r) => r.type === 'decide').map((r) => (r as { id: number }).id);
       assert.deepEqual(decisions, [...new Set(decisions)], 'one decision per node');
-      assert.equal(parseResults(readFileSync(join(repo.root, 'results.tsv'), 'utf8')).rows.length, 9);
+      assert.equal(parseResults(readFileSync(join(repo.root, 'results.tsv'), 'utf8')).rows.length, 10);
     });
   }
 });

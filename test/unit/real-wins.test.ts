@@ -168,7 +168,7 @@ describe('which wins of a session are real', () => {
     const wins = sessionWins(m);
     assert.equal(wins.noise.source, 'baseline-repeats');
     assert.deepEqual(wins.keeps.map((k) => [k.keep.id, k.verdict]), [[3, 'larger'], [4, 'within']]);
-    assert.equal(wins.headline, '1 of 2 keeps are larger than the noise (noise ±0.1, measured from 3 baseline runs (their standard deviation); a keep must beat its parent by more than 0.2 = max(minDelta 0, 2 × 0.1))');
+    assert.equal(wins.headline, '1 of 2 keeps are larger than the noise (noise ±0.1, measured from 3 baseline runs (their pooled standard deviation); a keep must beat its parent by more than 0.2 = max(minDelta 0, 2 × 0.1))');
     const md = buildSummary(m);
     assert.match(md, /^\*\*1 of 2 keeps are larger than the noise \(noise ±0\.1, measured from 3 baseline runs/m);
     assert.match(md, /\| #3 \(from #0\) \| .* \| -0\.5 \(-50\.0%\), larger than the noise \|/);

@@ -65,7 +65,7 @@ describe('snapshot: which wins are real', () => {
     assert.equal(w.source, 'baseline-repeats');
     assert.ok(near(w.noise!, 0.1) && near(w.threshold!, 0.2), `${w.noise} ${w.threshold}`);
     assert.equal(w.larger, 1);
-    assert.equal(w.headline, '1 of 2 keeps are larger than the noise (noise ±0.1, measured from 3 baseline runs (their standard deviation); a keep must beat its parent by more than 0.2 = max(minDelta 0, 2 × 0.1))');
+    assert.equal(w.headline, '1 of 2 keeps are larger than the noise (noise ±0.1, measured from 3 baseline runs (their pooled standard deviation); a keep must beat its parent by more than 0.2 = max(minDelta 0, 2 × 0.1))');
     assert.equal(w.hint, null);
     assert.deepEqual(w.keeps.map((k) => [k.id, k.against, k.verdict]), [[3, 0, 'larger'], [4, 3, 'within']]);
     assert.ok(near(w.keeps[0]!.gain, 0.5) && near(w.keeps[1]!.gain, 0.05));

@@ -4,7 +4,8 @@ import { explainCrash, lastError, metricSuggestion } from '../crashHints.js';
 import { readTail } from '../files.js';
 import { describeViolations, type ScopeViolation } from '../guard.js';
 import type { JournalEntry } from '../journal.js';
-import { improvement, judge, thresholdText } from '../judge.js';
+import { mean, weigh } from '../evidence.js';
+import { judge, thresholdText } from '../judge.js';
 import { isMeasurement, type SessionModel } from '../model.js';
 import { directionText, fmtNum } from '../../shared/format.js';
 import type { ExperimentNode, Judgement, RunResult } from '../types.js';
@@ -26,7 +27,8 @@ export class Decisions {
     const log = readTail(run.logPath, LOG_TAIL_BYTES);
     const j = judge({
       log, run, config,
-      parentMetric: parent?.metric ?? null, isBaseline: node.id === 0, band: model.noiseBand(), repeat: measured,
+      // Every run of the parent's code counts (the baseline's repeats, its confirmation runs), not its first alone.
+      parentMetric: parent ? model.estimate(parent.id)?.mean ?? parent.metric : null, isBaseline: node.id === 0, band: model.noiseBand(), repeat: measured,
       netLines: measured || !parent?.commit || !node.commit ? null : await this.netLines(parent.commit, node.commit),
     });
     if (j.status !== 'crash') return j;
@@ -81,34 +83,36 @@ export class Decisions {
     else this.ctx.log(`noise: ${band.samples} baseline runs, spread ±${fmtNum(band.spread)}; a change must beat its parent by more than the ${thresholdText(band, this.ctx.config.minDelta)}`);
   }
 
-  /** With `noise.confirm`, a candidate new best is run once more before it is kept. */
-  needsConfirmation(node: ExperimentNode, j: Judgement): boolean {
-    const { model } = this.ctx;
-    if (!this.ctx.config.noise?.confirm || j.status !== 'keep' || j.simplification || node.id === 0 || node.operator === 'rerun' || j.metric === null) return false;
-    const parent = node.parentId === null ? undefined : model.get(node.parentId);
-    if (parent?.metric === null || parent?.metric === undefined) return false;
-    const best = model.best;
-    return !best || model.better(j.metric, best.metric!);
-  }
-
-  /** Kept only if the mean of both runs still beats the parent by more than the threshold; the mean becomes its metric. */
-  confirmed(node: ExperimentNode, j: Judgement, check: ExperimentNode): Judgement {
+  /**
+   * With `noise`, a change's verdict rests on every run of its code (sequential testing, evidence.ts): its first
+   * run's judgement, then one confirmation run at a time while the evidence is open (it measured better than its
+   * parent, not yet beyond the threshold for the runs both have), up to 2 × `noise.repeats` runs; with
+   * `noise.confirm`, a new best always has a second run. The final judgement, or null when it needs another run.
+   */
+  weigh(node: ExperimentNode, j: Judgement): Judgement | null {
     const { config, model } = this.ctx;
+    const noise = config.noise;
+    if (!noise || !j.compared || j.simplification || j.metric === null || node.id === 0 || node.operator === 'rerun' || node.parentId === null) return j;
+    const parent = model.estimate(node.parentId);
+    if (!parent) return j;
     const name = config.metric.name;
-    const parent = model.get(node.parentId!)!;
-    const band = model.noiseBand();
-    const margin = thresholdText(band, config.minDelta);
-    if (check.metric === null || !Number.isFinite(check.metric) || check.status === 'crash' || check.status === 'invalid') {
-      return { ...j, status: 'discard', reason: `did not hold up: its confirmation run #${check.id} ${check.status === 'crash' ? 'crashed' : 'was invalid'} (${check.reason}); first run ${name} ${fmtNum(j.metric)}` };
+    const checks = confirmationsOf(model, node);
+    const failed = checks.find((c) => c.metric === null || !Number.isFinite(c.metric) || c.status === 'crash' || c.status === 'invalid');
+    if (failed) {
+      return { ...j, status: 'discard', reason: `did not hold up: its confirmation run #${failed.id} ${failed.status === 'crash' ? 'crashed' : 'was invalid'} (${failed.reason}); first run ${name} ${fmtNum(j.metric)}` };
     }
-    const mean = (j.metric! + check.metric) / 2;
-    const gain = improvement(parent.metric!, mean, config.metric.direction);
-    const threshold = band?.spread != null ? band.threshold : config.minDelta;
-    const runs = `runs ${fmtNum(j.metric)} and ${fmtNum(check.metric)} (#${check.id}), mean ${fmtNum(mean)}`;
-    if (gain - threshold > 1e-12 * Math.max(1, Math.abs(parent.metric!))) {
-      return { ...j, metric: mean, reason: `confirmed: ${runs} beats parent ${fmtNum(parent.metric)} by ${fmtNum(gain)}, more than the ${margin}; ${name} recorded as the mean` };
-    }
-    return { ...j, metric: mean, status: 'discard', reason: `did not hold up: ${runs} beats parent ${fmtNum(parent.metric)} by ${fmtNum(gain)}, not more than the ${margin}` };
+    const runs = [j.metric, ...checks.map((c) => c.metric!)];
+    const best = model.best;
+    const v = weigh({
+      runs, parent, spread: model.noiseBand()?.spread ?? null, z: noise.z, minDelta: config.minDelta, direction: config.metric.direction,
+      maxRuns: maxRuns(noise.repeats), minRuns: noise.confirm && (!best || model.better(mean(runs), best.metric!)) ? 2 : 1,
+    });
+    if (v.action === 'rerun') return null;
+    const ids = checks.length ? ` (#${node.id}, ${checks.map((c) => `#${c.id}`).join(', ')})` : '';
+    if (v.action === 'keep') return { ...j, metric: v.mean, reason: checks.length ? `confirmed: ${name} ${v.text}${ids}; ${name} recorded as the mean` : `${name} ${v.text}` };
+    // Measured no better than the parent at the first run: the judge's own reason says so.
+    if (!checks.length && v.gain <= config.minDelta) return j;
+    return { ...j, status: 'discard', metric: v.mean, reason: checks.length ? `did not hold up: ${name} ${v.text}${ids}` : `within noise: ${name} ${v.text}` };
   }
 
   decide(node: ExperimentNode, j: Judgement): void {
@@ -148,6 +152,16 @@ export class Decisions {
       `Direction: ${best && best.id !== 0 ? `building on #${best.id} (${best.description})` : 'still looking for a first improvement'}.`,
     ].join('\n');
   }
+}
+
+/** The most runs one change gets before it is turned away as unproven: twice the baseline's. */
+export function maxRuns(repeats: number): number {
+  return 2 * repeats;
+}
+
+/** A node's confirmation runs, decided, in the order they ran. */
+export function confirmationsOf(model: SessionModel, node: ExperimentNode): ExperimentNode[] {
+  return model.childrenOf(node.id).filter((c) => c.operator === 'rerun' && c.editKey.startsWith('confirm:') && c.decidedBy !== null);
 }
 
 /** A node that never ran, or whose run did not count, for `reason`. */

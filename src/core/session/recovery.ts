@@ -53,6 +53,12 @@ export class Recovery {
     for (const i of new Set(reattach.map(slotOf))) {
       if (!slots.some((s) => s.index === i)) slots.push({ index: i, worktree: join(this.ctx.paths.worktrees, `slot-${i}`), running: null, abort: null, temporary: true });
     }
+    // A confirmation run that finished is decided before its candidate settles, so the candidate's evidence has it and
+    // it does not run again.
+    for (const s of settle.filter((x) => isOrphanConfirmation(model, x.n))) {
+      settle.splice(settle.indexOf(s), 1);
+      if (!this.ctx.stopping) await this.runs.settle(s.n, s.j, slots[0]!);
+    }
     // Interrupted runs go again, one slot each, before anything new is proposed.
     const queue = rerun.filter((n) => n.id !== 0);
     await Promise.all(slots.map(async (slot) => {

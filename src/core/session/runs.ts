@@ -197,26 +197,28 @@ export class Runs {
   }
 
   /**
-   * Decides a judged node. With `noise.confirm`, a candidate new best is first run once more (a confirmation
-   * node, journaled like any run) and kept only if the mean of both runs still beats its parent by more than the
-   * threshold; the mean becomes its metric. A keep then waits for the checks, once. A controller killed on the way
-   * settles it again on resume. `inPlace`: the slot's worktree holds the node's commit as its run left it.
+   * Decides a judged node. With `noise`, a change whose evidence is still open is run again, one confirmation node
+   * at a time (journaled like any run), and decided on all its runs (Decisions.weigh); a keep then waits for the
+   * checks, once. A controller killed on the way settles it again on resume, and runs only what is missing.
+   * `inPlace`: the slot's worktree holds the node's commit as its run left it.
    */
   async settle(node: ExperimentNode, j: Judgement, slot: Slot, inPlace = false): Promise<void> {
-    if (!this.decisions.needsConfirmation(node, j)) {
-      await this.decideChecked(node, j, slot, inPlace);
-      return;
-    }
-    const key = `confirm:${node.id}`;
-    let check = this.ctx.model.childrenOf(node.id).find((c) => c.editKey === key);
-    check ??= await this.createRerunNode(node, key, `confirmation run of #${node.id}`, `Run #${node.id}'s exact code again: a new best is kept only if it holds up.`, `noise: {confirm: true}: #${node.id} would be a new best`);
-    const ranNow = check.decidedBy === null;
-    if (ranNow) {
+    let ranNow = false;
+    for (let verdict = this.decisions.weigh(node, j); ; verdict = this.decisions.weigh(node, j)) {
+      if (verdict) {
+        await this.decideChecked(node, verdict, slot, inPlace || ranNow);
+        return;
+      }
+      const children = this.ctx.model.childrenOf(node.id).filter((c) => c.operator === 'rerun' && c.editKey.startsWith('confirm:'));
+      const k = children.length + 1;
+      const check = children.find((c) => c.decidedBy === null)
+        ?? await this.createRerunNode(node, k === 1 ? `confirm:${node.id}` : `confirm:${node.id}:${k}`, k === 1 ? `confirmation run of #${node.id}` : `confirmation run ${k} of #${node.id}`,
+          `Run #${node.id}'s exact code again: a change is kept only on evidence beyond the noise.`, `noise: #${node.id}'s gain is not yet beyond the noise, or it would be a new best`);
       await this.ctx.checkout(slot.worktree, node.commit!);
       await this.runNode(check, slot);
+      ranNow = true;
       if (this.ctx.stopping || check.decidedBy === null) return;
     }
-    await this.decideChecked(node, this.decisions.confirmed(node, j, check), slot, ranNow);
   }
 
   /** Decides `j`, once the checks had their say when it is a keep; nothing when the session stopped meanwhile. */

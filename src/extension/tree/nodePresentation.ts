@@ -181,7 +181,7 @@ function tooltip(
     const inside = withinNoise(n, parent, ctx.model);
     const how = band.spread === null
       ? `±${fmtNum(band.threshold)} (minDelta; the spread is measured from ${band.repeats} baseline runs, ${band.samples} so far)`
-      : `±${fmtNum(band.threshold)} (${band.z} × spread ${fmtNum(band.spread)} from ${band.samples} baseline runs)`;
+      : `±${fmtNum(band.threshold)} (${band.z} × spread ${fmtNum(band.spread)} from ${band.source})`;
     rows.push(['noise band', md(`${how}${inside === null ? '' : inside ? ' · this change is within noise' : ' · this change is beyond noise'}`)]);
   }
   for (const [k, v] of Object.entries(n.secondary)) rows.push([k, fmtNum(v)]);
