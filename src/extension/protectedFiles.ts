@@ -1,5 +1,6 @@
 // Protected files are read-only in the editor while a session runs: the workspace's `files.readonlyInclude`
-// gets the config's `readonly` globs (plus the session's own records), an Explorer badge marks them, and a
+// gets the config's `readonly` globs (plus the session's own records; the user's settings get them as absolute
+// paths when the repository commits its .vscode/settings.json, so `git status` never shows it), an Explorer badge marks them, and a
 // save is answered with why. Everything is put back when the session ends, or on the next start of the
 // extension if the window died first.
 import { existsSync, readFileSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
@@ -23,6 +24,8 @@ interface Backup {
   createdSettingsFile: string | null;
   /** The lines added to the repository's .git/info/exclude so the file it created stays out of `git status`. */
   excluded?: { repo: string; lines: string[] };
+  /** Where the keys went: the workspace's settings, or the user's (absolute paths) when the repository commits that file. */
+  target?: 'workspace' | 'user';
 }
 
 export class ProtectedFiles extends DisposableBase implements vscode.FileDecorationProvider {
@@ -120,6 +123,12 @@ export class ProtectedFiles extends DisposableBase implements vscode.FileDecorat
     const target = this.settingsTarget(root);
     if (!target) return;
     await this.restoreSetting();
+    const settingsFile = join(target.folder.uri.fsPath, '.vscode', 'settings.json');
+    // A settings file the repository commits would show as modified: the user's settings take the paths instead.
+    if (existsSync(settingsFile) && await isTracked(this.session.location?.repoRoot, settingsFile)) {
+      await this.applyToUserSettings(root, globs);
+      return;
+    }
     const config = vscode.workspace.getConfiguration(undefined, target.folder.uri);
     const current = { ...(config.inspect<Record<string, boolean>>(READONLY_SETTING)?.workspaceValue ?? {}) };
     const added: string[] = [];
@@ -131,7 +140,6 @@ export class ProtectedFiles extends DisposableBase implements vscode.FileDecorat
       }
     }
     if (added.length === 0) return;
-    const settingsFile = join(target.folder.uri.fsPath, '.vscode', 'settings.json');
     const backup: Backup = { added, createdSettingsFile: existsSync(settingsFile) ? null : settingsFile };
     if (backup.createdSettingsFile) {
       // A settings file made only for the session must not show in `git status` (nor the branch read `main*`) meanwhile.
@@ -147,13 +155,31 @@ export class ProtectedFiles extends DisposableBase implements vscode.FileDecorat
     this.applied = true;
   }
 
+  /** `files.readonlyInclude` in the user's settings, with absolute paths (the setting reads them as they are). */
+  private async applyToUserSettings(root: string, globs: string[]): Promise<void> {
+    const config = vscode.workspace.getConfiguration();
+    const current = { ...(config.inspect<Record<string, boolean>>(READONLY_SETTING)?.globalValue ?? {}) };
+    const prefix = `${root.split(sep).join('/')}/`;
+    const added = globs.map((g) => `${prefix}${g}`).filter((key) => current[key] === undefined);
+    if (added.length === 0) return;
+    for (const key of added) current[key] = true;
+    await this.state.update(BACKUP_KEY, { added, createdSettingsFile: null, target: 'user' } satisfies Backup);
+    await config.update(READONLY_SETTING, current, vscode.ConfigurationTarget.Global);
+    this.applied = true;
+  }
+
   /** Takes out exactly what was added (a person's own entries stay), and the settings file if it was ours. */
   async restoreSetting(): Promise<void> {
     const backup = this.state.get<Backup>(BACKUP_KEY);
     this.applied = false;
     if (!backup) return;
     const folder = vscode.workspace.workspaceFolders?.[0];
-    if (folder) {
+    if (backup.target === 'user') {
+      const config = vscode.workspace.getConfiguration();
+      const current = { ...(config.inspect<Record<string, boolean>>(READONLY_SETTING)?.globalValue ?? {}) };
+      for (const key of backup.added) delete current[key];
+      await config.update(READONLY_SETTING, Object.keys(current).length ? current : undefined, vscode.ConfigurationTarget.Global);
+    } else if (folder) {
       const config = vscode.workspace.getConfiguration(undefined, folder.uri);
       const current = { ...(config.inspect<Record<string, boolean>>(READONLY_SETTING)?.workspaceValue ?? {}) };
       for (const key of backup.added) delete current[key];
@@ -164,6 +190,13 @@ export class ProtectedFiles extends DisposableBase implements vscode.FileDecorat
     if (excluded) await Lab.open(excluded.repo).then((lab) => lab.unexcludeLocally(excluded.lines)).catch(() => undefined);
     await this.state.update(BACKUP_KEY, undefined);
   }
+}
+
+/** Whether git tracks `file` in the repository at `repo` (false outside one, or when git cannot say). */
+async function isTracked(repo: string | undefined, file: string): Promise<boolean> {
+  const rel = repo ? relative(repo, file) : '';
+  if (!repo || !rel || rel.startsWith('..') || isAbsolute(rel)) return false;
+  return Lab.open(repo).then(async (lab) => (await lab.raw(['ls-files', '--', rel.split(sep).join('/')])).trim() !== '', () => false);
 }
 
 /** Deletes a settings file that holds nothing but `{}`, and its .vscode folder when that is left empty. */

@@ -3,7 +3,7 @@
 // labels, the status bar, the settings file, the journal and results.tsv on disk, the editor that opened.
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { after, before, describe, it } from 'mocha';
@@ -379,10 +379,42 @@ describe('steering a running session and reading a bad config', function () {
 });
 
 describe('the user\'s repository after a whole VS Code session', function () {
-  it('reads in git status as it did before the first Start', () => {
+  it('reads in git status as it did before the first Start', async () => {
     const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    // The last Stop's restore of the settings may still be on its way.
+    await (await vscode.extensions.getExtension<AutoResearchApi>(EXTENSION_ID)!.activate()).protectedFiles.settled();
     // The workspace is a fresh commit of the example: nothing is modified or untracked before the session.
     assert.equal(gitStatus(root), '', 'git status after the sessions, the CLI run, the overrides and the reload');
     assert.ok(!existsSync(join(root, '.vscode')), 'a .vscode folder was left behind');
+  });
+});
+
+describe('a repository that commits its .vscode/settings.json', function () {
+  this.timeout(120_000);
+
+  it('marks protected files read-only from the user settings instead, so git status stays clean while a session runs', async () => {
+    const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const api = await vscode.extensions.getExtension<AutoResearchApi>(EXTENSION_ID)!.activate();
+    const settingsFile = join(root, '.vscode', 'settings.json');
+    const committed = '{\n  // the team\'s editor settings\n  "editor.tabSize": 4\n}\n';
+    mkdirSync(join(root, '.vscode'), { recursive: true });
+    writeFileSync(settingsFile, committed);
+    git(root, 'add', '.vscode/settings.json');
+    git(root, '-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-q', '-m', 'team settings');
+    assert.equal(gitStatus(root), '');
+    await api.session.start({ maxExperiments: api.session.model!.decidedCount + 20 });
+    await until('the session to run', () => api.session.phase === 'running', 30_000);
+    await api.protectedFiles.settled();
+    const readonly = vscode.workspace.getConfiguration('files').inspect<Record<string, boolean>>('readonlyInclude');
+    assert.equal(readonly?.globalValue?.[`${root.split('\\').join('/')}/prepare.py`], true, `files.readonlyInclude is ${JSON.stringify(readonly)}`);
+    assert.equal(readonly?.workspaceValue, undefined, 'the committed settings file got the keys');
+    assert.equal(readFileSync(settingsFile, 'utf8'), committed);
+    assert.equal(gitStatus(root), '', 'the running session shows in git status');
+    await vscode.commands.executeCommand(Commands.stop);
+    await api.session.waitFor((p) => p === 'stopped' || p === 'done', 60_000);
+    await api.protectedFiles.settled();
+    assert.equal(vscode.workspace.getConfiguration('files').inspect('readonlyInclude')?.globalValue, undefined, 'the user settings keep the paths');
+    assert.equal(readFileSync(settingsFile, 'utf8'), committed);
+    assert.equal(gitStatus(root), '');
   });
 });
