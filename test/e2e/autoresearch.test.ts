@@ -150,6 +150,10 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
       await c.page.waitForTimeout(450);
     }
     assert.ok(compared > 0, 'never saw a running clock in both the status bar and the tree');
+    // Mid-session, with protected files marked read-only: git sees nothing, and the branch does not read main*.
+    assert.equal(spawnSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: workspace, encoding: 'utf8' }).stdout, '', 'the running session shows in git status');
+    const branch = c.statusBarItem(/^\s*main\*?\s*$/).first();
+    assert.equal((await branch.innerText()).trim(), 'main', 'the branch reads main* while the session runs');
   });
 
   it("shows the running experiment's clock and latest log line in the results view's table, live", async () => {
