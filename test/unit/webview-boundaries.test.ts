@@ -37,7 +37,7 @@ describe('webview boundaries', () => {
     const literal = values.join('\n').match(/#[0-9a-f]{3,8}\b|\brgba?\(|\bhsla?\(|\b(?:white|black|red|green|blue|gray|grey|orange|purple|yellow)\b/gi);
     assert.equal(literal, null, `colour literals: ${literal?.join(', ')}`);
     for (const m of css.matchAll(/var\((--[\w-]+)/g)) {
-      assert.ok(m[1]!.startsWith('--vscode-') || ['--gap', '--radius', '--border', '--columns'].includes(m[1]!), `unknown variable ${m[1]}`);
+      assert.ok(m[1]!.startsWith('--vscode-') || ['--gap', '--radius', '--border', '--columns', '--min-width'].includes(m[1]!), `unknown variable ${m[1]}`);
     }
   });
 
