@@ -6,8 +6,8 @@ import { cpus, freemem, loadavg, platform, release, tmpdir, totalmem } from 'nod
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConfigError, parseConfig } from '../src/core/config.js';
-import { Controller, type ControllerEvent, type Outcome } from '../src/core/controller.js';
-import { LocalExecutor } from '../src/core/localExecutor.js';
+import type { ControllerEvent, Outcome } from '../src/core/controller.js';
+import { openSession } from '../src/core/openSession.js';
 import type { Proposal, ProposalRequest, Proposer } from '../src/core/proposer.js';
 import type { Operator, ResearchConfig } from '../src/core/types.js';
 
@@ -59,16 +59,16 @@ export interface SessionRun {
   runWindows: { id: number; start: number; end: number }[];
 }
 
-/** Runs (or resumes) a session to its end and timestamps every event. */
+/** Runs (or resumes) a session to its end, opened as the CLI and the extension open one, and timestamps every event. */
 export async function runSession(root: string, config: ResearchConfig, proposer: Proposer): Promise<SessionRun> {
-  const c = new Controller({ root, config, proposer, executor: new LocalExecutor(), platform: null });
+  const session = await openSession({ root, config, proposer, platform: null });
   const events: TimedEvent[] = [];
-  c.onEvent((event) => events.push({ at: performance.now(), event }));
+  session.controller.onEvent((event) => events.push({ at: performance.now(), event }));
   let outcome: Outcome;
   try {
-    outcome = await c.run();
+    outcome = await session.controller.run();
   } finally {
-    c.dispose();
+    session.dispose();
   }
   const started = new Map<number, number>();
   const runWindows: SessionRun['runWindows'] = [];

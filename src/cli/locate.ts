@@ -2,7 +2,7 @@
 // an experiment's number.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_FILE, loadConfig } from '../core/config.js';
+import { CONFIG_FILE, loadConfig, type ConfigOverrides } from '../core/config.js';
 import { Lab } from '../core/git.js';
 import type { SessionModel } from '../core/model.js';
 import { listSessions, loadSession } from '../core/offline.js';
@@ -20,10 +20,10 @@ async function repoRoot(cwd: string): Promise<string> {
   return (await Lab.open(cwd)).root;
 }
 
-/** The config here or at the repository's root, with --max-experiments, --proposer and --policy over it. */
-export async function configOf(cwd: string, o: { config?: string; 'max-experiments'?: string; proposer?: string; policy?: string }): Promise<{ root: string; config: ResearchConfig }> {
+/** Where `run` reads its config: here or at the repository's root, with --max-experiments, --proposer and --policy over it. */
+export async function configSource(cwd: string, o: { config?: string; 'max-experiments'?: string; proposer?: string; policy?: string }): Promise<{ root: string; configFile?: string; overrides: ConfigOverrides }> {
   const root = existsSync(join(cwd, o.config ?? CONFIG_FILE)) ? cwd : await repoRoot(cwd).catch(() => cwd);
-  const overrides: Parameters<typeof loadConfig>[2] = {};
+  const overrides: ConfigOverrides = {};
   if (o['max-experiments'] !== undefined) {
     const t = o['max-experiments'];
     const n = Number(t);
@@ -32,7 +32,7 @@ export async function configOf(cwd: string, o: { config?: string; 'max-experimen
   }
   if (o.proposer !== undefined) overrides.proposer = o.proposer;
   if (o.policy !== undefined) overrides.policy = o.policy;
-  return { root, config: loadConfig(root, o.config, overrides) };
+  return { root, configFile: o.config, overrides };
 }
 
 /** The session: --tag, else the config's tag, else the one session recorded here. */

@@ -1,16 +1,15 @@
-import { Controller } from '../../core/controller.js';
-import { createExecutor, createProposer } from '../../core/factory.js';
+import { openSession } from '../../core/openSession.js';
 import { directionText, fmtNum } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';
-import { configOf } from '../locate.js';
+import { configSource } from '../locate.js';
 import { ProgressLine } from '../progressLine.js';
 
 export const runCommand: Command = { run };
 
 /** `run`: starts or resumes the session and prints its experiments until it ends; Ctrl-C stops it, twice quits. */
 async function run({ cwd, o, io }: CommandContext): Promise<number> {
-  const { root, config } = await configOf(cwd, o);
-  const controller = new Controller({ root, config, proposer: createProposer(config, root), executor: createExecutor(config), restart: o.restart });
+  const session = await openSession({ ...await configSource(cwd, o), restart: o.restart });
+  const { config, controller } = session;
   const progress = new ProgressLine(io, config);
   controller.onEvent((e) => progress.handle(e));
   let interrupts = 0;
@@ -40,6 +39,6 @@ async function run({ cwd, o, io }: CommandContext): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    controller.dispose();
+    session.dispose();
   }
 }

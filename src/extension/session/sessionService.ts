@@ -9,13 +9,13 @@ import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, writeFi
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { CONFIG_FILE, ConfigError, loadConfig } from '../../core/config.js';
-import { Controller, type ControllerEvent, type Outcome } from '../../core/controller.js';
+import type { Controller, ControllerEvent, Outcome } from '../../core/controller.js';
 import { AutoResearchError } from '../../core/errors.js';
-import { createExecutor, createProposer } from '../../core/factory.js';
 import { repositoryRoot } from '../../core/git.js';
 import { DisposableBase } from '../../core/lifecycle.js';
 import type { SessionModel } from '../../core/model.js';
 import { sendCommand, type CommandOutcome } from '../../core/offline.js';
+import { openSession, type OpenedSession } from '../../core/openSession.js';
 import { readLock, sessionPaths, type InboxCommand, type LockInfo, type SessionPaths } from '../../core/store.js';
 import { buildSummary } from '../../core/summary.js';
 import type { ExperimentNode, ResearchConfig } from '../../core/types.js';
@@ -51,13 +51,15 @@ class LiveRun {
   /** Resolves once the run is over and cleaned up (after its last state event). */
   readonly ended: Promise<void>;
   markEnded!: () => void;
+  readonly controller: Controller;
+  readonly config: ResearchConfig;
   constructor(
-    readonly controller: Controller,
+    /** The controller with the proposer and executor it runs: disposing it ends all three. */
+    readonly session: OpenedSession,
     readonly location: SessionLocation,
-    readonly config: ResearchConfig,
-    /** The proposer and executor: the controller uses them but does not own them. */
-    readonly owned: { dispose(): void }[],
   ) {
+    this.controller = session.controller;
+    this.config = session.config;
     this.ended = new Promise((r) => { this.markEnded = r; });
   }
 }
@@ -276,17 +278,16 @@ export class SessionService extends DisposableBase {
     const loc = this._location;
     if (!loc) throw new Error('Open a folder with a training script first.');
     const overrides = options.maxExperiments !== undefined ? { maxExperiments: options.maxExperiments } : undefined;
-    // Resume continues a session as it last ran (its recorded protocol); Start reads the config file.
-    const config = recorded && !overrides ? recorded : loadConfig(loc.configDir, undefined, overrides);
+    const session = await openSession({
+      root: loc.configDir,
+      // Resume continues a session as it last ran (its recorded protocol); Start reads the config file.
+      config: overrides ? undefined : recorded,
+      overrides,
+      busy: (holder, config) => new SessionBusyHereError(`The session "${config.tag}" is already running in another process (pid ${holder.pid} on ${holder.host}). Its progress shows here; Stop and Pause reach it.`),
+    });
+    const { config, controller } = session;
     const paths = sessionPaths(loc.repoRoot, config.tag);
-    const holder = readLock(paths.lock);
-    if (holder) {
-      throw new SessionBusyHereError(`The session "${config.tag}" is already running in another process (pid ${holder.pid} on ${holder.host}). Its progress shows here; Stop and Pause reach it.`);
-    }
-    const proposer = createProposer(config, loc.configDir);
-    const executor = createExecutor(config);
-    const controller = new Controller({ root: loc.configDir, config, proposer, executor });
-    const live = new LiveRun(controller, loc, config, [proposer, executor]);
+    const live = new LiveRun(session, loc);
     this.live = live;
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.interruptions.clear(paths.journal);
@@ -369,12 +370,10 @@ export class SessionService extends DisposableBase {
     this.tailCache.clear();
     this.live = undefined;
     live.markEnded();
-    for (const d of [live.controller, ...live.owned]) {
-      try {
-        d.dispose();
-      } catch (e) {
-        this.log.warn(`closing the session: ${(e as Error).message}`);
-      }
+    try {
+      live.session.dispose();
+    } catch (e) {
+      this.log.warn(`closing the session: ${(e as Error).message}`);
     }
     this.updatePhase();
     this.fire();
@@ -475,9 +474,7 @@ export class SessionService extends DisposableBase {
   override dispose(): void {
     if (this.live) {
       this.live.shuttingDown = true;
-      for (const d of [this.live.controller, ...this.live.owned]) {
-        try { d.dispose(); } catch { /* the host is going away */ }
-      }
+      try { this.live.session.dispose(); } catch { /* the host is going away */ }
       this.live = undefined;
     }
     super.dispose();
