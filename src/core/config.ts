@@ -498,6 +498,8 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   if (slotsPerGpu !== undefined && slotsPerGpu > 1 && gpus && gpus.length === 0 && executor?.kind !== 'slurm') {
     c.fail('slotsPerGpu', r.slotsPerGpu, 'the GPUs to pack listed under gpus as well (e.g. gpus: [0]): slot i runs on gpus[i % len]');
   }
+  const twice = gpus?.find((g, i) => gpus.indexOf(g) !== i);
+  if (twice !== undefined) c.fail('gpus', r.gpus, `each GPU once (${twice} is listed twice); to run several experiments on one GPU, say how many fit with slotsPerGpu (e.g. slotsPerGpu: 2)`);
   if (parallel !== undefined && packed !== undefined && parallel > packed) {
     c.fail('parallel', r.parallel, `at most ${packed}: gpus lists ${gpus!.length} GPU${gpus!.length === 1 ? '' : 's'} and slotsPerGpu is ${slotsPerGpu}, so ${parallel} would put ${Math.ceil(parallel / gpus!.length)} runs on a GPU; when that many fit, say so with slotsPerGpu: ${Math.ceil(parallel / gpus!.length)}`);
   }

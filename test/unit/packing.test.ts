@@ -41,6 +41,7 @@ describe('slotsPerGpu in the config', () => {
   const bad: [string, string, string, RegExp][] = [
     ['parallel beyond the GPUs listed', 'gpus: [0, 1]\nparallel: 4\n', 'parallel', /at most 2: gpus lists 2 GPUs and slotsPerGpu is 1, so 4 would put 2 runs on a GPU; .*slotsPerGpu: 2/],
     ['parallel beyond gpus × slotsPerGpu', 'gpus: [0]\nslotsPerGpu: 2\nparallel: 3\n', 'parallel', /at most 2: gpus lists 1 GPU and slotsPerGpu is 2/],
+    ['a GPU listed twice (the old way to pack, unchecked)', 'gpus: [0, 0]\nparallel: 2\n', 'gpus', /each GPU once \(0 is listed twice\); .*slotsPerGpu: 2/],
     ['slotsPerGpu without gpus', 'slotsPerGpu: 2\n', 'slotsPerGpu', /gpus as well \(e\.g\. gpus: \[0\]\)/],
     ['slotsPerGpu zero', 'gpus: [0]\nslotsPerGpu: 0\n', 'slotsPerGpu', /integer from 1 to 16/],
     ['slotsPerGpu fraction', 'gpus: [0]\nslotsPerGpu: 1.5\n', 'slotsPerGpu', /integer from 1 to 16/],
