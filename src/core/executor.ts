@@ -42,6 +42,13 @@ export interface Executor extends Disposable {
    * a running job is followed to its end, a finished one yields its recorded result.
    */
   reattach?(request: RunRequest, handle: string): RunningExperiment;
+  /**
+   * Takes a person's result for node `id`'s run, which waits for one instead of reporting its own (the manual
+   * executor); false when that node is not waiting. An executor without it has runs that report their own results.
+   */
+  record?(id: number, metric: number, memoryGb: number | null): boolean;
+  /** Takes a person's word that node `id`'s waiting run crashed, and why; false when that node is not waiting. */
+  recordCrash?(id: number, reason: string): boolean;
 }
 
 /** The environment every run gets, so a script can stop itself in time. */

@@ -4,11 +4,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { RunRequest } from '../../src/core/executor.js';
+import { parseConfig } from '../../src/core/config.js';
+import { Controller } from '../../src/core/controller.js';
+import type { Executor, RunRequest } from '../../src/core/executor.js';
 import { judge } from '../../src/core/judge.js';
 import { LocalExecutor } from '../../src/core/localExecutor.js';
 import { ManualExecutor } from '../../src/core/manualExecutor.js';
+import { MutateProposer } from '../../src/core/proposers/mutate.js';
 import { fakeConfig } from './helpers/nodes.js';
+import { toyConfig } from './helpers/repo.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ar-exec-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -296,5 +300,37 @@ describe('manual executor', () => {
     const done = new AbortController();
     done.abort();
     assert.equal((await m.start(req('x', { signal: done.signal })).result).signal, 'SIGTERM');
+  });
+});
+
+describe('an executor\'s optional capabilities', () => {
+  /** A controller over `executor` that is never run: recording reaches the executor at once. */
+  function controllerOver(executor: Executor): Controller {
+    return new Controller({ root: dir, config: parseConfig(toyConfig('executor: manual\n')), proposer: new MutateProposer({ seed: 0 }), executor, platform: null });
+  }
+
+  it('a person\'s result reaches any executor that declares record and recordCrash, not only the manual one', () => {
+    const heard: string[] = [];
+    const executor: Executor = {
+      kind: 'queue',
+      start: () => { throw new Error('not started here'); },
+      record: (id, metric, memoryGb) => { heard.push(`record ${id} ${metric} ${memoryGb}`); return true; },
+      recordCrash: (id, reason) => { heard.push(`crash ${id} ${reason}`); return true; },
+      dispose: () => undefined,
+    };
+    const c = controllerOver(executor);
+    c.record(4, 0.25, null);
+    c.recordCrash(5, 'node lost');
+    c.dispose();
+    assert.deepEqual(heard, ['record 4 0.25 null', 'crash 5 node lost']);
+  });
+
+  it('recording into a session whose executor declares no record is refused: its runs report their own results', () => {
+    const local: Executor = new LocalExecutor();
+    assert.equal(local.record, undefined);
+    const c = controllerOver(local);
+    assert.throws(() => c.record(1, 0.5, null), /does not use the manual executor; its runs report their own results/);
+    c.dispose();
+    local.dispose();
   });
 });

@@ -138,9 +138,9 @@ export class Commands {
 
   /** A manual result for a node that is waiting, or about to wait once the session reaches it again. */
   deliverRecord(cmd: RecordCommand): void {
-    const manual = this.ctx.options.executor as { record?: (id: number, m: number, g: number | null) => boolean; recordCrash?: (id: number, r: string) => boolean };
-    if (typeof manual.record !== 'function' || typeof manual.recordCrash !== 'function') throw new Error('This session does not use the manual executor; its runs report their own results.');
-    const delivered = cmd.type === 'record' ? manual.record(cmd.id, cmd.metric, cmd.memoryGb) : manual.recordCrash(cmd.id, cmd.reason);
+    const { executor } = this.ctx.options;
+    if (!executor.record || !executor.recordCrash) throw new Error('This session does not use the manual executor; its runs report their own results.');
+    const delivered = cmd.type === 'record' ? executor.record(cmd.id, cmd.metric, cmd.memoryGb) : executor.recordCrash(cmd.id, cmd.reason);
     if (delivered) return;
     const n = this.ctx.model.get(cmd.id);
     if (!n || n.decidedBy !== null) throw new Error(`#${cmd.id} is not waiting for a manual result.`);
