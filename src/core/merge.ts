@@ -1,10 +1,11 @@
 // The merge operator: what one branch of the tree found, brought onto the best node of another by a three-way
 // merge (git merge-file, file by file), so improvements found apart can be combined. The engine makes the edit
-// itself; a conflict is not guessed at: the pair is marked as tried and the search goes on elsewhere.
+// itself; a conflict is not guessed at by the engine: a model proposer is asked to reconcile it, and with any other
+// proposer (or when the model has nothing) the pair is marked as tried and the search goes on elsewhere.
 import { merge3 } from './git.js';
 import type { SessionModel } from './model.js';
 import { lineOf } from './policy.js';
-import type { Proposal } from './proposer.js';
+import type { MergeRequest, Proposal } from './proposer.js';
 import type { ExperimentNode } from './types.js';
 
 /** A file on the three sides of a merge: the common ancestor's, the target's (ours) and the other line's (theirs). */
@@ -66,5 +67,16 @@ export function mergeProposal(into: ExperimentNode, from: ExperimentNode, base: 
     editKey: `merge:${from.id}`,
     files,
     proposer: { kind: 'merge' },
+  };
+}
+
+/** A proposer's reconciliation of a merge that conflicted, as a merge node: said to be the model's, the model's cost on it. */
+export function reconciledProposal(into: ExperimentNode, merge: MergeRequest, p: Proposal): Proposal {
+  const by = p.proposer.model ? `${p.proposer.kind} ${p.proposer.model}` : p.proposer.kind;
+  return {
+    ...p,
+    description: `merge #${merge.from.id} into #${into.id} (reconciled by ${by}): ${merge.from.description}`,
+    plan: `#${merge.from.id} kept a change on another branch (from #${merge.base.id}); the three-way merge onto the best, #${into.id}, conflicted (${merge.conflict}), so ${by} reconciled it: ${p.description.replace(/\.$/, '')}.${p.plan.trim() ? `\n\n${p.plan.trim()}` : ''}`,
+    editKey: `merge:${merge.from.id}`,
   };
 }

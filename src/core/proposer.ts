@@ -2,6 +2,7 @@
 // A proposer never decides anything; the engine applies, guards, commits, runs and judges.
 import { AutoResearchError } from './errors.js';
 import type { Disposable } from './lifecycle.js';
+import type { MergeSides } from './merge.js';
 import type { ExperimentNode, Hint, Operator, PlatformInfo, ProposerInfo, ResearchConfig } from './types.js';
 
 export interface ProposalRequest {
@@ -26,6 +27,27 @@ export interface ProposalRequest {
    * agent's own config and cache folders); a proposer that runs a program (agent-cli) puts it after them.
    */
   sandbox?: string[];
+  /** With operator `merge`: the other line, whose changes the three-way merge could not bring onto `parent` by itself. */
+  merge?: MergeRequest;
+}
+
+/**
+ * A merge that conflicts, handed to a proposer that reconciles: bring `from`'s line's changes since `base` onto the
+ * parent's code (in the worktree), resolving the conflict, and change nothing else.
+ */
+export interface MergeRequest {
+  /** The kept node of the other line. */
+  from: ExperimentNode;
+  /** Where the two lines parted: the common ancestor of `from` and the parent. */
+  base: ExperimentNode;
+  /** Every file `from`'s line changed since `base`, on the three sides (ours is the parent's). */
+  files: Record<string, MergeSides>;
+  /** Why the engine's merge stopped: `both lines changed the same lines of train.py`. */
+  conflict: string;
+  /** `git diff` from `base` to `from`: the changes to bring. */
+  theirs: string;
+  /** `git diff` from `base` to the parent, on the same files: what the parent's line did there. */
+  ours: string;
 }
 
 export interface Proposal {
@@ -54,6 +76,11 @@ export interface Proposer extends Disposable {
   readonly kind: string;
   /** The operators this proposer can carry out; the policy only asks for these. */
   readonly operators: ReadonlySet<Operator>;
+  /**
+   * Whether it can reconcile a merge that conflicts (a request with operator `merge` and `merge` set). A model can;
+   * a proposer that draws edits from a list cannot, and a conflicting pair is then only marked as tried.
+   */
+  readonly reconcilesMerges?: boolean;
   /** Returns null when it has nothing new to try from this parent with this operator. */
   propose(request: ProposalRequest): Promise<Proposal | null>;
   /** Why it found nothing at all to try, when the user can act on it (where it looked, what it accepts); null otherwise. */

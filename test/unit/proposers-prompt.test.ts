@@ -106,6 +106,27 @@ describe('buildResearchPrompt', () => {
     assert.match(p.overBudget ?? '', /need about \d+ tokens, more than the 8000 the model allows; raise `proposer.contextTokens`/);
   });
 
+  it('a merge to reconcile names both sides, the conflict and the two diffs, in either mode, and nothing tried from the node', () => {
+    const from = node(12, 0, { description: 'Momentum 0.9', status: 'keep', metric: 0.95 });
+    const history = [...tree(), from];
+    const merge = {
+      from, base: history[0]!, conflict: 'both lines changed the same lines of train.py',
+      files: { 'train.py': { base: TRAIN, ours: TRAIN.replace('WIDTH = 4', 'WIDTH = 16'), theirs: TRAIN.replace('WIDTH = 4', 'WIDTH = 4; MOMENTUM = 0.9') } },
+      theirs: '--- a/train.py\n+++ b/train.py\n-WIDTH = 4\n+WIDTH = 4; MOMENTUM = 0.9\n', ours: '--- a/train.py\n+++ b/train.py\n-WIDTH = 4\n+WIDTH = 16\n',
+    };
+    for (const mode of ['reply', 'agent'] as const) {
+      const p = buildResearchPrompt({ request: request({ parent: history[4]!, history, operator: 'merge', hint: null, merge }), files: FILES, budgetTokens: 20_000, mode });
+      assert.match(p.user, /^# Your task: merge #12 into #4, reconciling a conflict\nThis is not a new idea/m);
+      assert.match(p.user, mode === 'reply' ? /#4 \(ours, the best; its code is below\)/ : /#4 \(ours, the best; its code is in the worktree\)/);
+      assert.match(p.user, /and #12 \(theirs, kept on another branch\) both changed the code since #0, where their lines parted\. git's three-way merge could not combine them: both lines changed the same lines of train\.py\./);
+      assert.match(p.user, /Theirs: #12 "Momentum 0\.9": val_loss 0\.95, kept\./);
+      assert.match(p.user, /## Theirs: what #12's line changed since #0 \(bring this onto #4\)\n```diff\n--- a\/train\.py\n\+\+\+ b\/train\.py\n-WIDTH = 4\n\+WIDTH = 4; MOMENTUM = 0\.9\n```/);
+      assert.match(p.user, /## Ours: what #4's line changed in the same files since #0 \(already in #4's code\)\n```diff\n[^`]*\+WIDTH = 16\n```/);
+      assert.match(p.user, mode === 'reply' ? /Now reply with the PLAN line, how you resolved the conflict, and the edit of #4's code that brings #12's changes\.$/ : /Now bring #12's changes onto the code in the worktree\.$/);
+      assert.doesNotMatch(p.user, /# Already tried from #4/);
+    }
+  });
+
   it('agent mode tells the agent to edit in place and leaves the code out', () => {
     const p = buildResearchPrompt({ request: request(), files: FILES, budgetTokens: 20_000, mode: 'agent' });
     assert.match(p.system, /Edit the files in place/);

@@ -124,6 +124,8 @@ interface Exit {
 export class AgentCliProposer implements Proposer {
   readonly kind = 'agent-cli';
   readonly operators: ReadonlySet<Operator> = new Set<Operator>(['draft', 'improve', 'debug']);
+  /** A model reads both sides of a merge that conflicts and can reconcile them. */
+  readonly reconcilesMerges = true;
   private readonly running = new Set<() => void>();
 
   constructor(private readonly s: AgentCliSettings, private readonly graceMs: number) {

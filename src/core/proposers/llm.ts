@@ -74,6 +74,8 @@ const MAX_EDIT_ATTEMPTS = 2;
 export class ChatProposer implements Proposer {
   readonly kind: string;
   readonly operators: ReadonlySet<Operator> = new Set<Operator>(['draft', 'improve', 'debug']);
+  /** A model reads both sides of a merge that conflicts and can reconcile them. */
+  readonly reconcilesMerges = true;
   private readonly disposed = new AbortController();
   private readonly _onDidLog = new Emitter<string>();
   /** Lines worth showing while a proposal is under way: retries, waiting for the person. Redacted. */

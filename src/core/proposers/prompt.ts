@@ -1,7 +1,8 @@
 // The research prompt: the notes, the rules, the node being expanded (its code and metric), the operator,
 // and a compact history of the whole tree grouped by idea so nothing is proposed twice, trimmed to the
 // model's context budget with the most relevant first. A queued hypothesis comes first, named as the
-// one this experiment tests.
+// one this experiment tests. A merge the engine could not make is a task of its own: both sides, the conflict, and
+// what each line changed since they parted.
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { listFiles, matchesAny } from '../glob.js';
@@ -328,10 +329,32 @@ function nodeSummary(n: ExperimentNode, byId: ReadonlyMap<number, ExperimentNode
   return lines.join('\n');
 }
 
-function task(req: ProposalRequest, byId: ReadonlyMap<number, ExperimentNode>): string {
+function diffBlock(title: string, diff: string): string {
+  const text = diff.trim() || '(no change)';
+  const fence = fenceFor(text);
+  return `## ${title}\n${fence}diff\n${text}\n${fence}`;
+}
+
+/** The task of reconciling a merge that conflicted: both sides named, the conflict, the two diffs from where they parted. */
+function mergeTask(req: ProposalRequest, merge: NonNullable<ProposalRequest['merge']>, byId: ReadonlyMap<number, ExperimentNode>, mode: PromptInput['mode']): string {
+  const p = req.parent;
+  const { from, base } = merge;
+  const code = mode === 'reply' ? 'its code is below' : 'its code is in the worktree';
+  return [
+    `# Your task: merge #${from.id} into #${p.id}, reconciling a conflict\nThis is not a new idea: it combines two that each improved on their own. #${p.id} (ours, the best; ${code}) and #${from.id} (theirs, kept on another branch) both changed the code since #${base.id}, where their lines parted. git's three-way merge could not combine them: ${merge.conflict}.`,
+    `Ours: ${nodeSummary(p, byId, req.config)}`,
+    `Theirs: ${nodeSummary(from, byId, req.config)}`,
+    `Bring #${from.id}'s changes (the diff from #${base.id} to #${from.id} below) onto #${p.id}'s code and resolve the conflict: keep #${p.id}'s changes and add #${from.id}'s; where both changed the same thing differently, combine them when both can hold, else choose the one the results favour and say which in your PLAN line. Change nothing else: no idea of your own, no clean-up.`,
+    diffBlock(`Theirs: what #${from.id}'s line changed since #${base.id} (bring this onto #${p.id})`, merge.theirs),
+    diffBlock(`Ours: what #${p.id}'s line changed in the same files since #${base.id} (already in #${p.id}'s code)`, merge.ours),
+  ].join('\n\n');
+}
+
+function task(req: ProposalRequest, byId: ReadonlyMap<number, ExperimentNode>, mode: PromptInput['mode']): string {
   const p = req.parent;
   const m = req.config.metric.name;
   const hint = req.hint ? ' It must test the queued hypothesis at the top of this message.' : '';
+  if (req.operator === 'merge' && req.merge) return mergeTask(req, req.merge, byId, mode);
   switch (req.operator) {
     case 'draft':
       return `# Your task: draft a new approach from the baseline (#${p.id})\n${nodeSummary(p, byId, req.config)}\nPropose an independent idea that starts a new branch of the tree: a different approach from the other drafts listed above, not a small tweak of one.${hint}`;
@@ -386,9 +409,11 @@ export function buildResearchPrompt(input: PromptInput): ResearchPrompt {
   const sys = system(req.config, files, mode);
   const hint = req.hint ? `# Hypothesis to test (queued by a person)\n"${req.hint.text.trim()}"\nThis experiment tests this hypothesis: design the change to test it and say so in your PLAN line.` : '';
   const studyText = study(req, byId);
-  const taskText = task(req, byId);
+  const taskText = task(req, byId, mode);
   const code = mode === 'reply' ? `# Current code of #${req.parent.id}\n${files.map(codeBlock).join('\n\n')}` : '';
-  const closing = mode === 'reply' ? 'Now reply with the PLAN line, your reasoning and the edit.' : 'Now make the change in the worktree.';
+  const closing = req.merge
+    ? mode === 'reply' ? `Now reply with the PLAN line, how you resolved the conflict, and the edit of #${req.parent.id}'s code that brings #${req.merge.from.id}'s changes.` : `Now bring #${req.merge.from.id}'s changes onto the code in the worktree.`
+    : mode === 'reply' ? 'Now reply with the PLAN line, your reasoning and the edit.' : 'Now make the change in the worktree.';
   const essentials = [sys, hint, studyText, taskText, code, closing];
   const fixed = essentials.reduce((s, t) => s + estimateTokens(t), 0);
   let left = input.budgetTokens - fixed;
@@ -401,7 +426,8 @@ export function buildResearchPrompt(input: PromptInput): ResearchPrompt {
   }
   const log = logExcerpt(req, input.logHead, Math.min(3000, Math.floor(left * 0.3)));
   left -= estimateTokens(log);
-  const tried = triedHere(req, byId, Math.floor(left * 0.25));
+  // A merge is not one more try from the parent: what was tried from it does not bear on the reconciliation.
+  const tried = req.merge ? '' : triedHere(req, byId, Math.floor(left * 0.25));
   left -= estimateTokens(tried);
   const notesText = req.notes?.trim() ? `# Research notes (from the person running the study)\n${fitText(req.notes.trim(), Math.max(200, Math.floor(left * 0.45)), 'notes')}` : '';
   left -= estimateTokens(notesText);

@@ -5,9 +5,9 @@ import { dirname, join } from 'node:path';
 import { faultPoint } from '../faults.js';
 import { merge3, nodeRef } from '../git.js';
 import { checkProposal, checkScope } from '../guard.js';
-import { mergeBase, mergeFiles, mergeProposal, type MergeSides } from '../merge.js';
+import { mergeBase, mergeFiles, mergeProposal, reconciledProposal, type MergeSides } from '../merge.js';
 import type { Choice } from '../policy.js';
-import { ProposalError, type Proposal } from '../proposer.js';
+import { ProposalError, type MergeRequest, type Proposal } from '../proposer.js';
 import type { ExperimentNode, Hint } from '../types.js';
 import type { SessionContext, Slot } from './context.js';
 import { invalid, invalidScope, type Decisions } from './decisions.js';
@@ -67,11 +67,13 @@ export class Proposals {
     return await this.proposeIn(choice, reservation, worktree);
   }
 
-  private async proposeIn(choice: Choice, reservation: Reservation, worktree: string): Promise<Prepared | null> {
+  /** Asks the proposer; with `merge`, to reconcile a merge that conflicts (operator merge, the pair as the choice's). */
+  private async proposeIn(choice: Choice, reservation: Reservation, worktree: string, merge?: MergeRequest): Promise<Prepared | null> {
     const { config, model } = this.ctx;
     const { parent, operator } = choice;
-    if (operator === 'merge') return await this.prepareMerge(choice, reservation, worktree);
-    const hint = this.reservations.takeHint(reservation);
+    if (operator === 'merge' && !merge) return await this.prepareMerge(choice, reservation, worktree);
+    // A reconciliation tests no hypothesis: a queued hint waits for a proposal of its own.
+    const hint = merge ? null : this.reservations.takeHint(reservation);
     const abort = new AbortController();
     this.proposingAbort.add(abort);
     let proposal: Proposal | null = null;
@@ -87,6 +89,7 @@ export class Proposals {
         parent, operator, worktree, history: model.nodes, triedFromParent: tried,
         notes: this.readNotes(), hint, config, platform: model.platform, signal: abort.signal,
         sandbox: config.proposer.kind === 'agent-cli' ? this.ctx.protection.proposerSandbox(worktree) : undefined,
+        ...(merge ? { merge } : {}),
       }));
       if (proposal) spent = this.spending.hold(proposal.proposer);
       faultPoint('proposing', model.nextId);
@@ -106,6 +109,15 @@ export class Proposals {
       this.spending.drop(spent, 'the session stopped while it was proposed');
       return null;
     }
+    if (merge && (failure || !proposal)) {
+      // A reconciliation that failed is not a failed experiment: the pair is tried, as for a merge no one reconciles.
+      this.reservations.exhaustMerge(parent.id, merge.from.id);
+      const why = failure ? `the proposer failed to reconcile it: ${failure}` : 'the proposer had no reconciliation';
+      this.ctx.log(`no merge of #${merge.from.id} into #${parent.id}: ${merge.conflict}; ${why}`, failure ? 'warn' : 'info');
+      this.spending.drop(spent, `merge of #${merge.from.id} into #${parent.id} not reconciled: ${why}`);
+      return null;
+    }
+    if (merge && proposal) proposal = reconciledProposal(parent, merge, proposal);
     if (!proposal && !failure) {
       this.reservations.exhaust(parent.id, operator);
       this.ctx.log(`nothing new to ${operator} from #${parent.id}`);
@@ -123,7 +135,8 @@ export class Proposals {
       const key = `${parent.id}:${operator}`;
       const repeats = (this.repeats.get(key) ?? 0) + 1;
       this.repeats.set(key, repeats);
-      if (repeats >= MAX_REPEATS) {
+      if (merge) this.reservations.exhaustMerge(parent.id, merge.from.id);
+      else if (repeats >= MAX_REPEATS) {
         this.reservations.exhaust(parent.id, operator);
         this.ctx.log(`nothing new to ${operator} from #${parent.id}: the proposer offered edits already made ${repeats} times`);
       }
@@ -147,7 +160,10 @@ export class Proposals {
     return { choice, proposal, files, worktree, reservation, retargetedFrom: null, spent: spent! };
   }
 
-  /** The engine's own proposal for a merge: the other line's changes since it left the parent's, three-way. */
+  /**
+   * The engine's own proposal for a merge: the other line's changes since it left the parent's, three-way. When that
+   * conflicts, a proposer that reconciles merges is asked to; any other proposer leaves the pair as tried.
+   */
   private async prepareMerge(choice: Choice, reservation: Reservation, worktree: string): Promise<Prepared | null> {
     const { model, lab } = this.ctx;
     const into = choice.parent;
@@ -159,9 +175,16 @@ export class Proposals {
       sides[path] = { base: await lab.show(base.commit!, path), ours: await lab.show(into.commit, path), theirs: await lab.show(from.commit, path) };
     }
     const r = mergeFiles(sides);
+    if ('conflict' in r && this.ctx.options.proposer.reconcilesMerges) {
+      const paths = Object.keys(sides);
+      const [theirs, ours] = [await lab.diff(base.commit!, from.commit, paths), await lab.diff(base.commit!, into.commit, paths)];
+      this.ctx.log(`merge of #${from.id} into #${into.id}: ${r.conflict}; asking the proposer to reconcile`);
+      return await this.proposeIn(choice, reservation, worktree, { from, base, files: sides, conflict: r.conflict, theirs, ours });
+    }
     if ('conflict' in r || Object.keys(r.files).length === 0) {
       this.reservations.exhaustMerge(into.id, from.id);
-      this.ctx.log(`no merge of #${from.id} into #${into.id}: ${'conflict' in r ? r.conflict : `#${into.id} has its changes already`}`);
+      const kind = this.ctx.options.proposer.kind;
+      this.ctx.log(`no merge of #${from.id} into #${into.id}: ${'conflict' in r ? `${r.conflict}, and the ${kind} proposer does not reconcile merges (a model proposer does)` : `#${into.id} has its changes already`}`);
       return null;
     }
     const proposal = mergeProposal(into, from, base, r.files);
