@@ -418,3 +418,26 @@ describe('a repository that commits its .vscode/settings.json', function () {
     assert.equal(gitStatus(root), '');
   });
 });
+
+describe('the summary while a session runs', function () {
+  this.timeout(120_000);
+
+  it('keeps an open summary preview current: the file is rewritten as experiments are decided', async () => {
+    const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const api = await vscode.extensions.getExtension<AutoResearchApi>(EXTENSION_ID)!.activate();
+    const summary = join(root, 'autoresearch-summary.md');
+    const decided = () => Number(/^- Experiments: (\d+) decided/m.exec(readFileSync(summary, 'utf8'))?.[1] ?? -1);
+    await api.session.start({ maxExperiments: api.session.model!.decidedCount + 20 });
+    await until('the session to run', () => api.session.phase === 'running', 30_000);
+    await vscode.commands.executeCommand(Commands.showSummary);
+    await until('the summary preview', () => webviewTabs('markdown.preview').find((t) => t.label.includes('autoresearch-summary.md')));
+    const first = decided();
+    assert.ok(first >= 0, 'the summary has no Experiments line');
+    // Nobody asked for the summary again: the open preview's file follows the session by itself.
+    await until('the summary to count a newly decided experiment', () => decided() > first, 60_000);
+    await vscode.commands.executeCommand(Commands.stop);
+    await api.session.waitFor((p) => p === 'stopped' || p === 'done', 60_000);
+    await api.protectedFiles.settled();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});
