@@ -15,6 +15,7 @@ import { EditError } from '../../src/core/proposers/editParser.js';
 import { MutateProposer } from '../../src/core/proposers/mutate.js';
 import { ModelError } from '../../src/core/proposers/transport.js';
 import { SandboxUnavailableError } from '../../src/core/protection.js';
+import type { SandboxProbe } from '../../src/core/sandbox.js';
 import { PreflightError } from '../../src/core/session/opening.js';
 import { SessionBusyError } from '../../src/core/store.js';
 import { reportError, UsageError } from '../../src/cli/errors.js';
@@ -82,12 +83,12 @@ describe('the engine throws its refusals with their kind', () => {
   const repos: TempRepo[] = [];
   after(() => { for (const r of repos) r.cleanup(); });
 
-  async function startIn(edit: (repo: TempRepo) => void): Promise<unknown> {
-    const repo = tempRepo({ 'train.py': TOY_TRAIN, 'prepare.py': TOY_PREPARE, 'autoresearch.config.yaml': toyConfig() });
+  async function startIn(edit: (repo: TempRepo) => void, extra = '', sandboxProbe?: () => SandboxProbe): Promise<unknown> {
+    const repo = tempRepo({ 'train.py': TOY_TRAIN, 'prepare.py': TOY_PREPARE, 'autoresearch.config.yaml': toyConfig(extra) });
     repos.push(repo);
     edit(repo);
-    const config = parseConfig(toyConfig());
-    const c = new Controller({ root: repo.root, config, proposer: new MutateProposer({ seed: config.seed }), executor: new LocalExecutor(), platform: null });
+    const config = parseConfig(toyConfig(extra));
+    const c = new Controller({ root: repo.root, config, proposer: new MutateProposer({ seed: config.seed }), executor: new LocalExecutor(), platform: null, sandboxProbe });
     try {
       await c.run();
       return undefined;
@@ -110,5 +111,15 @@ describe('the engine throws its refusals with their kind', () => {
     assert.ok(e instanceof PreflightError, String(e));
     assert.equal(errorKind(e), 'preflight');
     assert.equal(answer(e, false).code, 2);
+  });
+
+  it('sandbox: on where no sandbox runs: kind sandbox, answered as a preflight (exit 2, Cannot continue, Open Config)', async () => {
+    const e = await startIn(() => undefined, 'sandbox: on\n', () => ({ ok: false, reason: 'bubblewrap is not installed' }));
+    assert.ok(e instanceof SandboxUnavailableError, String(e));
+    assert.equal(errorKind(e), 'sandbox');
+    const text = answer(e, false);
+    assert.equal(text.code, 2);
+    assert.match(text.err.join('\n'), /^Cannot continue: sandbox: on, but bubblewrap is not installed/);
+    assert.equal(JSON.parse(answer(e, true).out[0]!).error.kind, 'session');
   });
 });

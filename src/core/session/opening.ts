@@ -6,7 +6,7 @@ import { AutoResearchError } from '../errors.js';
 import { Lab, sessionBranch } from '../git.js';
 import { listFiles, matchesAny } from '../glob.js';
 import { detectPlatform } from '../platform.js';
-import { Protection, SandboxUnavailableError } from '../protection.js';
+import { Protection } from '../protection.js';
 import { acquireControllerLocks, ensureStateDir, sessionPaths } from '../store.js';
 import type { Commands } from './commands.js';
 import type { SessionContext } from './context.js';
@@ -76,15 +76,11 @@ export class Opening {
   /** Shared inputs, the sandbox and the checks after each run (protection.ts); recorded in the journal. */
   private async protect(): Promise<void> {
     const { ctx } = this;
-    try {
-      ctx.protection = await Protection.open({
-        lab: ctx.lab, config: ctx.config, sessionDir: ctx.paths.dir, executorKind: ctx.options.executor.kind,
-        probe: ctx.options.sandboxProbe, log: (m, level) => ctx.log(m, level),
-      });
-    } catch (e) {
-      if (e instanceof SandboxUnavailableError) throw new PreflightError(e.message);
-      throw e;
-    }
+    // A sandbox that cannot run refuses the start as its own kind (sandbox), which both hosts answer as a preflight.
+    ctx.protection = await Protection.open({
+      lab: ctx.lab, config: ctx.config, sessionDir: ctx.paths.dir, executorKind: ctx.options.executor.kind,
+      probe: ctx.options.sandboxProbe, log: (m, level) => ctx.log(m, level),
+    });
     this.record.append({ type: 'protection', sandboxed: ctx.protection.sandboxed, text: ctx.protection.description, at: new Date().toISOString() });
   }
 

@@ -7,6 +7,7 @@ import { ApplyError } from '../../../src/core/apply.js';
 import { ConfigError } from '../../../src/core/config.js';
 import { UnavailableError } from '../../../src/core/factory.js';
 import { GitError } from '../../../src/core/git.js';
+import { SandboxUnavailableError } from '../../../src/core/protection.js';
 import { PreflightError } from '../../../src/core/session/opening.js';
 import { SessionBusyError } from '../../../src/core/store.js';
 import { errorButtons } from '../../../src/extension/errors.js';
@@ -19,6 +20,7 @@ describe('error notifications', () => {
     assert.deepEqual(labels(dirty, '/ws'), ['Open Source Control', 'Show Log']);
     assert.deepEqual(labels(new PreflightError('A branch autoresearch/t1 already exists but this folder has no session "t1".'), '/ws'), ['Open Config', 'Show Log']);
     assert.deepEqual(labels(new UnavailableError('proposer: vscode-lm needs a language model'), '/ws'), ['Open Config', 'Show Log']);
+    assert.deepEqual(labels(new SandboxUnavailableError('sandbox: on, but bubblewrap is not installed.'), '/ws'), ['Open Config', 'Show Log']);
   });
 
   it('a refused config offers Open Config where the config is known, else the log alone', () => {
