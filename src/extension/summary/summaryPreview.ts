@@ -26,7 +26,12 @@ export class SummaryPreview extends DisposableBase {
     const file = vscode.Uri.file(this.session.writeSummary());
     this.shown = file.fsPath;
     this.written = this.signature();
-    await vscode.commands.executeCommand('markdown.showPreviewToSide', file);
+    try {
+      await vscode.commands.executeCommand('markdown.showPreviewToSide', file);
+    } catch {
+      // The built-in Markdown extension is disabled: the file itself, beside.
+      await vscode.window.showTextDocument(file, { preview: false, viewColumn: vscode.ViewColumn.Beside });
+    }
   }
 
   /** Whether a preview of the summary is open in some editor group. */
