@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { DisposableBase } from '../core/lifecycle.js';
 import { capReached, capShort, spendLine } from '../core/spend.js';
 import type { ExperimentNode } from '../core/types.js';
-import { DECIDING, fmtNum, fmtRunClock } from '../shared/format.js';
+import { fmtNum, fmtProgress, fmtRunClock } from '../shared/format.js';
 import type { SecondClock } from './clock.js';
 import { curveLabel } from '../shared/snapshot.js';
 import { Commands } from './constants.js';
@@ -68,7 +68,6 @@ export class StatusBar extends DisposableBase {
     }
     const best = model.best;
     const bestText = best && best.metric !== null ? `best ${fmtNum(best.metric)}` : '';
-    const max = cfg.maxExperiments ?? '∞';
     const running = model.nodes.filter((n) => n && n.status === 'running');
     const parts: string[] = [];
     let icon = '$(beaker)';
@@ -87,11 +86,12 @@ export class StatusBar extends DisposableBase {
         // One still running before one that ran and waits for its decision.
         const n = running.find((x) => !x.finishedAt) ?? running[0];
         const head = s.phase === 'paused' ? 'AutoResearch paused' : 'AutoResearch';
+        // The Experiments view's and the results view's words: `2 of 30 decided · #3 running`.
+        parts.push(`${head} ${fmtProgress(model.decidedCount, cfg.maxExperiments, running.map((x) => ({ id: x.id, deciding: !!x.finishedAt })))}`);
         if (n) {
-          const which = n.id === 0 ? 'baseline' : `${Math.min(model.decidedCount + 1, typeof max === 'number' ? max : Infinity)}/${max} #${n.id}`;
-          // The tree's clock, from the same start and the same tick.
+          // The tree's clock, from the same start and the same tick; a run that ended says `deciding…` in the progress.
           const elapsed = n.startedAt ? this.clock.now() - Date.parse(n.startedAt) : 0;
-          parts.push(`${head} ${which}`, n.finishedAt ? DECIDING : fmtRunClock(elapsed, cfg.budgetSeconds * 1000));
+          if (!n.finishedAt) parts.push(fmtRunClock(elapsed, cfg.budgetSeconds * 1000));
           const reading = this.readings.get(n.id);
           const line = s.isWaitingForResult(n) ? 'waiting for your result' : s.latestLine(n);
           if (n.finishedAt) {
@@ -100,8 +100,8 @@ export class StatusBar extends DisposableBase {
             if (s.phase === 'running') icon = '$(pulse)';
             parts.push(curveTickerText(reading, curveLabel(cfg.metric.name, cfg.progress), n.parentId));
           } else if (line) parts.push(line.length > LINE_MAX ? `${line.slice(0, LINE_MAX - 1)}…` : line);
-        } else {
-          parts.push(`${head} ${model.decidedCount}/${max}`, s.phase === 'paused' ? '' : 'proposing…');
+        } else if (s.phase !== 'paused') {
+          parts.push('proposing…');
         }
         if (bestText) parts.push(bestText);
         break;
@@ -157,7 +157,7 @@ export class StatusBar extends DisposableBase {
     const lines = [
       `**AutoResearch · ${model.tag}** · ${s.phase}${s.owner === 'elsewhere' && s.lockHolder ? ` (run by pid ${s.lockHolder.pid})` : ''}`,
       '',
-      `${model.decidedCount} of ${cfg.maxExperiments ?? 'unlimited'} experiments decided · budget ${cfg.budgetText} each`,
+      `${fmtProgress(model.decidedCount, cfg.maxExperiments, running.map((x) => ({ id: x.id, deciding: !!x.finishedAt })))} · budget ${cfg.budgetText} each`,
       '',
       `${cfg.metric.name}: baseline ${fmtNum(base?.metric)}, best ${fmtNum(best?.metric)}${best && best.id !== 0 ? ` (#${best.id} ${best.description})` : ''}`,
       '',

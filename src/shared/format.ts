@@ -91,3 +91,33 @@ export function fmtDuration(ms: number | null | undefined, empty = NA): string {
 export function directionText(direction: 'minimize' | 'maximize'): string {
   return direction === 'minimize' ? 'lower is better' : 'higher is better';
 }
+
+/** An experiment that is running now; `deciding` when its run has ended and its decision is not in yet. */
+export interface RunningExperiment {
+  id: number;
+  deciding?: boolean;
+}
+
+/** `#3, #4 running`: up to three numbers, then how many more; the baseline by name. */
+function fmtRunningIds(ids: readonly number[], verb: string): string {
+  const names = ids.slice(0, 3).map((id) => (id === 0 ? 'baseline' : `#${id}`));
+  const more = ids.length - names.length;
+  return `${names.join(', ')}${more > 0 ? ` and ${more} more` : ''} ${verb}`;
+}
+
+/**
+ * `2 of 30 decided · #3 running`: where a session stands, in the same words in the Experiments view, the status bar,
+ * the results view and the CLI's status. `decided` counts what maxExperiments counts (experiments after the baseline
+ * that reached keep, discard, crash or invalid); `max` null is a session without a limit ("of unlimited"), undefined a
+ * record that does not say (a results.tsv): then only the count. Running experiments are named by number, those
+ * whose run ended and wait for their decision apart, as the tree's rows say it (`deciding…`).
+ */
+export function fmtProgress(decided: number, max: number | null | undefined, running: readonly RunningExperiment[] = []): string {
+  const parts = [max === undefined ? `${decided} decided` : `${decided} of ${max ?? 'unlimited'} decided`];
+  const byId = [...running].sort((a, b) => a.id - b.id);
+  const runs = byId.filter((r) => !r.deciding).map((r) => r.id);
+  const deciding = byId.filter((r) => r.deciding).map((r) => r.id);
+  if (runs.length) parts.push(fmtRunningIds(runs, 'running'));
+  if (deciding.length) parts.push(fmtRunningIds(deciding, DECIDING));
+  return parts.join(' · ');
+}

@@ -24,6 +24,15 @@ describe('webview headline', () => {
     assert.deepEqual([h.experiments, h.kept, h.discarded, h.crashed, h.invalid, h.running], [4, 1, 1, 1, 1, 1]);
   });
 
+  it('says where the session stands in the Experiments view\'s and the status bar\'s words (fmtProgress)', () => {
+    assert.equal(computeHeadline(storeOf(nodes, { bestId: 1, maxExperiments: 10 }), 0).progress, '4 of 10 decided · #5 running');
+    const deciding = nodes.map((n) => (n.id === 5 ? { ...n, finishedAt: '2025-01-01T00:02:00.000Z' } : n));
+    assert.equal(computeHeadline(storeOf(deciding, { maxExperiments: 10 }), 0).progress, '4 of 10 decided · #5 deciding…');
+    assert.equal(computeHeadline(storeOf(nodes, { maxExperiments: null }), 0).progress, '4 of unlimited decided · #5 running');
+    assert.equal(computeHeadline(storeOf(nodes, { maxExperiments: 10, state: 'stopped' }), 0).progress, '4 of 10 decided', 'a stopped session runs nothing');
+    assert.equal(computeHeadline(storeOf(nodes.slice(0, 5), { source: { kind: 'file', path: 'file:///r.tsv' }, maxExperiments: null, state: null }), 0).progress, '4 decided');
+  });
+
   it('does not count the runs that measure noise as experiments', () => {
     const withNoise = [...nodes, dto({ id: 6, status: 'discard', metric: 0.41, operator: 'rerun', measurement: true }), dto({ id: 7, status: 'discard', metric: 0.39, operator: 'rerun', measurement: true })];
     const h = computeHeadline(storeOf(withNoise, { bestId: 1 }), 0);

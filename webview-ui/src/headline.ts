@@ -1,4 +1,6 @@
 // The figures at the top of the panel: baseline → best, counts, time, pace and budget.
+import { fmtProgress } from '../../src/shared/format.js';
+import type { RunningExperiment } from '../../src/shared/format.js';
 import type { ResultsStore } from './store.js';
 
 export interface Headline {
@@ -18,6 +20,8 @@ export interface Headline {
   crashed: number;
   invalid: number;
   running: number;
+  /** `2 of 30 decided · #3 running`: the Experiments view's and the status bar's words (fmtProgress). */
+  progress: string;
   /** Null when the source has no timings (a bare results.tsv). */
   elapsedMs: number | null;
   perHour: number | null;
@@ -40,6 +44,7 @@ export function computeHeadline(store: ResultsStore, nowMs: number): Headline {
   let crashed = 0;
   let invalid = 0;
   let running = 0;
+  const runs: RunningExperiment[] = [];
   // ISO timestamps sort as strings: parse only the last one, not 10,000 of them.
   let lastFinish = '';
   let wallSum = 0;
@@ -48,6 +53,7 @@ export function computeHeadline(store: ResultsStore, nowMs: number): Headline {
     if (!n) continue;
     if (n.finishedAt && n.finishedAt > lastFinish) lastFinish = n.finishedAt;
     if (n.wallMs !== null && n.id !== 0) { wallSum += n.wallMs; wallCount++; }
+    if (n.status === 'running') runs.push({ id: n.id, deciding: !!n.finishedAt });
     if (n.id === 0 || n.measurement) continue;
     switch (n.status) {
       case 'keep': kept++; break;
@@ -68,6 +74,9 @@ export function computeHeadline(store: ResultsStore, nowMs: number): Headline {
   }
   const perHour = elapsedMs && elapsedMs > 0 && experiments > 0 ? experiments / (elapsedMs / 3_600_000) : null;
   const max = s?.maxExperiments ?? null;
+  const live = !!s?.state && LIVE.has(s.state);
+  // A results.tsv does not say how many were planned; a session's null is "unlimited". Only a live session runs anything.
+  const progress = fmtProgress(experiments, store.isFile ? undefined : max, live ? runs : []);
   let remainingMs: number | null = null;
   if (max !== null && s?.state && LIVE.has(s.state)) {
     const left = Math.max(0, max - experiments);
@@ -88,6 +97,7 @@ export function computeHeadline(store: ResultsStore, nowMs: number): Headline {
     crashed,
     invalid,
     running,
+    progress,
     elapsedMs,
     perHour,
     budgetText: s?.budgetText ?? null,

@@ -38,7 +38,6 @@ export class HeadlineView {
     add('discarded', 'discarded');
     add('crashed', 'crashed');
     add('invalid', 'invalid');
-    add('running', 'running');
     add('elapsed', 'elapsed');
     add('pace', 'per hour');
     add('budget', 'budget');
@@ -97,13 +96,11 @@ export class HeadlineView {
     } else {
       f.dd.textContent = '—';
     }
-    const max = h.maxExperiments;
-    this.set('experiments', max !== null ? `${fmtCount(h.experiments)} / ${fmtCount(max)}` : fmtCount(h.experiments), !!s);
+    this.set('experiments', h.progress, !!s);
     this.set('kept', fmtCount(h.kept), !!s).className = 'st-keep';
     this.set('discarded', fmtCount(h.discarded), !!s);
     this.set('crashed', fmtCount(h.crashed), !!s).className = h.crashed ? 'st-crash' : '';
     this.set('invalid', fmtCount(h.invalid), !!s && (h.invalid > 0 || !store.isFile)).className = h.invalid ? 'st-invalid' : '';
-    this.set('running', fmtCount(h.running), !!s && !store.isFile).className = h.running ? 'st-running' : '';
     this.set('elapsed', fmtDuration(h.elapsedMs, DASH), h.elapsedMs !== null);
     this.set('pace', h.perHour === null ? DASH : h.perHour >= 10 ? h.perHour.toFixed(0) : h.perHour.toFixed(1), h.elapsedMs !== null);
     const budget = [h.budgetText ? `${h.budgetText} per run` : null, h.remainingMs !== null ? `~${fmtDuration(h.remainingMs, DASH)} left` : null].filter(Boolean).join(' · ');

@@ -2,7 +2,7 @@
 // node's clock ticks each second; a line above the tree says where the session stands.
 import * as vscode from 'vscode';
 import { DisposableBase } from '../../core/lifecycle.js';
-import { fmtNum } from '../../shared/format.js';
+import { fmtNum, fmtProgress } from '../../shared/format.js';
 import { Commands, Views } from '../constants.js';
 import type { SecondClock } from '../clock.js';
 import type { SessionService } from '../session/sessionService.js';
@@ -164,8 +164,11 @@ export class ExperimentsView extends DisposableBase implements vscode.TreeDataPr
     const model = s.model;
     if (!model || !model.config) return undefined;
     const cfg = model.config;
-    const max = cfg.maxExperiments ?? '∞';
-    const progress = `${model.decidedCount} of ${max} experiments`;
+    // The status bar's and the results view's words: `2 of 30 decided · #3 running`.
+    const running = model.nodes.filter((n) => n && n.status === 'running').map((n) => ({ id: n.id, deciding: !!n.finishedAt }));
+    const progress = fmtProgress(model.decidedCount, cfg.maxExperiments, running);
+    // Ended or cut off: a node the journal left running is not running now.
+    const settled = fmtProgress(model.decidedCount, cfg.maxExperiments);
     const best = model.best;
     const bestText = best && best.metric !== null
       ? `best ${cfg.metric.name} ${fmtNum(best.metric)}${best.id === 0 ? ' (baseline)' : ` (#${best.id})`}`
@@ -179,10 +182,10 @@ export class ExperimentsView extends DisposableBase implements vscode.TreeDataPr
       case 'running': return join(`Running`, progress, bestText, noiseText) + by;
       case 'paused': return join('Paused: running experiments finish, no new one starts', progress, bestText) + by;
       case 'stopping': return `Stopping…${by}`;
-      case 'stopped': return join('Stopped', progress, bestText, 'Resume to continue');
-      case 'done': return join(`Done: ${model.stateReason ?? 'finished'}`, bestText, noiseText);
+      case 'stopped': return join('Stopped', settled, bestText, 'Resume to continue');
+      case 'done': return join(`Done: ${model.stateReason ?? 'finished'}`, settled, bestText, noiseText);
       case 'failed': return `Failed: ${model.stateReason ?? 'see the log'}`;
-      case 'interrupted': return join('Interrupted: the window or process running it went away', progress, 'Resume to continue');
+      case 'interrupted': return join('Interrupted: the window or process running it went away', settled, 'Resume to continue');
       default: return undefined;
     }
   }

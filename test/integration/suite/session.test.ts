@@ -96,7 +96,12 @@ describe('a research session driven from the editor', function () {
     assert.equal(api.session.owner, 'here');
     // Mid-run: the experiment, its clock against the 10 s budget (as the tree writes it), the log's latest line.
     const text = await until('a running experiment in the status bar', () => /\d+:\d\d \/ 0:10/.test(api.statusBar.text) && api.statusBar.text);
-    assert.match(text, /^\$\(loading~spin\) AutoResearch (baseline|\d\/3 #\d+) · \d+:\d\d \/ 0:10/);
+    assert.match(text, /^\$\(loading~spin\) AutoResearch \d of 3 decided · (baseline|#\d+) running · \d+:\d\d \/ 0:10/);
+    // One way to say progress: the Experiments view's line says what the status bar says, in the same words.
+    await until('the same progress in the status bar and the Experiments view', () => {
+      const said = /AutoResearch (\d of 3 decided(?: · [^·]+ (?:running|deciding…))*)/.exec(api.statusBar.text)?.[1];
+      return !!said && (api.experiments.view.message ?? '').startsWith(`Running · ${said}`);
+    });
     // One clock: the status bar and the running node's tree item read the same time, in the same words.
     const running = api.session.model!.nodes.find((n) => n && n.status === 'running' && !n.finishedAt);
     if (running) {
@@ -121,7 +126,7 @@ describe('a research session driven from the editor', function () {
     for (const f of atFinish) {
       assert.doesNotMatch(f.tree, /^running/, `#${f.id} reads "${f.tree}" in the tree after its run finished`);
       assert.match(f.tree, /deciding|^\S/, `#${f.id}`);
-      assert.doesNotMatch(f.statusBar ?? '', new RegExp(`#${f.id} · \\d+:\\d\\d`), `#${f.id}'s clock still ticks in the status bar after its run finished`);
+      assert.doesNotMatch(f.statusBar ?? '', new RegExp(`${f.id === 0 ? 'baseline' : `#${f.id}`} running · \\d+:\\d\\d`), `#${f.id}'s clock still ticks in the status bar after its run finished`);
     }
   });
 
