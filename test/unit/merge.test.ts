@@ -226,6 +226,38 @@ describe('a merge that conflicts', () => {
     assert.match(JSON.stringify(spend[0]), /"tokensIn":2400.*merge of #3 into #1 not reconciled/);
   });
 
+  it('is reconciled by an agent-cli proposer too: it edits the best\'s worktree in place and its change is read back', async () => {
+    // The agent (committed beside train.py, as the sandbox shows it the worktree only) reads the task from the prompt
+    // file, edits train.py where it runs, and quotes the conflict it was given.
+    const agent = `import os, re, sys
+prompt = open(sys.argv[1]).read()
+task = re.search(r"^# Your task: (.*)$", prompt, re.M).group(1)
+code = open("train.py").read()
+if task.startswith("merge "):
+    said = re.search(r"could not combine them: (.*?)\\.$", prompt, re.M).group(1)
+    code, plan = code.replace("A, B = 1, 2", "A, B = 2, 2"), "A onto B = 2 (conflict: " + said + ")"
+elif task == "improve #0":
+    code, plan = code.replace("A, B = 1, 1", "A, B = 1, 2"), "B 1 -> 2"
+elif task.startswith("draft"):
+    code, plan = code.replace("A, B = 1, 1", "A, B = 2, 1"), "A 1 -> 2"
+else:
+    code, plan = code.replace("# the model", "# the model (" + os.environ["AUTORESEARCH_PARENT"] + ")"), "reword a comment"
+open("train.py", "w").write(code)
+print("PLAN: " + plan)
+`;
+    const repo = faultRepo(withKeys({
+      maxExperiments: '5', policy: 'tree', search: '{drafts: 1, debugDepth: 0, patience: 1}',
+      proposer: '{kind: agent-cli, command: "python3 agent.py {promptFile}", transcripts: false}',
+    }), { 'train.py': PAIR(1, 1), 'agent.py': agent });
+    const outcome = await inProcess(repo).run();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const merged = outcome.model.get(5)!;
+    assert.deepEqual([merged.operator, merged.parentId, merged.mergedFrom, merged.status, merged.metric], ['merge', 1, 3, 'keep', 0.92], merged.reason);
+    assert.match(merged.description, /^merge #3 into #1 \(reconciled by agent-cli python3\): /);
+    assert.match(merged.plan, /reconciled it: A onto B = 2 \(conflict: both lines changed the same lines of train\.py\)/);
+    assert.equal(repo.git('show', `${merged.commit}:train.py`), PAIR(2, 2).trimEnd());
+  });
+
   it('is marked as tried with mutate, patches or any proposer that does not reconcile: it is never asked', async () => {
     const declared = (p: Proposer) => p.reconcilesMerges === true;
     assert.ok(!declared(new MutateProposer({ seed: 1 })) && !declared(new PatchesProposer({ dir: '.' })), 'mutate and patches do not reconcile');
