@@ -3,15 +3,13 @@
 // Run: node test/fixtures/lm-extension/build.mjs && node test/integration/runTests.mjs --extension out/fixtures/lm-extension --tests test/integration/lm
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { after, before, describe, it } from 'mocha';
-import { parseConfig } from '../../../src/core/config.js';
-import { Controller } from '../../../src/core/controller.js';
 import { createProposer } from '../../../src/core/factory.js';
-import { LocalExecutor } from '../../../src/core/localExecutor.js';
+import { openSession } from '../../../src/core/openSession.js';
 import { ProposalError } from '../../../src/core/proposer.js';
 import { registerLanguageModelProposer } from '../../../src/extension/lm/register.js';
 import type { LmFixtureApi } from '../../fixtures/lm-extension/src/extension.js';
@@ -67,12 +65,10 @@ describe('vscode-lm proposer on the real vscode.lm API', function () {
   it('runs a session whose proposals come from the language model, recording model and tokens', async () => {
     const root = repoWith('{kind: vscode-lm, vendor: autoresearch-test, id: toy-coder}', 3);
     roots.push(root);
-    const config = parseConfig(readFileSync(join(root, 'autoresearch.config.yaml'), 'utf8'));
-    const proposer = createProposer(config, root);
-    const controller = new Controller({ root, config, proposer, executor: new LocalExecutor(), platform: null });
-    const outcome = await controller.run();
-    controller.dispose();
-    proposer.dispose();
+    // Opened as Start opens it: the config file, and the proposer the extension registered for vscode-lm.
+    const session = await openSession({ root, platform: null });
+    const outcome = await session.controller.run();
+    session.dispose();
     assert.equal(outcome.state, 'done', outcome.reason);
     const nodes = outcome.model.nodes.filter((n) => n.id !== 0);
     assert.equal(nodes.length, 3);
