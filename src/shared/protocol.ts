@@ -16,6 +16,8 @@ export interface NodeDto extends Pick<ExperimentNode,
   metric: number | null;
   /** 1-based line in results.tsv, for rows read from a file. */
   line?: number;
+  /** Why the policy expanded this node's parent with this operator (the engine's words); absent for file rows. */
+  policyReason?: string;
   /** A merge's second parent: the node whose line was brought onto `parentId` (operator `merge`). */
   mergedFrom?: number;
   /** A run the engine added to measure noise (a baseline repeat, a confirmation): drawn, but not counted as an experiment. */

@@ -49,6 +49,7 @@ export function nodeDto(n: ExperimentNode): NodeDto {
     finishedAt: n.finishedAt,
     wallMs: n.wallMs,
     ...(n.mergedFrom !== undefined ? { mergedFrom: n.mergedFrom } : {}),
+    ...(n.policyReason ? { policyReason: n.policyReason } : {}),
     // A run the engine adds to measure noise (model.ts isMeasurement; kept apart so this file imports types only).
     ...(n.operator === 'rerun' && /^(noise|confirm):/.test(n.editKey) ? { measurement: true } : {}),
     ...(n.curve?.length ? { curve: curveDto(n.curve) } : {}),

@@ -15,7 +15,7 @@ import type { FrameLocator } from 'playwright-core';
 import { buildResultsHost } from '../fixtures/results-host/build.mjs';
 import { repoRoot } from '../../scripts/vscode-rig/provision.mjs';
 import { pixelAt, type Canvas, type Hooks, type Page } from './resultsPage.js';
-import { VSCode } from './rig.js';
+import { screenshotDir, VSCode } from './rig.js';
 
 const EXPERIMENTS = 12;
 
@@ -46,6 +46,12 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+interface DrawnLabel { key: number; text: string; x: number; y: number; w: number; h: number }
+
+function treeLabels(frame: FrameLocator): Promise<DrawnLabel[]> {
+  return frame.locator('#tree-canvas').evaluate(() => (globalThis as unknown as Page).autoresearchResults.treeLabels());
 }
 
 function close(a: number[], b: number[], tolerance = 40): boolean {
@@ -130,6 +136,15 @@ describe('results view in VS Code', { timeout: 420_000 }, () => {
       const onTree = await frame.locator('#tree-canvas').evaluate((_c, n) => (globalThis as unknown as Page).autoresearchResults.treePoint(n), id);
       assert.ok(onTree || (await frame.locator('.tree-panel .note').innerText()).includes('folded'), `#${id} is neither on the tree nor folded`);
     }
+    // One way to say progress: the headline, the status bar and the Experiments view write the same words.
+    const sidebar = code.page.locator('#workbench\\.parts\\.sidebar');
+    let seen = '';
+    await waitFor('the same progress in the headline, the status bar and the Experiments view', async () => {
+      seen = (await frame.locator('#fig-experiments').innerText()).trim();
+      const bar = await code!.statusBar().innerText();
+      const view = await sidebar.innerText();
+      return /^\d+ of 12 decided · (#\d+ running|#\d+ deciding…)/.test(seen) && bar.includes(`AutoResearch ${seen}`) && view.includes(`Running · ${seen}`);
+    }, 30_000);
     await code.screenshot('results-dark-running');
   });
 
@@ -144,7 +159,54 @@ describe('results view in VS Code', { timeout: 420_000 }, () => {
     assert.equal((await frame.locator('#fig-kept').innerText()).trim(), String(kept), 'kept count matches results.tsv');
     assert.equal((await frame.locator('.table-panel .count').innerText()).trim(), `${EXPERIMENTS + 1} experiments`);
     assert.match(await frame.locator('#fig-progress').innerText(), /0\.357536 →/);
+    assert.ok((await code.page.locator('#workbench\\.parts\\.sidebar').innerText()).includes(`${EXPERIMENTS} of ${EXPERIMENTS} decided`), 'the Experiments view says it in the same words');
     await code.screenshot('results-dark-done');
+  });
+
+  it('labels the search tree: every node its number and change, "+N more" chips that say what they hide, zoom', async () => {
+    assert.ok(code);
+    const tree = frame.locator('.tree-panel');
+    await tree.scrollIntoViewIfNeeded();
+    const layout = await frame.locator('#tree-canvas').evaluate(() => {
+      const h = (globalThis as unknown as Page).autoresearchResults;
+      return Array.from({ length: 13 }, (_, id) => h.treePoint(id) !== null);
+    });
+    const labels = await treeLabels(frame);
+    const said = new Map(labels.map((l) => [l.key, l.text]));
+    // Every node drawn says its number, the inner ones too, and a kept one its change against its parent.
+    layout.forEach((drawn, id) => { if (drawn) assert.match(said.get(id) ?? '', new RegExp(`^#${id}\\b`), `#${id} is drawn without a label: ${JSON.stringify(labels)}`); });
+    assert.equal(said.get(0), '#0 baseline');
+    const results = readFileSync(join(workspace, 'results.tsv'), 'utf8').trim().split('\n').slice(1);
+    const firstKept = results.findIndex((l, i) => i > 0 && l.split('\t')[3] === 'keep');
+    assert.match(said.get(firstKept) ?? '', new RegExp(`^#${firstKept}( ★)? -\\d+\\.\\d%`), 'a kept node says how much better than its parent');
+    for (let i = 0; i < labels.length; i++) {
+      for (let j = i + 1; j < labels.length; j++) {
+        const [a, b] = [labels[i]!, labels[j]!];
+        assert.ok(a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y, `"${a.text}" covers "${b.text}"`);
+      }
+    }
+    // The folded branches: a chip that says "+N more", a button for the keyboard that says what it hides.
+    const chips = await frame.locator('.chip-button').count();
+    assert.ok(chips >= 1, 'the dead branches are folded into a chip');
+    const chip = frame.locator('.chip-button').first();
+    const hides = await chip.getAttribute('aria-label');
+    assert.match(hides ?? '', /^\d+ (children of|experiments under) #\d+ hidden.*: \d+ discarded.*\. Click or press Enter to expand\.$/);
+    const n = Number(/^\d+/.exec(hides!)![0]);
+    assert.equal(await chip.textContent(), `+${n} more`);
+    await tree.screenshot({ path: join(screenshotDir, 'results-tree-labels.png') });
+    await code.screenshot('results-tree-folded');
+    // Tab reaches it; Enter unfolds it.
+    await chip.focus();
+    await chip.press('Enter');
+    await waitFor('the folded experiments shown', async () => (await frame.locator('.chip-button').count()) === chips - 1, 10_000);
+    // Zoom in from the toolbar: the view is scaled, and the labels stay clear of each other.
+    const before = (await hooks(frame)).state;
+    await frame.locator('.tree-panel .zoom-in').click();
+    await frame.locator('.tree-panel .zoom-in').click();
+    const after = (await hooks(frame)).state;
+    assert.ok(after.tree.view && (!before.tree.view || after.tree.view.k > before.tree.view.k), 'zoomed in');
+    await tree.screenshot({ path: join(screenshotDir, 'results-tree-zoomed.png') });
+    await frame.locator('.tree-panel').getByRole('button', { name: 'Fit' }).click();
   });
 
   it("clicking a point opens that node's diff, and the selection is shared", async () => {

@@ -6,8 +6,10 @@ import type { FrameLocator } from 'playwright-core';
 export interface Hooks {
   chartPoint(id: number): { x: number; y: number } | null;
   treePoint(id: number): { x: number; y: number } | null;
+  /** What the tree writes now: each label's text and box, in client pixels (key: node id). */
+  treeLabels(): { key: number; text: string; x: number; y: number; w: number; h: number }[];
   selected(): number | null;
-  state(): { chart: { x: [number, number] | null } };
+  state(): { chart: { x: [number, number] | null }; tree: { view: { k: number } | null } };
 }
 
 /** The page's globals, typed by hand: the tests compile without the DOM library. */

@@ -48,9 +48,9 @@ describe('webview SVG export', () => {
     const s = store();
     const svg = treeSvg(layoutTree(s, { collapseDead: false, expanded: new Set(), pinned: [] }), s, palette, 'run — tree');
     wellFormed(svg);
-    assert.match(svg, /#1 &lt;b&gt;x&lt;\/b&gt; &amp; &quot;q&quot;/);
+    assert.match(svg, />#1 \+20\.0% &lt;b&gt;x&lt;\/b&gt; &amp; &quot;q&quot;</, 'number, change against the parent, description');
     assert.match(svg, /stroke="#b180d7" stroke-width="2.5"/, 'the best path');
-    assert.match(svg, /#2 tanh/);
+    assert.match(svg, />#2 ★ -20\.0% tanh</);
   });
 
   it('exports a merge\'s second parent as a dashed link in the merge colour, and names both parents', () => {
@@ -67,6 +67,7 @@ describe('webview SVG export', () => {
     const dashed = svg.match(/<path class="merge" d="([^"]*)" fill="none" stroke="#3794ff" stroke-width="1.5" stroke-dasharray="4 3"\/>/);
     assert.ok(dashed, svg);
     assert.match(dashed[1]!, new RegExp(`^M${from.x} ${from.y}C.* ${to.x} ${to.y}$`), 'from #2 to #3');
-    assert.match(svg, />#3 merge of #1 and #2: wider</);
+    assert.match(svg, />#3 ★ -5\.6% merge of #1 and #2: wider</);
+    assert.match(svg, />#1 -10\.0%</, 'an inner node: its number and change');
   });
 });

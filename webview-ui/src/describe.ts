@@ -1,7 +1,7 @@
 // What a hover (and the screen reader's announcement) says about one experiment.
 import type { CurvePointDto, NodeDto } from '../../src/shared/protocol.js';
 import { truncate } from './format.js';
-import { DASH, fmtDuration, fmtMemory, fmtNum, fmtPct, fmtSigned } from '../../src/shared/format.js';
+import { DASH, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtPct, fmtSigned } from '../../src/shared/format.js';
 import type { ResultsStore } from './store.js';
 
 export interface Progress {
@@ -48,7 +48,8 @@ export function describeNode(store: ResultsStore, id: number, progress?: Progres
     const parts = [`${name} ${fmtNum(n.metric, DASH)}`];
     if (ref !== null) {
       const against = n.parentId !== null ? `parent #${n.parentId}` : 'best before';
-      parts.push(`Δ ${fmtSigned(n.metric - ref, DASH)} vs ${against}`);
+      // With the percent the tree writes beside the node (`#12 -0.8%`).
+      parts.push(`Δ ${n.parentId !== null ? fmtDelta(ref, n.metric) : fmtSigned(n.metric - ref, DASH)} vs ${against}`);
     }
     const base = store.baseline?.metric;
     if (id !== 0 && base !== null && base !== undefined && base !== 0) parts.push(`${fmtPct(((n.metric - base) / Math.abs(base)) * 100, DASH)} vs baseline`);
@@ -67,6 +68,8 @@ export function describeNode(store: ResultsStore, id: number, progress?: Progres
   if (n.parentId !== null) facts.push(`parent #${n.parentId}, depth ${store.depth[id] ?? '?'}`);
   if (n.line !== undefined) facts.push(`results.tsv line ${n.line}`);
   if (facts.length) lines.push(facts.join(' · '));
+  // The Experiments view's tooltip says it in the same words.
+  if (n.policyReason) lines.push(`why chosen: ${truncate(n.policyReason, 200)}`);
   if (n.reason) lines.push(`${n.decidedBy === 'human' ? 'decided by a person' : 'rule'}: ${truncate(n.reason, 200)}`);
   if (n.status === 'running' && progress?.line) lines.push(`log: ${truncate(progress.line, 120)}`);
   const best = store.bestId === id ? ' · best' : id === 0 ? ' · baseline' : '';

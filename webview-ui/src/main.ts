@@ -22,6 +22,7 @@ window.addEventListener('message', (ev: MessageEvent) => {
 (window as unknown as { autoresearchResults: unknown }).autoresearchResults = {
   chartPoint: (id: number) => app.chart.pointOnScreen(id),
   treePoint: (id: number) => app.tree.pointOnScreen(id),
+  treeLabels: () => app.tree.drawnLabels(),
   selected: () => app.selected(),
   curves: () => {
     const c = app.curves.current;

@@ -3,11 +3,11 @@
 import type { NodeStatus } from '../../src/shared/protocol.js';
 import type { ChartScene } from './chartModel.js';
 import { Glyph } from './chartModel.js';
-import { nodeLabel } from './describe.js';
 import { escapeXml, truncate } from './format.js';
 import { DASH, fmtNum } from '../../src/shared/format.js';
 import type { Palette } from './palette.js';
 import type { ResultsStore } from './store.js';
+import { chipDescription, chipText, longLabelText, shortLabel } from './treeLabels.js';
 import type { TreeItem, TreeLayout } from './treeLayout.js';
 
 const GLYPH_STATUS: NodeStatus[] = ['keep', 'discard', 'crash', 'invalid', 'running', 'pending'];
@@ -131,8 +131,10 @@ export function treeSvg(layout: TreeLayout, store: ResultsStore, p: Palette, tit
   const labels = layout.items.length <= 3000;
   for (const it of layout.items) {
     if (it.kind === 'group') {
-      out.push(`<rect x="${n1(it.x - 12)}" y="${n1(it.y - 7)}" width="24" height="14" rx="3" fill="${p.bg}" stroke="${p.muted}"/>`);
-      out.push(`<text x="${n1(it.x)}" y="${n1(it.y + 4)}" text-anchor="middle" fill="${p.muted}" font-size="${p.fontSize - 4}">+${it.members}</text>`);
+      // No text measuring here: about 0.6 em a character.
+      const w = chipText(it).length * (p.fontSize - 4) * 0.6 + 10;
+      out.push(`<rect x="${n1(it.x - w / 2)}" y="${n1(it.y - 7)}" width="${n1(w)}" height="14" rx="7" fill="${p.bg}" stroke="${p.muted}"/>`);
+      out.push(`<text x="${n1(it.x)}" y="${n1(it.y + 4)}" text-anchor="middle" fill="${p.muted}" font-size="${p.fontSize - 4}"><title>${escapeXml(chipDescription(it))}</title>${escapeXml(chipText(it))}</text>`);
       continue;
     }
     const n = store.nodes[it.id]!;
@@ -140,10 +142,10 @@ export function treeSvg(layout: TreeLayout, store: ResultsStore, p: Palette, tit
     if (it.id === store.bestId) out.push(`<circle cx="${n1(it.x)}" cy="${n1(it.y)}" r="8" fill="none" stroke="${p.best}" stroke-width="2"/>`);
     out.push(glyphSvg(g, it.x, it.y, p[n.status], p, 1.2));
     if (!labels) continue;
-    // Leaves have room on their right for the description; inner nodes only for their number.
+    // As on screen: leaves have room on their right for the description; inner nodes their number and change above.
     const leaf = store.childrenOf(it.id).length === 0;
-    if (leaf) out.push(`<text x="${n1(it.x + 9)}" y="${n1(it.y + 4)}" fill="${p.fg}" font-size="${p.fontSize - 3}">${escapeXml(truncate(nodeLabel(n), 40))}</text>`);
-    else out.push(`<text x="${n1(it.x + 6)}" y="${n1(it.y - 6)}" fill="${p.muted}" font-size="${p.fontSize - 4}">#${it.id}${n.mergedFrom !== undefined ? ' merge' : ''}</text>`);
+    if (leaf) out.push(`<text x="${n1(it.x + 9)}" y="${n1(it.y + 4)}" fill="${p.fg}" font-size="${p.fontSize - 3}">${escapeXml(truncate(longLabelText(store, it.id), 48))}</text>`);
+    else out.push(`<text x="${n1(it.x)}" y="${n1(it.y - 8)}" text-anchor="middle" fill="${p.muted}" font-size="${p.fontSize - 4}">${escapeXml(shortLabel(store, it.id).map((s) => s.text).join(''))}</text>`);
   }
   out.push('</g></svg>\n');
   return out.join('\n');

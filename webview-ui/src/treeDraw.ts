@@ -1,16 +1,13 @@
 // Paints the laid-out tree on a 2D canvas under a zoom transform; only what is on screen is drawn.
 import type { NodeStatus } from '../../src/shared/protocol.js';
-import { nodeLabel } from './describe.js';
 import type { Palette } from './palette.js';
 import type { ResultsStore } from './store.js';
-import { NODE_GAP, roomToTheRight } from './treeLayout.js';
+import { CHIP_TEXT_ROW, chipBox, chipText, placeLabels } from './treeLabels.js';
+import type { PlacedLabel, Tone } from './treeLabels.js';
+import { NODE_GAP } from './treeLayout.js';
+import { nodeRadius } from './treeScreen.js';
+import type { Transform } from './treeScreen.js';
 import type { TreeItem, TreeLayout } from './treeLayout.js';
-
-export interface Transform {
-  k: number;
-  x: number;
-  y: number;
-}
 
 export interface TreeMarks {
   selected: number | null;
@@ -19,37 +16,7 @@ export interface TreeMarks {
   background?: string;
 }
 
-/** Room on the right of the deepest level for the leaves' labels. */
-const LABEL_ROOM = 200;
-
-/** The transform that fits the whole tree in width × height, never enlarging past 1.4×. */
-export function fitTransform(layout: TreeLayout, width: number, height: number, margin = 24): Transform {
-  const { x0, y0, x1, y1 } = layout.bounds;
-  const bw = Math.max(1, x1 - x0);
-  const bh = Math.max(1, y1 - y0);
-  const k = Math.max(0.02, Math.min(1.4, (width - 2 * margin - LABEL_ROOM) / bw, (height - 2 * margin) / bh));
-  return { k, x: margin + 8 - x0 * k + Math.max(0, (width - 2 * margin - LABEL_ROOM - bw * k) / 2), y: height / 2 - ((y0 + y1) / 2) * k };
-}
-
-/** The longest prefix of `text` (with an ellipsis) that fits `max` pixels; '' when not even a number fits. */
-function fitText(ctx: CanvasRenderingContext2D, text: string, max: number): string {
-  if (max < 18) return '';
-  if (ctx.measureText(text).width <= max) return text;
-  let lo = 0;
-  let hi = text.length;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (ctx.measureText(`${text.slice(0, mid)}…`).width <= max) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo < 2 ? '' : `${text.slice(0, lo)}…`;
-}
-
-export function nodeRadius(k: number): number {
-  return Math.max(1.5, Math.min(6, 4.5 * k));
-}
-
-export function drawTree(ctx: CanvasRenderingContext2D, layout: TreeLayout, store: ResultsStore, p: Palette, t: Transform, width: number, height: number, marks: TreeMarks): void {
+export function drawTree(ctx: CanvasRenderingContext2D, layout: TreeLayout, store: ResultsStore, p: Palette, t: Transform, width: number, height: number, marks: TreeMarks): PlacedLabel[] {
   ctx.save();
   ctx.clearRect(0, 0, width, height);
   if (marks.background) {
@@ -134,25 +101,24 @@ export function drawTree(ctx: CanvasRenderingContext2D, layout: TreeLayout, stor
     }
   }
 
-  const font = `${Math.round(p.fontSize - 3)}px ${p.font}`;
-  ctx.font = font;
+  const fontPx = Math.round(p.fontSize - 2);
+  ctx.font = `${fontPx}px ${p.font}`;
   ctx.textBaseline = 'middle';
+  const measure = (text: string) => ctx.measureText(text).width;
+  const row = t.k * NODE_GAP;
   for (const g of groups) {
-    const x = sx(g), y = sy(g);
-    const label = `+${g.members}`;
-    const w = Math.max(r * 2.5, t.k * NODE_GAP >= 12 ? ctx.measureText(label).width + 8 : r * 2.5);
-    const h = Math.max(r * 2, Math.min(14, t.k * NODE_GAP * 0.8));
+    const b = chipBox(g, t, r, measure);
     ctx.fillStyle = p.bg;
     ctx.strokeStyle = p.muted;
     ctx.lineWidth = 1;
     ctx.beginPath();
-    ctx.roundRect(x - w / 2, y - h / 2, w, h, 3);
+    ctx.roundRect(b.x, b.y, b.w, b.h, Math.min(7, b.h / 2));
     ctx.fill();
     ctx.stroke();
-    if (t.k * NODE_GAP >= 12) {
+    if (row >= CHIP_TEXT_ROW) {
       ctx.fillStyle = p.muted;
       ctx.textAlign = 'center';
-      ctx.fillText(label, x, y + 0.5);
+      ctx.fillText(chipText(g), b.x + b.w / 2, b.y + b.h / 2 + 0.5);
     }
   }
 
@@ -166,48 +132,27 @@ export function drawTree(ctx: CanvasRenderingContext2D, layout: TreeLayout, stor
     ctx.stroke();
   }
 
-  // Labels only where rows are far enough apart to read them, and never across another node: a leaf's
-  // description runs to the next node on its row; inner nodes get their number when there is room above.
-  const row = t.k * NODE_GAP;
-  const pinned = new Set<number>([marks.selected ?? -1, bestId ?? -1]);
-  if (row >= 13) {
-    ctx.textAlign = 'left';
-    for (const it of visible) {
-      if (it.kind !== 'node' || pinned.has(it.id)) continue;
-      const n = store.nodes[it.id]!;
-      const leaf = store.childrenOf(it.id).length === 0;
-      if (leaf) {
-        const room = Math.min(width - sx(it), roomToTheRight(layout, it) * t.k) - r - 10;
-        const text = fitText(ctx, nodeLabel(n), room);
-        if (text) { ctx.fillStyle = p.fg; ctx.fillText(text, sx(it) + r + 4, sy(it)); }
-      } else if (row >= 24) {
-        ctx.fillStyle = p.muted;
-        ctx.fillText(`#${it.id}${n.mergedFrom !== undefined ? ' merge' : ''}`, sx(it) + r + 2, sy(it) - r - 5);
-      }
+  // Every node says its number and its change against its parent where that covers nothing else; the best and the
+  // selected one add their description on a patch of background (treeLabels.ts decides what goes where).
+  const labels = row >= 7 ? placeLabels(layout, store, t, measure, { pinned: [marks.selected ?? -1, bestId ?? -1], r, lineHeight: fontPx + 3, width, height }) : [];
+  const tones: Record<Tone, string> = { fg: p.fg, muted: p.muted, better: p.keep, keep: p.keep, crash: p.crash, invalid: p.invalid, running: p.running, best: p.best };
+  ctx.textAlign = 'left';
+  for (const l of labels) {
+    if (l.boxed) {
+      ctx.fillStyle = p.bg;
+      ctx.globalAlpha = 0.92;
+      ctx.fillRect(l.box.x, l.box.y, l.box.w, l.box.h);
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = l.key === bestId ? p.best : p.focus;
+      ctx.lineWidth = 1;
+      ctx.strokeRect(l.box.x + 0.5, l.box.y + 0.5, l.box.w - 1, l.box.h - 1);
     }
-  }
-  // The best and the selected node always say what they are, on a patch of background.
-  for (const id of pinned) {
-    const it = id < 0 ? undefined : layout.byKey.get(id);
-    if (!it || !inView(it)) continue;
-    const n = store.nodes[it.id]!;
-    // A leaf's label runs along its row; an inner node's sits above it, clear of the links to its children.
-    const leaf = store.childrenOf(it.id).length === 0;
-    const x = sx(it) + r + (leaf ? 5 : 3);
-    const y = leaf ? sy(it) : sy(it) - r - 10;
-    const text = fitText(ctx, nodeLabel(n, it.id === bestId), Math.max(120, width - x - 8));
-    if (!text) continue;
-    const w = ctx.measureText(text).width;
-    ctx.fillStyle = p.bg;
-    ctx.globalAlpha = 0.9;
-    ctx.fillRect(x - 3, y - 8, w + 6, 16);
-    ctx.globalAlpha = 1;
-    ctx.strokeStyle = it.id === bestId ? p.best : p.focus;
-    ctx.lineWidth = 1;
-    ctx.strokeRect(x - 3 + 0.5, y - 8 + 0.5, w + 6, 16);
-    ctx.fillStyle = p.fg;
-    ctx.textAlign = 'left';
-    ctx.fillText(text, x, y + 0.5);
+    let x = l.x;
+    for (const part of l.parts) {
+      ctx.fillStyle = tones[part.tone];
+      ctx.fillText(part.text, x, l.y + 0.5);
+      x += measure(part.text);
+    }
   }
 
   for (const [key, color, width] of [[marks.hover, p.fg, 1.5], [marks.selected, p.focus, 2]] as const) {
@@ -221,4 +166,5 @@ export function drawTree(ctx: CanvasRenderingContext2D, layout: TreeLayout, stor
     ctx.stroke();
   }
   ctx.restore();
+  return labels;
 }

@@ -1,11 +1,15 @@
 // The search tree on screen: tidy layout, zoom and pan, hover, click to open a diff, arrow keys, the
-// running node pulsing, dead branches folded into "+N" groups that open on click.
+// running node pulsing, dead branches folded into "+N more" chips that open on click, Enter or Space (each chip is a
+// button too, for the Tab key and screen readers).
 import type { ViewContext } from './context.js';
 import { button, el, sizeCanvas, toggle } from './dom.js';
 import { fmtCount } from './format.js';
 import { treeSvg } from './svgExport.js';
-import { drawTree, fitTransform, nodeRadius } from './treeDraw.js';
-import type { Transform } from './treeDraw.js';
+import { drawTree } from './treeDraw.js';
+import { chipBox, chipDescription, chipText } from './treeLabels.js';
+import type { PlacedLabel } from './treeLabels.js';
+import { fitTransform, nodeRadius } from './treeScreen.js';
+import type { Transform } from './treeScreen.js';
 import { hitTestTree, layoutTree, LEVEL_GAP, moveInTree } from './treeLayout.js';
 import type { TreeItem, TreeLayout, TreeMove } from './treeLayout.js';
 
@@ -14,6 +18,11 @@ export class TreeView {
   private readonly canvas: HTMLCanvasElement;
   private readonly box: HTMLElement;
   private readonly overlay: HTMLElement;
+  /** One button per folded group on screen, over its chip: reachable with Tab, read by screen readers. */
+  private readonly chips: HTMLElement;
+  private readonly chipButtons = new Map<number, HTMLButtonElement>();
+  /** What the last frame wrote on the tree (the tests read it). */
+  private labels: PlacedLabel[] = [];
   private readonly info: HTMLElement;
   private layout: TreeLayout | null = null;
   private width = 0;
@@ -30,22 +39,25 @@ export class TreeView {
   constructor(private readonly ctx: ViewContext, private readonly requestRender: () => void) {
     this.canvas = el('canvas', {
       class: 'plot', tabindex: '0', role: 'img', id: 'tree-canvas',
-      'aria-label': 'Search tree. Arrow keys move between parent, children and siblings; Enter opens the diff or unfolds a group; 0 fits.',
+      'aria-label': 'Search tree. Arrow keys move between parent, children and siblings; Enter opens the diff or expands a "+N more" chip; plus and minus zoom, 0 fits.',
       'aria-describedby': 'tree-help',
     });
     this.overlay = el('div', { class: 'overlay', 'aria-hidden': 'true' });
-    this.box = el('div', { class: 'canvas-box tree-box' }, this.canvas, this.overlay);
+    this.chips = el('div', { class: 'overlay chips', role: 'group', 'aria-label': 'Folded branches' });
+    this.box = el('div', { class: 'canvas-box tree-box' }, this.canvas, this.overlay, this.chips);
     this.info = el('span', { class: 'note' });
     const toolbar = el('div', { class: 'toolbar' },
       el('h2', { id: 'tree-title', text: 'Search tree' }),
       el('span', { class: 'spacer' }),
       this.info,
-      toggle('Fold dead branches', 'Fold branches with nothing kept or running into one "+N" node', ctx.state.tree.collapseDead, (on) => {
+      toggle('Fold dead branches', 'Fold branches with nothing kept or running into one "+N more" chip', ctx.state.tree.collapseDead, (on) => {
         ctx.state.tree.collapseDead = on;
         ctx.state.tree.expanded = [];
         this.invalidate();
         ctx.saveState();
       }, 'fold-toggle'),
+      button('−', 'Zoom out (-)', () => this.zoom(1 / 1.5, this.width / 2, this.height / 2), 'zoom-out'),
+      button('+', 'Zoom in (+)', () => this.zoom(1.5, this.width / 2, this.height / 2), 'zoom-in'),
       button('Fit', 'Fit the whole tree (double-click or 0)', () => this.fit()),
       button('SVG', 'Export the whole tree as SVG', () => this.export('svg'), 'export-tree-svg'),
       button('PNG', 'Export the tree as shown as PNG', () => this.export('png'), 'export-tree-png'),
@@ -53,7 +65,7 @@ export class TreeView {
     this.element = el('section', { class: 'panel tree-panel', 'aria-labelledby': 'tree-title' },
       toolbar,
       this.box,
-      el('p', { class: 'help', id: 'tree-help', text: 'Wheel zooms, drag pans, double-click fits. Click a node to open its diff, a +N group to unfold it.' }),
+      el('p', { class: 'help', id: 'tree-help', text: 'Each node: its number and its change against its parent. Hover for the rest; click for its diff, or a "+N more" chip to show what is folded there. Wheel or +/− zooms, drag pans, double-click or 0 fits.' }),
     );
     this.listen();
     new ResizeObserver(() => { this.measure(); this.requestRender(); }).observe(this.box);
@@ -126,8 +138,59 @@ export class TreeView {
     }
     const t = this.transform();
     const g = sizeCanvas(this.canvas, this.width, this.height);
-    drawTree(g, this.layout, store, this.ctx.palette(), t, this.width, this.height, { selected: this.focusGroup ?? sel, hover: this.hover });
+    this.labels = drawTree(g, this.layout, store, this.ctx.palette(), t, this.width, this.height, { selected: this.focusGroup ?? sel, hover: this.hover });
     this.placePulses(t);
+    this.placeChips(t, (text) => g.measureText(text).width);
+  }
+
+  /** The text of each label on the tree now, and where (client pixels): for the tests. */
+  drawnLabels(): { key: number; text: string; x: number; y: number; w: number; h: number }[] {
+    const r = this.canvas.getBoundingClientRect();
+    return this.labels.map((l) => ({ key: l.key, text: l.parts.map((p) => p.text).join(''), x: r.left + l.box.x, y: r.top + l.box.y, w: l.box.w, h: l.box.h }));
+  }
+
+  /**
+   * A button over each folded group's chip on screen. The canvas answers the pointer (hover card, click); the button
+   * is for the keyboard and screen readers: Tab reaches it, Enter or Space opens the group, it says what it hides.
+   */
+  private placeChips(t: Transform, measure: (text: string) => number): void {
+    const layout = this.layout!;
+    const r = nodeRadius(t.k);
+    const seen = new Set<number>();
+    for (const it of layout.items) {
+      if (it.kind !== 'group') continue;
+      const b = chipBox(it, t, r, measure);
+      if (b.x + b.w < 0 || b.y + b.h < 0 || b.x > this.width || b.y > this.height) continue;
+      seen.add(it.key);
+      let btn = this.chipButtons.get(it.key);
+      if (!btn) {
+        const item = it;
+        btn = el('button', { class: 'chip-button', type: 'button' });
+        btn.addEventListener('click', () => {
+          const current = this.layout?.byKey.get(item.key);
+          if (current) this.activate(current);
+        });
+        btn.addEventListener('focus', () => { this.focusGroup = item.key; this.requestRender(); });
+        btn.addEventListener('blur', () => { if (this.focusGroup === item.key) { this.focusGroup = null; this.requestRender(); } });
+        this.chipButtons.set(it.key, btn);
+        this.chips.append(btn);
+      }
+      const label = chipDescription(it);
+      if (btn.getAttribute('aria-label') !== label) {
+        btn.setAttribute('aria-label', label);
+        btn.title = label;
+        btn.textContent = chipText(it);
+      }
+      btn.style.left = `${Math.round(b.x)}px`;
+      btn.style.top = `${Math.round(b.y)}px`;
+      btn.style.width = `${Math.ceil(b.w)}px`;
+      btn.style.height = `${Math.ceil(b.h)}px`;
+    }
+    for (const [key, btn] of this.chipButtons) {
+      if (seen.has(key)) continue;
+      btn.remove();
+      this.chipButtons.delete(key);
+    }
   }
 
   /** A DOM ring over each running node: CSS animates it, so the canvas is not redrawn 60 times a second. */
@@ -247,7 +310,7 @@ export class TreeView {
       if (key !== this.hover) { this.hover = key; this.requestRender(); }
       if (!it) this.ctx.tooltip.hide();
       else if (it.kind === 'node') this.ctx.tooltip.show(it.id, ev.clientX, ev.clientY);
-      else this.ctx.tooltip.showText(`+${it.members} folded under #${it.id}`, groupLines(it), ev.clientX, ev.clientY);
+      else this.ctx.tooltip.showText(chipText(it), [chipDescription(it)], ev.clientX, ev.clientY);
     });
     c.addEventListener('pointerleave', () => {
       this.hover = null;
@@ -289,7 +352,7 @@ export class TreeView {
       if (!next) return;
       if (next.kind === 'group') {
         this.focusGroup = next.key;
-        this.ctx.announce(`Folded group of ${next.members} experiments under #${next.id}. Enter unfolds it.`);
+        this.ctx.announce(chipDescription(next));
         this.requestRender();
       } else {
         this.focusGroup = null;
@@ -333,7 +396,7 @@ export class TreeView {
     const x = r.left + it.x * t.k + t.x;
     const y = r.top + it.y * t.k + t.y;
     if (it.kind === 'node') this.ctx.tooltip.show(it.id, x, y);
-    else this.ctx.tooltip.showText(`+${it.members} folded under #${it.id}`, groupLines(it), x, y);
+    else this.ctx.tooltip.showText(chipText(it), [chipDescription(it)], x, y);
   }
 
   export(format: 'svg' | 'png'): void {
@@ -355,10 +418,4 @@ export class TreeView {
     drawTree(g, layout, store, this.ctx.palette(), this.transform(), this.width, this.height, { selected: null, hover: null, background: this.ctx.palette().bg });
     this.ctx.exportFile('tree', 'png', canvas.toDataURL('image/png'), `${name}-tree.png`);
   }
-}
-
-function groupLines(it: TreeItem): string[] {
-  const c = it.counts;
-  const parts = [c.discard && `${c.discard} discarded`, c.crash && `${c.crash} crashed`, c.invalid && `${c.invalid} invalid`].filter(Boolean) as string[];
-  return [`Branches with nothing kept: ${parts.join(', ') || 'none decided'}.`, 'Click (or Enter) to unfold.'];
 }
