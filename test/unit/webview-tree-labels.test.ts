@@ -144,6 +144,19 @@ describe('webview search tree labels', () => {
     assertClear(layout, labels, t, r, 605, 300);
   });
 
+  it('ends the best\'s label at the node, over the way in, when its children\'s column is in the way on both sides', () => {
+    // 0 → 1 → 2 (best) → six kept children in a column beside it, unfolded.
+    const parents = [null, 0, 1, 2, 2, 2, 2, 2, 2];
+    const s = storeOf(parents.map((parentId, id) => dto({ id, parentId, status: 'keep', metric: 1 - id / 100, description: id === 2 ? 'EPOCHS 80 → 100' : `change ${id}` })), { bestId: 2 });
+    const layout = layoutTree(s, { collapseDead: false, expanded: new Set(), pinned: [], levelGap: 40 });
+    const t = { k: 0.9, x: 200, y: 150 };
+    const { r, labels } = place(s, layout, 600, 300, t, [2]);
+    const best = labels.find((l) => l.key === 2)!;
+    assert.equal(text(best), '#2 ★ -1.0% EPOCHS 80 → 100');
+    assert.ok(best.box.x + best.box.w <= layout.byKey.get(2)!.x * t.k + t.x + 8, 'ends at the node');
+    assertClear(layout, labels, t, r, 600, 300);
+  });
+
   it('writes more as the user zooms in, and a 200-node chain fitted to a narrow panel still names each node it has room for', () => {
     const wide = storeOf(Array.from({ length: 121 }, (_, id) => dto({ id, parentId: id === 0 ? null : Math.floor((id - 1) / 3), status: id % 4 === 0 ? 'keep' : 'discard', metric: 1 - id / 1000 })));
     const layout = layoutTree(wide, { collapseDead: false, expanded: new Set(), pinned: [] });

@@ -237,12 +237,16 @@ export function placeLabels(layout: TreeLayout, store: ResultsStore, t: Transfor
       const rest = ellipsize(desc, room - leadW - measure(' '), measure);
       if (leaf && rest !== '' && tryBox(left, y, [...lead, { text: ` ${rest}`, tone: 'muted' }], leadW + measure(` ${rest}`))) continue;
       if (isPinned && !leaf) {
-        // Above an inner node, starting at it; moved left rather than cut by the canvas's right edge.
+        // Above an inner node, starting at it (moved left rather than cut by the canvas's right edge), else below; where
+        // its children's column is in the way, ending at it instead, over the way in from its parent.
         const more = ellipsize(desc, width - 8 - 2 * pad - leadW - measure(' '), measure);
         const parts = more ? [...lead, { text: ` ${more}`, tone: 'muted' as Tone }] : lead;
         const w = measure(textOf(parts));
-        const l = Math.max(4 + pad, Math.min(x - 4, width - 4 - pad - w));
-        if (tryBox(l, y - r - lh / 2 - 3, parts, w) || tryBox(l, y + r + lh / 2 + 5, parts, w)) continue;
+        const right = Math.max(4 + pad, Math.min(x - 4, width - 4 - pad - w));
+        const left = Math.max(4 + pad, x + 4 - w);
+        const up = y - r - lh / 2 - 3;
+        const down = y + r + lh / 2 + 5;
+        if (tryBox(right, up, parts, w) || tryBox(right, down, parts, w) || tryBox(left, up, parts, w) || tryBox(left, down, parts, w)) continue;
       }
     }
     if (shortW < 1) continue;
