@@ -189,7 +189,9 @@ function chainCurves(model: SessionModel, path: ExperimentNode[]): string[] {
   const num = (v: number | null) => (v === null ? '—' : fmtNum(v, NA, 4));
   const pct = (f: number) => `${Math.round(f * 100)} %`;
   const out = [`## Learning curves on the path to the best`, ''];
-  out.push(`${cfg.metric.name} as each run went, by share of the ${cfg.budgetText} budget, from the values it printed while it ran (${directionText(cfg.metric.direction)}; — where it printed none yet or had stopped). The curves share one scale, ${num(range?.[0] ?? null)} to ${num(range?.[1] ?? null)}, from 0 to ${pct(end)} of the budget.`, '');
+  // A progress pattern may read another value than the metric (a train loss beside a val_bpb): name what was read.
+  const what = cfg.progress ? `The value \`progress\` reads (\`${cfg.progress}\`)` : cfg.metric.name;
+  out.push(`${what} as each run went, by share of the ${cfg.budgetText} budget, from the values it printed while it ran (${directionText(cfg.metric.direction)}; — where it printed none yet or had stopped). The curves share one scale, ${num(range?.[0] ?? null)} to ${num(range?.[1] ?? null)}, from 0 to ${pct(end)} of the budget.`, '');
   out.push(`| node | ${CURVE_FRACTIONS.map(pct).join(' | ')} | last printed | curve |`, `|---|${CURVE_FRACTIONS.map(() => '---:|').join('')}---:|---|`);
   path.forEach((n, i) => {
     const c = curves[i]!;

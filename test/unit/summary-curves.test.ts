@@ -125,6 +125,7 @@ describe('the summary a session writes', () => {
       const file = join(repo.root, SUMMARY_FILE);
       assert.ok(existsSync(file));
       const s = section(readFileSync(file, 'utf8'));
+      assert.match(s, /^The value `progress` reads \(`step \(\\d\+\)\.\*val loss \(\\S\+\)`\) as each run went, by share of the 4s budget/m);
       const rows = s.split('\n').filter((l) => l.startsWith('| #'));
       assert.deepEqual(rows.map((r) => /^\| (#\d+)/.exec(r)![1]), ['#0', '#1', '#3'], s);
       for (const r of rows) {
