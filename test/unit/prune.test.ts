@@ -11,12 +11,31 @@ import { faultRepo, inProcess, ScriptedProposer, withKeys } from './helpers/faul
  * A trainer that prints `step i: train loss …, val loss …` every 0.1 s for 15 steps, the loss falling from `start` to
  * `final`. A better run starts low (flat): on a busy machine its steps come late, and a falling curve read late is worse.
  */
+/**
+ * Python that paces a script's steps from its process's start, not from when its interpreter was ready: on a loaded
+ * machine a python start takes 0.25 s to 0.6 s, and 15 steps of 0.1 s after it ran past the 2 s budget.
+ */
+const PACE = `import os as _os, time as _time
+def _started():
+    try:
+        with open("/proc/self/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            up = float(f.read().split()[0])
+        return _time.monotonic() - max(0.0, up - ticks / _os.sysconf("SC_CLK_TCK"))
+    except Exception:
+        return _time.monotonic()
+_T0 = _started()
+def tick(i):
+    _time.sleep(max(0.0, _T0 + 0.1 * (i + 1) - _time.monotonic()))
+`;
+
 function trainer(final: number, start = 4.0): string {
   return `import time
-for i in range(15):
+${PACE}for i in range(15):
     loss = ${final} + (${start} - ${final}) * (14 - i) / 14
     print(f"step {i}: train loss {loss:.4f}, val loss {loss:.4f}", flush=True)
-    time.sleep(0.1)
+    tick(i)
 print(f"val_loss: {${final}:.4f}")
 `;
 }
@@ -24,11 +43,11 @@ print(f"val_loss: {${final}:.4f}")
 /** trainer(final, start), except that the runs of the nodes in `bad` print a val loss of 40 at every step (their final line is the same). */
 function trainerBadFor(final: number, bad: number[], start = 4.0): string {
   return `import os, time
-bad = os.environ.get("AUTORESEARCH_NODE") in (${bad.map((n) => `"${n}"`).join(', ')},)
+${PACE}bad = os.environ.get("AUTORESEARCH_NODE") in (${bad.map((n) => `"${n}"`).join(', ')},)
 for i in range(15):
     loss = 40.0 if bad else ${final} + (${start} - ${final}) * (14 - i) / 14
     print(f"step {i}: train loss {loss:.4f}, val loss {loss:.4f}", flush=True)
-    time.sleep(0.1)
+    tick(i)
 print(f"val_loss: {${final}:.4f}")
 `;
 }
@@ -37,7 +56,7 @@ describe('learning curves and early stopping', () => {
   it('journals every run\'s curve; with prune on, stops a run worse than its parent at the same point', async () => {
     const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '2', policy: 'greedy', progress: "'val loss ([\\d.]+)'", prune: '{minFraction: 0.25}' }), { 'train.py': trainer(1.0) });
     const events: { value?: number; parentValue?: number | null }[] = [];
-    const s = inProcess(repo, new ScriptedProposer([trainer(0.9, 0.9), `import time\nfor i in range(15):\n    print(f"step {i}: val loss {40.0:.4f}", flush=True)\n    time.sleep(0.1)\nprint("val_loss: 40.0")\n`]));
+    const s = inProcess(repo, new ScriptedProposer([trainer(0.9, 0.9), `import time\n${PACE}for i in range(15):\n    print(f"step {i}: val loss {40.0:.4f}", flush=True)\n    tick(i)\nprint("val_loss: 40.0")\n`]));
     s.controller.onEvent((e) => { if (e.type === 'run-progress' && e.value !== undefined) events.push(e); });
     const outcome = await s.run();
     assert.equal(outcome.state, 'done', outcome.reason);
@@ -57,10 +76,10 @@ describe('learning curves and early stopping', () => {
   it('does not stop a slow starter: far behind its parent half-way, but falling faster, it runs to the end and is kept', async () => {
     // L(p) = floor + (10 − floor)·exp(−p/τ) over 15 steps; the child learns 1.6 × slower towards a lower floor.
     const curve = (floor: number, tau: number) => `import math, time
-for i in range(15):
+${PACE}for i in range(15):
     loss = ${floor} + (10 - ${floor}) * math.exp(-(i + 1) / 15 / ${tau})
     print(f"step {i}: val loss {loss:.4f}", flush=True)
-    time.sleep(0.1)
+    tick(i)
 print(f"val_loss: {loss:.4f}")
 `;
     const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '1', policy: 'greedy', progress: "'val loss (\\S+)'", prune: 'on' }), { 'train.py': curve(1.0, 0.15) });
@@ -77,7 +96,7 @@ print(f"val_loss: {loss:.4f}")
 
   it('a person turns it off while a run goes: that run and the next get their whole budget; the journal keeps it', async () => {
     const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '2', policy: 'greedy', progress: "'val loss ([\\d.]+)'", prune: '{minFraction: 0.25}' }), { 'train.py': trainer(1.0) });
-    const s = inProcess(repo, new ScriptedProposer([trainer(0.9, 0.9), `import time\nfor i in range(15):\n    print(f"step {i}: val loss {40.0:.4f}", flush=True)\n    time.sleep(0.1)\nprint("val_loss: 40.0")\n`]));
+    const s = inProcess(repo, new ScriptedProposer([trainer(0.9, 0.9), `import time\n${PACE}for i in range(15):\n    print(f"step {i}: val loss {40.0:.4f}", flush=True)\n    tick(i)\nprint("val_loss: 40.0")\n`]));
     s.controller.onEvent((e) => { if (e.type === 'run-started' && e.node.id === 2) s.controller.command({ type: 'prune', on: false }); });
     const outcome = await s.run();
     assert.equal(outcome.state, 'done', outcome.reason);
@@ -98,7 +117,7 @@ print(f"val_loss: {loss:.4f}")
 
   it('a person turns it on where the config has none: the default rule stops a run clearly worse than its parent', async () => {
     const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '2', policy: 'greedy', progress: "'val loss ([\\d.]+)'" }), { 'train.py': trainer(1.0) });
-    const s = inProcess(repo, new ScriptedProposer([trainer(0.9, 0.9), `import time\nfor i in range(15):\n    print(f"step {i}: val loss {40.0:.4f}", flush=True)\n    time.sleep(0.1)\nprint("val_loss: 40.0")\n`]));
+    const s = inProcess(repo, new ScriptedProposer([trainer(0.9, 0.9), `import time\n${PACE}for i in range(15):\n    print(f"step {i}: val loss {40.0:.4f}", flush=True)\n    tick(i)\nprint("val_loss: 40.0")\n`]));
     s.controller.command({ type: 'prune', on: true });
     const outcome = await s.run();
     assert.equal(outcome.state, 'done', outcome.reason);
