@@ -5,15 +5,8 @@
 import { merge3 } from './git.js';
 import type { SessionModel } from './model.js';
 import { lineOf } from './policy.js';
-import type { MergeRequest, Proposal } from './proposer.js';
+import type { MergeRequest, MergeSides, Proposal } from './proposer.js';
 import type { ExperimentNode } from './types.js';
-
-/** A file on the three sides of a merge: the common ancestor's, the target's (ours) and the other line's (theirs). */
-export interface MergeSides {
-  base: string | null;
-  ours: string | null;
-  theirs: string | null;
-}
 
 /** Where `from`'s line left `into`'s: its nearest ancestor on `into`'s line. */
 export function mergeBase(model: SessionModel, into: ExperimentNode, from: ExperimentNode): ExperimentNode {

@@ -2,8 +2,14 @@
 // A proposer never decides anything; the engine applies, guards, commits, runs and judges.
 import { AutoResearchError } from './errors.js';
 import type { Disposable } from './lifecycle.js';
-import type { MergeSides } from './merge.js';
 import type { ExperimentNode, Hint, Operator, PlatformInfo, ProposerInfo, ResearchConfig } from './types.js';
+
+/** A file on the three sides of a merge: the common ancestor's, the target's (ours) and the other line's (theirs). */
+export interface MergeSides {
+  base: string | null;
+  ours: string | null;
+  theirs: string | null;
+}
 
 export interface ProposalRequest {
   /** The node being expanded; its code is checked out in `worktree`. */
