@@ -12,6 +12,8 @@ import { readLock, SessionBusyError, sessionPaths, type LockInfo } from './store
 import type { ResearchConfig } from './types.js';
 
 export interface SessionOptions extends Omit<ControllerOptions, 'config' | 'proposer' | 'executor'> {
+  /** The config file's folder, inside the repository: paths in the config (a patches dir) are read from here. */
+  root: string;
   /** The protocol to run as it is (a session's recorded one, a benchmark's); without it the config file is read. */
   config?: ResearchConfig;
   /** The config file, absolute or relative to `root`; autoresearch.config.yaml by default. */
