@@ -129,7 +129,7 @@ describe('AutoResearch in the VS Code UI', { timeout: 300_000 }, () => {
     // Pause and Stop sit beside it while the session runs.
     assert.equal(await c.statusBar().locator('[aria-label="debug-pause"], .codicon-debug-pause').count() > 0, true, 'no Pause button in the status bar');
     // One clock: the status bar and the running row of the tree read the same time, written the same way, at any moment.
-    const anyTicker = c.statusBarItem(/AutoResearch (\d\/3|baseline)/).first();
+    const anyTicker = c.statusBarItem(/AutoResearch \d of 3 decided/).first();
     const runningRow = c.page.locator('.monaco-list-row[aria-label*=", running"] .label-description').first();
     const clocks = async () => {
       const [bar, tree] = await Promise.all([anyTicker.innerText({ timeout: 1000 }).catch(() => ''), runningRow.innerText({ timeout: 1000 }).catch(() => '')]);
@@ -512,7 +512,7 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
 
   it('survives a window reload: the session comes back from the journal as interrupted, and resumes', async () => {
     const c = code!;
-    await c.statusBarItem(/AutoResearch \d\/6 #\d+/).waitFor({ state: 'visible', timeout: 30_000 });
+    await c.statusBarItem(/AutoResearch \d of 6 decided · #\d+ running/).waitFor({ state: 'visible', timeout: 30_000 });
     await c.runCommand('Developer: Reload Window');
     await c.waitForWorkbench();
     const toast = c.notifications().filter({ hasText: 'was interrupted' });
