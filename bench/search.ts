@@ -91,6 +91,12 @@ interface SessionResult extends Spec {
 
 const trueCache = new Map<string, number>();
 
+/** `--pipeline N`: the config's pipeline for every session (default: the engine's). */
+const PIPELINE = process.argv.includes('--pipeline') ? Number(process.argv[process.argv.indexOf('--pipeline') + 1]) : null;
+
+/** `--shapes a,b`: only these shapes. */
+const ONLY = process.argv.includes('--shapes') ? new Set(process.argv[process.argv.indexOf('--shapes') + 1]!.split(',')) : null;
+
 /** True values of the nodes' code: one `git cat-file --batch` for the contents, one Python process for the values. */
 function trueValues(root: string, nodes: readonly ExperimentNode[]): Map<number, number> {
   const withCode = nodes.filter((n) => n.commit);
@@ -134,7 +140,7 @@ maxExperiments: ${k}
 proposer: mutate
 policy: ${spec.searcher === 'tree' ? 'tree' : 'greedy'}
 seed: ${spec.seed}
-${spec.noiseAware ? 'noise: {repeats: 3, z: 2}\n' : ''}`);
+${PIPELINE === null ? '' : `pipeline: ${PIPELINE}\n`}${spec.noiseAware ? 'noise: {repeats: 3, z: 2}\n' : ''}`);
 }
 
 async function runOne(spec: Spec, k: number): Promise<SessionResult | null> {
@@ -187,7 +193,7 @@ async function pool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> 
 }
 
 const CONFIGS: Omit<Spec, 'seed'>[] = [];
-for (const shape of SHAPES) {
+for (const shape of SHAPES.filter((sh) => !ONLY || ONLY.has(sh))) {
   for (const searcher of ['greedy', 'tree', 'random'] as const) {
     CONFIGS.push({ shape, searcher, noiseAware: false });
     // Random search ignores what it measured: noise-aware decisions change nothing for it.
