@@ -1,6 +1,6 @@
-// The status-bar ticker: while a run goes, the experiment number, elapsed/budget (each second), its curve's latest
-// value against the parent's at the same point (else the log's latest line), the best so far and model spend against
-// the spend cap; idle, the best metric; nothing without a session. Pause/Resume and Stop sit beside it while a session is active.
+// The status-bar ticker: while a run goes, the progress (`2 of 30 decided · #3 running`), elapsed/budget (each second),
+// the best so far, its curve's latest value against the parent's at the same point (else the log's latest line), and
+// model spend against the spend cap; idle, the best metric; nothing without a session. Pause/Resume and Stop sit beside it while a session is active.
 import * as vscode from 'vscode';
 import { DisposableBase } from '../core/lifecycle.js';
 import { capReached, capShort, spendLine } from '../core/spend.js';
@@ -12,7 +12,7 @@ import { Commands } from './constants.js';
 import type { SessionService } from './session/sessionService.js';
 import { curveTickerText, curveTooltipText, nextReading, type CurveReading } from './statusBarCurve.js';
 
-const LINE_MAX = 40;
+const LINE_MAX = 32;
 
 export class StatusBar extends DisposableBase {
   private readonly ticker: vscode.StatusBarItem;
@@ -94,16 +94,19 @@ export class StatusBar extends DisposableBase {
           if (!n.finishedAt) parts.push(fmtRunClock(elapsed, cfg.budgetSeconds * 1000));
           const reading = this.readings.get(n.id);
           const line = s.isWaitingForResult(n) ? 'waiting for your result' : s.latestLine(n);
+          // The best before the live reading: VS Code cuts a status bar item at 40 % of the window, and what is cut
+          // should be the end of a log line, not the best.
+          if (bestText) parts.push(bestText);
           if (n.finishedAt) {
             // Ran, not decided yet: no clock, no last line.
           } else if (reading) {
             if (s.phase === 'running') icon = '$(pulse)';
             parts.push(curveTickerText(reading, curveLabel(cfg.metric.name, cfg.progress), n.parentId));
           } else if (line) parts.push(line.length > LINE_MAX ? `${line.slice(0, LINE_MAX - 1)}…` : line);
-        } else if (s.phase !== 'paused') {
-          parts.push('proposing…');
+        } else {
+          if (s.phase !== 'paused') parts.push('proposing…');
+          if (bestText) parts.push(bestText);
         }
-        if (bestText) parts.push(bestText);
         break;
       }
       case 'interrupted':
