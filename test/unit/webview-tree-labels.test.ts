@@ -102,6 +102,10 @@ describe('webview search tree labels', () => {
       const said = new Map(labels.map((l) => [l.key, text(l)]));
       for (const it of layout.items) if (it.kind === 'node') assert.match(said.get(it.id) ?? '', new RegExp(`^#${it.id}\\b`), `#${it.id} has no label (collapseDead ${collapseDead})`);
       assert.equal(said.get(0), '#0 baseline', 'the root, an inner node, is labelled');
+    // Pinned, the baseline does not say "baseline" twice.
+    const lone = storeOf([dto({ id: 0, parentId: null, status: 'keep', metric: 1, description: 'baseline' }), dto({ id: 1, status: 'running', metric: null })], { bestId: 0 });
+    const two = layoutTree(lone, { collapseDead: true, expanded: new Set(), pinned: [] });
+    assert.equal(text(place(lone, two, 520, 300, undefined, [0]).labels.find((l) => l.key === 0)!), '#0 ★ baseline');
       assert.match(said.get(3)!, /^#3 ★ -10\.0%/, 'an inner node says its change');
       assertClear(layout, labels, t, r, 520, 300);
     }

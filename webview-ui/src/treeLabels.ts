@@ -67,7 +67,9 @@ export function shortLabel(store: ResultsStore, id: number, withMerge = true): L
 
 /** What follows the number and the change: the description, a merge's as "merge of #A and #B: …" (describe.ts). */
 export function labelDescription(n: NodeDto): string {
-  return nodeLabel(n).replace(/^#\d+ /, '').trim();
+  const desc = nodeLabel(n).replace(/^#\d+ /, '').trim();
+  // The baseline's label already says so: not "#0 ★ baseline baseline".
+  return n.id === 0 && n.parentId === null && desc.toLowerCase() === 'baseline' ? '' : desc;
 }
 
 /** The number, the change and the description as one line (the SVG export's leaves). */
