@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { ConfigError, parseConfig } from '../src/core/config.js';
 import type { ControllerEvent, Outcome } from '../src/core/controller.js';
 import { openSession } from '../src/core/openSession.js';
-import type { Proposal, ProposalRequest, Proposer } from '../src/core/proposer.js';
+import type { Proposal, ProposalRequest, Proposer } from '../src/core/proposers/proposer.js';
 import type { Operator, ResearchConfig } from '../src/core/types.js';
 
 export function git(cwd: string, args: string[], input?: string): string {

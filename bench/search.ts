@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProposer } from '../src/core/factory.js';
-import type { Proposal, ProposalRequest, Proposer } from '../src/core/proposer.js';
+import type { Proposal, ProposalRequest, Proposer } from '../src/core/proposers/proposer.js';
 import { formatFloat, mulberry32, parseHyperparameters, type Hyperparameter } from '../src/core/proposers/mutate.js';
 import type { ExperimentNode, Operator, ResearchConfig } from '../src/core/types.js';
 import { arg, benchRepo, configOrNull, formatTable, machine, median, runSession } from './harness.js';

@@ -1,5 +1,5 @@
 // A fast, in-memory check of the search policies for designing them: the real `mutate` proposer, the real policy
-// and the real sequential noise rule (src/core/evidence.ts) on the same synthetic shapes as bench:search
+// and the real sequential noise rule (src/core/judging/evidence.ts) on the same synthetic shapes as bench:search
 // (bench/searchScripts.ts), with the loss computed here instead of by running Python in a git worktree. Minutes of
 // bench:search become seconds; bench:search stays the measure that is reported, because only it runs the engine.
 //   npm run bench:search:sim [-- --seeds 50 --k 30 --shape deceptive --trace 3]
@@ -10,10 +10,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SEARCH } from '../src/core/config.js';
-import { pooledSpread, weigh } from '../src/core/evidence.js';
+import { pooledSpread, weigh } from '../src/core/judging/evidence.js';
 import { SessionModel } from '../src/core/model.js';
-import { mergeBase, mergeFiles } from '../src/core/merge.js';
-import { createPolicy, exhaustedKey, mergeKey, type Policy } from '../src/core/policy.js';
+import { mergeBase, mergeFiles } from '../src/core/search/merge.js';
+import { createPolicy, exhaustedKey, mergeKey, type Policy } from '../src/core/search/policy.js';
 import { MutateProposer, mulberry32 } from '../src/core/proposers/mutate.js';
 import type { ExperimentNode, Operator, PolicyKind, ResearchConfig } from '../src/core/types.js';
 import { arg, formatTable, median } from './harness.js';

@@ -4,8 +4,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeRef, sessionBranch } from '../src/core/git.js';
-import { Journal, type JournalEntry, type JournalRecord } from '../src/core/journal.js';
-import { ensureStateDir, sessionPaths } from '../src/core/store.js';
+import { Journal, type JournalEntry, type JournalRecord } from '../src/core/record/journal.js';
+import { ensureStateDir, sessionPaths } from '../src/core/record/store.js';
 import type { DecidedStatus, ExperimentNode, ResearchConfig } from '../src/core/types.js';
 import { benchRepo, git, type BenchRepo } from './harness.js';
 import { rng } from './webviewData.js';

@@ -4,9 +4,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import { AutoResearchError } from './errors.js';
-import { DEFAULT_SANDBOX, type SandboxConfig } from './sandbox.js';
-import { validHostEntry } from './networkGate.js';
-import { COST_EXPECTED, parseCost, parseTokens, TOKENS_EXPECTED } from './spend.js';
+import { DEFAULT_SANDBOX, type SandboxConfig } from './protection/sandbox.js';
+import { validHostEntry } from './protection/networkGate.js';
+import { COST_EXPECTED, parseCost, parseTokens, TOKENS_EXPECTED } from './record/spend.js';
 import type { Constraint, Direction, ExecutorConfig, ProposerConfig, ResearchConfig, SecondaryMetricSpec, SlurmExecutorConfig } from './types.js';
 
 export const CONFIG_FILE = 'autoresearch.config.yaml';

@@ -5,7 +5,7 @@
 import { Emitter } from './events.js';
 import { DisposableBase } from './lifecycle.js';
 import { SessionModel } from './model.js';
-import { sessionPaths, type InboxCommand, type SessionPaths } from './store.js';
+import { sessionPaths, type InboxCommand, type SessionPaths } from './record/store.js';
 import type { Hint, SessionState } from './types.js';
 import { Commands } from './session/commands.js';
 import { SessionContext, type ControllerEvent, type ControllerOptions, type Outcome } from './session/context.js';

@@ -2,11 +2,11 @@
 // register here as they arrive; an unavailable kind is refused with what to use instead.
 import { isAbsolute, join } from 'node:path';
 import { AutoResearchError } from './errors.js';
-import type { Executor } from './executor.js';
-import { LocalExecutor } from './localExecutor.js';
-import { ManualExecutor } from './manualExecutor.js';
-import { SlurmExecutor, slurmOptions } from './slurmExecutor.js';
-import type { Proposer } from './proposer.js';
+import type { Executor } from './executors/executor.js';
+import { LocalExecutor } from './executors/localExecutor.js';
+import { ManualExecutor } from './executors/manualExecutor.js';
+import { SlurmExecutor, slurmOptions } from './executors/slurmExecutor.js';
+import type { Proposer } from './proposers/proposer.js';
 import { createAgentCliProposer } from './proposers/agentCli.js';
 import { createAnthropicProposer } from './proposers/anthropic.js';
 import { MutateProposer } from './proposers/mutate.js';

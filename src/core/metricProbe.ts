@@ -3,9 +3,9 @@
 // the final report comes first. Used by `autoresearch init --probe` and the editor's config wizard.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNumber } from './judge.js';
-import { LocalExecutor } from './localExecutor.js';
-import { STATE_DIR } from './store.js';
+import { parseNumber } from './judging/judge.js';
+import { LocalExecutor } from './executors/localExecutor.js';
+import { STATE_DIR } from './record/store.js';
 import type { Direction, RunResult } from './types.js';
 
 export type MetricSplit = 'eval' | 'train';

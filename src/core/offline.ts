@@ -4,11 +4,11 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyOverride } from './controller.js';
 import { Lab, sessionBranch } from './git.js';
-import { Journal } from './journal.js';
+import { Journal } from './record/journal.js';
 import { SessionModel } from './model.js';
-import { formatResults } from './results.js';
-import { acquireLock, postCommand, readLock, sessionPaths, STATE_DIR, type InboxCommand, type LockInfo, type SessionPaths } from './store.js';
-import { buildSummary } from './summary.js';
+import { formatResults } from './record/results.js';
+import { acquireLock, postCommand, readLock, sessionPaths, STATE_DIR, type InboxCommand, type LockInfo, type SessionPaths } from './record/store.js';
+import { buildSummary } from './record/summary.js';
 import type { Hint } from './types.js';
 import { AutoResearchError } from './errors.js';
 

@@ -3,12 +3,12 @@
 // it names, and the controller that runs it.
 import { loadConfig, type ConfigOverrides } from './config.js';
 import { Controller, type ControllerOptions } from './controller.js';
-import type { Executor } from './executor.js';
+import type { Executor } from './executors/executor.js';
 import { createExecutor, createProposer } from './factory.js';
 import { repositoryRoot } from './git.js';
 import type { Disposable } from './lifecycle.js';
-import type { Proposer } from './proposer.js';
-import { readLock, SessionBusyError, sessionPaths, type LockInfo } from './store.js';
+import type { Proposer } from './proposers/proposer.js';
+import { readLock, SessionBusyError, sessionPaths, type LockInfo } from './record/store.js';
 import type { ResearchConfig } from './types.js';
 
 export interface SessionOptions extends Omit<ControllerOptions, 'config' | 'proposer' | 'executor'> {

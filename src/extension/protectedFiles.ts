@@ -9,8 +9,8 @@ import * as vscode from 'vscode';
 import { Lab } from '../core/git.js';
 import { listFiles, matchesAny } from '../core/glob.js';
 import { DisposableBase } from '../core/lifecycle.js';
-import { RESULTS_FILE } from '../core/results.js';
-import { STATE_DIR } from '../core/store.js';
+import { RESULTS_FILE } from '../core/record/results.js';
+import { STATE_DIR } from '../core/record/store.js';
 import { Commands, ContextKeys, Settings } from './constants.js';
 import type { SessionService } from './session/sessionService.js';
 

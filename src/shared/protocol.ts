@@ -82,7 +82,7 @@ export interface SessionDto {
   usage?: UsageDto;
   /** What the curves' values are called: the metric, or the words before a `progress` pattern's value ("val loss"). */
   curveLabel?: string;
-  /** Which wins are real: every keep weighed against the noise (core/realWins.ts), in `direction`. */
+  /** Which wins are real: every keep weighed against the noise (core/record/realWins.ts), in `direction`. */
   wins?: WinsDto;
   /** The same in the other direction, for a file whose direction was guessed and can be flipped in the view. */
   winsIfFlipped?: WinsDto;

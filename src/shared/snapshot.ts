@@ -2,7 +2,7 @@
 // plain data, so the host stays thin and the conversion is tested in plain Node. Only the host imports it
 // (the webview imports protocol.ts alone), so it uses the core's direction rule rather than a copy.
 import type { SessionModel } from '../core/model.js';
-import { chooseDirection, type ParsedResults } from '../core/results.js';
+import { chooseDirection, type ParsedResults } from '../core/record/results.js';
 import type { Direction, ExperimentNode } from '../core/types.js';
 import type { CurvePointDto, NodeDto, SessionDto, UsageDto } from './protocol.js';
 import { fileWinsDto, sessionWinsDto } from './winsDto.js';

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import type { RunRequest } from '../../src/core/executor.js';
+import type { RunRequest } from '../../src/core/executors/executor.js';
 import { startCluster, unavailableReason, type Cluster } from './cluster.js';
 
 /** The tier's skip reason, printed once, or false when the tier runs. */

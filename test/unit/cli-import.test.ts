@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
-import { configuredMetric, parseResults } from '../../src/core/results.js';
+import { configuredMetric, parseResults } from '../../src/core/record/results.js';
 import { fileSnapshot } from '../../src/shared/snapshot.js';
 import { ResultsStore } from '../../webview-ui/src/store.js';
 import { toyConfig } from './helpers/repo.js';

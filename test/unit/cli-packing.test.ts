@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Journal } from '../../src/core/journal.js';
+import { Journal } from '../../src/core/record/journal.js';
 import { SessionModel } from '../../src/core/model.js';
 import { cliSync as cli } from './helpers/cli.js';
 import { tempFolder, tempRepo, type TempRepo } from './helpers/repo.js';

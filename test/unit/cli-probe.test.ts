@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '../../src/core/config.js';
-import { extractLast } from '../../src/core/judge.js';
+import { extractLast } from '../../src/core/judging/judge.js';
 import { cliSync as cli } from './helpers/cli.js';
 import { tempRepo, type TempRepo } from './helpers/repo.js';
 

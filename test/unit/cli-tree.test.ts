@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { showDocument, treeDocument } from '../../src/cli/json.js';
 import { renderTree } from '../../src/cli/tree.js';
-import type { JournalEntry } from '../../src/core/journal.js';
+import type { JournalEntry } from '../../src/core/record/journal.js';
 import { SessionModel } from '../../src/core/model.js';
 import type { DecidedStatus } from '../../src/core/types.js';
 

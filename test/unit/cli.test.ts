@@ -5,9 +5,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '../../src/core/config.js';
-import { Journal } from '../../src/core/journal.js';
+import { Journal } from '../../src/core/record/journal.js';
 import { SessionModel } from '../../src/core/model.js';
-import { parseResults } from '../../src/core/results.js';
+import { parseResults } from '../../src/core/record/results.js';
 import { CLI, cliSync as cli, TSX } from './helpers/cli.js';
 import { TOY_PREPARE, TOY_TRAIN, tempRepo, toyConfig, type TempRepo } from './helpers/repo.js';
 

@@ -1,7 +1,7 @@
 // Learning curves read from the log styles real runs print, and the rule that stops a run that cannot win.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compact, CurveReader, DEFAULT_PRUNE, lateWins, pointNoise, pruneVerdict, sparkline, sparklines, stoppedReason, valueAt, type CurvePoint } from '../../src/core/curves.js';
+import { compact, CurveReader, DEFAULT_PRUNE, lateWins, pointNoise, pruneVerdict, sparkline, sparklines, stoppedReason, valueAt, type CurvePoint } from '../../src/core/judging/curves.js';
 
 describe('curves: reading', () => {
   it('reads every eval line of a GPT trainer with the metric\'s own pattern, a line cut between chunks included', () => {

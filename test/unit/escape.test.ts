@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { probeSandbox } from '../../src/core/sandbox.js';
+import { probeSandbox } from '../../src/core/protection/sandbox.js';
 import { faultRepo, fileText, inProcess, journalPath, ScriptedProposer, trainPy, withKeys } from './helpers/faults.js';
 import type { TempRepo } from './helpers/repo.js';
 

@@ -2,7 +2,7 @@
 // while that evidence is open, and never when its code is its parent's.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pooledSpread, weigh, type Evidence } from '../../src/core/evidence.js';
+import { pooledSpread, weigh, type Evidence } from '../../src/core/judging/evidence.js';
 import { faultRepo, inProcess, ScriptedProposer, withKeys } from './helpers/faults.js';
 
 const base: Evidence = { runs: [0.9], parent: { mean: 1, runs: 3 }, spread: 0.1, z: 2, minDelta: 0, direction: 'minimize', maxRuns: 6 };

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { experimentLine } from '../../src/core/controller.js';
-import { judge } from '../../src/core/judge.js';
+import { judge } from '../../src/core/judging/judge.js';
 import { fmtMemory } from '../../src/shared/format.js';
 import { fakeConfig, fakeNode } from './helpers/nodes.js';
 

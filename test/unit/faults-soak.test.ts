@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe } from 'node:test';
-import type { Proposal, ProposalRequest, Proposer } from '../../src/core/proposer.js';
+import type { Proposal, ProposalRequest, Proposer } from '../../src/core/proposers/proposer.js';
 import type { Operator } from '../../src/core/types.js';
 import { fault, faultRepo, inProcess, openFds, resultRows, ruleDecisions, withKeys } from './helpers/faults.js';
 

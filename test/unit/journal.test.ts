@@ -4,7 +4,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Journal } from '../../src/core/journal.js';
+import { Journal } from '../../src/core/record/journal.js';
 import { SessionModel } from '../../src/core/model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ar-journal-'));

@@ -1,7 +1,7 @@
 // The judge decides by rule: every crash class, direction, minDelta, memory, constraints.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractLast, judge, parseNumber } from '../../src/core/judge.js';
+import { extractLast, judge, parseNumber } from '../../src/core/judging/judge.js';
 import type { RunResult } from '../../src/core/types.js';
 import { fakeConfig } from './helpers/nodes.js';
 

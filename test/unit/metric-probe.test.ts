@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { configTemplate, parseConfig } from '../../src/core/config.js';
-import { extractLast } from '../../src/core/judge.js';
+import { extractLast } from '../../src/core/judging/judge.js';
 import { captureGroups, metricDirection, probeMetrics, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../src/core/metricProbe.js';
 
 /** Every candidate is what the judge reads: one group, and its last match in the log is the reported value and line. */

@@ -2,7 +2,7 @@
 // `key=value`): an edit of them in a file would not reach the run, and the experiment would be wasted.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Proposal, ProposalRequest } from '../../src/core/proposer.js';
+import type { Proposal, ProposalRequest } from '../../src/core/proposers/proposer.js';
 import { MutateProposer } from '../../src/core/proposers/mutate.js';
 import { runOverrides } from '../../src/core/proposers/mutate/overrides.js';
 import { fakeConfig, fakeRequest } from './helpers/nodes.js';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import type { Proposal, ProposalRequest } from '../../src/core/proposer.js';
+import type { Proposal, ProposalRequest } from '../../src/core/proposers/proposer.js';
 import {
   MutateProposer, NOT_HYPERPARAMETERS, candidatesFor, describeSearchSpace, isHyperparameterName, parseHyperparameters, scanSearchSpace,
   type Hyperparameter,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Proposal, ProposalRequest } from '../../src/core/proposer.js';
+import type { Proposal, ProposalRequest } from '../../src/core/proposers/proposer.js';
 import { MutateProposer, candidatesFor, formatFloat, parseHyperparameters, type Hyperparameter } from '../../src/core/proposers/mutate.js';
 import { tempFolder } from './helpers/repo.js';
 import { fakeConfig, fakeNode, fakeRequest } from './helpers/nodes.js';

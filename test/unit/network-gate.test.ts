@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '../../src/core/config.js';
-import { hostAllowed, NetworkGate, validHostEntry } from '../../src/core/networkGate.js';
-import { describeProtection, probeSandbox, sandboxArgs } from '../../src/core/sandbox.js';
+import { hostAllowed, NetworkGate, validHostEntry } from '../../src/core/protection/networkGate.js';
+import { describeProtection, probeSandbox, sandboxArgs } from '../../src/core/protection/sandbox.js';
 import { faultRepo, fileText, inProcess, ScriptedProposer, trainPy, withKeys } from './helpers/faults.js';
 import { tempFolder } from './helpers/repo.js';
 

@@ -8,8 +8,8 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { registerProposer } from '../../src/core/factory.js';
 import { openSession } from '../../src/core/openSession.js';
-import type { Proposer } from '../../src/core/proposer.js';
-import { SessionBusyError, type LockInfo } from '../../src/core/store.js';
+import type { Proposer } from '../../src/core/proposers/proposer.js';
+import { SessionBusyError, type LockInfo } from '../../src/core/record/store.js';
 import { TOY_PREPARE, TOY_TRAIN, tempRepo, toyConfig, type TempRepo } from './helpers/repo.js';
 
 const repos: TempRepo[] = [];

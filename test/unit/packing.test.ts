@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '../../src/core/config.js';
 import { Controller, type ControllerEvent } from '../../src/core/controller.js';
-import { cardMemory, parseSmiCards } from '../../src/core/gpuMemory.js';
-import { LocalExecutor } from '../../src/core/localExecutor.js';
-import type { Proposal, ProposalRequest, Proposer } from '../../src/core/proposer.js';
-import { SUMMARY_FILE } from '../../src/core/summary.js';
+import { cardMemory, parseSmiCards } from '../../src/core/executors/gpuMemory.js';
+import { LocalExecutor } from '../../src/core/executors/localExecutor.js';
+import type { Proposal, ProposalRequest, Proposer } from '../../src/core/proposers/proposer.js';
+import { SUMMARY_FILE } from '../../src/core/record/summary.js';
 import type { Operator } from '../../src/core/types.js';
 import { tempFolder, tempRepo, type TempRepo } from './helpers/repo.js';
 

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ProposalError } from '../../src/core/proposer.js';
+import { ProposalError } from '../../src/core/proposers/proposer.js';
 import { PatchesProposer, describePatch, listPatches, naturalCompare } from '../../src/core/proposers/patches.js';
 import { fakeNode, fakeRequest } from './helpers/nodes.js';
 import { tempRepo, type TempRepo } from './helpers/repo.js';

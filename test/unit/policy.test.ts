@@ -1,9 +1,9 @@
 // The search policies on hand-built trees.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { JournalEntry } from '../../src/core/journal.js';
+import type { JournalEntry } from '../../src/core/record/journal.js';
 import { SessionModel } from '../../src/core/model.js';
-import { exhaustedKey, GreedyPolicy, mergeKey, TreePolicy, type ChoiceContext } from '../../src/core/policy.js';
+import { exhaustedKey, GreedyPolicy, mergeKey, TreePolicy, type ChoiceContext } from '../../src/core/search/policy.js';
 import type { DecidedStatus, Operator } from '../../src/core/types.js';
 
 function tree(spec: [id: number, parent: number | null, status: DecidedStatus, metric: number | null, op?: Operator][]): SessionModel {

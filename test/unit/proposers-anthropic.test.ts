@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/core/config.js';
 import { createProposer } from '../../src/core/factory.js';
-import { ProposalError, type ProposalRequest } from '../../src/core/proposer.js';
+import { ProposalError, type ProposalRequest } from '../../src/core/proposers/proposer.js';
 import { createAnthropicProposer } from '../../src/core/proposers/anthropic.js';
 import type { BackendDeps } from '../../src/core/proposers/openaiCompatible.js';
 import { anthropicServer, lastUserText, searchReplace, type FakeServer } from './fixtures/proposers/servers.js';

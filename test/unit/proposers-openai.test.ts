@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/core/config.js';
 import { createProposer } from '../../src/core/factory.js';
-import { ProposalError, type ProposalRequest } from '../../src/core/proposer.js';
+import { ProposalError, type ProposalRequest } from '../../src/core/proposers/proposer.js';
 import { registerApiKeySource } from '../../src/core/proposers/secrets.js';
 import { createOpenAiCompatibleProposer, type BackendDeps } from '../../src/core/proposers/openaiCompatible.js';
 import { lastUserText, openAiServer, promptOf, searchReplace, type FakeServer } from './fixtures/proposers/servers.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { SessionModel } from '../../src/core/model.js';
-import { Journal } from '../../src/core/journal.js';
+import { Journal } from '../../src/core/record/journal.js';
 import { anthropicServer, openAiServer, promptOf, type Behaviour, type FakeServer, type Recorded } from './fixtures/proposers/servers.js';
 import { TOY_PREPARE, TOY_TRAIN, tempRepo, type TempRepo } from './helpers/repo.js';
 

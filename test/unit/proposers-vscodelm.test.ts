@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as vscode from 'vscode';
 import { ConfigError } from '../../src/core/config.js';
-import { ProposalError } from '../../src/core/proposer.js';
+import { ProposalError } from '../../src/core/proposers/proposer.js';
 import { createVscodeLmProposer, type LanguageModelHost, type ModelChoice } from '../../src/extension/lm/languageModelProposer.js';
 import { searchReplace } from './fixtures/proposers/servers.js';
 import { fakeConfig, fakeRequest } from './helpers/nodes.js';

@@ -3,11 +3,11 @@
 // what they changed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { JournalRecord } from '../../src/core/journal.js';
+import type { JournalRecord } from '../../src/core/record/journal.js';
 import { SessionModel } from '../../src/core/model.js';
-import { changeOf, logPairs, logWins, sessionWins } from '../../src/core/realWins.js';
-import { parseResults } from '../../src/core/results.js';
-import { buildSummary, summarizeResults } from '../../src/core/summary.js';
+import { changeOf, logPairs, logWins, sessionWins } from '../../src/core/record/realWins.js';
+import { parseResults } from '../../src/core/record/results.js';
+import { buildSummary, summarizeResults } from '../../src/core/record/summary.js';
 import type { NoiseConfig } from '../../src/core/types.js';
 import { fakeConfig } from './helpers/nodes.js';
 import { FOUR, originalFile, tsv } from './helpers/resultsFiles.js';

@@ -3,7 +3,7 @@
 // drafts from a baseline that already has children; a proposer that ignores what was tried made the engine spin.)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Proposal, ProposalRequest, Proposer } from '../../src/core/proposer.js';
+import type { Proposal, ProposalRequest, Proposer } from '../../src/core/proposers/proposer.js';
 import type { Operator } from '../../src/core/types.js';
 import { faultRepo, inProcess, trainPy, withKeys } from './helpers/faults.js';
 

@@ -2,8 +2,8 @@
 // unreadable rows named by line, and one direction rule (given, config, name, kept rows, default).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chooseDirection, formatResults, parseResults, resultsHeader, whyUnreadable } from '../../src/core/results.js';
-import { summarizeResults } from '../../src/core/summary.js';
+import { chooseDirection, formatResults, parseResults, resultsHeader, whyUnreadable } from '../../src/core/record/results.js';
+import { summarizeResults } from '../../src/core/record/summary.js';
 import { fileSnapshot } from '../../src/shared/snapshot.js';
 import { fakeNode } from './helpers/nodes.js';
 import { CV_THIRD, FOUR, NINE, originalFile, tsv, UNREADABLE } from './helpers/resultsFiles.js';

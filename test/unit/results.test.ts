@@ -1,8 +1,8 @@
 // results.tsv in the original autoresearch format, and summaries from it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatResults, parseResults } from '../../src/core/results.js';
-import { summarizeResults } from '../../src/core/summary.js';
+import { formatResults, parseResults } from '../../src/core/record/results.js';
+import { summarizeResults } from '../../src/core/record/summary.js';
 import { fakeNode } from './helpers/nodes.js';
 
 describe('results.tsv', () => {

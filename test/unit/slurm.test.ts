@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, parseConfig, parseSlurmMinutes } from '../../src/core/config.js';
 import { createExecutor } from '../../src/core/factory.js';
-import { Journal } from '../../src/core/journal.js';
-import { judge } from '../../src/core/judge.js';
+import { Journal } from '../../src/core/record/journal.js';
+import { judge } from '../../src/core/judging/judge.js';
 import { SessionModel } from '../../src/core/model.js';
-import { probeSandbox, sandboxArgs } from '../../src/core/sandbox.js';
-import { NEVER_STARTS, parseExitCode, parseScontrol, parseSlurmTime } from '../../src/core/slurmJobInfo.js';
-import { batchScript, CWD_EXIT, NO_SANDBOX_EXIT, jobTimeMinutes, sbatchArgs, scriptPath } from '../../src/core/slurmScript.js';
-import { buildSummary } from '../../src/core/summary.js';
-import type { RunRequest } from '../../src/core/executor.js';
+import { probeSandbox, sandboxArgs } from '../../src/core/protection/sandbox.js';
+import { NEVER_STARTS, parseExitCode, parseScontrol, parseSlurmTime } from '../../src/core/executors/slurmJobInfo.js';
+import { batchScript, CWD_EXIT, NO_SANDBOX_EXIT, jobTimeMinutes, sbatchArgs, scriptPath } from '../../src/core/executors/slurmScript.js';
+import { buildSummary } from '../../src/core/record/summary.js';
+import type { RunRequest } from '../../src/core/executors/executor.js';
 import type { SlurmExecutorConfig } from '../../src/core/types.js';
 
 const BASE = `tag: mar5

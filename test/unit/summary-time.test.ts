@@ -1,9 +1,9 @@
 // The summary's time is the session's own (running and paused apart), not "now minus the start".
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { JournalRecord } from '../../src/core/journal.js';
+import type { JournalRecord } from '../../src/core/record/journal.js';
 import { SessionModel } from '../../src/core/model.js';
-import { buildSummary } from '../../src/core/summary.js';
+import { buildSummary } from '../../src/core/record/summary.js';
 import { fakeConfig } from './helpers/nodes.js';
 
 const t0 = Date.parse('2026-12-06T10:00:00.000Z');

@@ -1,7 +1,7 @@
 // The message protocol and the DTOs the host builds from the engine's model.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { JournalRecord } from '../../src/core/journal.js';
+import type { JournalRecord } from '../../src/core/record/journal.js';
 import { SessionModel } from '../../src/core/model.js';
 import { isHostMessage, isWebviewMessage } from '../../src/shared/protocol.js';
 import type { HostMessage } from '../../src/shared/protocol.js';

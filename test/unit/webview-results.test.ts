@@ -2,7 +2,7 @@
 // crash rows with 0.000000 land on the crash band, malformed lines are listed with their line numbers.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseResults } from '../../src/core/results.js';
+import { parseResults } from '../../src/core/record/results.js';
 import { fileSnapshot, inferDirection } from '../../src/shared/snapshot.js';
 import { computeChart, positionOf } from '../../webview-ui/src/chartModel.js';
 import { computeHeadline } from '../../webview-ui/src/headline.js';

@@ -1,7 +1,7 @@
 // The search tree's layout: a tidy tree from d3-hierarchy, dead branches folded, hits and arrow keys, a merge's second link.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { JournalEntry } from '../../src/core/journal.js';
+import type { JournalEntry } from '../../src/core/record/journal.js';
 import { SessionModel } from '../../src/core/model.js';
 import { sessionNodes } from '../../src/shared/snapshot.js';
 import { announceNode, describeNode, nodeLabel } from '../../webview-ui/src/describe.js';

@@ -3,9 +3,9 @@
 // table marks each keep "real" or "≈ noise", explains it in a tooltip, sorts and filters by it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { JournalRecord } from '../../src/core/journal.js';
+import type { JournalRecord } from '../../src/core/record/journal.js';
 import { SessionModel } from '../../src/core/model.js';
-import { parseResults } from '../../src/core/results.js';
+import { parseResults } from '../../src/core/record/results.js';
 import type { NoiseConfig } from '../../src/core/types.js';
 import type { WinsDto } from '../../src/shared/protocol.js';
 import { fileSnapshot, sessionDto, sessionNodes } from '../../src/shared/snapshot.js';

@@ -1,4 +1,4 @@
-import { sparklines } from '../../core/curves.js';
+import { sparklines } from '../../core/judging/curves.js';
 import { Lab } from '../../core/git.js';
 import { fmtDuration, fmtMemory, fmtNum } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';

@@ -9,7 +9,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import { ProposalWorktree } from '../git.js';
 import { matchesAny } from '../glob.js';
-import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from '../proposer.js';
+import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from './proposer.js';
 import type { Operator, ProposerInfo, ResearchConfig } from '../types.js';
 import { editKeyFor } from './editParser.js';
 import { ProposerConfigReader } from './proposerConfig.js';

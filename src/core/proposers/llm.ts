@@ -3,7 +3,7 @@
 // retries, timeouts and streams in transport.ts, the `proposer:` keys in proposerConfig.ts.
 import { Emitter } from '../events.js';
 import type { Disposable } from '../lifecycle.js';
-import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from '../proposer.js';
+import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from './proposer.js';
 import type { Operator, ProposerInfo } from '../types.js';
 import { applyEdits, EditError, editKeyFor, parseReply } from './editParser.js';
 import { buildResearchPrompt, readEditableFiles, readLogHead, retryPrompt } from './prompt.js';

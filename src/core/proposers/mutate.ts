@@ -14,7 +14,7 @@
 // `--lr 0.1`, Hydra's `optimizer.lr=1e-3`, a config file after the script), where an edit would not reach the run.
 // Along one line of the tree it never sets a value back to one the line already had (`tanh -> sigmoid` after
 // `sigmoid -> tanh`). An edit replaces the value's characters and nothing else.
-import type { Proposal, ProposalRequest, Proposer } from '../proposer.js';
+import type { Proposal, ProposalRequest, Proposer } from './proposer.js';
 import type { ExperimentNode, Operator } from '../types.js';
 import { mentions } from './mutate/hint.js';
 import { overriddenBy, runOverrides, withConfigFiles } from './mutate/overrides.js';

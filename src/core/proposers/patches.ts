@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProposalWorktree } from '../git.js';
-import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from '../proposer.js';
+import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from './proposer.js';
 import type { Operator } from '../types.js';
 
 const PATCH_FILE = /\.(?:patch|diff)$/i;

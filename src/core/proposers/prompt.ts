@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { listFiles, matchesAny } from '../glob.js';
-import type { ProposalRequest } from '../proposer.js';
+import type { ProposalRequest } from './proposer.js';
 import type { ExperimentNode, PlatformInfo, ResearchConfig } from '../types.js';
 import { directionText, fmtMemory, fmtNum, fmtSigned } from '../../shared/format.js';
 

@@ -2,8 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { commonGitDir } from '../git.js';
-import type { ProposalRequest } from '../proposer.js';
-import { sessionPaths } from '../store.js';
+import type { ProposalRequest } from './proposer.js';
+import { sessionPaths } from '../record/store.js';
 import type { ProposerInfo } from '../types.js';
 import { redact } from './secrets.js';
 

@@ -3,7 +3,7 @@
 // reason and a log of their own. A stop while they run decides nothing: the node is settled again on resume.
 import { join } from 'node:path';
 import { readTail } from '../files.js';
-import { LocalExecutor } from '../localExecutor.js';
+import { LocalExecutor } from '../executors/localExecutor.js';
 import type { ExperimentNode, Judgement, NodeChecks, RunResult } from '../types.js';
 import type { SessionContext, Slot } from './context.js';
 import type { SessionRecord } from './record.js';

@@ -1,7 +1,7 @@
 // Commands from people: the UI's calls, and the inbox other processes write to. Each is applied to the running
 // session, or refused with a message for the person.
 import type { SessionModel } from '../model.js';
-import { InboxReader, type InboxCommand } from '../store.js';
+import { InboxReader, type InboxCommand } from '../record/store.js';
 import type { ExperimentNode, Hint } from '../types.js';
 import type { SessionContext } from './context.js';
 import { applyOverride } from './decisions.js';

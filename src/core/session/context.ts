@@ -1,12 +1,12 @@
 // What the rooms of a session share: its settings, its model, git and the protection once it is open, the slots,
 // the few flags the loop turns on, and the way to tell the world. The controller makes one and hands it to each room.
-import type { Executor, RunningExperiment } from '../executor.js';
+import type { Executor, RunningExperiment } from '../executors/executor.js';
 import type { Lab } from '../git.js';
 import type { SessionModel } from '../model.js';
-import type { BeforeRun, Protection } from '../protection.js';
-import type { Proposer } from '../proposer.js';
-import type { SandboxProbe } from '../sandbox.js';
-import type { SessionPaths } from '../store.js';
+import type { BeforeRun, Protection } from '../protection/protection.js';
+import type { Proposer } from '../proposers/proposer.js';
+import type { SandboxProbe } from '../protection/sandbox.js';
+import type { SessionPaths } from '../record/store.js';
 import type { ExperimentNode, PlatformInfo, ResearchConfig, RunResult, SessionState } from '../types.js';
 
 export type ControllerEvent =

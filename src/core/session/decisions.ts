@@ -1,11 +1,11 @@
 // The decisions, by rule: a finished run is judged (with what to change when it crashed), a candidate new best is
 // held to its confirmation run, noise repeats and re-runs never compete, and every decision is journaled.
-import { explainCrash, lastError, metricSuggestion } from '../crashHints.js';
+import { explainCrash, lastError, metricSuggestion } from '../judging/crashHints.js';
 import { readTail } from '../files.js';
-import { describeViolations, type ScopeViolation } from '../guard.js';
-import type { JournalEntry } from '../journal.js';
-import { mean, weigh } from '../evidence.js';
-import { judge, thresholdText } from '../judge.js';
+import { describeViolations, type ScopeViolation } from '../protection/guard.js';
+import type { JournalEntry } from '../record/journal.js';
+import { mean, weigh } from '../judging/evidence.js';
+import { judge, thresholdText } from '../judging/judge.js';
 import { isMeasurement, type SessionModel } from '../model.js';
 import { directionText, fmtNum } from '../../shared/format.js';
 import type { ExperimentNode, Judgement, RunResult } from '../types.js';

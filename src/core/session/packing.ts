@@ -5,7 +5,7 @@
 // that went out of memory while another ran on its card is the same evidence, whatever the peaks said.
 // What fits is worked out from the model each time, so a resumed session packs as the one it replaces did.
 import { fmtMemory } from '../../shared/format.js';
-import { cardMemory, type CardMemory } from '../gpuMemory.js';
+import { cardMemory, type CardMemory } from '../executors/gpuMemory.js';
 import type { ExperimentNode } from '../types.js';
 import type { SessionContext, Slot } from './context.js';
 

@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { faultPoint } from '../faults.js';
 import { merge3, nodeRef } from '../git.js';
-import { checkProposal, checkScope } from '../guard.js';
-import { mergeBase, mergeFiles, mergeProposal, reconciledProposal } from '../merge.js';
-import type { Choice } from '../policy.js';
-import { ProposalError, type MergeRequest, type MergeSides, type Proposal } from '../proposer.js';
+import { checkProposal, checkScope } from '../protection/guard.js';
+import { mergeBase, mergeFiles, mergeProposal, reconciledProposal } from '../search/merge.js';
+import type { Choice } from '../search/policy.js';
+import { ProposalError, type MergeRequest, type MergeSides, type Proposal } from '../proposers/proposer.js';
 import type { ExperimentNode, Hint } from '../types.js';
 import type { SessionContext, Slot } from './context.js';
 import { invalid, invalidScope, type Decisions } from './decisions.js';

@@ -2,10 +2,10 @@
 // and the session branch are derived from it, here.
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { sessionBranch } from '../git.js';
-import { WatchedFile } from '../guard.js';
-import { Journal, type JournalEntry, type NodeCreated } from '../journal.js';
-import { formatResults, resultsHeader, resultsRow } from '../results.js';
-import { buildSummary } from '../summary.js';
+import { WatchedFile } from '../protection/guard.js';
+import { Journal, type JournalEntry, type NodeCreated } from '../record/journal.js';
+import { formatResults, resultsHeader, resultsRow } from '../record/results.js';
+import { buildSummary } from '../record/summary.js';
 import { fmtMemory, fmtNum } from '../../shared/format.js';
 import type { ExperimentNode } from '../types.js';
 import type { SessionContext } from './context.js';

@@ -2,7 +2,7 @@
 // again, and the rest run again, before anything new is proposed.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkScope } from '../guard.js';
+import { checkScope } from '../protection/guard.js';
 import type { SessionModel } from '../model.js';
 import type { ExperimentNode, Judgement } from '../types.js';
 import type { SessionContext } from './context.js';

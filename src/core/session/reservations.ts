@@ -1,6 +1,6 @@
 // Who is working from where. A choice marks its parent and operator as taken so slots spread out over the tree;
 // the edits being proposed, the hints being followed and the per-parent proposal locks are held here too.
-import { createPolicy, exhaustedKey, mergeKey, type Choice, type Policy } from '../policy.js';
+import { createPolicy, exhaustedKey, mergeKey, type Choice, type Policy } from '../search/policy.js';
 import type { Hint, Operator } from '../types.js';
 import type { SessionContext } from './context.js';
 

@@ -1,12 +1,12 @@
 // Running nodes in slots: the baseline and its noise repeats, the re-runs people ask for, confirmation runs, and any
 // node's run from its start record to its judgement.
 import { join } from 'node:path';
-import type { RunRequest } from '../executor.js';
-import { compact, CurveReader, lateWins, pruneVerdict, stoppedReason, valueAt, type LateWin, type PruneVerdict } from '../curves.js';
+import type { RunRequest } from '../executors/executor.js';
+import { compact, CurveReader, lateWins, pruneVerdict, stoppedReason, valueAt, type LateWin, type PruneVerdict } from '../judging/curves.js';
 import { DEFAULT_PRUNE } from '../config.js';
 import { readTail } from '../files.js';
 import { nodeRef } from '../git.js';
-import type { NodeCreated } from '../journal.js';
+import type { NodeCreated } from '../record/journal.js';
 import type { ExperimentNode, Judgement } from '../types.js';
 import { ChecksGate } from './checks.js';
 import type { Commands } from './commands.js';

@@ -10,7 +10,7 @@ import type { ControllerEvent } from '../../core/controller.js';
 import { DisposableBase, toDisposable } from '../../core/lifecycle.js';
 import type { Disposable } from '../../core/lifecycle.js';
 import type { SessionModel } from '../../core/model.js';
-import { configuredMetric, parseResults } from '../../core/results.js';
+import { configuredMetric, parseResults } from '../../core/record/results.js';
 import type { ExperimentNode } from '../../core/types.js';
 import { isWebviewMessage, RESULTS_VIEW_TYPE } from '../../shared/protocol.js';
 import type { HostMessage, NodeDto, SessionDto, ViewState, WebviewMessage } from '../../shared/protocol.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CONFIG_FILE, ConfigError, loadConfig } from '../../core/config.js';
 import { repositoryRoot } from '../../core/git.js';
 import { listSessions } from '../../core/offline.js';
-import { sessionPaths } from '../../core/store.js';
+import { sessionPaths } from '../../core/record/store.js';
 import type { ResearchConfig } from '../../core/types.js';
 
 export interface SessionLocation {

@@ -1,7 +1,7 @@
 // Follows a session's journal that another process writes (the CLI, or a window being reloaded): reads
 // only what was appended since the last poll and replays it into a SessionModel, as the controller does.
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { Journal, type JournalRecord } from '../../core/journal.js';
+import { Journal, type JournalRecord } from '../../core/record/journal.js';
 import { SessionModel } from '../../core/model.js';
 
 export interface FollowResult {

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { CONFIG_FILE, configTemplate, parseDuration, type TemplateOptions } from '../../core/config.js';
 import { Lab } from '../../core/git.js';
 import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
-import { STATE_DIR } from '../../core/store.js';
+import { STATE_DIR } from '../../core/record/store.js';
 import { fmtDuration } from '../../shared/format.js';
 import { confirmPick } from '../confirm.js';
 import { Settings } from '../constants.js';

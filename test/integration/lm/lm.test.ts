@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { after, before, describe, it } from 'mocha';
 import { createProposer } from '../../../src/core/factory.js';
 import { openSession } from '../../../src/core/openSession.js';
-import { ProposalError } from '../../../src/core/proposer.js';
+import { ProposalError } from '../../../src/core/proposers/proposer.js';
 import { registerLanguageModelProposer } from '../../../src/extension/lm/register.js';
 import type { LmFixtureApi } from '../../fixtures/lm-extension/src/extension.js';
 import { fakeConfig, fakeNode, fakeRequest } from '../../unit/helpers/nodes.js';

@@ -7,9 +7,9 @@ import { ApplyError } from '../../../src/core/apply.js';
 import { ConfigError } from '../../../src/core/config.js';
 import { UnavailableError } from '../../../src/core/factory.js';
 import { GitError } from '../../../src/core/git.js';
-import { SandboxUnavailableError } from '../../../src/core/protection.js';
+import { SandboxUnavailableError } from '../../../src/core/protection/protection.js';
 import { PreflightError } from '../../../src/core/session/opening.js';
-import { SessionBusyError } from '../../../src/core/store.js';
+import { SessionBusyError } from '../../../src/core/record/store.js';
 import { errorButtons } from '../../../src/extension/errors.js';
 
 const labels = (e: unknown, configDir?: string) => errorButtons(e, configDir).map((b) => b.label);

@@ -1,5 +1,5 @@
 // Complete, typed engine objects for unit tests: fill in only what a test cares about.
-import type { ProposalRequest } from '../../../src/core/proposer.js';
+import type { ProposalRequest } from '../../../src/core/proposers/proposer.js';
 import type { ExperimentNode, ResearchConfig } from '../../../src/core/types.js';
 
 /** A decided baseline node (#0, kept) unless the partial says otherwise. */

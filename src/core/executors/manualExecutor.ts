@@ -4,7 +4,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Executor, RunRequest, RunningExperiment } from './executor.js';
-import type { RunResult } from './types.js';
+import type { RunResult } from '../types.js';
 
 interface Waiting {
   started: number;

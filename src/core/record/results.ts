@@ -1,9 +1,9 @@
 // results.tsv: the engine writes the original autoresearch format (commit, metric, memory_gb, status,
 // description), one row per decided experiment, baseline first, derived from the journal. It reads any
 // team's layout: columns are found by their header names, so forks with other metrics read the same way.
-import { loadConfig } from './config.js';
-import { metricDirection } from './metricProbe.js';
-import type { Direction, ExperimentNode } from './types.js';
+import { loadConfig } from '../config.js';
+import { metricDirection } from '../metricProbe.js';
+import type { Direction, ExperimentNode } from '../types.js';
 
 export const RESULTS_FILE = 'results.tsv';
 

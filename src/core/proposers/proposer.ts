@@ -1,8 +1,8 @@
 // The proposer contract: (node to expand, operator, history, notes) -> one edit of the editable files.
 // A proposer never decides anything; the engine applies, guards, commits, runs and judges.
-import { AutoResearchError } from './errors.js';
-import type { Disposable } from './lifecycle.js';
-import type { ExperimentNode, Hint, Operator, PlatformInfo, ProposerInfo, ResearchConfig } from './types.js';
+import { AutoResearchError } from '../errors.js';
+import type { Disposable } from '../lifecycle.js';
+import type { ExperimentNode, Hint, Operator, PlatformInfo, ProposerInfo, ResearchConfig } from '../types.js';
 
 /** A file on the three sides of a merge: the common ancestor's, the target's (ours) and the other line's (theirs). */
 export interface MergeSides {

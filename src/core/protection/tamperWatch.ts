@@ -4,8 +4,8 @@
 // and named; the engine's own ref writes during the run (another slot's decision) are told apart through the Lab.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Lab } from './git.js';
-import { listFiles, matchesAny } from './glob.js';
+import type { Lab } from '../git.js';
+import { listFiles, matchesAny } from '../glob.js';
 
 export interface Fingerprint {
   /** Protected files of the user's checkout: their stat stamps. */

@@ -1,12 +1,12 @@
 // autoresearch-summary.md: baseline vs best, kept changes ranked, what did not work, crashes and why,
 // the tree's shape and next steps. Written from the session model, or from a results.tsv alone.
-import { isMeasurement, type SessionModel } from './model.js';
+import { isMeasurement, type SessionModel } from '../model.js';
 import { groupByChange, logWins, sessionWins, type RealWins, type Verdict } from './realWins.js';
 import { bestIndex, type DirectionChoice, type ParsedResults, type ResultsRow } from './results.js';
 import { capReached, hasCap, spendText } from './spend.js';
-import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from './types.js';
-import { curveRange, sparklines, valueAt } from './curves.js';
-import { directionText, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, NA } from '../shared/format.js';
+import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from '../types.js';
+import { curveRange, sparklines, valueAt } from '../judging/curves.js';
+import { directionText, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, NA } from '../../shared/format.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
 

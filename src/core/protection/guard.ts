@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
-import { listFiles, matchesAny } from './glob.js';
-import { ProposalError, type Proposal } from './proposer.js';
+import { listFiles, matchesAny } from '../glob.js';
+import { ProposalError, type Proposal } from '../proposers/proposer.js';
 
 export interface ScopeViolation {
   path: string;

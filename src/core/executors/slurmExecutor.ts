@@ -9,12 +9,12 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeF
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { readTail } from './files.js';
+import { readTail } from '../files.js';
 import type { Executor, RunRequest, RunningExperiment } from './executor.js';
 import { ACTIVE, infoFromSacct, infoFromScontrol, NEVER_STARTS, parseExitCode, SACCT_FIELDS, schedulerMark, WAITING, type JobInfo } from './slurmJobInfo.js';
 import { batchScript, CWD_MARK, EXIT_MARK, jobName, jobTimeMinutes, sbatchArgs, scriptPath, START_MARK, type SlurmOptions } from './slurmScript.js';
-import type { RunResult, SlurmExecutorConfig } from './types.js';
-import { fmtDuration } from '../shared/format.js';
+import type { RunResult, SlurmExecutorConfig } from '../types.js';
+import { fmtDuration } from '../../shared/format.js';
 
 /** The executor's options from the config's `executor:` block. */
 export function slurmOptions(c: SlurmExecutorConfig): SlurmOptions {

@@ -3,8 +3,8 @@
 // runs, the baseline's repeats. A change is kept when the mean of its runs beats the mean of its parent's by more
 // than z standard errors of that difference (and minDelta); it is run again only while the evidence is open: it
 // measured better than its parent, but not yet beyond the threshold, and it has had fewer than the runs allowed.
-import { fmtNum } from '../shared/format.js';
-import type { Direction } from './types.js';
+import { fmtNum } from '../../shared/format.js';
+import type { Direction } from '../types.js';
 
 export interface Evidence {
   /** The candidate's runs so far, its own first. */

@@ -4,16 +4,16 @@
 // shared inputs, tamperWatch.ts for the user's checkout and the refs). The controller asks it before and after
 // each run; what a run changed is undone here and named in one reason.
 import { join } from 'node:path';
-import { AutoResearchError } from './errors.js';
-import type { Lab } from './git.js';
+import { AutoResearchError } from '../errors.js';
+import type { Lab } from '../git.js';
 import { hashProtected, tamperedPaths } from './guard.js';
-import { blockedWrite } from './crashHints.js';
+import { blockedWrite } from '../judging/crashHints.js';
 import { AGENT_WRITABLE, BWRAP, DEFAULT_SANDBOX, describeProtection, probeSandbox, sandboxAdvice, sandboxArgs, type SandboxProbe } from './sandbox.js';
-import { listFiles, matchesAny } from './glob.js';
+import { listFiles, matchesAny } from '../glob.js';
 import { NetworkGate } from './networkGate.js';
 import { planShared, SharedInputs } from './sharedInputs.js';
 import { TamperWatch, type Fingerprint } from './tamperWatch.js';
-import type { ResearchConfig } from './types.js';
+import type { ResearchConfig } from '../types.js';
 
 export interface ProtectionOptions {
   lab: Lab;

@@ -2,9 +2,9 @@
 // A kill at any instant leaves at most one partial last line, which the next open drops and reports.
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, ftruncateSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { faultPoint } from './faults.js';
+import { faultPoint } from '../faults.js';
 import type { CapChange } from './spend.js';
-import type { DecidedBy, DecidedStatus, ExperimentNode, Hint, PlatformInfo, ProposerInfo, ResearchConfig, RunResult, SessionState } from './types.js';
+import type { DecidedBy, DecidedStatus, ExperimentNode, Hint, PlatformInfo, ProposerInfo, ResearchConfig, RunResult, SessionState } from '../types.js';
 
 export type NodeCreated = Pick<ExperimentNode,
   'id' | 'parentId' | 'mergedFrom' | 'operator' | 'commit' | 'description' | 'plan' | 'editKey' | 'changedFiles' | 'policyReason' | 'proposer' | 'hint' | 'createdAt'>;

@@ -5,7 +5,7 @@
 // and put back from the user's copy.
 import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { listFiles, matchesAny } from './glob.js';
+import { listFiles, matchesAny } from '../glob.js';
 
 /** Folder and file names that are a run's outputs or caches, never its inputs: the automatic choice leaves them out. */
 export const OUTPUT_NAMES: readonly string[] = [

@@ -3,9 +3,9 @@
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { AutoResearchError } from './errors.js';
+import { AutoResearchError } from '../errors.js';
 import type { CapChange } from './spend.js';
-import type { DecidedStatus } from './types.js';
+import type { DecidedStatus } from '../types.js';
 
 export const STATE_DIR = '.autoresearch';
 

@@ -1,6 +1,6 @@
 // The executor contract: run one experiment's command under the budget. Local processes now; a cluster later.
-import type { Disposable } from './lifecycle.js';
-import type { RunResult } from './types.js';
+import type { Disposable } from '../lifecycle.js';
+import type { RunResult } from '../types.js';
 
 export interface RunRequest {
   nodeId: number;

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
-import type { SandboxConfig } from './types.js';
+import type { SandboxConfig } from '../types.js';
 
 export type { SandboxConfig };
 

@@ -1,9 +1,9 @@
 // Which wins are real: the noise a keep must beat (measured by the session, given by the user, or estimated from
 // a log's runs of the same code), a verdict for every keep, and discards grouped by what they changed.
-import { isBaselineRepeat, isMeasurement, type SessionModel } from './model.js';
+import { isBaselineRepeat, isMeasurement, type SessionModel } from '../model.js';
 import type { ResultsRow } from './results.js';
-import type { Direction, ExperimentNode } from './types.js';
-import { fmtNum } from '../shared/format.js';
+import type { Direction, ExperimentNode } from '../types.js';
+import { fmtNum } from '../../shared/format.js';
 
 export type NoiseSource = 'baseline-repeats' | 'reruns' | 'given' | 'log' | 'none';
 

@@ -1,9 +1,9 @@
 // Where to expand next. `tree` exploits the best while its line pays, debugs crashes on that line, and when the
 // line stalls merges what another branch kept onto the best (merge.ts) or explores the open node with the highest
 // value-plus-UCB score (drafts from the baseline). `greedy` is the original loop: always extend the best so far.
-import type { SessionModel } from './model.js';
-import type { ExperimentNode, Operator, PolicyKind } from './types.js';
-import { fmtNum } from '../shared/format.js';
+import type { SessionModel } from '../model.js';
+import type { ExperimentNode, Operator, PolicyKind } from '../types.js';
+import { fmtNum } from '../../shared/format.js';
 
 export interface Choice {
   parent: ExperimentNode;

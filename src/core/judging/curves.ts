@@ -3,10 +3,10 @@
 // the rule that stops a run that cannot win: clearly behind its parent at the same point, twice in a row, and too
 // slow to reach the parent's final value by the end of the budget even at its best recent rate. Being behind alone
 // is not enough: a run that learns slowly at first but falls fast may still cross, and none that stops can show it.
-import { DEFAULT_PRUNE as CONFIG_DEFAULT_PRUNE } from './config.js';
+import { DEFAULT_PRUNE as CONFIG_DEFAULT_PRUNE } from '../config.js';
 import { parseNumber } from './judge.js';
-import type { Direction } from './types.js';
-import { fmtNum, NA } from '../shared/format.js';
+import type { Direction } from '../types.js';
+import { fmtNum, NA } from '../../shared/format.js';
 
 /** One point: the elapsed fraction of the budget (0..1+) and the value read there. */
 export type CurvePoint = [fraction: number, value: number];

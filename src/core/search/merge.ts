@@ -2,11 +2,11 @@
 // merge (git merge-file, file by file), so improvements found apart can be combined. The engine makes the edit
 // itself; a conflict is not guessed at by the engine: a model proposer is asked to reconcile it, and with any other
 // proposer (or when the model has nothing) the pair is marked as tried and the search goes on elsewhere.
-import { merge3 } from './git.js';
-import type { SessionModel } from './model.js';
+import { merge3 } from '../git.js';
+import type { SessionModel } from '../model.js';
 import { lineOf } from './policy.js';
-import type { MergeRequest, MergeSides, Proposal } from './proposer.js';
-import type { ExperimentNode } from './types.js';
+import type { MergeRequest, MergeSides, Proposal } from '../proposers/proposer.js';
+import type { ExperimentNode } from '../types.js';
 
 /** Where `from`'s line left `into`'s: its nearest ancestor on `into`'s line. */
 export function mergeBase(model: SessionModel, into: ExperimentNode, from: ExperimentNode): ExperimentNode {

@@ -1,7 +1,7 @@
 // The judge: reads the metric from the log and decides keep / discard / crash by rule, never by a model.
-import { defaultPattern } from './config.js';
-import type { Direction, Judgement, NoiseBand, ResearchConfig, RunResult } from './types.js';
-import { fmtDuration, fmtNum, fmtPct, fmtSigned, relativeChange } from '../shared/format.js';
+import { defaultPattern } from '../config.js';
+import type { Direction, Judgement, NoiseBand, ResearchConfig, RunResult } from '../types.js';
+import { fmtDuration, fmtNum, fmtPct, fmtSigned, relativeChange } from '../../shared/format.js';
 
 /** What the judge reads of the config; the budget only words the timeout reason. */
 export type JudgeConfig = Pick<ResearchConfig, 'metric' | 'memory' | 'metrics' | 'constraints' | 'minDelta'> & Partial<Pick<ResearchConfig, 'budgetSeconds'>>;

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { runEnvironment, type Executor, type RunRequest, type RunningExperiment } from './executor.js';
-import type { RunResult } from './types.js';
+import type { RunResult } from '../types.js';
 
 /** setTimeout overflows (fires at once) past this many milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
