@@ -1,7 +1,8 @@
 // The research config: every bad key is refused with its path, the value and what was expected.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, configTemplate, parseConfig, parseDuration } from '../../src/core/config.js';
+import { ConfigError, parseConfig, parseDuration } from '../../src/core/config.js';
+import { configTemplate } from '../../src/core/configTemplate.js';
 import { AutoResearchError } from '../../src/core/errors.js';
 
 const MINIMAL = `tag: mar5

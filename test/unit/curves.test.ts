@@ -271,7 +271,8 @@ describe('curves: the config', () => {
   });
 
   it('the template\'s progress pattern reads a value in scientific notation whole', async () => {
-    const { configTemplate, parseConfig } = await import('../../src/core/config.js');
+    const { parseConfig } = await import('../../src/core/config.js');
+    const { configTemplate } = await import('../../src/core/configTemplate.js');
     const template = configTemplate({ tag: 't1', editable: ['train.py'], readonly: [], run: 'python3 train.py', budget: '5m', metricName: 'val_loss', direction: 'minimize', maxExperiments: 20, proposer: 'mutate' });
     const line = template.split('\n').find((l) => l.startsWith('# progress: '));
     assert.ok(line, template);

@@ -1,7 +1,8 @@
 // The metric probe on what real training scripts print: names, patterns the judge reads, directions, ranking.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { configTemplate, parseConfig } from '../../src/core/config.js';
+import { parseConfig } from '../../src/core/config.js';
+import { configTemplate } from '../../src/core/configTemplate.js';
 import { extractLast } from '../../src/core/judging/judge.js';
 import { captureGroups, metricDirection, probeMetrics, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../src/core/metricProbe.js';
 

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { CONFIG_FILE, configTemplate, parseConfig, parseDuration } from '../../core/config.js';
+import { CONFIG_FILE, parseConfig, parseDuration } from '../../core/config.js';
+import { configTemplate } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
 import { fmtDuration } from '../../shared/format.js';

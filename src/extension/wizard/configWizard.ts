@@ -4,7 +4,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { CONFIG_FILE, configTemplate, parseDuration, type TemplateOptions } from '../../core/config.js';
+import { CONFIG_FILE, parseDuration } from '../../core/config.js';
+import { configTemplate, type TemplateOptions } from '../../core/configTemplate.js';
 import { Lab } from '../../core/git.js';
 import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
 import { STATE_DIR } from '../../core/record/store.js';

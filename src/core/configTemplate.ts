@@ -1,0 +1,139 @@
+// The commented autoresearch.config.yaml that `autoresearch init` and the editor's wizard write: every key it sets
+// is one parseConfig accepts (config.ts), with the optional ones shown commented out.
+import { parse } from 'yaml';
+import { DEFAULT_MEMORY, DEFAULT_SEARCH, defaultPattern } from './config.js';
+import type { Direction } from './types.js';
+
+export interface TemplateOptions {
+  tag: string;
+  editable: string[];
+  readonly: string[];
+  run: string;
+  /** As the user writes it: `5m`, `90s`. */
+  budget: string;
+  metricName: string;
+  direction: Direction;
+  maxExperiments: number | 'unlimited' | null;
+  /** A proposer kind; `patches` is written as `{kind: patches, dir: <patchesDir>}`. */
+  proposer: string;
+  policy?: string;
+  notes?: string | null;
+  /** The folder of patches for `proposer: patches` (default `patches/`). */
+  patchesDir?: string;
+  /** The kind's own keys for a model-backed proposer (`model`, `baseUrl`, `apiKeyEnv`, `command`): written as a mapping. */
+  proposerKeys?: Record<string, string>;
+  /** The smallest improvement over the parent that counts (default 0). */
+  minDelta?: number;
+}
+
+/** A plain YAML scalar where the text reads back as the same string, else a quoted one. */
+function scalar(s: string): string {
+  const plain = /^[A-Za-z0-9_./][A-Za-z0-9_./ -]*$/.test(s) && !s.endsWith(' ');
+  if (plain) {
+    try {
+      if (parse(s) === s) return s;
+    } catch {
+      // quoted below
+    }
+  }
+  return JSON.stringify(s);
+}
+
+function flowList(items: string[]): string {
+  return `[${items.map(scalar).join(', ')}]`;
+}
+
+/** A commented config that parseConfig accepts; written by `autoresearch init` and the editor's wizard. */
+export function configTemplate(o: TemplateOptions): string {
+  const keys = Object.entries(o.proposerKeys ?? {}).filter(([, v]) => v.trim() !== '');
+  const proposer = o.proposer === 'patches' ? `{kind: patches, dir: ${scalar(o.patchesDir ?? 'patches/')}}`
+    : keys.length ? `{kind: ${scalar(o.proposer)}, ${keys.map(([k, v]) => `${k}: ${scalar(v)}`).join(', ')}}` : scalar(o.proposer);
+  const lines = [
+    '# AutoResearch research config: the protocol of one study.',
+    '# Each experiment changes only the editable files, runs under the budget and is judged on one metric.',
+    '# A bad value is refused with its key and what was expected, before anything runs.',
+    '',
+    '# Session name: the branch autoresearch/<tag> points at the best experiment (letters, digits, . _ -).',
+    `tag: ${scalar(o.tag)}`,
+    '# Files (globs, relative to this folder) the proposer may change.',
+    `editable: ${flowList(o.editable)}`,
+    '# Protected files (globs): hashed before each run; a run that changes them is marked invalid and they are restored.',
+    `readonly: ${flowList(o.readonly)}`,
+    '# Files git does not track that every experiment needs (prepared data, a .venv, downloaded weights): linked, not copied,',
+    '# into each experiment\'s worktree. Left out, it shares what git ignores except outputs (out/, checkpoints/, logs, caches).',
+    '# shared: [data/**, .venv]',
+    '# The experiment command, run from the workspace root in a git worktree; AUTORESEARCH_BUDGET_SECONDS tells it the budget.',
+    `run: ${scalar(o.run)}`,
+    '# Runs are sandboxed with bubblewrap where it works (Linux): only the worktree, a private /tmp and `writable` paths',
+    '# can be written. off: no sandbox (protected files are still checked after every run); on: refuse to run without it.',
+    '# network: true, false, or the hosts runs may reach ([huggingface.co, \'*.hf.co\'], through a proxy of the engine).',
+    '# sandbox: {mode: auto, network: true, writable: [~/.cache/torch]}',
+    '# Wall-clock budget per experiment (90s, 5m, 1h30m); past it the whole process tree is terminated.',
+    `budget: ${scalar(o.budget)}`,
+    '# The one metric that decides keep or discard, read from the log.',
+    'metric:',
+    '  # The name printed in the log, as in the line `val_loss: 0.35`.',
+    `  name: ${scalar(o.metricName)}`,
+    '  # minimize (lower is better) or maximize (higher is better).',
+    `  direction: ${o.direction}`,
+    '  # A regex with exactly one capture group for the value; the last match in the log wins.',
+    `  # pattern: '${defaultPattern(o.metricName).replace(/'/g, "''")}'`,
+    '# Peak memory, if the log reports it: a regex with one capture group, and the unit of the number (mb or gb).',
+    `# memory: {pattern: '${DEFAULT_MEMORY.pattern}', unit: mb}`,
+    '# Secondary metrics, recorded and usable in constraints (pattern defaults to ^<name>:\\s*(\\S+)).',
+    '# metrics: [{name: tokens_per_s}]',
+    '# Conditions a kept experiment must meet, on memory_gb, the metric or a secondary metric.',
+    '# constraints: ["memory_gb <= 40"]',
+    '# A command (tests, a lint) run in the experiment\'s worktree, sandboxed like the run, once the metric says keep;',
+    '# a failure (non-zero exit, or over the budget) makes it a discard, its output in logs/<node>.checks.log.',
+    '# checks: pytest -q tests/',
+    '# Spend caps on the proposer: maxCost in USD (as the cost ledger counts it), maxTokens in tokens in + out. Once',
+    '# either is reached no new proposal is asked, running experiments finish and the session ends;',
+    '# `autoresearch cap --cost 10` raises it, even while the session runs. Unlimited when left out.',
+    '# maxCost: 5',
+    '# maxTokens: 2M',
+    '# Experiments after the baseline that reach a decision (a number or unlimited).',
+    `maxExperiments: ${o.maxExperiments === null ? 'unlimited' : o.maxExperiments}`,
+    '# Who proposes changes: mutate (built in: tunes top-level Python settings, YAML/JSON/TOML config values and',
+    '# argparse/click defaults in the editable files), {kind: patches, dir: patches/},',
+    '# or a model: openai-compatible, anthropic, agent-cli, vscode-lm (a mapping with the kind\'s own keys).',
+    `proposer: ${proposer}`,
+    '# Search: tree (extend the best while it pays; when it stalls, merge what other branches kept or explore by score) or greedy.',
+    `policy: ${scalar(o.policy ?? 'tree')}`,
+    '# Where experiments run: local, manual (you run each one and record its result) or {kind: slurm, ...}.',
+    '# executor: local',
+    '# Experiments that may run at once, each in its own git worktree (1 to 64).',
+    '# parallel: 1',
+    '# GPUs handed out by slot: slot i runs with CUDA_VISIBLE_DEVICES=gpus[i % len].',
+    '# gpus: [0, 1]',
+    '# Runs that share one GPU when you know they fit (parallel defaults to gpus x slotsPerGpu). The card\'s memory',
+    '# (nvidia-smi, or gpuMemoryGb) is checked against the peak memory runs report: when slotsPerGpu of the largest',
+    '# would not fit, fewer share each GPU from then on, and the log says so.',
+    '# slotsPerGpu: 2',
+    '# gpuMemoryGb: 80',
+    '# Proposals prepared ahead per slot while experiments run (0: propose only when a slot is free).',
+    '# pipeline: 1',
+    '# Noise-aware decisions: run the baseline `repeats` times; keep only changes that beat their parent by more than',
+    '# max(minDelta, z × spread); with confirm, a candidate new best is re-run once and the mean of both must hold up.',
+    '# noise: {repeats: 3, z: 2, confirm: true}',
+    '# Learning curves: every match of the metric\'s pattern while a run goes, or of this pattern (its last group).',
+    "# progress: 'step (\\d+).*val loss (\\S+)'",
+    '# Early stopping (off by default): a run is stopped when, at two points in a row, it is behind its parent at the same',
+    '# point of the budget by more than a margin (safety x what the parent still gained from there, what late winners made',
+    '# up, noise; at least floor) and, at its recent rate, could not reach the parent\'s end. Never before minFraction,',
+    '# never the baseline or a confirmation run.',
+    '# prune: {minFraction: 0.25, safety: 1.5, floor: 0.05}',
+    '# A change is kept only if it beats its parent by more than this, in the metric\'s units: at 0 a run-to-run wobble',
+    '# of 0.1 % counts as a win and the search follows noise.',
+    `minDelta: ${o.minDelta ?? 0}`,
+    '# Seed for the proposer\'s and the policy\'s choices.',
+    'seed: 0',
+    '# Seconds between SIGTERM and SIGKILL when a run goes over its budget.',
+    '# graceSeconds: 5',
+    '# Tree policy: drafts the baseline may get, debug attempts per crash, tries without a keep before the best is left.',
+    `# search: {drafts: ${DEFAULT_SEARCH.drafts}, debugDepth: ${DEFAULT_SEARCH.debugDepth}, patience: ${DEFAULT_SEARCH.patience}}`,
+    '# Research notes handed to the proposer (a file like program.md).',
+    o.notes ? `notes: ${scalar(o.notes)}` : '# notes: program.md',
+  ];
+  return lines.join('\n') + '\n';
+}
