@@ -1,0 +1,139 @@
+// `autoresearch init --probe` as a user runs it: a real script in a temp repo, run once, its metric written.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseConfig } from '../../../src/core/config.js';
+import { extractLast } from '../../../src/core/judging/judge.js';
+import { cliSync as cli } from '../helpers/cli.js';
+import { tempRepo, type TempRepo } from '../helpers/repo.js';
+
+const repos: TempRepo[] = [];
+after(() => { for (const r of repos) r.cleanup(); });
+
+function repo(files: Record<string, string>): TempRepo {
+  const r = tempRepo(files);
+  repos.push(r);
+  return r;
+}
+
+function config(r: TempRepo): { text: string; parsed: ReturnType<typeof parseConfig> } {
+  const text = readFileSync(join(r.root, 'autoresearch.config.yaml'), 'utf8');
+  return { text, parsed: parseConfig(text) };
+}
+
+/** What nanoGPT's train.py prints: a config dump, eval lines every few steps, iteration lines in between. */
+const NANOGPT_TRAIN = `import os
+print("tokens per iteration will be: 16,384")
+print("number of parameters: 10.65M")
+evals = {0: (4.2874, 4.2823), 100: (2.9123, 2.9550), 200: (2.5012, 2.5409), 300: (2.3665, 2.3792)}
+for it in range(0, 311, 10):
+    if it in evals:
+        t, v = evals[it]
+        print(f"step {it}: train loss {t:.4f}, val loss {v:.4f}")
+    print(f"iter {it}: loss {4.2 - it / 150:.4f}, time {20.5 + it / 1000:.2f}ms, mfu 18.26%")
+`;
+
+describe('autoresearch init --probe', () => {
+  it('runs the script once and writes the metric it found: val loss of the nanoGPT step lines, minimized', () => {
+    const r = repo({ 'train.py': NANOGPT_TRAIN });
+    const res = cli(r.root, 'init', '--probe', '--budget', '1m');
+    assert.equal(res.code, 0, res.err + res.out);
+    assert.match(res.out, /Found train\.py/);
+    assert.match(res.out, /Running `python3? train\.py` once to find the metric: up to 1m/);
+    assert.match(res.out, /^Metric: val_loss, minimize; 4 lines, the last reads 2\.3792$/m);
+    assert.match(res.out, /^ {2}matched: step 300: train loss 2\.3665, val loss 2\.3792$/m);
+    assert.match(res.out, /Other candidates:\n {2}loss \(minimize\) = 2\.1333: iter 310: .*\n {2}train_loss \(minimize\) = 2\.3665: step 300/);
+
+    const { text, parsed } = config(r);
+    assert.equal(parsed.metric.name, 'val_loss');
+    assert.equal(parsed.metric.direction, 'minimize');
+    assert.equal(parsed.budgetSeconds, 60);
+    // The judge reads val loss with it, wherever the step is and whatever the numbers.
+    assert.equal(extractLast('step 300: train loss 2.3665, val loss 2.3792\n', parsed.metric.pattern), '2.3792');
+    assert.equal(extractLast('step 5000: train loss 0.9, val loss 1.4712\niter 5000: loss 0.8, time 20ms, mfu 18%\n', parsed.metric.pattern), '1.4712');
+    assert.equal(extractLast(readFileSync(join(r.root, '.autoresearch/init-probe.log'), 'utf8'), parsed.metric.pattern), '2.3792');
+    assert.match(text, /^# {3}step 300: train loss 2\.3665, val loss 2\.3792\n/m);
+    // The probe's log stays out of the user's git status.
+    assert.equal(r.git('status', '--porcelain'), '?? autoresearch.config.yaml');
+  });
+
+  it('a failing script: the exit code and its last lines, and the config written with the guess from what it printed', () => {
+    const r = repo({ 'train.py': 'import sys\nprint("epoch 1 | val_acc 0.61")\nprint("Traceback: CUDA error", file=sys.stderr)\nsys.exit(3)\n' });
+    const res = cli(r.root, 'init', '--probe');
+    assert.equal(res.code, 0, res.err);
+    assert.match(res.err, /It failed: exit code 3 after [\d.]+ s\. Last lines of the log:\n {4}epoch 1 \| val_acc 0\.61\n {4}Traceback: CUDA error/);
+    assert.match(res.out, /matched: epoch 1 \| val_acc 0\.61/);
+    const { text, parsed } = config(r);
+    assert.deepEqual([parsed.metric.name, parsed.metric.direction], ['val_acc', 'maximize']);
+    assert.match(text, /failed \(exit code 3\) when init ran it/);
+  });
+
+  it('nothing that looks like a metric: says so, shows the last lines, writes the default marked FIX ME', () => {
+    const r = repo({ 'train.py': 'print("loading data")\nprint("training done")\n' });
+    const res = cli(r.root, 'init', '--probe');
+    assert.equal(res.code, 0, res.err);
+    assert.match(res.err, /Nothing it printed looks like a metric.*\n {4}loading data\n {4}training done/);
+    const { text, parsed } = config(r);
+    assert.equal(parsed.metric.name, 'val_loss');
+    assert.match(text, /^# FIX ME: init ran `python3? train\.py` and found no metric in its output/m);
+  });
+
+  it('a script still running at the budget is stopped with what it started, and the metric comes from what it printed', () => {
+    const r = repo({ 'train.py': 'import subprocess, time\np = subprocess.Popen(["sleep", "30"])\nopen("child.pid", "w").write(str(p.pid))\nprint("val_loss: 0.9", flush=True)\ntime.sleep(30)\n' });
+    const started = Date.now();
+    const res = cli(r.root, 'init', '--probe', '--budget', '1s');
+    assert.ok(Date.now() - started < 15_000, 'the probe stops at the budget');
+    assert.equal(res.code, 0, res.err);
+    assert.match(res.err, /still running at the budget \(1s\) and was stopped/);
+    assert.equal(config(r).parsed.metric.name, 'val_loss');
+    const child = readFileSync(join(r.root, 'child.pid'), 'utf8').trim();
+    // Gone, or a zombie nobody reaped yet: not running.
+    const stat = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8') : '';
+    assert.ok(!stat || /^\d+ \(.*\) Z/.test(stat), `the script's child still runs: ${stat}`);
+  });
+
+  it('no training script: says what it looked for, runs nothing, and marks run in the config', () => {
+    const r = repo({ 'README.md': '# notes\n' });
+    const res = cli(r.root, 'init', '--probe');
+    assert.equal(res.code, 0, res.err);
+    assert.match(res.err, /No training script here: none of train\.py, main\.py/);
+    assert.match(res.err, /Not running anything/);
+    assert.ok(!existsSync(join(r.root, '.autoresearch/init-probe.log')));
+    assert.match(config(r).text, /^# FIX ME: `autoresearch init` found no training script .*\nrun: /m);
+  });
+
+  it('with a config here, --probe --force runs that config\'s run command and changes only its metric', () => {
+    // The script prints the metric the user means only with the options the config's run passes.
+    const r = repo({ 'train.py': 'import sys\nprint("val_acc: 0.91" if "--full=1" in sys.argv else "val_loss: 1.5")\n' });
+    assert.equal(cli(r.root, 'init').code, 0);
+    const path = join(r.root, 'autoresearch.config.yaml');
+    const mine = readFileSync(path, 'utf8').replace(/^run: .*$/m, 'run: python3 train.py --full=1').replace(/^maxExperiments: .*$/m, 'maxExperiments: 7 # mine');
+    writeFileSync(path, mine);
+    const res = cli(r.root, 'init', '--probe', '--force');
+    assert.equal(res.code, 0, res.err + res.out);
+    assert.match(res.out, /Probing the run command of autoresearch\.config\.yaml, `python3 train\.py --full=1`/);
+    assert.match(res.out, /Running `python3 train\.py --full=1` once/);
+    const { text, parsed } = config(r);
+    assert.deepEqual([parsed.metric.name, parsed.metric.direction], ['val_acc', 'maximize']);
+    assert.equal(parsed.run, 'python3 train.py --full=1');
+    assert.match(text, /^maxExperiments: 7 # mine$/m);
+    assert.equal(text.slice(text.indexOf('# Peak memory')), mine.slice(mine.indexOf('# Peak memory')));
+
+    // A probe that finds nothing leaves the config as it was.
+    writeFileSync(join(r.root, 'train.py'), 'print("done")\n');
+    const none = cli(r.root, 'init', '--probe', '--force');
+    assert.equal(none.code, 0, none.err);
+    assert.match(none.err, /left as it was \(metric: val_acc, maximize\)/);
+    assert.equal(readFileSync(path, 'utf8'), text);
+  });
+
+  it('--help names --probe; a bad --budget is refused with exit 2 and nothing written', () => {
+    const r = repo({ 'train.py': 'print("val_loss: 1")\n' });
+    assert.match(cli(r.root, '--help').out, /init .*\n\s+\[--probe\] run the command once/);
+    const bad = cli(r.root, 'init', '--probe', '--budget', 'soon');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--budget: expected a duration/);
+    assert.ok(!existsSync(join(r.root, 'autoresearch.config.yaml')));
+  });
+});

@@ -1,0 +1,97 @@
+// The judge decides by rule: every crash class, direction, minDelta, memory, constraints.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { extractLast, judge, parseNumber } from '../../../../src/core/judging/judge.js';
+import type { RunResult } from '../../../../src/core/types.js';
+import { fakeConfig } from '../../helpers/nodes.js';
+
+const ok: RunResult = { exitCode: 0, signal: null, timedOut: false, wallMs: 1200, logPath: '/tmp/x.log' };
+const cfg = fakeConfig({ minDelta: 0.001 });
+
+function j(log: string, over: Partial<Parameters<typeof judge>[0]> = {}) {
+  return judge({ log, run: ok, config: cfg, parentMetric: 0.5, isBaseline: false, ...over });
+}
+
+describe('judge', () => {
+  it('the last match of the pattern wins', () => {
+    assert.equal(extractLast('val_loss: 0.9\nstep\nval_loss: 0.4\n', '^val_loss:\\s*(\\S+)'), '0.4');
+    assert.equal(extractLast('nothing here', '^val_loss:\\s*(\\S+)'), null);
+    assert.equal(j('val_loss: 0.9\nval_loss: 0.45\n').metric, 0.45);
+  });
+
+  it('reads nan and inf the way Python prints them', () => {
+    assert.ok(Number.isNaN(parseNumber('nan')));
+    assert.equal(parseNumber('inf'), Infinity);
+    assert.equal(parseNumber('-inf'), -Infinity);
+    assert.equal(parseNumber('1e-3'), 0.001);
+  });
+
+  const crashes: [string, string, Partial<RunResult>, RegExp][] = [
+    ['could not start', '', { exitCode: null, startError: 'spawn ENOENT' }, /could not start: spawn ENOENT/],
+    ['timeout', 'val_loss: 0.1\n', { timedOut: true, exitCode: null, signal: 'SIGTERM' }, /timed out.*budget/],
+    ['exit code', 'Traceback...\nValueError\n', { exitCode: 3 }, /exit code 3/],
+    ['signal', '', { exitCode: null, signal: 'SIGSEGV' }, /killed by SIGSEGV/],
+    ['missing metric', 'loss went down\n', {}, /no `val_loss:` line in the log/],
+    ['NaN', 'val_loss: nan\n', {}, /val_loss is NaN/],
+    ['inf', 'val_loss: inf\n', {}, /val_loss is inf/],
+    ['-inf', 'val_loss: -inf\n', {}, /val_loss is -inf/],
+    ['out of memory', 'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2 GiB\n', { exitCode: 1 }, /exit code 1 \(out of memory\)/],
+  ];
+  for (const [name, log, run, reason] of crashes) {
+    it(`a run that ${name === 'NaN' || name === 'inf' || name === '-inf' ? `reports ${name}` : `has ${name}`} is a crash with the reason and the log tail`, () => {
+      const r = j(log, { run: { ...ok, ...run } });
+      assert.equal(r.status, 'crash');
+      assert.match(r.reason, reason);
+      assert.equal(typeof r.logTail, 'string');
+    });
+  }
+
+  it('keeps only a real improvement over the parent, beyond minDelta, by direction', () => {
+    assert.equal(j('val_loss: 0.4\n').status, 'keep');
+    assert.match(j('val_loss: 0.4\n').reason, /0\.4 < parent 0\.5 \(-0\.1, -20\.0%\)/);
+    assert.equal(j('val_loss: 0.6\n').status, 'discard');
+    assert.match(j('val_loss: 0.6\n').reason, /no improvement over parent 0\.5/);
+    assert.equal(j('val_loss: 0.4995\n').status, 'discard', 'within minDelta');
+    assert.match(j('val_loss: 0.4995\n').reason, /not more than minDelta/);
+    assert.equal(j('val_loss: 0.499\n').status, 'discard', 'exactly minDelta is not more than it');
+    const max = fakeConfig({ metric: { name: 'acc', direction: 'maximize', pattern: '^acc:\\s*(\\S+)' } });
+    assert.equal(judge({ log: 'acc: 0.9\n', run: ok, config: max, parentMetric: 0.8, isBaseline: false }).status, 'keep');
+    assert.equal(judge({ log: 'acc: 0.7\n', run: ok, config: max, parentMetric: 0.8, isBaseline: false }).status, 'discard');
+  });
+
+  it('flags a change whose metric is exactly its parent\'s as one that may not reach the run; not a repeat of the same code', () => {
+    const same = j('val_loss: 0.5\n');
+    assert.equal(same.status, 'discard');
+    assert.equal(same.reason, "no improvement over parent 0.5 (+0, +0.0%); no effect: the metric is exactly the parent's — the change may not reach the run (overridden on the command line? not read by the script?)");
+    assert.doesNotMatch(j('val_loss: 0.5001\n').reason, /no effect/);
+    assert.doesNotMatch(j('val_loss: 0.5\n', { repeat: true }).reason, /no effect/, 'a noise sample of the same code is expected to match');
+    // As good with less code is a simplification, kept: the change did reach the run.
+    assert.equal(j('val_loss: 0.5\n', { netLines: -2 }).status, 'keep');
+  });
+
+  it('keeps the baseline, and a fix of a crashed parent that has a metric', () => {
+    assert.deepEqual([j('val_loss: 9\n', { isBaseline: true }).status, j('val_loss: 9\n', { isBaseline: true }).reason], ['keep', 'baseline']);
+    assert.equal(j('val_loss: 9\n', { parentMetric: null }).status, 'keep');
+  });
+
+  it('reads memory (MB to GB) and secondary metrics; a violated or missing constraint discards', () => {
+    const c = fakeConfig({ metrics: [{ name: 'tok_s', pattern: '^tok_s:\\s*(\\S+)' }], constraints: [{ metric: 'memory_gb', op: '<=', value: 40, source: 'memory_gb <= 40' }] });
+    const good = judge({ log: 'val_loss: 0.4\npeak_vram_mb: 20480\ntok_s: 1234\n', run: ok, config: c, parentMetric: 0.5, isBaseline: false });
+    assert.equal(good.memoryGb, 20);
+    assert.deepEqual(good.secondary, { tok_s: 1234 });
+    assert.equal(good.status, 'keep');
+    const fat = judge({ log: 'val_loss: 0.4\npeak_vram_mb: 51200\n', run: ok, config: c, parentMetric: 0.5, isBaseline: false });
+    assert.equal(fat.status, 'discard');
+    assert.match(fat.reason, /violates memory_gb <= 40 \(got 50\)/);
+    const unknown = judge({ log: 'val_loss: 0.4\n', run: ok, config: c, parentMetric: 0.5, isBaseline: false });
+    assert.match(unknown.reason, /constraint metric memory_gb missing/);
+    // A small run keeps its memory: 15.3 MB is not 0.0 GB.
+    const small = judge({ log: 'val_loss: 0.4\npeak_vram_mb: 15.3\n', run: ok, config: cfg, parentMetric: 0.5, isBaseline: false });
+    assert.equal(small.memoryGb, 0.01494);
+  });
+
+  it('uses a result a person recorded for a manual run', () => {
+    const r = judge({ log: '', run: { ...ok, recorded: { metric: 0.3, memoryGb: 12 } }, config: cfg, parentMetric: 0.5, isBaseline: false });
+    assert.deepEqual([r.status, r.metric, r.memoryGb], ['keep', 0.3, 12]);
+  });
+});

@@ -1,0 +1,65 @@
+// What the config wizard offers (src/extension/wizard/proposerChoices.ts): every proposer the extension runs, each
+// writing a config the engine accepts with its own keys, and a minDelta suggested with the reason 0 is a poor default.
+// Plain data: no VS Code needed.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, parseConfig } from '../../../../src/core/config.js';
+import { configTemplate } from '../../../../src/core/configTemplate.js';
+import { checkMinDelta, checkWrittenConfig, proposerChoices, suggestMinDelta } from '../../../../src/extension/wizard/proposerChoices.js';
+
+const base = { tag: 'w1', editable: ['train.py'], readonly: ['prepare.py'], run: 'python3 train.py', budget: '5m', metricName: 'val_loss', direction: 'minimize' as const, maxExperiments: 10 };
+
+describe('the wizard\'s proposer choices', () => {
+  it('offers the model proposers besides mutate and patches, with or without a VS Code model', () => {
+    for (const lm of [true, false]) {
+      assert.deepEqual(proposerChoices(lm).map((c) => c.kind), ['vscode-lm', 'anthropic', 'openai-compatible', 'agent-cli', 'mutate', 'patches']);
+    }
+    assert.match(proposerChoices(false)[0]!.description, /none is installed now/);
+  });
+
+  it('writes a config the engine accepts for each choice, with the suggested answers, the kind\'s keys included', () => {
+    for (const choice of proposerChoices(true)) {
+      const answers = Object.fromEntries(choice.questions.map((q) => [q.key, q.value]));
+      for (const q of choice.questions) assert.equal(q.check(q.value), undefined, `${choice.kind}.${q.key}: the suggestion "${q.value}" is refused`);
+      const text = configTemplate({ ...base, proposer: choice.kind, ...(choice.kind === 'patches' ? { patchesDir: answers.dir } : { proposerKeys: answers }), minDelta: 0.002 });
+      checkWrittenConfig(text);
+      const config = parseConfig(text);
+      assert.equal(config.proposer.kind, choice.kind);
+      assert.equal(config.minDelta, 0.002);
+      const written = config.proposer as unknown as Record<string, unknown>;
+      for (const [k, v] of Object.entries(answers)) if (v) assert.equal(written[k], v, `${choice.kind}: ${k} not written`);
+    }
+  });
+
+  it('refuses answers the proposer would fail on at start, and a written config the engine refuses', () => {
+    const byKind = new Map(proposerChoices(true).map((c) => [c.kind, c]));
+    const q = (kind: string, key: string) => byKind.get(kind as never)!.questions.find((x) => x.key === key)!;
+    assert.match(q('agent-cli', 'command').check('claude -p')!, /\{prompt\}/);
+    assert.match(q('openai-compatible', 'baseUrl').check('localhost:11434')!, /http/);
+    assert.equal(q('openai-compatible', 'apiKeyEnv').check(''), undefined, 'a local server needs no key');
+    assert.ok(q('anthropic', 'apiKeyEnv').check('my key'));
+    const bad = configTemplate({ ...base, proposer: 'agent-cli', proposerKeys: { command: 'aider --yes' } });
+    assert.throws(() => checkWrittenConfig(bad), (e: unknown) => e instanceof ConfigError && /proposer\.command/.test(e.message));
+  });
+});
+
+describe('the wizard\'s minDelta', () => {
+  it('suggests half a percent of the value the script printed, and says why 0 is a poor default', () => {
+    const s = suggestMinDelta(0.357536);
+    assert.equal(s.value, '0.002');
+    assert.match(s.why, /−0\.1 % wobble from noise "wins"/);
+    assert.match(s.why, /0\.357536/);
+    assert.equal(suggestMinDelta(92.3).value, '0.5');
+  });
+
+  it('suggests a small absolute step when no value is known, never 0', () => {
+    assert.equal(suggestMinDelta(null).value, '0.001');
+    assert.equal(suggestMinDelta(0).value, '0.001');
+  });
+
+  it('takes 0 or a positive number, nothing else', () => {
+    assert.equal(checkMinDelta('0'), undefined);
+    assert.equal(checkMinDelta('0.001'), undefined);
+    for (const bad of ['', '-0.1', 'small', 'NaN']) assert.ok(checkMinDelta(bad), `"${bad}" accepted`);
+  });
+});
