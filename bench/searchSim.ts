@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { DEFAULT_SEARCH } from '../src/core/config.js';
 import { pooledSpread, weigh } from '../src/core/judging/evidence.js';
 import { SessionModel } from '../src/core/model.js';
+import { maxRuns } from '../src/core/session/decisions.js';
 import { mergeBase, mergeFiles } from '../src/core/search/merge.js';
 import { createPolicy, exhaustedKey, mergeKey, type Policy } from '../src/core/search/policy.js';
 import { MutateProposer, mulberry32 } from '../src/core/proposers/mutate.js';
@@ -35,7 +36,7 @@ export interface SimResult {
 
 /** The engine's noise settings in the benchmark: `noise: {repeats: 3, z: 2}` (confirm on). */
 const NOISE = { repeats: 3, z: Number(process.env.SIM_Z ?? 2), confirm: process.env.SIM_CONFIRM !== '0' };
-const MAX_RUNS = Number(process.env.SIM_MAXRUNS ?? 2 * NOISE.repeats);
+const MAX_RUNS = Number(process.env.SIM_MAXRUNS ?? maxRuns(NOISE.repeats));
 
 export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: number, k: number, dir: string, options: { trace?: boolean; noiseAware?: boolean } = {}): Promise<SimResult> {
   const noiseAware = options.noiseAware ?? false;
