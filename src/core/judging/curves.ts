@@ -83,6 +83,11 @@ export function valueAt(points: readonly CurvePoint[], fraction: number): number
   return null;
 }
 
+/** How far back a run's rate of improvement is measured: a tenth of the budget. */
+const RATE_WINDOW = 0.1;
+/** How many standard deviations of noise a gap must clear (as the noise-aware judge's default z). */
+const Z = 2;
+
 /** How much worse than its parent a run was at some point of its curve and still ended better: late winners. */
 export interface LateWin {
   fraction: number;
@@ -116,12 +121,16 @@ export function lateWins(pairs: readonly { child: readonly CurvePoint[]; parent:
   const out: LateWin[] = [];
   for (const { child, parent, childFinal, parentFinal } of pairs) {
     if (worseBy(childFinal, parentFinal, direction) >= 0) continue;
+    // What the parent still improved is a measure only where it is beyond the scatter of its own points: late in a
+    // flat curve it is noise, and a gap over noise is no ratio (the benchmark's level winners gave up to 1000, which
+    // made every later margin that many times the parent's remaining progress). The gap itself still counts there.
+    const noise = Z * Math.SQRT2 * pointNoise(parent);
     for (const [f, v] of child) {
       const p = valueAt(parent, f);
       if (p === null) continue;
       const gap = worseBy(v, p, direction);
       const rest = stillImproved(parent, f, direction);
-      if (gap > 0) out.push({ fraction: f, gap, ratio: rest > 0 ? gap / rest : 0 });
+      if (gap > 0) out.push({ fraction: f, gap, ratio: rest > noise ? gap / rest : 0 });
     }
   }
   return out;
@@ -179,11 +188,6 @@ export interface PruneRule {
 }
 
 export const DEFAULT_PRUNE: PruneRule = CONFIG_DEFAULT_PRUNE;
-
-/** How far back a run's rate of improvement is measured: a tenth of the budget. */
-const RATE_WINDOW = 0.1;
-/** How many standard deviations of noise a gap must clear (as the noise-aware judge's default z). */
-const Z = 2;
 
 export interface PruneInput {
   /** The run's curve so far, the point just read last. */

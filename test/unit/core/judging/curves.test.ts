@@ -247,6 +247,24 @@ describe('curves: when a run may be stopped', () => {
     assert.ok(15 * restAt(alone.fraction) > 0.5, 'where it was stopped alone, the taught margin is wider than its gap');
   });
 
+  it('a winner level with its parent teaches no ratio where the parent\'s remaining progress is only noise', () => {
+    // 0.4 % scatter on both curves; the child is its parent's curve and ends 0.01 better. Late on, the parent's
+    // remaining progress is a few thousandths (its own noise): gap over that was a ratio of 30, and the margin of every
+    // later run 45 times its parent's remaining progress, which held a slow learner back to its last point.
+    const wobble = (c: CurvePoint[], k: number, phase = 0) => c.map(([f, v], i): CurvePoint => [f, v * (1 + 0.004 * Math.sin(i * k + phase))]);
+    const noisyParent = wobble(parent, 2.3);
+    const level = wobble(parent, 1.7, Math.PI / 2);
+    level[19] = [level[19]![0], noisyParent[19]![1] - 0.01];
+    const late = lateWins([{ child: level, parent: noisyParent, childFinal: level[19]![1], parentFinal: noisyParent[19]![1] }], 'minimize');
+    assert.ok(late.length > 5, 'it was behind at many points');
+    assert.ok(late.every((l) => l.ratio < 2), late.map((l) => `${l.fraction}: ${l.ratio.toFixed(1)}`).join(', '));
+    const slow = wobble(expo(3.03, 0.45), 0.9);
+    const alone = firstStop(slow, noisyParent);
+    const taught = firstStop(slow, noisyParent, { late });
+    assert.ok(alone && taught, 'stopped');
+    assert.equal(taught.fraction, alone.fraction, 'the level winner does not hold it back');
+  });
+
   it('maximize is the mirror', () => {
     const acc = expo(3, 0.15).map(([f, v]): CurvePoint => [f, 1 - v / 10]);
     const worse = acc.map(([f, v]): CurvePoint => [f, v - 0.2]);
