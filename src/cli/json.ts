@@ -1,9 +1,9 @@
 // `--json`: one document per command, for dashboards and scripts. Each names its schema and version
 // (`autoresearch/<command>@1`); docs/json.md describes every field. A field is only ever added within a version.
 import { isMeasurement, type SessionModel } from '../core/model.js';
-import { groupByChange, sessionWins, type NoiseFloor, type RealWins } from '../core/record/realWins.js';
+import { groupByChange, sessionWins, type NoiseFloor, type RealWins } from '../core/report/realWins.js';
 import type { ParsedResults, ResultsRow } from '../core/record/results.js';
-import { resultsWins } from '../core/record/summary.js';
+import { resultsWins } from '../core/report/summary.js';
 import type { Direction, ExperimentNode } from '../core/types.js';
 
 export const SCHEMA_VERSION = 1;

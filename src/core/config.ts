@@ -4,10 +4,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { AutoResearchError } from './errors.js';
-import { DEFAULT_SANDBOX, type SandboxConfig } from './protection/sandbox.js';
-import { validHostEntry } from './protection/networkGate.js';
-import { COST_EXPECTED, parseCost, parseTokens, TOKENS_EXPECTED } from './record/spend.js';
-import type { Constraint, ExecutorConfig, ProposerConfig, ResearchConfig, SecondaryMetricSpec, SlurmExecutorConfig } from './types.js';
+import { COST_EXPECTED, parseCost, parseTokens, TOKENS_EXPECTED } from './spend.js';
+import type { Constraint, ExecutorConfig, ProposerConfig, ResearchConfig, SandboxConfig, SecondaryMetricSpec, SlurmExecutorConfig } from './types.js';
 
 export const CONFIG_FILE = 'autoresearch.config.yaml';
 
@@ -76,6 +74,7 @@ export const DEFAULT_NOISE_Z = 2;
 /** Early stopping's defaults (curves.ts): not before a quarter of the budget, 1.5 × the largest late-winner gap, 5 %. */
 export const DEFAULT_PRUNE = { minFraction: 0.25, safety: 1.5, floor: 0.05 };
 export const DEFAULT_MEMORY = { pattern: '^peak_(?:vram|memory)_mb:\\s*(\\S+)', unit: 'mb' as const };
+export const DEFAULT_SANDBOX: SandboxConfig = { mode: 'auto', network: true, writable: [] };
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
@@ -299,6 +298,12 @@ function readYaml(yamlText: string): unknown {
 
 const SANDBOX_KEYS = ['mode', 'network', 'writable'];
 const SANDBOX_MODES = ['auto', 'on', 'off'] as const;
+const HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
+
+/** Whether `entry` is a host `sandbox.network` can hold: `example.com`, `*.example.com` (its subdomains), or an IP address. */
+export function validHostEntry(entry: string): boolean {
+  return HOST.test(entry) || /^\d{1,3}(\.\d{1,3}){3}$/.test(entry);
+}
 
 /** `sandbox: off | on | auto` (YAML's booleans too), or `{mode, network, writable}`. */
 function sandboxConfig(c: Checker, v: unknown): SandboxConfig | undefined {

@@ -1,5 +1,8 @@
-// Small file reads the engine and its executors share.
+// The engine's own folder in a workspace, and small file reads the engine and its executors share.
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+
+/** Where the engine keeps a workspace's sessions, logs and probes; never committed. */
+export const STATE_DIR = '.autoresearch';
 
 /** The last `max` bytes of a file (a run's log: the metric is near the end, and logs can be large); '' when missing. */
 export function readTail(path: string, max: number): string {

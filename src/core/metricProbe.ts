@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseNumber } from './judging/judge.js';
 import { LocalExecutor } from './executors/localExecutor.js';
-import { STATE_DIR } from './record/store.js';
+import { STATE_DIR } from './files.js';
 import type { Direction, RunResult } from './types.js';
 
 export type MetricSplit = 'eval' | 'train';

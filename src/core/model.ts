@@ -1,7 +1,7 @@
 // The session as a tree of experiments, derived from the journal by replay. Applying one record is
 // O(1), so a live session and a 10,000-node reload go through the same code.
 import type { JournalRecord } from './record/journal.js';
-import { addSpend, emptySpend, type Spend, type SpendCap } from './record/spend.js';
+import { addSpend, emptySpend, type Spend, type SpendCap } from './spend.js';
 import { pooledSpread } from './judging/evidence.js';
 import type { ExperimentNode, Hint, NoiseBand, PlatformInfo, ResearchConfig, SessionState } from './types.js';
 

@@ -7,8 +7,9 @@ import { Lab, sessionBranch } from './git.js';
 import { Journal } from './record/journal.js';
 import { SessionModel } from './model.js';
 import { formatResults } from './record/results.js';
-import { acquireLock, postCommand, readLock, sessionPaths, STATE_DIR, type InboxCommand, type LockInfo, type SessionPaths } from './record/store.js';
-import { buildSummary } from './record/summary.js';
+import { STATE_DIR } from './files.js';
+import { acquireLock, postCommand, readLock, sessionPaths, type InboxCommand, type LockInfo, type SessionPaths } from './record/store.js';
+import { buildSummary } from './report/summary.js';
 import type { Hint } from './types.js';
 import { AutoResearchError } from './errors.js';
 

@@ -9,7 +9,7 @@ import { CONFIG_FILE } from '../core/config.js';
 import { Lab } from '../core/git.js';
 import { matchesAny } from '../core/glob.js';
 import { DisposableBase } from '../core/lifecycle.js';
-import { parseCapText, spendText } from '../core/record/spend.js';
+import { parseCapText, spendText } from '../core/spend.js';
 import { fmtNum } from '../shared/format.js';
 import type { InboxCommand } from '../core/record/store.js';
 import type { ExperimentNode } from '../core/types.js';

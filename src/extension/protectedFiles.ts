@@ -10,7 +10,7 @@ import { Lab } from '../core/git.js';
 import { listFiles, matchesAny } from '../core/glob.js';
 import { DisposableBase } from '../core/lifecycle.js';
 import { RESULTS_FILE } from '../core/record/results.js';
-import { STATE_DIR } from '../core/record/store.js';
+import { STATE_DIR } from '../core/files.js';
 import { Commands, ContextKeys, Settings } from './constants.js';
 import type { SessionService } from './session/sessionService.js';
 

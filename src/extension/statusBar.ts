@@ -3,11 +3,11 @@
 // model spend against the spend cap; idle, the best metric; nothing without a session. Pause/Resume and Stop sit beside it while a session is active.
 import * as vscode from 'vscode';
 import { DisposableBase } from '../core/lifecycle.js';
-import { capReached, capShort, spendLine } from '../core/record/spend.js';
+import { capReached, capShort, spendLine } from '../core/spend.js';
 import type { ExperimentNode } from '../core/types.js';
 import { fmtNum, fmtProgress, fmtRunClock } from '../shared/format.js';
 import type { SecondClock } from './clock.js';
-import { curveLabel } from '../shared/snapshot.js';
+import { curveLabel } from '../core/report/snapshot.js';
 import { Commands } from './constants.js';
 import type { SessionService } from './session/sessionService.js';
 import { curveTickerText, curveTooltipText, nextReading, type CurveReading } from './statusBarCurve.js';

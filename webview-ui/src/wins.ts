@@ -1,5 +1,5 @@
 // Which wins are real, as the panel says it: the marker beside a keep, its tooltip and spoken label, and the
-// headline. The verdicts come from the host (core/record/realWins.ts); this only words them.
+// headline. The verdicts come from the host (core/report/realWins.ts); this only words them.
 import type { WinVerdict } from '../../src/shared/protocol.js';
 import { DASH, fmtNum } from '../../src/shared/format.js';
 import type { ResultsStore } from './store.js';

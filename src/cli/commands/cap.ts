@@ -1,5 +1,5 @@
 import { sendCommand } from '../../core/offline.js';
-import { COST_EXPECTED, parseCost, parseTokens, spendText, TOKENS_EXPECTED, type CapChange } from '../../core/record/spend.js';
+import { COST_EXPECTED, parseCost, parseTokens, spendText, TOKENS_EXPECTED, type CapChange } from '../../core/spend.js';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../errors.js';
 import { sessionOf } from '../locate.js';

@@ -1,5 +1,5 @@
-import { spendLine } from '../../core/record/spend.js';
-import { noiseLine } from '../../core/record/summary.js';
+import { spendLine } from '../../core/spend.js';
+import { noiseLine } from '../../core/report/summary.js';
 import { directionText, fmtNum } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';
 import { statusDocument } from '../json.js';

@@ -3,7 +3,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { AutoResearchError } from '../../core/errors.js';
 import { loadSession, writeSummaryFor } from '../../core/offline.js';
 import { configuredMetric, parseResults, RESULTS_FILE, whyUnreadable } from '../../core/record/results.js';
-import { resultsWins, SUMMARY_FILE, summarizeResults } from '../../core/record/summary.js';
+import { resultsWins, SUMMARY_FILE, summarizeResults } from '../../core/report/summary.js';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';

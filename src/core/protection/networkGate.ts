@@ -17,13 +17,6 @@ export const BRIDGE_PORT = 3128;
 /** Written inside the sandbox's private /tmp when the bridge listens; the command starts after it. */
 const READY = '/tmp/.autoresearch-proxy-ready';
 
-const HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
-
-/** Whether `entry` is a host the list can hold: `example.com`, `*.example.com` (its subdomains), or an IP address. */
-export function validHostEntry(entry: string): boolean {
-  return HOST.test(entry) || /^\d{1,3}(\.\d{1,3}){3}$/.test(entry);
-}
-
 /** Whether `host` is on the list: exactly, or as a subdomain of a `*.` entry. */
 export function hostAllowed(host: string, allowed: readonly string[]): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');

@@ -4,11 +4,12 @@
 // shared inputs, tamperWatch.ts for the user's checkout and the refs). The controller asks it before and after
 // each run; what a run changed is undone here and named in one reason.
 import { join } from 'node:path';
+import { DEFAULT_SANDBOX } from '../config.js';
 import { AutoResearchError } from '../errors.js';
 import type { Lab } from '../git.js';
 import { hashProtected, tamperedPaths } from './guard.js';
-import { blockedWrite } from '../judging/crashHints.js';
-import { AGENT_WRITABLE, BWRAP, DEFAULT_SANDBOX, describeProtection, probeSandbox, sandboxAdvice, sandboxArgs, type SandboxProbe } from './sandbox.js';
+import { blockedWrite } from '../crashHints.js';
+import { AGENT_WRITABLE, BWRAP, describeProtection, probeSandbox, sandboxAdvice, sandboxArgs, type SandboxProbe } from './sandbox.js';
 import { listFiles, matchesAny } from '../glob.js';
 import { NetworkGate } from './networkGate.js';
 import { planShared, SharedInputs } from './sharedInputs.js';

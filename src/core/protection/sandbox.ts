@@ -11,10 +11,6 @@ import { isAbsolute, join, resolve } from 'node:path';
 
 import type { SandboxConfig } from '../types.js';
 
-export type { SandboxConfig };
-
-export const DEFAULT_SANDBOX: SandboxConfig = { mode: 'auto', network: true, writable: [] };
-
 /** Caches that runs write and that are harmless to share (CUDA's compute cache, Triton's kernels, ~/.cache): writable when they exist. */
 export const DEFAULT_WRITABLE = ['~/.cache', '~/.triton', '~/.nv'];
 

@@ -3,7 +3,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, ftruncateSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { faultPoint } from '../faults.js';
-import type { CapChange } from './spend.js';
+import type { CapChange } from '../spend.js';
 import type { DecidedBy, DecidedStatus, ExperimentNode, Hint, PlatformInfo, ProposerInfo, ResearchConfig, RunResult, SessionState } from '../types.js';
 
 export type NodeCreated = Pick<ExperimentNode,

@@ -4,10 +4,9 @@ import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSyn
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AutoResearchError } from '../errors.js';
-import type { CapChange } from './spend.js';
+import { STATE_DIR } from '../files.js';
+import type { CapChange } from '../spend.js';
 import type { DecidedStatus } from '../types.js';
-
-export const STATE_DIR = '.autoresearch';
 
 export interface SessionPaths {
   root: string;

@@ -1,6 +1,6 @@
 // The decisions, by rule: a finished run is judged (with what to change when it crashed), a candidate new best is
 // held to its confirmation run, noise repeats and re-runs never compete, and every decision is journaled.
-import { explainCrash, lastError, metricSuggestion } from '../judging/crashHints.js';
+import { explainCrash, lastError, metricSuggestion } from '../crashHints.js';
 import { readTail } from '../files.js';
 import { describeViolations, type ScopeViolation } from '../protection/guard.js';
 import type { JournalEntry } from '../record/journal.js';

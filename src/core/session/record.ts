@@ -5,7 +5,7 @@ import { sessionBranch } from '../git.js';
 import { WatchedFile } from '../protection/guard.js';
 import { Journal, type JournalEntry, type NodeCreated } from '../record/journal.js';
 import { formatResults, resultsHeader, resultsRow } from '../record/results.js';
-import { buildSummary } from '../record/summary.js';
+import { buildSummary } from '../report/summary.js';
 import { fmtMemory, fmtNum } from '../../shared/format.js';
 import type { ExperimentNode } from '../types.js';
 import type { SessionContext } from './context.js';

@@ -2,7 +2,7 @@
 // adds what proposals made and not journaled yet cost, journals the cost of those that will never be a node, and
 // says when the cap is reached: from then on no new proposal is asked, while proposals already made and the running
 // experiments finish and are decided as usual.
-import { addSpend, capReason, capReached, spendText, type CapChange, type Spend } from '../record/spend.js';
+import { addSpend, capReason, capReached, spendText, type CapChange, type Spend } from '../spend.js';
 import type { ProposerInfo } from '../types.js';
 import type { SessionContext } from './context.js';
 import type { SessionRecord } from './record.js';

@@ -5,7 +5,7 @@ import type { SessionModel } from '../../core/model.js';
 import type { ExperimentNode } from '../../core/types.js';
 import { appendLivePoint } from '../../shared/protocol.js';
 import type { CurvePointDto, NodeDto } from '../../shared/protocol.js';
-import { curveDto, nodeDto } from '../../shared/snapshot.js';
+import { curveDto, nodeDto } from '../../core/report/snapshot.js';
 
 type Progress = Extract<ControllerEvent, { type: 'run-progress' }>;
 

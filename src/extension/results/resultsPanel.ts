@@ -14,7 +14,7 @@ import { configuredMetric, parseResults } from '../../core/record/results.js';
 import type { ExperimentNode } from '../../core/types.js';
 import { isWebviewMessage, RESULTS_VIEW_TYPE } from '../../shared/protocol.js';
 import type { HostMessage, NodeDto, SessionDto, ViewState, WebviewMessage } from '../../shared/protocol.js';
-import { fileSnapshot, sessionDto } from '../../shared/snapshot.js';
+import { fileSnapshot, sessionDto } from '../../core/report/snapshot.js';
 import { disposeCommitDocuments, openCommitDocument } from './commitDocument.js';
 import { saveExport } from './exportFile.js';
 import { LiveCurves } from './liveCurves.js';

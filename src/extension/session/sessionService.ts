@@ -17,7 +17,7 @@ import type { SessionModel } from '../../core/model.js';
 import { sendCommand, type CommandOutcome } from '../../core/offline.js';
 import { openSession, type OpenedSession } from '../../core/openSession.js';
 import { readLock, sessionPaths, type InboxCommand, type LockInfo, type SessionPaths } from '../../core/record/store.js';
-import { buildSummary } from '../../core/record/summary.js';
+import { buildSummary } from '../../core/report/summary.js';
 import type { ExperimentNode, ResearchConfig } from '../../core/types.js';
 import { discover, locate, type SessionLocation } from './discovery.js';
 import type { InterruptionStore } from './interruptions.js';

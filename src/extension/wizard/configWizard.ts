@@ -8,7 +8,7 @@ import { CONFIG_FILE, parseDuration } from '../../core/config.js';
 import { configTemplate, type TemplateOptions } from '../../core/configTemplate.js';
 import { Lab } from '../../core/git.js';
 import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
-import { STATE_DIR } from '../../core/record/store.js';
+import { STATE_DIR } from '../../core/files.js';
 import { fmtDuration } from '../../shared/format.js';
 import { confirmPick } from '../confirm.js';
 import { Settings } from '../constants.js';

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listFiles } from '../../core/glob.js';
-import { inferDirection } from '../../shared/snapshot.js';
+import { inferDirection } from '../../core/report/snapshot.js';
 import type { Direction } from '../../core/types.js';
 
 export interface Detected {

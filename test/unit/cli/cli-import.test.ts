@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../../src/cli/main.js';
 import { configuredMetric, parseResults } from '../../../src/core/record/results.js';
-import { fileSnapshot } from '../../../src/shared/snapshot.js';
+import { fileSnapshot } from '../../../src/core/report/snapshot.js';
 import { ResultsStore } from '../../../webview-ui/src/store.js';
 import { toyConfig } from '../helpers/repo.js';
 import { CV_THIRD, FOUR, NINE, originalFile, tsv, UNREADABLE } from '../helpers/resultsFiles.js';

@@ -8,7 +8,7 @@ import type { SessionModel } from '../../../src/core/model.js';
 import { LiveCurves } from '../../../src/extension/results/liveCurves.js';
 import { appendLivePoint, isHostMessage, LIVE_CURVE_MAX } from '../../../src/shared/protocol.js';
 import type { CurvePointDto, HostMessage } from '../../../src/shared/protocol.js';
-import { curveLabel, nodeDto, sessionDto } from '../../../src/shared/snapshot.js';
+import { curveLabel, nodeDto, sessionDto } from '../../../src/core/report/snapshot.js';
 import { computeCurves, curveOf, curveValueAt, describeCurves, nextProgress, pickCurves } from '../../../webview-ui/src/curveModel.js';
 import type { Progress } from '../../../webview-ui/src/describe.js';
 import { inProcess, faultRepo, ScriptedProposer, withKeys } from '../helpers/faults.js';

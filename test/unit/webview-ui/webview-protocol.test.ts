@@ -5,7 +5,7 @@ import type { JournalRecord } from '../../../src/core/record/journal.js';
 import { SessionModel } from '../../../src/core/model.js';
 import { isHostMessage, isWebviewMessage } from '../../../src/shared/protocol.js';
 import type { HostMessage } from '../../../src/shared/protocol.js';
-import { nodeDto, sessionDto, sessionNodes } from '../../../src/shared/snapshot.js';
+import { nodeDto, sessionDto, sessionNodes } from '../../../src/core/report/snapshot.js';
 import { ResultsStore } from '../../../webview-ui/src/store.js';
 import { fakeConfig, fakeNode } from '../helpers/nodes.js';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseResults } from '../../../src/core/record/results.js';
-import { fileSnapshot, inferDirection } from '../../../src/shared/snapshot.js';
+import { fileSnapshot, inferDirection } from '../../../src/core/report/snapshot.js';
 import { computeChart, positionOf } from '../../../webview-ui/src/chartModel.js';
 import { computeHeadline } from '../../../webview-ui/src/headline.js';
 import { ResultsStore } from '../../../webview-ui/src/store.js';

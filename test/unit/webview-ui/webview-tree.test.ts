@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JournalEntry } from '../../../src/core/record/journal.js';
 import { SessionModel } from '../../../src/core/model.js';
-import { sessionNodes } from '../../../src/shared/snapshot.js';
+import { sessionNodes } from '../../../src/core/report/snapshot.js';
 import { announceNode, describeNode, nodeLabel } from '../../../webview-ui/src/describe.js';
 import { aliveBranches, groupKey, hitTestTree, layoutTree, LEVEL_GAP, moveInTree, NODE_GAP } from '../../../webview-ui/src/treeLayout.js';
 import { dto, storeOf } from '../helpers/webview.js';

@@ -8,7 +8,7 @@ import { SessionModel } from '../../../src/core/model.js';
 import { parseResults } from '../../../src/core/record/results.js';
 import type { NoiseConfig } from '../../../src/core/types.js';
 import type { WinsDto } from '../../../src/shared/protocol.js';
-import { fileSnapshot, sessionDto, sessionNodes } from '../../../src/shared/snapshot.js';
+import { fileSnapshot, sessionDto, sessionNodes } from '../../../src/core/report/snapshot.js';
 import { ResultsStore } from '../../../webview-ui/src/store.js';
 import { cellText, tableRows, visibleColumns } from '../../../webview-ui/src/tableModel.js';
 import type { TableQuery } from '../../../webview-ui/src/tableModel.js';

@@ -15,7 +15,7 @@ import { SessionModel } from '../../../../src/core/model.js';
 import { probeSandbox, sandboxArgs } from '../../../../src/core/protection/sandbox.js';
 import { NEVER_STARTS, parseExitCode, parseScontrol, parseSlurmTime } from '../../../../src/core/executors/slurmJobInfo.js';
 import { batchScript, CWD_EXIT, NO_SANDBOX_EXIT, jobTimeMinutes, sbatchArgs, scriptPath } from '../../../../src/core/executors/slurmScript.js';
-import { buildSummary } from '../../../../src/core/record/summary.js';
+import { buildSummary } from '../../../../src/core/report/summary.js';
 import type { RunRequest } from '../../../../src/core/executors/executor.js';
 import type { SlurmExecutorConfig } from '../../../../src/core/types.js';
 

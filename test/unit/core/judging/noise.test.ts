@@ -16,7 +16,7 @@ import { sampleStdDev, SessionModel } from '../../../../src/core/model.js';
 import { PatchesProposer } from '../../../../src/core/proposers/patches.js';
 import { parseResults } from '../../../../src/core/record/results.js';
 import type { NoiseBand, RunResult } from '../../../../src/core/types.js';
-import { sessionDto } from '../../../../src/shared/snapshot.js';
+import { sessionDto } from '../../../../src/core/report/snapshot.js';
 import { fakeConfig } from '../../helpers/nodes.js';
 import { CLI, TSX } from '../../helpers/cli.js';
 import { TOY_PREPARE, tempRepo, type TempRepo } from '../../helpers/repo.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { explainCrash, lastError, metricSuggestion } from '../../../../src/core/judging/crashHints.js';
+import { explainCrash, lastError, metricSuggestion } from '../../../../src/core/crashHints.js';
 import { extractLast } from '../../../../src/core/judging/judge.js';
 import { Lab } from '../../../../src/core/git.js';
 import { planShared, SharedInputs } from '../../../../src/core/protection/sharedInputs.js';

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { chooseDirection, formatResults, parseResults, resultsHeader, whyUnreadable } from '../../../../src/core/record/results.js';
-import { summarizeResults } from '../../../../src/core/record/summary.js';
-import { fileSnapshot } from '../../../../src/shared/snapshot.js';
+import { summarizeResults } from '../../../../src/core/report/summary.js';
+import { fileSnapshot } from '../../../../src/core/report/snapshot.js';
 import { fakeNode } from '../../helpers/nodes.js';
 import { CV_THIRD, FOUR, NINE, originalFile, tsv, UNREADABLE } from '../../helpers/resultsFiles.js';
 

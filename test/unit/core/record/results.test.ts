@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatResults, parseResults } from '../../../../src/core/record/results.js';
-import { summarizeResults } from '../../../../src/core/record/summary.js';
+import { summarizeResults } from '../../../../src/core/report/summary.js';
 import { fakeNode } from '../../helpers/nodes.js';
 
 describe('results.tsv', () => {

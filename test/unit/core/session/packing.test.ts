@@ -9,7 +9,7 @@ import { Controller, type ControllerEvent } from '../../../../src/core/controlle
 import { cardMemory, parseSmiCards } from '../../../../src/core/executors/gpuMemory.js';
 import { LocalExecutor } from '../../../../src/core/executors/localExecutor.js';
 import type { Proposal, ProposalRequest, Proposer } from '../../../../src/core/proposers/proposer.js';
-import { SUMMARY_FILE } from '../../../../src/core/record/summary.js';
+import { SUMMARY_FILE } from '../../../../src/core/report/summary.js';
 import type { Operator } from '../../../../src/core/types.js';
 import { tempFolder, tempRepo, type TempRepo } from '../../helpers/repo.js';
 

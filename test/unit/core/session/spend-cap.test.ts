@@ -13,7 +13,7 @@ import { LocalExecutor } from '../../../../src/core/executors/localExecutor.js';
 import { SessionModel } from '../../../../src/core/model.js';
 import type { Proposal, ProposalRequest, Proposer } from '../../../../src/core/proposers/proposer.js';
 import { MutateProposer } from '../../../../src/core/proposers/mutate.js';
-import { capReason, parseCapText, spendLine } from '../../../../src/core/record/spend.js';
+import { capReason, parseCapText, spendLine } from '../../../../src/core/spend.js';
 import { postCommand, sessionPaths } from '../../../../src/core/record/store.js';
 import { parseResults } from '../../../../src/core/record/results.js';
 import type { ResearchConfig } from '../../../../src/core/types.js';

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { SessionModel } from '../../../../src/core/model.js';
 import type { ResearchConfig } from '../../../../src/core/types.js';
 import { expandedByDefault, presentNode, runLogHeader, withinNoise } from '../../../../src/extension/tree/nodePresentation.js';
-import { nodeDto, sessionDto } from '../../../../src/shared/snapshot.js';
+import { nodeDto, sessionDto } from '../../../../src/core/report/snapshot.js';
 import { fmtTokens } from '../../../../webview-ui/src/format.js';
 import { fakeConfig } from '../../helpers/nodes.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JournalRecord } from '../../../../src/core/record/journal.js';
 import { SessionModel } from '../../../../src/core/model.js';
-import { buildSummary } from '../../../../src/core/record/summary.js';
+import { buildSummary } from '../../../../src/core/report/summary.js';
 import { fakeConfig } from '../../helpers/nodes.js';
 
 const t0 = Date.parse('2026-12-06T10:00:00.000Z');

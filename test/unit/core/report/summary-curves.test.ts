@@ -9,7 +9,7 @@ import type { JournalRecord, NodeCreated } from '../../../../src/core/record/jou
 import { LocalExecutor } from '../../../../src/core/executors/localExecutor.js';
 import { SessionModel } from '../../../../src/core/model.js';
 import type { Proposal, ProposalRequest, Proposer } from '../../../../src/core/proposers/proposer.js';
-import { buildSummary, SUMMARY_FILE } from '../../../../src/core/record/summary.js';
+import { buildSummary, SUMMARY_FILE } from '../../../../src/core/report/summary.js';
 import type { DecidedStatus, Operator } from '../../../../src/core/types.js';
 import { fakeConfig } from '../../helpers/nodes.js';
 import { tempRepo } from '../../helpers/repo.js';

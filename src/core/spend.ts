@@ -1,6 +1,6 @@
 // What the proposer has cost a session (tokens and money, from the cost ledger every proposal carries) against the
 // session's spend cap, and the one way to say it: the CLI, the summary, the extension and the controller use these.
-import type { ProposerInfo } from '../types.js';
+import type { ProposerInfo } from './types.js';
 
 /** Model spend so far: what every proposal reported, failed and dropped ones included. */
 export interface Spend {

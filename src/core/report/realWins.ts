@@ -1,7 +1,7 @@
 // Which wins are real: the noise a keep must beat (measured by the session, given by the user, or estimated from
 // a log's runs of the same code), a verdict for every keep, and discards grouped by what they changed.
 import { isBaselineRepeat, isMeasurement, type SessionModel } from '../model.js';
-import type { ResultsRow } from './results.js';
+import type { ResultsRow } from '../record/results.js';
 import type { Direction, ExperimentNode } from '../types.js';
 import { fmtNum } from '../../shared/format.js';
 

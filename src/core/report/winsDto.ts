@@ -1,10 +1,10 @@
-// Which wins are real, for the results view: the core's verdicts (core/record/realWins.ts) cut down to what the webview
+// Which wins are real, for the results view: the core's verdicts (realWins.ts) cut down to what the webview
 // shows, so the panel says what `autoresearch summary` says and the webview computes nothing of its own.
-import type { SessionModel } from '../core/model.js';
-import { logWins, sessionWins, type RealWins } from '../core/record/realWins.js';
-import type { ResultsRow } from '../core/record/results.js';
-import type { Direction } from '../core/types.js';
-import type { WinsDto } from './protocol.js';
+import type { SessionModel } from '../model.js';
+import { logWins, sessionWins, type RealWins } from './realWins.js';
+import type { ResultsRow } from '../record/results.js';
+import type { Direction } from '../types.js';
+import type { WinsDto } from '../../shared/protocol.js';
 
 function dto<T>(wins: RealWins<T>, idOf: (t: T) => number | undefined): WinsDto {
   const keeps: WinsDto['keeps'] = [];

@@ -3,7 +3,7 @@
 // data, a .venv); a script that cannot import torch runs under the wrong Python.
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { probeMetrics } from '../metricProbe.js';
+import { probeMetrics } from './metricProbe.js';
 
 export interface CrashContext {
   /** The experiment's worktree (the run's cwd). */

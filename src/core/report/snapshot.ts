@@ -1,10 +1,10 @@
 // Builds the protocol's DTOs from the engine's model or from a parsed results.tsv. Pure functions on
-// plain data, so the host stays thin and the conversion is tested in plain Node. Only the host imports it
-// (the webview imports protocol.ts alone), so it uses the core's direction rule rather than a copy.
-import type { SessionModel } from '../core/model.js';
-import { chooseDirection, type ParsedResults } from '../core/record/results.js';
-import type { Direction, ExperimentNode } from '../core/types.js';
-import type { CurvePointDto, NodeDto, SessionDto, UsageDto } from './protocol.js';
+// plain data, so the host stays thin and the conversion is tested in plain Node. The core builds what the
+// webview is sent (the webview imports src/shared alone), so it uses the core's own rules rather than copies.
+import { isMeasurement, type SessionModel } from '../model.js';
+import { chooseDirection, type ParsedResults } from '../record/results.js';
+import type { Direction, ExperimentNode } from '../types.js';
+import type { CurvePointDto, NodeDto, SessionDto, UsageDto } from '../../shared/protocol.js';
 import { fileWinsDto, sessionWinsDto } from './winsDto.js';
 
 const finite = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -50,8 +50,8 @@ export function nodeDto(n: ExperimentNode): NodeDto {
     wallMs: n.wallMs,
     ...(n.mergedFrom !== undefined ? { mergedFrom: n.mergedFrom } : {}),
     ...(n.policyReason ? { policyReason: n.policyReason } : {}),
-    // A run the engine adds to measure noise (model.ts isMeasurement; kept apart so this file imports types only).
-    ...(n.operator === 'rerun' && /^(noise|confirm):/.test(n.editKey) ? { measurement: true } : {}),
+    // A run the engine adds to measure noise: drawn, not counted as an experiment.
+    ...(isMeasurement(n) ? { measurement: true } : {}),
     ...(n.curve?.length ? { curve: curveDto(n.curve) } : {}),
   };
 }

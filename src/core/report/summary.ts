@@ -2,8 +2,8 @@
 // the tree's shape and next steps. Written from the session model, or from a results.tsv alone.
 import { isMeasurement, type SessionModel } from '../model.js';
 import { groupByChange, logWins, sessionWins, type RealWins, type Verdict } from './realWins.js';
-import { bestIndex, type DirectionChoice, type ParsedResults, type ResultsRow } from './results.js';
-import { capReached, hasCap, spendText } from './spend.js';
+import { bestIndex, type DirectionChoice, type ParsedResults, type ResultsRow } from '../record/results.js';
+import { capReached, hasCap, spendText } from '../spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from '../types.js';
 import { curveRange, sparklines, valueAt } from '../judging/curves.js';
 import { directionText, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, NA } from '../../shared/format.js';
