@@ -1,13 +1,10 @@
-// The engine's data model. Everything here is plain data: it crosses into the CLI, the extension and
-// (through src/shared) the webview, and it is what the journal stores.
+// The engine's data model. Everything here is plain data: it crosses into the CLI and the extension, and it is
+// what the journal stores. Its words that the webview reads too are defined in src/shared and named from here.
+import type { DecidedBy, Direction, NodeStatus, Operator, SessionState } from '../shared/vocabulary.js';
 
-export type Direction = 'minimize' | 'maximize';
-export type NodeStatus = 'pending' | 'running' | 'keep' | 'discard' | 'crash' | 'invalid';
+export type { DecidedBy, Direction, NodeStatus, Operator, SessionState };
 export type DecidedStatus = Extract<NodeStatus, 'keep' | 'discard' | 'crash' | 'invalid'>;
-export type Operator = 'baseline' | 'draft' | 'improve' | 'debug' | 'merge' | 'rerun' | 'manual';
-export type DecidedBy = 'rule' | 'human';
 export type PolicyKind = 'tree' | 'greedy';
-export type SessionState = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed';
 
 export interface MetricSpec {
   name: string;

@@ -1,15 +1,26 @@
 // The one message protocol between the results panel's host (src/extension/results) and its webview
 // (webview-ui). The webview says `ready` first; the host answers with a whole `snapshot`, then `delta`s
 // numbered after it. A webview that sees a gap in the numbering says `ready` again and gets a snapshot.
-// Plain data only: no vscode, no DOM. The DTOs are cut from the engine's types so a change there shows here.
-import type { DecidedBy, Direction, ExperimentNode, NodeStatus, Operator, SessionState } from '../core/types.js';
+// Plain data only: no vscode, no DOM, and nothing of the engine: the core builds these (core/report/snapshot.ts),
+// so a change in the engine's model that the protocol cannot carry fails to compile there.
+import type { DecidedBy, Direction, NodeStatus, Operator, SessionState } from './vocabulary.js';
 
 /** The panel's view type, for createWebviewPanel and registerWebviewPanelSerializer. */
 export const RESULTS_VIEW_TYPE = 'autoresearch.results';
 
 /** One experiment as the webview sees it: what the chart, the tree and the table show, nothing more. */
-export interface NodeDto extends Pick<ExperimentNode,
-  'id' | 'parentId' | 'commit' | 'description' | 'status' | 'memoryGb' | 'decidedBy' | 'reason' | 'startedAt' | 'finishedAt' | 'wallMs'> {
+export interface NodeDto {
+  id: number;
+  parentId: number | null;
+  commit: string | null;
+  description: string;
+  status: NodeStatus;
+  memoryGb: number | null;
+  decidedBy: DecidedBy | null;
+  reason: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  wallMs: number | null;
   /** Null for rows read from a results.tsv, which does not say. */
   operator: Operator | null;
   /** Finite or null: JSON has no NaN, and a crash's NaN is shown by its status, not its value. */
@@ -82,7 +93,7 @@ export interface SessionDto {
   usage?: UsageDto;
   /** What the curves' values are called: the metric, or the words before a `progress` pattern's value ("val loss"). */
   curveLabel?: string;
-  /** Which wins are real: every keep weighed against the noise (core/record/realWins.ts), in `direction`. */
+  /** Which wins are real: every keep weighed against the noise (core/report/realWins.ts), in `direction`. */
   wins?: WinsDto;
   /** The same in the other direction, for a file whose direction was guessed and can be flipped in the view. */
   winsIfFlipped?: WinsDto;
