@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PRUNE } from '../src/core/config.js';
+import { heldBy, lateWins, type HeldBy } from '../src/core/judging/curves.js';
 import { judge } from '../src/core/judging/judge.js';
 import type { Proposal, ProposalRequest, Proposer } from '../src/core/proposers/proposer.js';
 import type { ExperimentNode, Operator, ResearchConfig } from '../src/core/types.js';
@@ -180,7 +181,17 @@ interface SessionFigures {
   timedOut: number;
   /** Earlier attempts of this session that failed because the baseline ran past the budget. */
   retries: number;
+  /** Where each stopped run was stopped, in shares of the budget, by kind of change. */
+  stoppedAt: Map<string, number[]>;
+  /**
+   * The runs that were not kept and ran to the end (with prune on: the ones the rule let go): what held each back at
+   * HELD_AT of the budget (see heldBy), by kind of change.
+   */
+  held: Map<HeldBy, Map<string, number>>;
 }
+
+/** Where the runs the rule let finish are asked what held them back: half the budget, well past minFraction. */
+const HELD_AT = 0.5;
 
 function figures(run: SessionRun, proposer: CurveProposer, config: ResearchConfig): SessionFigures {
   const isExperiment = (n: ExperimentNode) => n.id !== 0 && n.operator !== 'rerun';
@@ -192,6 +203,24 @@ function figures(run: SessionRun, proposer: CurveProposer, config: ResearchConfi
   const wrongReasons: string[] = [];
   const stoppedKinds = new Map<string, number>();
   let oracleSavedMs = 0;
+  const stoppedAt = new Map<string, number[]>();
+  const held = new Map<HeldBy, Map<string, number>>();
+  // The late winners this session ended with, as the engine reads them (Runs.lateWins): an account, not a replay.
+  const pairs = [];
+  for (const n of model.nodes) {
+    const p = n?.parentId === null || !n ? undefined : model.get(n.parentId);
+    if (n?.status === 'keep' && n.curve && n.metric !== null && p?.curve && p.metric !== null) pairs.push({ child: n.curve, parent: p.curve, childFinal: n.metric, parentFinal: p.metric });
+  }
+  const late = lateWins(pairs, config.metric.direction);
+  for (const n of model.nodes) {
+    if (!n || !isExperiment(n) || n.status !== 'discard' || n.reason.startsWith('stopped early') || !n.curve) continue;
+    const parentCurve = model.get(n.parentId!)?.curve ?? null;
+    const why = heldBy({ curve: n.curve.filter((p) => p[0] <= HELD_AT), parent: parentCurve, direction: config.metric.direction, late, rule: DEFAULT_PRUNE });
+    const kind = proposer.made.get(n.editKey)?.kind ?? 'unknown';
+    const byKind = held.get(why ?? 'unread') ?? new Map<string, number>();
+    byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+    held.set(why ?? 'unread', byKind);
+  }
   for (const n of model.nodes) {
     if (n && isExperiment(n) && n.status !== 'keep' && n.wallMs !== null) {
       const nanAt = proposer.made.get(n.editKey)?.nanAt ?? null;
@@ -205,6 +234,8 @@ function figures(run: SessionRun, proposer: CurveProposer, config: ResearchConfi
     const made = proposer.made.get(n.editKey);
     if (!made) throw new Error(`#${n.id} was not proposed by the benchmark`);
     stoppedKinds.set(made.kind, (stoppedKinds.get(made.kind) ?? 0) + 1);
+    const at = /stopped early at (\d+) %/.exec(n.reason);
+    if (at) stoppedAt.set(made.kind, [...(stoppedAt.get(made.kind) ?? []), Number(at[1]) / 100]);
     const parentMetric = model.get(n.parentId!)?.metric ?? null;
     const j = judge({
       log: `val_loss: ${made.final}\n`, run: { exitCode: 0, signal: null, timedOut: false, wallMs: n.wallMs ?? 0, logPath: '' }, config, parentMetric,
@@ -218,6 +249,7 @@ function figures(run: SessionRun, proposer: CurveProposer, config: ResearchConfi
   return {
     experiments: decided.length, wallMs: decided.at(-1)!.at - Math.min(...starts), stopped, wronglyStopped: wrongKinds.length, wrongKinds, wrongReasons, stoppedKinds,
     best: model.best?.metric ?? NaN, oracleSavedMs, timedOut: model.nodes.filter((n) => n && isExperiment(n) && n.timedOut).length, retries: 0,
+    stoppedAt, held,
   };
 }
 
@@ -289,11 +321,30 @@ export async function pruneRows(o: PruneBenchOptions, log: (line: string) => voi
   const mean = (fs: SessionFigures[]) => fs.reduce((s, f) => s + f.best, 0) / fs.length;
   const sum = (fs: SessionFigures[], k: 'timedOut' | 'retries') => fs.reduce((s, f) => s + f[k], 0);
   const late = sum(off, 'timedOut') + sum(on, 'timedOut');
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const pct = (x: number) => `${Math.round(x * 100)} %`;
+  const stoppedAt = new Map<string, number[]>();
+  for (const f of on) for (const [k, xs] of f.stoppedAt) stoppedAt.set(k, [...(stoppedAt.get(k) ?? []), ...xs]);
+  const allStops = [...stoppedAt.values()].flat();
+  const stopsNote = allStops.length ? `; stopped at a median ${pct(median(allStops))} of the budget (${[...stoppedAt].map(([k, xs]) => `${k} ${pct(median(xs))}`).join(', ')})` : '';
+  // What held back the runs the rule let finish that were not kept, by reason and kind of change.
+  const held = new Map<HeldBy, Map<string, number>>();
+  for (const f of on) {
+    for (const [why, kinds] of f.held) {
+      const into = held.get(why) ?? new Map<string, number>();
+      for (const [k, c] of kinds) into.set(k, (into.get(k) ?? 0) + c);
+      held.set(why, into);
+    }
+  }
+  const count = (m: Map<string, number> | undefined) => [...(m ?? new Map<string, number>()).values()].reduce((a, b) => a + b, 0);
+  const finished = [...held.values()].reduce((a, m) => a + count(m), 0);
+  const words: Record<HeldBy, string> = { level: 'level with their parent within the noise', margin: 'behind within the margin', pace: 'behind by more, but falling fast enough to reach the parent\'s final', once: 'behind at one point only', early: 'before minFraction', unread: 'nothing to compare' };
+  const heldNote = [...held].sort((a, b) => count(b[1]) - count(a[1])).map(([why, kinds]) => `${count(kinds)} ${words[why]} (${[...kinds].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${c}`).join(', ')})`).join('; ');
   const retried = sum(off, 'retries') + sum(on, 'retries');
   const load = `load ${loadBefore} → ${loadAfter}${late ? `; ${late} runs (off ${sum(off, 'timedOut')}, on ${sum(on, 'timedOut')}) ran past the budget under load and count as crashes` : ''}${retried ? `; ${retried} sessions re-run after their baseline did` : ''}`;
   return [
     { id: 'prune.off', figure: `experiments per hour, prune off (${scale})`, unit: '/h', median: total(off), samples: off.map(perHour), target: '', pass: null },
-    { id: 'prune.on', figure: 'experiments per hour, prune on (the same changes, side by side)', unit: '/h', median: total(on), samples: on.map(perHour), target: '', pass: null, note: `${stopped} of ${experiments} runs stopped early` },
+    { id: 'prune.on', figure: 'experiments per hour, prune on (the same changes, side by side)', unit: '/h', median: total(on), samples: on.map(perHour), target: '', pass: null, note: `${stopped} of ${experiments} runs stopped early${stopsNote}` },
     {
       id: 'prune.ratio', figure: 'experiments per hour, prune on / off', unit: 'x', median: ratio, samples: ratios, target: '≥ 1.50×', pass: ratio >= 1.5,
       note: `per seed ${spread(ratios)}; ${Math.round((100 * (ratio - 1)) / Math.max(1e-9, ceiling - 1))} % of the oracle's gain; ${load}`,
@@ -301,7 +352,12 @@ export async function pruneRows(o: PruneBenchOptions, log: (line: string) => voi
     {
       id: 'prune.ceiling', figure: `experiments per hour, an oracle that stops every run not kept at ${Math.round(DEFAULT_PRUNE.minFraction * 100)} % (or its first nan) / off`, unit: 'x',
       median: ceiling, samples: ceilings, target: '', pass: null,
-      note: `per seed ${spread(ceilings)}: no rule that waits for ${Math.round(DEFAULT_PRUNE.minFraction * 100)} % does better on this population, so ≥ 1.50× is ${ceiling >= 1.5 ? 'within reach' : 'out of reach'} here`,
+      note: `per seed ${spread(ceilings)}: no rule that waits for ${Math.round(DEFAULT_PRUNE.minFraction * 100)} % does better on this population; ≥ 1.50× is ${ceiling >= 1.5 ? 'not ruled out, but this oracle knows at that point which runs will not be kept, and most of them are still level with their parent or falling fast there (next row)' : 'out of reach here'}`,
+    },
+    {
+      id: 'prune.held', figure: `runs not kept that prune on let finish: level with their parent within the noise at ${Math.round(HELD_AT * 100)} % of the budget`, unit: '%',
+      median: finished ? (count(held.get('level')) / finished) * 100 : null, samples: [], target: '', pass: null,
+      note: `of ${finished}, at ${Math.round(HELD_AT * 100)} % of the budget: ${heldNote || 'none'}`,
     },
     {
       // Nothing stopped proves nothing: the row passes only on runs that were stopped.

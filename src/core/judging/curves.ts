@@ -252,22 +252,55 @@ function marginAt(s: Shared, fraction: number, parentValue: number): number {
  * tenth of the budget (noise included), or as much as the parent still did from there. Learning curves flatten,
  * so the first is the most a run can still gain; a slow starter that falls fast goes on.
  */
-function stopAt(s: Shared, curve: readonly CurvePoint[], i: number): Omit<PruneVerdict, 'previous' | 'diverged'> | null {
+function stopAt(s: Shared, curve: readonly CurvePoint[], i: number): Omit<PruneVerdict, 'previous' | 'diverged'> | HeldBy {
   const [fraction, value] = curve[i]!;
   const parentValue = valueAt(s.parent, fraction);
-  if (parentValue === null || !Number.isFinite(value)) return null;
+  if (parentValue === null || !Number.isFinite(value)) return 'unread';
   const gap = worseBy(value, parentValue, s.direction);
+  if (!(gap > s.noise)) return 'level';
   const margin = marginAt(s, fraction, parentValue);
-  if (!(gap > margin)) return null;
+  if (!(gap > margin)) return 'margin';
   let j = i - 1;
   while (j >= 0 && curve[j]![0] > fraction - RATE_WINDOW) j--;
-  if (j < 0 || !Number.isFinite(curve[j]![1])) return null;
+  if (j < 0 || !Number.isFinite(curve[j]![1])) return 'unread';
   const [before, then] = curve[j]!;
   const rate = (worseBy(then, value, s.direction) + s.noise) / (fraction - before);
   const parentEnd = s.parent.at(-1)![1];
   const canStill = Math.max(rate * Math.max(0, s.end - fraction), stillImproved(s.parent, fraction, s.direction));
   const endGap = worseBy(value, parentEnd, s.direction) - canStill;
-  return endGap > s.noise ? { fraction, value, parentValue, gap, margin, parentEnd, improving: rate * RATE_WINDOW, endGap } : null;
+  return endGap > s.noise ? { fraction, value, parentValue, gap, margin, parentEnd, improving: rate * RATE_WINDOW, endGap } : 'pace';
+}
+
+/**
+ * What lets a run go on at a point of its curve: `level`, not behind its parent there beyond the noise; `margin`,
+ * behind, but within the margin; `pace`, behind by more, but as fast as it still improves it could reach the parent's
+ * final value; `once`, only its last point says stop; `early`, before the minimum fraction; `unread`, nothing to
+ * compare (no parent curve or point there, one point, no pace measured yet).
+ */
+export type HeldBy = 'level' | 'margin' | 'pace' | 'once' | 'early' | 'unread';
+
+/** Why to stop the run now (with the numbers), or what holds it back. */
+function decide(i: PruneInput): PruneVerdict | HeldBy {
+  const rule = i.rule ?? DEFAULT_PRUNE;
+  const last = i.curve.at(-1);
+  if (!last || !i.parent || i.parent.length === 0) return 'unread';
+  if (last[0] < rule.minFraction) return 'early';
+  const [fraction, value] = last;
+  if (!Number.isFinite(value)) {
+    const parentValue = valueAt(i.parent, fraction);
+    if (parentValue === null) return 'unread';
+    const bad = Number.isNaN(value) || worseBy(value, parentValue, i.direction) > 0;
+    return bad ? { fraction, value, parentValue, gap: Infinity, previous: null, margin: 0, parentEnd: i.parent.at(-1)![1], improving: 0, endGap: Infinity, diverged: true } : 'level';
+  }
+  if (i.curve.length < 2 || !Number.isFinite(i.parent.at(-1)![1])) return 'unread';
+  // The parent's curve is the journal's (at most 60 points): the run's is read at the same density, and in bounded time.
+  const noise = Math.max(Z * Math.SQRT2 * Math.max(pointNoise(i.parent), pointNoise(compact(i.curve))), 3 * (i.spread ?? 0));
+  const s: Shared = { parent: i.parent, direction: i.direction, rule, noise, late: i.late, end: Math.max(1, i.parent.at(-1)![0]) };
+  const now = stopAt(s, i.curve, i.curve.length - 1);
+  if (typeof now === 'string') return now;
+  const before = stopAt(s, i.curve, i.curve.length - 2);
+  if (typeof before === 'string') return 'once';
+  return { ...now, previous: { fraction: before.fraction, gap: before.gap }, diverged: false };
 }
 
 /**
@@ -275,25 +308,14 @@ function stopAt(s: Shared, curve: readonly CurvePoint[], i: number): Omit<PruneV
  * last two points of its curve must both say stop (see `stopAt`): one bad reading is not enough.
  */
 export function pruneVerdict(i: PruneInput): PruneVerdict | null {
-  const rule = i.rule ?? DEFAULT_PRUNE;
-  const last = i.curve.at(-1);
-  if (!last || last[0] < rule.minFraction || !i.parent || i.parent.length === 0) return null;
-  const [fraction, value] = last;
-  if (!Number.isFinite(value)) {
-    const parentValue = valueAt(i.parent, fraction);
-    if (parentValue === null) return null;
-    const bad = Number.isNaN(value) || worseBy(value, parentValue, i.direction) > 0;
-    return bad ? { fraction, value, parentValue, gap: Infinity, previous: null, margin: 0, parentEnd: i.parent.at(-1)![1], improving: 0, endGap: Infinity, diverged: true } : null;
-  }
-  if (i.curve.length < 2 || !Number.isFinite(i.parent.at(-1)![1])) return null;
-  // The parent's curve is the journal's (at most 60 points): the run's is read at the same density, and in bounded time.
-  const noise = Math.max(Z * Math.SQRT2 * Math.max(pointNoise(i.parent), pointNoise(compact(i.curve))), 3 * (i.spread ?? 0));
-  const s: Shared = { parent: i.parent, direction: i.direction, rule, noise, late: i.late, end: Math.max(1, i.parent.at(-1)![0]) };
-  const now = stopAt(s, i.curve, i.curve.length - 1);
-  if (!now) return null;
-  const before = stopAt(s, i.curve, i.curve.length - 2);
-  if (!before) return null;
-  return { ...now, previous: { fraction: before.fraction, gap: before.gap }, diverged: false };
+  const d = decide(i);
+  return typeof d === 'string' ? null : d;
+}
+
+/** What holds the run back at its curve's last point (see `HeldBy`), or null where the rule stops it: the benchmark's account of the runs it let finish. */
+export function heldBy(i: PruneInput): HeldBy | null {
+  const d = decide(i);
+  return typeof d === 'string' ? d : null;
 }
 
 /** The record of a stopped run: "stopped early at 52 % of the budget: val_loss 3.4 vs 3.1 for #7 at the same point, …". */

@@ -1,7 +1,7 @@
 // Learning curves read from the log styles real runs print, and the rule that stops a run that cannot win.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compact, CurveReader, DEFAULT_PRUNE, lateWins, pointNoise, pruneVerdict, sparkline, sparklines, stoppedReason, valueAt, type CurvePoint } from '../../../../src/core/judging/curves.js';
+import { compact, CurveReader, DEFAULT_PRUNE, heldBy, lateWins, pointNoise, pruneVerdict, sparkline, sparklines, stoppedReason, valueAt, type CurvePoint } from '../../../../src/core/judging/curves.js';
 
 describe('curves: reading', () => {
   it('reads every eval line of a GPT trainer with the metric\'s own pattern, a line cut between chunks included', () => {
@@ -263,6 +263,21 @@ describe('curves: when a run may be stopped', () => {
     const taught = firstStop(slow, noisyParent, { late });
     assert.ok(alone && taught, 'stopped');
     assert.equal(taught.fraction, alone.fraction, 'the level winner does not hold it back');
+  });
+
+  it('says what holds a run back: level, within the margin, its pace, one point, too early; nothing where it stops', () => {
+    const upTo = (c: CurvePoint[], f: number) => c.filter((p) => p[0] <= f + 1e-9);
+    const held = (c: CurvePoint[], f: number) => heldBy({ curve: upTo(c, f), parent, direction: 'minimize', late: [] });
+    assert.equal(held(parent, 0.6), 'level');
+    assert.equal(held(parent.map(([f, v]): CurvePoint => [f, v + 0.1]), 0.6), 'margin', 'behind by 0.1, under 5 % of the parent there');
+    const slow = expo(3.03, 0.45);
+    assert.equal(held(slow, 0.5), 'pace', 'far behind, but falling fast enough to reach 3.0 by the end at that pace');
+    const stop = firstStop(slow, parent)!;
+    assert.equal(held(slow, stop.fraction), null);
+    const blip = parent.map(([f, v]): CurvePoint => [f, f > 0.55 && f < 0.6 ? v + 2 : v]);
+    assert.equal(held(blip, 0.5525), 'once');
+    assert.equal(held(parent.map(([f, v]): CurvePoint => [f, v + 50]), 0.2), 'early');
+    assert.equal(heldBy({ curve: upTo(slow, 0.5), parent: null, direction: 'minimize', late: [] }), 'unread');
   });
 
   it('maximize is the mirror', () => {
