@@ -1,8 +1,10 @@
 // What a crash on first contact means, in words that say what to change. A run that works in the user's own
 // checkout and fails in the experiment's worktree almost always misses something git does not track (prepared
 // data, a .venv); a script that cannot import torch runs under the wrong Python.
-import { existsSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, isAbsolute, join, relative } from 'node:path';
 import { probeMetrics } from './metricProbe.js';
 
 export interface CrashContext {
@@ -16,6 +18,8 @@ export interface CrashContext {
   shared: readonly string[] | null;
   /** Paths the automatic choice left out as outputs. */
   leftOut: readonly string[];
+  /** The PATH the run sees, searched for another interpreter that has a missing module; default process.env.PATH. */
+  path?: string;
 }
 
 // `No such file or directory: 'data/x/train.bin'` (Python), `can't open file '/w/train.py'`, `cat: data/x: No such
@@ -59,11 +63,58 @@ export function explainCrash(log: string, ctx: CrashContext): string | null {
   if (noModule && /^\s*(?:\S*\/)?python[\d.]*\s/.test(ctx.run) && !/^\s*(?:\.\/)?\.?venv/.test(ctx.run)) {
     const venv = VENVS.find((v) => existsSync(join(ctx.root, v, 'bin', 'python')));
     const cmd = ctx.run.trim().replace(/^\S+/, '');
-    return venv
-      ? `the Python on PATH has no module ${noModule[1]}, but your checkout has a virtual environment: set \`run: ${venv}/bin/python${cmd}\``
+    if (venv) return `the Python on PATH has no module ${noModule[1]}, but your checkout has a virtual environment: set \`run: ${venv}/bin/python${cmd}\``;
+    // pyenv's or conda's python3 first on PATH, torch installed for the system's /usr/bin/python3: name the one that has it.
+    const path = ctx.path ?? process.env.PATH ?? '';
+    const own = whichReal(ctx.run.trim().split(/\s+/)[0]!, path, ctx.worktree);
+    const other = interpretersWith(noModule[1]!.split('.')[0]!, path, own)[0];
+    return other
+      ? `the Python on PATH has no module ${noModule[1]}, but ${other} has it: set \`run: ${other}${cmd}\``
       : `the Python on PATH has no module ${noModule[1]}: install it there, or set \`run\` to the interpreter that has it (e.g. \`/path/to/venv/bin/python${cmd}\`)`;
   }
   return null;
+}
+
+function realOrNull(p: string): string | null {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/** The file a command word runs (a path, or looked up on `path`), links resolved; null when there is none. */
+function whichReal(word: string, path: string, cwd: string): string | null {
+  if (word.includes('/')) return realOrNull(isAbsolute(word) ? word : join(cwd, word));
+  for (const d of path.split(delimiter).filter((x) => isAbsolute(x))) {
+    const hit = realOrNull(join(d, word));
+    if (hit) return hit;
+  }
+  return null;
+}
+
+/** Where Python often is besides PATH: the system's interpreter, which Debian's python3-torch installs for. */
+const USUAL_PYTHONS = ['/usr/bin/python3', '/usr/local/bin/python3', '/opt/conda/bin/python', '/opt/homebrew/bin/python3'];
+
+/**
+ * The interpreters (absolute paths, PATH order, then the usual places) that can import `module`, asked with
+ * importlib's find_spec so that nothing is imported; each counted once however many links lead to it, `exclude`
+ * (the real path of the interpreter that failed) not at all.
+ */
+export function interpretersWith(module: string, path: string, exclude: string | null = null): string[] {
+  if (!/^[A-Za-z_]\w*$/.test(module)) return [];
+  const seen = new Set<string>(exclude ? [exclude] : []);
+  const out: string[] = [];
+  const dirs = path.split(delimiter).filter((d) => isAbsolute(d));
+  for (const cand of [...dirs.flatMap((d) => ['python3', 'python'].map((n) => join(d, n))), ...USUAL_PYTHONS]) {
+    const real = realOrNull(cand);
+    if (real === null || seen.has(real)) continue;
+    seen.add(real);
+    const r = spawnSync(cand, ['-c', `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('${module}') else 3)`], { stdio: 'ignore', timeout: 10_000, cwd: tmpdir() });
+    if (r.status === 0) out.push(cand);
+    if (out.length >= 3) break;
+  }
+  return out;
 }
 
 // `NameError: name 'floor' is not defined`, `torch.OutOfMemoryError: CUDA out of memory.`, `KeyboardInterrupt`.

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CONFIG_FILE, parseConfig, parseDuration } from '../../core/config.js';
+import { explainCrash } from '../../core/crashHints.js';
 import { configTemplate } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
@@ -148,6 +149,12 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
     tailShown = true;
     io.err(`It failed: ${result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`} after ${took}. Last lines of the log:\n${tailOf(log)}`);
     comments = [`Note: \`${r.command}\` failed (${result.signal ?? `exit code ${result.exitCode}`}) when init ran it; the metric below is a guess from what it printed.`];
+    // What a run would be told (the wrong Python on PATH, and the one that has the module): the probe runs in the checkout.
+    const hint = explainCrash(log.slice(-8192), { worktree: cwd, root: cwd, run: r.command, shared: null, leftOut: [] });
+    if (hint) {
+      io.err(`To fix it: ${hint}, then \`autoresearch init --probe --force\` again.`);
+      comments.push(`FIX ME: ${hint}.`);
+    }
   } else {
     io.out(`Finished in ${took} (exit code 0).`);
   }

@@ -1,11 +1,13 @@
 // `autoresearch init --probe` as a user runs it: a real script in a temp repo, run once, its metric written.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '../../../src/core/config.js';
 import { extractLast } from '../../../src/core/judging/judge.js';
-import { cliSync as cli } from '../helpers/cli.js';
+import { cliSync as cli, cliSyncEnv } from '../helpers/cli.js';
 import { tempRepo, type TempRepo } from '../helpers/repo.js';
 
 const repos: TempRepo[] = [];
@@ -67,6 +69,27 @@ describe('autoresearch init --probe', () => {
     const { text, parsed } = config(r);
     assert.deepEqual([parsed.metric.name, parsed.metric.direction], ['val_acc', 'maximize']);
     assert.match(text, /failed \(exit code 3\) when init ran it/);
+  });
+
+  it('the wrong Python on PATH: names the interpreter that has the module and the run line to write (issue 10, nanoGPT with Debian\'s torch)', () => {
+    // As on nanoGPT: pyenv's python3 first on PATH without torch, /usr/bin/python3 with it. Here a wrapper of the
+    // real interpreter, later on PATH, is the one with the (made-up) module.
+    const dir = mkdtempSync(join(tmpdir(), 'ar-pythons-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const real = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+    mkdirSync(join(dir, 'site/fakemod_ar'), { recursive: true });
+    writeFileSync(join(dir, 'site/fakemod_ar/__init__.py'), '');
+    mkdirSync(join(dir, 'bin'));
+    const other = join(dir, 'bin/python3');
+    writeFileSync(other, `#!/bin/sh\nPYTHONPATH='${join(dir, 'site')}' exec '${real}' "$@"\n`);
+    chmodSync(other, 0o755);
+    const r = repo({ 'train.py': 'import fakemod_ar\nprint("step 100: train loss 2.9, val loss 3.0")\n' });
+    const res = cliSyncEnv({ PATH: `${process.env.PATH}${delimiter}${join(dir, 'bin')}` }, r.root, 'init', '--probe');
+    assert.equal(res.code, 0, res.err);
+    assert.match(res.err, /ModuleNotFoundError: No module named 'fakemod_ar'/);
+    const fix = `the Python on PATH has no module fakemod_ar, but ${other} has it: set \`run: ${other} train.py\``;
+    assert.ok(res.err.includes(`To fix it: ${fix}, then \`autoresearch init --probe --force\` again.`), res.err);
+    assert.ok(config(r).text.includes(`# FIX ME: ${fix}.`));
   });
 
   it('nothing that looks like a metric: says so, shows the last lines, writes the default marked FIX ME', () => {

@@ -8,6 +8,11 @@ export const TSX = import.meta.resolve('tsx');
 
 /** Runs the CLI in `cwd` to its end: exit code, stdout, stderr. */
 export function cliSync(cwd: string, ...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return cliSyncEnv({}, cwd, ...args);
+}
+
+/** cliSync with variables added to (or replacing) the environment: another PATH. */
+export function cliSyncEnv(env: Record<string, string>, cwd: string, ...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', ...env } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

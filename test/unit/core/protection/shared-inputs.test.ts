@@ -1,7 +1,9 @@
 // Which untracked inputs reach a worktree, how, and what a crash on a missing one says.
 import assert from 'node:assert/strict';
-import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { explainCrash, lastError, metricSuggestion } from '../../../../src/core/crashHints.js';
 import { extractLast } from '../../../../src/core/judging/judge.js';
@@ -109,6 +111,25 @@ describe('crash hints', () => {
 
   it('points a missing module at the checkout\'s .venv', () => {
     assert.equal(explainCrash("ModuleNotFoundError: No module named 'torch'", ctx), 'the Python on PATH has no module torch, but your checkout has a virtual environment: set `run: .venv/bin/python train.py`');
+  });
+
+  it('names another interpreter that has the missing module, as when pyenv\'s python3 is first on PATH and Debian\'s python3-torch is in /usr/bin (issue 10)', () => {
+    // Seen on nanoGPT: `ModuleNotFoundError: No module named 'torch'` from PATH's python3 while /usr/bin/python3 had it.
+    const dir = mkdtempSync(join(tmpdir(), 'ar-pythons-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const real = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+    mkdirSync(join(dir, 'site/fakemod_ar'), { recursive: true });
+    writeFileSync(join(dir, 'site/fakemod_ar/__init__.py'), '');
+    mkdirSync(join(dir, 'system/bin'), { recursive: true });
+    writeFileSync(join(dir, 'system/bin/python3'), `#!/bin/sh\nPYTHONPATH='${join(dir, 'site')}' exec '${real}' "$@"\n`);
+    chmodSync(join(dir, 'system/bin/python3'), 0o755);
+    const path = `${process.env.PATH}${delimiter}${join(dir, 'system/bin')}`;
+    const noVenv = { ...ctx, root: dir, worktree: dir, path };
+    assert.equal(explainCrash("ModuleNotFoundError: No module named 'fakemod_ar'", noVenv),
+      `the Python on PATH has no module fakemod_ar, but ${join(dir, 'system/bin/python3')} has it: set \`run: ${join(dir, 'system/bin/python3')} train.py\``);
+    // The interpreter that failed is never the answer, even when named by its path.
+    assert.match(explainCrash("ModuleNotFoundError: No module named 'fakemod_ar'", { ...noVenv, run: `${join(dir, 'system/bin/python3')} train.py` }) ?? '', /^the Python on PATH has no module fakemod_ar: install it there/);
+    assert.match(explainCrash("ModuleNotFoundError: No module named 'nosuchmod_ar'", noVenv) ?? '', /^the Python on PATH has no module nosuchmod_ar: install it there/);
   });
 
   it('a metric pattern that matched nothing is answered with the lines that look like metrics and a pattern for them', () => {
