@@ -1,5 +1,5 @@
-// The mutation rules: how one value is changed (floats and ints scaled, powers stepped, bools flipped, choices
-// switched, ranges and below-one values respected), each edit with its editKey, plan clause and reason.
+// The mutation rules: how one value is changed (floats and ints scaled, betas and momenta by their distance from 1,
+// powers stepped, bools flipped, choices switched, ranges and below-one values respected), each edit with its editKey, plan clause and reason.
 import { POWER, type Hyperparameter } from './hyperparameter.js';
 import { wordsOf } from './names.js';
 
@@ -17,6 +17,9 @@ export interface MutationCandidate {
 // A float whose name has one of these words, and whose value is in [0, 1], stays below 1: a beta, momentum, EMA
 // decay or dropout of 1 or more breaks the run.
 const BELOW_ONE = new Set(['beta', 'beta1', 'beta2', 'beta3', 'betas', 'momentum', 'dropout', 'drop', 'pdrop', 'prob', 'ema', 'smoothing']);
+// An averaging coefficient (Adam's betas, a momentum, an EMA decay) of 0.5 or more matters by its distance from 1:
+// 0.99 is tried as 0.98 or 0.995, not halved to 0.495 (seen on nanoGPT's `beta2 = 0.99`: only 0.495 and 0.792 were left).
+const AVERAGE = new Set(['beta', 'beta1', 'beta2', 'beta3', 'betas', 'momentum', 'ema']);
 
 /** Every edit of one parameter, in a fixed order, none equal to the current value. */
 export function candidatesFor(p: Hyperparameter): MutationCandidate[] {
@@ -47,6 +50,14 @@ export function candidatesFor(p: Hyperparameter): MutationCandidate[] {
       const v = Number(p.text);
       if (v === 0) {
         for (const n of [0.1, 0.01]) if (inRange(n)) add(formatFloat(n, p.text), `Set ${p.name} to ${formatFloat(n, p.text)}`, 'to test whether a non-zero value helps');
+        break;
+      }
+      if (nearOne(p)) {
+        for (const f of [2, 0.5, 1.25, 0.8]) {
+          const n = Number((1 - (1 - v) * f).toPrecision(6));
+          if (!inRange(n) || n >= 1 || n <= 0) continue;
+          add(formatFloat(n, p.text), averageAction(p.name, f), averageReason(f));
+        }
         break;
       }
       for (const f of [2, 0.5, 1.25, 0.8]) {
@@ -92,6 +103,24 @@ export function editKeyOf(file: string, name: string, newText: string): string {
 function belowOne(p: Hyperparameter): boolean {
   const v = Number(p.text);
   return p.kind === 'float' && v >= 0 && v <= 1 && wordsOf(p.name.slice(p.name.lastIndexOf('.') + 1)).some((w) => BELOW_ONE.has(w));
+}
+
+/** A float in [0.5, 1) named like an averaging coefficient (AVERAGE): edited by its distance from 1. */
+function nearOne(p: Hyperparameter): boolean {
+  const v = Number(p.text);
+  return p.kind === 'float' && v >= 0.5 && v < 1 && wordsOf(p.name.slice(p.name.lastIndexOf('.') + 1)).some((w) => AVERAGE.has(w));
+}
+
+/** `factor` scales the distance from 1: 2 takes 0.99 to 0.98 (a shorter average), 0.5 to 0.995 (a longer one). */
+function averageAction(name: string, factor: number): string {
+  if (factor === 2) return `Lower ${name} to twice its distance from 1`;
+  if (factor === 0.5) return `Raise ${name} to half its distance from 1`;
+  return factor > 1 ? `Lower ${name} slightly` : `Raise ${name} slightly`;
+}
+
+function averageReason(factor: number): string {
+  const span = factor > 1 ? 'shorter' : 'longer';
+  return factor === 2 || factor === 0.5 ? `to test whether a ${span} average helps` : `to probe whether a slightly ${span} average helps`;
 }
 
 function scaleAction(name: string, factor: number): string {
