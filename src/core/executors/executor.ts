@@ -36,6 +36,12 @@ export interface RunningExperiment extends Disposable {
 
 export interface Executor extends Disposable {
   readonly kind: string;
+  /**
+   * Where its runs can be fenced by the engine's bubblewrap sandbox: `here`, on this machine under the bubblewrap
+   * the engine probed here; `on-nodes`, by each cluster job on its compute node, which decides whether bubblewrap
+   * runs there. Absent: the runs happen where the engine cannot fence them (by hand), so detection alone guards them.
+   */
+  readonly sandboxed?: 'here' | 'on-nodes';
   start(request: RunRequest): RunningExperiment;
   /**
    * Watches a run that a previous controller started (its journaled handle) instead of starting it again:

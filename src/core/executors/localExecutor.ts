@@ -93,6 +93,7 @@ function settled(req: RunRequest, result: Omit<RunResult, 'wallMs' | 'logPath'>)
 
 export class LocalExecutor implements Executor {
   readonly kind = 'local';
+  readonly sandboxed = 'here';
   private readonly running = new Set<RunningExperiment>();
 
   start(req: RunRequest): RunningExperiment {

@@ -456,6 +456,7 @@ function fstatSize(path: string): number {
 
 export class SlurmExecutor implements Executor {
   readonly kind = 'slurm';
+  readonly sandboxed = 'on-nodes';
   private readonly jobs = new Set<SlurmJob>();
   /** Every run not yet over, submitted or not: disposing the executor cancels them all. */
   private readonly live = new Set<SlurmJob>();

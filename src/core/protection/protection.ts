@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { DEFAULT_SANDBOX } from '../config.js';
 import { AutoResearchError } from '../errors.js';
+import type { Executor } from '../executors/executor.js';
 import type { Lab } from '../git.js';
 import { hashProtected, tamperedPaths } from './guard.js';
 import { blockedWrite } from '../crashHints.js';
@@ -21,7 +22,8 @@ export interface ProtectionOptions {
   config: ResearchConfig;
   /** The session's folder (.autoresearch/<tag>): snapshots of protected inputs go under it. */
   sessionDir: string;
-  executorKind: string;
+  /** What runs the experiments: whether the sandbox can fence its runs here, on a cluster's nodes, or not at all. */
+  executor: Pick<Executor, 'kind' | 'sandboxed'>;
   /** Replaces running bubblewrap once (tests). */
   probe?: () => SandboxProbe;
   log: (message: string, level?: 'info' | 'warn') => void;
@@ -92,12 +94,12 @@ export class Protection {
     let onNodes = false;
     const hosts = Array.isArray(cfg.network);
     if (cfg.mode === 'off') why = '`sandbox: off` in the config';
-    else if (o.executorKind === 'slurm') {
+    else if (o.executor.sandboxed === 'on-nodes') {
       if (hosts) throw new SandboxUnavailableError('sandbox.network lists hosts, which the engine enforces with a proxy on this machine, and a Slurm job runs on a compute node that cannot reach it. With the slurm executor, set `network: true` or `network: false`.');
       // Decided on each compute node by the job itself: the node may have bubblewrap where this machine does not.
       bwrap = BWRAP;
       onNodes = true;
-    } else if (o.executorKind !== 'local') why = `the ${o.executorKind} executor runs commands where the engine cannot sandbox them`;
+    } else if (o.executor.sandboxed !== 'here') why = `the ${o.executor.kind} executor runs commands where the engine cannot sandbox them`;
     else {
       const probe = (o.probe ?? probeSandbox)();
       if (probe.ok) bwrap = probe.bwrap;
@@ -141,7 +143,7 @@ export class Protection {
       : undefined;
     // In the local sandbox the checkout and the refs cannot be written by the run, so a change there is the person's
     // own work (a commit, a stash) and must not be undone: the watch is for runs that are not confined.
-    const confined = sandbox !== undefined && this.o.executorKind === 'local';
+    const confined = sandbox !== undefined && this.o.executor.sandboxed === 'here';
     return { worktree, hashes, sharedStamps: this.shared.stamps(), outside: confined ? null : await this.watch.take(), sandbox, network };
   }
 

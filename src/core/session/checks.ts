@@ -39,7 +39,7 @@ export class ChecksGate {
     slot.abort = abort;
     this.ctx.log(`#${node.id} would be kept; running the checks: \`${command}\``);
     // The sandbox is bubblewrap as probed on this machine; a cluster's is decided on its nodes, so detection here.
-    const sandbox = this.ctx.options.executor.kind === 'local' ? before.sandbox : undefined;
+    const sandbox = this.ctx.options.executor.sandboxed === 'here' ? before.sandbox : undefined;
     const running = this.executor.start({
       nodeId: node.id, tag: config.tag, cwd: slot.worktree, command, budgetSeconds: config.budgetSeconds, graceSeconds: config.graceSeconds,
       slot: slot.index, logPath, signal: abort.signal, env: { ...env, AUTORESEARCH_CHECKS: '1' }, sandbox,

@@ -78,7 +78,7 @@ export class Opening {
     const { ctx } = this;
     // A sandbox that cannot run refuses the start as its own kind (sandbox), which both hosts answer as a preflight.
     ctx.protection = await Protection.open({
-      lab: ctx.lab, config: ctx.config, sessionDir: ctx.paths.dir, executorKind: ctx.options.executor.kind,
+      lab: ctx.lab, config: ctx.config, sessionDir: ctx.paths.dir, executor: ctx.options.executor,
       probe: ctx.options.sandboxProbe, log: (m, level) => ctx.log(m, level),
     });
     this.record.append({ type: 'protection', sandboxed: ctx.protection.sandboxed, text: ctx.protection.description, at: new Date().toISOString() });
