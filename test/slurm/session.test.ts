@@ -5,9 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parseConfig } from '../../src/core/config.js';
-import { Controller } from '../../src/core/controller.js';
-import { createExecutor, createProposer } from '../../src/core/factory.js';
+import { openSession } from '../../src/core/openSession.js';
 import { Journal, type JournalRecord } from '../../src/core/record/journal.js';
 import { parseResults } from '../../src/core/record/results.js';
 import type { TempRepo } from '../unit/helpers/repo.js';
@@ -27,10 +25,10 @@ describe('a session on a real Slurm', { skip: skipReason() }, () => {
     // #3 overruns its 8 s budget; #4 runs until the test cancels it from outside.
     const repo = toyStudy(toyTrain({ 3: 'hang', 4: 'hang' }, 2), slurmConfig({ parallel: 2, maxExperiments: 4, budget: '8s' }));
     repos.push(repo);
-    const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
-    const executor = createExecutor(config);
-    assert.equal(executor.kind, 'slurm');
-    const controller = new Controller({ root: repo.root, config, proposer: createProposer(config, repo.root), executor, platform: null });
+    // Opened as the CLI, the extension and the benchmarks open one: the executor is the one the config names.
+    const session = await openSession({ root: repo.root, platform: null });
+    assert.equal(session.config.executor.kind, 'slurm');
+    const { controller } = session;
     const journalPath = join(repo.root, '.autoresearch', 't1', 'journal.jsonl');
     const starts = () => Journal.read(journalPath).filter((r): r is Start & { seq: number } => r.type === 'start');
 
@@ -42,7 +40,7 @@ describe('a session on a real Slurm', { skip: skipReason() }, () => {
       assert.equal(c.cmd('scancel', [cancelledJob]).status, 0);
     })();
     const outcome = await controller.run();
-    controller.dispose();
+    session.dispose();
     await outsider;
     assert.equal(outcome.state, 'done', outcome.reason);
 
@@ -95,24 +93,23 @@ describe('a session on a real Slurm', { skip: skipReason() }, () => {
     const c = cluster();
     const repo = toyStudy(toyTrain({ 1: 6, 2: 6 }, 1), slurmConfig({ parallel: 2, maxExperiments: 2, budget: '60s', tag: 't2' }));
     repos.push(repo);
-    const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
     const journalPath = join(repo.root, '.autoresearch', 't2', 'journal.jsonl');
     const starts = () => Journal.read(journalPath).filter((r): r is Start & { seq: number } => r.type === 'start');
-    const first = new Controller({ root: repo.root, config, proposer: createProposer(config, repo.root), executor: createExecutor(config), platform: null });
-    const running = first.run();
+    const first = await openSession({ root: repo.root, platform: null });
+    const running = first.controller.run();
     const stopped = await waitUntil('#1 and #2 to run', 60_000, () => {
       const s = [1, 2].map((id) => starts().find((r) => r.id === id && r.handle));
       return s.every((r) => r && jobState(c, r.handle!) === 'RUNNING') ? s as Start[] : null;
     });
-    first.stop();
+    first.controller.stop();
     const outcome = await running;
     first.dispose();
     assert.equal(outcome.state, 'stopped');
     for (const s of stopped) assert.equal(jobState(c, s.handle!), 'CANCELLED', `#${s.id}'s job after Stop`);
 
     // The same nodes run again, as new jobs, and are judged.
-    const second = new Controller({ root: repo.root, config, proposer: createProposer(config, repo.root), executor: createExecutor(config), platform: null });
-    const resumed = await second.run();
+    const second = await openSession({ root: repo.root, platform: null });
+    const resumed = await second.controller.run();
     second.dispose();
     assert.equal(resumed.state, 'done', resumed.reason);
     const jobs = completedJobs(c).filter((j) => j.name.startsWith('ar-t2-'));

@@ -125,9 +125,9 @@ describe('openSession', () => {
 });
 
 describe('one way to open a session', () => {
-  it('no host builds a Controller itself: the CLI, the extension and the benchmarks call openSession', () => {
+  it('no host builds a Controller itself: the CLI, the extension, the benchmarks and the Slurm tier call openSession', () => {
     const root = fileURLToPath(new URL('../../..', import.meta.url));
-    const callers = ['src/cli/commands/run.ts', 'src/extension/session/sessionService.ts', 'bench/harness.ts'];
+    const callers = ['src/cli/commands/run.ts', 'src/extension/session/sessionService.ts', 'bench/harness.ts', 'test/slurm/session.test.ts'];
     for (const file of callers) {
       const text = readFileSync(join(root, file), 'utf8');
       assert.match(text, /\bopenSession\(/, `${file} opens its session with openSession`);
