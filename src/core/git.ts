@@ -2,10 +2,11 @@
 // refs/autoresearch/<tag>/nodes/<id>; autoresearch/<tag> points at the best node. Experiments run
 // in worktrees the engine owns, so the user's own working tree is never touched.
 import { execFile, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AutoResearchError } from './errors.js';
+import { isOutput } from './protection/sharedInputs.js';
 
 export class GitError extends AutoResearchError {
   constructor(message: string) {
@@ -281,13 +282,23 @@ export class Lab {
     await this.git.raw(['update-ref', '-m', BRANCH_MOVE, ref, commit, at ?? '']);
   }
 
-  /** A worktree at `commit`, detached, with no leftovers from the previous experiment (ignored files stay: data caches). */
+  /**
+   * A worktree at `commit`, detached, with no leftovers from the previous experiment: ignored inputs and caches stay
+   * (a dataset a run downloaded), ignored outputs go (isOutput: nanoGPT's out-shakespeare-char/ckpt.pt, which a run
+   * with `init_from='resume'` would otherwise take up from the previous experiment), links (shared inputs) stay.
+   */
   async prepareWorktree(path: string, commit: string): Promise<void> {
     if (existsSync(`${path}/.git`)) {
       const wt = gitIn(path);
       // --quiet also skips git's check for commits the old HEAD leaves behind, a walk over every ref (10,000 node refs: ~160 ms).
       await wt.raw(['checkout', '--quiet', '--detach', '--force', commit]);
       await wt.raw(['clean', '-fdq']);
+      const ignored = (await wt.raw(['ls-files', '--others', '--ignored', '--exclude-standard', '--directory', '-z'])).split('\0').filter(Boolean);
+      for (const entry of ignored) {
+        const rel = entry.replace(/\/+$/, '');
+        if (lstatSync(join(path, rel), { throwIfNoEntry: false })?.isSymbolicLink() !== false || !isOutput(path, rel)) continue;
+        rmSync(join(path, rel), { recursive: true, force: true });
+      }
       return;
     }
     // Worktrees are created one at a time: a prune running beside another add removes that add's half-made

@@ -36,6 +36,14 @@ function holdsOnlyOutputs(root: string, p: string): boolean {
   return files.length > 0 && files.every((f) => looksLikeOutput(f));
 }
 
+/**
+ * Whether a git-ignored path (relative to `root`) is a run's output, not an input: by its name (looksLikeOutput), or a
+ * folder of nothing but outputs. The automatic sharing leaves these out, and a worktree loses them between experiments.
+ */
+export function isOutput(root: string, path: string): boolean {
+  return looksLikeOutput(path) || holdsOnlyOutputs(root, path);
+}
+
 export interface SharedLink {
   /** Relative to the worktree (and to the user's checkout). */
   path: string;
@@ -86,7 +94,7 @@ export function planShared(input: PlanInput): SharedPlan {
     if (p === '.autoresearch' || p.startsWith('.autoresearch/') || [...ignored].some((q) => q !== p && p.startsWith(`${q}/`))) ignored.delete(p);
   }
   if (input.shared === null) {
-    for (const p of ignored) (looksLikeOutput(p) || holdsOnlyOutputs(input.root, p) ? plan.leftOut : entries).push(p);
+    for (const p of ignored) (isOutput(input.root, p) ? plan.leftOut : entries).push(p);
   } else {
     const globs = input.shared;
     const wanted = (p: string, dir: boolean): 'all' | 'inside' | 'no' => {

@@ -92,6 +92,33 @@ describe('shared inputs', () => {
   });
 });
 
+describe('a slot worktree between experiments', () => {
+  it('loses the previous run\'s outputs (nanoGPT\'s out-shakespeare-char/ckpt.pt) and keeps ignored inputs, caches and shared links (issue 10)', async () => {
+    // Seen on nanoGPT: out-shakespeare-char/ckpt.pt written by #0 was still in slot-0 when #1 and #2 ran there; a run
+    // with init_from='resume' (or any script that resumes from a checkpoint it finds) would start from #0's weights.
+    const r = layout();
+    const lab = await Lab.open(r.root);
+    const { shared } = SharedInputs.create(await plan(r, null));
+    const wt = join(r.root, '.autoresearch/worktrees/t/slot-0');
+    const head = r.git('rev-parse', 'HEAD').trim();
+    await lab.prepareWorktree(wt, head);
+    shared.link(wt);
+    for (const f of ['out-shakespeare-char/ckpt.pt', 'exp1/ckpt.pt', 'model.pt', 'wandb/run-1/log', 'data/owt/extra.bin', 'scratch.txt']) {
+      mkdirSync(join(wt, f, '..'), { recursive: true });
+      writeFileSync(join(wt, f), 'from #0');
+    }
+    await lab.prepareWorktree(wt, head);
+    shared.link(wt);
+    const there = (f: string) => lstatSync(join(wt, f), { throwIfNoEntry: false }) !== undefined;
+    assert.deepEqual(['out-shakespeare-char', 'exp1', 'model.pt', 'wandb', 'scratch.txt'].filter(there), []);
+    assert.deepEqual(['data/owt/extra.bin', 'train.py'].filter((f) => !there(f)), []);
+    assert.ok(lstatSync(join(wt, 'data/owt/train.bin')).isSymbolicLink());
+    assert.ok(lstatSync(join(wt, '.venv')).isSymbolicLink());
+    // The user's own checkout keeps its outputs.
+    assert.ok(there(join('..', '..', '..', '..', 'out-shakespeare-char/ckpt.pt')));
+  });
+});
+
 describe('crash hints', () => {
   const r = layout();
   const wt = join(r.root, '.autoresearch/worktrees/t/slot-0');
