@@ -53,6 +53,8 @@ const IGNORED = new Set([
   'parameters', 'rank', 'world', 'interval', 'size', 'dropout', 'decay', 'warmup', 'momentum', 'beta1',
   'beta2', 'workers', 'layer', 'layers', 'head', 'heads', 'embd', 'vocab', 'number', 'num', 'count',
 ]);
+/** Words that name no measurement alone: `with 320 parameters` (nanoGPT's small CPU model) is no metric `with`. */
+const STOP = new Set(['with', 'without', 'of', 'and', 'or', 'to', 'in', 'on', 'at', 'for', 'from', 'by', 'is', 'are', 'was', 'were', 'has', 'have', 'got', 'the', 'a', 'an', 'total', 'using', 'over', 'after', 'about']);
 /** A traceback's frame line (`File "train.py", line 26, in <module>`): its numbers are line numbers, never a metric. */
 const TRACEBACK = /^\s*File "[^"]*", line \d+/;
 /** Words that say nothing about what is measured: "Average loss" is the loss, "final test_acc" the test_acc. */
@@ -99,7 +101,7 @@ function splitOf(words: string[]): MetricSplit | undefined {
 
 function ignored(p: Pair): boolean {
   if (p.counter || (p.unit !== undefined && p.unit !== '%')) return true;
-  return p.words.some((w) => IGNORED.has(w) || /^n_/.test(w));
+  return p.words.some((w) => IGNORED.has(w) || /^n_/.test(w)) || p.words.every((w) => STOP.has(w));
 }
 
 function pairsOf(line: string): Pair[] {

@@ -124,6 +124,14 @@ describe('metric probe: what real training scripts print', () => {
     assert.equal(named(found, 'train_loss').split, 'train');
   });
 
+  it('nanoGPT\'s small CPU model (README settings): `with 320 parameters` is no candidate named `with`', () => {
+    // What `train.py config/train_shakespeare_char.py --device=cpu --n_layer=2 --n_embd=64 ...` printed, issue 10.
+    const log = 'number of parameters: 0.10M\nnum decayed parameter tensors: 10, with 108,544 parameters\n' +
+      'num non-decayed parameter tensors: 5, with 320 parameters\nusing fused AdamW: False\nstep 0: train loss 4.5593, val loss 4.5513\n' +
+      'iter 0: loss 4.5543, time 2327.17ms, mfu -100.00%\nstep 150: train loss 2.9284, val loss 2.8805\niter 150: loss 2.8247, time 2009.51ms, mfu 0.00%\n';
+    assert.deepEqual(probe(log).map((c) => c.name), ['val_loss', 'loss', 'train_loss']);
+  });
+
   it('the nanoGPT pattern keeps reading val loss when the numbers change, nan included', () => {
     const { pattern } = probe(NANOGPT)[0]!;
     assert.equal(extractLast('step 5000: train loss 0.8123, val loss 1.4712\niter 5000: loss 0.7921, time 20.1ms, mfu 16.9%\n', pattern), '1.4712');
