@@ -1,6 +1,7 @@
 // What the proposer has cost a session (tokens and money, from the cost ledger every proposal carries) against the
 // session's spend cap, and the one way to say it: the CLI, the summary, the extension and the controller use these.
 import type { ProposerInfo } from './types.js';
+import { fmtCost, fmtTokens } from '../shared/format.js';
 
 /** Model spend so far: what every proposal reported, failed and dropped ones included. */
 export interface Spend {
@@ -46,19 +47,6 @@ export function capReached(s: Spend, cap: SpendCap): 'cost' | 'tokens' | null {
 
 export function hasCap(cap: SpendCap): boolean {
   return cap.maxCost !== null || cap.maxTokens !== null;
-}
-
-/** `$1.20`; a fraction of a cent keeps four decimals. */
-export function fmtCost(usd: number): string {
-  return `$${usd > 0 && usd < 0.01 ? usd.toFixed(4) : usd.toFixed(2)}`;
-}
-
-/** `950`, `12.3k`, `2M`. */
-export function fmtTokens(n: number): string {
-  const short = (x: number) => String(Number(x.toPrecision(3)));
-  if (n >= 1e6 || Number(short(n / 1e3)) >= 1000) return `${short(n / 1e6)}M`;
-  if (n >= 1e3) return `${short(n / 1e3)}k`;
-  return String(n);
 }
 
 /** `$1.20 of $5.00 · 12.3k tokens (no cap)`: spend against the cap, for status lines. */

@@ -1,4 +1,4 @@
-// How numbers, deltas, times, memory and the metric's direction read, on every surface: the CLI, the summary,
+// How numbers, deltas, times, memory, model spend and the metric's direction read, on every surface: the CLI, the summary,
 // the journal's reasons, the tree, the status bar and the results view. Plain functions on plain values, so the
 // webview compiles this file as it is (no imports). A missing value reads `n/a` in text and `—` in the results view:
 // the surface passes its own as `empty`.
@@ -59,6 +59,19 @@ export function fmtMemory(gb: number | null | undefined, space = true, empty = N
   if (gb >= 1 || gb === 0) return `${gb.toFixed(1)}${sep}GB`;
   const mb = gb * 1024;
   return `${mb >= 100 ? mb.toFixed(0) : mb >= 1 ? mb.toFixed(1) : mb.toFixed(2)}${sep}MB`;
+}
+
+/** `$1.20`: model spend; a fraction of a cent keeps four decimals. */
+export function fmtCost(usd: number): string {
+  return `$${usd > 0 && usd < 0.01 ? usd.toFixed(4) : usd.toFixed(2)}`;
+}
+
+/** `950`, `12.3k`, `2M`: a count of model tokens. */
+export function fmtTokens(n: number): string {
+  const short = (x: number) => String(Number(x.toPrecision(3)));
+  if (n >= 1e6 || Number(short(n / 1e3)) >= 1000) return `${short(n / 1e6)}M`;
+  if (n >= 1e3) return `${short(n / 1e3)}k`;
+  return String(n);
 }
 
 /** `4:05`, or `1:02:03` past an hour: elapsed time against a budget. */

@@ -1,5 +1,5 @@
-// Text formatting of the results view alone (counts, tokens, truncation, SVG escapes); numbers, deltas, times
-// and memory read as everywhere else through src/shared/format.ts.
+// Text formatting of the results view alone (counts, truncation, SVG escapes); numbers, deltas, times, memory
+// and model spend read as everywhere else through src/shared/format.ts.
 
 /** 10,000: by hand, because the first toLocaleString call builds an ICU formatter (~20 ms). */
 export function fmtCount(n: number): string {
@@ -18,11 +18,4 @@ const XML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"
 /** Descriptions come from proposers (models, patches): they reach SVG text only through this. */
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => XML[c]!);
-}
-
-/** Token counts: 1234 → 1.2k, 2500000 → 2.5M. */
-export function fmtTokens(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(n);
 }

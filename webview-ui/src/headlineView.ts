@@ -1,8 +1,8 @@
 // The headline: baseline → best, how many experiments and of which kind, time, pace, budget.
 import type { ViewContext } from './context.js';
 import { button, el } from './dom.js';
-import { fmtCount, fmtTokens } from './format.js';
-import { DASH, directionText, fmtDuration, fmtNum, fmtPct, fmtSigned } from '../../src/shared/format.js';
+import { fmtCount } from './format.js';
+import { DASH, directionText, fmtCost, fmtDuration, fmtNum, fmtPct, fmtSigned, fmtTokens } from '../../src/shared/format.js';
 import { computeHeadline } from './headline.js';
 import { winsHeadline } from './wins.js';
 
@@ -106,7 +106,7 @@ export class HeadlineView {
     const budget = [h.budgetText ? `${h.budgetText} per run` : null, h.remainingMs !== null ? `~${fmtDuration(h.remainingMs, DASH)} left` : null].filter(Boolean).join(' · ');
     this.set('budget', budget || '—', !!h.budgetText);
     const u = s?.usage;
-    this.set('usage', u ? `${fmtTokens(u.tokensIn)} in · ${fmtTokens(u.tokensOut)} out${u.costUsd !== null ? ` · $${u.costUsd.toFixed(2)}` : ''}` : '', !!u);
+    this.set('usage', u ? `${fmtTokens(u.tokensIn)} in · ${fmtTokens(u.tokensOut)} out${u.costUsd !== null ? ` · ${fmtCost(u.costUsd)}` : ''}` : '', !!u);
   }
 }
 

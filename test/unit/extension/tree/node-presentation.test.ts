@@ -7,7 +7,7 @@ import { SessionModel } from '../../../../src/core/model.js';
 import type { ResearchConfig } from '../../../../src/core/types.js';
 import { expandedByDefault, presentNode, runLogHeader, withinNoise } from '../../../../src/extension/tree/nodePresentation.js';
 import { nodeDto, sessionDto } from '../../../../src/core/report/snapshot.js';
-import { fmtTokens } from '../../../../webview-ui/src/format.js';
+import { fmtTokens } from '../../../../src/shared/format.js';
 import { fakeConfig } from '../../helpers/nodes.js';
 
 function session(config: ResearchConfig): SessionModel {
