@@ -4,7 +4,8 @@ import { drawChart, drawChartMarks } from './chartDraw.js';
 import { computeChart, hitTest, positionOf } from './chartModel.js';
 import type { ChartScene } from './chartModel.js';
 import type { ViewContext } from './context.js';
-import { button, el, sizeCanvas, toggle } from './dom.js';
+import { button, el, pngDataUrl, sizeCanvas, toggle } from './dom.js';
+import { fileStem } from './format.js';
 import { panRange, zoomRange } from './scale.js';
 import { chartSvg } from './svgExport.js';
 
@@ -312,18 +313,12 @@ export class ChartView {
     if (!s) return;
     const store = this.ctx.store;
     const title = `${store.session?.title ?? 'results'} — ${store.session?.metricName ?? 'metric'} per experiment`;
-    const base = `${(store.session?.title ?? 'results').replace(/[^\w.-]+/g, '-')}-progress`;
+    const base = `${fileStem(store.session?.title ?? 'results')}-progress`;
     if (format === 'svg') {
       this.ctx.exportFile('chart', 'svg', chartSvg(s, store, this.ctx.palette(), title), `${base}.svg`);
       return;
     }
-    const scale = 2;
-    const canvas = document.createElement('canvas');
-    canvas.width = s.width * scale;
-    canvas.height = s.height * scale;
-    const g = canvas.getContext('2d')!;
-    g.scale(scale, scale);
-    drawChart(g, s, store, this.ctx.palette(), { selected: null, hover: null, background: this.ctx.palette().bg });
-    this.ctx.exportFile('chart', 'png', canvas.toDataURL('image/png'), `${base}.png`);
+    const png = pngDataUrl(s.width, s.height, (g) => drawChart(g, s, store, this.ctx.palette(), { selected: null, hover: null, background: this.ctx.palette().bg }));
+    this.ctx.exportFile('chart', 'png', png, `${base}.png`);
   }
 }

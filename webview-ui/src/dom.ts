@@ -40,3 +40,15 @@ export function sizeCanvas(canvas: HTMLCanvasElement, width: number, height: num
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   return ctx;
 }
+
+/** A PNG of what `draw` paints on a `width` × `height` canvas, at twice the size for a sharp export. */
+export function pngDataUrl(width: number, height: number, draw: (g: CanvasRenderingContext2D) => void): string {
+  const scale = 2;
+  const canvas = document.createElement('canvas');
+  canvas.width = width * scale;
+  canvas.height = height * scale;
+  const g = canvas.getContext('2d')!;
+  g.scale(scale, scale);
+  draw(g);
+  return canvas.toDataURL('image/png');
+}

@@ -13,6 +13,11 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
+/** A session's title as the start of a file name: `nanogpt lr 2` → `nanogpt-lr-2`. */
+export function fileStem(title: string): string {
+  return title.replace(/[^\w.-]+/g, '-');
+}
+
 const XML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 /** Descriptions come from proposers (models, patches): they reach SVG text only through this. */

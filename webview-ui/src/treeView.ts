@@ -2,8 +2,8 @@
 // running node pulsing, dead branches folded into "+N more" chips that open on click, Enter or Space (each chip is a
 // button too, for the Tab key and screen readers).
 import type { ViewContext } from './context.js';
-import { button, el, sizeCanvas, toggle } from './dom.js';
-import { fmtCount } from './format.js';
+import { button, el, pngDataUrl, sizeCanvas, toggle } from './dom.js';
+import { fileStem, fmtCount } from './format.js';
 import { treeSvg } from './svgExport.js';
 import { drawTree } from './treeDraw.js';
 import { chipBox, chipDescription, chipText } from './treeLabels.js';
@@ -403,19 +403,13 @@ export class TreeView {
     const layout = this.layout;
     if (!layout) return;
     const store = this.ctx.store;
-    const name = (store.session?.title ?? 'session').replace(/[^\w.-]+/g, '-');
+    const name = fileStem(store.session?.title ?? 'session');
     const title = `${store.session?.title ?? 'session'} — search tree`;
     if (format === 'svg') {
       this.ctx.exportFile('tree', 'svg', treeSvg(layout, store, this.ctx.palette(), title), `${name}-tree.svg`);
       return;
     }
-    const scale = 2;
-    const canvas = document.createElement('canvas');
-    canvas.width = this.width * scale;
-    canvas.height = this.height * scale;
-    const g = canvas.getContext('2d')!;
-    g.scale(scale, scale);
-    drawTree(g, layout, store, this.ctx.palette(), this.transform(), this.width, this.height, { selected: null, hover: null, background: this.ctx.palette().bg });
-    this.ctx.exportFile('tree', 'png', canvas.toDataURL('image/png'), `${name}-tree.png`);
+    const png = pngDataUrl(this.width, this.height, (g) => drawTree(g, layout, store, this.ctx.palette(), this.transform(), this.width, this.height, { selected: null, hover: null, background: this.ctx.palette().bg }));
+    this.ctx.exportFile('tree', 'png', png, `${name}-tree.png`);
   }
 }
