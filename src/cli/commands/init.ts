@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { CONFIG_FILE, parseConfig, parseDuration } from '../../core/config.js';
 import { explainCrash } from '../../core/crashHints.js';
 import { configTemplate } from '../../core/configTemplate.js';
@@ -60,6 +60,8 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   const run = editable.endsWith('.py') ? `${python} ${editable}` : `node ${editable}`;
   const tag = o.tag ?? defaultTag();
   if (script) io.out(`Found ${script}: the script the loop changes and runs (\`${run}\`).`);
+  const takesConfig = script ? configFileNote(cwd, script, run) : null;
+  if (takesConfig) io.out(takesConfig.text);
   else io.err(`No training script here: none of ${SCRIPTS.join(', ')}, and no single *train*.py/.ts/.js. The config gets \`run: ${run}\` as a placeholder: set run and editable to your own.`);
 
   let metric = GUESS;
@@ -72,6 +74,7 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   });
   text = withMetricPattern(text, metric.pattern, metric.comments);
   if (!script) text = text.replace(/^run: /m, () => `# FIX ME: \`autoresearch init\` found no training script (${SCRIPTS.join(', ')}); set run and editable.\nrun: `);
+  else if (takesConfig) text = text.replace(/^run: /m, () => `${takesConfig.comment.map((l) => `# ${l}`).join('\n')}\nrun: `);
   // The engine's own parser checks what is written: init never leaves a config that \`run\` refuses.
   parseConfig(text);
   writeFileSync(path, text);
@@ -184,6 +187,49 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
 
 function candidateLine(c: MetricCandidate): string {
   return `${c.name} (${c.direction ?? 'direction unknown'}) = ${c.valueText}: ${clip(c.line, 100)}`;
+}
+
+/**
+ * nanoGPT and the scripts made from it read their settings from a Python file named after the script
+ * (`python train.py config/train_shakespeare_char.py`, applied by configurator.py): run bare, they train the script's
+ * defaults (GPT-2 on openwebtext, on CUDA). Says which config files there are, which of them have their dataset
+ * prepared, and the run line for one; null when the script takes no such file.
+ */
+function configFileNote(cwd: string, script: string, run: string): { text: string; comment: string[] } | null {
+  if (!script.endsWith('.py')) return null;
+  let source: string;
+  try {
+    source = readFileSync(join(cwd, script), 'utf8');
+  } catch {
+    return null;
+  }
+  if (!/\bconfigurator\b|exec\(\s*open\(/.test(source)) return null;
+  const dir = ['config', 'configs'].find((d) => existsSync(join(cwd, d)));
+  if (!dir) return null;
+  const files = readdirSync(join(cwd, dir)).filter((f) => f.endsWith('.py')).sort().map((f) => `${dir}/${f}`);
+  if (files.length === 0) return null;
+  // A config whose `dataset = 'x'` has data/x prepared (files besides the prepare script and its notes) is ready to run.
+  const ready = files.filter((f) => {
+    const dataset = /^dataset\s*=\s*['"]([\w.-]+)['"]/m.exec(readFileSync(join(cwd, f), 'utf8'))?.[1];
+    const data = dataset ? join(cwd, 'data', dataset) : null;
+    return data !== null && existsSync(data) && readdirSync(data).some((x) => !/\.(py|md|txt)$/i.test(x));
+  });
+  const pick = ready[0] ?? files[0]!;
+  const cpu = /^device\s*=\s*['"]cuda/m.test(source) && !hasNvidiaSmi() ? ` --device=cpu${/^compile\s*=\s*True/m.test(source) ? ' --compile=False' : ''}` : '';
+  const line = `${run} ${pick}${cpu}`;
+  const names = (all: string[]): string => {
+    const listed = all.map((f) => f.slice(dir.length + 1) + (ready.includes(f) ? ' (its data is prepared)' : ''));
+    return listed.length > 8 ? `${listed.slice(0, 8).join(', ')} and ${listed.length - 8} more` : listed.join(', ');
+  };
+  return {
+    text: `${script} takes a config file after it (exec of configurator.py); run bare, it trains its own defaults. ${dir}/ has ${names(files)}.\n`
+      + `  To train with one, set \`run: ${line}\` and add ${pick} to editable, so that its settings can be tuned${cpu ? ` (--device=cpu${cpu.includes('compile') ? ' --compile=False' : ''}: no GPU here)` : ''}.`,
+    comment: [`${script} takes a config file after it: ${dir}/ has ${names(files)}.`, `For one of them: run: ${line}  (and add ${pick} to editable)`],
+  };
+}
+
+function hasNvidiaSmi(): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => d !== '' && existsSync(join(d, 'nvidia-smi')));
 }
 
 /** Like the original loop's tags: the date, as in `nov25`. */

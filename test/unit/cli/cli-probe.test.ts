@@ -1,12 +1,13 @@
 // `autoresearch init --probe` as a user runs it: a real script in a temp repo, run once, its metric written.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '../../../src/core/config.js';
 import { extractLast } from '../../../src/core/judging/judge.js';
+import { CHARLM } from '../helpers/charlm.js';
 import { cliSync as cli, cliSyncEnv } from '../helpers/cli.js';
 import { tempRepo, type TempRepo } from '../helpers/repo.js';
 
@@ -90,6 +91,23 @@ describe('autoresearch init --probe', () => {
     const fix = `the Python on PATH has no module fakemod_ar, but ${other} has it: set \`run: ${other} train.py\``;
     assert.ok(res.err.includes(`To fix it: ${fix}, then \`autoresearch init --probe --force\` again.`), res.err);
     assert.ok(config(r).text.includes(`# FIX ME: ${fix}.`));
+  });
+
+  it('a nanoGPT-style script that takes config/*.py: init names the files, the one whose data is prepared, and the run line (issue 10)', () => {
+    // Run bare, nanoGPT's train.py trains GPT-2 on openwebtext on CUDA; the user meant config/train_shakespeare_char.py.
+    const r = repo({});
+    cpSync(CHARLM, r.root, { recursive: true });
+    writeFileSync(join(r.root, 'config/train_gpt2.py'), "dataset = 'openwebtext'\nbatch_size = 12\n");
+    r.commit('nanoGPT-like');
+    execFileSync('python3', ['data/shakespeare_char/prepare.py'], { cwd: r.root, stdio: 'ignore' });
+    const res = cli(r.root, 'init');
+    assert.equal(res.code, 0, res.err);
+    assert.match(res.out, /train\.py takes a config file after it \(exec of configurator\.py\); run bare, it trains its own defaults\. config\/ has train_gpt2\.py, train_shakespeare_char\.py \(its data is prepared\)\./);
+    assert.match(res.out, /set `run: python3? train\.py config\/train_shakespeare_char\.py` and add config\/train_shakespeare_char\.py to editable/);
+    const { text } = config(r);
+    assert.match(text, /^# For one of them: run: python3? train\.py config\/train_shakespeare_char\.py {2}\(and add config\/train_shakespeare_char\.py to editable\)\nrun: python3? train\.py$/m);
+    // A script that takes no config file gets no such note.
+    assert.doesNotMatch(cli(repo({ 'train.py': 'lr = 0.1\n', 'config/x.py': 'lr = 1\n' }).root, 'init').out, /takes a config file/);
   });
 
   it('nothing that looks like a metric: says so, shows the last lines, writes the default marked FIX ME', () => {
