@@ -12,6 +12,18 @@ async function tryRun(cmd: string, args: string[], cwd: string): Promise<string 
   }
 }
 
+/**
+ * The interpreter the run command starts (`/usr/bin/python3 train.py`, `.venv/bin/python train.py`, `env X=1 python3.11 …`),
+ * so that the versions recorded are the run's, not those of whichever python3 is first on PATH; `python3` otherwise.
+ */
+export function pythonOf(run: string): string {
+  const words = run.trim().split(/\s+/);
+  let i = words[0] === 'env' ? 1 : 0;
+  while (i < words.length && /^[A-Za-z_]\w*=/.test(words[i]!)) i++;
+  const first = words[i] ?? '';
+  return /^(?:\S*\/)?python[\d.]*$/.test(first) ? first : 'python3';
+}
+
 /** Detects GPUs (nvidia-smi), Apple MPS, Python and ML framework versions; never fails. */
 export async function detectPlatform(cwd: string, python = 'python3'): Promise<PlatformInfo> {
   const info: PlatformInfo = {

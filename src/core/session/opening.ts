@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { AutoResearchError } from '../errors.js';
 import { Lab, sessionBranch } from '../git.js';
 import { listFiles, matchesAny } from '../glob.js';
-import { detectPlatform } from '../platform.js';
+import { detectPlatform, pythonOf } from '../platform.js';
 import { Protection } from '../protection/protection.js';
 import { acquireControllerLocks, ensureStateDir, sessionPaths } from '../record/store.js';
 import type { Commands } from './commands.js';
@@ -46,7 +46,7 @@ export class Opening {
       this.commands.openInbox();
       if (fresh) {
         const baseCommit = await ctx.lab.head();
-        const platform = ctx.options.platform !== undefined ? ctx.options.platform : await detectPlatform(ctx.lab.root);
+        const platform = ctx.options.platform !== undefined ? ctx.options.platform : await detectPlatform(ctx.lab.root, pythonOf(config.run));
         this.record.append({ type: 'session', tag: config.tag, config, baseCommit, baseBranch: await ctx.lab.currentBranch(), platform, startedAt: new Date().toISOString() });
         await ctx.lab.setRef(`refs/autoresearch/${config.tag}/base`, baseCommit);
         ctx.log(`new session ${config.tag} on ${baseCommit.slice(0, 7)}; platform: ${platform ? platform.accelerator : 'not probed'}`);
