@@ -1,5 +1,5 @@
 // The engine's own folder in a workspace, and small file reads the engine and its executors share.
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 
 /** Where the engine keeps a workspace's sessions, logs and probes; never committed. */
 export const STATE_DIR = '.autoresearch';
@@ -16,5 +16,14 @@ export function readTail(path: string, max: number): string {
     return buf.toString('utf8');
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The path's stat, links followed; null when it is not there (or a dangling link). */
+export function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
   }
 }

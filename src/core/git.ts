@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFile
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AutoResearchError } from './errors.js';
-import { isOutput } from './protection/sharedInputs.js';
+import { isOutput } from './outputs.js';
 
 export class GitError extends AutoResearchError {
   constructor(message: string) {

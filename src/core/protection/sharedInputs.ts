@@ -3,46 +3,11 @@
 // matching `readonly`) are linked to a snapshot the session owns instead, made once per session, so a run reads
 // the same bytes but its writes never reach the user's copy; a snapshot a run changed is caught after the run
 // and put back from the user's copy.
-import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, type Stats } from 'node:fs';
+import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { statOrNull } from '../files.js';
 import { listFiles, matchesAny } from '../glob.js';
-
-/** Folder and file names that are a run's outputs or caches, never its inputs: the automatic choice leaves them out. */
-export const OUTPUT_NAMES: readonly string[] = [
-  'out', 'outputs', 'output', 'checkpoints', 'checkpoint', 'ckpt', 'ckpts', 'runs', 'logs', 'log', 'wandb', 'lightning_logs',
-  'mlruns', 'multirun', 'tensorboard', 'tb_logs', '__pycache__', '.pytest_cache', '.mypy_cache', '.ruff_cache',
-  '.ipynb_checkpoints', '.tox', 'build', 'dist', '.autoresearch', 'results.tsv', 'autoresearch-summary.md', 'nohup.out', '.DS_Store',
-];
-/** Checkpoints, logs and bytecode a run writes next to the code. */
-const OUTPUT_FILE = /\.(pt|pth|ckpt|log|pyc)$/i;
-
-/** Output folders named after a run or a dataset: `out-shakespeare-char`, `outputs_2024`, `checkpoints-small`. */
-const OUTPUT_PREFIX = /^(out|outputs?|checkpoints?|ckpts?|runs|logs)[-_.]/;
-
-/** Whether the automatic choice takes a git-ignored path as an output rather than an input. */
-export function looksLikeOutput(path: string): boolean {
-  const parts = path.replace(/\/+$/, '').split('/');
-  return parts.some((p) => OUTPUT_NAMES.includes(p) || OUTPUT_PREFIX.test(p)) || OUTPUT_FILE.test(parts[parts.length - 1]!);
-}
-
-/**
- * A git-ignored folder whose files all look like outputs (a `ckpt.pt`, logs) is a previous run's output folder,
- * whatever its name: sharing it would link a folder the run writes into the user's checkout.
- */
-function holdsOnlyOutputs(root: string, p: string): boolean {
-  const abs = join(root, p);
-  if (!statOrNull(abs)?.isDirectory()) return false;
-  const files = listFiles(abs).slice(0, 1000);
-  return files.length > 0 && files.every((f) => looksLikeOutput(f));
-}
-
-/**
- * Whether a git-ignored path (relative to `root`) is a run's output, not an input: by its name (looksLikeOutput), or a
- * folder of nothing but outputs. The automatic sharing leaves these out, and a worktree loses them between experiments.
- */
-export function isOutput(root: string, path: string): boolean {
-  return looksLikeOutput(path) || holdsOnlyOutputs(root, path);
-}
+import { isOutput } from '../outputs.js';
 
 export interface SharedLink {
   /** Relative to the worktree (and to the user's checkout). */
@@ -133,15 +98,6 @@ export function planShared(input: PlanInput): SharedPlan {
     if (!ignored.has(p) && ![...ignored].some((i) => isUnder(p, i))) plan.unignored.push(p);
   }
   return plan;
-}
-
-/** The path's stat, links followed; null when it is not there (or a dangling link). */
-function statOrNull(path: string): Stats | null {
-  try {
-    return statSync(path);
-  } catch {
-    return null;
-  }
 }
 
 function stamp(path: string): string {
