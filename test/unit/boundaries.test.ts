@@ -1,5 +1,6 @@
 // The engine is platform-free: lint refuses an import of vscode in src/core, src/shared or src/cli. Git runs from one
-// place, the core's git room (src/core/git.ts): no other source file spawns it.
+// place, the core's git room (src/core/git.ts): no other source file spawns it. Imports run downwards: src/shared
+// imports nothing of the engine, and no part of src/core imports one that imports it back.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -59,5 +60,55 @@ describe('git runs only in the git room', () => {
       .filter((f) => f !== 'src/core/git.ts')
       .flatMap((f) => gitSpawns(readFileSync(join(root, f), 'utf8')).map((hit) => `${f}: ${hit}`));
     assert.deepEqual(offenders, [], 'git is run only by src/core/git.ts: add a Lab method there instead');
+  });
+});
+
+/** Each relative import (type-only ones too) of the source files below `dir`: [importing file, imported file], repo-relative. */
+function importsBelow(root: string, dir: string): [string, string][] {
+  const edges: [string, string][] = [];
+  for (const file of sourceFiles(join(root, dir))) {
+    const from = relative(root, file).split(sep).join('/');
+    for (const m of readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]/gm)) {
+      const to = join(from, '..', m[1]!).split(sep).join('/').replace(/\.js$/, '.ts');
+      edges.push([from, to]);
+    }
+  }
+  return edges;
+}
+
+describe('layers import downwards only', () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+
+  it('src/shared imports nothing outside itself: the webview and the engine both stand on it', () => {
+    const out = importsBelow(root, 'src/shared').filter(([, to]) => !to.startsWith('src/shared/'));
+    assert.deepEqual(out, []);
+  });
+
+  it('no folder or file of src/core imports one that imports it back, directly or through others', () => {
+    // A room is a file at the top of src/core or one of its folders.
+    const room = (p: string) => p.slice('src/core/'.length).replace(/\/.*$/, '/');
+    const next = new Map<string, Set<string>>();
+    for (const [from, to] of importsBelow(root, 'src/core')) {
+      if (!to.startsWith('src/core/') || room(from) === room(to)) continue;
+      if (!next.has(room(from))) next.set(room(from), new Set());
+      next.get(room(from))!.add(room(to));
+    }
+    const reaches = (a: string, b: string): string[] | null => {
+      const seen = new Set<string>();
+      const walk = (at: string, path: string[]): string[] | null => {
+        for (const n of next.get(at) ?? []) {
+          if (n === b) return [...path, n];
+          if (!seen.has(n)) {
+            seen.add(n);
+            const found = walk(n, [...path, n]);
+            if (found) return found;
+          }
+        }
+        return null;
+      };
+      return walk(a, [a]);
+    };
+    const loops = [...next].flatMap(([a, tos]) => [...tos].map((b) => reaches(b, a)).filter((l): l is string[] => l !== null).map((l) => `${a} -> ${l.join(' -> ')}`));
+    assert.deepEqual(loops, []);
   });
 });
