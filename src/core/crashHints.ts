@@ -97,12 +97,13 @@ function whichReal(word: string, path: string, cwd: string): string | null {
 const USUAL_PYTHONS = ['/usr/bin/python3', '/usr/local/bin/python3', '/opt/conda/bin/python', '/opt/homebrew/bin/python3'];
 
 /**
- * The interpreters (absolute paths, PATH order, then the usual places) that can import `module`, asked with
+ * The interpreters (absolute paths, PATH order, then the usual places) that can import `module` (every one of a list), asked with
  * importlib's find_spec so that nothing is imported; each counted once however many links lead to it, `exclude`
  * (the real path of the interpreter that failed) not at all.
  */
-export function interpretersWith(module: string, path: string, exclude: string | null = null): string[] {
-  if (!/^[A-Za-z_]\w*$/.test(module)) return [];
+export function interpretersWith(module: string | readonly string[], path: string, exclude: string | null = null): string[] {
+  const modules = typeof module === 'string' ? [module] : module;
+  if (modules.length === 0 || !modules.every((m) => /^[A-Za-z_]\w*$/.test(m))) return [];
   const seen = new Set<string>(exclude ? [exclude] : []);
   const out: string[] = [];
   const dirs = path.split(delimiter).filter((d) => isAbsolute(d));
@@ -110,7 +111,7 @@ export function interpretersWith(module: string, path: string, exclude: string |
     const real = realOrNull(cand);
     if (real === null || seen.has(real)) continue;
     seen.add(real);
-    const r = spawnSync(cand, ['-c', `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('${module}') else 3)`], { stdio: 'ignore', timeout: 10_000, cwd: tmpdir() });
+    const r = spawnSync(cand, ['-c', 'import importlib.util, sys; sys.exit(0 if all(importlib.util.find_spec(m) for m in sys.argv[1:]) else 3)', ...modules], { stdio: 'ignore', timeout: 10_000, cwd: tmpdir() });
     if (r.status === 0) out.push(cand);
     if (out.length >= 3) break;
   }

@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { delimiter, join, relative } from 'node:path';
 import { CONFIG_FILE, parseConfig, parseDuration } from '../../core/config.js';
-import { explainCrash } from '../../core/crashHints.js';
+import { explainCrash, interpretersWith } from '../../core/crashHints.js';
 import { configTemplate } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
@@ -55,30 +55,37 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   const has = (f: string) => existsSync(join(cwd, f));
   const script = findScript(cwd);
   const readonly = ['prepare.py', 'evaluate.py', 'eval.py'].filter(has);
-  const python = await pythonCommand();
-  const editable = script ?? 'train.py';
-  const run = editable.endsWith('.py') ? `${python} ${editable}` : `node ${editable}`;
+  const interpreter = script?.endsWith('.py') ? await pythonFor(cwd, script) : { python: await pythonCommand(), why: null, found: true };
+  const editable = [script ?? 'train.py'];
+  let run = editable[0]!.endsWith('.py') ? `${interpreter.python} ${editable[0]}` : `node ${editable[0]}`;
   const tag = o.tag ?? defaultTag();
-  if (script) io.out(`Found ${script}: the script the loop changes and runs (\`${run}\`).`);
   const takesConfig = script ? configFileNote(cwd, script, run) : null;
-  if (takesConfig) io.out(takesConfig.text);
+  if (takesConfig?.adopt) {
+    run = takesConfig.line;
+    editable.push(takesConfig.adopt);
+  }
+  if (script) io.out(`Found ${script}: the script the loop changes and runs (\`${run}\`).`);
   else io.err(`No training script here: none of ${SCRIPTS.join(', ')}, and no single *train*.py/.ts/.js. The config gets \`run: ${run}\` as a placeholder: set run and editable to your own.`);
+  if (interpreter.why && interpreter.found) io.out(interpreter.why);
+  else if (interpreter.why) io.err(interpreter.why);
+  if (takesConfig) io.out(takesConfig.text);
 
   let metric = GUESS;
   if (o.probe && !script) io.err('Not running anything to find the metric: there is no script to run.');
   else if (o.probe) metric = await probe(cwd, { command: run, tag, budget, budgetSeconds }, io);
 
   let text = configTemplate({
-    tag, editable: [editable], readonly, run, budget,
+    tag, editable, readonly, run, budget,
     metricName: metric.name, direction: metric.direction, maxExperiments: 20, proposer: 'mutate', policy: 'tree', notes: has('program.md') ? 'program.md' : null,
   });
   text = withMetricPattern(text, metric.pattern, metric.comments);
   if (!script) text = text.replace(/^run: /m, () => `# FIX ME: \`autoresearch init\` found no training script (${SCRIPTS.join(', ')}); set run and editable.\nrun: `);
   else if (takesConfig) text = text.replace(/^run: /m, () => `${takesConfig.comment.map((l) => `# ${l}`).join('\n')}\nrun: `);
+  if (interpreter.why) text = text.replace(/^run: /m, () => `# ${interpreter.found ? '' : 'FIX ME: '}${interpreter.why}\nrun: `);
   // The engine's own parser checks what is written: init never leaves a config that \`run\` refuses.
   parseConfig(text);
   writeFileSync(path, text);
-  io.out(`Wrote ${path}\n  editable: ${editable}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}`);
+  io.out(`Wrote ${path}\n  editable: ${editable.join(', ')}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}`);
   io.out(`Review it (${o.probe ? 'the metric above' : 'metric name and pattern'}, budget), commit your code, then \`autoresearch run\`.${o.probe || !script ? '' : ' `autoresearch init --probe --force` runs the script once to find the metric.'}`);
   return 0;
 }
@@ -193,9 +200,10 @@ function candidateLine(c: MetricCandidate): string {
  * nanoGPT and the scripts made from it read their settings from a Python file named after the script
  * (`python train.py config/train_shakespeare_char.py`, applied by configurator.py): run bare, they train the script's
  * defaults (GPT-2 on openwebtext, on CUDA). Says which config files there are, which of them have their dataset
- * prepared, and the run line for one; null when the script takes no such file.
+ * prepared, and the run line for one (`adopt`: the only one whose data is prepared, which the run then uses); null
+ * when the script takes no such file.
  */
-function configFileNote(cwd: string, script: string, run: string): { text: string; comment: string[] } | null {
+function configFileNote(cwd: string, script: string, run: string): { text: string; comment: string[]; adopt: string | null; line: string } | null {
   if (!script.endsWith('.py')) return null;
   let source: string;
   try {
@@ -214,6 +222,8 @@ function configFileNote(cwd: string, script: string, run: string): { text: strin
     const data = dataset ? join(cwd, 'data', dataset) : null;
     return data !== null && existsSync(data) && readdirSync(data).some((x) => !/\.(py|md|txt)$/i.test(x));
   });
+  // Exactly one config with its data prepared is the one the user means: the run trains with it.
+  const adopt = ready.length === 1 ? ready[0]! : null;
   const pick = ready[0] ?? files[0]!;
   const cpu = /^device\s*=\s*['"]cuda/m.test(source) && !hasNvidiaSmi() ? ` --device=cpu${/^compile\s*=\s*True/m.test(source) ? ' --compile=False' : ''}` : '';
   const line = `${run} ${pick}${cpu}`;
@@ -221,9 +231,18 @@ function configFileNote(cwd: string, script: string, run: string): { text: strin
     const listed = all.map((f) => f.slice(dir.length + 1) + (ready.includes(f) ? ' (its data is prepared)' : ''));
     return listed.length > 8 ? `${listed.slice(0, 8).join(', ')} and ${listed.length - 8} more` : listed.join(', ');
   };
+  const noGpu = cpu ? ` (${cpu.trim()}: no GPU here)` : '';
+  const head = `${script} takes a config file after it (exec of configurator.py); run bare, it trains its own defaults. ${dir}/ has ${names(files)}.`;
+  if (adopt) {
+    return {
+      adopt, line,
+      text: `${head}\n  The run trains with ${adopt}, the one whose data is prepared${noGpu}, and it is editable too, so that its settings can be tuned.`,
+      comment: [`${script} takes a config file after it: ${dir}/ has ${names(files)}; init chose ${adopt}, the one whose data is prepared.`],
+    };
+  }
   return {
-    text: `${script} takes a config file after it (exec of configurator.py); run bare, it trains its own defaults. ${dir}/ has ${names(files)}.\n`
-      + `  To train with one, set \`run: ${line}\` and add ${pick} to editable, so that its settings can be tuned${cpu ? ` (--device=cpu${cpu.includes('compile') ? ' --compile=False' : ''}: no GPU here)` : ''}.`,
+    adopt, line,
+    text: `${head}\n  To train with one, set \`run: ${line}\` and add ${pick} to editable, so that its settings can be tuned${noGpu}.`,
     comment: [`${script} takes a config file after it: ${dir}/ has ${names(files)}.`, `For one of them: run: ${line}  (and add ${pick} to editable)`],
   };
 }
@@ -235,6 +254,46 @@ function hasNvidiaSmi(): boolean {
 /** Like the original loop's tags: the date, as in `nov25`. */
 function defaultTag(d = new Date()): string {
   return d.toLocaleString('en-US', { month: 'short' }).toLowerCase() + d.getDate();
+}
+
+/**
+ * The interpreter for a Python script: python3 on PATH, unless it cannot import what the script imports at its top
+ * (torch) and another interpreter can, as when pyenv's python3 is first on PATH and torch came from Debian for
+ * /usr/bin/python3. `why` says what was chosen and why; `found` is false when no interpreter here has it.
+ */
+async function pythonFor(cwd: string, script: string): Promise<{ python: string; why: string | null; found: boolean }> {
+  const python = await pythonCommand();
+  let source = '';
+  try {
+    source = readFileSync(join(cwd, script), 'utf8');
+  } catch {
+    return { python, why: null, found: true };
+  }
+  const imported = [...new Set([...source.matchAll(/^(?:import|from)\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!))];
+  if (imported.length === 0) return { python, why: null, found: true };
+  const { execa } = await import('execa');
+  // Run in the checkout, so that the script's own modules (model.py) are found as the run finds them.
+  const r = await execa(python, ['-c', 'import importlib.util, sys; print(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))', ...imported], { cwd, reject: false }).catch(() => null);
+  const missing = r && r.exitCode === 0 ? String(r.stdout).trim().split(/\s+/).filter(Boolean) : [];
+  if (missing.length === 0) return { python, why: null, found: true };
+  const other = interpretersWith(missing, process.env.PATH ?? '', realPath(await whichOnPath(python)))[0];
+  const names = missing.join(', ');
+  return other
+    ? { python: other, why: `${python} on PATH cannot import ${names}, which ${script} imports; ${other} can, so the run uses it.`, found: true }
+    : { python, why: `${python} on PATH cannot import ${names}, which ${script} imports, and no other interpreter here can: install ${missing.length > 1 ? 'them' : 'it'}, or set run to the interpreter that has ${missing.length > 1 ? 'them' : 'it'}.`, found: false };
+}
+
+async function whichOnPath(cmd: string): Promise<string> {
+  for (const d of (process.env.PATH ?? '').split(delimiter)) if (d && existsSync(join(d, cmd))) return join(d, cmd);
+  return cmd;
+}
+
+function realPath(p: string): string | null {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
 }
 
 async function pythonCommand(): Promise<string> {

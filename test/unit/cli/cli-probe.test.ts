@@ -72,7 +72,7 @@ describe('autoresearch init --probe', () => {
     assert.match(text, /failed \(exit code 3\) when init ran it/);
   });
 
-  it('the wrong Python on PATH: names the interpreter that has the module and the run line to write (issue 10, nanoGPT with Debian\'s torch)', () => {
+  it('the wrong Python on PATH: init runs the interpreter that has the module, and a probe of a config that names the wrong one says which to use (issue 10, nanoGPT with Debian\'s torch)', () => {
     // As on nanoGPT: pyenv's python3 first on PATH without torch, /usr/bin/python3 with it. Here a wrapper of the
     // real interpreter, later on PATH, is the one with the (made-up) module.
     const dir = mkdtempSync(join(tmpdir(), 'ar-pythons-'));
@@ -84,30 +84,56 @@ describe('autoresearch init --probe', () => {
     const other = join(dir, 'bin/python3');
     writeFileSync(other, `#!/bin/sh\nPYTHONPATH='${join(dir, 'site')}' exec '${real}' "$@"\n`);
     chmodSync(other, 0o755);
-    const r = repo({ 'train.py': 'import fakemod_ar\nprint("step 100: train loss 2.9, val loss 3.0")\n' });
-    const res = cliSyncEnv({ PATH: `${process.env.PATH}${delimiter}${join(dir, 'bin')}` }, r.root, 'init', '--probe');
+    const env = { PATH: `${process.env.PATH}${delimiter}${join(dir, 'bin')}` };
+    // model.py is the script's own module: found in the checkout, never a reason to look elsewhere.
+    const r = repo({ 'train.py': 'import os\nimport fakemod_ar\nfrom model import GPT\nprint("step 100: train loss 2.9, val loss 3.0")\n', 'model.py': 'GPT = 1\n' });
+    const res = cliSyncEnv(env, r.root, 'init', '--probe');
     assert.equal(res.code, 0, res.err);
-    assert.match(res.err, /ModuleNotFoundError: No module named 'fakemod_ar'/);
+    assert.ok(res.out.includes(`python3 on PATH cannot import fakemod_ar, which train.py imports; ${other} can, so the run uses it.`), res.out);
+    assert.match(res.out, /Finished in .* \(exit code 0\)/);
+    assert.equal(config(r).parsed.run, `${other} train.py`);
+    assert.equal(config(r).parsed.metric.name, 'val_loss');
+
+    // A config that runs PATH's python3: the probe fails, and says which interpreter to set.
+    const path = join(r.root, 'autoresearch.config.yaml');
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/^run: .*$/m, 'run: python3 train.py'));
+    const again = cliSyncEnv(env, r.root, 'init', '--probe', '--force');
+    assert.match(again.err, /ModuleNotFoundError: No module named 'fakemod_ar'/);
     const fix = `the Python on PATH has no module fakemod_ar, but ${other} has it: set \`run: ${other} train.py\``;
-    assert.ok(res.err.includes(`To fix it: ${fix}, then \`autoresearch init --probe --force\` again.`), res.err);
-    assert.ok(config(r).text.includes(`# FIX ME: ${fix}.`));
+    assert.ok(again.err.includes(`To fix it: ${fix}, then \`autoresearch init --probe --force\` again.`), again.err);
+
+    // No interpreter has it: init says so, keeps python3 and marks the run line.
+    const none = repo({ 'train.py': 'import nosuchmod_ar\n' });
+    const res3 = cliSyncEnv(env, none.root, 'init');
+    assert.match(res3.err, /python3 on PATH cannot import nosuchmod_ar, which train\.py imports, and no other interpreter here can/);
+    assert.match(config(none).text, /^# FIX ME: python3 on PATH cannot import nosuchmod_ar.*\nrun: python3 train\.py$/m);
   });
 
-  it('a nanoGPT-style script that takes config/*.py: init names the files, the one whose data is prepared, and the run line (issue 10)', () => {
+  it('a nanoGPT-style script that takes config/*.py: init trains with the one whose data is prepared, and makes it editable (issue 10)', () => {
     // Run bare, nanoGPT's train.py trains GPT-2 on openwebtext on CUDA; the user meant config/train_shakespeare_char.py.
     const r = repo({});
     cpSync(CHARLM, r.root, { recursive: true });
     writeFileSync(join(r.root, 'config/train_gpt2.py'), "dataset = 'openwebtext'\nbatch_size = 12\n");
     r.commit('nanoGPT-like');
+    // Before the data is prepared: no config is ready, so init names them and the run line, and runs the script bare.
+    const before = cli(r.root, 'init');
+    assert.equal(before.code, 0, before.err);
+    assert.doesNotMatch(before.err, /No training script/);
+    assert.match(before.out, /train\.py takes a config file after it \(exec of configurator\.py\); run bare, it trains its own defaults\. config\/ has train_gpt2\.py, train_shakespeare_char\.py\./);
+    assert.match(before.out, /set `run: python3? train\.py config\/train_gpt2\.py` and add config\/train_gpt2\.py to editable/);
+    assert.match(config(r).text, /^# For one of them: run: python3? train\.py config\/train_gpt2\.py {2}\(and add config\/train_gpt2\.py to editable\)\nrun: python3? train\.py$/m);
+
     execFileSync('python3', ['data/shakespeare_char/prepare.py'], { cwd: r.root, stdio: 'ignore' });
-    const res = cli(r.root, 'init');
+    const res = cli(r.root, 'init', '--force');
     assert.equal(res.code, 0, res.err);
-    assert.match(res.out, /train\.py takes a config file after it \(exec of configurator\.py\); run bare, it trains its own defaults\. config\/ has train_gpt2\.py, train_shakespeare_char\.py \(its data is prepared\)\./);
-    assert.match(res.out, /set `run: python3? train\.py config\/train_shakespeare_char\.py` and add config\/train_shakespeare_char\.py to editable/);
-    const { text } = config(r);
-    assert.match(text, /^# For one of them: run: python3? train\.py config\/train_shakespeare_char\.py {2}\(and add config\/train_shakespeare_char\.py to editable\)\nrun: python3? train\.py$/m);
-    // A script that takes no config file gets no such note.
-    assert.doesNotMatch(cli(repo({ 'train.py': 'lr = 0.1\n', 'config/x.py': 'lr = 1\n' }).root, 'init').out, /takes a config file/);
+    assert.match(res.out, /^Found train\.py: the script the loop changes and runs \(`python3? train\.py config\/train_shakespeare_char\.py`\)\.$/m);
+    assert.match(res.out, /config\/ has train_gpt2\.py, train_shakespeare_char\.py \(its data is prepared\)\.\n {2}The run trains with config\/train_shakespeare_char\.py, the one whose data is prepared/);
+    const { parsed } = config(r);
+    assert.match(parsed.run, /^python3? train\.py config\/train_shakespeare_char\.py$/);
+    assert.deepEqual(parsed.editable, ['train.py', 'config/train_shakespeare_char.py']);
+    // A script that takes no config file gets no such note, and no word about a missing script.
+    const plain = cli(repo({ 'train.py': 'lr = 0.1\n', 'config/x.py': 'lr = 1\n' }).root, 'init');
+    assert.doesNotMatch(plain.out + plain.err, /takes a config file|No training script/);
   });
 
   it('nothing that looks like a metric: says so, shows the last lines, writes the default marked FIX ME', () => {
