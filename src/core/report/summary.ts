@@ -220,7 +220,18 @@ function nextSteps(model: SessionModel, kept: ExperimentNode[], crashed: Experim
   const best = model.best;
   if (best && best.id !== 0 && !model.config?.noise?.confirm) steps.push(`Re-run #${best.id} a few times to confirm its gain is not noise, then \`autoresearch apply\` to bring it onto your branch.`);
   if (kept.length > 1) steps.push(`Continue from #${best?.id}: the kept changes (${kept.slice(0, 3).map((n) => n.description).join('; ')}) suggest pushing further in the same direction.`);
-  if (crashed.length) steps.push(`${crashed.length} experiment(s) crashed or were invalid; read their logs (\`autoresearch show <node>\`) before trying nearby values.`);
+  // A run stopped at the budget says nothing about its values: the runs of that line take longer than the budget
+  // (nanoGPT stops at max_iters, not at the budget; a kept change that adds compute slows its children too).
+  const timedOut = crashed.filter((n) => n.timedOut);
+  if (timedOut.length) {
+    const finished = model.nodes.filter((n) => n && n.status === 'keep' && n.wallMs !== null && !n.timedOut);
+    const slowest = finished.reduce<ExperimentNode | null>((a, n) => (a && a.wallMs! >= n.wallMs! ? a : n), null);
+    const budget = model.config?.budgetText ?? 'the budget';
+    const took = slowest ? ` (the slowest kept run, #${slowest.id}, took ${fmtDuration(slowest.wallMs!)} of ${budget})` : '';
+    steps.push(`${timedOut.length} experiment(s) timed out at the ${budget} budget (${timedOut.map((n) => `#${n.id}`).join(', ')})${took}: that is the time they need, not their values. Raise \`budget\`, or make the script stop once AUTORESEARCH_BUDGET_SECONDS have passed.`);
+  }
+  const otherCrashes = crashed.length - timedOut.length;
+  if (otherCrashes) steps.push(`${otherCrashes} experiment(s) crashed or were invalid; read their logs (\`autoresearch show <node>\`) before trying nearby values.`);
   const failedChecks = model.nodes.filter((n) => n && n.id !== 0 && n.checks?.passed === false && n.status !== 'keep');
   if (failedChecks.length) steps.push(`${failedChecks.length} candidate(s) won on ${model.config?.metric.name ?? 'the metric'} but failed the checks (${failedChecks.map((n) => `#${n.id}`).join(', ')}): their checks logs say what broke; fix it by hand, or \`autoresearch keep <node>\` to keep one anyway.`);
   const open = model.hints.filter((h) => h.takenBy === null);
