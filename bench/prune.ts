@@ -31,12 +31,12 @@ export interface PruneBenchOptions {
   budgetSeconds: number;
 }
 
-const POINTS = 20;
+export const POINTS = 20;
 const START = 10;
 const NOISE = 0.004;
-const BASELINE = { floor: 3, tau: 0.15 };
+export const BASELINE = { floor: 3, tau: 0.15 };
 
-type Kind = 'diverges' | 'slow' | 'slow start' | 'better' | 'neutral';
+export type Kind = 'diverges' | 'slow' | 'slow start' | 'better' | 'neutral';
 const MIX: [Kind, number][] = [['diverges', 0.15], ['slow', 0.2], ['slow start', 0.15], ['better', 0.15], ['neutral', 0.35]];
 const RANGES: Record<Exclude<Kind, 'diverges'>, { tau: [number, number]; floor: [number, number] }> = {
   slow: { tau: [1.5, 4], floor: [1, 1.02] },
@@ -45,7 +45,7 @@ const RANGES: Record<Exclude<Kind, 'diverges'>, { tau: [number, number]; floor: 
   neutral: { tau: [0.9, 1.1], floor: [0.995, 1.02] },
 };
 
-interface Curve {
+export interface Curve {
   floor: number;
   tau: number;
   /** The printed values, `nan` included; the last one is the final metric. */
@@ -81,16 +81,31 @@ function normal(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }
 
-function curve(floor: number, tau: number, r: () => number, diverge?: { at: number; rate: number }): Curve {
+/** `noise`: each point's relative scatter (the benchmark's 0.4 %; bench/pruneModel.ts tries others). */
+export function curve(floor: number, tau: number, r: () => number, diverge?: { at: number; rate: number }, noise = NOISE): Curve {
   const values: string[] = [];
   for (let i = 1; i <= POINTS; i++) {
     const p = i / POINTS;
     let v = floor + (START - floor) * Math.exp(-p / tau);
     if (diverge && p > diverge.at) v *= Math.exp(diverge.rate * (p - diverge.at));
-    v *= 1 + NOISE * normal(r);
+    v *= 1 + noise * normal(r);
     values.push(v > 50 || values.at(-1) === 'nan' ? 'nan' : v.toFixed(4));
   }
   return { floor, tau, values };
+}
+
+/** One change to a parent's curve, from the stream `r`: the same number of draws whatever it is. */
+export function drawChange(parent: { floor: number; tau: number }, r: () => number, noise = NOISE): { kind: Kind; c: Curve } {
+  const u = r();
+  let acc = 0;
+  const kind = MIX.find(([, w]) => (acc += w) > u)?.[0] ?? 'neutral';
+  const a = r();
+  const b = r();
+  const diverge = { at: 0.05 + 0.55 * r(), rate: 5 + 15 * r() };
+  if (kind === 'diverges') return { kind, c: curve(parent.floor, parent.tau, r, diverge, noise) };
+  const range = RANGES[kind];
+  const lerp = ([lo, hi]: [number, number], t: number) => lo + (hi - lo) * t;
+  return { kind, c: curve(Number((parent.floor * lerp(range.floor, a)).toFixed(5)), Number((parent.tau * lerp(range.tau, b)).toFixed(5)), r, undefined, noise) };
 }
 
 /**
@@ -117,20 +132,7 @@ export class CurveProposer implements Proposer {
     const text = readFileSync(join(req.worktree, 'train.py'), 'utf8');
     const m = /floor=([\d.e-]+) tau=([\d.e-]+)/.exec(text);
     if (!m) throw new Error(`the parent's train.py has no curve line: ${text.slice(0, 80)}`);
-    const parent = { floor: Number(m[1]), tau: Number(m[2]) };
-    const u = r();
-    let acc = 0;
-    const kind = MIX.find(([, w]) => (acc += w) > u)?.[0] ?? 'neutral';
-    const a = r();
-    const b = r();
-    const diverge = { at: 0.05 + 0.55 * r(), rate: 5 + 15 * r() };
-    let c: Curve;
-    if (kind === 'diverges') c = curve(parent.floor, parent.tau, r, diverge);
-    else {
-      const range = RANGES[kind];
-      const lerp = ([lo, hi]: [number, number], t: number) => lo + (hi - lo) * t;
-      c = curve(Number((parent.floor * lerp(range.floor, a)).toFixed(5)), Number((parent.tau * lerp(range.tau, b)).toFixed(5)), r);
-    }
+    const { kind, c } = drawChange({ floor: Number(m[1]), tau: Number(m[2]) }, r);
     const n = ++this.count;
     const editKey = `train.py:curve ${n}`;
     const nan = c.values.indexOf('nan');
@@ -156,7 +158,8 @@ maxExperiments: ${o.experiments}
 proposer: mutate
 seed: ${seed}
 progress: '^step \\d+: val loss (\\S+)'
-${prune ? 'prune: on\n' : ''}`;
+prune: ${prune ? 'on' : 'off'}
+`;
 }
 
 interface SessionFigures {
