@@ -55,6 +55,10 @@ const IGNORED = new Set([
 ]);
 /** Words that name no measurement alone: `with 320 parameters` (nanoGPT's small CPU model) is no metric `with`. */
 const STOP = new Set(['with', 'without', 'of', 'and', 'or', 'to', 'in', 'on', 'at', 'for', 'from', 'by', 'is', 'are', 'was', 'were', 'has', 'have', 'got', 'the', 'a', 'an', 'total', 'using', 'over', 'after', 'about']);
+/** A comment line of a config file the script echoes (`# good for debugging and playing on macbooks`). */
+const COMMENT_LINE = /^\s*#/;
+/** `block_size = 256 # context of up to 256 previous characters`: a setting, whose trailing comment is not read. */
+const ASSIGNMENT = /^\s*[A-Za-z_][\w.]*\s*[:=]/;
 /** A traceback's frame line (`File "train.py", line 26, in <module>`): its numbers are line numbers, never a metric. */
 const TRACEBACK = /^\s*File "[^"]*", line \d+/;
 /** Words that say nothing about what is measured: "Average loss" is the loss, "final test_acc" the test_acc. */
@@ -188,8 +192,10 @@ const MAX_PATTERNS = 200;
 export function probeMetrics(log: string): MetricCandidate[] {
   const all = lines(log);
   const seen = new Map<string, Seen>();
-  for (const line of all) {
-    if (line.length > 2000 || !/\d/.test(line) || TRACEBACK.test(line)) continue;
+  for (const full of all) {
+    if (full.length > 2000 || !/\d/.test(full) || TRACEBACK.test(full) || COMMENT_LINE.test(full)) continue;
+    // A config file echoed into the log (nanoGPT prints config/train_shakespeare_char.py): its comments are prose.
+    const line = ASSIGNMENT.test(full) ? full.replace(/\s+#\s.*$/, '') : full;
     const pairs = pairsOf(line);
     for (const p of pairs) {
       if (ignored(p)) continue;

@@ -132,6 +132,20 @@ describe('metric probe: what real training scripts print', () => {
     assert.deepEqual(probe(log).map((c) => c.name), ['val_loss', 'loss', 'train_loss']);
   });
 
+  it('a run stopped before its first eval: nothing from the config file it echoed, comments included (issue 10)', () => {
+    // nanoGPT's full-size shakespeare_char on a CPU, stopped at a 1m budget: the probe proposed a metric `to` = 256.
+    const log = 'Overriding config with config/train_shakespeare_char.py:\n# train a miniature character-level shakespeare model\n' +
+      '# good for debugging and playing on macbooks and such\nout_dir = \'out-shakespeare-char\'\neval_interval = 250 # keep frequent because we\'ll overfit\n' +
+      'eval_iters = 200\nlog_interval = 10 # don\'t print too too often\nbatch_size = 64\nblock_size = 256 # context of up to 256 previous characters\n' +
+      'n_layer = 6\nlearning_rate = 1e-3 # with baby networks can afford to go a bit higher\nmax_iters = 5000\nmin_lr = 1e-4 # learning_rate / 10 usually\n' +
+      'beta2 = 0.99 # make a bit bigger because number of tokens per iter is small\nwarmup_iters = 100 # not super necessary potentially\n' +
+      'tokens per iteration will be: 16,384\nfound vocab_size = 96 (inside data/shakespeare_char/meta.pkl)\nInitializing a new model from scratch\n' +
+      'number of parameters: 10.65M\nusing fused AdamW: False\n';
+    assert.deepEqual(probe(log).map((c) => `${c.name} ${c.valueText}`), []);
+    // A setting's own value is still read where it is the metric's line shape: `loss = 0.5 # lower is better`.
+    assert.deepEqual(probe('loss = 0.52 # lower is better\nloss = 0.48 # lower is better\n').map((c) => `${c.name} ${c.valueText}`), ['loss 0.48']);
+  });
+
   it('the nanoGPT pattern keeps reading val loss when the numbers change, nan included', () => {
     const { pattern } = probe(NANOGPT)[0]!;
     assert.equal(extractLast('step 5000: train loss 0.8123, val loss 1.4712\niter 5000: loss 0.7921, time 20.1ms, mfu 16.9%\n', pattern), '1.4712');
