@@ -341,7 +341,10 @@ export async function pruneRows(o: PruneBenchOptions, log: (line: string) => voi
   }
   const count = (m: Map<string, number> | undefined) => [...(m ?? new Map<string, number>()).values()].reduce((a, b) => a + b, 0);
   const finished = [...held.values()].reduce((a, m) => a + count(m), 0);
-  const words: Record<HeldBy, string> = { level: 'level with their parent within the noise', margin: 'behind within the margin', pace: 'behind by more, but falling fast enough to reach the parent\'s final', once: 'behind at one point only', early: 'before minFraction', unread: 'nothing to compare' };
+  const words: Record<HeldBy, string> = {
+    level: 'level with their parent within the noise', margin: 'behind, within the margin only', pace: 'behind by more than the margin, but falling fast enough to reach the parent\'s final',
+    'margin and pace': 'behind within the margin, and falling fast enough', once: 'behind at one point only', early: 'before minFraction', unread: 'nothing to compare',
+  };
   const heldNote = [...held].sort((a, b) => count(b[1]) - count(a[1])).map(([why, kinds]) => `${count(kinds)} ${words[why]} (${[...kinds].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${c}`).join(', ')})`).join('; ');
   const retried = sum(off, 'retries') + sum(on, 'retries');
   const load = `load ${loadBefore} → ${loadAfter}${late ? `; ${late} runs (off ${sum(off, 'timedOut')}, on ${sum(on, 'timedOut')}) ran past the budget under load and count as crashes` : ''}${retried ? `; ${retried} sessions re-run after their baseline did` : ''}`;

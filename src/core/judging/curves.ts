@@ -259,7 +259,6 @@ function stopAt(s: Shared, curve: readonly CurvePoint[], i: number): Omit<PruneV
   const gap = worseBy(value, parentValue, s.direction);
   if (!(gap > s.noise)) return 'level';
   const margin = marginAt(s, fraction, parentValue);
-  if (!(gap > margin)) return 'margin';
   let j = i - 1;
   while (j >= 0 && curve[j]![0] > fraction - RATE_WINDOW) j--;
   if (j < 0 || !Number.isFinite(curve[j]![1])) return 'unread';
@@ -268,16 +267,19 @@ function stopAt(s: Shared, curve: readonly CurvePoint[], i: number): Omit<PruneV
   const parentEnd = s.parent.at(-1)![1];
   const canStill = Math.max(rate * Math.max(0, s.end - fraction), stillImproved(s.parent, fraction, s.direction));
   const endGap = worseBy(value, parentEnd, s.direction) - canStill;
-  return endGap > s.noise ? { fraction, value, parentValue, gap, margin, parentEnd, improving: rate * RATE_WINDOW, endGap } : 'pace';
+  const inMargin = !(gap > margin);
+  const inReach = !(endGap > s.noise);
+  if (inMargin || inReach) return inMargin && inReach ? 'margin and pace' : inMargin ? 'margin' : 'pace';
+  return { fraction, value, parentValue, gap, margin, parentEnd, improving: rate * RATE_WINDOW, endGap };
 }
 
 /**
- * What lets a run go on at a point of its curve: `level`, not behind its parent there beyond the noise; `margin`,
- * behind, but within the margin; `pace`, behind by more, but as fast as it still improves it could reach the parent's
- * final value; `once`, only its last point says stop; `early`, before the minimum fraction; `unread`, nothing to
- * compare (no parent curve or point there, one point, no pace measured yet).
+ * What lets a run go on at a point of its curve: `level`, not behind its parent there beyond the noise; behind, but
+ * `margin`, within the margin, or `pace`, as fast as it still improves it could reach the parent's final value, or
+ * both (either alone holds it back); `once`, only its last point says stop; `early`, before the minimum fraction;
+ * `unread`, nothing to compare (no parent curve or point there, one point, no pace measured yet).
  */
-export type HeldBy = 'level' | 'margin' | 'pace' | 'once' | 'early' | 'unread';
+export type HeldBy = 'level' | 'margin' | 'pace' | 'margin and pace' | 'once' | 'early' | 'unread';
 
 /** Why to stop the run now (with the numbers), or what holds it back. */
 function decide(i: PruneInput): PruneVerdict | HeldBy {

@@ -269,7 +269,10 @@ describe('curves: when a run may be stopped', () => {
     const upTo = (c: CurvePoint[], f: number) => c.filter((p) => p[0] <= f + 1e-9);
     const held = (c: CurvePoint[], f: number) => heldBy({ curve: upTo(c, f), parent, direction: 'minimize', late: [] });
     assert.equal(held(parent, 0.6), 'level');
-    assert.equal(held(parent.map(([f, v]): CurvePoint => [f, v + 0.1]), 0.6), 'margin', 'behind by 0.1, under 5 % of the parent there');
+    assert.equal(held(parent.map(([f, v]): CurvePoint => [f, v + 0.1]), 0.6), 'margin and pace', 'behind by 0.1, under 5 % of the parent there, and falling as fast');
+    const end = parent.at(-1)![1];
+    const stalled = parent.map(([f, v]): CurvePoint => [f, Math.max(v, end + 0.12)]);
+    assert.equal(held(stalled, 0.8), 'margin', 'stalled 0.12 above where its parent ends: within the 5 % floor alone');
     const slow = expo(3.03, 0.45);
     assert.equal(held(slow, 0.5), 'pace', 'far behind, but falling fast enough to reach 3.0 by the end at that pace');
     const stop = firstStop(slow, parent)!;
@@ -291,9 +294,11 @@ describe('curves: when a run may be stopped', () => {
 
 describe('curves: the config', () => {
   const base = 'tag: t1\neditable: [train.py]\nrun: python3 train.py\nbudget: 5m\nmetric: {name: val_loss, direction: minimize}\n';
-  it('prune is off by default, on gives the defaults, a mapping sets them; progress needs a group for the value', async () => {
+  it('prune is on by default, off turns it off, on gives the defaults, a mapping sets them; progress needs a group for the value', async () => {
     const { parseConfig } = await import('../../../../src/core/config.js');
-    assert.equal(parseConfig(base).prune, null);
+    assert.deepEqual(parseConfig(base).prune, DEFAULT_PRUNE);
+    assert.equal(parseConfig(`${base}prune: off\n`).prune, null);
+    assert.equal(parseConfig(`${base}prune: false\n`).prune, null);
     assert.deepEqual(parseConfig(`${base}prune: on\n`).prune, DEFAULT_PRUNE);
     assert.deepEqual(parseConfig(`${base}prune: {minFraction: 0.4}\n`).prune, { ...DEFAULT_PRUNE, minFraction: 0.4 });
     assert.equal(parseConfig(`${base}progress: 'step (\\d+).*val loss ([\\d.]+)'\n`).progress, 'step (\\d+).*val loss ([\\d.]+)');
