@@ -512,9 +512,11 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
 
   // `progress`: a pattern whose last group is an intermediate value (the metric's own pattern by default).
   const progress = r.progress === undefined || r.progress === null ? null : c.regexAnyGroups('progress', r.progress);
+  // Early stopping is on unless the config says off: `npm run bench -- --prune-only` stopped no run that would have been
+  // kept (issue 13).
   let prune: ResearchConfig['prune'] | undefined = null;
-  if (r.prune === true || r.prune === 'on') prune = { ...DEFAULT_PRUNE };
-  else if (r.prune === false || r.prune === 'off' || r.prune === undefined || r.prune === null) prune = null;
+  if (r.prune === true || r.prune === 'on' || r.prune === undefined) prune = { ...DEFAULT_PRUNE };
+  else if (r.prune === false || r.prune === 'off' || r.prune === null) prune = null;
   else if (!c.isMap(r.prune)) prune = c.fail('prune', r.prune, 'on, off, or a mapping {minFraction, safety, floor}');
   else {
     c.unknownKeys(r.prune, ['minFraction', 'safety', 'floor'], 'prune');

@@ -115,8 +115,8 @@ print(f"val_loss: {loss:.4f}")
     assert.match(readFileSync(join(repo.root, '.autoresearch/t1/journal.jsonl'), 'utf8'), /"type":"prune","on":false[^\n]*\n(.*\n)*.*"type":"prune","on":true/);
   });
 
-  it('a person turns it on where the config has none: the default rule stops a run clearly worse than its parent', async () => {
-    const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '2', policy: 'greedy', progress: "'val loss ([\\d.]+)'" }), { 'train.py': trainer(1.0) });
+  it('a person turns it on where the config says off: the default rule stops a run clearly worse than its parent', async () => {
+    const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '2', policy: 'greedy', progress: "'val loss ([\\d.]+)'", prune: 'off' }), { 'train.py': trainer(1.0) });
     const s = inProcess(repo, new ScriptedProposer([trainer(0.9, 0.9), `import time\n${PACE}for i in range(15):\n    print(f"step {i}: val loss {40.0:.4f}", flush=True)\n    tick(i)\nprint("val_loss: 40.0")\n`]));
     s.controller.command({ type: 'prune', on: true });
     const outcome = await s.run();
@@ -124,8 +124,15 @@ print(f"val_loss: {loss:.4f}")
     assert.match(outcome.model.get(2)!.reason, /^stopped early at \d+ % of the budget/);
   });
 
-  it('is off by default: the same worse run goes to the end and is judged on its final metric', async () => {
+  it('is on by default (issue 13: the benchmark stopped no run that would have been kept): a run clearly worse than its parent is stopped', async () => {
     const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '1', policy: 'greedy', progress: "'val loss ([\\d.]+)'" }), { 'train.py': trainer(1.0) });
+    const outcome = await inProcess(repo, new ScriptedProposer([trainer(3.0)])).run();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    assert.match(outcome.model.get(1)!.reason, /^stopped early at \d+ % of the budget: val_loss [\d.]+ vs [\d.]+ for #0 at the same point/);
+  });
+
+  it('with `prune: off` the same worse run goes to the end and is judged on its final metric', async () => {
+    const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '1', policy: 'greedy', progress: "'val loss ([\\d.]+)'", prune: 'off' }), { 'train.py': trainer(1.0) });
     const s = inProcess(repo, new ScriptedProposer([trainer(3.0)]));
     const outcome = await s.run();
     const n = outcome.model.get(1)!;
