@@ -2,6 +2,9 @@ import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } fr
 import { delimiter, join, relative } from 'node:path';
 import { CONFIG_FILE, parseConfig, parseDuration } from '../../core/config.js';
 import { explainCrash, interpretersWith } from '../../core/crashHints.js';
+import { STATE_DIR } from '../../core/files.js';
+import { Lab } from '../../core/git.js';
+import { planShared } from '../../core/protection/sharedInputs.js';
 import { configTemplate } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
@@ -69,6 +72,8 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   if (interpreter.why && interpreter.found) io.out(interpreter.why);
   else if (interpreter.why) io.err(interpreter.why);
   if (takesConfig) io.out(takesConfig.text);
+  const inputs = await sharedPreview(cwd, readonly);
+  if (inputs) io.out(inputs);
 
   let metric = GUESS;
   if (o.probe && !script) io.err('Not running anything to find the metric: there is no script to run.');
@@ -245,6 +250,26 @@ function configFileNote(cwd: string, script: string, run: string): { text: strin
     text: `${head}\n  To train with one, set \`run: ${line}\` and add ${pick} to editable, so that its settings can be tuned${noGpu}.`,
     comment: [`${script} takes a config file after it: ${dir}/ has ${names(files)}.`, `For one of them: run: ${line}  (and add ${pick} to editable)`],
   };
+}
+
+/**
+ * What git ignores here that every experiment will get as links (the session's automatic `shared` choice), and what it
+ * leaves out as outputs: prepared data is the input a worktree lacks (issue 10). Null outside git or with nothing ignored.
+ */
+async function sharedPreview(cwd: string, readonly: readonly string[]): Promise<string | null> {
+  let plan;
+  try {
+    const lab = await Lab.open(cwd);
+    plan = planShared({ root: lab.root, snapshotDir: join(lab.root, STATE_DIR, 'init'), shared: null, readonly, ignored: await lab.untracked(true), untracked: await lab.untracked(false) });
+  } catch {
+    return null;
+  }
+  // The session's own record at the root is no output of the user's runs.
+  const leftOut = plan.leftOut.filter((p) => p !== 'results.tsv' && p !== 'autoresearch-summary.md');
+  if (plan.links.length === 0 && leftOut.length === 0) return null;
+  const list = (xs: readonly string[]) => (xs.length > 6 ? `${xs.slice(0, 6).join(', ')} and ${xs.length - 6} more` : xs.join(', '));
+  const linked = plan.links.length ? `Every experiment gets links to what git ignores here: ${list(plan.links.map((l) => l.path))}` : 'Nothing git ignores here is shared with the experiments';
+  return `${linked}${leftOut.length ? ` (left out as outputs: ${list(leftOut)})` : ''}; \`shared:\` in the config chooses instead.`;
 }
 
 function hasNvidiaSmi(): boolean {

@@ -128,6 +128,10 @@ describe('autoresearch init --probe', () => {
     assert.equal(res.code, 0, res.err);
     assert.match(res.out, /^Found train\.py: the script the loop changes and runs \(`python3? train\.py config\/train_shakespeare_char\.py`\)\.$/m);
     assert.match(res.out, /config\/ has train_gpt2\.py, train_shakespeare_char\.py \(its data is prepared\)\.\n {2}The run trains with config\/train_shakespeare_char\.py, the one whose data is prepared/);
+    // What issue 10's first baseline lacked: the prepared data, which every experiment now gets as links.
+    r.write('out-shakespeare-char/ckpt.pt', 'a previous run');
+    const again = cli(r.root, 'init', '--force');
+    assert.match(again.out, /^Every experiment gets links to what git ignores here: data\/shakespeare_char\/meta\.pkl, data\/shakespeare_char\/train\.bin, data\/shakespeare_char\/val\.bin \(left out as outputs: out-shakespeare-char\); `shared:` in the config chooses instead\.$/m);
     const { parsed } = config(r);
     assert.match(parsed.run, /^python3? train\.py config\/train_shakespeare_char\.py$/);
     assert.deepEqual(parsed.editable, ['train.py', 'config/train_shakespeare_char.py']);
