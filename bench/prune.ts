@@ -45,6 +45,8 @@ const RANGES: Record<Exclude<Kind, 'diverges'>, { tau: [number, number]; floor: 
   neutral: { tau: [0.9, 1.1], floor: [0.995, 1.02] },
 };
 
+export type Shape = 'exp' | 'power';
+
 export interface Curve {
   floor: number;
   tau: number;
@@ -81,12 +83,15 @@ function normal(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }
 
-/** `noise`: each point's relative scatter (the benchmark's 0.4 %; bench/pruneModel.ts tries others). */
-export function curve(floor: number, tau: number, r: () => number, diverge?: { at: number; rate: number }, noise = NOISE): Curve {
+/**
+ * `noise`: each point's relative scatter (the benchmark's 0.4 %); `shape`: the benchmark's exponential, or a power law
+ * floor + (START − floor)·(1 + 3p/τ)^−0.7 that keeps falling to the end (bench/pruneModel.ts tries both).
+ */
+export function curve(floor: number, tau: number, r: () => number, diverge?: { at: number; rate: number }, noise = NOISE, shape: Shape = 'exp'): Curve {
   const values: string[] = [];
   for (let i = 1; i <= POINTS; i++) {
     const p = i / POINTS;
-    let v = floor + (START - floor) * Math.exp(-p / tau);
+    let v = floor + (START - floor) * (shape === 'exp' ? Math.exp(-p / tau) : (1 + (3 * p) / tau) ** -0.7);
     if (diverge && p > diverge.at) v *= Math.exp(diverge.rate * (p - diverge.at));
     v *= 1 + noise * normal(r);
     values.push(v > 50 || values.at(-1) === 'nan' ? 'nan' : v.toFixed(4));
@@ -95,17 +100,17 @@ export function curve(floor: number, tau: number, r: () => number, diverge?: { a
 }
 
 /** One change to a parent's curve, from the stream `r`: the same number of draws whatever it is. */
-export function drawChange(parent: { floor: number; tau: number }, r: () => number, noise = NOISE): { kind: Kind; c: Curve } {
+export function drawChange(parent: { floor: number; tau: number }, r: () => number, noise = NOISE, shape: Shape = 'exp'): { kind: Kind; c: Curve } {
   const u = r();
   let acc = 0;
   const kind = MIX.find(([, w]) => (acc += w) > u)?.[0] ?? 'neutral';
   const a = r();
   const b = r();
   const diverge = { at: 0.05 + 0.55 * r(), rate: 5 + 15 * r() };
-  if (kind === 'diverges') return { kind, c: curve(parent.floor, parent.tau, r, diverge, noise) };
+  if (kind === 'diverges') return { kind, c: curve(parent.floor, parent.tau, r, diverge, noise, shape) };
   const range = RANGES[kind];
   const lerp = ([lo, hi]: [number, number], t: number) => lo + (hi - lo) * t;
-  return { kind, c: curve(Number((parent.floor * lerp(range.floor, a)).toFixed(5)), Number((parent.tau * lerp(range.tau, b)).toFixed(5)), r, undefined, noise) };
+  return { kind, c: curve(Number((parent.floor * lerp(range.floor, a)).toFixed(5)), Number((parent.tau * lerp(range.tau, b)).toFixed(5)), r, undefined, noise, shape) };
 }
 
 /**
