@@ -101,7 +101,19 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * `autoresearch show 3 | head`: a reader that closed the pipe has read what it wanted, which is no error (it was an
+ * unhandled `Error: write EPIPE` with a stack). What is left to print is dropped; a session (`run | head`) goes on.
+ */
+export function quietOnClosedPipe(stream: NodeJS.WritableStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
+
 if (isEntryPoint()) {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   const debug = process.argv.includes('--debug') || !!process.env.AUTORESEARCH_DEBUG;
   const argv = process.argv.slice(2).filter((a) => a !== '--debug');
   main(argv).then((code) => process.exit(code), (e) => {
