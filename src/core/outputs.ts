@@ -1,9 +1,10 @@
 // What a run writes next to its code (checkpoints, logs, caches), told apart from what it reads, among the files
 // git ignores: the automatic sharing leaves outputs out (protection/sharedInputs.ts), and a slot's worktree loses
 // them between experiments (git.ts), so no experiment starts from another's checkpoint.
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { statOrNull } from './files.js';
-import { listFiles } from './glob.js';
+import { SKIPPED_DIRS } from './glob.js';
 
 /** Folder and file names that are a run's outputs or caches, never its inputs: the automatic choice leaves them out. */
 const OUTPUT_NAMES: readonly string[] = [
@@ -30,8 +31,30 @@ function looksLikeOutput(path: string): boolean {
 function holdsOnlyOutputs(root: string, p: string): boolean {
   const abs = join(root, p);
   if (!statOrNull(abs)?.isDirectory()) return false;
-  const files = listFiles(abs).slice(0, 1000);
-  return files.length > 0 && files.every((f) => looksLikeOutput(f));
+  // Stops at the first file that is no output, and after 1000: the worktree's check runs before every experiment, and
+  // a dataset a run downloaded into its worktree can hold a million files.
+  let seen = 0;
+  const walk = (dir: string, prefix: string): boolean | null => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return null;
+    }
+    for (const e of entries) {
+      if (seen >= 1000) return null;
+      const rel = prefix ? `${prefix}/${e.name}` : e.name;
+      if (e.isDirectory() && SKIPPED_DIRS.has(e.name)) continue;
+      if (e.isDirectory()) {
+        if (walk(join(dir, e.name), rel) === false) return false;
+        continue;
+      }
+      seen++;
+      if (!looksLikeOutput(rel)) return false;
+    }
+    return null;
+  };
+  return walk(abs, '') !== false && seen > 0;
 }
 
 /**
