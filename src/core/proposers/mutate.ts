@@ -13,13 +13,14 @@
 // Names in NOT_HYPERPARAMETERS are left alone, and so are settings the run command sets itself (`--max_iters=2000`,
 // `--lr 0.1`, Hydra's `optimizer.lr=1e-3`, a config file after the script), where an edit would not reach the run.
 // Along one line of the tree it never sets a value back to one the line already had (`tanh -> sigmoid` after
-// `sigmoid -> tanh`). An edit replaces the value's characters and nothing else.
+// `sigmoid -> tanh`). An edit replaces the value's characters and nothing else. The first try from a kept change of a
+// number repeats its step (the direction that paid); a draft changes a setting no kept experiment has changed yet.
 import type { Proposal, ProposalRequest, Proposer } from './proposer.js';
 import type { ExperimentNode, Operator } from '../types.js';
 import { mentions } from './mutate/hint.js';
 import { overriddenBy, runOverrides, withConfigFiles } from './mutate/overrides.js';
 import { hash, mulberry32 } from './mutate/random.js';
-import { candidatesFor, editKeyOf } from './mutate/rules.js';
+import { candidatesFor, editKeyOf, type MutationCandidate } from './mutate/rules.js';
 import { describeSearchSpace, scanSearchSpace, type SearchSpace } from './mutate/searchSpace.js';
 
 export type { Hyperparameter, HyperparameterSource } from './mutate/hyperparameter.js';
@@ -90,11 +91,17 @@ export class MutateProposer implements Proposer {
         return !siblings.some((key) => key.startsWith(prefix));
       });
       if (fresh.length) pool = fresh;
+      // A draft starts a line of its own: a setting no kept experiment of the tree has changed, where one is left,
+      // so that what it finds can later be merged onto the best instead of repeating it.
+      const changed = req.history.filter((n) => n.status === 'keep' && n.parentId !== null).map((n) => n.editKey);
+      const untouched = pool.filter((cs) => !changed.some((key) => key.startsWith(editKeyOf(cs[0]!.param.file, cs[0]!.param.name, ''))));
+      if (untouched.length) pool = untouched;
     }
 
     const rng = mulberry32(hash(`${this.seed}|${req.parent.id}|${req.triedFromParent.size}|${req.operator}`));
-    const group = pool[Math.floor(rng() * pool.length)]!;
-    const pick = group[Math.floor(rng() * group.length)]!;
+    const again = hinted.length || req.operator !== 'improve' ? null : sameStepAgain(req.parent, pool);
+    const group = again ? [again] : pool[Math.floor(rng() * pool.length)]!;
+    const pick = again ?? group[Math.floor(rng() * group.length)]!;
     const p = pick.param;
     const content = contents.get(p.file)!;
     const several = new Set(space.params.map((x) => x.file)).size > 1;
@@ -113,6 +120,27 @@ export class MutateProposer implements Proposer {
   dispose(): void {
     // Nothing held.
   }
+}
+
+/**
+ * The step that made `parent`, once more (LR 0.1 → 0.05 was kept: now 0.05 → 0.025), while it is untried from
+ * there: a kept change of a number shows a direction that pays, so the first try from it follows that direction, as a
+ * pattern search does. Measured in bench:search:sim, it brings both policies closer to the optimum on every shape.
+ */
+function sameStepAgain(parent: ExperimentNode, pool: readonly MutationCandidate[][]): MutationCandidate | null {
+  if (parent.status !== 'keep') return null;
+  const m = /(?:^|: )(\S+) (\S+) (?:->|→) (\S+)$/.exec(parent.description);
+  if (!m) return null;
+  const ratio = Number(m[3]) / Number(m[2]);
+  if (!Number.isFinite(ratio) || ratio <= 0 || ratio === 1) return null;
+  for (const cs of pool) {
+    const p = cs[0]!.param;
+    if (p.name !== m[1] || !parent.editKey.startsWith(editKeyOf(p.file, p.name, '')) || p.text !== m[3]) continue;
+    // Ints round their steps (80 → 100 by a quarter, then 100 → 125): the nearest candidate within 3 %.
+    const want = Number(p.text) * ratio;
+    return cs.find((c) => Math.abs(Number(c.newText) - want) <= 0.03 * Math.abs(want)) ?? null;
+  }
+  return null;
 }
 
 function listed(xs: readonly string[], max = 8): string {

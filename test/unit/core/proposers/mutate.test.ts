@@ -237,6 +237,51 @@ describe('MutateProposer', () => {
     assert.ok(p && !tried.has(p.editKey));
   });
 
+  it('drafts change a setting no kept experiment of the tree has changed, so a new line can be merged later', async () => {
+    const wt = worktree({ 'train.py': 'LR = 0.01\nWIDTH = 4\nUSE_BN = True\n' });
+    const n1 = fakeNode({ id: 1, parentId: 0, operator: 'improve', editKey: 'train.py:WIDTH=8', description: 'WIDTH 4 → 8' });
+    const n2 = fakeNode({ id: 2, parentId: 1, operator: 'improve', editKey: 'train.py:LR=0.02', description: 'LR 0.01 → 0.02' });
+    const tried = new Set(['train.py:WIDTH=8']);
+    for (let seed = 0; seed < 20; seed++) {
+      const p = await new MutateProposer({ seed }).propose(fakeRequest(wt, { operator: 'draft', history: [fakeNode(), n1, n2], triedFromParent: tried }));
+      assert.equal(p?.editKey, 'train.py:USE_BN=False', `seed ${seed}`);
+    }
+    // A change that was tried and discarded leaves its setting open.
+    const discarded = { ...n2, status: 'discard' as const };
+    const picks = new Set<string>();
+    for (let seed = 0; seed < 20; seed++) {
+      const p = await new MutateProposer({ seed }).propose(fakeRequest(wt, { operator: 'draft', history: [fakeNode(), n1, discarded], triedFromParent: tried }));
+      picks.add(p!.description.split(' ')[0]!);
+    }
+    assert.deepEqual([...picks].sort(), ['LR', 'USE_BN']);
+  });
+
+  it('the first try from a kept change of a number repeats its step, in the direction that paid', async () => {
+    const wt = worktree({ 'train.py': 'LR = 0.025\nWIDTH = 100\nUSE_BN = True\n' });
+    const lr = fakeNode({ id: 1, parentId: 0, operator: 'improve', editKey: 'train.py:LR=0.025', description: 'LR 0.05 → 0.025' });
+    const width = fakeNode({ id: 2, parentId: 0, operator: 'improve', editKey: 'train.py:WIDTH=100', description: 'WIDTH 80 → 100' });
+    for (let seed = 0; seed < 10; seed++) {
+      const a = await new MutateProposer({ seed }).propose(fakeRequest(wt, { parent: lr, history: [fakeNode(), lr] }));
+      assert.equal(a?.description, 'LR 0.025 → 0.0125', `seed ${seed}`);
+      assert.match(a!.plan, /^Halve LR/);
+      // An int's step of a quarter rounds: 80 → 100, then 100 → 125.
+      const b = await new MutateProposer({ seed }).propose(fakeRequest(wt, { parent: width, history: [fakeNode(), width] }));
+      assert.equal(b?.description, 'WIDTH 100 → 125', `seed ${seed}`);
+    }
+    // Once tried from there, or when the change was not kept, the pick is the usual one.
+    const picks = new Set<string>();
+    for (let seed = 0; seed < 20; seed++) {
+      const tried = await new MutateProposer({ seed }).propose(fakeRequest(wt, { parent: lr, history: [fakeNode(), lr], triedFromParent: new Set(['train.py:LR=0.0125']) }));
+      assert.notEqual(tried?.editKey, 'train.py:LR=0.0125');
+      const lost = { ...lr, status: 'discard' as const };
+      picks.add((await new MutateProposer({ seed }).propose(fakeRequest(wt, { parent: lost, history: [fakeNode(), lost] })))!.description);
+    }
+    assert.ok(picks.size > 3, [...picks].join(', '));
+    // A hint goes first.
+    const hinted = await new MutateProposer({ seed: 1 }).propose(fakeRequest(wt, { parent: lr, history: [fakeNode(), lr], hint: { id: 1, text: 'try another width', addedAt: '2025-01-01T00:00:00.000Z', takenBy: null } }));
+    assert.match(hinted!.description, /^WIDTH /);
+  });
+
   it('prefers a parameter the hint names, case-insensitively; ignores a hint that names none', async () => {
     const wt = worktree({ 'train.py': 'LR = 0.01\nMATRIX_LR = 0.04\nWIDTH = 4\nUSE_BN = True\n' });
     const hint = (text: string) => ({ id: 1, text, addedAt: '2025-01-01T00:00:00.000Z', takenBy: null });
