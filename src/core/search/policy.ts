@@ -1,6 +1,6 @@
 // Where to expand next. `tree` exploits the best while its line pays, debugs crashes on that line, and when the
-// line stalls merges what another branch kept onto the best (merge.ts) or explores the open node with the highest
-// value-plus-UCB score (drafts from the baseline). `greedy` is the original loop: always extend the best so far.
+// line stalls merges what another line kept onto the best (merge.ts), grows another line, drafts a new one, or
+// explores the open node with the highest value-plus-UCB score. `greedy` is the original loop: always extend the best so far.
 import type { SessionModel } from '../model.js';
 import type { ExperimentNode, Operator, PolicyKind } from '../types.js';
 import { fmtNum } from '../../shared/format.js';
@@ -87,12 +87,13 @@ export const EXPLORATION = 0.3;
 const BUSY_BEST = 2;
 
 /**
- * The tree: exploit the best node while its line still pays (fewer than `patience` tries in a row without a keep),
- * and when it stalls, choose among every open kept node by an explicit score, UCB-style: how good its value is
- * (scaled so the best is 0 and the worst kept node -1) plus EXPLORATION × √(ln N / (1 + its tries)), N all tries.
- * Before exploring, a kept node of another branch is merged onto the stalled best. From the baseline, exploring is a
- * draft (an independent starting point); unlike greedy, a stalled best is not the end of the session. Crashes are
- * debugged where they matter: a crash whose parent is the best or on the best's line, not one in a dead branch.
+ * The tree: exploit the best node while its line still pays (fewer than `patience` tries in a row without a keep).
+ * When it stalls: merge the tip of another line onto it, continue another line that still pays, start a new line
+ * (a draft from the baseline), go back to the best, and last choose among every open kept node by an explicit
+ * score, UCB-style: how good its value is (scaled so the best is 0 and the worst kept node -1) plus
+ * EXPLORATION × √(ln N / (1 + its tries)), N all tries. Unlike greedy, a stalled best is not the end of the session.
+ * Crashes are debugged where they matter: a crash whose parent is the best or on the best's line, not one in a dead
+ * branch.
  */
 export class TreePolicy implements Policy {
   readonly kind = 'tree' as const;
@@ -132,7 +133,15 @@ export class TreePolicy implements Policy {
 
     const stalled = ctx.exhausted.has(exhaustedKey(best.id, 'improve')) ? `the best, #${best.id}, has nothing new to try` : crowded ? `the best, #${best.id}, has ${ctx.busyParents.get(best.id)} experiments going` : `the best, #${best.id}, stalled after ${bestFails} tries without a keep`;
 
-    // 3. Another line that still pays: the tip (a kept node with no kept child) of another branch, fewer than
+    // 3. Merge: the tip of another line brings what it kept onto the best (what greedy cannot do). Tried as soon as the
+    // best stalls, before that line grows further: a merge costs one experiment, and where the two lines changed
+    // different settings it is the largest step there is.
+    const from = crowded ? null : this.mergeCandidate(model, ctx, best, line);
+    if (from) {
+      return { parent: best, operator: 'merge', mergeFrom: from, reason: `merge (${stalled}): #${from.id} (${fmtNum(from.metric)}) kept a change on another branch; bring its line onto the best, #${best.id} (${fmtNum(best.metric)})` };
+    }
+
+    // 4. Another line that still pays: the tip (a kept node with no kept child) of another branch, fewer than
     // `patience` of its tries in a row failed; the best such tip first.
     let tip: ExperimentNode | null = null;
     for (const id of model.keptIds) {
@@ -145,12 +154,6 @@ export class TreePolicy implements Policy {
       return { parent: tip, operator: 'improve', reason: `continue another line (${stalled}): #${tip.id} (${fmtNum(tip.metric)}), ${this.failuresInARow(model, tip.id)} of its tries in a row failed, fewer than patience ${this.options.patience}` };
     }
 
-    // 4. Merge: a kept node on another branch brings its line's changes onto the best (what greedy cannot do).
-    const from = crowded ? null : this.mergeCandidate(model, ctx, best, line);
-    if (from) {
-      return { parent: best, operator: 'merge', mergeFrom: from, reason: `merge (${stalled}): #${from.id} (${fmtNum(from.metric)}) kept a change on another branch; bring its line onto the best, #${best.id} (${fmtNum(best.metric)})` };
-    }
-
     // 5. A new line: a draft from the baseline, while drafts are left.
     if (this.draftsLeft(model, ctx)) {
       return { parent: root, operator: 'draft', reason: `start a new line (${stalled}, and no other line pays): a draft from the baseline` };
@@ -161,7 +164,7 @@ export class TreePolicy implements Policy {
       return { parent: best, operator: 'improve', followsBest: true, reason: `back to the best, #${best.id} (${fmtNum(best.metric)}): every line stalled and no drafts are left` };
     }
 
-    // 4. Explore: the open kept node with the highest score (value plus how little it was tried).
+    // 7. Explore: the open kept node with the highest score (value plus how little it was tried).
     const all = [...model.keptIds].map((id) => model.get(id)!).filter((n) => expandable(n) && !ctx.exhausted.has(exhaustedKey(n.id, n.id === root.id && this.draftsLeft(model, ctx) ? 'draft' : 'improve')));
     // A node another slot is expanding only when nothing else is open: slots spread out.
     const free = all.filter((n) => !ctx.busyParents.has(n.id));
@@ -208,8 +211,8 @@ export class TreePolicy implements Policy {
       if (!expandable(n) || !n.commit || line.has(n.id) || merged.has(n.id) || ctx.exhausted.has(mergeKey(best.id, n.id))) continue;
       // What a merge brings is the node's own line since it left the best's: nothing when it is the best's descendant.
       if (lineOf(model, n).has(best.id)) continue;
-      // A line that still pays is left to grow first: what it brings is merged once it stalled.
-      if (model.childrenOf(n.id).some((c) => c.status === 'keep') || this.alive(model, ctx, n)) continue;
+      // A line's tip brings its whole line; a node with a kept child is not a tip.
+      if (model.childrenOf(n.id).some((c) => c.status === 'keep')) continue;
       if (!pick || model.better(n.metric!, pick.metric!) || (n.metric === pick.metric && n.id < pick.id)) pick = n;
     }
     return pick;

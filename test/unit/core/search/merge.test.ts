@@ -47,9 +47,13 @@ describe('when the tree merges', () => {
 
   it('not while the best still pays, not under greedy, not twice, and not after a conflict', () => {
     assert.equal(new TreePolicy(opts).choose(tree(spec.slice(0, 6)), ctx)!.operator, 'improve', 'one failure: the best still pays');
+    // #2's line still pays, and is merged first all the same: one experiment, and it grows after.
     const growing = new TreePolicy(opts).choose(tree(spec.filter(([id]) => id !== 7)), ctx)!;
-    assert.equal(growing.operator, 'improve', '#2\'s line still pays: it grows before it is merged');
-    assert.equal(growing.parent.id, 2);
+    assert.equal(growing.operator, 'merge', 'a stalled best takes what another line kept before that line grows on');
+    assert.equal(growing.mergeFrom?.id, 2);
+    const after = new TreePolicy(opts).choose(tree(spec.filter(([id]) => id !== 7)), { ...ctx, exhausted: new Set([mergeKey(1, 2)]) })!;
+    assert.equal(after.operator, 'improve', 'once the merge was tried, #2\'s line grows');
+    assert.equal(after.parent.id, 2);
     assert.equal(new GreedyPolicy().choose(tree(spec), ctx)!.operator, 'improve');
     const merged = tree([...spec, [5, 1, 'discard', 0.93, 2]]);
     assert.notEqual(new TreePolicy(opts).choose(merged, ctx)!.operator, 'merge', '#2 was merged onto #1 already');
@@ -167,7 +171,7 @@ class FakeChat implements ChatBackend {
   dispose(): void {}
 }
 
-/** #1 B (kept, the best), #2 a comment from #1, #3 A drafted from the baseline (kept), #4 a comment from #3; then the merge. */
+/** #1 B (kept, the best), #2 a comment from #1, #3 A drafted from the baseline (kept), then the merge of #3 onto #1. */
 function conflictingSession(proposer: Proposer): { repo: ReturnType<typeof faultRepo>; s: ReturnType<typeof inProcess> } {
   const repo = faultRepo(withKeys({ maxExperiments: '5', policy: 'tree', search: '{drafts: 1, debugDepth: 0, patience: 1}' }), { 'train.py': PAIR(1, 1) });
   return { repo, s: inProcess(repo, proposer) };
@@ -182,8 +186,8 @@ describe('a merge that conflicts', () => {
     const outcome = await s.run();
     assert.equal(outcome.state, 'done', outcome.reason);
     assert.deepEqual(outcome.model.nodes.map((n) => `#${n.id}<${n.parentId} ${n.operator} ${n.status}`), [
-      '#0<null baseline keep', '#1<0 improve keep', '#2<1 improve discard', '#3<0 draft keep', '#4<3 improve discard', '#5<1 merge keep',
-    ]);
+      '#0<null baseline keep', '#1<0 improve keep', '#2<1 improve discard', '#3<0 draft keep', '#4<1 merge keep', '#5<4 improve discard',
+    ], 'the draft\'s change is merged onto the stalled best at once, before its line grows');
     assert.equal(merge3(PAIR(1, 2), PAIR(1, 1), PAIR(2, 1)), null, 'git merge-file conflicts');
 
     const asked = backend.asked.filter((r) => /^# Your task: merge/m.test(r.messages[0]!.content));
@@ -200,7 +204,7 @@ describe('a merge that conflicts', () => {
     assert.match(prompt.slice(prompt.indexOf('# Current code of #1')), /^A, B = 1, 2$/m, 'the code to edit is ours');
     assert.doesNotMatch(prompt, /# Already tried from #1/, 'a merge is not one more try from #1');
 
-    const merged = outcome.model.get(5)!;
+    const merged = outcome.model.get(4)!;
     assert.equal(merged.parentId, 1, 'onto the best');
     assert.equal(merged.mergedFrom, 3, 'its second parent');
     assert.equal(merged.metric, 0.92, 'both improvements hold');
@@ -210,7 +214,7 @@ describe('a merge that conflicts', () => {
     assert.deepEqual(merged.proposer, { kind: 'fake-chat', model: 'fake-model', tokensIn: 1200, tokensOut: 40, costUsd: 0.002 }, 'the model\'s cost is on the node');
     assert.equal(repo.git('show', `${merged.commit}:train.py`), PAIR(2, 2).trimEnd());
     assert.match(repo.git('log', '-1', '--format=%B', merged.commit!), /AutoResearch-Parent: 1\nAutoResearch-Merged: 3\nAutoResearch-Operator: merge/);
-    assert.equal(outcome.model.best?.id, 5);
+    assert.equal(outcome.model.best?.id, 4);
   });
 
   it('is marked as tried when the model cannot reconcile it, and what the model cost is journaled', async () => {
@@ -251,7 +255,7 @@ print("PLAN: " + plan)
     }), { 'train.py': PAIR(1, 1), 'agent.py': agent });
     const outcome = await inProcess(repo).run();
     assert.equal(outcome.state, 'done', outcome.reason);
-    const merged = outcome.model.get(5)!;
+    const merged = outcome.model.get(4)!;
     assert.deepEqual([merged.operator, merged.parentId, merged.mergedFrom, merged.status, merged.metric], ['merge', 1, 3, 'keep', 0.92], merged.reason);
     assert.match(merged.description, /^merge #3 into #1 \(reconciled by agent-cli python3\): /);
     assert.match(merged.plan, /reconciled it: A onto B = 2 \(conflict: both lines changed the same lines of train\.py\)/);
