@@ -3,9 +3,10 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { faultPoint } from '../faults.js';
+import { fmtDuration } from '../../shared/format.js';
 import { merge3, nodeRef } from '../git.js';
 import { checkProposal, checkScope } from '../protection/guard.js';
-import { mergeBase, mergeFiles, mergeProposal, reconciledProposal } from '../search/merge.js';
+import { mergeBase, mergeFiles, mergeLineByLine, mergeProposal, reconciledProposal } from '../search/merge.js';
 import type { Choice } from '../search/policy.js';
 import { ProposalError, type MergeRequest, type MergeSides, type Proposal } from '../proposers/proposer.js';
 import type { ExperimentNode, Hint } from '../types.js';
@@ -18,6 +19,8 @@ import type { HeldSpend, Spending } from './spending.js';
 
 const MAX_PROPOSAL_FAILURES = 5;
 const MAX_REPEATS = 2;
+/** A fresh proposal is cheap when it takes under this share of the budget. */
+const CHEAP_SHARE = 0.1;
 
 /** A proposal held in memory until a slot is free to commit and run it. */
 export interface Prepared {
@@ -36,6 +39,8 @@ export interface Prepared {
 export class Proposals {
   private readonly proposingAbort = new Set<AbortController>();
   private failuresInARow = 0;
+  /** Seconds the last few proposals took to prepare, newest last. */
+  private readonly proposing: number[] = [];
   /** Proposals dropped as repeats of an edit already made, by `${parent}:${operator}`. */
   private readonly repeats = new Map<string, number>();
 
@@ -64,7 +69,22 @@ export class Proposals {
     if (this.ctx.stopping || this.ctx.workersDone) return null;
     // At the spend cap no new proposal is asked; one asked before the cap was reached is still used.
     if (this.spending.reached()) return null;
-    return await this.proposeIn(choice, reservation, worktree);
+    const started = Date.now();
+    const prepared = await this.proposeIn(choice, reservation, worktree);
+    if (prepared) this.proposing.push((Date.now() - started) / 1000);
+    if (this.proposing.length > 5) this.proposing.shift();
+    return prepared;
+  }
+
+  /**
+   * Whether a fresh proposal costs little against a run: the median of the last five took under a tenth of the budget
+   * (a run's scale as the researcher set it). Then a prepared proposal that lost its place is proposed again instead of
+   * run where it no longer belongs.
+   */
+  private freshIsCheap(): { cheap: boolean; seconds: number } {
+    const xs = [...this.proposing].sort((a, b) => a - b);
+    const seconds = xs.length ? xs[Math.floor(xs.length / 2)]! : 0;
+    return { cheap: seconds < CHEAP_SHARE * this.ctx.config.budgetSeconds, seconds };
   }
 
   /** Asks the proposer; with `merge`, to reconcile a merge that conflicts (operator merge, the pair as the choice's). */
@@ -213,8 +233,10 @@ export class Proposals {
     const wanted = p.choice.operator === 'debug' ? 'crash' : 'keep';
     let target: ExperimentNode | undefined;
     let why: string;
-    // The tree may run it where it was prepared when it cannot follow the best: its parent is still a kept node.
+    // The tree may run it where it was prepared when it cannot follow the best (its parent is still a kept node) and
+    // a fresh proposal would keep the run waiting long: proposing takes a tenth of the budget or more (a model).
     let mayStay = false;
+    let cheap = '';
     if (parent.status !== wanted) {
       why = `#${parent.id} is now ${parent.status}${parent.decidedBy === 'human' ? ' (by a person)' : ''}`;
       if (wanted === 'keep' && config.policy === 'greedy') target = model.best;
@@ -222,7 +244,11 @@ export class Proposals {
     } else if ((config.policy === 'greedy' || p.choice.followsBest) && model.best && model.best.id !== parent.id) {
       why = `the best moved from #${parent.id} to #${model.best.id} while it waited`;
       target = model.best;
-      mayStay = config.policy !== 'greedy';
+      if (config.policy !== 'greedy') {
+        const fresh = this.freshIsCheap();
+        mayStay = !fresh.cheap;
+        cheap = `; a fresh proposal (${fmtDuration(fresh.seconds * 1000)}) costs less than a run where it no longer belongs`;
+      }
     } else {
       return true;
     }
@@ -231,8 +257,9 @@ export class Proposals {
         this.ctx.log(`kept the prepared proposal "${p.proposal.description}" on #${parent.id}: ${why}, but ${reason}`);
         return true;
       }
-      this.ctx.log(`dropped the prepared proposal "${p.proposal.description}" for #${parent.id}: ${why}; ${reason}`, 'warn');
-      this.dropPrepared(p, `${why}; ${reason}`);
+      // Routine for the tree when proposing is quick; a warning when prepared work is lost for another cause.
+      this.ctx.log(`dropped the prepared proposal "${p.proposal.description}" for #${parent.id}: ${why}; ${reason}${cheap}`, cheap ? 'info' : 'warn');
+      this.dropPrepared(p, `${why}; ${reason}${cheap}`);
       return false;
     };
     if (!target?.commit) return drop('there is no kept node to move it to');
@@ -245,7 +272,8 @@ export class Proposals {
       if (base === ours) merged[path] = theirs;
       else if (theirs === null || base === null || ours === null) return drop(`${path} differs on #${target.id}`);
       else {
-        const m = merge3(ours, base, theirs.toString());
+        // The same three-way merge as the merge operator's: git's, then line by line for settings one per line.
+        const m = merge3(ours, base, theirs.toString()) ?? mergeLineByLine(ours, base, theirs.toString());
         if (m === null) return drop(`its edit of ${path} conflicts with #${target.id}'s code`);
         merged[path] = m;
       }

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { parseConfig } from '../../../../src/core/config.js';
 import { Controller, type ControllerEvent } from '../../../../src/core/controller.js';
 import { LocalExecutor } from '../../../../src/core/executors/localExecutor.js';
+import type { SessionModel } from '../../../../src/core/model.js';
 import type { Proposal, ProposalRequest, Proposer } from '../../../../src/core/proposers/proposer.js';
 import { MutateProposer } from '../../../../src/core/proposers/mutate.js';
 import type { Operator } from '../../../../src/core/types.js';
@@ -187,25 +188,45 @@ describe('pipelined proposals', () => {
     assert.ok(proposer.calls.some((x) => x.whileRunning));
   });
 
-  it('tree: a proposal prepared to exploit the best follows a new best that appears meanwhile, or runs where it was made', async () => {
+  /** Exploit nodes of a finished tree session, each with the best at the time it was committed. */
+  function exploitsAndBests(m: SessionModel) {
+    return m.nodes.slice(1).filter((n) => n.policyReason.startsWith('exploit the best')).map((n) => {
+      let best = m.get(0)!;
+      for (const o of m.nodes.slice(1, n.id)) if (o.status === 'keep' && o.metric! < best.metric!) best = o;
+      return { n, best };
+    });
+  }
+
+  it('tree: a proposal prepared to exploit the best follows a new best that appears meanwhile, or is proposed afresh when proposing is quick', async () => {
     const repo = toyRepo();
     const proposer = new Watched(new MutateProposer({ seed: 5 }), 50);
     const { c, events } = session(repo, '', proposer, [['run: python3 train.py', 'run: sleep 0.3 && python3 train.py'], ['maxExperiments: 6', 'maxExperiments: 8']]);
     const outcome = await c.run();
     c.dispose();
     assert.equal(outcome.state, 'done', outcome.reason);
-    const m = outcome.model;
-    const exploits = m.nodes.slice(1).filter((n) => n.policyReason.startsWith('exploit the best'));
+    const exploits = exploitsAndBests(outcome.model);
     assert.ok(exploits.length >= 3, 'the tree exploited its best');
     const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
-    for (const n of exploits) {
-      let best = m.get(0)!;
-      for (const o of m.nodes.slice(1, n.id)) if (o.status === 'keep' && o.metric! < best.metric!) best = o;
-      // On the best then, or kept where it was prepared because its edit could not move (the old best is still kept).
+    // A proposal takes well under a tenth of the 20 s budget: one that cannot follow the best is never run off it.
+    for (const { n, best } of exploits) assert.equal(n.parentId, best.id, `#${n.id} exploited #${n.parentId}, but the best then was #${best.id} (${n.policyReason})`);
+    assert.ok(!logs.some((l) => l.startsWith('kept the prepared proposal')), logs.join('\n'));
+    assert.ok(logs.some((l) => /re-targeted the prepared proposal|dropped the prepared proposal .*; a fresh proposal \(\d+\.\d s\) costs less than a run where it no longer belongs$/.test(l)), `a prepared proposal had to move at least once:\n${logs.join('\n')}`);
+  });
+
+  it('tree: when proposing takes a tenth of the budget or more, a proposal that cannot follow the best runs where it was made', async () => {
+    const repo = toyRepo();
+    // 300 ms a proposal against a 2 s budget: a fresh one would keep the run waiting, as a model's would.
+    const proposer = new Watched(new MutateProposer({ seed: 5 }), 300);
+    const { c, events } = session(repo, '', proposer, [['run: python3 train.py', 'run: sleep 0.3 && python3 train.py'], ['maxExperiments: 6', 'maxExperiments: 8'], ['budget: 20s', 'budget: 2s']]);
+    const outcome = await c.run();
+    c.dispose();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+    for (const { n, best } of exploitsAndBests(outcome.model)) {
       const stayed = logs.some((l) => l.startsWith(`kept the prepared proposal "${n.description}" on #${n.parentId}: the best moved`));
       assert.ok(n.parentId === best.id || stayed, `#${n.id} exploited #${n.parentId}, but the best then was #${best.id} (${n.policyReason})`);
     }
-    assert.ok(logs.some((l) => /re-targeted the prepared proposal/.test(l)), `a prepared proposal had to move at least once:\n${logs.join('\n')}`);
+    assert.ok(!logs.some((l) => /costs less than a run/.test(l)), logs.join('\n'));
   });
 
   it('tree: a proposal prepared on a node a person discards while it waits is moved onto its kept ancestor', async () => {
