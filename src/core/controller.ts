@@ -121,7 +121,7 @@ export class Controller extends DisposableBase {
 
   private doneReason(): string {
     const max = this.ctx.config.maxExperiments;
-    if (max !== null && this.model.decidedCount >= max) return `reached ${max} experiments`;
+    if (max !== null && this.model.decidedCount >= max) return `reached ${max} experiment${max === 1 ? '' : 's'}`;
     const capped = this.spending.endReason;
     if (capped) return capped;
     return this.options.proposer.explainNothingNew?.() ?? 'the proposer has nothing new to try';

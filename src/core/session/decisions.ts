@@ -7,7 +7,7 @@ import type { JournalEntry } from '../record/journal.js';
 import { mean, weigh } from '../judging/evidence.js';
 import { judge, thresholdText } from '../judging/judge.js';
 import { isMeasurement, type SessionModel } from '../model.js';
-import { directionText, fmtNum } from '../../shared/format.js';
+import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
 import type { ExperimentNode, Judgement, RunResult } from '../types.js';
 import type { SessionContext } from './context.js';
 import { experimentLine, type SessionRecord } from './record.js';
@@ -50,6 +50,11 @@ export class Decisions {
     if (node.id === 0 && run.timedOut) {
       this.advised.add(node.id);
       return { ...j, reason: `${j.reason}: the baseline must finish within the budget; raise \`budget\` in autoresearch.config.yaml, or have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)` };
+    }
+    // A script that stops at a fixed number of steps (nanoGPT's max_iters) times out when a change makes each step
+    // slower; the parent's time says how close to the budget the line already ran.
+    if (run.timedOut && parent?.wallMs) {
+      return { ...j, reason: `${j.reason}; its parent #${parent.id} took ${fmtDuration(parent.wallMs)}: raise \`budget\`, or have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)` };
     }
     return j;
   }

@@ -85,6 +85,7 @@ print(f"val_loss: {loss:.4f}")
     const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '1', policy: 'greedy', progress: "'val loss (\\S+)'", prune: 'on' }), { 'train.py': curve(1.0, 0.15) });
     const outcome = await inProcess(repo, new ScriptedProposer([curve(0.8, 0.24)])).run();
     assert.equal(outcome.state, 'done', outcome.reason);
+    assert.equal(outcome.reason, 'reached 1 experiment', 'one experiment, in the singular');
     const n = outcome.model.get(1)!;
     const parent = outcome.model.get(0)!.curve!;
     const half = n.curve!.find((p) => p[0] >= 0.4)!;
