@@ -2,7 +2,7 @@
 // on a pipe, plain lines instead.
 import type { ControllerEvent } from '../core/controller.js';
 import type { ResearchConfig } from '../core/types.js';
-import { fmtNum } from '../shared/format.js';
+import { fmtNum, fmtRunClock } from '../shared/format.js';
 import type { Io } from './io.js';
 
 /** The live line on a terminal; plain lines otherwise. */
@@ -70,7 +70,7 @@ export class ProgressLine {
 
   private draw(): void {
     const max = this.config.maxExperiments ?? '∞';
-    const parts = [...this.running.entries()].map(([id, r]) => `#${id} ${Math.round((Date.now() - r.started) / 1000)}s/${this.config.budgetSeconds}s${r.line ? ` · ${r.line.slice(0, 40)}` : ''}`);
+    const parts = [...this.running.entries()].map(([id, r]) => `#${id} ${fmtRunClock(Date.now() - r.started, this.config.budgetSeconds * 1000)}${r.line ? ` · ${r.line.slice(0, 40)}` : ''}`);
     const text = `experiment ${Math.min(this.decided + 1, Number(max) || Infinity)} of ${max} · ${parts.join(' | ') || 'proposing'} · best ${fmtNum(this.best)}`;
     const width = process.stdout.columns ?? 100;
     process.stdout.write(`\r\x1b[2K${text.slice(0, width - 1)}`);

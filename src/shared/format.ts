@@ -94,9 +94,13 @@ export function fmtRunClock(elapsedMs: number, budgetMs: number): string {
 /** What an experiment that has finished running but is not decided yet (read, checked, confirmed) says, not "running". */
 export const DECIDING = 'deciding…';
 
-/** `4.2 s` under ten seconds, the clock (`1:05`) from there: how long something took. */
+/**
+ * `20 ms` under a second, `4.2 s` under ten seconds, the clock (`1:05`, `1:02:03`) from there: how long something
+ * took, waits or may take (a run, a retry's pause, a model's timeout).
+ */
 export function fmtDuration(ms: number | null | undefined, empty = NA): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return empty;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : fmtClock(ms);
 }
 

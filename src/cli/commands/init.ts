@@ -8,7 +8,7 @@ import { planShared } from '../../core/protection/sharedInputs.js';
 import { configTemplate } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
-import { fmtDuration } from '../../shared/format.js';
+import { fmtDuration, fmtRunClock } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -137,7 +137,7 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
   };
   process.on('SIGINT', onSignal);
   const started = Date.now();
-  const ticker = io.isTTY ? setInterval(() => process.stdout.write(`\r\x1b[2K  running: ${Math.round((Date.now() - started) / 1000)}s of ${Math.round(r.budgetSeconds)}s`), 1000) : null;
+  const ticker = io.isTTY ? setInterval(() => process.stdout.write(`\r\x1b[2K  running: ${fmtRunClock(Date.now() - started, r.budgetSeconds * 1000)}`), 1000) : null;
   let run;
   try {
     run = await probeRun({ cwd, command: r.command, budgetSeconds: r.budgetSeconds, tag: r.tag, signal: stop.signal });

@@ -498,7 +498,7 @@ export class SlurmExecutor implements Executor {
       execFile(cmd, args, { env: { ...process.env, ...this.opts.env }, timeout: timeoutMs, maxBuffer: 16 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
         const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
         if (e && e.code === 'ENOENT') return resolve({ code: 127, stdout: '', stderr: `${cmd} was not found: is this machine a Slurm login node (are the Slurm client commands on PATH)?` });
-        if (e?.killed) return resolve({ code: 124, stdout, stderr: `${cmd} did not answer within ${timeoutMs / 1000}s` });
+        if (e?.killed) return resolve({ code: 124, stdout, stderr: `${cmd} did not answer within ${fmtDuration(timeoutMs)}` });
         resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr });
       });
     });

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
+import { fmtDuration } from '../../shared/format.js';
 import { ProposalWorktree } from '../git.js';
 import { matchesAny } from '../glob.js';
 import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from './proposer.js';
@@ -159,7 +160,7 @@ export class AgentCliProposer implements Proposer {
       transcript.add(`Agent output (exit ${exit.code ?? exit.signal ?? 'none'})`, exit.tail);
       if (exit.aborted) throw abortError(req.signal);
       if (exit.startError) await fail(`the agent command could not start: ${exit.startError}`);
-      if (exit.timedOut) await fail(`the agent did not finish within ${Math.round(this.s.timeoutMs / 1000)}s (proposer.timeout) and its process group was killed; last output: ${lastLines(exit.tail)}`);
+      if (exit.timedOut) await fail(`the agent did not finish within ${fmtDuration(this.s.timeoutMs)} (proposer.timeout) and its process group was killed; last output: ${lastLines(exit.tail)}`);
       if (exit.code !== 0) await fail(`the agent exited with ${exit.code === null ? `signal ${exit.signal}` : `code ${exit.code}`}; last output: ${lastLines(exit.tail)}`);
 
       await this.undoCommits(req);

@@ -6,7 +6,7 @@ import { ChatProposer, type ChatBackend, type ChatReply, type ChatRequest } from
 import { costOf, listPrice, type Price } from './prices.js';
 import { CHAT_KEYS, ProposerConfigReader, readChatSettings, type ChatSettings } from './proposerConfig.js';
 import { redact, resolveApiKey, withholdFromChildren } from './secrets.js';
-import { Deadline, formatMs, ModelError, parseRetryAfter, withRetries } from './transport.js';
+import { Deadline, ModelError, parseRetryAfter, retryLine, withRetries } from './transport.js';
 import { requireKeyInEnvironment, type BackendDeps } from './openaiCompatible.js';
 
 type Sdk = typeof AnthropicSdk;
@@ -58,7 +58,7 @@ export class AnthropicBackend implements ChatBackend {
     const { client, sdk } = await this.clientFor(key);
     return withRetries(() => this.once(client, sdk, req), {
       retries: this.s.retries, signal: req.signal, baseDelayMs: this.deps.retryBaseMs,
-      onRetry: (e, ms, n) => req.log?.(`${this.kind} ${this.model}: ${e.message}; retry ${n} of ${this.s.retries} in ${formatMs(ms)}`),
+      onRetry: (e, ms, n) => req.log?.(retryLine(`${this.kind} ${this.model}`, e, n, this.s.retries, ms)),
     });
   }
 

@@ -7,7 +7,7 @@ import { ChatProposer, type BlockedHandler, type ChatBackend, type ChatReply, ty
 import { costOf, listPrice, type Price } from './prices.js';
 import { CHAT_KEYS, ProposerConfigReader, readChatSettings, type ChatSettings } from './proposerConfig.js';
 import { environmentKey, hasApiKeySources, redact, resolveApiKey, withholdFromChildren } from './secrets.js';
-import { Deadline, formatMs, ModelError, parseRetryAfter, readSse, withRetries } from './transport.js';
+import { Deadline, ModelError, parseRetryAfter, readSse, retryLine, withRetries } from './transport.js';
 
 export interface OpenAiCompatibleSettings extends ChatSettings {
   baseUrl: string;
@@ -91,7 +91,7 @@ export class OpenAiCompatibleBackend implements ChatBackend {
     }
     return withRetries(() => this.once(req, key), {
       retries: this.s.retries, signal: req.signal, baseDelayMs: this.deps.retryBaseMs,
-      onRetry: (e, ms, n) => req.log?.(`${this.kind} ${this.model}: ${e.message}; retry ${n} of ${this.s.retries} in ${formatMs(ms)}`),
+      onRetry: (e, ms, n) => req.log?.(retryLine(`${this.kind} ${this.model}`, e, n, this.s.retries, ms)),
     });
   }
 

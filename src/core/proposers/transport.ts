@@ -1,6 +1,7 @@
 // Calling a model over the network: what a failed call is (ModelError: worth a retry, or waiting for a person),
 // the caller's cancellation, retries with backoff that respect Retry-After, timeouts that also catch a stalled
 // stream, and server-sent events.
+import { fmtDuration } from '../../shared/format.js';
 import { AutoResearchError } from '../errors.js';
 import type { Disposable } from '../lifecycle.js';
 import { redact } from './secrets.js';
@@ -96,6 +97,11 @@ export async function withRetries<T>(attempt: (n: number) => Promise<T>, o: Retr
   }
 }
 
+/** `anthropic claude-sonnet-4-6: HTTP 529 …; retry 1 of 2 in 1.2 s`: what a backend logs before it waits to retry. */
+export function retryLine(who: string, e: ModelError, attempt: number, retries: number, delayMs: number): string {
+  return `${who}: ${e.message}; retry ${attempt} of ${retries} in ${fmtDuration(delayMs)}`;
+}
+
 /**
  * A signal that aborts when the caller aborts, when `totalMs` has passed, or when `idleMs` passes
  * without touch() (no byte from the server). `timedOut` says which.
@@ -110,7 +116,7 @@ export class Deadline implements Disposable {
   constructor(private readonly parent: AbortSignal, totalMs: number, private readonly idleMs: number | null) {
     if (parent.aborted) this.controller.abort(parent.reason);
     else parent.addEventListener('abort', this.onParentAbort, { once: true });
-    this.total = setTimeout(() => this.expire(`no complete answer within ${formatMs(totalMs)}`), totalMs);
+    this.total = setTimeout(() => this.expire(`no complete answer within ${fmtDuration(totalMs)}`), totalMs);
     this.touch();
   }
 
@@ -121,7 +127,7 @@ export class Deadline implements Disposable {
   touch(): void {
     if (this.idleMs === null || this.controller.signal.aborted) return;
     if (this.idle) clearTimeout(this.idle);
-    this.idle = setTimeout(() => this.expire(`no data for ${formatMs(this.idleMs!)}`), this.idleMs);
+    this.idle = setTimeout(() => this.expire(`no data for ${fmtDuration(this.idleMs!)}`), this.idleMs);
   }
 
   private expire(why: string): void {
@@ -147,12 +153,6 @@ export class Deadline implements Disposable {
     if (this.idle) clearTimeout(this.idle);
     this.parent.removeEventListener('abort', this.onParentAbort);
   }
-}
-
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 120_000) return `${Math.round(ms / 100) / 10}s`;
-  return `${Math.round(ms / 6000) / 10}m`;
 }
 
 export interface SseEvent {

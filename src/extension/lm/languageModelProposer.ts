@@ -5,7 +5,7 @@ import type * as vscode from 'vscode';
 import type { ResearchConfig } from '../../core/types.js';
 import { ChatProposer, type BlockedHandler, type ChatBackend, type ChatReply, type ChatRequest } from '../../core/proposers/llm.js';
 import { ProposerConfigReader, readChatSettings, type ChatSettings } from '../../core/proposers/proposerConfig.js';
-import { Deadline, formatMs, ModelError, withRetries } from '../../core/proposers/transport.js';
+import { Deadline, ModelError, retryLine, withRetries } from '../../core/proposers/transport.js';
 
 export const VSCODE_LM_KIND = 'vscode-lm';
 
@@ -84,7 +84,7 @@ export class VscodeLmBackend implements ChatBackend {
   async complete(req: ChatRequest): Promise<ChatReply> {
     return withRetries(() => this.once(req), {
       retries: this.s.retries, signal: req.signal, baseDelayMs: this.options.retryBaseMs,
-      onRetry: (e, ms, n) => req.log?.(`${this.kind} ${this.model}: ${e.message}; retry ${n} of ${this.s.retries} in ${formatMs(ms)}`),
+      onRetry: (e, ms, n) => req.log?.(retryLine(`${this.kind} ${this.model}`, e, n, this.s.retries, ms)),
     });
   }
 

@@ -9,7 +9,7 @@ import { configTemplate, type TemplateOptions } from '../../core/configTemplate.
 import { Lab } from '../../core/git.js';
 import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
 import { STATE_DIR } from '../../core/files.js';
-import { fmtDuration } from '../../shared/format.js';
+import { fmtDuration, fmtRunClock } from '../../shared/format.js';
 import { confirmPick } from '../confirm.js';
 import { Settings } from '../constants.js';
 import { languageModelAvailable } from '../lm/register.js';
@@ -40,7 +40,7 @@ function probeWithProgress(folder: string, command: string, budget: string, tag:
     const stop = new AbortController();
     const cancel = token.onCancellationRequested(() => stop.abort());
     const started = Date.now();
-    const ticker = setInterval(() => progress.report({ message: `${Math.round((Date.now() - started) / 1000)}s; Cancel stops it and uses what it printed so far` }), 1000);
+    const ticker = setInterval(() => progress.report({ message: `${fmtRunClock(Date.now() - started, budgetSeconds * 1000)}; Cancel stops it and uses what it printed so far` }), 1000);
     try {
       return await probeRun({ cwd: folder, command, budgetSeconds, tag, signal: stop.signal });
     } finally {

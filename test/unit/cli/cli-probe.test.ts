@@ -65,7 +65,7 @@ describe('autoresearch init --probe', () => {
     const r = repo({ 'train.py': 'import sys\nprint("epoch 1 | val_acc 0.61")\nprint("Traceback: CUDA error", file=sys.stderr)\nsys.exit(3)\n' });
     const res = cli(r.root, 'init', '--probe');
     assert.equal(res.code, 0, res.err);
-    assert.match(res.err, /It failed: exit code 3 after [\d.]+ s\. Last lines of the log:\n {4}epoch 1 \| val_acc 0\.61\n {4}Traceback: CUDA error/);
+    assert.match(res.err, /It failed: exit code 3 after (?:[\d.]+ s|\d+ ms)\. Last lines of the log:\n {4}epoch 1 \| val_acc 0\.61\n {4}Traceback: CUDA error/);
     assert.match(res.out, /matched: epoch 1 \| val_acc 0\.61/);
     const { text, parsed } = config(r);
     assert.deepEqual([parsed.metric.name, parsed.metric.direction], ['val_acc', 'maximize']);

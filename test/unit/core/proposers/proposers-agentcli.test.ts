@@ -129,7 +129,7 @@ describe('agent-cli: failures', () => {
       const e = await rejection(proposer.propose(req()));
       const took = Date.now() - t0;
       assert.ok(e instanceof ProposalError);
-      assert.match(e.message, /the agent did not finish within 1s \(proposer\.timeout\) and its process group was killed; last output: thinking\.\.\./);
+      assert.match(e.message, /the agent did not finish within 1\.0 s \(proposer\.timeout\) and its process group was killed; last output: thinking\.\.\./);
       assert.ok(took < 4000, `took ${took} ms`);
       const child = Number(readFileSync(pidFile, 'utf8'));
       assert.ok(!running(child), 'the agent\'s own child is gone too');

@@ -90,7 +90,7 @@ describe('anthropic', () => {
     const { proposer, config } = proposerFor({ timeout: '1s' });
     const t0 = Date.now();
     const e = await rejection(proposer.propose(req(config)));
-    assert.match(e.message, /anthropic claude-haiku-4-5 timed out: no complete answer within 1s/);
+    assert.match(e.message, /anthropic claude-haiku-4-5 timed out: no complete answer within 1\.0 s/);
     assert.ok(Date.now() - t0 < 3000);
   });
 

@@ -72,7 +72,7 @@ describe('Deadline', () => {
     await new Promise((r) => setTimeout(r, 40));
     assert.ok(d.signal.aborted);
     const e = d.failure(new Error('aborted'), 'x');
-    assert.ok(e instanceof ModelError && e.retryable && /x timed out: no complete answer within 20ms/.test(e.message));
+    assert.ok(e instanceof ModelError && e.retryable && /x timed out: no complete answer within 20 ms/.test(e.message));
     d.dispose();
     const stop = new AbortController();
     const d2 = new Deadline(stop.signal, 10_000, 5_000);

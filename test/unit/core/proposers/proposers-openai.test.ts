@@ -100,7 +100,7 @@ describe('openai-compatible: transport failures', () => {
     assert.ok(p);
     assert.equal(server.requests.length, 2);
     assert.ok(waited >= 950, `waited only ${waited} ms`);
-    assert.match(logs[0]!, /HTTP 429 .*Rate limit reached; retry 1 of 2 in 1s/);
+    assert.match(logs[0]!, /HTTP 429 .*Rate limit reached; retry 1 of 2 in 1\.0 s/);
   });
 
   it('500 every time: retries with backoff, then a ProposalError with the status and the server message', async () => {
@@ -119,7 +119,7 @@ describe('openai-compatible: transport failures', () => {
     const t0 = Date.now();
     const e = await rejection(proposer.propose(req(config)));
     assert.ok(e instanceof ProposalError);
-    assert.match(e.message, /timed out: no complete answer within 1s/);
+    assert.match(e.message, /timed out: no complete answer within 1\.0 s/);
     assert.equal(server.requests.length, 2);
     assert.ok(Date.now() - t0 < 4000);
 
@@ -127,7 +127,7 @@ describe('openai-compatible: transport failures', () => {
     const stalled = proposerFor({ timeout: '30s', idleTimeout: '500ms' });
     const t1 = Date.now();
     const e2 = await rejection(stalled.proposer.propose(req(stalled.config)));
-    assert.match(e2.message, /timed out: no data for 500ms/);
+    assert.match(e2.message, /timed out: no data for 500 ms/);
     assert.ok(Date.now() - t1 < 3000);
   });
 

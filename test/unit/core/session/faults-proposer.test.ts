@@ -37,7 +37,7 @@ esac
     assert.equal(outcome.state, 'done', outcome.reason);
     const m = outcome.model;
     const got = [1, 2, 3, 4].map((id) => `${m.get(id)!.status}: ${m.get(id)!.reason}`);
-    assert.match(got[0]!, /^invalid: the agent did not finish within 1s \(proposer\.timeout\) and its process group was killed; last output: thinking/);
+    assert.match(got[0]!, /^invalid: the agent did not finish within 1\.0 s \(proposer\.timeout\) and its process group was killed; last output: thinking/);
     assert.match(got[1]!, /^invalid: the agent exited 0 but changed nothing in the worktree/);
     assert.match(got[2]!, /^invalid: the proposal touched files outside its scope: prepare\.py \(protected\); it was not run$/);
     assert.match(got[3]!, /^invalid: the agent exited with code 7; last output: .*model overloaded/);
