@@ -76,7 +76,10 @@ export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: 
           metric = v.mean;
           break;
         }
-        got.push(measure(content));
+        // As the engine (session/runs.ts, rerunSide): the side with fewer runs runs again, the parent while it has
+        // fewer than the candidate; its run joins its samples, never its recorded metric.
+        if (p.length < got.length) p.push(measure(contents[parent.id]!));
+        else got.push(measure(content));
         runs++;
       }
     }
