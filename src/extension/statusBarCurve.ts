@@ -2,7 +2,7 @@
 // point of the budget, read from the engine's progress events. No vscode here, so the wording is tested in Node.
 import type { ControllerEvent } from '../core/controller.js';
 import type { Direction } from '../core/types.js';
-import { fmtNum, NA } from '../shared/format.js';
+import { fmtNum, fmtShare, NA } from '../shared/format.js';
 
 type Progress = Extract<ControllerEvent, { type: 'run-progress' }>;
 
@@ -32,7 +32,7 @@ export function curveTickerText(r: CurveReading, label: string, parentId: number
 
 /** "#12 at 38 % of the budget: val_loss 2.41; parent #7 at the same point: 2.38 (worse by 0.03)". */
 export function curveTooltipText(r: CurveReading, label: string, id: number, parentId: number | null, direction: Direction): string {
-  const head = `#${id} at ${Math.round(r.fraction * 100)} % of the budget: ${label} ${short(r.value)}`;
+  const head = `#${id} at ${fmtShare(r.fraction)} of the budget: ${label} ${short(r.value)}`;
   if (parentId === null) return head;
   if (r.parentValue === null) return `${head}; parent #${parentId} has no value at that point`;
   const d = r.value - r.parentValue;

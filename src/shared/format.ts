@@ -39,17 +39,26 @@ export function fmtDelta(from: number, to: number): string {
   return `${fmtSigned(to - from)}${pct === null ? '' : ` (${fmtPct(pct)})`}`;
 }
 
+/** `0.9932` → 4: the decimal places a number was written with; null where it is not plain decimal (`1e-3`, `nan`). */
+export function placesWritten(text: string): number | null {
+  return /^[-+]?\d*\.?\d*$/.test(text) ? text.split('.')[1]?.length ?? 0 : null;
+}
+
 /** `+0.004700 (+0.5%)`: a delta between two numbers as a file wrote them, to the places they were written with. */
 export function fmtDeltaAsWritten(fromText: string, toText: string): string {
   const from = Number(fromText);
   const to = Number(toText);
-  const places = (t: string) => (/^[-+]?\d*\.?\d*$/.test(t) ? t.split('.')[1]?.length ?? 0 : null);
-  const a = places(fromText);
-  const b = places(toText);
+  const a = placesWritten(fromText);
+  const b = placesWritten(toText);
   if (a === null || b === null) return fmtDelta(from, to);
   const d = to - from;
   const pct = relativeChange(from, to);
   return `${d < 0 ? '-' : '+'}${Math.abs(d).toFixed(Math.max(a, b))}${pct === null ? '' : ` (${fmtPct(pct)})`}`;
+}
+
+/** `38 %`: a share of a whole (how far into its budget a run is), rounded to a whole percent. */
+export function fmtShare(fraction: number): string {
+  return `${Math.round(fraction * 100)} %`;
 }
 
 /** Peak memory in a unit a person reads: `2.0 GB` from 1 GB up, `15.3 MB` below (`15.3MB` without the space). */
@@ -59,6 +68,11 @@ export function fmtMemory(gb: number | null | undefined, space = true, empty = N
   if (gb >= 1 || gb === 0) return `${gb.toFixed(1)}${sep}GB`;
   const mb = gb * 1024;
   return `${mb >= 100 ? mb.toFixed(0) : mb >= 1 ? mb.toFixed(1) : mb.toFixed(2)}${sep}MB`;
+}
+
+/** `340 kB`, `15.3 MB`, `2.0 GB`: the size of files, in the units memory reads in. */
+export function fmtBytes(bytes: number): string {
+  return bytes >= 2 ** 20 ? fmtMemory(bytes / 2 ** 30) : `${Math.max(1, Math.round(bytes / 1024))} kB`;
 }
 
 /** `$1.20`: model spend; a fraction of a cent keeps four decimals. */
@@ -72,6 +86,12 @@ export function fmtTokens(n: number): string {
   if (n >= 1e6 || Number(short(n / 1e3)) >= 1000) return `${short(n / 1e6)}M`;
   if (n >= 1e3) return `${short(n / 1e3)}k`;
   return String(n);
+}
+
+/** `12`, `3.5`: a rate such as experiments per hour, with one decimal under ten. */
+export function fmtRate(v: number | null | undefined, empty = NA): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return empty;
+  return v >= 10 ? v.toFixed(0) : v.toFixed(1);
 }
 
 /** `4:05`, or `1:02:03` past an hour: elapsed time against a budget. */

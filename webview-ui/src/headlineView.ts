@@ -2,7 +2,7 @@
 import type { ViewContext } from './context.js';
 import { button, el } from './dom.js';
 import { fmtCount } from './format.js';
-import { DASH, directionText, fmtCost, fmtDuration, fmtNum, fmtPct, fmtSigned, fmtTokens } from '../../src/shared/format.js';
+import { DASH, directionText, fmtCost, fmtDuration, fmtNum, fmtPct, fmtRate, fmtSigned, fmtTokens } from '../../src/shared/format.js';
 import { computeHeadline } from './headline.js';
 import { winsHeadline } from './wins.js';
 
@@ -102,7 +102,7 @@ export class HeadlineView {
     this.set('crashed', fmtCount(h.crashed), !!s).className = h.crashed ? 'st-crash' : '';
     this.set('invalid', fmtCount(h.invalid), !!s && (h.invalid > 0 || !store.isFile)).className = h.invalid ? 'st-invalid' : '';
     this.set('elapsed', fmtDuration(h.elapsedMs, DASH), h.elapsedMs !== null);
-    this.set('pace', h.perHour === null ? DASH : h.perHour >= 10 ? h.perHour.toFixed(0) : h.perHour.toFixed(1), h.elapsedMs !== null);
+    this.set('pace', fmtRate(h.perHour, DASH), h.elapsedMs !== null);
     const budget = [h.budgetText ? `${h.budgetText} per run` : null, h.remainingMs !== null ? `~${fmtDuration(h.remainingMs, DASH)} left` : null].filter(Boolean).join(' · ');
     this.set('budget', budget || '—', !!h.budgetText);
     const u = s?.usage;

@@ -1,6 +1,6 @@
 import { sparklines } from '../../core/judging/curves.js';
 import { Lab } from '../../core/git.js';
-import { fmtDuration, fmtMemory, fmtNum } from '../../shared/format.js';
+import { fmtDuration, fmtMemory, fmtNum, fmtShare } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../errors.js';
 import { showDocument } from '../json.js';
@@ -27,7 +27,7 @@ async function show({ cwd, o, args, io, json }: CommandContext): Promise<number>
   if (n.curve?.length) {
     const last = n.curve.at(-1)!;
     const [mine, parents] = sparklines([n.curve, parent?.curve ?? []]);
-    io.out(`  curve: ${mine}  ${n.curve.length} points, last ${fmtNum(last[1])} at ${Math.round(last[0] * 100)} % of the budget${parent?.curve?.length ? `   parent: ${parents}` : ''}`);
+    io.out(`  curve: ${mine}  ${n.curve.length} points, last ${fmtNum(last[1])} at ${fmtShare(last[0])} of the budget${parent?.curve?.length ? `   parent: ${parents}` : ''}`);
   }
   if (n.plan) io.out(`  plan: ${n.plan}`);
   if (n.hint) io.out(`  tests the hypothesis: "${n.hint}"`);

@@ -1,6 +1,7 @@
 // The record of one proposal (prompt, replies, problems), written redacted under `.autoresearch/<tag>/proposals/`.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
+import { fmtCost, fmtTokens } from '../../shared/format.js';
 import { commonGitDir } from '../git.js';
 import type { ProposalRequest } from './proposer.js';
 import { sessionPaths } from '../record/store.js';
@@ -52,7 +53,7 @@ export class Transcript {
 
   text(): string {
     const i = this.info;
-    const usage = [i.model && `model ${i.model}`, i.tokensIn !== undefined && `${i.tokensIn} tokens in`, i.tokensOut !== undefined && `${i.tokensOut} out`, i.costUsd !== undefined && `$${i.costUsd.toFixed(4)}`].filter(Boolean).join(', ');
+    const usage = [i.model && `model ${i.model}`, i.tokensIn !== undefined && `${fmtTokens(i.tokensIn)} tokens in`, i.tokensOut !== undefined && `${fmtTokens(i.tokensOut)} out`, i.costUsd !== undefined && fmtCost(i.costUsd)].filter(Boolean).join(', ');
     return `# ${this.req.operator} from #${this.req.parent.id} (${this.info.kind})\n\n${this.started.toISOString()}${usage ? ` · ${usage}` : ''}\n\n${this.parts.join('\n')}`;
   }
 }

@@ -4,6 +4,7 @@
 // shared inputs, tamperWatch.ts for the user's checkout and the refs). The controller asks it before and after
 // each run; what a run changed is undone here and named in one reason.
 import { join } from 'node:path';
+import { fmtBytes } from '../../shared/format.js';
 import { DEFAULT_SANDBOX } from '../config.js';
 import { AutoResearchError } from '../errors.js';
 import type { Executor } from '../executors/executor.js';
@@ -50,10 +51,6 @@ export interface BeforeRun {
   network?: NetworkGate;
 }
 
-function formatBytes(n: number): string {
-  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`;
-}
-
 export class Protection {
   private constructor(
     private readonly o: ProtectionOptions,
@@ -84,7 +81,7 @@ export class Protection {
       const names = plan.links.map((l) => l.path + (l.source ? ' (protected)' : ''));
       log(`shared with every experiment as links to your checkout (${how}): ${names.slice(0, 12).join(', ')}${names.length > 12 ? ` and ${names.length - 12} more` : ''}`);
     }
-    if (shared.protectedPaths.length) log(`protected inputs: a snapshot of ${shared.protectedPaths.length} file(s) (${formatBytes(copiedBytes)}) taken for the session; a run that changes one is invalid`);
+    if (shared.protectedPaths.length) log(`protected inputs: a snapshot of ${shared.protectedPaths.length} file(s) (${fmtBytes(copiedBytes)}) taken for the session; a run that changes one is invalid`);
     if (plan.leftOut.length) log(`not shared, as outputs a run writes: ${plan.leftOut.join(', ')}`);
 
     // The sandbox when the config allows it and bubblewrap runs here (decided by running it once); otherwise detection.

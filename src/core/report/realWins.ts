@@ -3,7 +3,7 @@
 import { isBaselineRepeat, isMeasurement, type SessionModel } from '../model.js';
 import type { ResultsRow } from '../record/results.js';
 import type { Direction, ExperimentNode } from '../types.js';
-import { fmtNum } from '../../shared/format.js';
+import { fmtNum, placesWritten } from '../../shared/format.js';
 
 export type NoiseSource = 'baseline-repeats' | 'reruns' | 'given' | 'log' | 'none';
 
@@ -239,9 +239,8 @@ export function logNoise(rows: readonly ResultsRow[], given: number | null, metr
 
 /** `b - a` to the places the file wrote them with: 0.9939 - 0.9932 is 0.0007, not 0.0007000000000000339. */
 function differenceAsWritten(a: ResultsRow, b: ResultsRow): number {
-  const places = (t: string) => (/^[-+]?\d*\.?\d*$/.test(t) ? t.split('.')[1]?.length ?? 0 : null);
-  const pa = places(a.metricText);
-  const pb = places(b.metricText);
+  const pa = placesWritten(a.metricText);
+  const pb = placesWritten(b.metricText);
   const d = b.metric! - a.metric!;
   return pa === null || pb === null ? d : Number(d.toFixed(Math.max(pa, pb)));
 }

@@ -6,7 +6,7 @@ import { bestIndex, type DirectionChoice, type ParsedResults, type ResultsRow } 
 import { capReached, hasCap, spendText } from '../spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from '../types.js';
 import { curveRange, sparklines, valueAt } from '../judging/curves.js';
-import { directionText, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, NA } from '../../shared/format.js';
+import { DASH, directionText, fmtCost, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, fmtShare, fmtTokens } from '../../shared/format.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
 
@@ -109,7 +109,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   if (cfg.checks || checked.length) out.push(`- ${checksLine(cfg.checks, checked)}`);
   if (model.attempts.length) out.push(`- Attempt ${model.attempt}; earlier: ${model.attempts.map((a) => `#${a.attempt} on \`${a.baseCommit.slice(0, 7)}\` (${a.reason})`).join('; ')}`);
   const tokens = nodes.reduce((s, n) => ({ i: s.i + (n.proposer.tokensIn ?? 0), o: s.o + (n.proposer.tokensOut ?? 0), c: s.c + (n.proposer.costUsd ?? 0) }), { i: 0, o: 0, c: 0 });
-  if (tokens.i || tokens.o) out.push(`- Proposer usage: ${tokens.i} tokens in, ${tokens.o} out${tokens.c ? `, $${tokens.c.toFixed(2)}` : ''}`);
+  if (tokens.i || tokens.o) out.push(`- Proposer usage: ${fmtTokens(tokens.i)} tokens in, ${fmtTokens(tokens.o)} out${tokens.c ? `, ${fmtCost(tokens.c)}` : ''}`);
   // Against the cap, the whole ledger counts: every attempt, and proposals that never became a node.
   if (hasCap(model.cap)) out.push(`- Spend cap: ${spendText(model.spend, model.cap)}${capReached(model.spend, model.cap) ? ' (reached)' : ''}`);
   out.push('');
@@ -186,13 +186,12 @@ function chainCurves(model: SessionModel, path: ExperimentNode[]): string[] {
   const range = curveRange(curves);
   const end = Math.max(1, ...curves.map((c) => c.at(-1)?.[0] ?? 0));
   const lines = sparklines(curves);
-  const num = (v: number | null) => (v === null ? '—' : fmtNum(v, NA, 4));
-  const pct = (f: number) => `${Math.round(f * 100)} %`;
+  const num = (v: number | null) => fmtNum(v, DASH, 4);
   const out = [`## Learning curves on the path to the best`, ''];
   // A progress pattern may read another value than the metric (a train loss beside a val_bpb): name what was read.
   const what = cfg.progress ? `The value \`progress\` reads (\`${cfg.progress}\`)` : cfg.metric.name;
-  out.push(`${what} as each run went, by share of the ${cfg.budgetText} budget, from the values it printed while it ran (${directionText(cfg.metric.direction)}; — where it printed none yet or had stopped). The curves share one scale, ${num(range?.[0] ?? null)} to ${num(range?.[1] ?? null)}, from 0 to ${pct(end)} of the budget.`, '');
-  out.push(`| node | ${CURVE_FRACTIONS.map(pct).join(' | ')} | last printed | curve |`, `|---|${CURVE_FRACTIONS.map(() => '---:|').join('')}---:|---|`);
+  out.push(`${what} as each run went, by share of the ${cfg.budgetText} budget, from the values it printed while it ran (${directionText(cfg.metric.direction)}; — where it printed none yet or had stopped). The curves share one scale, ${num(range?.[0] ?? null)} to ${num(range?.[1] ?? null)}, from 0 to ${fmtShare(end)} of the budget.`, '');
+  out.push(`| node | ${CURVE_FRACTIONS.map(fmtShare).join(' | ')} | last printed | curve |`, `|---|${CURVE_FRACTIONS.map(() => '---:|').join('')}---:|---|`);
   path.forEach((n, i) => {
     const c = curves[i]!;
     const label = n.id === 0 ? '#0 baseline' : `#${n.id} ${cell(n.description)}`;
@@ -202,7 +201,7 @@ function chainCurves(model: SessionModel, path: ExperimentNode[]): string[] {
     }
     const within = (f: number) => (f >= c[0]![0] && f <= c.at(-1)![0] ? valueAt(c, f) : null);
     const last = c.at(-1)!;
-    out.push(`| ${label} | ${CURVE_FRACTIONS.map((f) => num(within(f))).join(' | ')} | ${num(last[1])} at ${pct(last[0])} | \`${lines[i]}\` |`);
+    out.push(`| ${label} | ${CURVE_FRACTIONS.map((f) => num(within(f))).join(' | ')} | ${num(last[1])} at ${fmtShare(last[0])} | \`${lines[i]}\` |`);
   });
   out.push('');
   return out;

@@ -2,6 +2,7 @@
 // models, the model picker, consent asked from a user action, a blocked model waiting for the person
 // instead of failing the session, and API keys from SecretStorage for the HTTP backends.
 import * as vscode from 'vscode';
+import { fmtTokens } from '../../shared/format.js';
 import { registerProposer } from '../../core/factory.js';
 import type { BlockedHandler } from '../../core/proposers/llm.js';
 import { environmentKey, registerApiKeySource, type ApiKeySource } from '../../core/proposers/secrets.js';
@@ -103,7 +104,7 @@ export async function chooseLanguageModel(context: vscode.ExtensionContext): Pro
   }
   const current = chosenModel(context);
   const pick = await vscode.window.showQuickPick(models.map((m) => ({
-    label: m.name || m.id, description: `${m.vendor} · ${m.family}`, detail: `${m.maxInputTokens.toLocaleString()} input tokens`,
+    label: m.name || m.id, description: `${m.vendor} · ${m.family}`, detail: `${fmtTokens(m.maxInputTokens)} input tokens`,
     picked: current?.id === m.id && current?.vendor === m.vendor, model: m,
   })), { title: 'Language model for AutoResearch', placeHolder: 'The model that proposes experiments when the config does not name one' });
   if (!pick) return undefined;

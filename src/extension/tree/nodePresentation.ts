@@ -2,7 +2,7 @@
 // Plain data (no vscode import), so the wording is one pure function of the model.
 import type { SessionModel } from '../../core/model.js';
 import type { ExperimentNode } from '../../core/types.js';
-import { DECIDING, fmtClock, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtRunClock } from '../../shared/format.js';
+import { DECIDING, fmtClock, fmtCost, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtRunClock } from '../../shared/format.js';
 import { NodeContext } from '../constants.js';
 
 export interface NodePresentation {
@@ -202,7 +202,7 @@ function tooltip(
   if (n.policyReason) rows.push(['why chosen', md(n.policyReason)]);
   if (n.hint) rows.push(['hypothesis', md(n.hint)]);
   if (n.proposer.model) rows.push(['proposer', md(`${n.proposer.kind} (${n.proposer.model})`)]);
-  if (n.proposer.costUsd) rows.push(['cost', `$${n.proposer.costUsd.toFixed(3)}`]);
+  if (n.proposer.costUsd) rows.push(['cost', fmtCost(n.proposer.costUsd)]);
   out.push('| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '');
   if (n.plan) out.push(`**Plan.** ${md(n.plan)}`, '');
   if (n.status === 'crash' && n.logTail) out.push('**Log tail**', '', '```', n.logTail.split('\n').slice(-8).join('\n').replace(/```/g, "'''"), '```');

@@ -2,7 +2,7 @@
 // tree, the transcript, the results view): one function each in src/shared/format.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DASH, fmtCost, fmtDuration, fmtRunClock, fmtTokens } from '../../../src/shared/format.js';
+import { DASH, fmtBytes, fmtCost, fmtDuration, fmtRate, fmtRunClock, fmtShare, fmtTokens, placesWritten } from '../../../src/shared/format.js';
 
 describe('fmtDuration', () => {
   it('writes milliseconds under a second, seconds with a decimal under ten, the clock from there', () => {
@@ -39,5 +39,28 @@ describe('fmtCost and fmtTokens', () => {
     assert.equal(fmtTokens(950), '950');
     assert.equal(fmtTokens(12_345), '12.3k');
     assert.equal(fmtTokens(2_000_000), '2M');
+  });
+});
+
+describe('shares, rates, sizes and places', () => {
+  it('writes a share of the budget as a whole percent, a rate with a decimal under ten', () => {
+    assert.equal(fmtShare(0.384), '38 %');
+    assert.equal(fmtShare(1), '100 %');
+    assert.equal(fmtRate(3.46), '3.5');
+    assert.equal(fmtRate(12.4), '12');
+    assert.equal(fmtRate(null, DASH), DASH);
+  });
+
+  it('writes file sizes in the units memory reads in', () => {
+    assert.equal(fmtBytes(500), '1 kB');
+    assert.equal(fmtBytes(340 * 1024), '340 kB');
+    assert.equal(fmtBytes(15.3 * 2 ** 20), '15.3 MB');
+    assert.equal(fmtBytes(2 * 2 ** 30), '2.0 GB');
+  });
+
+  it('counts the decimal places a number was written with', () => {
+    assert.equal(placesWritten('0.9932'), 4);
+    assert.equal(placesWritten('12'), 0);
+    assert.equal(placesWritten('1e-3'), null);
   });
 });

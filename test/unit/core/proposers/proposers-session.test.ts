@@ -116,7 +116,7 @@ describe('a session with a model-backed proposer (CLI, Controller, fake server)'
       assert.ok(!seen.has(`${n.parentId}:${n.description}`), `repeated ${n.description} from #${n.parentId}`);
       seen.add(`${n.parentId}:${n.description}`);
     }
-    assert.match(readFileSync(join(repo.root, 'autoresearch-summary.md'), 'utf8'), /Proposer usage: \d+ tokens in, 250 out, \$0\.01/);
+    assert.match(readFileSync(join(repo.root, 'autoresearch-summary.md'), 'utf8'), /Proposer usage: [\d.]+k? tokens in, 250 out, \$0\.\d{2,4}\b/);
     // The planted key was replaced in the code that was committed and run.
     const planted = nodes.find((n) => repo.git('show', `${n.commit}:train.py`).includes('API_KEY'));
     assert.ok(planted, 'the model\'s edit with the key was committed');
