@@ -6,7 +6,7 @@ import { ChatProposer, type ChatBackend, type ChatReply, type ChatRequest } from
 import { costOf, listPrice, type Price } from './prices.js';
 import { CHAT_KEYS, ProposerConfigReader, readChatSettings, type ChatSettings } from './proposerConfig.js';
 import { redact, resolveApiKey, withholdFromChildren } from './secrets.js';
-import { Deadline, ModelError, parseRetryAfter, retryLine, withRetries } from './transport.js';
+import { clip, Deadline, httpModelError, ModelError, parseRetryAfter, retryLine, unreachable, withRetries } from './transport.js';
 import { requireKeyInEnvironment, type BackendDeps } from './openaiCompatible.js';
 
 type Sdk = typeof AnthropicSdk;
@@ -20,10 +20,6 @@ export interface AnthropicSettings extends ChatSettings {
 }
 
 export const DEFAULT_ANTHROPIC_KEY_ENV = 'ANTHROPIC_API_KEY';
-
-function clip(s: string, n = 300): string {
-  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
-}
 
 export class AnthropicBackend implements ChatBackend {
   readonly kind = 'anthropic';
@@ -93,18 +89,14 @@ export class AnthropicBackend implements ChatBackend {
     if (e instanceof ModelError) return e;
     const base = this.s.baseUrl ?? 'https://api.anthropic.com';
     if (e instanceof sdk.APIUserAbortError) return e;
-    if (e instanceof sdk.APIConnectionError) return new ModelError(`cannot reach ${base}: ${clip(redact((e.cause as Error | undefined)?.message ?? e.message))}`, { retryable: true });
+    if (e instanceof sdk.APIConnectionError) return unreachable(base, e.cause ?? e);
     if (e instanceof sdk.APIError && typeof e.status === 'number') {
-      const status = e.status;
-      const msg = clip(redact(e.apiMessage ?? e.message));
-      const head = `HTTP ${status} from ${base}: ${msg}`;
       const headers = e.headers as Headers | Record<string, string> | undefined;
       const get = (h: string): string | null => (headers instanceof Headers ? headers.get(h) : headers?.[h] ?? null);
-      if (status === 401 || status === 403) return new ModelError(`${head} (check the key in ${this.s.apiKeyEnv})`, { blocked: true, status });
-      if (status === 402) return new ModelError(`${head} (billing)`, { blocked: true, status });
-      if (status === 404) return new ModelError(`${head} (check proposer.model "${this.model}"${this.s.baseUrl ? ' and proposer.baseUrl' : ''})`, { status });
-      if (status === 408 || status === 409 || status === 429 || status >= 500) return new ModelError(head, { retryable: true, status, retryAfterMs: parseRetryAfter(get) });
-      return new ModelError(head, { status });
+      return httpModelError({ status: e.status, from: base, message: e.apiMessage ?? e.message, retryAfterMs: parseRetryAfter(get) }, {
+        key: `check the key in ${this.s.apiKeyEnv}`,
+        notFound: `check proposer.model "${this.model}"${this.s.baseUrl ? ' and proposer.baseUrl' : ''}`,
+      });
     }
     const message = (e as Error)?.message ?? String(e);
     if (e instanceof SyntaxError || (e as { cause?: unknown })?.cause instanceof SyntaxError || /\bJSON\b/.test(message)) {

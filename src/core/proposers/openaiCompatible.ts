@@ -7,7 +7,7 @@ import { ChatProposer, type BlockedHandler, type ChatBackend, type ChatReply, ty
 import { costOf, listPrice, type Price } from './prices.js';
 import { CHAT_KEYS, ProposerConfigReader, readChatSettings, type ChatSettings } from './proposerConfig.js';
 import { environmentKey, hasApiKeySources, redact, resolveApiKey, withholdFromChildren } from './secrets.js';
-import { Deadline, ModelError, parseRetryAfter, readSse, retryLine, withRetries } from './transport.js';
+import { clip, Deadline, httpModelError, ModelError, parseRetryAfter, readSse, retryLine, unreachable, withRetries } from './transport.js';
 
 export interface OpenAiCompatibleSettings extends ChatSettings {
   baseUrl: string;
@@ -41,22 +41,6 @@ function errorText(body: string): string {
     // Not JSON: the text itself.
   }
   return body.replace(/\s+/g, ' ').trim();
-}
-
-function clip(s: string, n = 300): string {
-  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
-}
-
-/** The cause of a failed fetch, in words: `connection refused`, `host not found`. */
-function networkCause(e: unknown): string {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  const code = cause?.code ?? (e as { code?: string }).code;
-  const words: Record<string, string> = {
-    ECONNREFUSED: 'connection refused (is the server running?)', ENOTFOUND: 'host not found', ECONNRESET: 'the connection was reset',
-    ETIMEDOUT: 'the connection timed out', EAI_AGAIN: 'DNS lookup failed', UND_ERR_SOCKET: 'the connection closed unexpectedly',
-    UND_ERR_HEADERS_TIMEOUT: 'no response headers in time', UND_ERR_BODY_TIMEOUT: 'the body stalled',
-  };
-  return (code && words[code]) ?? cause?.message ?? (e as Error).message ?? String(e);
 }
 
 export class OpenAiCompatibleBackend implements ChatBackend {
@@ -119,7 +103,7 @@ export class OpenAiCompatibleBackend implements ChatBackend {
             signal: deadline.signal,
           });
         } catch (e) {
-          throw deadline.failure(e, what, (err) => new ModelError(`cannot reach ${this.url}: ${networkCause(err)}`, { retryable: true }));
+          throw deadline.failure(e, what, (err) => unreachable(this.url, err));
         }
         deadline.touch();
         if (res.ok) return await this.read(res, deadline, what);
@@ -144,19 +128,13 @@ export class OpenAiCompatibleBackend implements ChatBackend {
   }
 
   private httpError(res: Response, body: string, key: string | undefined): ModelError {
-    const msg = clip(redact(errorText(body) || res.statusText || 'no message'));
-    const status = res.status;
-    const head = `HTTP ${status} from ${this.url}: ${msg}`;
-    const retryAfterMs = parseRetryAfter((h) => res.headers.get(h));
-    if (status === 429 && /insufficient_quota|quota|billing/i.test(body)) return new ModelError(`${head} (the account has no quota left)`, { blocked: true, status });
-    if (status === 401 || status === 403) {
-      const fix = key ? `check the key in ${this.s.apiKeyEnv}` : 'the server wants a key: set proposer.apiKeyEnv to the name of the environment variable that holds it';
-      return new ModelError(`${head} (${fix})`, { blocked: true, status });
-    }
-    if (status === 402) return new ModelError(`${head} (payment required)`, { blocked: true, status });
-    if (status === 404) return new ModelError(`${head} (check proposer.baseUrl, which usually ends in /v1, and that the server has the model "${this.model}")`, { status });
-    if (status === 408 || status === 409 || status === 425 || status === 429 || status >= 500) return new ModelError(head, { retryable: true, status, retryAfterMs });
-    return new ModelError(head, { status });
+    return httpModelError({
+      status: res.status, from: this.url, message: errorText(body) || res.statusText || 'no message', body,
+      retryAfterMs: parseRetryAfter((h) => res.headers.get(h)),
+    }, {
+      key: key ? `check the key in ${this.s.apiKeyEnv}` : 'the server wants a key: set proposer.apiKeyEnv to the name of the environment variable that holds it',
+      notFound: `check proposer.baseUrl, which usually ends in /v1, and that the server has the model "${this.model}"`,
+    });
   }
 
   private async read(res: Response, deadline: Deadline, what: string): Promise<ChatReply> {

@@ -1,5 +1,6 @@
-// Calling a model over the network: what a failed call is (ModelError: worth a retry, or waiting for a person),
-// the caller's cancellation, retries with backoff that respect Retry-After, timeouts that also catch a stalled
+// Calling a model over the network: what a failed call is (ModelError: worth a retry, or waiting for a person), what
+// an HTTP status or a failed connection means (one reading for every backend, with each backend's own hints), the
+// caller's cancellation, retries with backoff that respect Retry-After, timeouts that also catch a stalled
 // stream, and server-sent events.
 import { fmtDuration } from '../../shared/format.js';
 import { AutoResearchError } from '../errors.js';
@@ -23,6 +24,61 @@ export class ModelError extends AutoResearchError {
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
   }
+}
+
+/** A server's message cut to `n` characters, for a log line and a notification. */
+export function clip(s: string, n = 300): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/** The cause of a failed connection, in words: `connection refused (is the server running?)`, `host not found`. */
+export function networkCause(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? (e as { code?: string }).code;
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused (is the server running?)', ENOTFOUND: 'host not found', ECONNRESET: 'the connection was reset',
+    ETIMEDOUT: 'the connection timed out', EAI_AGAIN: 'DNS lookup failed', UND_ERR_SOCKET: 'the connection closed unexpectedly',
+    UND_ERR_HEADERS_TIMEOUT: 'no response headers in time', UND_ERR_BODY_TIMEOUT: 'the body stalled',
+  };
+  return (code && words[code]) ?? cause?.message ?? (e as Error).message ?? String(e);
+}
+
+/** `cannot reach http://localhost:11434/v1/chat/completions: connection refused (is the server running?)`: worth a retry. */
+export function unreachable(where: string, e: unknown): ModelError {
+  return new ModelError(`cannot reach ${where}: ${clip(redact(networkCause(e)))}`, { retryable: true });
+}
+
+/** What a backend adds to the statuses whose fix depends on it. */
+export interface StatusHints {
+  /** 401 and 403: how to give the server a key it takes (`check the key in ANTHROPIC_API_KEY`). */
+  key: string;
+  /** 404: which settings name the model and the address. */
+  notFound: string;
+}
+
+/** A status from a model's API: who sent it, its message, the raw body (to tell no quota from a rate limit). */
+export interface HttpFailure {
+  status: number;
+  from: string;
+  message: string;
+  body?: string;
+  retryAfterMs?: number;
+}
+
+/**
+ * What an HTTP status from a model's API means, for every backend alike. A refused key, payment and an account with no
+ * quota left wait for a person (`blocked`); 404 is the config's (the model or the address); 408, 409, 425, 429 and
+ * 5xx are worth another try, after the server's Retry-After where it sent one; anything else goes up as it is.
+ */
+export function httpModelError(f: HttpFailure, hints: StatusHints): ModelError {
+  const status = f.status;
+  const head = `HTTP ${status} from ${f.from}: ${clip(redact(f.message))}`;
+  if (status === 429 && /insufficient_quota|quota|billing/i.test(f.body ?? f.message)) return new ModelError(`${head} (the account has no quota left)`, { blocked: true, status });
+  if (status === 401 || status === 403) return new ModelError(`${head} (${hints.key})`, { blocked: true, status });
+  if (status === 402) return new ModelError(`${head} (payment required: check the account's billing)`, { blocked: true, status });
+  if (status === 404) return new ModelError(`${head} (${hints.notFound})`, { status });
+  if (status === 408 || status === 409 || status === 425 || status === 429 || status >= 500) return new ModelError(head, { retryable: true, status, retryAfterMs: f.retryAfterMs });
+  return new ModelError(head, { status });
 }
 
 /** Whether an error is the caller's cancellation (Stop), not a failure. */

@@ -111,6 +111,22 @@ describe('anthropic', () => {
     assert.ok(!e.message.includes(KEY));
   });
 
+  it('cannot reach the server: says so and how, in the words the other backends use', async () => {
+    const closed = await anthropicServer();
+    await closed.close();
+    const config = fakeConfig({ proposer: { kind: 'anthropic', baseUrl: closed.url, model: 'claude-haiku-4-5', apiKeyEnv: ENV, retries: 0 } });
+    const e = await rejection(createAnthropicProposer(config, repo.root).propose(req(config)));
+    assert.match(e.message, /cannot reach http:\/\/127\.0\.0\.1:\d+: connection refused \(is the server running\?\)/);
+  });
+
+  it('404 names the model setting and is not retried', async () => {
+    server.responder = () => ({ type: 'status', status: 404, body: { type: 'error', error: { type: 'not_found_error', message: 'model: claude-nope' } } });
+    const { proposer, config } = proposerFor({ retries: 2 });
+    const e = await rejection(proposer.propose(req(config)));
+    assert.equal(server.requests.length, 1);
+    assert.match(e.message, /HTTP 404 .*model: claude-nope \(check proposer\.model "claude-haiku-4-5" and proposer\.baseUrl\)/);
+  });
+
   it('the model\'s bad edit gets one retry with the error', async () => {
     server.script.push({ type: 'reply', text: 'PLAN: oops\nno edit here' }, { type: 'reply', text: GOOD });
     const { proposer, config } = proposerFor();

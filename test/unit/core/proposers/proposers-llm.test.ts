@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { listPrice } from '../../../../src/core/proposers/prices.js';
 import { addSecret, redact, redactKnown } from '../../../../src/core/proposers/secrets.js';
-import { Deadline, ModelError, parseRetryAfter, readSse, withRetries } from '../../../../src/core/proposers/transport.js';
+import { Deadline, httpModelError, ModelError, networkCause, parseRetryAfter, readSse, retryLine, withRetries } from '../../../../src/core/proposers/transport.js';
 
 async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {
   const enc = new TextEncoder();
@@ -63,6 +63,48 @@ describe('withRetries', () => {
     const t0 = Date.now();
     await assert.rejects(withRetries(async () => { throw new ModelError('503', { retryable: true, retryAfterMs: 10_000 }); }, { retries: 3, signal: stop.signal }));
     assert.ok(Date.now() - t0 < 500);
+  });
+});
+
+describe('httpModelError', () => {
+  const hints = { key: 'check the key in K', notFound: 'check proposer.model "m"' };
+  const at = (status: number, message = 'nope', body?: string) => httpModelError({ status, from: 'http://h/v1', message, body, retryAfterMs: 2000 }, hints);
+
+  it('reads a status the same for every backend, with the backend\'s own hints', () => {
+    const key = at(401);
+    assert.equal(key.message, 'HTTP 401 from http://h/v1: nope (check the key in K)');
+    assert.ok(key.blocked && !key.retryable && key.status === 401 && key.kind === 'model');
+    assert.ok(at(403).blocked);
+    assert.equal(at(402).message, 'HTTP 402 from http://h/v1: nope (payment required: check the account\'s billing)');
+    assert.ok(at(402).blocked);
+    const missing = at(404);
+    assert.equal(missing.message, 'HTTP 404 from http://h/v1: nope (check proposer.model "m")');
+    assert.ok(!missing.blocked && !missing.retryable);
+    for (const s of [408, 409, 425, 429, 500, 529]) {
+      const e = at(s);
+      assert.ok(e.retryable && !e.blocked && e.retryAfterMs === 2000, String(s));
+      assert.equal(e.message, `HTTP ${s} from http://h/v1: nope`);
+    }
+    const other = at(400);
+    assert.ok(!other.retryable && !other.blocked && other.status === 400);
+  });
+
+  it('a 429 for an account with no quota waits for a person instead of retrying', () => {
+    const e = at(429, 'You exceeded your current quota', '{"error":{"code":"insufficient_quota"}}');
+    assert.ok(e.blocked && !e.retryable);
+    assert.match(e.message, /\(the account has no quota left\)$/);
+  });
+
+  it('cuts a long message and never shows a key', () => {
+    const e = at(500, `${'x'.repeat(400)} sk-ant-api03-SECRETSECRETSECRET0123456789`);
+    assert.ok(e.message.length < 340 && e.message.endsWith('…'), e.message);
+    assert.ok(!at(401, 'bad key sk-ant-api03-SECRETSECRETSECRET0123456789').message.includes('SECRETSECRET'));
+  });
+
+  it('names a failed connection\'s cause in words, and writes a retry line with the shared duration', () => {
+    assert.equal(networkCause(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } })), 'connection refused (is the server running?)');
+    assert.equal(networkCause(new Error('something else')), 'something else');
+    assert.equal(retryLine('anthropic m', new ModelError('HTTP 529 from x: overloaded'), 1, 2, 1234), 'anthropic m: HTTP 529 from x: overloaded; retry 1 of 2 in 1.2 s');
   });
 });
 
