@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, relative } from 'node:path';
+import { truncate } from '../shared/format.js';
 import { probeMetrics } from './metricProbe.js';
 
 export interface CrashContext {
@@ -125,7 +126,7 @@ const EXCEPTION_LINE = /^(?:[A-Za-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception|Interru
 export function lastError(log: string): string | null {
   const lines = log.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   for (let i = lines.length - 1; i >= Math.max(0, lines.length - 40); i--) {
-    if (EXCEPTION_LINE.test(lines[i]!)) return lines[i]!.length > 160 ? `${lines[i]!.slice(0, 157)}…` : lines[i]!;
+    if (EXCEPTION_LINE.test(lines[i]!)) return truncate(lines[i]!, 160);
   }
   return null;
 }
@@ -139,8 +140,7 @@ export function metricSuggestion(log: string, name: string): string | null {
   if (found.length === 0) return null;
   const best = found.find((c) => c.name === name) ?? found[0]!;
   const others = found.filter((c) => c !== best).slice(0, 2).map((c) => `${c.name} ${c.valueText}`);
-  const clip = (l: string) => (l.length > 100 ? `${l.slice(0, 97)}…` : l);
-  return `the log has metric-like lines such as \`${clip(best.line)}\`${others.length ? ` (also ${others.join(', ')})` : ''}; to read ${best.name} there, set \`metric.pattern: '${best.pattern.replace(/'/g, "''")}'\` (\`autoresearch init --probe\` proposes one)`;
+  return `the log has metric-like lines such as \`${truncate(best.line, 100)}\`${others.length ? ` (also ${others.join(', ')})` : ''}; to read ${best.name} there, set \`metric.pattern: '${best.pattern.replace(/'/g, "''")}'\` (\`autoresearch init --probe\` proposes one)`;
 }
 
 /** The first line of a log where the sandbox refused a write (EROFS, or git failing to lock a ref for it), clipped; or null. */

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { DisposableBase } from '../core/lifecycle.js';
 import { capReached, capShort, spendLine } from '../core/spend.js';
 import type { ExperimentNode } from '../core/types.js';
-import { fmtNum, fmtProgress, fmtRunClock } from '../shared/format.js';
+import { fmtNum, fmtProgress, fmtRunClock, truncate } from '../shared/format.js';
 import type { SecondClock } from './clock.js';
 import { curveLabel } from '../core/report/snapshot.js';
 import { Commands } from './constants.js';
@@ -102,7 +102,7 @@ export class StatusBar extends DisposableBase {
           } else if (reading) {
             if (s.phase === 'running') icon = '$(pulse)';
             parts.push(curveTickerText(reading, curveLabel(cfg.metric.name, cfg.progress), n.parentId));
-          } else if (line) parts.push(line.length > LINE_MAX ? `${line.slice(0, LINE_MAX - 1)}…` : line);
+          } else if (line) parts.push(truncate(line, LINE_MAX));
         } else {
           if (s.phase !== 'paused') parts.push('proposing…');
           if (bestText) parts.push(bestText);

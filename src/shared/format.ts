@@ -124,6 +124,11 @@ export function fmtDuration(ms: number | null | undefined, empty = NA): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : fmtClock(ms);
 }
 
+/** `a long line…`: text cut to `max` characters, an ellipsis last where it was cut. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}
+
 /** The metric's direction as a person says it. */
 export function directionText(direction: 'minimize' | 'maximize'): string {
   return direction === 'minimize' ? 'lower is better' : 'higher is better';

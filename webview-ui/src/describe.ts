@@ -1,7 +1,6 @@
 // What a hover (and the screen reader's announcement) says about one experiment.
 import type { CurvePointDto, NodeDto } from '../../src/shared/protocol.js';
-import { truncate } from './format.js';
-import { DASH, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtPct, fmtSigned } from '../../src/shared/format.js';
+import { DASH, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtPct, fmtSigned, truncate } from '../../src/shared/format.js';
 import type { ResultsStore } from './store.js';
 
 export interface Progress {

@@ -1,5 +1,5 @@
-// Text formatting of the results view alone (counts, truncation, SVG escapes); numbers, deltas, times, memory
-// and model spend read as everywhere else through src/shared/format.ts.
+// Text formatting of the results view alone (counts, file names, SVG escapes); numbers, deltas, times, memory,
+// model spend and cut text read as everywhere else through src/shared/format.ts.
 
 /** 10,000: by hand, because the first toLocaleString call builds an ICU formatter (~20 ms). */
 export function fmtCount(n: number): string {
@@ -7,10 +7,6 @@ export function fmtCount(n: number): string {
   let out = '';
   for (let i = 0; i < s.length; i++) out += (i > 0 && (s.length - i) % 3 === 0 ? ',' : '') + s[i];
   return (n < 0 ? '-' : '') + out;
-}
-
-export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
 /** A session's title as the start of a file name: `nanogpt lr 2` → `nanogpt-lr-2`. */

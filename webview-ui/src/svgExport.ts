@@ -3,7 +3,8 @@
 import type { NodeStatus } from '../../src/shared/protocol.js';
 import type { ChartScene } from './chartModel.js';
 import { Glyph } from './chartModel.js';
-import { escapeXml, truncate } from './format.js';
+import { escapeXml } from './format.js';
+import { truncate } from '../../src/shared/format.js';
 import { DASH, fmtNum } from '../../src/shared/format.js';
 import type { Palette } from './palette.js';
 import type { ResultsStore } from './store.js';

@@ -8,7 +8,7 @@ import { planShared } from '../../core/protection/sharedInputs.js';
 import { configTemplate } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
-import { fmtDuration, fmtRunClock } from '../../shared/format.js';
+import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -118,11 +118,7 @@ async function reprobe(cwd: string, text: string, config: ResearchConfig, limit:
 }
 
 function tailOf(log: string): string {
-  return logTail(log).map((l) => `    ${clip(l)}`).join('\n') || '    (it printed nothing)';
-}
-
-function clip(line: string, width = 160): string {
-  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+  return logTail(log).map((l) => `    ${truncate(l, 160)}`).join('\n') || '    (it printed nothing)';
 }
 
 /** Runs the command once, as an experiment would run, and proposes the metric from what it printed. */
@@ -181,7 +177,7 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
   }
   const direction: Direction = best.direction ?? 'minimize';
   io.out(`Metric: ${best.name}, ${best.direction ?? 'direction unknown from its name: written as minimize, check it'}; ${best.matches} line${best.matches === 1 ? '' : 's'}, the last reads ${best.valueText}`);
-  io.out(`  matched: ${clip(best.line)}`);
+  io.out(`  matched: ${truncate(best.line, 160)}`);
   io.out(`  pattern: ${best.pattern}`);
   const others = candidates.slice(1, 4);
   if (others.length) io.out(`Other candidates:\n${others.map((c) => `  ${candidateLine(c)}`).join('\n')}`);
@@ -190,7 +186,7 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
     comments: [
       ...comments,
       `Found by \`autoresearch init --probe\`: the last of ${best.matches} matching line${best.matches === 1 ? '' : 's'} of its output was`,
-      `  ${clip(best.line, 200)}`,
+      `  ${truncate(best.line, 200)}`,
       ...(best.direction ? [] : [`FIX ME: the direction of ${best.name} is a guess (minimize); set it.`]),
       ...(others.length ? ['Other candidates (name: pattern):', ...others.map((c) => `  ${c.name}: ${c.pattern}`)] : []),
     ],
@@ -198,7 +194,7 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
 }
 
 function candidateLine(c: MetricCandidate): string {
-  return `${c.name} (${c.direction ?? 'direction unknown'}) = ${c.valueText}: ${clip(c.line, 100)}`;
+  return `${c.name} (${c.direction ?? 'direction unknown'}) = ${c.valueText}: ${truncate(c.line, 100)}`;
 }
 
 /**

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
-import { fmtDuration } from '../../shared/format.js';
+import { fmtDuration, truncate } from '../../shared/format.js';
 import { ProposalWorktree } from '../git.js';
 import { matchesAny } from '../glob.js';
 import { ProposalError, type Proposal, type ProposalRequest, type Proposer } from './proposer.js';
@@ -108,7 +108,7 @@ export function describeAgentChange(text: string, changed: readonly string[]): {
     const last = paragraphs[paragraphs.length - 1]?.split('\n')[0]?.replace(/^[#*\s-]+/, '').trim() ?? '';
     description = last.length >= 8 ? last : `agent edit of ${changed.join(', ')}`;
   }
-  if (description.length > 100) description = `${description.slice(0, 99)}…`;
+  description = truncate(description, 100);
   const plan = clean.length > 2000 ? `…${clean.slice(-1999)}` : clean;
   return { description, plan: plan || description };
 }

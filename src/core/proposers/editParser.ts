@@ -3,6 +3,7 @@
 // Every error message is written for the model, which sees it on its retry, and for the person reading
 // the journal.
 import { createHash } from 'node:crypto';
+import { truncate } from '../../shared/format.js';
 import { AutoResearchError } from '../errors.js';
 import { matchesAny } from '../glob.js';
 import type { EditableFile } from './prompt.js';
@@ -86,7 +87,7 @@ function pathBefore(lines: readonly string[], at: number, paths: readonly string
 
 function cleanDescription(s: string): string {
   const t = s.replace(/[*_`]+/g, '').replace(/^#+\s*/, '').replace(/\s+/g, ' ').trim().replace(/[.:]$/, '');
-  return t.length > MAX_DESCRIPTION ? `${t.slice(0, MAX_DESCRIPTION - 1)}…` : t;
+  return truncate(t, MAX_DESCRIPTION);
 }
 
 /** The description and plan from the prose of a reply. */
@@ -106,7 +107,7 @@ function readPlan(prose: string[], edited: readonly string[], fallback: string):
     const sentence = /^(.{8,}?[.!?])(\s|$)/.exec(first.trim());
     description = cleanDescription(sentence ? sentence[1]! : first) || fallback;
   }
-  const plan = body.length > MAX_PLAN ? `${body.slice(0, MAX_PLAN - 1)}…` : body;
+  const plan = truncate(body, MAX_PLAN);
   return { description, plan: plan || description };
 }
 

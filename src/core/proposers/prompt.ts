@@ -8,7 +8,7 @@ import { extname, join } from 'node:path';
 import { listFiles, matchesAny } from '../glob.js';
 import type { ProposalRequest } from './proposer.js';
 import type { ExperimentNode, PlatformInfo, ResearchConfig } from '../types.js';
-import { directionText, fmtMemory, fmtNum, fmtSigned } from '../../shared/format.js';
+import { directionText, fmtMemory, fmtNum, fmtSigned, truncate } from '../../shared/format.js';
 
 export interface EditableFile {
   path: string;
@@ -80,8 +80,7 @@ export function readLogHead(path: string, lines = 30, maxBytes = 4096): string |
 const STATUS_WORD: Record<string, string> = { keep: 'kept', discard: 'discarded', crash: 'crashed', invalid: 'invalid', pending: 'queued', running: 'running now' };
 
 function oneLine(text: string, max: number): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  return truncate(text.replace(/\s+/g, ' ').trim(), max);
 }
 
 function delta(n: ExperimentNode, parent: ExperimentNode | undefined): string {

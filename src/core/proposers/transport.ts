@@ -2,7 +2,7 @@
 // an HTTP status or a failed connection means (one reading for every backend, with each backend's own hints), the
 // caller's cancellation, retries with backoff that respect Retry-After, timeouts that also catch a stalled
 // stream, and server-sent events.
-import { fmtDuration } from '../../shared/format.js';
+import { fmtDuration, truncate } from '../../shared/format.js';
 import { AutoResearchError } from '../errors.js';
 import type { Disposable } from '../lifecycle.js';
 import { redact } from './secrets.js';
@@ -28,7 +28,7 @@ export class ModelError extends AutoResearchError {
 
 /** A server's message cut to `n` characters, for a log line and a notification. */
 export function clip(s: string, n = 300): string {
-  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+  return truncate(s, n);
 }
 
 /** The cause of a failed connection, in words: `connection refused (is the server running?)`, `host not found`. */

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix } from 'node:path';
+import { truncate } from '../../shared/format.js';
 import { listFiles, matchesAny } from '../glob.js';
 import { ProposalError, type Proposal } from '../proposers/proposer.js';
 
@@ -96,6 +97,6 @@ export function checkProposal(p: Proposal | null): Proposal | null {
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'string') return `the text ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'string') return `the text ${JSON.stringify(truncate(v, 41))}`;
   return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
 }

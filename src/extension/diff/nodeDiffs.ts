@@ -2,6 +2,7 @@
 // the best against the user's HEAD (before applying). One file opens vscode.diff; several open the
 // multi-file changes editor.
 import * as vscode from 'vscode';
+import { truncate } from '../../shared/format.js';
 import { Lab, type FileChange } from '../../core/git.js';
 import { matchesAny } from '../../core/glob.js';
 import type { ExperimentNode } from '../../core/types.js';
@@ -15,10 +16,6 @@ async function changedFiles(root: string, from: string, to: string): Promise<Fil
 
 function allTabs(): vscode.Tab[] {
   return vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-}
-
-function short(text: string, max = 60): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 export class NodeDiffs {
@@ -50,8 +47,8 @@ export class NodeDiffs {
     }
     const changes = await changedFiles(root, parent.commit, node.commit);
     await this.openChanges(root, parent.commit, node.commit, changes, {
-      title: `#${parent.id} ↔ #${node.id} ${short(node.description)}`,
-      fileTitle: (path) => `${path} (#${parent.id} ↔ #${node.id}) ${short(node.description, 48)}`,
+      title: `#${parent.id} ↔ #${node.id} ${truncate(node.description, 60)}`,
+      fileTitle: (path) => `${path} (#${parent.id} ↔ #${node.id}) ${truncate(node.description, 48)}`,
       empty: `#${node.id} (${node.description}) changed no file compared with #${parent.id}.`,
     });
   }
@@ -74,7 +71,7 @@ export class NodeDiffs {
     }
     const changes = await changedFiles(root, best.commit, node.commit);
     await this.openChanges(root, best.commit, node.commit, changes, {
-      title: `best #${best.id} ↔ #${node.id} ${short(node.description)}`,
+      title: `best #${best.id} ↔ #${node.id} ${truncate(node.description, 60)}`,
       fileTitle: (path) => `${path} (best #${best.id} ↔ #${node.id})`,
       empty: `#${node.id} has the same code as the best, #${best.id}.`,
     });

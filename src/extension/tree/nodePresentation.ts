@@ -2,7 +2,7 @@
 // Plain data (no vscode import), so the wording is one pure function of the model.
 import type { SessionModel } from '../../core/model.js';
 import type { ExperimentNode } from '../../core/types.js';
-import { DECIDING, fmtClock, fmtCost, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtRunClock } from '../../shared/format.js';
+import { DECIDING, fmtClock, fmtCost, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtRunClock, truncate } from '../../shared/format.js';
 import { NodeContext } from '../constants.js';
 
 export interface NodePresentation {
@@ -42,8 +42,7 @@ export function md(text: string): string {
 }
 
 function short(text: string, max: number): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  return truncate(text.replace(/\s+/g, ' ').trim(), max);
 }
 
 /** `0.200134  Δ -0.157402 (-44.0%)`: the metric and how it moved from the parent. */

@@ -9,7 +9,7 @@ import { configTemplate, type TemplateOptions } from '../../core/configTemplate.
 import { Lab } from '../../core/git.js';
 import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
 import { STATE_DIR } from '../../core/files.js';
-import { fmtDuration, fmtRunClock } from '../../shared/format.js';
+import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
 import { confirmPick } from '../confirm.js';
 import { Settings } from '../constants.js';
 import { languageModelAvailable } from '../lm/register.js';
@@ -176,7 +176,7 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
       const items: CandidateItem[] = run.candidates.slice(0, 8).map((c, i) => ({
         label: c.name, candidate: c,
         description: `${c.direction ?? 'direction unknown'} · last ${c.valueText} · ${c.matches} line${c.matches === 1 ? '' : 's'}${i === 0 ? ' · best guess' : ''}`,
-        detail: c.line.length > 160 ? `${c.line.slice(0, 159)}…` : c.line,
+        detail: truncate(c.line, 160),
       }));
       items.push({ label: '$(edit) Type the metric name instead', candidate: undefined });
       const pick = await input.pick<CandidateItem>({ title: TITLE, step: 5, totalSteps: STEPS, items, placeholder: `The run ${runOutcome(run)}. Which of the numbers it printed is the metric?` });

@@ -2,7 +2,7 @@
 // tree, the transcript, the results view): one function each in src/shared/format.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DASH, fmtBytes, fmtCost, fmtDuration, fmtRate, fmtRunClock, fmtShare, fmtTokens, placesWritten } from '../../../src/shared/format.js';
+import { DASH, fmtBytes, fmtCost, fmtDuration, fmtRate, fmtRunClock, fmtShare, fmtTokens, placesWritten, truncate } from '../../../src/shared/format.js';
 
 describe('fmtDuration', () => {
   it('writes milliseconds under a second, seconds with a decimal under ten, the clock from there', () => {
@@ -62,5 +62,13 @@ describe('shares, rates, sizes and places', () => {
     assert.equal(placesWritten('0.9932'), 4);
     assert.equal(placesWritten('12'), 0);
     assert.equal(placesWritten('1e-3'), null);
+  });
+});
+
+describe('truncate', () => {
+  it('cuts text to the length asked, an ellipsis last, and leaves short text alone', () => {
+    assert.equal(truncate('abcdef', 4), 'abc…');
+    assert.equal(truncate('abcd', 4), 'abcd');
+    assert.equal(truncate('abcdef', 4).length, 4);
   });
 });
