@@ -5,7 +5,7 @@ import { appendLivePoint } from '../../src/shared/protocol.js';
 import type { CurvePointDto, HostMessage } from '../../src/shared/protocol.js';
 import type { Tick } from './chartModel.js';
 import type { Progress } from './describe.js';
-import { DASH, directionText, fmtNum } from '../../src/shared/format.js';
+import { DASH, directionText, fmtNum, fmtShare } from '../../src/shared/format.js';
 import { autoYDomain, linearScale } from './scale.js';
 import type { Scale } from './scale.js';
 import type { ResultsStore } from './store.js';
@@ -158,7 +158,7 @@ export function computeCurves(pick: CurvePick, store: ResultsStore, width: numbe
     }
     paths.push({ role: l.role, id: l.id, segments, last });
   }
-  const xTicks = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5].filter((v) => v <= maxF + 1e-9).map((v) => ({ v, px: x(v), label: `${Math.round(v * 100)} %` }));
+  const xTicks = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5].filter((v) => v <= maxF + 1e-9).map((v) => ({ v, px: x(v), label: fmtShare(v) }));
   const yTicks = y.ticks(Math.max(2, Math.floor((plot.bottom - plot.top) / 36))).map((v) => ({ v, px: y(v), label: fmtNum(v, DASH, 4) }));
   const label = store.session?.curveLabel ?? store.session?.metricName ?? 'metric';
   return {
@@ -177,7 +177,6 @@ export function lineName(pick: CurvePick, line: CurveLine): string {
   return `${pick.running ? 'running' : pick.selected ? 'selected' : 'best'} #${line.id}`;
 }
 
-const pct = (f: number) => `${Math.round(f * 100)} %`;
 const num = (v: number | null) => (v === null ? 'not a number' : fmtNum(v, DASH, 4));
 
 /**
@@ -190,12 +189,12 @@ export function describeCurves(pick: CurvePick, store: ResultsStore): string {
   const id = `#${pick.subject}`;
   const last = lead.points.at(-1);
   if (!last) {
-    const at = pick.now !== null ? ` at ${pct(pick.now)}` : '';
+    const at = pick.now !== null ? ` at ${fmtShare(pick.now)}` : '';
     const others = pick.lines.slice(1).map((l) => `${l.role} #${l.id}`).join(', ');
     return `${id}${at}: ${pick.running ? `no ${label} yet` : `no curve (its run printed no ${label} on the way)`}${others ? `; drawn: ${others}` : ''}.`;
   }
   const f = last[0];
-  const parts = [`${id} at ${pct(f)}: ${label} ${num(last[1])}`];
+  const parts = [`${id} at ${fmtShare(f)}: ${label} ${num(last[1])}`];
   for (const l of pick.lines.slice(1)) {
     const v = curveValueAt(l.points, f);
     let text = `${l.role} #${l.id} ${v === null ? 'no value' : num(v)} at the same point`;

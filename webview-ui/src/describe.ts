@@ -1,6 +1,6 @@
 // What a hover (and the screen reader's announcement) says about one experiment.
 import type { CurvePointDto, NodeDto } from '../../src/shared/protocol.js';
-import { DASH, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtPct, fmtSigned, truncate } from '../../src/shared/format.js';
+import { DASH, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtPct, fmtSigned, relativeChange, truncate } from '../../src/shared/format.js';
 import type { ResultsStore } from './store.js';
 
 export interface Progress {
@@ -51,7 +51,8 @@ export function describeNode(store: ResultsStore, id: number, progress?: Progres
       parts.push(`Δ ${n.parentId !== null ? fmtDelta(ref, n.metric) : fmtSigned(n.metric - ref, DASH)} vs ${against}`);
     }
     const base = store.baseline?.metric;
-    if (id !== 0 && base !== null && base !== undefined && base !== 0) parts.push(`${fmtPct(((n.metric - base) / Math.abs(base)) * 100, DASH)} vs baseline`);
+    const pct = id !== 0 && base !== null && base !== undefined ? relativeChange(base, n.metric) : null;
+    if (pct !== null) parts.push(`${fmtPct(pct, DASH)} vs baseline`);
     lines.push(parts.join(' · '));
   } else if (n.status === 'crash') {
     lines.push(`${name}: none (crashed)`);

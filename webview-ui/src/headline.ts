@@ -1,5 +1,5 @@
 // The figures at the top of the panel: baseline → best, counts, time, pace and budget.
-import { fmtProgress } from '../../src/shared/format.js';
+import { fmtProgress, relativeChange } from '../../src/shared/format.js';
 import type { RunningExperiment } from '../../src/shared/format.js';
 import type { ResultsStore } from './store.js';
 
@@ -89,7 +89,7 @@ export function computeHeadline(store: ResultsStore, nowMs: number): Headline {
     best: bestVal,
     bestId: best?.id ?? null,
     deltaAbs,
-    deltaPct: deltaAbs !== null && baseline !== null && baseline !== 0 ? (deltaAbs / Math.abs(baseline)) * 100 : null,
+    deltaPct: baseline !== null && bestVal !== null ? relativeChange(baseline, bestVal) : null,
     improved: deltaAbs !== null && bestVal !== null && baseline !== null && store.better(bestVal, baseline),
     experiments,
     kept,
