@@ -85,7 +85,7 @@ function realOrNull(p: string): string | null {
 }
 
 /** The file a command word runs (a path, or looked up on `path`), links resolved; null when there is none. */
-function whichReal(word: string, path: string, cwd: string): string | null {
+export function whichReal(word: string, path: string, cwd: string): string | null {
   if (word.includes('/')) return realOrNull(isAbsolute(word) ? word : join(cwd, word));
   for (const d of path.split(delimiter).filter((x) => isAbsolute(x))) {
     const hit = realOrNull(join(d, word));

@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join, relative } from 'node:path';
 import { CONFIG_FILE, parseConfig, parseDuration } from '../../core/config.js';
-import { explainCrash, interpretersWith } from '../../core/crashHints.js';
+import { explainCrash, interpretersWith, whichReal } from '../../core/crashHints.js';
 import { STATE_DIR } from '../../core/files.js';
 import { Lab } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
@@ -297,24 +297,11 @@ async function pythonFor(cwd: string, script: string): Promise<{ python: string;
   const r = await execa(python, ['-c', 'import importlib.util, sys; print(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))', ...imported], { cwd, reject: false }).catch(() => null);
   const missing = r && r.exitCode === 0 ? String(r.stdout).trim().split(/\s+/).filter(Boolean) : [];
   if (missing.length === 0) return { python, why: null, found: true };
-  const other = interpretersWith(missing, process.env.PATH ?? '', realPath(await whichOnPath(python)))[0];
+  const other = interpretersWith(missing, process.env.PATH ?? '', whichReal(python, process.env.PATH ?? '', cwd))[0];
   const names = missing.join(', ');
   return other
     ? { python: other, why: `${python} on PATH cannot import ${names}, which ${script} imports; ${other} can, so the run uses it.`, found: true }
     : { python, why: `${python} on PATH cannot import ${names}, which ${script} imports, and no other interpreter here can: install ${missing.length > 1 ? 'them' : 'it'}, or set run to the interpreter that has ${missing.length > 1 ? 'them' : 'it'}.`, found: false };
-}
-
-async function whichOnPath(cmd: string): Promise<string> {
-  for (const d of (process.env.PATH ?? '').split(delimiter)) if (d && existsSync(join(d, cmd))) return join(d, cmd);
-  return cmd;
-}
-
-function realPath(p: string): string | null {
-  try {
-    return realpathSync(p);
-  } catch {
-    return null;
-  }
 }
 
 async function pythonCommand(): Promise<string> {
