@@ -75,6 +75,11 @@ export function fmtBytes(bytes: number): string {
   return bytes >= 2 ** 20 ? fmtMemory(bytes / 2 ** 30) : `${Math.max(1, Math.round(bytes / 1024))} kB`;
 }
 
+/** `0.25`, `2.5e+5`, `1.0e-4`: a chart axis's tick, in exponent form where plain digits would not fit. */
+export function fmtTick(v: number, digits = 6): string {
+  return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : fmtNum(v, DASH, digits);
+}
+
 /** `$1.20`: model spend; a fraction of a cent keeps four decimals. */
 export function fmtCost(usd: number): string {
   return `$${usd > 0 && usd < 0.01 ? usd.toFixed(4) : usd.toFixed(2)}`;

@@ -1,7 +1,7 @@
 // The progress chart as numbers: scales, where each experiment is drawn, the best-so-far step line and
 // the baseline. The canvas and the SVG export both draw this scene; nothing here touches the DOM.
 import type { NodeStatus } from '../../src/shared/protocol.js';
-import { DASH, directionText, fmtNum } from '../../src/shared/format.js';
+import { directionText, fmtTick } from '../../src/shared/format.js';
 import { autoYDomain, linearScale, logScale } from './scale.js';
 import type { Scale } from './scale.js';
 import type { ResultsStore } from './store.js';
@@ -162,10 +162,6 @@ function noiseBand(baseline: number, threshold: number, y: Scale, [ylo, yhi]: [n
   const hi = Math.min(yhi, baseline + threshold);
   if (lo >= hi || (lo <= 0 && y.log)) return null;
   return { top: Math.max(plot.top, y(hi)), bottom: Math.min(plot.bottom, y(lo)), threshold };
-}
-
-function fmtTick(v: number): string {
-  return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : fmtNum(v, DASH);
 }
 
 /**

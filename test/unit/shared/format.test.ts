@@ -2,7 +2,7 @@
 // tree, the transcript, the results view): one function each in src/shared/format.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DASH, fmtBytes, fmtCost, fmtDuration, fmtRate, fmtRunClock, fmtShare, fmtTokens, placesWritten, truncate } from '../../../src/shared/format.js';
+import { DASH, fmtBytes, fmtCost, fmtDuration, fmtRate, fmtRunClock, fmtShare, fmtTick, fmtTokens, placesWritten, truncate } from '../../../src/shared/format.js';
 
 describe('fmtDuration', () => {
   it('writes milliseconds under a second, seconds with a decimal under ten, the clock from there', () => {
@@ -70,5 +70,15 @@ describe('truncate', () => {
     assert.equal(truncate('abcdef', 4), 'abc…');
     assert.equal(truncate('abcd', 4), 'abcd');
     assert.equal(truncate('abcdef', 4).length, 4);
+  });
+});
+
+describe('fmtTick', () => {
+  it('writes a tick as the number, in exponent form where plain digits would not fit', () => {
+    assert.equal(fmtTick(0.25), '0.25');
+    assert.equal(fmtTick(0), '0');
+    assert.equal(fmtTick(250_000), '2.5e+5');
+    assert.equal(fmtTick(0.0001), '1.0e-4');
+    assert.equal(fmtTick(2.41234, 4), '2.412');
   });
 });
