@@ -3,6 +3,7 @@
 // There is no budget timer: the person's run takes what it takes.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fmtMemory } from '../../shared/format.js';
 import type { Executor, RunRequest, RunningExperiment } from './executor.js';
 import type { RunResult } from '../types.js';
 
@@ -74,7 +75,7 @@ export class ManualExecutor implements Executor {
   record(id: number, metric: number, memoryGb: number | null = null): boolean {
     const w = this.waiting.get(id);
     if (!w) return false;
-    appendQuietly(w.logPath, `[autoresearch] recorded by a person: ${metric}${memoryGb === null ? '' : ` (memory ${memoryGb} GB)`}\n`);
+    appendQuietly(w.logPath, `[autoresearch] recorded by a person: ${metric}${memoryGb === null ? '' : ` (memory ${fmtMemory(memoryGb)})`}\n`);
     return this.finish(id, { exitCode: 0, signal: null, timedOut: false, recorded: { metric, memoryGb } });
   }
 
