@@ -9,9 +9,26 @@ type StartRecord = Extract<JournalRecord, { type: 'start' }>;
 type FinishRecord = Extract<JournalRecord, { type: 'finish' }>;
 type DecideRecord = Extract<JournalRecord, { type: 'decide' }>;
 
-/** Runs the engine adds to measure noise (baseline repeats, confirmations): not experiments, so not counted. */
+/**
+ * Runs the engine adds to measure noise (baseline repeats, confirmations, a parent's re-runs for a candidate's
+ * evidence): not experiments, so not counted.
+ */
 export function isMeasurement(n: Pick<ExperimentNode, 'operator' | 'editKey'>): boolean {
-  return n.operator === 'rerun' && (n.editKey.startsWith('noise:') || n.editKey.startsWith('confirm:'));
+  return n.operator === 'rerun' && (n.editKey.startsWith('noise:') || n.editKey.startsWith('confirm:') || n.editKey.startsWith('measure:'));
+}
+
+/**
+ * The edit key of a parent's `k`-th re-run (from 1) for its child `candidateId`'s evidence: a re-run of the parent's
+ * code like a noise check (pooled into its samples, never into its recorded metric), naming the candidate it is for.
+ */
+export function parentRunKey(parentId: number, candidateId: number, k: number): string {
+  return `measure:${parentId}:for:${candidateId}:${k}`;
+}
+
+/** The candidate a parent's re-run was for (parentRunKey), or null for any other node. */
+export function parentRunFor(n: Pick<ExperimentNode, 'operator' | 'editKey'>): number | null {
+  const m = n.operator === 'rerun' ? /^measure:\d+:for:(\d+):\d+$/.exec(n.editKey) : null;
+  return m ? Number(m[1]) : null;
 }
 
 /** A baseline repeat of the noise estimate. */
@@ -287,7 +304,8 @@ export class SessionModel {
 
   /**
    * Every run of `id`'s code the rule measured: its own first run, then its confirmation runs, then other re-runs of
-   * it (the baseline's noise repeats, a person's noise checks). Empty while it has no measured run of its own.
+   * it (the baseline's noise repeats, a person's noise checks, its re-runs for a child's evidence: `measure:`, which
+   * its recorded metric never includes). Empty while it has no measured run of its own.
    */
   samples(id: number): number[] {
     const own = this.ruleDecisions.get(id)?.metric;

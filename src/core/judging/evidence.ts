@@ -1,8 +1,9 @@
 // Whether a change really beat its parent, decided as a statistician would and with as few runs as the evidence
 // needs (sequential testing). Every run of the same code is one sample of it: a node's own run, its confirmation
-// runs, the baseline's repeats. A change is kept when the mean of its runs beats the mean of its parent's by more
-// than z standard errors of that difference (and minDelta); it is run again only while the evidence is open: it
-// measured better than its parent, but not yet beyond the threshold, and it has had fewer than the runs allowed.
+// runs, the baseline's repeats, a parent's re-runs for a child's evidence. A change is kept when the mean of its runs
+// beats the mean of its parent's by more than z standard errors of that difference (and minDelta); it is run again
+// only while the evidence is open: it measured better than its parent, but not yet beyond the threshold, and it has
+// had fewer than the runs allowed. Which side runs again, the less measured one, is the session's (Decisions.nextRun).
 import { fmtNum } from '../../shared/format.js';
 import type { Direction } from '../types.js';
 

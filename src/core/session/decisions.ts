@@ -6,7 +6,7 @@ import { describeViolations, type ScopeViolation } from '../protection/guard.js'
 import type { JournalEntry } from '../record/journal.js';
 import { mean, weigh } from '../judging/evidence.js';
 import { judge, thresholdText } from '../judging/judge.js';
-import { isMeasurement, type SessionModel } from '../model.js';
+import { isMeasurement, parentRunFor, type SessionModel } from '../model.js';
 import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
 import type { ExperimentNode, Judgement, RunResult } from '../types.js';
 import type { SessionContext } from './context.js';
@@ -89,10 +89,11 @@ export class Decisions {
   }
 
   /**
-   * With `noise`, a change's verdict rests on every run of its code (sequential testing, evidence.ts): its first
-   * run's judgement, then one confirmation run at a time while the evidence is open (it measured better than its
-   * parent, not yet beyond the threshold for the runs both have), up to 2 × `noise.repeats` runs; with
-   * `noise.confirm`, a new best always has a second run. The final judgement, or null when it needs another run.
+   * With `noise`, a change's verdict rests on every run of its code and of its parent's (sequential testing,
+   * evidence.ts): its first run's judgement, then one more run at a time while the evidence is open (it measured
+   * better than its parent, not yet beyond the threshold for the runs both have), up to 2 × `noise.repeats` runs of
+   * the change; with `noise.confirm`, a new best always has a second run. Which side runs again is nextRun's. The
+   * final judgement, or null when it needs another run.
    */
   weigh(node: ExperimentNode, j: Judgement): Judgement | null {
     const { config, model } = this.ctx;
@@ -113,11 +114,29 @@ export class Decisions {
       maxRuns: maxRuns(noise.repeats), minRuns: noise.confirm && (!best || model.better(mean(runs), best.metric!)) ? 2 : 1,
     });
     if (v.action === 'rerun') return null;
-    const ids = checks.length ? ` (#${node.id}, ${checks.map((c) => `#${c.id}`).join(', ')})` : '';
-    if (v.action === 'keep') return { ...j, metric: v.mean, reason: checks.length ? `confirmed: ${name} ${v.text}${ids}; ${name} recorded as the mean` : `${name} ${v.text}` };
+    const again = parentRunsOf(model, node).filter((r) => r.decidedBy !== null && r.metric !== null && Number.isFinite(r.metric) && r.status !== 'crash' && r.status !== 'invalid');
+    const parentIds = again.length ? `; #${node.parentId} run again as ${again.map((r) => `#${r.id}`).join(', ')}` : '';
+    const ids = checks.length ? ` (#${node.id}, ${checks.map((c) => `#${c.id}`).join(', ')}${parentIds})` : '';
+    // Its first run may have been within the noise (the judge's discard) before the evidence of every run made it a keep.
+    if (v.action === 'keep') return { ...j, status: 'keep', metric: v.mean, reason: checks.length ? `confirmed: ${name} ${v.text}${ids}; ${name} recorded as the mean` : `${name} ${v.text}` };
     // Measured no better than the parent at the first run: the judge's own reason says so.
     if (!checks.length && v.gain <= config.minDelta) return j;
     return { ...j, status: 'discard', metric: v.mean, reason: checks.length ? `did not hold up: ${name} ${v.text}${ids}` : `within noise: ${name} ${v.text}` };
+  }
+
+  /**
+   * Which side of a candidate's open evidence runs next, as a statistician would: the less measured one. Its parent
+   * while the parent has fewer runs than the candidate (a parent kept on one run would otherwise hold the threshold
+   * at z × spread × √(1/n + 1) however often the candidate ran) and none of its re-runs for this candidate failed;
+   * else the candidate. Bounded: the parent runs again only while it has fewer runs than the candidate.
+   */
+  nextRun(node: ExperimentNode): 'parent' | 'candidate' {
+    const { model } = this.ctx;
+    const parent = node.parentId === null ? undefined : model.get(node.parentId);
+    const m = parent ? model.estimate(parent.id)?.runs ?? 0 : 0;
+    if (!parent?.commit || m === 0) return 'candidate';
+    const failed = parentRunsOf(model, node).some((r) => r.decidedBy !== null && (r.metric === null || !Number.isFinite(r.metric) || r.status === 'crash' || r.status === 'invalid'));
+    return !failed && m < 1 + confirmationsOf(model, node).length ? 'parent' : 'candidate';
   }
 
   decide(node: ExperimentNode, j: Judgement): void {
@@ -167,6 +186,12 @@ export function maxRuns(repeats: number): number {
 /** A node's confirmation runs, decided, in the order they ran. */
 export function confirmationsOf(model: SessionModel, node: ExperimentNode): ExperimentNode[] {
   return model.childrenOf(node.id).filter((c) => c.operator === 'rerun' && c.editKey.startsWith('confirm:') && c.decidedBy !== null);
+}
+
+/** The re-runs of a node's parent for its evidence (parentRunKey), decided or not, in the order they were made. */
+export function parentRunsOf(model: SessionModel, node: ExperimentNode): ExperimentNode[] {
+  if (node.parentId === null) return [];
+  return model.childrenOf(node.parentId).filter((c) => parentRunFor(c) === node.id);
 }
 
 /** A node that never ran, or whose run did not count, for `reason`. */

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkScope } from '../protection/guard.js';
-import type { SessionModel } from '../model.js';
+import { parentRunFor, type SessionModel } from '../model.js';
 import type { ExperimentNode, Judgement } from '../types.js';
 import type { SessionContext } from './context.js';
 import { invalid, invalidScope, type Decisions } from './decisions.js';
@@ -44,7 +44,7 @@ export class Recovery {
         if (finish && !finish.run.recorded) settle.push({ n, j: await this.decisions.judgeRun(n, finish.run) });
         else rerun.push(n);
       } else if (this.ctx.options.executor.reattach && leftBehind(model, n.id)) reattach.push(n);
-      // A confirmation whose candidate is still undecided is run by the candidate's settling, not twice.
+      // A confirmation or a parent's run for a candidate still undecided is run by the candidate's settling, not twice.
       else if (!isOrphanConfirmation(model, n)) rerun.push(n);
     }
     // A cluster job a dead controller left behind is watched again in the slot (worktree) it runs in, never resubmitted;
@@ -53,8 +53,8 @@ export class Recovery {
     for (const i of new Set(reattach.map(slotOf))) {
       if (!slots.some((s) => s.index === i)) slots.push({ index: i, worktree: join(this.ctx.paths.worktrees, `slot-${i}`), running: null, abort: null, temporary: true });
     }
-    // A confirmation run that finished is decided before its candidate settles, so the candidate's evidence has it and
-    // it does not run again.
+    // A confirmation run (or a parent's run for a candidate) that finished is decided before its candidate settles, so
+    // the candidate's evidence has it and it does not run again.
     for (const s of settle.filter((x) => isOrphanConfirmation(model, x.n))) {
       settle.splice(settle.indexOf(s), 1);
       if (!this.ctx.stopping) await this.runs.settle(s.n, s.j, slots[0]!);
@@ -120,8 +120,12 @@ function leftBehind(model: SessionModel, id: number): string | undefined {
   return model.lastStopSeq > start.seq ? undefined : start.handle;
 }
 
-/** A confirmation run whose candidate is still undecided: settling the candidate runs it. */
+/**
+ * A confirmation run, or a run of a parent's code for its child's evidence (parentRunKey), whose candidate is still
+ * undecided: settling the candidate runs it.
+ */
 function isOrphanConfirmation(model: SessionModel, n: ExperimentNode): boolean {
-  if (n.operator !== 'rerun' || !n.editKey.startsWith('confirm:') || n.parentId === null) return false;
-  return model.get(n.parentId)?.decidedBy === null;
+  if (n.operator !== 'rerun' || n.parentId === null) return false;
+  const candidate = n.editKey.startsWith('confirm:') ? n.parentId : parentRunFor(n);
+  return candidate !== null && model.get(candidate)?.decidedBy === null;
 }

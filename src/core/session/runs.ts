@@ -6,12 +6,13 @@ import { compact, CurveReader, lateWins, pruneVerdict, stoppedReason, valueAt, t
 import { DEFAULT_PRUNE } from '../config.js';
 import { readTail } from '../files.js';
 import { nodeRef } from '../git.js';
+import { parentRunKey } from '../model.js';
 import type { NodeCreated } from '../record/journal.js';
 import type { ExperimentNode, Judgement } from '../types.js';
 import { ChecksGate } from './checks.js';
 import type { Commands } from './commands.js';
 import type { SessionContext, Slot } from './context.js';
-import { invalid, type Decisions } from './decisions.js';
+import { invalid, parentRunsOf, type Decisions } from './decisions.js';
 import type { GpuPacking } from './packing.js';
 import type { SessionRecord } from './record.js';
 
@@ -197,9 +198,11 @@ export class Runs {
   }
 
   /**
-   * Decides a judged node. With `noise`, a change whose evidence is still open is run again, one confirmation node
-   * at a time (journaled like any run), and decided on all its runs (Decisions.weigh); a keep then waits for the
-   * checks, once. A controller killed on the way settles it again on resume, and runs only what is missing.
+   * Decides a judged node. With `noise`, a change whose evidence is still open is run again, one node at a time
+   * (journaled like any run), and decided on all its runs and its parent's (Decisions.weigh): a confirmation run of
+   * the change, or, while its parent has fewer runs than it (Decisions.nextRun), a run of the parent's exact code
+   * for its evidence. A keep then waits for the checks, once. A controller killed on the way settles it again on
+   * resume, and runs only what is missing: a run it left undecided goes first, whichever side it was.
    * `inPlace`: the slot's worktree holds the node's commit as its run left it.
    */
   async settle(node: ExperimentNode, j: Judgement, slot: Slot, inPlace = false): Promise<void> {
@@ -209,16 +212,34 @@ export class Runs {
         await this.decideChecked(node, verdict, slot, inPlace || ranNow);
         return;
       }
-      const children = this.ctx.model.childrenOf(node.id).filter((c) => c.operator === 'rerun' && c.editKey.startsWith('confirm:'));
-      const k = children.length + 1;
-      const check = children.find((c) => c.decidedBy === null)
-        ?? await this.createRerunNode(node, k === 1 ? `confirm:${node.id}` : `confirm:${node.id}:${k}`, k === 1 ? `confirmation run of #${node.id}` : `confirmation run ${k} of #${node.id}`,
-          `Run #${node.id}'s exact code again: a change is kept only on evidence beyond the noise.`, `noise: #${node.id}'s gain is not yet beyond the noise, or it would be a new best`);
-      await this.ctx.checkout(slot.worktree, node.commit!);
+      const check = this.ctx.model.childrenOf(node.id).find((c) => c.operator === 'rerun' && c.editKey.startsWith('confirm:') && c.decidedBy === null)
+        ?? parentRunsOf(this.ctx.model, node).find((c) => c.decidedBy === null)
+        ?? await (this.decisions.nextRun(node) === 'parent' ? this.createParentRun(node) : this.createConfirmation(node));
+      await this.ctx.checkout(slot.worktree, check.commit!);
       await this.runNode(check, slot);
-      ranNow = true;
+      // The worktree holds the change's code as its run left it only after a run of the change.
+      ranNow = check.parentId === node.id;
+      inPlace &&= ranNow;
       if (this.ctx.stopping || check.decidedBy === null) return;
     }
+  }
+
+  /** The change's next confirmation run: `confirm:<id>`, then `confirm:<id>:<k>`. */
+  private createConfirmation(node: ExperimentNode): Promise<ExperimentNode> {
+    const k = this.ctx.model.childrenOf(node.id).filter((c) => c.operator === 'rerun' && c.editKey.startsWith('confirm:')).length + 1;
+    return this.createRerunNode(node, k === 1 ? `confirm:${node.id}` : `confirm:${node.id}:${k}`, k === 1 ? `confirmation run of #${node.id}` : `confirmation run ${k} of #${node.id}`,
+      `Run #${node.id}'s exact code again: a change is kept only on evidence beyond the noise.`, `noise: #${node.id}'s gain is not yet beyond the noise, or it would be a new best`);
+  }
+
+  /** A run of the parent's exact code for the change's evidence: the parent had fewer runs than the change. */
+  private createParentRun(node: ExperimentNode): Promise<ExperimentNode> {
+    const { model } = this.ctx;
+    const parent = model.get(node.parentId!)!;
+    const k = parentRunsOf(model, node).length + 1;
+    const runs = model.estimate(parent.id)?.runs ?? 1;
+    return this.createRerunNode(parent, parentRunKey(parent.id, node.id, k), `run ${runs + 1} of #${parent.id} for #${node.id}'s evidence`,
+      `Run #${parent.id}'s exact code again: #${node.id} is weighed against the mean of its parent's runs, and the less measured side runs next.`,
+      `noise: #${node.id}'s gain is not yet beyond the noise, and its parent #${parent.id} has fewer runs (${runs}) than it`);
   }
 
   /** Decides `j`, once the checks had their say when it is a keep; nothing when the session stopped meanwhile. */
