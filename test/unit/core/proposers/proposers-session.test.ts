@@ -35,8 +35,9 @@ function toyModel(key: string): (req: Recorded, index: number) => Behaviour {
     const auth = String(req.headers.authorization ?? req.headers['x-api-key'] ?? '');
     // An evil or buggy server: it echoes the key it was sent into the plan...
     let replace = idea[2];
-    // ...the model writes it into the code once, and makes the script print its whole environment.
-    if (index === 2) replace += `\nAPI_KEY = "${key}"\nprint(dict(os.environ))`;
+    // ...the model writes it into the code from its third answer on (a proposal prepared ahead may be dropped when it
+    // cannot follow a new best, so one answer alone need not be committed), and makes the script print its environment.
+    if (index >= 2) replace += `\nAPI_KEY = "${key}"\nprint(dict(os.environ))`;
     const text = `PLAN: ${idea[0]}\nThe server saw ${auth}; trying ${idea[0]} with key ${key}.\n\ntrain.py\n<<<<<<< SEARCH\n${idea[1]}\n=======\n${replace}\n>>>>>>> REPLACE\n`;
     return { type: 'reply', text, usage: { tokensIn: 1000 + index, tokensOut: 50 }, model: 'toy-model-v1' };
   };

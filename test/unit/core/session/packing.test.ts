@@ -111,22 +111,27 @@ print(f"val_loss: {loss:.6f}")
 print(f"peak_vram_mb: {MB_PER_SAMPLE * args.batch_size:.1f}")
 `;
 
-/** Proposes the given argparse default changes, in order, each once. */
+/**
+ * Proposes the given argparse default changes, in order, each until it is journaled (as the patches proposer does: a
+ * prepared proposal the engine dropped, because it could not follow a new best, is offered again).
+ */
 class Scripted implements Proposer {
   readonly kind = 'scripted';
   readonly operators = new Set<Operator>(['draft', 'improve']);
   private readonly edits: [flag: string, value: string][];
-  /** Experiments started so far (the session counts them), and at each proposal, how many were asked beyond them. */
+  /** Experiments started and proposals dropped so far (the session counts them), and at each proposal, how many were asked beyond them. */
   started = 0;
+  dropped = 0;
   asked = 0;
   readonly ahead: number[] = [];
   constructor(edits: [flag: string, value: string][]) {
     this.edits = [...edits];
   }
   async propose(req: ProposalRequest): Promise<Proposal | null> {
-    const edit = this.edits.shift();
+    const made = (flag: string, value: string) => req.history.some((n) => n.editKey.startsWith(`${flag}=${value}@`)) || req.triedFromParent.has(`${flag}=${value}@${req.parent.id}`);
+    const edit = this.edits.find(([flag, value]) => !made(flag, value));
     if (!edit) return null;
-    this.ahead.push(this.asked++ - this.started);
+    this.ahead.push(this.asked++ - this.started - this.dropped);
     const [flag, value] = edit;
     const text = readFileSync(join(req.worktree, 'train.py'), 'utf8').replace(new RegExp(`("--${flag}", type=\\w+, default=)[^)]+`), `$1${value}`);
     return { description: `${flag} -> ${value}`, plan: 'try it', editKey: `${flag}=${value}@${req.parent.id}`, files: { 'train.py': text }, proposer: { kind: 'scripted' } };
@@ -145,6 +150,7 @@ async function session(train: number | string, extra: string, edits: [string, st
   c.onEvent((e) => {
     events.push({ e, t: Date.now() });
     if (e.type === 'run-started' && e.node.id !== 0) proposer.started++;
+    if (e.type === 'log' && e.message.startsWith('dropped the prepared proposal')) proposer.dropped++;
   });
   const outcome = await c.run();
   c.dispose();
