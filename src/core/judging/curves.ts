@@ -6,7 +6,7 @@
 import { DEFAULT_PRUNE as CONFIG_DEFAULT_PRUNE } from '../config.js';
 import { parseNumber } from './judge.js';
 import type { Direction } from '../types.js';
-import { fmtNum, NA } from '../../shared/format.js';
+import { fmtNum, fmtShare, NA } from '../../shared/format.js';
 
 /** One point: the elapsed fraction of the budget (0..1+) and the value read there. */
 export type CurvePoint = [fraction: number, value: number];
@@ -323,10 +323,9 @@ export function heldBy(i: PruneInput): HeldBy | null {
 /** The record of a stopped run: "stopped early at 52 % of the budget: val_loss 3.4 vs 3.1 for #7 at the same point, …". */
 export function stoppedReason(v: PruneVerdict, metric: string, parentId: number | null): string {
   const f = (x: number) => fmtNum(x, NA, 4);
-  const pct = (x: number) => `${Math.round(x * 100)} %`;
-  const head = `stopped early at ${pct(v.fraction)} of the budget: ${metric} ${f(v.value)} vs ${f(v.parentValue)} for #${parentId} at the same point`;
+  const head = `stopped early at ${fmtShare(v.fraction)} of the budget: ${metric} ${f(v.value)} vs ${f(v.parentValue)} for #${parentId} at the same point`;
   if (v.diverged) return `${head}: the run diverged`;
-  const previous = v.previous ? ` (${f(v.previous.gap)} at ${pct(v.previous.fraction)})` : '';
+  const previous = v.previous ? ` (${f(v.previous.gap)} at ${fmtShare(v.previous.fraction)})` : '';
   return `${head}, worse by ${f(v.gap)}${previous}, more than the margin ${f(v.margin)}; improving by at most ${f(Math.max(0, v.improving))} per tenth of the budget, it would end ${f(v.endGap)} short of #${parentId}'s ${f(v.parentEnd)}`;
 }
 

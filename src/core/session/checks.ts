@@ -7,7 +7,7 @@ import { LocalExecutor } from '../executors/localExecutor.js';
 import type { ExperimentNode, Judgement, NodeChecks, RunResult } from '../types.js';
 import type { SessionContext, Slot } from './context.js';
 import type { SessionRecord } from './record.js';
-import { fmtDuration } from '../../shared/format.js';
+import { fmtDuration, truncate } from '../../shared/format.js';
 
 const LOG_TAIL_BYTES = 256 * 1024;
 
@@ -83,5 +83,5 @@ export function lastLine(log: string): string | null {
   const lines = log.split(/\r?\n/).map((l) => l.replace(/^[=\-\s]+|[=\-\s]+$/g, '')).filter((l) => l && !l.startsWith('[autoresearch]'));
   const line = lines.at(-1);
   if (!line) return null;
-  return line.length > 160 ? `${line.slice(0, 157)}…` : line;
+  return truncate(line, 160);
 }
