@@ -125,7 +125,8 @@ export class MutateProposer implements Proposer {
 /**
  * The step that made `parent`, once more (LR 0.1 → 0.05 was kept: now 0.05 → 0.025), while it is untried from
  * there: a kept change of a number shows a direction that pays, so the first try from it follows that direction, as a
- * pattern search does. Measured in bench:search:sim, it brings both policies closer to the optimum on every shape.
+ * pattern search does. In bench:search it brought both policies closer to the optimum on the smooth, ridge and
+ * plateau shapes, and left the others level.
  */
 function sameStepAgain(parent: ExperimentNode, pool: readonly MutationCandidate[][]): MutationCandidate | null {
   if (parent.status !== 'keep') return null;
