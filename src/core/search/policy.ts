@@ -1,6 +1,7 @@
 // Where to expand next. `tree` exploits the best while its line pays, debugs crashes on that line, and when the
 // line stalls merges what another line kept onto the best (merge.ts), grows another line, drafts a new one, or
-// explores the open node with the highest value-plus-UCB score. `greedy` is the original loop: always extend the best so far.
+// explores the open node with the highest value-plus-UCB score. `greedy` is the original loop: always extend the
+// best so far.
 import type { SessionModel } from '../model.js';
 import type { ExperimentNode, Operator, PolicyKind } from '../types.js';
 import { fmtNum } from '../../shared/format.js';
