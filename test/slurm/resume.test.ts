@@ -82,6 +82,6 @@ describe('a controller killed while its Slurm jobs run', { skip: skipReason() },
     assert.equal(c.cmd('squeue', ['-h']).stdout.trim(), '', 'nothing left in the queue');
     // What a user reads: run time and queue time apart.
     const show = spawnSync(process.execPath, ['--import', TSX, CLI, 'show', '2'], { cwd: repo.root, encoding: 'utf8' });
-    assert.match(show.stdout, /time: 0:1\d \(\+(?:\d+\.\d s|\d+:\d\d) in the queue\)/, show.stdout + show.stderr);
+    assert.match(show.stdout, /time: 0:1\d \(\+(?:\d+ ms|\d+\.\d s|\d+:\d\d) in the queue\)/, show.stdout + show.stderr);
   });
 });

@@ -70,7 +70,8 @@ describe('a session on a real Slurm', { skip: skipReason() }, () => {
     // The decisions a user reads.
     for (const id of [0, 1, 2]) assert.ok(['keep', 'discard'].includes(nodes[id]!.status), `#${id} ${nodes[id]!.status}: ${nodes[id]!.reason}`);
     assert.equal(nodes[3]!.status, 'crash');
-    const stoppedAt = Number(/^timed out: still running after the 8s budget \(stopped at (\d+\.\d) s\)$/.exec(nodes[3]!.reason)?.[1]);
+    // The reason also names the parent's time and what to change (decisions.ts).
+    const stoppedAt = Number(/^timed out: still running after the 8s budget \(stopped at (\d+\.\d) s\); its parent #\d+ took (?:\d+ ms|\d+\.\d s|\d+:\d\d): raise `budget`, or have the script stop in time \(it is told AUTORESEARCH_BUDGET_SECONDS\)$/.exec(nodes[3]!.reason)?.[1]);
     assert.ok(stoppedAt >= 8 && stoppedAt < 12, nodes[3]!.reason);
     assert.ok(nodes[3]!.timedOut);
     assert.equal(nodes[4]!.status, 'crash');
@@ -82,7 +83,8 @@ describe('a session on a real Slurm', { skip: skipReason() }, () => {
     assert.deepEqual(results.rows.map((r) => r.status).slice(3), ['crash', 'crash']);
     const summary = readFileSync(join(repo.root, 'autoresearch-summary.md'), 'utf8');
     // Durations as the shared formatter writes them: `4.2 s` under ten seconds, `1:05` above.
-    const d = String.raw`(?:\d+\.\d s|\d+(?::\d\d)+)`;
+    // A duration as fmtDuration writes it: 745 ms, 2.9 s, 0:12.
+    const d = String.raw`(?:\d+ ms|\d+\.\d s|\d+(?::\d\d)+)`;
     assert.match(summary, new RegExp(String.raw`^- Queue: ${d} waiting for the scheduler vs ${d} running \(4 jobs; longest wait ${d}, #\d\)$`, 'm'));
     assert.match(summary, new RegExp(`#4 \`[0-9a-f]{7}\` \\*\\*crash\\*\\*: .*: Slurm job ${cancelledJob} was cancelled outside AutoResearch`));
     assert.equal(c.cmd('squeue', ['-h']).stdout.trim(), '', 'nothing left in the queue');
