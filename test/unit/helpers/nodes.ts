@@ -1,5 +1,6 @@
 // Complete, typed engine objects for unit tests: fill in only what a test cares about.
-import type { ProposalRequest } from '../../../src/core/proposers/proposer.js';
+import assert from 'node:assert/strict';
+import type { Proposal, ProposalRequest, Proposer } from '../../../src/core/proposers/proposer.js';
 import type { ExperimentNode, ResearchConfig } from '../../../src/core/types.js';
 
 /** A decided baseline node (#0, kept) unless the partial says otherwise. */
@@ -82,4 +83,17 @@ export function fakeRequest(worktree: string, partial: Partial<ProposalRequest> 
     signal: new AbortController().signal,
     ...partial,
   };
+}
+
+/** Every proposal a proposer makes from one parent until it has nothing new, none repeated. */
+export async function proposeAll(proposer: Proposer, req: ProposalRequest): Promise<Proposal[]> {
+  const tried = new Set(req.triedFromParent);
+  const out: Proposal[] = [];
+  for (;;) {
+    const p = await proposer.propose({ ...req, triedFromParent: tried });
+    if (!p) return out;
+    assert.ok(!tried.has(p.editKey), `repeated ${p.editKey}`);
+    tried.add(p.editKey);
+    out.push(p);
+  }
 }

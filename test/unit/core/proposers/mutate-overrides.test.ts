@@ -2,24 +2,13 @@
 // `key=value`): an edit of them in a file would not reach the run, and the experiment would be wasted.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Proposal, ProposalRequest } from '../../../../src/core/proposers/proposer.js';
 import { MutateProposer } from '../../../../src/core/proposers/mutate.js';
 import { runOverrides } from '../../../../src/core/proposers/mutate/overrides.js';
-import { fakeConfig, fakeRequest } from '../../helpers/nodes.js';
+import { fakeConfig, fakeRequest, proposeAll } from '../../helpers/nodes.js';
 import { tempFolder } from '../../helpers/repo.js';
 
 const worktree = (files: Record<string, string>): string => tempFolder(files, 'ar-mutate-overrides-');
 
-async function proposeAll(proposer: MutateProposer, req: ProposalRequest): Promise<Proposal[]> {
-  const tried = new Set(req.triedFromParent);
-  const out: Proposal[] = [];
-  for (;;) {
-    const p = await proposer.propose({ ...req, triedFromParent: tried });
-    if (!p) return out;
-    tried.add(p.editKey);
-    out.push(p);
-  }
-}
 
 const names = (run: string): string[] => [...runOverrides(run).options.keys()].sort();
 

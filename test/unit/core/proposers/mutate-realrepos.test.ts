@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import type { Proposal, ProposalRequest } from '../../../../src/core/proposers/proposer.js';
+import type { Proposal } from '../../../../src/core/proposers/proposer.js';
 import {
   MutateProposer, NOT_HYPERPARAMETERS, candidatesFor, describeSearchSpace, isHyperparameterName, parseHyperparameters, scanSearchSpace,
   type Hyperparameter,
 } from '../../../../src/core/proposers/mutate.js';
 import { tempFolder } from '../../helpers/repo.js';
-import { fakeConfig, fakeRequest } from '../../helpers/nodes.js';
+import { fakeConfig, fakeRequest, proposeAll } from '../../helpers/nodes.js';
 
 // nanoGPT's train.py, shortened: the settings block, then the script (after `exec(...)`) with its own state.
 const NANOGPT_TRAIN = `"""
@@ -301,17 +301,6 @@ const values = (file: string, content: string, name: string): string[] => {
   return candidatesFor(p).map((c) => c.newText);
 };
 
-async function proposeAll(proposer: MutateProposer, req: ProposalRequest): Promise<Proposal[]> {
-  const tried = new Set(req.triedFromParent);
-  const out: Proposal[] = [];
-  for (;;) {
-    const p = await proposer.propose({ ...req, triedFromParent: tried });
-    if (!p) return out;
-    assert.ok(!tried.has(p.editKey), `repeated ${p.editKey}`);
-    tried.add(p.editKey);
-    out.push(p);
-  }
-}
 
 /** Every proposal for these files, each checked to change one value's characters and nothing else. */
 async function everyEdit(files: Record<string, string>, editable: string[]): Promise<{ proposal: Proposal; file: string; param: Hyperparameter; to: string; next: string }[]> {

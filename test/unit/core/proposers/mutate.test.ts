@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Proposal, ProposalRequest } from '../../../../src/core/proposers/proposer.js';
 import { MutateProposer, candidatesFor, formatFloat, parseHyperparameters, type Hyperparameter } from '../../../../src/core/proposers/mutate.js';
 import { tempFolder } from '../../helpers/repo.js';
-import { fakeConfig, fakeNode, fakeRequest } from '../../helpers/nodes.js';
+import { fakeConfig, fakeNode, fakeRequest, proposeAll } from '../../helpers/nodes.js';
 
 const TRAIN = `import os
 LR = 0.01  # learning rate
@@ -43,17 +42,6 @@ function byName(params: Hyperparameter[], name: string): Hyperparameter {
 
 const values = (p: Hyperparameter): string[] => candidatesFor(p).map((c) => c.newText);
 
-async function proposeAll(proposer: MutateProposer, req: ProposalRequest): Promise<Proposal[]> {
-  const tried = new Set(req.triedFromParent);
-  const out: Proposal[] = [];
-  for (;;) {
-    const p = await proposer.propose({ ...req, triedFromParent: tried });
-    if (!p) return out;
-    assert.ok(!tried.has(p.editKey), `repeated ${p.editKey}`);
-    tried.add(p.editKey);
-    out.push(p);
-  }
-}
 
 describe('parseHyperparameters', () => {
   const params = parseHyperparameters('train.py', TRAIN);
