@@ -7,7 +7,8 @@ import { CONFIG_FILE } from '../../config.js';
  * how often (evaluation, logging, checkpoints), moves files, or breaks the run (devices, distributed setup, token ids).
  * A name is left alone when it is one of `names`, or one of its words (split at `_`, `-` and camelCase) is one of
  * `words`, unless it is one of `unless`; in a YAML, JSON or TOML file every key of the dotted path counts, so all of
- * `wandb.*` is left alone. Files matching `files` (globs, as in `editable`) and TOML tables under `tables` belong to
+ * `wandb.*` is left alone. A key written `_like_this_` is the framework's own (Hydra's `_partial_`, `_recursive_`,
+ * `_convert_`: flipping one breaks `instantiate`), never a setting of the model. Files matching `files` (globs, as in `editable`) and TOML tables under `tables` belong to
  * tools, not to the model, and are not read. Names compare in snake_case, lower-cased.
  */
 export const NOT_HYPERPARAMETERS = {
@@ -17,6 +18,8 @@ export const NOT_HYPERPARAMETERS = {
     'verbosity', 'debug', 'quiet', 'profile', 'profiler', 'progress', 'tqdm', 'ddp', 'port', 'workers', 'threads',
     'path', 'paths', 'dir', 'dirs', 'file', 'files', 'filename', 'name', 'url', 'id', 'ids', 'vocab', 'project',
     'entity', 'version', 'hub', 'do', 'best', 'running', 'timeout',
+    // The validation data and how much of it (val_fraction, valid_pct, val_steps): what the metric measures (DESIGN rule 9).
+    'val', 'valid', 'holdout', 'heldout',
   ],
   names: [
     'device', 'devices', 'dtype', 'backend', 'dist_backend', 'world_size', 'rank', 'local_rank', 'global_rank',
@@ -25,8 +28,12 @@ export const NOT_HYPERPARAMETERS = {
     'resume', 'dataset', 'num_labels', 'num_classes', 'n_classes', 'limit_val_batches', 'num_sanity_val_steps',
     'val_batch_size', 'fast_dev_run', 'overfit_batches', 'iter_num', 'global_step', 'step', 'epoch', 'start_epoch',
     'start_iter', 'start_step', 'use_cache',
+    // A network's input and output sizes are fixed by the data (784 pixels, 10 classes): another value crashes the run.
+    'input_dim', 'input_size', 'input_shape', 'input_channels', 'in_dim', 'in_features', 'in_channels', 'in_chans',
+    'n_input', 'n_inputs', 'num_inputs', 'output_dim', 'output_size', 'out_dim', 'out_features', 'n_output', 'n_outputs',
+    'num_outputs',
   ],
-  unless: ['drop_path', 'drop_path_rate', 'drop_path_prob'],
+  unless: ['drop_path', 'drop_path_rate', 'drop_path_prob', 'gradient_clip_val', 'clip_val'],
   files: [
     CONFIG_FILE, '**/package.json', '**/package-lock.json', '**/tsconfig.json', '**/jsconfig.json', '**/vocab.json',
     '**/tokenizer.json', '**/tokenizer_config.json', '**/special_tokens_map.json', '**/added_tokens.json',
@@ -51,6 +58,7 @@ export function isHyperparameterName(name: string): boolean {
   const names: readonly string[] = NOT_HYPERPARAMETERS.names;
   const unless: readonly string[] = NOT_HYPERPARAMETERS.unless;
   return name.split('.').every((key) => {
+    if (/^_\w*_$/.test(key)) return false;
     const w = wordsOf(key);
     const snake = w.join('_');
     return unless.includes(snake) || !(names.includes(snake) || w.some((x) => words.includes(x)));

@@ -1,0 +1,76 @@
+// The mutate proposer on a Hydra/Lightning config tree laid out as ashleve/lightning-hydra-template lays it out
+// (configs/train.yaml with a defaults list, one file per group): what it tunes there, and what it must leave alone
+// because an edit breaks the run or changes what the metric measures.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { candidatesFor, isHyperparameterName, scanSearchSpace } from '../../../../src/core/proposers/mutate.js';
+import { tempFolder } from '../../helpers/repo.js';
+
+const FILES = {
+  'configs/train.yaml': '# @package _global_\ndefaults:\n  - data: mnist\n  - model: mnist\n  - _self_\n\ntask_name: train\nseed: 12345\n',
+  'configs/model/mnist.yaml': [
+    '_target_: src.models.mnist_module.MNISTLitModule',
+    '',
+    'optimizer:',
+    '  _target_: torch.optim.Adam',
+    '  _partial_: true',
+    '  lr: 0.001',
+    '  weight_decay: 0.0',
+    '  eps: 1.0e-8',
+    '',
+    'net:',
+    '  _target_: src.models.components.simple_dense_net.SimpleDenseNet',
+    '  input_size: 784',
+    '  lin1_size: 64',
+    '  output_size: 10',
+    '  dropout: 0.1',
+    '',
+  ].join('\n'),
+  'configs/data/mnist.yaml': [
+    '_target_: src.data.mnist_datamodule.MNISTDataModule',
+    'data_dir: ${paths.data_dir}',
+    'batch_size: 128',
+    'train_val_test_split: [55_000, 5_000, 10_000]',
+    'val_fraction: 0.1',
+    'valid_pct: 0.2',
+    'num_workers: 0',
+    '',
+  ].join('\n'),
+  'configs/trainer/default.yaml': 'max_epochs: 10\ngradient_clip_val: 0.5\n',
+};
+
+function scanned(): { tuned: string[]; skipped: string[] } {
+  const space = scanSearchSpace(tempFolder(FILES, 'ar-mutate-hydra-'), ['configs/**/*.yaml']);
+  return { tuned: space.params.map((p) => `${p.file}:${p.name}`), skipped: space.skipped.map((p) => `${p.file}:${p.name}`) };
+}
+
+describe('mutate on a lightning-hydra-template config tree', () => {
+  it("never flips Hydra's own keys (_partial_, _recursive_, _convert_): instantiate would break", () => {
+    const { tuned, skipped } = scanned();
+    assert.ok(!tuned.includes('configs/model/mnist.yaml:optimizer._partial_'), tuned.join(', '));
+    assert.ok(skipped.includes('configs/model/mnist.yaml:optimizer._partial_'));
+    for (const n of ['_partial_', 'optimizer._recursive_', '_convert_', 'net._args_']) assert.equal(isHyperparameterName(n), false, n);
+  });
+
+  it("never changes a layer's input or output size, which the data fixes: the run would crash", () => {
+    const { tuned } = scanned();
+    assert.ok(!tuned.includes('configs/model/mnist.yaml:net.input_size'), tuned.join(', '));
+    assert.ok(!tuned.includes('configs/model/mnist.yaml:net.output_size'), tuned.join(', '));
+    for (const n of ['input_dim', 'in_features', 'in_channels', 'in_chans', 'output_dim', 'out_features', 'num_outputs', 'net.input_size']) {
+      assert.equal(isHyperparameterName(n), false, n);
+    }
+    // The hidden sizes between them are what to tune.
+    assert.ok(tuned.includes('configs/model/mnist.yaml:net.lin1_size'));
+    for (const n of ['hidden_dim', 'hidden_size', 'lin1_size', 'd_model', 'n_embd']) assert.equal(isHyperparameterName(n), true, n);
+  });
+
+  it('never changes the validation split (DESIGN rule 9: what the metric measures is fixed), but still tunes gradient_clip_val', () => {
+    const { tuned } = scanned();
+    assert.ok(!tuned.includes('configs/data/mnist.yaml:val_fraction'), tuned.join(', '));
+    assert.ok(!tuned.includes('configs/data/mnist.yaml:valid_pct'), tuned.join(', '));
+    for (const n of ['val_fraction', 'val_size', 'valid_ratio', 'val_steps', 'holdout_fraction']) assert.equal(isHyperparameterName(n), false, n);
+    assert.ok(tuned.includes('configs/trainer/default.yaml:gradient_clip_val'));
+    assert.ok(tuned.includes('configs/data/mnist.yaml:batch_size'));
+    assert.ok(tuned.includes('configs/model/mnist.yaml:optimizer.lr'));
+  });
+});
