@@ -1,6 +1,7 @@
 // The exclusion rule: which names the proposer leaves alone, whatever their value (NOT_HYPERPARAMETERS), and the
 // check a (dotted) name must pass to be tuned.
 import { CONFIG_FILE } from '../../config.js';
+import type { Hyperparameter } from './hyperparameter.js';
 
 /**
  * What the proposer leaves alone, whatever the value: changing it is noise (seeds), changes what is measured or only
@@ -63,4 +64,17 @@ export function isHyperparameterName(name: string): boolean {
     const snake = w.join('_');
     return unless.includes(snake) || !(names.includes(snake) || w.some((x) => words.includes(x)));
   });
+}
+
+/**
+ * Whether a value may be tuned: its name may (isHyperparameterName), and it is no numerical guard, an `eps` or
+ * `epsilon` under 1e-3 (Adam's 1e-8, LayerNorm's 1e-5), which a step of a quarter or a half leaves the metric exactly
+ * as it was (seen on a Hydra optimizer config: `eps 1.0e-8 → 1.25e-8`, a run spent for nothing). A `# range:` comment
+ * on it asks for it to be tuned all the same.
+ */
+export function isHyperparameter(p: Hyperparameter): boolean {
+  if (!isHyperparameterName(p.name)) return false;
+  if (p.range || p.kind !== 'float') return true;
+  const words = wordsOf(p.name.slice(p.name.lastIndexOf('.') + 1));
+  return !(words.some((w) => w === 'eps' || w === 'epsilon') && Math.abs(Number(p.text)) < 1e-3);
 }

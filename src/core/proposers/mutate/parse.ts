@@ -2,12 +2,12 @@
 import { cliDefaults } from './cliDefaults.js';
 import { jsonValues, tomlValues, yamlValues } from './configFiles.js';
 import type { Hyperparameter } from './hyperparameter.js';
-import { isHyperparameterName } from './names.js';
+import { isHyperparameter } from './names.js';
 import { pythonAssignments } from './python.js';
 
 /** The hyperparameters of one file's content, in file order; a name assigned twice counts at its last assignment. */
 export function parseHyperparameters(file: string, content: string): Hyperparameter[] {
-  return readValues(file, content).filter((p) => isHyperparameterName(p.name));
+  return readValues(file, content).filter(isHyperparameter);
 }
 
 /** Every literal the proposer can read in a file, the names it leaves alone included. */

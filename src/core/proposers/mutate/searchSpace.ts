@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { listFiles, matchesAny } from '../../glob.js';
 import type { Hyperparameter } from './hyperparameter.js';
-import { isHyperparameterName, NOT_HYPERPARAMETERS } from './names.js';
+import { isHyperparameter, NOT_HYPERPARAMETERS } from './names.js';
 import { readValues } from './parse.js';
 
 /** What the proposer tunes, in a sentence for messages. */
@@ -40,7 +40,7 @@ export function scanSearchSpace(worktree: string, editable: readonly string[]): 
       const content = buf.toString('utf8');
       space.files.push(file);
       for (const p of readValues(file, content)) {
-        (isHyperparameterName(p.name) ? space.params : space.skipped).push(p);
+        (isHyperparameter(p) ? space.params : space.skipped).push(p);
       }
       if (space.params.at(-1)?.file === file) space.contents.set(file, content);
     } catch {

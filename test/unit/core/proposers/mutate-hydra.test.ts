@@ -3,7 +3,7 @@
 // because an edit breaks the run or changes what the metric measures.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { candidatesFor, isHyperparameterName, scanSearchSpace } from '../../../../src/core/proposers/mutate.js';
+import { isHyperparameterName, parseHyperparameters, scanSearchSpace } from '../../../../src/core/proposers/mutate.js';
 import { tempFolder } from '../../helpers/repo.js';
 
 const FILES = {
@@ -72,5 +72,15 @@ describe('mutate on a lightning-hydra-template config tree', () => {
     assert.ok(tuned.includes('configs/trainer/default.yaml:gradient_clip_val'));
     assert.ok(tuned.includes('configs/data/mnist.yaml:batch_size'));
     assert.ok(tuned.includes('configs/model/mnist.yaml:optimizer.lr'));
+  });
+
+  it("leaves Adam's eps alone: a step of a quarter from 1e-8 moves the metric by nothing, a run spent for nothing", () => {
+    const { tuned, skipped } = scanned();
+    assert.ok(!tuned.includes('configs/model/mnist.yaml:optimizer.eps'), tuned.join(', '));
+    assert.ok(skipped.includes('configs/model/mnist.yaml:optimizer.eps'));
+    const names = (text: string): string[] => parseHyperparameters('conf.yaml', text).map((p) => p.name);
+    assert.deepEqual(names('layer_norm_eps: 1e-5\nadam_epsilon: 1.0e-8\nlr: 1.0e-3\n'), ['lr']);
+    // An epsilon that is a real setting (epsilon-greedy exploration), or one the user bounds with a range, is tuned.
+    assert.deepEqual(names('epsilon: 0.1\neps: 1.0e-6  # range: 1e-8, 1e-4\n'), ['epsilon', 'eps']);
   });
 });

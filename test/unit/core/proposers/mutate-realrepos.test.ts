@@ -455,13 +455,13 @@ describe('YAML: a Hydra/Lightning config', () => {
 });
 
 describe('JSON: a config.json', () => {
-  it('finds numeric and boolean members by dotted key, never token ids, the vocabulary, seeds or logging', () => {
+  it('finds numeric and boolean members by dotted key, never token ids, the vocabulary, seeds, logging or a tiny epsilon', () => {
     assert.deepEqual(table(parseHyperparameters('config.json', HF_CONFIG)), [
       ['n_layer', 'int', '6'], ['n_head', 'int', '6'], ['n_embd', 'int', '384'], ['attn_pdrop', 'float', '0.1'], ['resid_pdrop', 'float', '0.1'],
-      ['layer_norm_epsilon', 'float', '1e-05'], ['scale_attn_weights', 'bool', 'true'], ['training.learning_rate', 'float', '0.0005'],
+      ['scale_attn_weights', 'bool', 'true'], ['training.learning_rate', 'float', '0.0005'],
       ['training.warmup_ratio', 'float', '0.05'], ['training.schedule.cycles', 'int', '1'],
     ]);
-    assert.deepEqual(values('config.json', HF_CONFIG, 'layer_norm_epsilon'), ['2e-5', '5e-6', '1.25e-5', '8e-6']);
+    assert.deepEqual(values('config.json', '{"weight_decay": 1e-05}\n', 'weight_decay'), ['2e-5', '5e-6', '1.25e-5', '8e-6']);
   });
 
   it('edits the value in place and the file still parses to the same object but that value', async () => {
