@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { delimiter, join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, normalize, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { CONFIG_FILE, parseConfig, parseDuration } from '../../core/config.js';
 import { explainCrash, interpretersWith, whichReal } from '../../core/crashHints.js';
 import { STATE_DIR } from '../../core/files.js';
@@ -18,12 +19,37 @@ export const initCommand: Command = { run: init };
 const SCRIPTS = ['train.py', 'main.py', 'run.py', 'train.ts', 'train.js'];
 const DEFAULT_BUDGET = '5m';
 
-/** The training script: a usual name first, else the one file at the top whose name says train. */
+/** Folders where research repositories keep the training script when it is not at the top (lightning-hydra-template's src/train.py). */
+const SCRIPT_DIRS = ['src', 'scripts', 'tools'];
+
+/**
+ * The training script: a usual name first, else the one file at the top whose name says train; else the same in
+ * src/, scripts/ or tools/ (train.py, or the one *train* file there), as a path from the top, where the run starts.
+ */
 function findScript(cwd: string): string | null {
   const known = SCRIPTS.find((f) => existsSync(join(cwd, f)));
   if (known) return known;
-  const named = readdirSync(cwd).filter((f) => /train.*\.(py|ts|js)$/i.test(f)).sort();
-  return named.length === 1 ? named[0]! : null;
+  const named = trainFiles(cwd);
+  if (named.length === 1) return named[0]!;
+  for (const dir of SCRIPT_DIRS) {
+    if (!isDir(join(cwd, dir))) continue;
+    if (existsSync(join(cwd, dir, 'train.py'))) return `${dir}/train.py`;
+    const inDir = trainFiles(join(cwd, dir));
+    if (inDir.length === 1) return `${dir}/${inDir[0]!}`;
+  }
+  return null;
+}
+
+function trainFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => /train.*\.(py|ts|js)$/i.test(f)).sort();
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 interface ProbedMetric {
@@ -67,11 +93,14 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
     run = takesConfig.line;
     editable.push(takesConfig.adopt);
   }
+  const yamlConfigs = script && !takesConfig ? yamlConfigNote(cwd, script) : null;
+  if (yamlConfigs) editable.push(...yamlConfigs.files);
   if (script) io.out(`Found ${script}: the script the loop changes and runs (\`${run}\`).`);
-  else io.err(`No training script here: none of ${SCRIPTS.join(', ')}, and no single *train*.py/.ts/.js. The config gets \`run: ${run}\` as a placeholder: set run and editable to your own.`);
+  else io.err(`No training script here: none of ${SCRIPTS.join(', ')}, and no single *train*.py/.ts/.js here or in ${SCRIPT_DIRS.map((d) => `${d}/`).join(', ')}. The config gets \`run: ${run}\` as a placeholder: set run and editable to your own.`);
   if (interpreter.why && interpreter.found) io.out(interpreter.why);
   else if (interpreter.why) io.err(interpreter.why);
   if (takesConfig) io.out(takesConfig.text);
+  if (yamlConfigs) io.out(yamlConfigs.text);
   const inputs = await sharedPreview(cwd, readonly);
   if (inputs) io.out(inputs);
 
@@ -86,6 +115,7 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   text = withMetricPattern(text, metric.pattern, metric.comments);
   if (!script) text = text.replace(/^run: /m, () => `# FIX ME: \`autoresearch init\` found no training script (${SCRIPTS.join(', ')}); set run and editable.\nrun: `);
   else if (takesConfig) text = text.replace(/^run: /m, () => `${takesConfig.comment.map((l) => `# ${l}`).join('\n')}\nrun: `);
+  if (yamlConfigs) text = text.replace(/^editable: /m, () => `# ${yamlConfigs.comment}\neditable: `);
   if (interpreter.why) text = text.replace(/^run: /m, () => `# ${interpreter.found ? '' : 'FIX ME: '}${interpreter.why}\nrun: `);
   // The engine's own parser checks what is written: init never leaves a config that \`run\` refuses.
   parseConfig(text);
@@ -248,6 +278,67 @@ function configFileNote(cwd: string, script: string, run: string): { text: strin
   };
 }
 
+// Config groups of a Hydra defaults list that hold no setting of the model or its training: where files go, logging,
+// callbacks, Hydra's own, debugging and sweeps. Their files are not made editable.
+const NOT_TUNED_GROUPS = new Set(['hydra', 'paths', 'logger', 'callbacks', 'extras', 'debug', 'local', 'hparams_search', 'launcher', 'sweeper']);
+
+/**
+ * A script that reads its settings from YAML files (Hydra's `@hydra.main`, OmegaConf, PyYAML) in configs/, conf/ or
+ * config/: the primary config and the files its defaults list selects (`- model: mnist` is configs/model/mnist.yaml), so
+ * that the settings can be tuned where they are written; every YAML file of the folder when there is no such list.
+ * Null when the script reads no YAML or there is no such folder.
+ */
+function yamlConfigNote(cwd: string, script: string): { files: string[]; text: string; comment: string } | null {
+  let source: string;
+  try {
+    source = readFileSync(join(cwd, script), 'utf8');
+  } catch {
+    return null;
+  }
+  if (!/^\s*(?:import|from)\s+(?:yaml|hydra|omegaconf)\b/m.test(source)) return null;
+  const main = /@hydra\.main\(([^)]*)\)/.exec(source)?.[1] ?? '';
+  const arg = (k: string) => new RegExp(`${k}\\s*=\\s*['"]([^'"]+)['"]`).exec(main)?.[1];
+  const hydraPath = arg('config_path');
+  const fromScript = hydraPath ? normalize(join(dirname(script), hydraPath)).replace(/\\/g, '/').replace(/\/$/, '') : null;
+  const dir = [fromScript, 'configs', 'conf', 'config'].find((d): d is string => !!d && !d.startsWith('..') && isDir(join(cwd, d)));
+  if (!dir) return null;
+  const yamls = readdirSync(join(cwd, dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const stem = script.replace(/^.*\//, '').replace(/\.\w+$/, '');
+  const wanted = (arg('config_name') ?? stem).replace(/\.ya?ml$/, '');
+  const primary = [`${wanted}.yaml`, `${wanted}.yml`, 'config.yaml', 'config.yml'].find((f) => yamls.includes(f)) ?? (yamls.length === 1 ? yamls[0]! : null);
+  const everything = (): { files: string[]; text: string; comment: string } => ({
+    files: [`${dir}/**/*.yaml`],
+    text: `${script} reads its settings from YAML files in ${dir}/: ${dir}/**/*.yaml is editable too, so that their values can be tuned (what the run command sets, key=value, is left alone).`,
+    comment: `${script} reads its settings from ${dir}/: its YAML files are editable, so that their values can be tuned.`,
+  });
+  if (!primary) return yamls.length || readdirSync(join(cwd, dir)).some((f) => isDir(join(cwd, dir, f))) ? everything() : null;
+  let defaults: unknown;
+  try {
+    defaults = (parseYaml(readFileSync(join(cwd, dir, primary), 'utf8')) as { defaults?: unknown } | null)?.defaults;
+  } catch {
+    return everything();
+  }
+  const chosen: string[] = [];
+  for (const entry of Array.isArray(defaults) ? defaults : []) {
+    if (!entry || typeof entry !== 'object') continue;
+    for (const [key, option] of Object.entries(entry as Record<string, unknown>)) {
+      // `optional local`, `override hydra/launcher`, `model@net`: the group is the path before any @.
+      const group = key.replace(/^(?:optional|override)\s+/, '').replace(/@.*$/, '').trim();
+      if (typeof option !== 'string' || NOT_TUNED_GROUPS.has(group.split('/')[0]!)) continue;
+      const file = [`${dir}/${group}/${option}.yaml`, `${dir}/${group}/${option}.yml`].find((f) => existsSync(join(cwd, f)));
+      if (file) chosen.push(file);
+    }
+  }
+  const files = [`${dir}/${primary}`, ...chosen];
+  const picked = chosen.map((f) => f.slice(dir.length + 1).replace(/\.ya?ml$/, ''));
+  const selects = picked.length ? `, whose defaults list selects ${picked.join(', ')}` : '';
+  return {
+    files,
+    text: `${script} reads its settings from ${dir}/${primary}${selects}: ${picked.length ? 'those files are' : 'it is'} editable too, so that their values can be tuned (what the run command sets, key=value, is left alone; another option of a group, such as model=cnn on the command line, needs its file added to editable).`,
+    comment: `${script} reads its settings from ${dir}/${primary}${selects}; they are editable so that their values can be tuned.`,
+  };
+}
+
 /**
  * What git ignores here that every experiment will get as links (the session's automatic `shared` choice), and what it
  * leaves out as outputs: prepared data is the input a worktree lacks (issue 10). Null outside git or with nothing ignored.
@@ -293,8 +384,10 @@ async function pythonFor(cwd: string, script: string): Promise<{ python: string;
   const imported = [...new Set([...source.matchAll(/^(?:import|from)\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!))];
   if (imported.length === 0) return { python, why: null, found: true };
   const { execa } = await import('execa');
-  // Run in the checkout, so that the script's own modules (model.py) are found as the run finds them.
-  const r = await execa(python, ['-c', 'import importlib.util, sys; print(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))', ...imported], { cwd, reject: false }).catch(() => null);
+  // Run in the checkout, so that the script's own modules (model.py) are found as the run finds them: `python src/train.py`
+  // also finds those beside it (src/models.py), its folder being the first on sys.path.
+  const check = 'import importlib.util, sys; sys.path.insert(0, sys.argv[1]); print(" ".join(m for m in sys.argv[2:] if importlib.util.find_spec(m) is None))';
+  const r = await execa(python, ['-c', check, dirname(script) === '.' ? '' : dirname(script), ...imported], { cwd, reject: false }).catch(() => null);
   const missing = r && r.exitCode === 0 ? String(r.stdout).trim().split(/\s+/).filter(Boolean) : [];
   if (missing.length === 0) return { python, why: null, found: true };
   const other = interpretersWith(missing, process.env.PATH ?? '', whichReal(python, process.env.PATH ?? '', cwd))[0];

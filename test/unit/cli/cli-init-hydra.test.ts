@@ -1,0 +1,111 @@
+// `autoresearch init` on a repository laid out as Hydra/YAML research templates are (ashleve/lightning-hydra-template):
+// the script in src/, its settings in configs/ chosen by a defaults list.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseConfig } from '../../../src/core/config.js';
+import { cliSync as cli } from '../helpers/cli.js';
+import { tempRepo, type TempRepo } from '../helpers/repo.js';
+
+const repos: TempRepo[] = [];
+after(() => { for (const r of repos) r.cleanup(); });
+
+function repo(files: Record<string, string>): TempRepo {
+  const r = tempRepo(files);
+  repos.push(r);
+  return r;
+}
+
+const TRAIN = `import os
+import yaml
+
+with open(os.path.join(os.path.dirname(__file__), "..", "configs", "train.yaml")) as f:
+    cfg = yaml.safe_load(f)
+print("val_loss: 0.5")
+`;
+
+const HYDRA_TRAIN = `import hydra
+from omegaconf import DictConfig
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="train.yaml")
+def main(cfg: DictConfig) -> None:
+    print("val/loss: 0.5")
+
+
+if __name__ == "__main__":
+    main()
+`;
+
+const LAYOUT = {
+  'configs/train.yaml': [
+    '# @package _global_',
+    'defaults:',
+    '  - _self_',
+    '  - data: mnist',
+    '  - model: mnist',
+    '  - callbacks: default',
+    '  - logger: null',
+    '  - trainer: default',
+    '  - paths: default',
+    '  - extras: default',
+    '  - hydra: default',
+    '  - experiment: null',
+    '  - optional local: default',
+    '  - debug: null',
+    '',
+    'task_name: train',
+    'seed: 12345',
+    '',
+  ].join('\n'),
+  'configs/data/mnist.yaml': 'batch_size: 128\n',
+  'configs/model/mnist.yaml': 'optimizer:\n  lr: 0.001\n',
+  'configs/model/cnn.yaml': 'optimizer:\n  lr: 0.01\n',
+  'configs/callbacks/default.yaml': 'early_stopping:\n  patience: 100\n',
+  'configs/trainer/default.yaml': 'max_epochs: 10\n',
+  'configs/trainer/gpu.yaml': 'max_epochs: 10\naccelerator: gpu\n',
+  'configs/paths/default.yaml': 'root_dir: .\n',
+  'configs/extras/default.yaml': 'print_config: true\n',
+  'configs/hydra/default.yaml': 'job:\n  chdir: false\n',
+  'configs/experiment/example.yaml': '# @package _global_\ntrainer:\n  max_epochs: 3\n',
+};
+
+function config(r: TempRepo): ReturnType<typeof parseConfig> {
+  return parseConfig(readFileSync(join(r.root, 'autoresearch.config.yaml'), 'utf8'));
+}
+
+describe('autoresearch init on a Hydra-style repository', () => {
+  it('finds the training script in src/ and runs it from the root', () => {
+    const r = repo({ 'src/train.py': 'print("val_loss: 0.5")\n', 'src/eval.py': 'x = 1\n', 'README.md': '# x\n' });
+    const res = cli(r.root, 'init');
+    assert.equal(res.code, 0, res.err);
+    assert.doesNotMatch(res.err, /No training script/);
+    assert.match(res.out, /^Found src\/train\.py: the script the loop changes and runs \(`python3? src\/train\.py`\)\.$/m);
+    const c = config(r);
+    assert.match(c.run, /^python3? src\/train\.py$/);
+    assert.deepEqual(c.editable, ['src/train.py']);
+
+    // Its own modules beside it (src/models.py) are found as `python src/train.py` finds them: no word of a missing module.
+    const mods = repo({ 'src/train.py': 'import models\nprint("val_loss: 0.5")\n', 'src/models.py': 'X = 1\n' });
+    const again = cli(mods.root, 'init');
+    assert.doesNotMatch(again.out + again.err, /cannot import/);
+    assert.doesNotMatch(readFileSync(join(mods.root, 'autoresearch.config.yaml'), 'utf8'), /FIX ME/);
+  });
+
+  it('makes the YAML files the defaults list selects editable, not the other options, nor paths, logging, callbacks or hydra', () => {
+    const r = repo({ 'src/train.py': HYDRA_TRAIN, ...LAYOUT });
+    const res = cli(r.root, 'init');
+    assert.equal(res.code, 0, res.err);
+    assert.deepEqual(config(r).editable, [
+      'src/train.py', 'configs/train.yaml', 'configs/data/mnist.yaml', 'configs/model/mnist.yaml', 'configs/trainer/default.yaml',
+    ]);
+    assert.match(res.out, /src\/train\.py reads its settings from configs\/train\.yaml, whose defaults list selects data\/mnist, model\/mnist, trainer\/default/);
+  });
+
+  it('a script that reads configs/*.yaml itself (PyYAML) gets them editable too', () => {
+    const r = repo({ 'src/train.py': TRAIN, ...LAYOUT });
+    assert.equal(cli(r.root, 'init').code, 0);
+    assert.ok(config(r).editable.includes('configs/model/mnist.yaml'), config(r).editable.join(', '));
+  });
+});
