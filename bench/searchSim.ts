@@ -36,7 +36,7 @@ export interface SimResult {
 
 /** The engine's noise settings in the benchmark: `noise: {repeats: 3, z: 2}` (confirm on). */
 const NOISE = { repeats: 3, z: Number(process.env.SIM_Z ?? 2), confirm: process.env.SIM_CONFIRM !== '0' };
-const MAX_RUNS = Number(process.env.SIM_MAXRUNS ?? maxRuns(NOISE.repeats));
+const MAX_RUNS = Number(process.env.SIM_MAXRUNS ?? maxRuns(NOISE));
 
 export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: number, k: number, dir: string, options: { trace?: boolean; noiseAware?: boolean } = {}): Promise<SimResult> {
   const noiseAware = options.noiseAware ?? false;

@@ -532,13 +532,14 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   const maxTokens = tokens === undefined ? c.fail('maxTokens', r.maxTokens, TOKENS_EXPECTED) : tokens;
   let noise: ResearchConfig['noise'] | undefined = null;
   if (r.noise !== undefined && r.noise !== null) {
-    if (!c.isMap(r.noise)) noise = c.fail('noise', r.noise, 'a mapping {repeats, z, confirm} (e.g. {repeats: 3})');
+    if (!c.isMap(r.noise)) noise = c.fail('noise', r.noise, 'a mapping {repeats, z, confirm, maxRuns} (e.g. {repeats: 3})');
     else {
-      c.unknownKeys(r.noise, ['repeats', 'z', 'confirm'], 'noise');
+      c.unknownKeys(r.noise, ['repeats', 'z', 'confirm', 'maxRuns'], 'noise');
       const repeats = c.int('noise.repeats', r.noise.repeats, 2, 100);
       const z = r.noise.z === undefined ? DEFAULT_NOISE_Z : c.number('noise.z', r.noise.z, 0, true);
       const confirm = r.noise.confirm === undefined ? true : typeof r.noise.confirm === 'boolean' ? r.noise.confirm : c.fail('noise.confirm', r.noise.confirm, 'true or false');
-      noise = repeats !== undefined && z !== undefined && confirm !== undefined ? { repeats, z, confirm } : undefined;
+      const most = r.noise.maxRuns === undefined ? (repeats === undefined ? undefined : 2 * repeats) : c.int('noise.maxRuns', r.noise.maxRuns, 1, 1000);
+      noise = repeats !== undefined && z !== undefined && confirm !== undefined && most !== undefined ? { repeats, z, confirm, maxRuns: most } : undefined;
     }
   }
 

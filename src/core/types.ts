@@ -135,6 +135,8 @@ export interface NoiseConfig {
   z: number;
   /** Re-run a candidate new best once; it is kept only if the mean of both runs still clears the threshold. */
   confirm: boolean;
+  /** The most runs one change gets while its evidence is open (default 2 × repeats; sessions journaled before it have none). */
+  maxRuns?: number;
 }
 
 /** What noise does to decisions right now: shown by the UIs and written into every decision's reason. */

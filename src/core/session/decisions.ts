@@ -8,7 +8,7 @@ import { mean, weigh } from '../judging/evidence.js';
 import { judge, thresholdText } from '../judging/judge.js';
 import { isMeasurement, parentRunFor, type SessionModel } from '../model.js';
 import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
-import type { ExperimentNode, Judgement, RunResult } from '../types.js';
+import type { ExperimentNode, Judgement, NoiseConfig, RunResult } from '../types.js';
 import type { SessionContext } from './context.js';
 import { experimentLine, type SessionRecord } from './record.js';
 
@@ -91,8 +91,8 @@ export class Decisions {
   /**
    * With `noise`, a change's verdict rests on every run of its code and of its parent's (sequential testing,
    * evidence.ts): its first run's judgement, then one more run at a time while the evidence is open (it measured
-   * better than its parent, not yet beyond the threshold for the runs both have), up to 2 × `noise.repeats` runs of
-   * the change; with `noise.confirm`, a new best always has a second run. Which side runs again is nextRun's. The
+   * better than its parent, not yet beyond the threshold for the runs both have), up to `noise.maxRuns` (2 × `noise.repeats`)
+   * runs of the change; with `noise.confirm`, a new best always has a second run. Which side runs again is nextRun's. The
    * final judgement, or null when it needs another run.
    */
   weigh(node: ExperimentNode, j: Judgement): Judgement | null {
@@ -111,7 +111,7 @@ export class Decisions {
     const best = model.best;
     const v = weigh({
       runs, parent, spread: model.noiseBand()?.spread ?? null, z: noise.z, minDelta: config.minDelta, direction: config.metric.direction,
-      maxRuns: maxRuns(noise.repeats), minRuns: noise.confirm && (!best || model.better(mean(runs), best.metric!)) ? 2 : 1,
+      maxRuns: maxRuns(noise), minRuns: noise.confirm && (!best || model.better(mean(runs), best.metric!)) ? 2 : 1,
     });
     if (v.action === 'rerun') return null;
     const again = parentRunsOf(model, node).filter((r) => r.decidedBy !== null && r.metric !== null && Number.isFinite(r.metric) && r.status !== 'crash' && r.status !== 'invalid');
@@ -178,9 +178,9 @@ export class Decisions {
   }
 }
 
-/** The most runs one change gets before it is turned away as unproven: twice the baseline's. */
-export function maxRuns(repeats: number): number {
-  return 2 * repeats;
+/** The most runs one change gets before it is turned away as unproven: `noise.maxRuns`, by default twice the baseline's. */
+export function maxRuns(noise: Pick<NoiseConfig, 'repeats' | 'maxRuns'>): number {
+  return noise.maxRuns ?? 2 * noise.repeats;
 }
 
 /** A node's confirmation runs, decided, in the order they ran. */

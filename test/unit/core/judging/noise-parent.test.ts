@@ -39,7 +39,7 @@ noise: {repeats: 3, z: 2, confirm: false}
  * no noise at all, so a run killed after it counted its noise changes nothing. #3 (OFFSET -0.5) is kept on one run;
  * #4 (OFFSET -0.7) gains a real 0.2 over it, less than 2 × 0.1 × √(1/1 + 1/1) on one run each.
  */
-function parentRepo(noise: (number | string)[] = [0, 0.1, -0.1]): TempRepo {
+function parentRepo(noise: (number | string)[] = [0, 0.1, -0.1], noiseConfig = '{repeats: 3, z: 2, confirm: false}'): TempRepo {
   const dir = mkdtempSync(join(tmpdir(), 'ar-noise-parent-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const counter = join(dir, 'counter');
@@ -60,7 +60,7 @@ function parentRepo(noise: (number | string)[] = [0, 0.1, -0.1]): TempRepo {
     'patches/2-small.patch': offset('-0.5', '-0.7', 'a real gain of 0.2, within the noise of one run each'),
   });
   cleanups.push(() => repo.cleanup());
-  repo.write('autoresearch.config.yaml', `${CONFIG}sandbox: {writable: [${JSON.stringify(dir)}]}\n`);
+  repo.write('autoresearch.config.yaml', `${CONFIG.replace(/^noise: .*$/m, `noise: ${noiseConfig}`)}sandbox: {writable: [${JSON.stringify(dir)}]}\n`);
   repo.commit('config');
   return repo;
 }
@@ -149,6 +149,19 @@ describe('a parent run again for its child\'s evidence', () => {
     // Six runs of #4 against the one run of #3 that has a metric: 2 × 0.1 × √(1/6 + 1/1) = 0.216.
     assert.match(m.get(4)!.reason, /^did not hold up: val_loss mean 0\.3 of 6 runs vs parent 0\.5: gain 0\.2, not more than the threshold 0\.216025 .*\(#4, #5, #7, #8, #9, #10\)$/);
     assert.equal(m.decidedCount, 2);
+  });
+
+  it('gives the candidate no more runs than noise.maxRuns', async () => {
+    // As above, the parent's re-run crashes; with maxRuns: 3 the candidate stops at its third run, not its sixth.
+    const repo = parentRepo([0, 0.1, -0.1, 0, 0, 0, 'nan'], '{repeats: 3, z: 2, confirm: false, maxRuns: 3}');
+    const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
+    const c = new Controller({ root: repo.root, config, proposer: new PatchesProposer({ dir: join(repo.root, 'patches') }), executor: new LocalExecutor(), platform: null });
+    const outcome = await c.run();
+    c.dispose();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const m = outcome.model;
+    assert.deepEqual(shape(m), [...EXPECTED.slice(0, 4), '#4<3 improve discard 0.3', '#5<4 rerun discard 0.3', '#6<3 rerun crash null', '#7<4 rerun discard 0.3']);
+    assert.match(m.get(4)!.reason, /^did not hold up: val_loss mean 0\.3 of 3 runs vs parent 0\.5: gain 0\.2, not more than the threshold 0\.23094 .*\(#4, #5, #7\)$/);
   });
 
   for (const fault of ['committing:6', 'running:6', 'judging:6', 'writing:6']) {
