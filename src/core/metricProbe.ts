@@ -278,6 +278,24 @@ export function withMetricPattern(configText: string, pattern: string | null, co
   return text;
 }
 
+/**
+ * The candidate that gives the chosen metric's learning curve: the same name printed again and again on the way (the
+ * step lines `epoch 3 | step 120 | val_loss 1.301`), when the chosen pattern reads only the final line (`val_loss: 1.29`),
+ * whose one match is no curve: early stopping and the curves in `show` and the summary need one. Null when the chosen
+ * pattern already matches as often.
+ */
+export function progressCandidate(candidates: readonly MetricCandidate[], chosen: MetricCandidate): MetricCandidate | null {
+  return candidates.find((c) => c !== chosen && c.name === chosen.name && c.matches >= 2 && c.matches > chosen.matches && captureGroups(c.pattern) === 1) ?? null;
+}
+
+/** A config with `progress:` set, in place of the template's commented-out example, else at the end; comments above it. */
+export function withProgressPattern(configText: string, pattern: string, comments: string[] = []): string {
+  const line = `${comments.map(commentLine).join('\n')}${comments.length ? '\n' : ''}progress: '${pattern.replace(/'/g, "''")}'`;
+  if (/^# progress: .*$/m.test(configText)) return configText.replace(/^# progress: .*$/m, () => line);
+  const eol = configText.includes('\r\n') ? '\r\n' : '\n';
+  return `${configText}${configText.endsWith('\n') || configText === '' ? '' : eol}${line.replace(/\n/g, eol)}${eol}`;
+}
+
 /** A comment holds printable text only: a log line's colour codes and tabs are dropped. */
 function commentLine(c: string): string {
   return `# ${c.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/[\x00-\x1f\x7f]/g, ' ')}`;

@@ -7,7 +7,7 @@ import { STATE_DIR } from '../../core/files.js';
 import { Lab } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
 import { configTemplate } from '../../core/configTemplate.js';
-import { logTail, probeLogPath, probeRun, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../core/metricProbe.js';
+import { logTail, probeLogPath, probeRun, progressCandidate, withMetricPattern, withProbedMetric, withProgressPattern, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
 import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';
@@ -59,6 +59,8 @@ interface ProbedMetric {
   pattern: string | null;
   /** Comment lines written above `metric:`. */
   comments: string[];
+  /** The pattern of the metric's learning curve when the chosen pattern reads only the final line; null otherwise. */
+  progress?: { pattern: string; comments: string[] } | null;
 }
 
 const GUESS: ProbedMetric = { name: 'val_loss', direction: 'minimize', pattern: null, comments: [] };
@@ -113,6 +115,7 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
     metricName: metric.name, direction: metric.direction, maxExperiments: 20, proposer: 'mutate', policy: 'tree', notes: has('program.md') ? 'program.md' : null,
   });
   text = withMetricPattern(text, metric.pattern, metric.comments);
+  if (metric.progress) text = withProgressPattern(text, metric.progress.pattern, metric.progress.comments);
   if (!script) text = text.replace(/^run: /m, () => `# FIX ME: \`autoresearch init\` found no training script (${SCRIPTS.join(', ')}); set run and editable.\nrun: `);
   else if (takesConfig) text = text.replace(/^run: /m, () => `${takesConfig.comment.map((l) => `# ${l}`).join('\n')}\nrun: `);
   if (yamlConfigs) text = text.replace(/^editable: /m, () => `# ${yamlConfigs.comment}\neditable: `);
@@ -134,7 +137,10 @@ async function reprobe(cwd: string, text: string, config: ResearchConfig, limit:
     io.err(`${CONFIG_FILE} is left as it was (metric: ${config.metric.name}, ${config.metric.direction}).`);
     return 0;
   }
-  const next = withProbedMetric(text, { name: metric.name, direction: metric.direction, pattern: metric.pattern }, metric.comments);
+  let next = withProbedMetric(text, { name: metric.name, direction: metric.direction, pattern: metric.pattern }, metric.comments);
+  // A progress pattern of the user's own stays; one is added only where there is none.
+  const addProgress = next !== null && metric.progress && (config.progress ?? null) === null;
+  if (next !== null && addProgress) next = withProgressPattern(next, metric.progress!.pattern, metric.progress!.comments);
   if (next === null) {
     io.err(`${CONFIG_FILE} is left as it was: its metric is not a mapping init can edit. Set it to {name: ${metric.name}, direction: ${metric.direction}, pattern: '${metric.pattern.replace(/'/g, "''")}'}.`);
     return 1;
@@ -142,7 +148,7 @@ async function reprobe(cwd: string, text: string, config: ResearchConfig, limit:
   // The engine's own parser checks what is written.
   parseConfig(next);
   writeFileSync(path, next);
-  io.out(`Updated ${path}: metric ${config.metric.name} (${config.metric.direction}) -> ${metric.name} (${metric.direction}), pattern ${metric.pattern}; the other keys are as they were.`);
+  io.out(`Updated ${path}: metric ${config.metric.name} (${config.metric.direction}) -> ${metric.name} (${metric.direction}), pattern ${metric.pattern}${addProgress ? ', and progress (the learning curve)' : ''}; the other keys are as they were.`);
   io.out('Review the metric above, commit your code, then `autoresearch run`.');
   return 0;
 }
@@ -211,7 +217,13 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
   io.out(`  pattern: ${best.pattern}`);
   const others = candidates.slice(1, 4);
   if (others.length) io.out(`Other candidates:\n${others.map((c) => `  ${candidateLine(c)}`).join('\n')}`);
+  const curve = progressCandidate(candidates, best);
+  if (curve) {
+    io.out(`Learning curve: ${curve.name} in the step lines (${curve.matches} lines, the last reads ${curve.valueText}), set as progress, so that early stopping and the curves in \`show\` and the summary have points on the way:`);
+    io.out(`  progress: ${curve.pattern}`);
+  }
   return {
+    progress: curve ? { pattern: curve.pattern, comments: [`The learning curve (found by \`autoresearch init --probe\`): ${curve.name} in lines like`, `  ${truncate(curve.line, 200)}`] } : null,
     name: best.name, direction, pattern: best.pattern,
     comments: [
       ...comments,

@@ -108,4 +108,26 @@ describe('autoresearch init on a Hydra-style repository', () => {
     assert.equal(cli(r.root, 'init').code, 0);
     assert.ok(config(r).editable.includes('configs/model/mnist.yaml'), config(r).editable.join(', '));
   });
+
+  it('--probe: a metric the step lines also print becomes the learning curve (progress), so that early stopping has one', () => {
+    const steps = 'for s in range(1, 6):\n    print(f"epoch {s} | step {s * 20} | train_loss {2 - s / 5:.4f} | val_loss {2.1 - s / 5:.4f}")\nprint("val_loss: 1.05")\n';
+    const r = repo({ 'train.py': steps });
+    const res = cli(r.root, 'init', '--probe', '--budget', '1m');
+    assert.equal(res.code, 0, res.err);
+    const c = config(r);
+    assert.equal(c.metric.name, 'val_loss');
+    assert.ok(c.progress, readFileSync(join(r.root, 'autoresearch.config.yaml'), 'utf8'));
+    const curve = [...'epoch 3 | step 60 | train_loss 1.4000 | val_loss 1.5000\nval_loss: 1.05\n'.matchAll(new RegExp(c.progress, 'gm'))].map((m) => m.at(-1));
+    assert.deepEqual(curve, ['1.5000']);
+    assert.match(res.out, /^Learning curve: val_loss in the step lines \(5 lines, the last reads 1\.1000\), set as progress/m);
+
+    // The same with --probe --force on a config that has none yet; one that sets progress keeps its own.
+    r.write('autoresearch.config.yaml', readFileSync(join(r.root, 'autoresearch.config.yaml'), 'utf8').replace(/^progress: .*$/m, ''));
+    assert.equal(config(r).progress, null);
+    assert.equal(cli(r.root, 'init', '--probe', '--force').code, 0);
+    assert.equal(config(r).progress, c.progress);
+    r.write('autoresearch.config.yaml', readFileSync(join(r.root, 'autoresearch.config.yaml'), 'utf8').replace(/^progress: .*$/m, "progress: 'step (\\d+).*val_loss (\\S+)'"));
+    assert.equal(cli(r.root, 'init', '--probe', '--force').code, 0);
+    assert.equal(config(r).progress, 'step (\\d+).*val_loss (\\S+)');
+  });
 });
