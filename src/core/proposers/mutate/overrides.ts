@@ -86,6 +86,13 @@ export function overriddenBy(p: Hyperparameter, set: ReadonlyMap<string, { by: s
       const group = key.slice(0, -name.length - 1).split('.');
       if (group.length <= folders.length && group.every((g, i) => folders[folders.length - group.length + i] === g)) return v.by;
     }
+    // Hydra's `model=cnn` selects conf/model/cnn.yaml: no other file of that group is read by the run.
+    const stem = normal(p.file.replace(/^.*\//, '').replace(/\.\w+$/, ''));
+    for (const [key, v] of set) {
+      const choice = v.file === null && !v.by.startsWith('-') ? /^[^=]*=(.+)$/.exec(v.by)?.[1] : undefined;
+      if (choice === undefined || key.includes('.') || folders.at(-1) !== key) continue;
+      if (normal(choice) !== stem) return v.by;
+    }
   }
   return null;
 }

@@ -3,7 +3,8 @@
 // because an edit breaks the run or changes what the metric measures.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isHyperparameterName, parseHyperparameters, scanSearchSpace } from '../../../../src/core/proposers/mutate.js';
+import { isHyperparameterName, MutateProposer, parseHyperparameters, scanSearchSpace } from '../../../../src/core/proposers/mutate.js';
+import { fakeConfig, fakeRequest, proposeAll } from '../../helpers/nodes.js';
 import { tempFolder } from '../../helpers/repo.js';
 
 const FILES = {
@@ -82,5 +83,16 @@ describe('mutate on a lightning-hydra-template config tree', () => {
     assert.deepEqual(names('layer_norm_eps: 1e-5\nadam_epsilon: 1.0e-8\nlr: 1.0e-3\n'), ['lr']);
     // An epsilon that is a real setting (epsilon-greedy exploration), or one the user bounds with a range, is tuned.
     assert.deepEqual(names('epsilon: 0.1\neps: 1.0e-6  # range: 1e-8, 1e-4\n'), ['epsilon', 'eps']);
+  });
+
+  it("never edits a group's file the run command does not select (model=cnn: configs/model/mnist.yaml is not read)", async () => {
+    const wt = tempFolder({ ...FILES, 'configs/model/cnn.yaml': 'optimizer:\n  lr: 0.01\nnet:\n  width: 32\n' }, 'ar-mutate-hydra-');
+    const run = 'python src/train.py model=cnn trainer=default';
+    const all = await proposeAll(new MutateProposer({ seed: 3 }), fakeRequest(wt, { config: fakeConfig({ editable: ['configs/**/*.yaml'], run }) }));
+    const files = new Set(all.map((p) => p.editKey.replace(/:.*$/, '')));
+    assert.ok(!files.has('configs/model/mnist.yaml'), [...files].join(', '));
+    assert.ok(files.has('configs/model/cnn.yaml'), [...files].join(', '));
+    assert.ok(files.has('configs/trainer/default.yaml'), 'the group option the command names is read');
+    assert.match(all.find((p) => /run command sets them/.test(p.plan))?.plan ?? '', /optimizer\.lr \(model=cnn\)/);
   });
 });
