@@ -63,7 +63,7 @@ export const PROPOSER_KINDS = ['mutate', 'patches', 'openai-compatible', 'anthro
 export const EXECUTOR_KINDS = ['local', 'manual', 'slurm'] as const;
 export const POLICY_KINDS = ['tree', 'greedy'] as const;
 const DIRECTIONS = ['minimize', 'maximize'] as const;
-const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'sandbox', 'run', 'budget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'slotsPerGpu', 'gpuMemoryGb', 'pipeline', 'noise', 'progress', 'prune', 'checks', 'maxCost', 'maxTokens'];
+const TOP_KEYS = ['tag', 'editable', 'readonly', 'shared', 'sandbox', 'run', 'budget', 'atBudget', 'metric', 'memory', 'metrics', 'constraints', 'maxExperiments', 'proposer', 'policy', 'executor', 'parallel', 'minDelta', 'seed', 'notes', 'graceSeconds', 'search', 'gpus', 'slotsPerGpu', 'gpuMemoryGb', 'pipeline', 'noise', 'progress', 'prune', 'checks', 'maxCost', 'maxTokens'];
 /** Keys of the proposers and executors the engine builds itself; model-backed proposers check their own keys. */
 const FIXED_KEYS: Record<string, string[]> = { mutate: ['kind'], patches: ['kind', 'dir'], local: ['kind'], manual: ['kind'] };
 
@@ -362,6 +362,7 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
     budgetSeconds = budget;
     budgetText = typeof r.budget === 'number' ? `${r.budget}s` : (r.budget as string).trim();
   }
+  const atBudget = r.atBudget === undefined || r.atBudget === null ? 'crash' : c.oneOf('atBudget', r.atBudget, ['crash', 'last'] as const);
 
   let metric: ResearchConfig['metric'] | undefined;
   if (!c.isMap(r.metric)) c.fail('metric', r.metric, 'a mapping {name, direction: minimize|maximize, pattern} (e.g. {name: val_loss})');
@@ -559,7 +560,7 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
 
   if (c.issues.length) throw new ConfigError(c.issues);
   return {
-    tag: tag!, editable: editable!, readonly: readonlyGlobs!, shared: shared ?? null, sandbox: sandbox ?? DEFAULT_SANDBOX, run: run!, budgetSeconds: budgetSeconds!, budgetText, metric: metric!, memory: memory!, metrics, constraints,
+    tag: tag!, editable: editable!, readonly: readonlyGlobs!, shared: shared ?? null, sandbox: sandbox ?? DEFAULT_SANDBOX, run: run!, budgetSeconds: budgetSeconds!, budgetText, atBudget: atBudget!, metric: metric!, memory: memory!, metrics, constraints,
     maxExperiments: maxExperiments!, proposer: proposer!, policy: policy!, executor: executor!, parallel: parallel!, minDelta: minDelta!, seed: seed!, notes,
     graceSeconds: graceSeconds!, search: search!, gpus: gpus!, slotsPerGpu: slotsPerGpu!, gpuMemoryGb, pipeline: pipeline!, noise: noise!, progress: progress ?? null, prune: prune ?? null, checks, maxCost: maxCost ?? null, maxTokens: maxTokens ?? null,
   };

@@ -73,6 +73,12 @@ export interface ResearchConfig {
   budgetSeconds: number;
   /** The budget as the user wrote it (`5m`), for display. */
   budgetText: string;
+  /**
+   * A run still going at the budget: `crash` (it timed out), or `last`: judged on the last value of the metric it
+   * printed before it was stopped, for scripts that run a fixed number of steps and print the metric as they go.
+   * Optional so that configs written before it read as crash.
+   */
+  atBudget?: 'crash' | 'last';
   metric: MetricSpec;
   /** Peak memory in the log; `unit` says what the captured number is in. */
   memory: { pattern: string; unit: 'mb' | 'gb' };

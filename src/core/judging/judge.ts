@@ -3,8 +3,8 @@ import { defaultPattern } from '../config.js';
 import type { Direction, Judgement, NoiseBand, ResearchConfig, RunResult } from '../types.js';
 import { fmtDuration, fmtNum, fmtPct, fmtSigned, relativeChange } from '../../shared/format.js';
 
-/** What the judge reads of the config; the budget only words the timeout reason. */
-export type JudgeConfig = Pick<ResearchConfig, 'metric' | 'memory' | 'metrics' | 'constraints' | 'minDelta'> & Partial<Pick<ResearchConfig, 'budgetSeconds'>>;
+/** What the judge reads of the config; the budget words the timeout reason, `atBudget` says whether a timeout has a value. */
+export type JudgeConfig = Pick<ResearchConfig, 'metric' | 'memory' | 'metrics' | 'constraints' | 'minDelta'> & Partial<Pick<ResearchConfig, 'budgetSeconds' | 'atBudget'>>;
 
 /** Capture group 1 of the last match of `pattern` in `log` (multiline), or null. */
 export function extractLast(log: string, pattern: string): string | null {
@@ -96,13 +96,19 @@ export function judge({ log, run, config, parentMetric, isBaseline, band, netLin
   const wall = fmtDuration(run.wallMs);
   if (run.startError) return crash(`could not start: ${run.startError}`, false);
   if (run.failureReason) return crash(run.failureReason);
-  if (run.timedOut) {
+  // With `atBudget: last`, a run stopped at the budget is judged on the last value it printed: every run is then
+  // compared at equal time, however many steps it took.
+  const atBudget = run.timedOut && config.atBudget === 'last' && !run.recorded;
+  if (run.timedOut && !(atBudget && extractLast(log, config.metric.pattern) !== null)) {
     // Our own kill at the budget can make the shell print "Killed": that is not the OOM killer.
-    return crash(config.budgetSeconds === undefined ? `timed out: stopped at ${wall}` : `timed out: still running after the ${config.budgetSeconds}s budget (stopped at ${wall})`, false);
+    const why = config.budgetSeconds === undefined ? `timed out: stopped at ${wall}` : `timed out: still running after the ${config.budgetSeconds}s budget (stopped at ${wall})`;
+    return crash(atBudget ? `${why}, with no \`${name}\` value printed before it (atBudget: last judges a run on the last one)` : why, false);
   }
-  if (run.signal && !run.recorded) return crash(`killed by ${run.signal}`);
-  if (run.exitCode !== 0 && run.exitCode !== null) return crash(`exit code ${run.exitCode}`);
-  if (run.exitCode === null && !run.recorded) return crash('the run ended without an exit code');
+  if (!atBudget) {
+    if (run.signal && !run.recorded) return crash(`killed by ${run.signal}`);
+    if (run.exitCode !== 0 && run.exitCode !== null) return crash(`exit code ${run.exitCode}`);
+    if (run.exitCode === null && !run.recorded) return crash('the run ended without an exit code');
+  }
 
   let value: number;
   if (run.recorded) value = run.recorded.metric;
@@ -122,7 +128,8 @@ export function judge({ log, run, config, parentMetric, isBaseline, band, netLin
     const ok = c.op === '<' ? actual < c.value : c.op === '<=' ? actual <= c.value : c.op === '>' ? actual > c.value : actual >= c.value;
     if (!ok) return { status: 'discard', metric: value, memoryGb: mem, secondary: sec, reason: `violates ${c.source} (got ${fmtNum(actual)})` };
   }
-  const result = (status: 'keep' | 'discard', reason: string): Judgement => ({ status, metric: value, memoryGb: mem, secondary: sec, reason });
+  const stopped = atBudget ? `, its last value when the budget stopped it at ${wall}` : '';
+  const result = (status: 'keep' | 'discard', reason: string): Judgement => ({ status, metric: value, memoryGb: mem, secondary: sec, reason: reason + stopped });
   if (isBaseline) return result('keep', 'baseline');
   if (parentMetric === null || !Number.isFinite(parentMetric)) return result('keep', `parent had no metric; ${name} ${fmtNum(value)}`);
   const gain = improvement(parentMetric, value, config.metric.direction);

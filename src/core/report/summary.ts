@@ -227,7 +227,7 @@ function nextSteps(model: SessionModel, kept: ExperimentNode[], crashed: Experim
     const slowest = finished.reduce<ExperimentNode | null>((a, n) => (a && a.wallMs! >= n.wallMs! ? a : n), null);
     const budget = model.config?.budgetText ?? 'the budget';
     const took = slowest ? ` (the slowest kept run, #${slowest.id}, took ${fmtDuration(slowest.wallMs!)} of ${budget})` : '';
-    steps.push(`${timedOut.length} experiment(s) timed out at the ${budget} budget (${timedOut.map((n) => `#${n.id}`).join(', ')})${took}: that is the time they need, not their values. Raise \`budget\`, or make the script stop once AUTORESEARCH_BUDGET_SECONDS have passed.`);
+    steps.push(`${timedOut.length} experiment(s) timed out at the ${budget} budget (${timedOut.map((n) => `#${n.id}`).join(', ')})${took}: that is the time they need, not their values. Raise \`budget\`, make the script stop once AUTORESEARCH_BUDGET_SECONDS have passed${model.config?.atBudget === 'last' ? '' : ', or set `atBudget: last` to judge each run on the last value it printed by then'}.`);
   }
   const otherCrashes = crashed.length - timedOut.length;
   if (otherCrashes) steps.push(`${otherCrashes} experiment(s) crashed or were invalid; read their logs (\`autoresearch show <node>\`) before trying nearby values.`);

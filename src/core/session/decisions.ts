@@ -8,7 +8,7 @@ import { mean, weigh } from '../judging/evidence.js';
 import { judge, thresholdText } from '../judging/judge.js';
 import { isMeasurement, parentRunFor, type SessionModel } from '../model.js';
 import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
-import type { ExperimentNode, Judgement, NoiseConfig, RunResult } from '../types.js';
+import type { ExperimentNode, Judgement, NoiseConfig, ResearchConfig, RunResult } from '../types.js';
 import type { SessionContext } from './context.js';
 import { experimentLine, type SessionRecord } from './record.js';
 
@@ -49,12 +49,12 @@ export class Decisions {
     }
     if (node.id === 0 && run.timedOut) {
       this.advised.add(node.id);
-      return { ...j, reason: `${j.reason}: the baseline must finish within the budget; raise \`budget\` in autoresearch.config.yaml, or have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)` };
+      return { ...j, reason: `${j.reason}: the baseline must finish within the budget; raise \`budget\` in autoresearch.config.yaml, have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)${atBudgetHint(config)}` };
     }
     // A script that stops at a fixed number of steps (nanoGPT's max_iters) times out when a change makes each step
     // slower; the parent's time says how close to the budget the line already ran.
     if (run.timedOut && parent?.wallMs) {
-      return { ...j, reason: `${j.reason}; its parent #${parent.id} took ${fmtDuration(parent.wallMs)}: raise \`budget\`, or have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)` };
+      return { ...j, reason: `${j.reason}; its parent #${parent.id} took ${fmtDuration(parent.wallMs)}: raise \`budget\`, have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)${atBudgetHint(config)}` };
     }
     return j;
   }
@@ -176,6 +176,11 @@ export class Decisions {
       `Direction: ${best && best.id !== 0 ? `building on #${best.id} (${best.description})` : 'still looking for a first improvement'}.`,
     ].join('\n');
   }
+}
+
+/** The third way out of a timeout, where the config does not take it yet: judge runs on what they printed by the budget. */
+function atBudgetHint(config: Pick<ResearchConfig, 'atBudget'>): string {
+  return config.atBudget === 'last' ? '' : ', or set `atBudget: last` to judge each run on the last value it printed when the budget stops it (fixed-step scripts that print the metric as they go)';
 }
 
 /** The most runs one change gets before it is turned away as unproven: `noise.maxRuns`, by default twice the baseline's. */

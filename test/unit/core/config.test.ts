@@ -100,6 +100,8 @@ search: {drafts: 5, debugDepth: 1, patience: 4}
     assert.deepEqual(d.gpus, []);
     assert.equal(d.pipeline, 1);
     assert.equal(d.noise, null);
+    assert.equal(d.atBudget, 'crash');
+    assert.equal(parseConfig(MINIMAL + 'atBudget: last\n').atBudget, 'last');
     const c = parseConfig(MINIMAL + 'parallel: 3\ngpus: [0, 1, "GPU-3f2a"]\npipeline: 0\nnoise: {repeats: 3}\n');
     assert.deepEqual(c.gpus, ['0', '1', 'GPU-3f2a']);
     assert.equal(c.pipeline, 0);
@@ -121,6 +123,7 @@ search: {drafts: 5, debugDepth: 1, patience: 4}
     ['noise.repeats missing', MINIMAL + 'noise: {z: 2}\n', 'noise.repeats', /integer/],
     ['noise.z', MINIMAL + 'noise: {repeats: 3, z: 0}\n', 'noise.z', /> 0/],
     ['noise.confirm', MINIMAL + 'noise: {repeats: 3, confirm: maybe}\n', 'noise.confirm', /true or false/],
+    ['atBudget', MINIMAL + 'atBudget: keep\n', 'atBudget', /crash, last/],
     ['noise unknown key', MINIMAL + 'noise: {repeats: 3, sigma: 2}\n', 'noise.sigma', /no such key/],
     ['tag', MINIMAL.replace('tag: mar5', 'tag: "bad tag"'), 'tag', /git branch/],
     ['tag missing', MINIMAL.replace('tag: mar5\n', ''), 'tag'],

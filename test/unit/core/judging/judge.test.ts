@@ -46,6 +46,45 @@ describe('judge', () => {
     });
   }
 
+  describe('a run the budget stopped (atBudget)', () => {
+    // nanoGPT-style: the metric inside step lines, every eval_interval, and no final line: the budget ended it first.
+    const pattern = 'val loss (\\S+)';
+    const steps = 'step 0: train loss 4.2, val loss 4.3\nstep 250: train loss 2.1, val loss 2.2\nstep 500: train loss 1.7, val loss 1.8\niter 510: loss 1.69\n';
+    const stopped: RunResult = { ...ok, timedOut: true, exitCode: null, signal: 'SIGTERM', wallMs: 300_400 };
+    const at = (atBudget: 'crash' | 'last' | undefined, log = steps, run = stopped) => judge({ log, run, config: { ...fakeConfig({ minDelta: 0, metric: { name: 'val_loss', direction: 'minimize', pattern } }), budgetSeconds: 300, atBudget }, parentMetric: 1.9, isBaseline: false });
+
+    it('is a crash by default (atBudget: crash, or a config from before it)', () => {
+      for (const mode of ['crash', undefined] as const) {
+        const r = at(mode);
+        assert.equal(r.status, 'crash');
+        assert.equal(r.reason, 'timed out: still running after the 300s budget (stopped at 5:00)');
+      }
+    });
+
+    it('with atBudget: last is judged on the last value it printed, and says so', () => {
+      const r = at('last');
+      assert.equal(r.status, 'keep');
+      assert.equal(r.metric, 1.8);
+      assert.equal(r.reason, 'val_loss 1.8 < parent 1.9 (-0.1, -5.3%), its last value when the budget stopped it at 5:00');
+      const worse = at('last', steps.replace('val loss 1.8', 'val loss 2.05'));
+      assert.equal(worse.status, 'discard');
+      assert.match(worse.reason, /^no improvement over parent 1\.9 .*, its last value when the budget stopped it at 5:00$/);
+    });
+
+    it('with atBudget: last but nothing printed yet is still a crash, which says why', () => {
+      const r = at('last', 'compiling the model...\n');
+      assert.equal(r.status, 'crash');
+      assert.equal(r.reason, 'timed out: still running after the 300s budget (stopped at 5:00), with no `val_loss` value printed before it (atBudget: last judges a run on the last one)');
+    });
+
+    it('with atBudget: last, a NaN last value is a NaN crash, and a run that ended by itself is judged as ever', () => {
+      assert.match(at('last', `${steps}step 750: train loss nan, val loss nan\n`).reason, /^val_loss is NaN$/);
+      const failed = at('last', steps, { ...ok, exitCode: 1 });
+      assert.equal(failed.status, 'crash');
+      assert.match(failed.reason, /^exit code 1/);
+    });
+  });
+
   it('keeps only a real improvement over the parent, beyond minDelta, by direction', () => {
     assert.equal(j('val_loss: 0.4\n').status, 'keep');
     assert.match(j('val_loss: 0.4\n').reason, /0\.4 < parent 0\.5 \(-0\.1, -20\.0%\)/);

@@ -1,0 +1,86 @@
+// A script that runs a fixed number of steps (nanoGPT's max_iters) and prints its validation loss inside the step
+// lines as it goes, never finishing within the budget. With `atBudget: last` each run is judged on the last value it
+// printed when the budget stopped it, so runs compare at equal time; without it such a run is a timeout, and the
+// baseline's reason says the three ways out.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parseConfig } from '../../../../src/core/config.js';
+import { Controller } from '../../../../src/core/controller.js';
+import { LocalExecutor } from '../../../../src/core/executors/localExecutor.js';
+import { TOY_PREPARE, tempRepo, type TempRepo } from '../../helpers/repo.js';
+import { ScriptedProposer } from '../../helpers/faults.js';
+
+const repos: TempRepo[] = [];
+after(() => { for (const r of repos) r.cleanup(); });
+
+/** nanoGPT's shape: max_iters far beyond the budget, an eval every eval_interval steps, no final metric line. */
+function train(lr: number): string {
+  return `import time
+learning_rate = ${lr}
+max_iters = 100000
+eval_interval = 10
+for it in range(max_iters):
+    time.sleep(0.01)
+    if it % eval_interval == 0:
+        val = 1.0 + 3.0 / (1.0 + it * learning_rate)
+        print(f"step {it}: train loss {val - 0.02:.4f}, val loss {val:.4f}", flush=True)
+    elif it % 5 == 0:
+        print(f"iter {it}: loss {1.0 + 3.0 / (1.0 + it * learning_rate):.4f}, time 10.00ms", flush=True)
+`;
+}
+
+function session(atBudget: string): { repo: TempRepo; controller: Controller } {
+  const repo = tempRepo({
+    'train.py': train(0.05), 'prepare.py': TOY_PREPARE,
+    'autoresearch.config.yaml': `tag: t1
+editable: [train.py]
+readonly: [prepare.py]
+run: python3 train.py
+budget: 2s
+graceSeconds: 0.5
+${atBudget}metric:
+  name: val_loss
+  pattern: 'val loss (\\S+)'
+maxExperiments: 1
+policy: greedy
+pipeline: 0
+prune: off
+`,
+  });
+  repos.push(repo);
+  const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
+  const controller = new Controller({ root: repo.root, config, proposer: new ScriptedProposer([train(0.2)]), executor: new LocalExecutor(), platform: null });
+  return { repo, controller };
+}
+
+describe('a fixed-step script the budget stops', () => {
+  it('with atBudget: last, every run is judged on the last value it printed, and the reason says so', async () => {
+    const { controller } = session('atBudget: last\n');
+    const outcome = await controller.run();
+    controller.dispose();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const [base, child] = [outcome.model.get(0)!, outcome.model.get(1)!];
+    for (const n of [base, child]) {
+      assert.ok(n.timedOut, `#${n.id} ran to the budget`);
+      assert.ok(n.wallMs! >= 2000, `#${n.id} wall ${n.wallMs}`);
+    }
+    assert.equal(base.status, 'keep');
+    assert.match(base.reason, /^baseline, its last value when the budget stopped it at \d+\.\d s$/);
+    assert.ok(base.metric! > 1 && base.metric! < 4, `baseline ${base.metric}`);
+    // Four times the learning rate falls faster: lower at the same time, so it is kept.
+    assert.equal(child.status, 'keep', child.reason);
+    assert.match(child.reason, /^val_loss \S+ < parent \S+ \(.*\), its last value when the budget stopped it at \d+\.\d s$/);
+    assert.ok(child.metric! < base.metric!);
+  });
+
+  it('without it, the baseline times out, and its reason names atBudget: last among the ways out', async () => {
+    const { controller } = session('');
+    const outcome = await controller.run();
+    controller.dispose();
+    const base = outcome.model.get(0)!;
+    assert.equal(base.status, 'crash');
+    assert.match(base.reason, /^timed out: still running after the 2s budget \(stopped at \d+\.\d s\): the baseline must finish within the budget; raise `budget` in autoresearch.config.yaml, have the script stop in time \(it is told AUTORESEARCH_BUDGET_SECONDS\), or set `atBudget: last` to judge each run on the last value it printed when the budget stops it \(fixed-step scripts that print the metric as they go\)$/);
+  });
+});
