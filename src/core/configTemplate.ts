@@ -26,6 +26,16 @@ export interface TemplateOptions {
   minDelta?: number;
 }
 
+/**
+ * The minDelta to write for a metric whose run printed `printed`: half a percent of it, to one significant digit (run-to-run
+ * noise is often a few tenths of a percent; at 0 a wobble from noise wins). Null when the value says nothing (0, nan).
+ * The editor's wizard suggests the same share.
+ */
+export function minDeltaFor(printed: number): number | null {
+  if (!Number.isFinite(printed) || printed === 0) return null;
+  return Number((Math.abs(printed) * 0.005).toPrecision(1));
+}
+
 /** A plain YAML scalar where the text reads back as the same string, else a quoted one. */
 function scalar(s: string): string {
   const plain = /^[A-Za-z0-9_./][A-Za-z0-9_./ -]*$/.test(s) && !s.endsWith(' ');
@@ -70,6 +80,9 @@ export function configTemplate(o: TemplateOptions): string {
     '# sandbox: {mode: auto, network: true, writable: [~/.cache/torch]}',
     '# Wall-clock budget per experiment (90s, 5m, 1h30m); past it the whole process tree is terminated.',
     `budget: ${scalar(o.budget)}`,
+    '# A run still going at the budget is a crash (timed out); for a script that runs a fixed number of steps and prints',
+    '# the metric as it goes (nanoGPT), last judges each run on the last value it printed when the budget stopped it.',
+    '# atBudget: last',
     '# The one metric that decides keep or discard, read from the log.',
     'metric:',
     '  # The name printed in the log, as in the line `val_loss: 0.35`.',

@@ -6,7 +6,7 @@ import { explainCrash, interpretersWith, whichReal } from '../../core/crashHints
 import { STATE_DIR } from '../../core/files.js';
 import { Lab } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
-import { configTemplate } from '../../core/configTemplate.js';
+import { configTemplate, minDeltaFor } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, progressCandidate, withMetricPattern, withProbedMetric, withProgressPattern, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
 import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
@@ -61,6 +61,8 @@ interface ProbedMetric {
   comments: string[];
   /** The pattern of the metric's learning curve when the chosen pattern reads only the final line; null otherwise. */
   progress?: { pattern: string; comments: string[] } | null;
+  /** The value the run printed for it, when the probe found it. */
+  value?: number;
 }
 
 const GUESS: ProbedMetric = { name: 'val_loss', direction: 'minimize', pattern: null, comments: [] };
@@ -110,9 +112,11 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   if (o.probe && !script) io.err('Not running anything to find the metric: there is no script to run.');
   else if (o.probe) metric = await probe(cwd, { command: run, tag, budget, budgetSeconds }, io);
 
+  const minDelta = metric.value === undefined ? null : minDeltaFor(metric.value);
   let text = configTemplate({
     tag, editable, readonly, run, budget,
     metricName: metric.name, direction: metric.direction, maxExperiments: 20, proposer: 'mutate', policy: 'tree', notes: has('program.md') ? 'program.md' : null,
+    ...(minDelta === null ? {} : { minDelta }),
   });
   text = withMetricPattern(text, metric.pattern, metric.comments);
   if (metric.progress) text = withProgressPattern(text, metric.progress.pattern, metric.progress.comments);
@@ -123,7 +127,7 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   // The engine's own parser checks what is written: init never leaves a config that \`run\` refuses.
   parseConfig(text);
   writeFileSync(path, text);
-  io.out(`Wrote ${path}\n  editable: ${editable.join(', ')}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}`);
+  io.out(`Wrote ${path}\n  editable: ${editable.join(', ')}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}${minDelta === null ? '' : `\n  minDelta: ${minDelta} (about 0.5 % of the ${metric.value} it printed: a change must beat its parent by more than this, so that noise does not win)`}`);
   io.out(`Review it (${o.probe ? 'the metric above' : 'metric name and pattern'}, budget), commit your code, then \`autoresearch run\`.${o.probe || !script ? '' : ' `autoresearch init --probe --force` runs the script once to find the metric.'}`);
   return 0;
 }
@@ -204,6 +208,11 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
     }
   } else {
     io.out(`Finished in ${took} (exit code 0).`);
+    const share = result.wallMs / (r.budgetSeconds * 1000);
+    if (share < 0.1) {
+      const fits = Math.max(10, Math.ceil((3 * result.wallMs) / 1000));
+      io.out(`That is ${share < 0.01 ? 'under 1 %' : `${Math.round(share * 100)} %`} of the ${r.budget} budget. Early stopping compares runs at the same share of the budget and never before 25 % of it, so it cannot stop runs this short; a budget of about 3× this run (\`--budget ${fits}s\`, or budget: ${fits}s in the config) lets it, and leaves room for changes that make a run slower.`);
+    }
   }
 
   const best = candidates[0];
@@ -223,6 +232,7 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
     io.out(`  progress: ${curve.pattern}`);
   }
   return {
+    value: best.value,
     progress: curve ? { pattern: curve.pattern, comments: [`The learning curve (found by \`autoresearch init --probe\`): ${curve.name} in lines like`, `  ${truncate(curve.line, 200)}`] } : null,
     name: best.name, direction, pattern: best.pattern,
     comments: [
