@@ -105,6 +105,10 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   else if (interpreter.why) io.err(interpreter.why);
   if (takesConfig) io.out(takesConfig.text);
   if (yamlConfigs) io.out(yamlConfigs.text);
+  const ignoredEditable = await gitIgnored(cwd, editable.filter((f) => !/[*?[{]/.test(f) && existsSync(join(cwd, f))));
+  if (ignoredEditable.length) {
+    io.err(`${ignoredEditable.join(', ')} ${ignoredEditable.length === 1 ? 'is' : 'are'} ignored by git (\`git check-ignore -v ${ignoredEditable[0]}\` says which rule: \`data/\` also matches configs/data/; \`/data/\` is the top folder only), so no experiment's commit has ${ignoredEditable.length === 1 ? 'it' : 'them'} and nothing there can be tuned: change the rule, then \`git add\` and commit ${ignoredEditable.length === 1 ? 'it' : 'them'}.`);
+  }
   const inputs = await sharedPreview(cwd, readonly);
   if (inputs) io.out(inputs);
 
@@ -379,6 +383,14 @@ async function sharedPreview(cwd: string, readonly: readonly string[]): Promise<
   const list = (xs: readonly string[]) => (xs.length > 6 ? `${xs.slice(0, 6).join(', ')} and ${xs.length - 6} more` : xs.join(', '));
   const linked = plan.links.length ? `Every experiment gets links to what git ignores here: ${list(plan.links.map((l) => l.path))}` : 'Nothing git ignores here is shared with the experiments';
   return `${linked}${leftOut.length ? ` (left out as outputs: ${list(leftOut)})` : ''}; \`shared:\` in the config chooses instead.`;
+}
+
+/** Which of these files git ignores here (none outside a git repository). */
+async function gitIgnored(cwd: string, files: readonly string[]): Promise<string[]> {
+  if (files.length === 0) return [];
+  const { execa } = await import('execa');
+  const r = await execa('git', ['check-ignore', '--', ...files], { cwd, reject: false }).catch(() => null);
+  return r && r.exitCode === 0 ? String(r.stdout).split('\n').filter(Boolean) : [];
 }
 
 function hasNvidiaSmi(): boolean {

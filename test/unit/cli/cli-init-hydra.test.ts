@@ -134,4 +134,14 @@ describe('autoresearch init on a Hydra-style repository', () => {
     assert.equal(cli(r.root, 'init', '--probe', '--force').code, 0);
     assert.equal(config(r).progress, 'step (\\d+).*val_loss (\\S+)');
   });
+
+  it("says when an editable config is ignored by git (.gitignore's data/ also matches configs/data/): no experiment could tune it", () => {
+    const r = repo({ 'src/train.py': HYDRA_TRAIN, ...LAYOUT, '.gitignore': 'data/\n' });
+    assert.equal(r.git('ls-files', 'configs/data'), '', 'git ignored it');
+    const res = cli(r.root, 'init');
+    assert.equal(res.code, 0, res.err);
+    assert.match(res.err, /^configs\/data\/mnist\.yaml is ignored by git \(`git check-ignore -v configs\/data\/mnist\.yaml` says which rule/m);
+    const clean = cli(repo({ 'src/train.py': HYDRA_TRAIN, ...LAYOUT, '.gitignore': '/data/\n' }).root, 'init');
+    assert.doesNotMatch(clean.err, /ignored by git/);
+  });
 });
