@@ -13,7 +13,10 @@ async function show({ cwd, o, args, io, json }: CommandContext): Promise<number>
   const id = nodeArg(args[0]);
   const { root, model, config, tag } = await sessionOf(cwd, o);
   const n = model.get(id);
-  if (!n) throw new UsageError(`There is no experiment #${id}.`);
+  if (!n) {
+    const last = model.nodes.length - 1;
+    throw new UsageError(`There is no experiment #${id}${last < 0 ? `: session ${tag} has none yet` : `: session ${tag} has #0 to #${last} (\`autoresearch tree\` lists them)`}.`);
+  }
   const parent = n.parentId === null ? undefined : model.get(n.parentId);
   if (json) {
     const diff = parent?.commit && n.commit ? await (await Lab.open(root)).diff(parent.commit, n.commit) : null;

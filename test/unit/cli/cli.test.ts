@@ -53,6 +53,10 @@ describe('autoresearch CLI', () => {
     const bad = cli(repo.root, 'show', 'x');
     assert.equal(bad.code, 2);
     assert.match(bad.err, /Expected an experiment number/);
+    // A number past the last says which there are.
+    const none = cli(repo.root, 'show', '99');
+    assert.equal(none.code, 2);
+    assert.match(none.err, /^There is no experiment #99: session t1 has #0 to #4 \(`autoresearch tree` lists them\)\.$/m);
   });
 
   it('a bad config exits 2 naming the key, and creates no branch and no file', () => {
