@@ -215,7 +215,7 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
     const share = result.wallMs / (r.budgetSeconds * 1000);
     if (share < 0.1) {
       const fits = Math.max(10, Math.ceil((3 * result.wallMs) / 1000));
-      io.out(`That is ${share < 0.01 ? 'under 1 %' : `${Math.round(share * 100)} %`} of the ${r.budget} budget. Early stopping compares runs at the same share of the budget and never before 25 % of it, so it cannot stop runs this short; a budget of about 3× this run (\`--budget ${fits}s\`, or budget: ${fits}s in the config) lets it, and leaves room for changes that make a run slower.`);
+      io.out(`That is ${share < 0.01 ? 'under 1 %' : `${Math.round(share * 100)} %`} of the ${r.budget} budget. Early stopping compares runs at the same share of the budget and never before 25 % of it, so it cannot stop runs this short; a budget of about 3× this run (\`budget: ${fits}s\` in ${CONFIG_FILE}) lets it, and leaves room for changes that make a run slower.`);
     }
   }
 

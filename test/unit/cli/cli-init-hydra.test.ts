@@ -123,7 +123,7 @@ describe('autoresearch init on a Hydra-style repository', () => {
     // The value it printed sets minDelta (0.5 % of 1.05), and a run far shorter than the budget is told what that costs.
     assert.equal(c.minDelta, 0.005);
     assert.match(res.out, /^ {2}minDelta: 0\.005 \(about 0\.5 % of the 1\.05 it printed/m);
-    assert.match(res.out, /of the 1m budget\. Early stopping compares runs at the same share of the budget .*`--budget 10s`/);
+    assert.match(res.out, /of the 1m budget\. Early stopping compares runs at the same share of the budget .*`budget: 10s` in autoresearch\.config\.yaml\) lets it/);
 
     // The same with --probe --force on a config that has none yet; one that sets progress keeps its own.
     r.write('autoresearch.config.yaml', readFileSync(join(r.root, 'autoresearch.config.yaml'), 'utf8').replace(/^progress: .*$/m, ''));
