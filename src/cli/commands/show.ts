@@ -15,7 +15,7 @@ async function show({ cwd, o, args, io, json }: CommandContext): Promise<number>
   const n = model.get(id);
   if (!n) {
     const last = model.nodes.length - 1;
-    throw new UsageError(`There is no experiment #${id}${last < 0 ? `: session ${tag} has none yet` : `: session ${tag} has #0 to #${last} (\`autoresearch tree\` lists them)`}.`);
+    throw new UsageError(`There is no experiment #${id}${last < 0 ? `: session ${tag} has none yet` : `: session ${tag} has ${last === 0 ? 'only #0' : `#0 to #${last}`} (\`autoresearch tree\` lists them)`}.`);
   }
   const parent = n.parentId === null ? undefined : model.get(n.parentId);
   if (json) {
