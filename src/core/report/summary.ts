@@ -93,7 +93,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   const { runningMs, pausedMs } = model.activeTime(now.getTime());
   const runMs = [...nodes, ...measurements].reduce((s, n) => s + (n.wallMs ?? 0), 0);
   out.push(`- Experiments: ${decided.length} decided (${counts.keep} kept, ${counts.discard} discarded, ${counts.crash} crashed, ${counts.invalid} invalid)${counts.running + counts.pending ? `, ${counts.running + counts.pending} not finished` : ''}`);
-  out.push(`- Time: ${fmtDuration(runningMs)} running${pausedMs ? `, ${fmtDuration(pausedMs)} paused` : ''}, ${fmtDuration(runMs)} of it in runs; budget ${cfg.budgetText} per experiment`);
+  out.push(`- Time: ${fmtDuration(runningMs)} running${pausedMs ? `, ${fmtDuration(pausedMs)} paused` : ''}, ${fmtDuration(runMs)} of it in runs; budget ${cfg.budgetText} per experiment${cfg.atBudget === 'last' ? `, a run still going then judged on the last value it printed (atBudget: last; ${model.nodes.filter((n) => n?.timedOut && n.status !== 'crash').length} were)` : ''}`);
   const queued = nodes.filter((n) => typeof n.queuedMs === 'number');
   if (queued.length) {
     const wait = queued.reduce((s, n) => s + n.queuedMs!, 0);

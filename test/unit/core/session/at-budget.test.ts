@@ -57,7 +57,7 @@ prune: off
 
 describe('a fixed-step script the budget stops', () => {
   it('with atBudget: last, every run is judged on the last value it printed, and the reason says so', async () => {
-    const { controller } = session('atBudget: last\n');
+    const { repo, controller } = session('atBudget: last\n');
     const outcome = await controller.run();
     controller.dispose();
     assert.equal(outcome.state, 'done', outcome.reason);
@@ -73,6 +73,7 @@ describe('a fixed-step script the budget stops', () => {
     assert.equal(child.status, 'keep', child.reason);
     assert.match(child.reason, /^val_loss \S+ < parent \S+ \(.*\), its last value when the budget stopped it at \d+\.\d s$/);
     assert.ok(child.metric! < base.metric!);
+    assert.match(readFileSync(join(repo.root, 'autoresearch-summary.md'), 'utf8'), /^- Time: .*; budget 2s per experiment, a run still going then judged on the last value it printed \(atBudget: last; 2 were\)$/m);
   });
 
   it('without it, the baseline times out, and its reason names atBudget: last among the ways out', async () => {
