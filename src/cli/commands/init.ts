@@ -346,6 +346,12 @@ function yamlConfigNote(cwd: string, script: string): { files: string[]; text: s
   }
   const chosen: string[] = [];
   for (const entry of Array.isArray(defaults) ? defaults : []) {
+    // `- base` (a config of the same folder, merged in), besides `_self_`.
+    if (typeof entry === 'string' && entry !== '_self_') {
+      const file = [`${dir}/${entry}.yaml`, `${dir}/${entry}.yml`].find((f) => existsSync(join(cwd, f)));
+      if (file && !NOT_TUNED_GROUPS.has(entry.split('/')[0]!)) chosen.push(file);
+      continue;
+    }
     if (!entry || typeof entry !== 'object') continue;
     for (const [key, option] of Object.entries(entry as Record<string, unknown>)) {
       // `optional local`, `override hydra/launcher`, `model@net`: the group is the path before any @.

@@ -103,6 +103,12 @@ describe('autoresearch init on a Hydra-style repository', () => {
     assert.match(res.out, /src\/train\.py reads its settings from configs\/train\.yaml, whose defaults list selects data\/mnist, model\/mnist, trainer\/default/);
   });
 
+  it('a plain entry of the defaults list (- base) is the config of that name in the same folder', () => {
+    const r = repo({ 'src/train.py': TRAIN, 'configs/train.yaml': 'defaults:\n  - base\n  - _self_\n  - model: mnist\nseed: 1\n', 'configs/base.yaml': 'lr: 0.1\n', 'configs/model/mnist.yaml': 'width: 8\n' });
+    assert.equal(cli(r.root, 'init').code, 0);
+    assert.deepEqual(config(r).editable, ['src/train.py', 'configs/train.yaml', 'configs/base.yaml', 'configs/model/mnist.yaml']);
+  });
+
   it('a script that reads configs/*.yaml itself (PyYAML) gets them editable too', () => {
     const r = repo({ 'src/train.py': TRAIN, ...LAYOUT });
     assert.equal(cli(r.root, 'init').code, 0);
