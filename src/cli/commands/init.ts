@@ -6,6 +6,7 @@ import { explainCrash, interpretersWith, whichReal } from '../../core/crashHints
 import { STATE_DIR } from '../../core/files.js';
 import { Lab } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
+import { describeSearchSpace, scanSearchSpace } from '../../core/proposers/mutate.js';
 import { configTemplate, minDeltaFor } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, progressCandidate, withMetricPattern, withProbedMetric, withProgressPattern, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
@@ -132,6 +133,8 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   parseConfig(text);
   writeFileSync(path, text);
   io.out(`Wrote ${path}\n  editable: ${editable.join(', ')}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}${minDelta === null ? '' : `\n  minDelta: ${minDelta} (about 0.5 % of the ${metric.value} it printed: a change must beat its parent by more than this, so that noise does not win)`}`);
+  // What the built-in proposer will change, read as it reads an experiment's worktree: a user sees it before the first run.
+  if (script) io.out(describeSearchSpace(scanSearchSpace(cwd, editable), editable));
   io.out(`Review it (${o.probe ? 'the metric above' : 'metric name and pattern'}, budget), commit your code, then \`autoresearch run\`.${o.probe || !script ? '' : ' `autoresearch init --probe --force` runs the script once to find the metric.'}`);
   return 0;
 }

@@ -101,6 +101,8 @@ describe('autoresearch init on a Hydra-style repository', () => {
       'src/train.py', 'configs/train.yaml', 'configs/data/mnist.yaml', 'configs/model/mnist.yaml', 'configs/trainer/default.yaml',
     ]);
     assert.match(res.out, /src\/train\.py reads its settings from configs\/train\.yaml, whose defaults list selects data\/mnist, model\/mnist, trainer\/default/);
+    // What mutate will tune there, before anything runs.
+    assert.match(res.out, /^The mutate proposer tunes 3 values: configs\/data\/mnist\.yaml: batch_size; configs\/model\/mnist\.yaml: optimizer\.lr; configs\/trainer\/default\.yaml: max_epochs\. It left alone, as not hyperparameters .*: configs\/train\.yaml: seed\.$/m);
   });
 
   it('a plain entry of the defaults list (- base) is the config of that name in the same folder', () => {

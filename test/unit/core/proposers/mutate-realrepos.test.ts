@@ -578,7 +578,7 @@ def main():
       'The mutate proposer found nothing to tune in the editable files (conf/logging.yaml, train.py; editable: train.py, conf/*.yaml). ' +
       'It tunes numbers and True/False values of top-level Python assignments (`lr = 1e-3`), argparse/click defaults ' +
       "(`add_argument('--lr', default=1e-3)`) and YAML, JSON and TOML keys (`optimizer.lr: 3e-4`); a string only with a `# choices: a, b` comment. " +
-      'It left alone, as not hyperparameters (seeds, evaluation, logging, paths, devices, distributed settings): ' +
+      'It left alone, as not hyperparameters (seeds, evaluation and validation data, logging, paths, devices, distributed settings, input and output sizes, tiny epsilons): ' +
       'conf/logging.yaml: wandb.log_model; train.py: seed, eval_interval. ' +
       'Add a `# choices: a, b` comment to a setting, make the file that holds the hyperparameters editable, or let a model propose: ' +
       '`proposer: {kind: anthropic | openai-compatible | agent-cli}` (or `vscode-lm` in VS Code).');
@@ -603,6 +603,6 @@ def main():
     const wt = worktree({ 'train.py': TRAIN.replace("device = 'cuda'", 'n_layer = 6'), 'config.json': '{"lr": 0.1, "seed": 3}' });
     assert.equal(describeSearchSpace(scanSearchSpace(wt, ['train.py', '*.json']), ['train.py', '*.json']),
       'The mutate proposer tunes 2 values: config.json: lr; train.py: n_layer. ' +
-      'It left alone, as not hyperparameters (seeds, evaluation, logging, paths, devices, distributed settings): config.json: seed; train.py: seed, eval_interval.');
+      'It left alone, as not hyperparameters (seeds, evaluation and validation data, logging, paths, devices, distributed settings, input and output sizes, tiny epsilons): config.json: seed; train.py: seed, eval_interval.');
   });
 });
