@@ -108,7 +108,7 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   if (yamlConfigs) io.out(yamlConfigs.text);
   const ignoredEditable = await gitIgnored(cwd, editable.filter((f) => !/[*?[{]/.test(f) && existsSync(join(cwd, f))));
   if (ignoredEditable.length) {
-    io.err(`${ignoredEditable.join(', ')} ${ignoredEditable.length === 1 ? 'is' : 'are'} ignored by git (\`git check-ignore -v ${ignoredEditable[0]}\` says which rule: \`data/\` also matches configs/data/; \`/data/\` is the top folder only), so no experiment's commit has ${ignoredEditable.length === 1 ? 'it' : 'them'} and nothing there can be tuned: change the rule, then \`git add\` and commit ${ignoredEditable.length === 1 ? 'it' : 'them'}.`);
+    io.err(`${ignoredEditable.join(', ')} ${ignoredEditable.length === 1 ? 'is' : 'are'} ignored by git; \`git check-ignore -v ${ignoredEditable[0]}\` names the rule (\`data/\` also matches configs/data/, \`/data/\` only the top folder). So no experiment's commit has ${ignoredEditable.length === 1 ? 'it' : 'them'} and nothing there can be tuned: change the rule, then \`git add\` and commit ${ignoredEditable.length === 1 ? 'it' : 'them'}.`);
   }
   const inputs = await sharedPreview(cwd, readonly);
   if (inputs) io.out(inputs);
@@ -397,9 +397,17 @@ async function sharedPreview(cwd: string, readonly: readonly string[]): Promise<
 /** Which of these files git ignores here (none outside a git repository). */
 async function gitIgnored(cwd: string, files: readonly string[]): Promise<string[]> {
   if (files.length === 0) return [];
-  const { execa } = await import('execa');
-  const r = await execa('git', ['check-ignore', '--', ...files], { cwd, reject: false }).catch(() => null);
-  return r && r.exitCode === 0 ? String(r.stdout).split('\n').filter(Boolean) : [];
+  try {
+    const lab = await Lab.open(cwd);
+    // Ignored folders come whole (`configs/data/`), files by name.
+    const ignored = await lab.untracked(true);
+    return files.filter((f) => {
+      const p = relative(lab.root, join(cwd, f)).replace(/\\/g, '/');
+      return ignored.some((i) => p === i || (i.endsWith('/') && p.startsWith(i)));
+    });
+  } catch {
+    return [];
+  }
 }
 
 function hasNvidiaSmi(): boolean {

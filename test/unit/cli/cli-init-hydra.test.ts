@@ -148,7 +148,7 @@ describe('autoresearch init on a Hydra-style repository', () => {
     assert.equal(r.git('ls-files', 'configs/data'), '', 'git ignored it');
     const res = cli(r.root, 'init');
     assert.equal(res.code, 0, res.err);
-    assert.match(res.err, /^configs\/data\/mnist\.yaml is ignored by git \(`git check-ignore -v configs\/data\/mnist\.yaml` says which rule/m);
+    assert.match(res.err, /^configs\/data\/mnist\.yaml is ignored by git; `git check-ignore -v configs\/data\/mnist\.yaml` names the rule/m);
     const clean = cli(repo({ 'src/train.py': HYDRA_TRAIN, ...LAYOUT, '.gitignore': '/data/\n' }).root, 'init');
     assert.doesNotMatch(clean.err, /ignored by git/);
   });
