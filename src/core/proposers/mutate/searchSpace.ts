@@ -25,7 +25,11 @@ export interface SearchSpace {
   skipped: Hyperparameter[];
   /** The content of each file that has a hyperparameter. */
   contents: Map<string, string>;
+  /** When the editable files hold nothing to tune: config files (YAML, JSON, TOML) outside `editable` that do, sorted. */
+  elsewhere?: string[];
 }
+
+const CONFIG_FILES = /\.(?:ya?ml|json|toml)$/i;
 
 /** Reads the hyperparameters of the editable files in a worktree. */
 export function scanSearchSpace(worktree: string, editable: readonly string[]): SearchSpace {
@@ -47,6 +51,18 @@ export function scanSearchSpace(worktree: string, editable: readonly string[]): 
       // Unreadable: not ours to edit.
     }
   }
+  // Nothing here: the settings may be in config files the user did not make editable (a Hydra repo's configs/).
+  if (space.params.length === 0) {
+    space.elsewhere = listFiles(worktree).filter((file) => {
+      if (!CONFIG_FILES.test(file) || matchesAny(file, editable) || matchesAny(file, NOT_HYPERPARAMETERS.files)) return false;
+      try {
+        const abs = join(worktree, file);
+        return statSync(abs).size <= MAX_FILE_BYTES && readValues(file, readFileSync(abs, 'utf8')).some(isHyperparameter);
+      } catch {
+        return false;
+      }
+    });
+  }
   return space;
 }
 
@@ -64,7 +80,17 @@ export function describeSearchSpace(space: SearchSpace, editable: readonly strin
   const left = space.skipped.length ? ` It left alone, as not hyperparameters (seeds, evaluation and validation data, logging, paths, devices, distributed settings, input and output sizes, tiny epsilons): ${byFile(space.skipped)}.` : '';
   if (space.params.length) return `The mutate proposer tunes ${space.params.length} value${space.params.length === 1 ? '' : 's'}: ${byFile(space.params)}.${left}`;
   const where = space.files.length ? `the editable files (${list(space.files, 8)}; editable: ${editable.join(', ')})` : `the editable files: none could be read (editable: ${editable.join(', ')})`;
-  return `The mutate proposer found nothing to tune in ${where}. It tunes ${TUNABLE_FORMS}.${left} ` +
+  const elsewhere = space.elsewhere?.length ? ` Files that are not editable hold values it could tune: ${list(space.elsewhere, 6)}; add them to editable (globs such as ${globsOf(space.elsewhere)}).` : '';
+  return `The mutate proposer found nothing to tune in ${where}. It tunes ${TUNABLE_FORMS}.${left}${elsewhere} ` +
     'Add a `# choices: a, b` comment to a setting, make the file that holds the hyperparameters editable, or let a model propose: ' +
     '`proposer: {kind: anthropic | openai-compatible | agent-cli}` (or `vscode-lm` in VS Code).';
+}
+
+/** Globs that cover config files by their top folder and extension (every YAML file under configs/), a file at the top by its name. */
+function globsOf(files: readonly string[]): string {
+  const globs = new Set(files.map((f) => {
+    const slash = f.indexOf('/');
+    return slash < 0 ? f : `${f.slice(0, slash)}/**/*${/\.[^./]+$/.exec(f)![0]}`;
+  }));
+  return [...globs].slice(0, 4).map((g) => `\`${g}\``).join(', ');
 }

@@ -3,7 +3,7 @@
 // because an edit breaks the run or changes what the metric measures.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isHyperparameterName, MutateProposer, parseHyperparameters, scanSearchSpace } from '../../../../src/core/proposers/mutate.js';
+import { describeSearchSpace, isHyperparameterName, MutateProposer, parseHyperparameters, scanSearchSpace } from '../../../../src/core/proposers/mutate.js';
 import { fakeConfig, fakeRequest, proposeAll } from '../../helpers/nodes.js';
 import { tempFolder } from '../../helpers/repo.js';
 
@@ -94,5 +94,16 @@ describe('mutate on a lightning-hydra-template config tree', () => {
     assert.ok(files.has('configs/model/cnn.yaml'), [...files].join(', '));
     assert.ok(files.has('configs/trainer/default.yaml'), 'the group option the command names is read');
     assert.match(all.find((p) => /run command sets them/.test(p.plan))?.plan ?? '', /optimizer\.lr \(model=cnn\)/);
+  });
+
+  it('with only the script editable, says which config files hold what it could tune, and the glob that adds them', () => {
+    const wt = tempFolder({ ...FILES, 'src/train.py': 'import yaml\nROOT = "."\n', 'package.json': '{"version": 1}\n' }, 'ar-mutate-hydra-');
+    const space = scanSearchSpace(wt, ['src/train.py']);
+    assert.deepEqual(space.params, []);
+    assert.deepEqual(space.elsewhere, ['configs/data/mnist.yaml', 'configs/model/mnist.yaml', 'configs/trainer/default.yaml']);
+    assert.match(describeSearchSpace(space, ['src/train.py']),
+      / Files that are not editable hold values it could tune: configs\/data\/mnist\.yaml, configs\/model\/mnist\.yaml, configs\/trainer\/default\.yaml; add them to editable \(globs such as `configs\/\*\*\/\*\.yaml`\)\./);
+    // With something to tune, nothing else is read.
+    assert.equal(scanSearchSpace(wt, ['configs/**/*.yaml']).elsewhere, undefined);
   });
 });
