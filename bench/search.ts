@@ -4,6 +4,9 @@
 // bench/results/search.json.
 //   npm run bench:search [-- --full | --seeds 5 --k 30 --jobs 2]     (--full: the 10-seed table the README reports)
 //   npm run bench:search -- --from bench/results/search.json    (the table again from stored sessions)
+//   npm run bench:search -- --full --k 60 --shapes smooth,deceptive,merge,ridge --policies greedy,tree
+//     (longer sessions, written to bench/results/search-k60.json beside the K = 30 table; `--out F` names the file
+//     in bench/results; `--from` a file of a few shapes or policies needs the same --shapes and --policies)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,6 +99,9 @@ const PIPELINE = process.argv.includes('--pipeline') ? Number(process.argv[proce
 
 /** `--shapes a,b`: only these shapes. */
 const ONLY = process.argv.includes('--shapes') ? new Set(process.argv[process.argv.indexOf('--shapes') + 1]!.split(',')) : null;
+
+/** `--policies greedy,tree`: only these searchers (random search is the floor, and the slowest to leave out of a long run). */
+const POLICIES = process.argv.includes('--policies') ? new Set(process.argv[process.argv.indexOf('--policies') + 1]!.split(',')) : null;
 
 /** True values of the nodes' code: one `git cat-file --batch` for the contents, one Python process for the values. */
 function trueValues(root: string, nodes: readonly ExperimentNode[]): Map<number, number> {
@@ -195,6 +201,7 @@ async function pool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> 
 const CONFIGS: Omit<Spec, 'seed'>[] = [];
 for (const shape of SHAPES.filter((sh) => !ONLY || ONLY.has(sh))) {
   for (const searcher of ['greedy', 'tree', 'random'] as const) {
+    if (POLICIES && !POLICIES.has(searcher)) continue;
     CONFIGS.push({ shape, searcher, noiseAware: false });
     // Random search ignores what it measured: noise-aware decisions change nothing for it.
     if (shape === 'noisy' && searcher !== 'random') CONFIGS.push({ shape, searcher, noiseAware: true });
@@ -252,8 +259,12 @@ function report(meta: Meta, sessions: readonly SessionResult[]): void {
     + ' baseline and noise measurements. middle half: the 25th to 75th percentile of the seeds\' best. kept, not real: kept changes whose true value is no better than their parent\'s, all seeds.');
   if (!meta.options.noiseSupported) console.log('noise-aware decisions: n/a (feature not built in this engine)');
   mkdirSync(join('bench', 'results'), { recursive: true });
-  writeFileSync(join('bench', 'results', 'search.json'), JSON.stringify({ benchmark: 'search', ...meta, summary, sessions }, null, 2) + '\n');
-  console.log('written: bench/results/search.json');
+  // K = 30 is the table the README reports first; a longer session (`--k 60`) is stored beside it, not over it, and a
+  // run of a few shapes where `--out` says.
+  const out = process.argv.indexOf('--out');
+  const file = out >= 0 ? process.argv[out + 1]! : k === 30 ? 'search.json' : `search-k${k}.json`;
+  writeFileSync(join('bench', 'results', file), JSON.stringify({ benchmark: 'search', ...meta, summary, sessions }, null, 2) + '\n');
+  console.log(`written: bench/results/${file}`);
 }
 
 /** Tree against greedy seed by seed (the same seed is the same proposer's draws): which found the better best. */
