@@ -24,6 +24,8 @@ export interface TemplateOptions {
   proposerKeys?: Record<string, string>;
   /** The smallest improvement over the parent that counts (default 0). */
   minDelta?: number;
+  /** `last` when a probe of the run was still going at the budget but printed the metric as it went. */
+  atBudget?: 'last';
 }
 
 /**
@@ -80,9 +82,13 @@ export function configTemplate(o: TemplateOptions): string {
     '# sandbox: {mode: auto, network: true, writable: [~/.cache/torch]}',
     '# Wall-clock budget per experiment (90s, 5m, 1h30m); past it the whole process tree is terminated.',
     `budget: ${scalar(o.budget)}`,
-    '# A run still going at the budget is a crash (timed out); for a script that runs a fixed number of steps and prints',
-    '# the metric as it goes (nanoGPT), last judges each run on the last value it printed when the budget stopped it.',
-    '# atBudget: last',
+    ...(o.atBudget === 'last'
+      ? ['# The run was still going at the budget when it was tried, and printed the metric as it went: each run is judged',
+        '# on the last value it printed when the budget stopped it, so runs compare at equal time (crash: a timeout).',
+        'atBudget: last']
+      : ['# A run still going at the budget is a crash (timed out); for a script that runs a fixed number of steps and prints',
+        '# the metric as it goes (nanoGPT), last judges each run on the last value it printed when the budget stopped it.',
+        '# atBudget: last']),
     '# The one metric that decides keep or discard, read from the log.',
     'metric:',
     '  # The name printed in the log, as in the line `val_loss: 0.35`.',

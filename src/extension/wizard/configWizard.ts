@@ -54,7 +54,7 @@ function probeWithProgress(folder: string, command: string, budget: string, tag:
 function runOutcome(run: ProbeRun): string {
   const r = run.result;
   if (r.startError) return `could not start: ${r.startError}`;
-  if (r.timedOut) return 'still running at the budget and stopped: make it stop in time or raise the budget';
+  if (r.timedOut) return 'was still running at the budget and stopped';
   if (r.signal) return `stopped (${r.signal})`;
   return r.exitCode === 0 ? `finished in ${fmtDuration(r.wallMs)}` : `failed with exit code ${r.exitCode}`;
 }
@@ -170,7 +170,7 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
       }
       const run = await probeWithProgress(folder, a.run, a.budget, a.tag);
       if (!run.candidates.length) {
-        await vscode.window.showWarningMessage(`The run ${runOutcome(run)}, and nothing it printed looks like a metric (a name and a number, like "val_loss: 0.35"). Type the name it should print.`, { modal: true, detail: logTail(run.log, 5).join('\n') || '(it printed nothing)' });
+        await vscode.window.showWarningMessage(`The run ${runOutcome(run)}, and nothing it printed looks like a metric (a name and a number, like "val_loss: 0.35").${run.result.timedOut ? ' Make it stop in time or raise the budget, or have it print the metric as it goes.' : ''} Type the name it should print.`, { modal: true, detail: logTail(run.log, 5).join('\n') || '(it printed nothing)' });
         continue;
       }
       const items: CandidateItem[] = run.candidates.slice(0, 8).map((c, i) => ({
@@ -179,12 +179,16 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
         detail: truncate(c.line, 160),
       }));
       items.push({ label: '$(edit) Type the metric name instead', candidate: undefined });
-      const pick = await input.pick<CandidateItem>({ title: TITLE, step: 5, totalSteps: STEPS, items, placeholder: `The run ${runOutcome(run)}. Which of the numbers it printed is the metric?` });
+      const pick = await input.pick<CandidateItem>({ title: TITLE, step: 5, totalSteps: STEPS, items, placeholder: `The run ${runOutcome(run)}${run.result.timedOut ? ': each run will be judged on the last value it printed by then (atBudget: last)' : ''}. Which of the numbers it printed is the metric?` });
       const c = pick.candidate;
       if (!c) continue;
       a.metricName = c.name;
       a.direction = c.direction ?? guessDirection(c.name);
       probed = { name: c.name, direction: a.direction, pattern: c.pattern, comments: ['Found by running the script once from the wizard: the last matching line of its output was', `  ${c.line.slice(0, 200)}`], value: Number(c.valueText) };
+      // A run still going at the budget that printed the metric as it went (a fixed step count, nanoGPT's max_iters)
+      // would time out every time: judged on its last value instead, every run compares at equal time.
+      if (run.result.timedOut) a.atBudget = 'last';
+      else delete a.atBudget;
       return pickDirection;
     }
   };

@@ -62,4 +62,13 @@ describe('the wizard\'s minDelta', () => {
     assert.equal(checkMinDelta('0.001'), undefined);
     for (const bad of ['', '-0.1', 'small', 'NaN']) assert.ok(checkMinDelta(bad), `"${bad}" accepted`);
   });
+  it('writes atBudget: last when the tried run was still going at the budget, and leaves it commented otherwise', () => {
+    const at = configTemplate({ ...base, proposer: 'mutate', atBudget: 'last' });
+    checkWrittenConfig(at);
+    assert.equal(parseConfig(at).atBudget, 'last');
+    assert.match(at, /^atBudget: last$/m);
+    const plain = configTemplate({ ...base, proposer: 'mutate' });
+    assert.equal(parseConfig(plain).atBudget, 'crash');
+    assert.match(plain, /^# atBudget: last$/m);
+  });
 });
