@@ -296,6 +296,19 @@ export function withProgressPattern(configText: string, pattern: string, comment
   return `${configText}${configText.endsWith('\n') || configText === '' ? '' : eol}${line.replace(/\n/g, eol)}${eol}`;
 }
 
+/**
+ * A config with `atBudget: last`: in place of an `atBudget:` line or the template's commented-out example, else after
+ * `budget:`, else at the end.
+ */
+export function withAtBudgetLast(configText: string): string {
+  const line = 'atBudget: last';
+  if (/^atBudget\s*:.*$/m.test(configText)) return configText.replace(/^atBudget\s*:.*$/m, () => line);
+  if (/^# atBudget: .*$/m.test(configText)) return configText.replace(/^# atBudget: .*$/m, () => line);
+  const eol = configText.includes('\r\n') ? '\r\n' : '\n';
+  if (/^budget\s*:.*$/m.test(configText)) return configText.replace(/^(budget\s*:.*)$/m, (b) => `${b}${eol}${line}`);
+  return `${configText}${configText.endsWith('\n') || configText === '' ? '' : eol}${line}${eol}`;
+}
+
 /** A comment holds printable text only: a log line's colour codes and tabs are dropped. */
 function commentLine(c: string): string {
   return `# ${c.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/[\x00-\x1f\x7f]/g, ' ')}`;

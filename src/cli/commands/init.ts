@@ -8,7 +8,7 @@ import { Lab } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
 import { describeSearchSpace, scanSearchSpace } from '../../core/proposers/mutate.js';
 import { configTemplate, minDeltaFor } from '../../core/configTemplate.js';
-import { logTail, probeLogPath, probeRun, progressCandidate, withMetricPattern, withProbedMetric, withProgressPattern, type MetricCandidate } from '../../core/metricProbe.js';
+import { logTail, probeLogPath, probeRun, progressCandidate, withAtBudgetLast, withMetricPattern, withProbedMetric, withProgressPattern, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
 import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';
@@ -64,6 +64,8 @@ interface ProbedMetric {
   progress?: { pattern: string; comments: string[] } | null;
   /** The value the run printed for it, when the probe found it. */
   value?: number;
+  /** The run was still going at the budget and printed the metric by then: judge runs on that (`atBudget: last`). */
+  atBudget?: boolean;
 }
 
 const GUESS: ProbedMetric = { name: 'val_loss', direction: 'minimize', pattern: null, comments: [] };
@@ -122,6 +124,7 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
     tag, editable, readonly, run, budget,
     metricName: metric.name, direction: metric.direction, maxExperiments: 20, proposer: 'mutate', policy: 'tree', notes: has('program.md') ? 'program.md' : null,
     ...(minDelta === null ? {} : { minDelta }),
+    ...(metric.atBudget ? { atBudget: 'last' as const } : {}),
   });
   text = withMetricPattern(text, metric.pattern, metric.comments);
   if (metric.progress) text = withProgressPattern(text, metric.progress.pattern, metric.progress.comments);
@@ -152,6 +155,8 @@ async function reprobe(cwd: string, text: string, config: ResearchConfig, limit:
   // A progress pattern of the user's own stays; one is added only where there is none.
   const addProgress = next !== null && metric.progress && (config.progress ?? null) === null;
   if (next !== null && addProgress) next = withProgressPattern(next, metric.progress!.pattern, metric.progress!.comments);
+  const addAtBudget = next !== null && metric.atBudget && config.atBudget !== 'last';
+  if (next !== null && addAtBudget) next = withAtBudgetLast(next);
   if (next === null) {
     io.err(`${CONFIG_FILE} is left as it was: its metric is not a mapping init can edit. Set it to {name: ${metric.name}, direction: ${metric.direction}, pattern: '${metric.pattern.replace(/'/g, "''")}'}.`);
     return 1;
@@ -159,7 +164,7 @@ async function reprobe(cwd: string, text: string, config: ResearchConfig, limit:
   // The engine's own parser checks what is written.
   parseConfig(next);
   writeFileSync(path, next);
-  io.out(`Updated ${path}: metric ${config.metric.name} (${config.metric.direction}) -> ${metric.name} (${metric.direction}), pattern ${metric.pattern}${addProgress ? ', and progress (the learning curve)' : ''}; the other keys are as they were.`);
+  io.out(`Updated ${path}: metric ${config.metric.name} (${config.metric.direction}) -> ${metric.name} (${metric.direction}), pattern ${metric.pattern}${addProgress ? ', and progress (the learning curve)' : ''}${addAtBudget ? ', and atBudget: last' : ''}; the other keys are as they were.`);
   io.out('Review the metric above, commit your code, then `autoresearch run`.');
   return 0;
 }
@@ -199,7 +204,7 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
     io.err(`It could not start: ${result.startError}`);
     comments = [`FIX ME: \`${r.command}\` could not start when init ran it (${result.startError}).`];
   } else if (result.timedOut) {
-    io.err(`It was still running at the budget (${r.budget}) and was stopped after ${took}. Every experiment would end the same way, as a crash: make the script stop in time (it gets AUTORESEARCH_BUDGET_SECONDS) or give a larger --budget.`);
+    if (!candidates.length) io.err(`It was still running at the budget (${r.budget}) and was stopped after ${took}. Every experiment would end the same way, as a crash: make the script stop in time (it gets AUTORESEARCH_BUDGET_SECONDS) or give a larger --budget.`);
     comments = [`Note: \`${r.command}\` was still running at the ${r.budget} budget when init ran it; the metric is from what it printed by then.`];
   } else if (interrupted) {
     io.out(`Stopped after ${took}; looking for the metric in what it printed so far.`);
@@ -238,7 +243,14 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
     io.out(`Learning curve: ${curve.name} in the step lines (${curve.matches} lines, the last reads ${curve.valueText}), set as progress, so that early stopping and the curves in \`show\` and the summary have points on the way:`);
     io.out(`  progress: ${curve.pattern}`);
   }
+  // A run that prints its metric as it goes but stops at a step count, not a time (nanoGPT's max_iters): every
+  // experiment would time out; judged on the last value it printed by the budget, every run compares at equal time.
+  const atBudget = result.timedOut && !interrupted;
+  if (atBudget) {
+    io.out(`It was still running at the budget (${r.budget}) and was stopped after ${took}, but it printed ${best.name} as it went: the config judges each run on the last value it printed when the budget stops it (atBudget: last), so runs compare at equal time. To compare at equal steps instead, make the script stop in time (it gets AUTORESEARCH_BUDGET_SECONDS) or give a larger --budget, and take atBudget out.`);
+  }
   return {
+    ...(atBudget ? { atBudget } : {}),
     value: best.value,
     progress: curve ? { pattern: curve.pattern, comments: [`The learning curve (found by \`autoresearch init --probe\`): ${curve.name} in lines like`, `  ${truncate(curve.line, 200)}`] } : null,
     name: best.name, direction, pattern: best.pattern,

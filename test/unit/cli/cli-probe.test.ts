@@ -156,12 +156,35 @@ describe('autoresearch init --probe', () => {
     const res = cli(r.root, 'init', '--probe', '--budget', '1s');
     assert.ok(Date.now() - started < 15_000, 'the probe stops at the budget');
     assert.equal(res.code, 0, res.err);
-    assert.match(res.err, /still running at the budget \(1s\) and was stopped/);
+    assert.match(res.out, /still running at the budget \(1s\) and was stopped after \S+ s, but it printed val_loss as it went: the config judges each run on the last value it printed when the budget stops it \(atBudget: last\)/);
     assert.equal(config(r).parsed.metric.name, 'val_loss');
+    assert.equal(config(r).parsed.atBudget, 'last');
+    assert.match(config(r).text, /^# The run was still going at the budget when it was tried.*\n.*\natBudget: last$/m);
     const child = readFileSync(join(r.root, 'child.pid'), 'utf8').trim();
     // Gone, or a zombie nobody reaped yet: not running.
     const stat = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8') : '';
     assert.ok(!stat || /^\d+ \(.*\) Z/.test(stat), `the script's child still runs: ${stat}`);
+  });
+
+  it('a script still running at the budget that printed no metric: every experiment would time out, and it says so', () => {
+    const r = repo({ 'train.py': 'import time\nprint("loading data", flush=True)\ntime.sleep(30)\n' });
+    const res = cli(r.root, 'init', '--probe', '--budget', '1s');
+    assert.equal(res.code, 0, res.err);
+    assert.match(res.err, /still running at the budget \(1s\) and was stopped after \S+ s\. Every experiment would end the same way, as a crash/);
+    assert.equal(config(r).parsed.atBudget, 'crash');
+  });
+
+  it('--probe --force on a config whose run is still going at the budget adds atBudget: last, leaving the rest', () => {
+    const r = repo({ 'train.py': 'import time\nfor i in range(100):\n    print(f"step {i}: train loss {2 - i / 100:.3f}, val loss {2.1 - i / 100:.3f}", flush=True)\n    time.sleep(0.2)\n' });
+    assert.equal(cli(r.root, 'init').code, 0);
+    const path = join(r.root, 'autoresearch.config.yaml');
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/^budget: .*$/m, 'budget: 2s'));
+    const res = cli(r.root, 'init', '--probe', '--force');
+    assert.equal(res.code, 0, res.err + res.out);
+    assert.match(res.out, /, and atBudget: last; the other keys are as they were/);
+    const { parsed } = config(r);
+    assert.equal(parsed.atBudget, 'last');
+    assert.equal(parsed.budgetSeconds, 2);
   });
 
   it('no training script: says what it looked for, runs nothing, and marks run in the config', () => {
