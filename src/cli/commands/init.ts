@@ -247,7 +247,7 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
   // experiment would time out; judged on the last value it printed by the budget, every run compares at equal time.
   const atBudget = result.timedOut && !interrupted;
   if (atBudget) {
-    io.out(`It was still running at the budget (${r.budget}) and was stopped after ${took}, but it printed ${best.name} as it went: the config judges each run on the last value it printed when the budget stops it (atBudget: last), so runs compare at equal time. To compare at equal steps instead, make the script stop in time (it gets AUTORESEARCH_BUDGET_SECONDS) or give a larger --budget, and take atBudget out.`);
+    io.out(`It was still running at the budget (${r.budget}) and was stopped after ${took}, but it printed ${best.name} as it went: the config judges each run on the last value it printed when the budget stops it (atBudget: last), so runs compare at equal time. To compare at equal steps instead, make the script stop in time (it gets AUTORESEARCH_BUDGET_SECONDS) or raise \`budget\` in ${CONFIG_FILE}, and take atBudget out.`);
   }
   return {
     ...(atBudget ? { atBudget } : {}),
