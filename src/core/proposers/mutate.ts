@@ -18,6 +18,7 @@
 import type { Proposal, ProposalRequest, Proposer } from './proposer.js';
 import type { ExperimentNode, Operator } from '../types.js';
 import { mentions } from './mutate/hint.js';
+import type { Hyperparameter } from './mutate/hyperparameter.js';
 import { overriddenBy, runOverrides, withConfigFiles } from './mutate/overrides.js';
 import { hash, mulberry32 } from './mutate/random.js';
 import { candidatesFor, editKeyOf, type MutationCandidate } from './mutate/rules.js';
@@ -63,11 +64,11 @@ export class MutateProposer implements Proposer {
     const set = withConfigFiles(runOverrides(req.config.run), req.worktree);
     const overridden = space.params.map((p) => [p, overriddenBy(p, set)] as const).filter(([, by]) => by !== null);
     const params = space.params.filter((p) => !overridden.some(([o]) => o === p));
-    const settings = overridden.map(([p, by]) => `${p.name} (${by})`);
-    const note = overridden.length ? ` Left alone because the run command sets them, so an edit in the file would not reach the run: ${listed(settings)}.` : '';
+    const settings = whatSetsThem(overridden);
+    const note = overridden.length ? ` Left alone because the run command sets them, so an edit in the file would not reach the run: ${settings}.` : '';
     if (params.length === 0) {
       this.nothingNew = space.params.length
-        ? `The mutate proposer has nothing to tune: the run command sets every setting it found in the editable files, so an edit there would not reach the run (${listed(settings)}). Take them off the command line, or make editable the file the run reads them from.`
+        ? `The mutate proposer has nothing to tune: the run command sets every setting it found in the editable files, so an edit there would not reach the run (${settings}). Take them off the command line, or make editable the file the run reads them from.`
         : describeSearchSpace(space, req.config.editable);
       return null;
     }
@@ -142,6 +143,21 @@ function sameStepAgain(parent: ExperimentNode, pool: readonly MutationCandidate[
     return cs.find((c) => Math.abs(Number(c.newText) - want) <= 0.03 * Math.abs(want)) ?? null;
   }
   return null;
+}
+
+/**
+ * The settings the run command sets, by file and by what sets them: `in train.py, lr (--lr 3e-4), batch_size,
+ * block_size and 5 more (config/train_small.py)`. Without the file, `batch_size (config/train_small.py)` read as if
+ * the setting in that file were left alone, not train.py's.
+ */
+function whatSetsThem(overridden: readonly (readonly [Hyperparameter, string | null])[]): string {
+  const byFile = new Map<string, Map<string, string[]>>();
+  for (const [p, by] of overridden) {
+    const groups = byFile.get(p.file) ?? new Map<string, string[]>();
+    groups.set(by!, [...(groups.get(by!) ?? []), p.name]);
+    byFile.set(p.file, groups);
+  }
+  return [...byFile].map(([file, groups]) => `in ${file}, ${[...groups].map(([by, names]) => `${listed(names)} (${by})`).join(', ')}`).join('; ');
 }
 
 function listed(xs: readonly string[], max = 8): string {

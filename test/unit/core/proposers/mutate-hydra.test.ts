@@ -93,7 +93,7 @@ describe('mutate on a lightning-hydra-template config tree', () => {
     assert.ok(!files.has('configs/model/mnist.yaml'), [...files].join(', '));
     assert.ok(files.has('configs/model/cnn.yaml'), [...files].join(', '));
     assert.ok(files.has('configs/trainer/default.yaml'), 'the group option the command names is read');
-    assert.match(all.find((p) => /run command sets them/.test(p.plan))?.plan ?? '', /optimizer\.lr \(model=cnn\)/);
+    assert.match(all.find((p) => /run command sets them/.test(p.plan))?.plan ?? '', /in configs\/model\/mnist\.yaml, .*optimizer\.lr.* \(model=cnn\)/);
   });
 
   it('with only the script editable, says which config files hold what it could tune, and the glob that adds them', () => {

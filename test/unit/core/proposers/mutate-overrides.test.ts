@@ -46,7 +46,7 @@ describe('MutateProposer: settings the run command sets', () => {
     assert.deepEqual([...new Set(all.map((p) => p.description.split(' ')[0]))], ['dropout']);
     const said = all.filter((p) => /run command sets them/.test(p.plan));
     assert.equal(said.length, 1, 'said once');
-    assert.match(said[0]!.plan, /Left alone because the run command sets them, so an edit in the file would not reach the run: lr \(--lr 3e-4\), n_layer \(--n-layer=8\)\./);
+    assert.match(said[0]!.plan, /Left alone because the run command sets them, so an edit in the file would not reach the run: in train\.py, lr \(--lr 3e-4\), n_layer \(--n-layer=8\)\./);
   });
 
   it('Hydra: never edits a key the command overrides, in the main config or in its group file', async () => {
@@ -63,6 +63,6 @@ describe('MutateProposer: settings the run command sets', () => {
     const wt = worktree({ 'train.py': 'LR = 0.01\nWIDTH = 4\n' });
     const p = new MutateProposer({ seed: 1 });
     assert.equal(await p.propose(fakeRequest(wt, { config: fakeConfig({ run: 'python3 train.py --lr=0.1 --width=8' }) })), null);
-    assert.match(p.explainNothingNew() ?? '', /the run command sets every setting it found .*LR \(--lr=0\.1\), WIDTH \(--width=8\)/);
+    assert.match(p.explainNothingNew() ?? '', /the run command sets every setting it found .*\(in train\.py, LR \(--lr=0\.1\), WIDTH \(--width=8\)\)\. /);
   });
 });
