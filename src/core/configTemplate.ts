@@ -28,16 +28,6 @@ export interface TemplateOptions {
   atBudget?: 'last';
 }
 
-/**
- * The minDelta to write for a metric whose run printed `printed`: half a percent of it, to one significant digit (run-to-run
- * noise is often a few tenths of a percent; at 0 a wobble from noise wins). Null when the value says nothing (0, nan).
- * The editor's wizard suggests the same share.
- */
-export function minDeltaFor(printed: number): number | null {
-  if (!Number.isFinite(printed) || printed === 0) return null;
-  return Number((Math.abs(printed) * 0.005).toPrecision(1));
-}
-
 /** A plain YAML scalar where the text reads back as the same string, else a quoted one. */
 function scalar(s: string): string {
   const plain = /^[A-Za-z0-9_./][A-Za-z0-9_./ -]*$/.test(s) && !s.endsWith(' ');

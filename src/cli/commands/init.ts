@@ -7,7 +7,7 @@ import { STATE_DIR } from '../../core/files.js';
 import { Lab } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
 import { describeSearchSpace, scanSearchSpace } from '../../core/proposers/mutate.js';
-import { configTemplate, minDeltaFor } from '../../core/configTemplate.js';
+import { configTemplate } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, progressCandidate, withAtBudgetLast, withMetricPattern, withProbedMetric, withProgressPattern, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
 import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
@@ -62,8 +62,6 @@ interface ProbedMetric {
   comments: string[];
   /** The pattern of the metric's learning curve when the chosen pattern reads only the final line; null otherwise. */
   progress?: { pattern: string; comments: string[] } | null;
-  /** The value the run printed for it, when the probe found it. */
-  value?: number;
   /** The run was still going at the budget and printed the metric by then: judge runs on that (`atBudget: last`). */
   atBudget?: boolean;
 }
@@ -119,11 +117,9 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   if (o.probe && !script) io.err('Not running anything to find the metric: there is no script to run.');
   else if (o.probe) metric = await probe(cwd, { command: run, tag, budget, budgetSeconds }, io);
 
-  const minDelta = metric.value === undefined ? null : minDeltaFor(metric.value);
   let text = configTemplate({
     tag, editable, readonly, run, budget,
     metricName: metric.name, direction: metric.direction, maxExperiments: 20, proposer: 'mutate', policy: 'tree', notes: has('program.md') ? 'program.md' : null,
-    ...(minDelta === null ? {} : { minDelta }),
     ...(metric.atBudget ? { atBudget: 'last' as const } : {}),
   });
   text = withMetricPattern(text, metric.pattern, metric.comments);
@@ -135,7 +131,7 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   // The engine's own parser checks what is written: init never leaves a config that \`run\` refuses.
   parseConfig(text);
   writeFileSync(path, text);
-  io.out(`Wrote ${path}\n  editable: ${editable.join(', ')}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}${minDelta === null ? '' : `\n  minDelta: ${minDelta} (about 0.5 % of the ${metric.value} it printed: a change must beat its parent by more than this, so that noise does not win)`}`);
+  io.out(`Wrote ${path}\n  editable: ${editable.join(', ')}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}`);
   // What the built-in proposer will change, read as it reads an experiment's worktree: a user sees it before the first run.
   if (script) io.out(describeSearchSpace(scanSearchSpace(cwd, editable), editable));
   io.out(`Review it (${o.probe ? 'the metric above' : 'metric name and pattern'}, budget), commit your code, then \`autoresearch run\`.${o.probe || !script ? '' : ' `autoresearch init --probe --force` runs the script once to find the metric.'}`);
@@ -251,7 +247,6 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
   }
   return {
     ...(atBudget ? { atBudget } : {}),
-    value: best.value,
     progress: curve ? { pattern: curve.pattern, comments: [`The learning curve (found by \`autoresearch init --probe\`): ${curve.name} in lines like`, `  ${truncate(curve.line, 200)}`] } : null,
     name: best.name, direction, pattern: best.pattern,
     comments: [
