@@ -349,6 +349,7 @@ export async function pruneRows(o: PruneBenchOptions, log: (line: string) => voi
   const words: Record<HeldBy, string> = {
     level: 'level with their parent within the noise', margin: 'behind, within the margin only', pace: 'behind by more than the margin, but falling fast enough to reach the parent\'s final',
     'margin and pace': 'behind within the margin, and falling fast enough', once: 'behind at one point only', early: 'before minFraction', unread: 'nothing to compare',
+    slower: 'slower per point than their parent, which ended by itself',
   };
   const heldNote = [...held].sort((a, b) => count(b[1]) - count(a[1])).map(([why, kinds]) => `${count(kinds)} ${words[why]} (${[...kinds].sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${c}`).join(', ')})`).join('; ');
   const retried = sum(off, 'retries') + sum(on, 'retries');

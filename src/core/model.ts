@@ -181,7 +181,10 @@ export class SessionModel {
       }
       case 'curve': {
         const n = this.nodes[r.id];
-        if (n) n.curve = r.points;
+        if (n) {
+          n.curve = r.points;
+          if (r.printed !== undefined) n.curvePrinted = r.printed;
+        }
         break;
       }
       case 'checks': {

@@ -208,6 +208,8 @@ export interface ExperimentNode {
   id: number;
   /** The run's learning curve: [elapsed fraction of the budget, value] pairs (curves.ts), when it printed any. */
   curve?: [number, number][];
+  /** How many points the run printed, of which `curve` keeps at most 60 (absent for curves journaled before it). */
+  curvePrinted?: number;
   parentId: number | null;
   operator: Operator;
   /** A merge's second parent: the node whose line's changes were brought onto `parentId` (policy.ts). */

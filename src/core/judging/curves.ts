@@ -88,6 +88,25 @@ const RATE_WINDOW = 0.1;
 /** How many standard deviations of noise a gap must clear (as the noise-aware judge's default z). */
 const Z = 2;
 
+/**
+ * A run is slower than its parent when it took more than 1/SLOWER of the time its parent took to print as many points,
+ * and more than SLOWER_BY of the budget more (a later start alone is no slower pace).
+ */
+const SLOWER = 0.9;
+const SLOWER_BY = 0.05;
+
+/**
+ * When (a share of the budget) the parent printed its k-th point (from 1): its journaled curve holds at most 60 of the
+ * `printed` it read, evenly by index (compact), so the index is scaled back; past its last, at the pace it ended with.
+ */
+function whenPrinted(parent: readonly CurvePoint[], printed: number, k: number): number {
+  const end = parent.at(-1)![0];
+  if (k >= printed || parent.length < 2) return (end * k) / printed;
+  const at = ((k - 1) * (parent.length - 1)) / (printed - 1);
+  const j = Math.floor(at);
+  return parent[j]![0] + (parent[Math.min(j + 1, parent.length - 1)]![0] - parent[j]![0]) * (at - j);
+}
+
 /** How much worse than its parent a run was at some point of its curve and still ended better: late winners. */
 export interface LateWin {
   fraction: number;
@@ -199,6 +218,11 @@ export interface PruneInput {
   /** The run-to-run spread, when measured. */
   spread?: number | null;
   rule?: PruneRule;
+  /**
+   * The parent's run ended by itself (not at the budget) after printing this many points (its curve may hold fewer):
+   * absent or null when the budget ended it, or for a curve journaled before the count was.
+   */
+  parentPrinted?: number | null;
 }
 
 /** The numbers behind a decision to stop, for the record. */
@@ -277,9 +301,12 @@ function stopAt(s: Shared, curve: readonly CurvePoint[], i: number): Omit<PruneV
  * What lets a run go on at a point of its curve: `level`, not behind its parent there beyond the noise; behind, but
  * `margin`, within the margin, or `pace`, as fast as it still improves it could reach the parent's final value, or
  * both (either alone holds it back); `once`, only its last point says stop; `early`, before the minimum fraction;
- * `unread`, nothing to compare (no parent curve or point there, one point, no pace measured yet).
+ * `unread`, nothing to compare (no parent curve or point there, one point, no pace measured yet); `slower`, it prints
+ * its points more slowly than its parent, which ended by itself: a script that stops at a step count (epochs,
+ * max_iters) judges the run at its own end, whenever that comes, so at the same share of the budget a change that is
+ * only slower per step (a wider model) would be stopped for its pace, not its values.
  */
-export type HeldBy = 'level' | 'margin' | 'pace' | 'margin and pace' | 'once' | 'early' | 'unread';
+export type HeldBy = 'level' | 'margin' | 'pace' | 'margin and pace' | 'once' | 'early' | 'unread' | 'slower';
 
 /** Why to stop the run now (with the numbers), or what holds it back. */
 function decide(i: PruneInput): PruneVerdict | HeldBy {
@@ -293,6 +320,10 @@ function decide(i: PruneInput): PruneVerdict | HeldBy {
     if (parentValue === null) return 'unread';
     const bad = Number.isNaN(value) || worseBy(value, parentValue, i.direction) > 0;
     return bad ? { fraction, value, parentValue, gap: Infinity, previous: null, margin: 0, parentEnd: i.parent.at(-1)![1], improving: 0, endGap: Infinity, diverged: true } : 'level';
+  }
+  if (i.parentPrinted && i.curve.length >= 2) {
+    const theirs = whenPrinted(i.parent, i.parentPrinted, i.curve.length);
+    if (SLOWER * fraction > theirs && fraction - theirs > SLOWER_BY) return 'slower';
   }
   if (i.curve.length < 2 || !Number.isFinite(i.parent.at(-1)![1])) return 'unread';
   // The parent's curve is the journal's (at most 60 points): the run's is read at the same density, and in bounded time.

@@ -21,7 +21,7 @@ export type JournalEntry =
   | { type: 'start'; id: number; slot: number; startedAt: string; logPath: string; pid?: number; handle?: string }
   | { type: 'finish'; id: number; run: RunResult; finishedAt: string }
   /** The intermediate values a run printed, compacted (curves.ts); before its finish record. */
-  | { type: 'curve'; id: number; points: [number, number][] }
+  | { type: 'curve'; id: number; points: [number, number][]; /** Points read, of which `points` keeps at most 60; absent in older journals. */ printed?: number }
   /** `restored`: the rule's own decision again, written when a person's override was undone (decisions.ts). */
   | { type: 'decide'; id: number; status: DecidedStatus; metric: number | null; memoryGb: number | null; secondary: Record<string, number>; reason: string; decidedBy: DecidedBy; logTail?: string; restored?: true }
   /** The config's `checks` after the rule said keep, before the decision (a failure makes it a discard). */

@@ -112,7 +112,10 @@ export class Runs {
     // The learning curve, and early stopping against the parent's curve at the same point of the budget.
     const budgetMs = config.budgetSeconds * 1000;
     const reader = new CurveReader(config.progress ?? config.metric.pattern, budgetMs);
-    const parentCurve = node.parentId === null ? null : this.ctx.model.get(node.parentId)?.curve ?? null;
+    const parentNode = node.parentId === null ? undefined : this.ctx.model.get(node.parentId);
+    const parentCurve = parentNode?.curve ?? null;
+    // A parent that ended by itself (not at the budget): a run slower than it per point is held to nan or inf (curves.ts).
+    const parentPrinted = parentNode && !parentNode.timedOut && parentNode.exitCode === 0 ? parentNode.curvePrinted ?? null : null;
     // A person may turn early stopping on or off while the session (and this run) goes: asked at every point.
     const pruneRule = () => (this.ctx.model.pruneSet === false ? null : config.prune ?? (this.ctx.model.pruneSet ? DEFAULT_PRUNE : null));
     const mayPrune = node.id !== 0 && node.operator !== 'rerun' && handle === undefined && !!parentCurve?.length;
@@ -132,7 +135,7 @@ export class Runs {
         const rule = point && mayPrune && !pruned ? pruneRule() : null;
         if (rule) {
           late ??= this.lateWins();
-          pruned = pruneVerdict({ curve: reader.points, parent: parentCurve, direction: config.metric.direction, late, spread: this.ctx.model.noiseBand()?.spread ?? null, rule });
+          pruned = pruneVerdict({ curve: reader.points, parent: parentCurve, direction: config.metric.direction, late, spread: this.ctx.model.noiseBand()?.spread ?? null, rule, parentPrinted });
           if (pruned) abort.abort();
         }
         if (now - lastEmit > 250 || point) {
@@ -158,7 +161,7 @@ export class Runs {
     const run = await this.ctx.awaitRun(slot, running, before, node.id);
     // A stopped run is not a result: it runs again when the session resumes.
     if (this.ctx.stopping) return;
-    if (reader.points.length) this.record.append({ type: 'curve', id: node.id, points: compact(reader.points) });
+    if (reader.points.length) this.record.append({ type: 'curve', id: node.id, points: compact(reader.points), printed: reader.points.length });
     this.record.append({ type: 'finish', id: node.id, run, finishedAt: new Date().toISOString() });
     this.ctx.emit({ type: 'run-finished', node });
 

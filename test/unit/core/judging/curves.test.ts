@@ -283,6 +283,27 @@ describe('curves: when a run may be stopped', () => {
     assert.equal(heldBy({ curve: upTo(slow, 0.5), parent: null, direction: 'minimize', late: [] }), 'unread');
   });
 
+  it('holds a run that prints its points more slowly than its parent, which ended by itself: a step count, not a time', () => {
+    // The parent ran 40 steps, one point each, and ended by itself at 40 % of the budget, level at 1.0 from 10 %; the
+    // child prints every other one of its points' times (twice slower per step) and stands at 2.0 when read.
+    const parent: CurvePoint[] = Array.from({ length: 40 }, (_, i) => [(i + 1) / 100, i < 9 ? 4 - i / 3 : 1.0]);
+    const child: CurvePoint[] = Array.from({ length: 20 }, (_, i) => [(2 * i + 2) / 100, 2.0]);
+    const input = { curve: child, parent, direction: 'minimize' as const, late: [] };
+    assert.ok(pruneVerdict(input), 'compared at the same share of the budget, it is stopped');
+    assert.equal(heldBy({ ...input, parentPrinted: 40 }), 'slower');
+    assert.equal(pruneVerdict({ ...input, parentPrinted: 40 }), null);
+    // As fast as its parent, it is stopped as before: the same share of the budget is the same step.
+    const asFast: CurvePoint[] = parent.map(([f]) => [f, 2.0]);
+    assert.ok(pruneVerdict({ ...input, curve: asFast, parentPrinted: 40 }));
+    // A parent journaled as 60 of its 400 points read counts as 400: a child as fast is not held.
+    const dense: CurvePoint[] = Array.from({ length: 400 }, (_, i) => [(i + 1) / 1000, i < 90 ? 4 - i / 30 : 1.0]);
+    const denseChild: CurvePoint[] = dense.filter((p) => p[0] <= 0.35).map(([f]) => [f, 2.0]);
+    assert.notEqual(heldBy({ curve: denseChild, parent: compact(dense), parentPrinted: 400, direction: 'minimize', late: [] }), 'slower');
+    assert.equal(heldBy({ curve: denseChild.filter((_, i) => i % 2 === 1), parent: compact(dense), parentPrinted: 400, direction: 'minimize', late: [] }), 'slower');
+    // nan still stops it at once.
+    assert.ok(pruneVerdict({ ...input, curve: [...child, [0.42, NaN]], parentPrinted: 40 })?.diverged);
+  });
+
   it('maximize is the mirror', () => {
     const acc = expo(3, 0.15).map(([f, v]): CurvePoint => [f, 1 - v / 10]);
     const worse = acc.map(([f, v]): CurvePoint => [f, v - 0.2]);

@@ -132,6 +132,25 @@ print(f"val_loss: {loss:.4f}")
     assert.match(outcome.model.get(1)!.reason, /^stopped early at \d+ % of the budget: val_loss [\d.]+ vs [\d.]+ for #0 at the same point/);
   });
 
+  it('does not stop a run only slower per step than its parent, which ended by itself (a step count, not a time)', async () => {
+    // The parent runs 15 steps of 0.04 s and ends at 30 % of the budget, level at 1.0 after its third step. The child
+    // runs its 15 steps at 0.1 s each and stands at 2.0 all along, then ends at 0.95: compared at the same share of
+    // the budget it looked lost, but the session judges it at its own end, which is better.
+    const steps = (dt: number, value: string, final: number) => `import time
+${PACE.replace('0.1 * (i + 1)', `${dt} * (i + 1)`)}for i in range(15):
+    print(f"step {i}: val loss {${value}:.4f}", flush=True)
+    tick(i)
+print("val_loss: ${final}")
+`;
+    const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '1', policy: 'greedy', progress: "'val loss ([\\d.]+)'" }), { 'train.py': steps(0.04, '4.0 if i < 2 else 1.0', 1.0) });
+    const outcome = await inProcess(repo, new ScriptedProposer([steps(0.1, '2.0', 0.95)])).run();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const [base, child] = [outcome.model.get(0)!, outcome.model.get(1)!];
+    assert.equal(base.curvePrinted, 15, 'the journal keeps how many points the parent printed');
+    assert.equal(child.status, 'keep', child.reason);
+    assert.equal(child.metric, 0.95);
+  });
+
   it('with `prune: off` the same worse run goes to the end and is judged on its final metric', async () => {
     const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '1', policy: 'greedy', progress: "'val loss ([\\d.]+)'", prune: 'off' }), { 'train.py': trainer(1.0) });
     const s = inProcess(repo, new ScriptedProposer([trainer(3.0)]));
