@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { statOrNull } from './files.js';
 import { SKIPPED_DIRS } from './glob.js';
 
+/** What the engine itself writes at the root of the checkout: neither a run's input nor its output, and not worth a word. */
+export const ENGINE_OWN: readonly string[] = ['.autoresearch', 'results.tsv', 'autoresearch-summary.md'];
+
 /** Folder and file names that are a run's outputs or caches, never its inputs: the automatic choice leaves them out. */
 const OUTPUT_NAMES: readonly string[] = [
   'out', 'outputs', 'output', 'checkpoints', 'checkpoint', 'ckpt', 'ckpts', 'runs', 'logs', 'log', 'wandb', 'lightning_logs',

@@ -7,7 +7,7 @@ import { chmodSync, constants, copyFileSync, lstatSync, mkdirSync, readdirSync, 
 import { dirname, join } from 'node:path';
 import { statOrNull } from '../files.js';
 import { listFiles, matchesAny } from '../glob.js';
-import { isOutput } from '../outputs.js';
+import { ENGINE_OWN, isOutput } from '../outputs.js';
 
 export interface SharedLink {
   /** Relative to the worktree (and to the user's checkout). */
@@ -54,9 +54,10 @@ export function planShared(input: PlanInput): SharedPlan {
   const plan: SharedPlan = { links: [], leftOut: [], unignored: [] };
   const ignored = new Set(input.ignored.map((p) => p.replace(/\/+$/, '')));
   const entries: string[] = [];
-  // The engine's own folder is never an input, nor worth a word; a path inside a listed folder goes with it.
+  // The engine's own folder and files (results.tsv, the summary) are never an input, nor worth a word ("not shared, as
+  // outputs a run writes: results.tsv" said a run writes it); a path inside a listed folder goes with it.
   for (const p of [...ignored]) {
-    if (p === '.autoresearch' || p.startsWith('.autoresearch/') || [...ignored].some((q) => q !== p && p.startsWith(`${q}/`))) ignored.delete(p);
+    if (ENGINE_OWN.includes(p) || p.startsWith('.autoresearch/') || [...ignored].some((q) => q !== p && p.startsWith(`${q}/`))) ignored.delete(p);
   }
   if (input.shared === null) {
     for (const p of ignored) (isOutput(input.root, p) ? plan.leftOut : entries).push(p);
@@ -73,7 +74,7 @@ export function planShared(input: PlanInput): SharedPlan {
       if (verdict === 'all') entries.push(p);
       else if (verdict === 'inside') for (const name of readdirSync(join(input.root, p)).sort()) visit(`${p}/${name}`);
     };
-    for (const p of [...ignored, ...input.untracked.map((u) => u.replace(/\/+$/, ''))]) if (p !== '.autoresearch') visit(p);
+    for (const p of [...ignored, ...input.untracked.map((u) => u.replace(/\/+$/, ''))]) if (!ENGINE_OWN.includes(p)) visit(p);
   }
   const readonlyPrefixes = input.readonly.map(staticPrefix);
   // An entry with protected files inside becomes a real folder of links, so each protected file can point at its snapshot.

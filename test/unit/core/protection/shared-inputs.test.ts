@@ -42,6 +42,18 @@ describe('shared inputs', () => {
     assert.deepEqual(p.unignored, []);
   });
 
+  it('leaves the engine\'s own files out without a word: results.tsv and the summary are no output of a run', async () => {
+    const r = layout();
+    r.write('.gitignore', '*.bin\n*.pt\n.venv/\nout/\nwandb/\n__pycache__/\ncache/\nresults.tsv\nautoresearch-summary.md\n');
+    r.write('results.tsv', 'commit\tval_loss\n');
+    r.write('autoresearch-summary.md', '# summary\n');
+    const p = await plan(r, null);
+    assert.deepEqual(p.leftOut.sort(), ['exp1', 'model.pt', 'out', 'out-shakespeare-char', 'wandb']);
+    assert.ok(!p.links.some((l) => l.path === 'results.tsv' || l.path === 'autoresearch-summary.md'));
+    const chosen = await plan(r, ['*.tsv', '*.md']);
+    assert.deepEqual(chosen.links.map((l) => l.path), [], 'not even when `shared` globs match them');
+  });
+
   it('`shared` globs choose, reaching inside folders and into untracked ones that git does not ignore', async () => {
     const p = await plan(layout(), ['data/owt/val.bin', 'notes/**', 'out']);
     assert.deepEqual(p.links.map((l) => l.path), ['data/owt/val.bin', 'notes', 'out']);
