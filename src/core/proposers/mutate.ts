@@ -16,7 +16,7 @@
 // `sigmoid -> tanh`). An edit replaces the value's characters and nothing else. The first try from a kept change of a
 // number repeats its step (the direction that paid); a draft changes a setting no kept experiment has changed yet.
 import type { Proposal, ProposalRequest, Proposer } from './proposer.js';
-import type { ExperimentNode, Operator } from '../types.js';
+import type { ExperimentNode, Operator, ResearchConfig } from '../types.js';
 import { mentions } from './mutate/hint.js';
 import type { Hyperparameter } from './mutate/hyperparameter.js';
 import { overriddenBy, runOverrides, withConfigFiles } from './mutate/overrides.js';
@@ -56,20 +56,32 @@ export class MutateProposer implements Proposer {
     return this.nothingNew;
   }
 
-  async propose(req: ProposalRequest): Promise<Proposal | null> {
-    this.nothingNew = null;
-    if (req.operator !== 'draft' && req.operator !== 'improve') return null;
-    const space = this.scan(req.worktree, req.config.editable);
-    const { contents } = space;
-    const set = withConfigFiles(runOverrides(req.config.run), req.worktree);
+  /** Before a session runs anything: why the editable files in `root` give it nothing to tune, or null. */
+  nothingToTune(root: string, config: Pick<ResearchConfig, 'editable' | 'run'>): string | null {
+    return this.tunable(root, config).nothing;
+  }
+
+  /** The settings it may tune in a worktree (those the run command does not set), or why there are none. */
+  private tunable(worktree: string, config: Pick<ResearchConfig, 'editable' | 'run'>) {
+    const space = this.scan(worktree, config.editable);
+    const set = withConfigFiles(runOverrides(config.run), worktree);
     const overridden = space.params.map((p) => [p, overriddenBy(p, set)] as const).filter(([, by]) => by !== null);
     const params = space.params.filter((p) => !overridden.some(([o]) => o === p));
     const settings = whatSetsThem(overridden);
+    const nothing = params.length > 0 ? null : space.params.length
+      ? `The mutate proposer has nothing to tune: the run command sets every setting it found in the editable files, so an edit there would not reach the run (${settings}). Take them off the command line, or make editable the file the run reads them from.`
+      : describeSearchSpace(space, config.editable);
+    return { space, params, overridden, settings, nothing };
+  }
+
+  async propose(req: ProposalRequest): Promise<Proposal | null> {
+    this.nothingNew = null;
+    if (req.operator !== 'draft' && req.operator !== 'improve') return null;
+    const { space, params, overridden, settings, nothing } = this.tunable(req.worktree, req.config);
+    const { contents } = space;
     const note = overridden.length ? ` Left alone because the run command sets them, so an edit in the file would not reach the run: ${settings}.` : '';
-    if (params.length === 0) {
-      this.nothingNew = space.params.length
-        ? `The mutate proposer has nothing to tune: the run command sets every setting it found in the editable files, so an edit there would not reach the run (${settings}). Take them off the command line, or make editable the file the run reads them from.`
-        : describeSearchSpace(space, req.config.editable);
+    if (nothing !== null) {
+      this.nothingNew = nothing;
       return null;
     }
     const held = valuesOfLine(req.parent, req.history);

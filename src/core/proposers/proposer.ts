@@ -91,4 +91,9 @@ export interface Proposer extends Disposable {
   propose(request: ProposalRequest): Promise<Proposal | null>;
   /** Why it found nothing at all to try, when the user can act on it (where it looked, what it accepts); null otherwise. */
   explainNothingNew?(): string | null;
+  /**
+   * Before a new session runs anything: why it could never propose a change in this checkout (nothing to tune in the
+   * editable files), or null. A proposer that cannot tell beforehand (a model) has none.
+   */
+  nothingToTune?(root: string, config: Pick<ResearchConfig, 'editable' | 'run'>): string | null;
 }

@@ -122,6 +122,9 @@ export class Opening {
     if (await lab.resolve(`refs/heads/${branch}`)) {
       throw new PreflightError(`A branch ${branch} already exists but this folder has no session "${config.tag}". Choose another tag, or delete the branch (\`git branch -D ${branch}\`).`);
     }
+    // A proposer that could never propose anything here says so now, not after the baseline's whole budget.
+    const nothing = this.ctx.options.proposer.nothingToTune?.(lab.root, config) ?? null;
+    if (nothing) throw new PreflightError(`${nothing} Nothing was run.`);
   }
 
   /** The files the session uses are committed, and the editable globs match something. */

@@ -24,7 +24,8 @@ describe('platform', () => {
   });
 
   it('a session records the framework versions of the run\'s interpreter', () => {
-    const r = tempRepo({ 'train.py': 'print("val_loss: 1.0")\n' });
+    // A setting to tune: a session with nothing to tune does not start.
+    const r = tempRepo({ 'train.py': 'lr = 1e-3\nprint("val_loss: 1.0")\n' });
     repos.push(r);
     // An interpreter of its own, as /usr/bin/python3 with Debian's python3-torch is: a torch PATH's python3 has not.
     const real = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();

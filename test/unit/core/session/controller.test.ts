@@ -180,6 +180,18 @@ describe('preflight', () => {
     assert.ok(!existsSync(join(repo.root, 'results.tsv')));
   });
 
+  it('refuses to start when the proposer could never propose anything here, before the baseline runs', async () => {
+    // Every setting of train.py is on the command line: mutate's edits could not reach the run.
+    const repo = tempRepo({ 'train.py': 'import argparse\np = argparse.ArgumentParser()\np.add_argument("--lr", type=float, default=1e-3)\nargs = p.parse_args()\nprint(f"val_loss: {args.lr}")\n' });
+    repos.push(repo);
+    const config = parseConfig(toyConfig().replace('run: python3 train.py', 'run: python3 train.py --lr 0.01'));
+    const c = new Controller({ root: repo.root, config, proposer: new MutateProposer({ seed: 0 }), executor: new LocalExecutor(), platform: null });
+    await assert.rejects(c.run(), (e: Error) => e instanceof PreflightError && /^The mutate proposer has nothing to tune: the run command sets every setting .*\(in train\.py, lr \(--lr 0\.01\)\)\. .* Nothing was run\.$/.test(e.message));
+    c.dispose();
+    assert.ok(!existsSync(join(repo.root, '.autoresearch/t1/logs/0.log')), 'the baseline did not run');
+    assert.equal(repo.git('branch', '--list', 'autoresearch/*'), '');
+  });
+
   it('refuses a repository with no commits', async () => {
     const repo = tempRepo({ 'train.py': TOY_TRAIN }, { commit: false });
     repos.push(repo);
