@@ -79,6 +79,16 @@ function shape(m: SessionModel): string[] {
   return m.nodes.map((n) => `#${n.id}<${n.parentId} ${n.operator} ${n.status} ${n.metric === null ? null : Number(n.metric.toFixed(6))}`);
 }
 
+/** The repo's session run to its end in this process: its model. */
+async function session(repo: TempRepo): Promise<SessionModel> {
+  const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
+  const c = new Controller({ root: repo.root, config, proposer: new PatchesProposer({ dir: join(repo.root, 'patches') }), executor: new LocalExecutor(), platform: null });
+  const outcome = await c.run();
+  c.dispose();
+  assert.equal(outcome.state, 'done', outcome.reason);
+  return outcome.model;
+}
+
 function journal(repo: TempRepo): JournalRecord[] {
   return Journal.read(join(repo.root, '.autoresearch/p1/journal.jsonl'));
 }
@@ -112,12 +122,7 @@ describe('a parent run again for its child\'s evidence', () => {
 
   it('runs when the parent has fewer runs than the candidate, and the verdict weighs the parent\'s mean of 2', async () => {
     const repo = parentRepo();
-    const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
-    const c = new Controller({ root: repo.root, config, proposer: new PatchesProposer({ dir: join(repo.root, 'patches') }), executor: new LocalExecutor(), platform: null });
-    const outcome = await c.run();
-    c.dispose();
-    assert.equal(outcome.state, 'done', outcome.reason);
-    const m = outcome.model;
+    const m = await session(repo);
     assert.deepEqual(shape(m), EXPECTED);
     const again = m.get(6)!;
     assert.equal(again.editKey, 'measure:3:for:4:1');
@@ -135,12 +140,7 @@ describe('a parent run again for its child\'s evidence', () => {
   it('that crashes is not run again: the candidate runs instead, up to its limit', async () => {
     // The parent's re-run (the seventh run) prints NaN.
     const repo = parentRepo([0, 0.1, -0.1, 0, 0, 0, 'nan']);
-    const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
-    const c = new Controller({ root: repo.root, config, proposer: new PatchesProposer({ dir: join(repo.root, 'patches') }), executor: new LocalExecutor(), platform: null });
-    const outcome = await c.run();
-    c.dispose();
-    assert.equal(outcome.state, 'done', outcome.reason);
-    const m = outcome.model;
+    const m = await session(repo);
     assert.deepEqual(shape(m), [
       ...EXPECTED.slice(0, 4),
       '#4<3 improve discard 0.3', '#5<4 rerun discard 0.3', '#6<3 rerun crash null',
@@ -154,12 +154,7 @@ describe('a parent run again for its child\'s evidence', () => {
   it('gives the candidate no more runs than noise.maxRuns', async () => {
     // As above, the parent's re-run crashes; with maxRuns: 3 the candidate stops at its third run, not its sixth.
     const repo = parentRepo([0, 0.1, -0.1, 0, 0, 0, 'nan'], '{repeats: 3, z: 2, confirm: false, maxRuns: 3}');
-    const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
-    const c = new Controller({ root: repo.root, config, proposer: new PatchesProposer({ dir: join(repo.root, 'patches') }), executor: new LocalExecutor(), platform: null });
-    const outcome = await c.run();
-    c.dispose();
-    assert.equal(outcome.state, 'done', outcome.reason);
-    const m = outcome.model;
+    const m = await session(repo);
     assert.deepEqual(shape(m), [...EXPECTED.slice(0, 4), '#4<3 improve discard 0.3', '#5<4 rerun discard 0.3', '#6<3 rerun crash null', '#7<4 rerun discard 0.3']);
     assert.match(m.get(4)!.reason, /^did not hold up: val_loss mean 0\.3 of 3 runs vs parent 0\.5: gain 0\.2, not more than the threshold 0\.23094 .*\(#4, #5, #7\)$/);
   });
