@@ -15,7 +15,9 @@ export function experimentLine(tag: string, metricName: string, n: ExperimentNod
   const metric = fmtNum(n.metric);
   // Like results.tsv, an unreported memory reads 0.0GB so the line keeps its shape; under 1 GB it reads in MB.
   const mem = fmtMemory(n.memoryGb ?? 0, false);
-  return `[EXP] ${tag} ${n.id} | commit:${commit} | ${metricName}:${metric} | mem:${mem} | status:${n.status} | ${n.description}`;
+  // A run early stopping ended has no metric: the line says where it stopped, not only `n/a`.
+  const stopped = /^stopped early at (\S+ %) of the budget/.exec(n.reason ?? '')?.[1];
+  return `[EXP] ${tag} ${n.id} | commit:${commit} | ${metricName}:${metric} | mem:${mem} | status:${n.status} | ${n.description}${stopped ? ` (stopped early at ${stopped} of the budget)` : ''}`;
 }
 
 export class SessionRecord {

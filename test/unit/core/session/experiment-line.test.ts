@@ -14,6 +14,11 @@ describe('[EXP] line', () => {
     assert.equal(line(2), '[EXP] t1 3 | commit:abcdef0 | val_loss:1.4697 | mem:2.0GB | status:discard | LR 0.01 -> 0.02');
   });
 
+  it('says where early stopping ended a run, whose metric is n/a', () => {
+    const stopped = fakeNode({ id: 4, commit: 'abcdef0123456789', metric: null, status: 'discard', description: 'LR 0.01 -> 0.2', reason: 'stopped early at 38 % of the budget: val_loss 3.1 vs 2.41 for #3 at the same point, worse by 0.69' });
+    assert.equal(experimentLine('t1', 'val_loss', stopped), '[EXP] t1 4 | commit:abcdef0 | val_loss:n/a | mem:0.0GB | status:discard | LR 0.01 -> 0.2 (stopped early at 38 % of the budget)');
+  });
+
   it('shows memory under 1 GB in MB; unreported memory keeps the 0.0GB shape', () => {
     // What the judge stores for the demo's `peak_memory_mb: 15.3`.
     const demo = judge({ log: 'val_loss: 1\npeak_vram_mb: 15.3\n', run: { exitCode: 0, signal: null, timedOut: false, wallMs: 1, logPath: '' }, config: fakeConfig(), parentMetric: null, isBaseline: true });
