@@ -3,7 +3,7 @@
 // tried from that parent, and the same seed, parent and history give the same pick.
 //
 // What counts as a hyperparameter: a number or a True/False value written as a literal in one of these places
-// (a string only when a trailing `# choices: a, b` comment or argparse's `choices=` lists the alternatives):
+// (a string only when a trailing `# choices: a, b` or `# a | b` comment or argparse's `choices=` lists the alternatives):
 //   Python         a top-level assignment at column 0 (`LR = 0.01`, `learning_rate: float = 6e-4`); lower-case names
 //                  only in the settings block at the top of the file, before the first statement that runs something
 //                  (`exec(...)`, `main()`, `for ...`), since what follows is the script's state (`iter_num = 0`);

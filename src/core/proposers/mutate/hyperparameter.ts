@@ -16,7 +16,10 @@ export interface Hyperparameter {
   /** Offset of the value text in the file's content. */
   start: number;
   end: number;
-  /** Alternatives from a trailing `# choices: a, b` comment (or argparse's `choices=`), as they would be written. */
+  /**
+   * Alternatives from a trailing `# choices: a, b` comment, a string's `# tanh | relu` comment that lists its own value
+   * among others, or argparse's `choices=`, as they would be written.
+   */
   choices: string[] | null;
   /** Bounds from a trailing `# range: lo, hi` comment. */
   range: [number, number] | null;
@@ -42,11 +45,27 @@ export interface Literal {
   listed?: string[] | null;
 }
 
+/** One name in a `# a | b` comment: letters, digits, `_ . -`, quoted or not. */
+const BAR_LIST = /^\s*(["']?[\w.-]+["']?(?:\s*\|\s*["']?[\w.-]+["']?)+)\s*$/;
+
+/**
+ * A string setting's alternatives when its whole trailing comment lists them with `|` (`activation: tanh  # tanh |
+ * relu`, as config files often document them) and names its own value among them; null otherwise, so a comment that
+ * only mentions a `|` is no list.
+ */
+function barList(comment: string, text: string, quote: string): string[] | null {
+  const m = BAR_LIST.exec(comment);
+  if (!m) return null;
+  const names = m[1]!.split('|').map((c) => c.trim().replace(/^(["'])(.*)\1$/, '$2'));
+  const own = quote === '' ? text : text.slice(1, -1);
+  return names.includes(own) ? names : null;
+}
+
 export function literalParam(l: Literal): Hyperparameter | null {
   if (l.text === '' || l.text.includes('\n')) return null;
   const choices = /\bchoices\s*:\s*(.+)$/i.exec(l.comment);
   const range = /\brange\s*:\s*\[?\s*([-+.\deE]+)\s*,\s*([-+.\deE]+)\s*\]?/i.exec(l.comment);
-  const listed = choices ? choices[1]!.split(/[,|]/) : l.listed ?? null;
+  const listed = choices ? choices[1]!.split(/[,|]/) : l.listed ?? (l.quote !== null ? barList(l.comment, l.text, l.quote) : null);
   let kind: Hyperparameter['kind'];
   if (l.quote !== null) {
     if (!listed) return null;

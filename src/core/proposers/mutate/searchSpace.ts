@@ -11,7 +11,7 @@ import { readValues } from './parse.js';
 export const TUNABLE_FORMS =
   'numbers and True/False values of top-level Python assignments (`lr = 1e-3`), argparse/click defaults ' +
   "(`add_argument('--lr', default=1e-3)`) and YAML, JSON and TOML keys (`optimizer.lr: 3e-4`); a string only with a " +
-  '`# choices: a, b` comment';
+  '`# choices: a, b` comment (or a `# a | b` one that lists its own value)';
 
 const MAX_FILE_BYTES = 1_000_000;
 

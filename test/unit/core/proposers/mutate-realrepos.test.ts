@@ -576,7 +576,7 @@ def main():
     assert.equal(proposer.explainNothingNew(),
       'The mutate proposer found nothing to tune in the editable files (conf/logging.yaml, train.py; editable: train.py, conf/*.yaml). ' +
       'It tunes numbers and True/False values of top-level Python assignments (`lr = 1e-3`), argparse/click defaults ' +
-      "(`add_argument('--lr', default=1e-3)`) and YAML, JSON and TOML keys (`optimizer.lr: 3e-4`); a string only with a `# choices: a, b` comment. " +
+      "(`add_argument('--lr', default=1e-3)`) and YAML, JSON and TOML keys (`optimizer.lr: 3e-4`); a string only with a `# choices: a, b` comment (or a `# a | b` one that lists its own value). " +
       'It left alone, as not hyperparameters (seeds, evaluation and validation data, logging, paths, devices, distributed settings, input and output sizes, tiny epsilons): ' +
       'conf/logging.yaml: wandb.log_model; train.py: seed, eval_interval. ' +
       'Add a `# choices: a, b` comment to a setting, make the file that holds the hyperparameters editable, or let a model propose: ' +

@@ -77,6 +77,13 @@ describe('parseHyperparameters', () => {
     assert.deepEqual(byName(params, 'RATIO').range, [0, 1]);
   });
 
+  it('reads a string\'s `# a | b` comment as its choices when it lists the string\'s own value, as configs document them', () => {
+    const yaml = parseHyperparameters('configs/model/mlp.yaml', 'activation: tanh  # tanh | relu\nnorm: batch  # see docs | wiki\noptim: adam  # sgd | adamw\n');
+    assert.deepEqual(yaml.map((p) => [p.name, p.choices]), [['activation', ['tanh', 'relu']]]);
+    const py = parseHyperparameters('train.py', 'ACT = "relu"  # relu|gelu|silu\nMODE = "fast"  # fast or slow | see README\n');
+    assert.deepEqual(py.map((p) => [p.name, p.choices]), [['ACT', ['"relu"', '"gelu"', '"silu"']]]);
+  });
+
   it('counts a name assigned twice at its last assignment', () => {
     const ps = parseHyperparameters('a.py', 'LR = 0.1\nx = LR * 2\nLR = 0.2\n');
     assert.equal(ps.length, 1);
