@@ -3,19 +3,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { parseConfig } from '../../../src/core/config.js';
 import { cliSync as cli } from '../helpers/cli.js';
-import { tempRepo, type TempRepo } from '../helpers/repo.js';
+import { scratchRepo, type TempRepo } from '../helpers/repo.js';
 
-const repos: TempRepo[] = [];
-after(() => { for (const r of repos) r.cleanup(); });
-
-function repo(files: Record<string, string>): TempRepo {
-  const r = tempRepo(files);
-  repos.push(r);
-  return r;
-}
+const repo = scratchRepo;
 
 const TRAIN = `import os
 import yaml

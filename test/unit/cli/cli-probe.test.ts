@@ -9,16 +9,9 @@ import { parseConfig } from '../../../src/core/config.js';
 import { extractLast } from '../../../src/core/judging/judge.js';
 import { CHARLM } from '../helpers/charlm.js';
 import { cliSync as cli, cliSyncEnv } from '../helpers/cli.js';
-import { tempRepo, type TempRepo } from '../helpers/repo.js';
+import { scratchRepo, type TempRepo } from '../helpers/repo.js';
 
-const repos: TempRepo[] = [];
-after(() => { for (const r of repos) r.cleanup(); });
-
-function repo(files: Record<string, string>): TempRepo {
-  const r = tempRepo(files);
-  repos.push(r);
-  return r;
-}
+const repo = scratchRepo;
 
 function config(r: TempRepo): { text: string; parsed: ReturnType<typeof parseConfig> } {
   const text = readFileSync(join(r.root, 'autoresearch.config.yaml'), 'utf8');

@@ -31,6 +31,13 @@ export function tempFolder(files: Record<string, string>, prefix = 'ar-folder-')
   return root;
 }
 
+/** A fresh repo with the given files committed on `main`, removed after the test file (as tempFolder's folders are). */
+export function scratchRepo(files: Record<string, string>): TempRepo {
+  const r = tempRepo(files);
+  folders.push(r.root);
+  return r;
+}
+
 /** A fresh repo with the given files committed on `main`. */
 export function tempRepo(files: Record<string, string>, { commit = true } = {}): TempRepo {
   const root = mkdtempSync(join(tmpdir(), 'ar-repo-'));
