@@ -1,11 +1,11 @@
 // Remembers sessions this editor stopped only because its window closed or reloaded, so the next window
 // shows them as interrupted (with Resume) rather than as stopped by the user. Kept in the extension's
 // storage, written synchronously: deactivation gives no second chance.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 interface Marker {
-  /** Size of the journal when the window let go of it: a session that moved on since is not "interrupted" any more. */
+  /** Size of the journal when the window let go of it: what was written after it tells whether the session moved on. */
   journalBytes: number;
   at: string;
 }
@@ -44,10 +44,49 @@ export class InterruptionStore {
     this.write(all);
   }
 
-  /** True while the journal is exactly as the closing window left it. */
+  /**
+   * True while nobody took the session up again since the closing window let go of it. A stop that was still
+   * under way when the window marked it (a run's process group can take longer to end than the window waits)
+   * journals its last records after the mark; those are still the same stop. Only a record that opens the
+   * session again (resume, restart, a new session) means it moved on.
+   */
   isInterrupted(journal: string): boolean {
     const m = this.read()[journal];
     if (!m || !existsSync(journal)) return false;
-    return statSync(journal).size === m.journalBytes;
+    const size = statSync(journal).size;
+    if (size === m.journalBytes) return true;
+    if (size < m.journalBytes) return false;
+    return !tailReopens(journal, m.journalBytes, size);
+  }
+}
+
+const REOPENING = new Set(['session', 'resume', 'restart']);
+
+/** Whether the journal's records from byte `from` on include one that opens the session again. */
+function tailReopens(journal: string, from: number, size: number): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(journal, 'r');
+    const buf = Buffer.alloc(size - from);
+    readSync(fd, buf, 0, buf.length, from);
+    for (const line of buf.toString('utf8').split('\n')) {
+      const type = recordType(line);
+      if (type && REOPENING.has(type)) return true;
+    }
+    return false;
+  } catch {
+    return true;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function recordType(line: string): string | undefined {
+  if (!line.trim()) return undefined;
+  try {
+    const rec = JSON.parse(line) as { type?: unknown };
+    return typeof rec.type === 'string' ? rec.type : undefined;
+  } catch {
+    return undefined;
   }
 }

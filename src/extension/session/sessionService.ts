@@ -465,10 +465,11 @@ export class SessionService extends DisposableBase {
     const live = this.live;
     if (!live) return;
     live.shuttingDown = true;
-    const journal = live.controller.paths.journal;
+    // Marked first: the host may be gone before the stop ends, and what the stop journals after the mark
+    // still counts as this interruption (only a resume or a restart after it does not).
+    this.interruptions.mark(live.controller.paths.journal);
     live.controller.stop();
     await Promise.race([live.result.catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs))]);
-    this.interruptions.mark(journal);
   }
 
   override dispose(): void {
