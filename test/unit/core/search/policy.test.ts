@@ -38,7 +38,7 @@ describe('tree policy', () => {
     const c = new TreePolicy(opts).choose(tree([[0, null, 'keep', 1]]), { ...all, busyParents: new Map([[0, 2]]) })!;
     assert.equal(c.parent.id, 0);
     assert.equal(c.operator, 'draft');
-    assert.match(c.reason, /^start a new line \(the best, #0, has 2 experiments going, and no other line pays\): a draft from the baseline$/);
+    assert.match(c.reason, /^start a new line \(the best, #0, has 2 experiments going, and no other line pays\): a draft from the baseline, draft 1 of 3$/);
   });
 
   it('debugs a crashed node when the proposer can, up to the depth limit', () => {
@@ -66,11 +66,33 @@ describe('tree policy', () => {
     const spec: Parameters<typeof tree>[0] = [[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 1, 'discard', 0.85], [3, 1, 'discard', 0.81]];
     const c = new TreePolicy(opts).choose(tree(spec), all)!;
     assert.equal(c.operator, 'draft');
-    assert.match(c.reason, /^start a new line \(the best, #1, stalled after 2 tries without a keep, and no other line pays\): a draft from the baseline$/);
+    assert.match(c.reason, /^start a new line \(the best, #1, stalled after 2 tries without a keep, and no other line pays\): a draft from the baseline, draft 2 of 3$/);
     const used = tree([...spec, [4, 0, 'keep', 0.9], [5, 4, 'discard', 0.95], [6, 4, 'discard', 0.92]]);
     const back = new TreePolicy({ ...opts, drafts: 1 }).choose(used, { ...all, exhausted: new Set([mergeKey(1, 4)]) })!;
     assert.equal(back.parent.id, 1);
-    assert.match(back.reason, /^back to the best, #1 \(0\.8\): every line stalled and no drafts are left$/);
+    assert.match(back.reason, /^back to the best, #1 \(0\.8\): every line stalled and no drafts are left \(drafts: 1 spent; more only once the best fails 4 tries in a row\)$/);
+  });
+
+  it('spends drafts beyond the configured ones only once going back to the best failed too, two at most', () => {
+    // #1 is the first line's best; #2 the one draft configured, stalled; merging it onto #1 was tried.
+    const spec: Parameters<typeof tree>[0] = [[0, null, 'keep', 1], [1, 0, 'keep', 0.8, 'improve'], [2, 0, 'keep', 0.9], [3, 2, 'discard', 0.95], [4, 2, 'discard', 0.92]];
+    const ctx = { ...all, exhausted: new Set([mergeKey(1, 2)]) };
+    const policy = new TreePolicy({ ...opts, drafts: 1 });
+    // The best failed 3 tries in a row (patience 2): it is taken back, as before.
+    const round = (from: number, n: number, metric = 0.85): Parameters<typeof tree>[0] => Array.from({ length: n }, (_, i) => [from + i, 1, 'discard', metric + i / 1000, 'improve']);
+    assert.equal(policy.choose(tree([...spec, ...round(10, 3)]), ctx)!.operator, 'improve');
+    // A second round of patience failed too: a new line.
+    const extra = policy.choose(tree([...spec, ...round(10, 4)]), ctx)!;
+    assert.equal(extra.operator, 'draft');
+    assert.match(extra.reason, /: a draft from the baseline, draft 2, beyond the 1 configured \(at most 2 more\): the best, #1, failed 4 tries in a row, twice patience 2$/);
+    // The best with nothing new to try earns one as well.
+    assert.equal(policy.choose(tree([...spec, ...round(10, 3)]), { ...ctx, exhausted: new Set([...ctx.exhausted, exhaustedKey(1, 'improve')]) })!.operator, 'draft');
+    // Two extra drafts spent (stalled, merges tried): no third.
+    const spent = tree([...spec, ...round(10, 4), [20, 0, 'keep', 0.95], [21, 20, 'discard', 0.96], [22, 20, 'discard', 0.97], [23, 0, 'discard', 1.1]]);
+    const after = policy.choose(spent, { ...ctx, exhausted: new Set([...ctx.exhausted, mergeKey(1, 20)]) })!;
+    assert.notEqual(after.operator, 'draft');
+    // drafts: 0 turns drafting off, extra ones included.
+    assert.notEqual(new TreePolicy({ ...opts, drafts: 0 }).choose(tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8, 'improve'], ...round(10, 4)]), all)!.operator, 'draft');
   });
 
   it('when the best has nothing new and every line stalled, chooses by value plus how little a node was tried, and names the numbers', () => {
