@@ -462,7 +462,12 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
     }
   }
 
-  const minDelta = r.minDelta === undefined ? 0 : c.number('minDelta', r.minDelta, 0);
+  // `minDelta: 0.5%`: a share of the parent's value, so the margin follows a metric that falls tenfold in a session.
+  const share = typeof r.minDelta === 'string' ? /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%\s*$/.exec(r.minDelta) : null;
+  const minDeltaShare = share ? Number(share[1]) / 100 : undefined;
+  const minDelta = r.minDelta === undefined || share ? 0
+    : typeof r.minDelta === 'string' ? c.fail('minDelta', r.minDelta, 'a number >= 0, or a share of the parent\'s value such as 0.5%')
+    : c.number('minDelta', r.minDelta, 0);
   const seed = r.seed === undefined ? 0 : c.int('seed', r.seed, Number.MIN_SAFE_INTEGER);
   const notes = r.notes === undefined || r.notes === null ? null : c.relPath('notes', r.notes) ?? null;
   const graceSeconds = r.graceSeconds === undefined ? 5 : c.number('graceSeconds', r.graceSeconds, 0, true);
@@ -561,7 +566,7 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   if (c.issues.length) throw new ConfigError(c.issues);
   return {
     tag: tag!, editable: editable!, readonly: readonlyGlobs!, shared: shared ?? null, sandbox: sandbox ?? DEFAULT_SANDBOX, run: run!, budgetSeconds: budgetSeconds!, budgetText, atBudget: atBudget!, metric: metric!, memory: memory!, metrics, constraints,
-    maxExperiments: maxExperiments!, proposer: proposer!, policy: policy!, executor: executor!, parallel: parallel!, minDelta: minDelta!, seed: seed!, notes,
+    maxExperiments: maxExperiments!, proposer: proposer!, policy: policy!, executor: executor!, parallel: parallel!, minDelta: minDelta!, ...(minDeltaShare === undefined ? {} : { minDeltaShare }), seed: seed!, notes,
     graceSeconds: graceSeconds!, search: search!, gpus: gpus!, slotsPerGpu: slotsPerGpu!, gpuMemoryGb, pipeline: pipeline!, noise: noise!, progress: progress ?? null, prune: prune ?? null, checks, maxCost: maxCost ?? null, maxTokens: maxTokens ?? null,
   };
 }

@@ -22,8 +22,8 @@ export interface TemplateOptions {
   patchesDir?: string;
   /** The kind's own keys for a model-backed proposer (`model`, `baseUrl`, `apiKeyEnv`, `command`): written as a mapping. */
   proposerKeys?: Record<string, string>;
-  /** The smallest improvement over the parent that counts (default 0). */
-  minDelta?: number;
+  /** The smallest improvement over the parent that counts (default 0): a number, or a share such as `0.5%`. */
+  minDelta?: number | string;
   /** `last` when a probe of the run was still going at the budget but printed the metric as it went. */
   atBudget?: 'last';
 }
@@ -134,8 +134,9 @@ export function configTemplate(o: TemplateOptions): string {
     '# there, what late winners made up, noise; at least floor) and, at its recent rate, could not reach the parent\'s end.',
     '# Never before minFraction, never the baseline or a confirmation run.',
     '# prune: {minFraction: 0.25, safety: 1.5, floor: 0.05}',
-    '# A change is kept only if it beats its parent by more than this, in the metric\'s units: at 0 a run-to-run wobble',
-    '# of 0.1 % counts as a win and the search follows noise.',
+    '# A change is kept only if it beats its parent by more than this, in the metric\'s units, or a share of the',
+    '# parent\'s value (minDelta: 0.5%), which follows a metric that falls a lot: at 0 a run-to-run wobble of 0.1 %',
+    '# counts as a win and the search follows noise.',
     `minDelta: ${o.minDelta ?? 0}`,
     '# Seed for the proposer\'s and the policy\'s choices.',
     'seed: 0',

@@ -345,7 +345,8 @@ export class SessionModel {
     const { spread, samples } = pooledSpread([this.samples(0), ...more]);
     const extra = more.reduce((a, g) => a + g.length, 0);
     const source = more.length ? `${base} baseline run${base === 1 ? '' : 's'} and ${extra} runs of ${more.length} experiment${more.length === 1 ? '' : 's'} run more than once` : `${base} baseline run${base === 1 ? '' : 's'}`;
-    return { spread, samples: spread === null ? base : samples, source, repeats: noise.repeats, z: noise.z, minDelta, threshold: spread === null ? minDelta : Math.max(minDelta, noise.z * spread) };
+    const share = this.config!.minDeltaShare;
+    return { spread, samples: spread === null ? base : samples, source, repeats: noise.repeats, z: noise.z, minDelta, ...(share === undefined ? {} : { minDeltaShare: share }), threshold: spread === null ? minDelta : Math.max(minDelta, noise.z * spread) };
   }
 
   /** Nodes from the root to `id`. */

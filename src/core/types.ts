@@ -91,8 +91,13 @@ export interface ResearchConfig {
   executor: ExecutorConfig;
   /** Experiments that may run at once, one worktree each. */
   parallel: number;
-  /** A change must beat its parent by more than this to be kept. */
+  /** A change must beat its parent by more than this to be kept (0 with minDeltaShare). */
   minDelta: number;
+  /**
+   * `minDelta: 0.5%` in the config: a change must beat its parent by more than this share of the parent's value
+   * (0.005), which follows the metric as it falls; absent for an absolute minDelta.
+   */
+  minDeltaShare?: number;
   seed: number;
   /** Path (relative to the workspace) of the research notes, like program.md; null when none. */
   notes: string | null;
@@ -159,7 +164,9 @@ export interface NoiseBand {
   repeats: number;
   z: number;
   minDelta: number;
-  /** max(minDelta, z × spread): the margin a change must beat its parent by. */
+  /** As the config's: a share of the parent's value instead of minDelta. */
+  minDeltaShare?: number;
+  /** max(minDelta, z × spread): the margin a change must beat its parent by (with a share, also that share of the parent's value). */
   threshold: number;
 }
 

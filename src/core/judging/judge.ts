@@ -4,7 +4,7 @@ import type { Direction, Judgement, NoiseBand, ResearchConfig, RunResult } from 
 import { fmtDuration, fmtNum, fmtPct, fmtSigned, relativeChange } from '../../shared/format.js';
 
 /** What the judge reads of the config; the budget words the timeout reason, `atBudget` says whether a timeout has a value. */
-export type JudgeConfig = Pick<ResearchConfig, 'metric' | 'memory' | 'metrics' | 'constraints' | 'minDelta'> & Partial<Pick<ResearchConfig, 'budgetSeconds' | 'atBudget'>>;
+export type JudgeConfig = Pick<ResearchConfig, 'metric' | 'memory' | 'metrics' | 'constraints' | 'minDelta'> & Partial<Pick<ResearchConfig, 'budgetSeconds' | 'atBudget' | 'minDeltaShare'>>;
 
 /** Capture group 1 of the last match of `pattern` in `log` (multiline), or null. */
 export function extractLast(log: string, pattern: string): string | null {
@@ -61,10 +61,25 @@ export interface JudgeInput {
 /** Said of a change whose metric is its parent's to every printed digit. */
 export const NO_EFFECT = 'no effect: the metric is exactly the parent\'s — the change may not reach the run (overridden on the command line? not read by the script?)';
 
+type MinDelta = Pick<ResearchConfig, 'minDelta' | 'minDeltaShare'>;
+
+/** How much a change must beat a parent of value `parent` by: minDelta, or its share of the parent's value. */
+export function minDeltaAt(m: MinDelta, parent: number): number {
+  return m.minDeltaShare === undefined ? m.minDelta : m.minDeltaShare * Math.abs(parent);
+}
+
+/** minDelta as configured, `0.001` or `0.5 %`; with a parent value, a share says what it comes to: `0.5 % = 0.0123`. */
+export function minDeltaText(m: MinDelta, parent?: number): string {
+  if (m.minDeltaShare === undefined) return String(m.minDelta);
+  const share = `${Number((m.minDeltaShare * 100).toPrecision(6))} %`;
+  return parent === undefined || !Number.isFinite(parent) ? share : `${share} = ${fmtNum(minDeltaAt(m, parent))}`;
+}
+
 /** `threshold 0.02 = max(minDelta 0, 2 × spread 0.01)`, or `minDelta 0` without a measured spread. */
-export function thresholdText(band: NoiseBand | null | undefined, minDelta: number): string {
-  if (!band || band.spread === null) return `minDelta ${minDelta}`;
-  return `threshold ${fmtNum(band.threshold)} = max(minDelta ${minDelta}, ${band.z} × spread ${fmtNum(band.spread)})`;
+export function thresholdText(band: NoiseBand | null | undefined, m: MinDelta, parent?: number): string {
+  if (!band || band.spread === null) return `minDelta ${minDeltaText(m, parent)}`;
+  const threshold = parent === undefined ? band.threshold : Math.max(minDeltaAt(m, parent), band.threshold);
+  return `threshold ${fmtNum(threshold)} = max(minDelta ${minDeltaText(m, parent)}, ${band.z} × spread ${fmtNum(band.spread)})`;
 }
 
 export function judge({ log, run, config, parentMetric, isBaseline, band, netLines, repeat }: JudgeInput): Judgement {
@@ -138,9 +153,10 @@ export function judge({ log, run, config, parentMetric, isBaseline, band, netLin
   const deltaText = `${fmtSigned(delta)}${pct === null ? '' : `, ${fmtPct(pct)}`}`;
   // Float subtraction must not turn "exactly minDelta" into "more than minDelta".
   const eps = 1e-12 * Math.max(1, Math.abs(parentMetric));
-  const threshold = band && band.spread !== null ? Math.max(config.minDelta, band.threshold) : config.minDelta;
+  const minDelta = minDeltaAt(config, parentMetric);
+  const threshold = band && band.spread !== null ? Math.max(minDelta, band.threshold) : minDelta;
   const noisy = !!band && band.spread !== null;
-  const margin = thresholdText(band, config.minDelta);
+  const margin = thresholdText(band, config, parentMetric);
   const compared = (status: 'keep' | 'discard', reason: string): Judgement => ({ ...result(status, reason), compared: true });
   if (gain - threshold > eps) {
     return compared('keep', `${name} ${fmtNum(value)} ${config.metric.direction === 'minimize' ? '<' : '>'} parent ${fmtNum(parentMetric)} (${deltaText})${noisy ? `, beyond the ${margin}` : ''}`);
@@ -149,6 +165,6 @@ export function judge({ log, run, config, parentMetric, isBaseline, band, netLin
   if (netLines !== undefined && netLines !== null && netLines < 0 && gain + threshold >= -eps) {
     return { ...compared('keep', `simplification: ${name} ${fmtNum(value)} is within noise of parent ${fmtNum(parentMetric)} (${deltaText}, ${margin}) and the change removes ${-netLines} line${netLines === -1 ? '' : 's'}`), simplification: true };
   }
-  if (gain > eps) return compared('discard', noisy ? `within noise: improved by ${fmtNum(gain)}, not more than the ${margin} (${deltaText})` : `improved by ${fmtNum(gain)}, not more than minDelta ${config.minDelta} (${deltaText})`);
+  if (gain > eps) return compared('discard', noisy ? `within noise: improved by ${fmtNum(gain)}, not more than the ${margin} (${deltaText})` : `improved by ${fmtNum(gain)}, not more than minDelta ${minDeltaText(config, parentMetric)} (${deltaText})`);
   return compared('discard', `no improvement over parent ${fmtNum(parentMetric)} (${deltaText})${delta === 0 && !repeat ? `; ${NO_EFFECT}` : ''}`);
 }

@@ -9,6 +9,7 @@ import { listFiles, matchesAny } from '../glob.js';
 import type { ProposalRequest } from './proposer.js';
 import type { ExperimentNode, PlatformInfo, ResearchConfig } from '../types.js';
 import { directionText, fmtMemory, fmtNum, fmtSigned, truncate } from '../../shared/format.js';
+import { minDeltaText } from '../judging/judge.js';
 
 export interface EditableFile {
   path: string;
@@ -265,7 +266,7 @@ export function renderHistory(request: Pick<ProposalRequest, 'history' | 'parent
 function rules(config: ResearchConfig, files: readonly EditableFile[]): string {
   const editable = files.length ? files.map((f) => f.path).join(', ') : config.editable.join(', ');
   const globs = config.editable.some((g) => /[*?[{]/.test(g)) ? ` (any file matching ${config.editable.join(', ')})` : '';
-  const keep = config.minDelta > 0 ? ` by more than ${config.minDelta}` : '';
+  const keep = config.minDelta > 0 || config.minDeltaShare ? ` by more than ${minDeltaText(config)}${config.minDeltaShare ? ' of its value' : ''}` : '';
   return [
     `1. Edit only the editable files: ${editable}${globs}.${config.readonly.length ? ` Never touch the protected files (${config.readonly.join(', ')}).` : ''}`,
     `2. Fixed budget: every run is stopped after ${config.budgetText} of wall-clock time (the script gets AUTORESEARCH_BUDGET_SECONDS=${config.budgetSeconds}). A run that is stopped, exits with an error or prints no metric counts as a crash.`,
@@ -304,7 +305,7 @@ function system(config: ResearchConfig, files: readonly EditableFile[], mode: Pr
 
 function study(req: ProposalRequest, byId: ReadonlyMap<number, ExperimentNode>): string {
   const c = req.config;
-  const lines = [`- Metric: \`${c.metric.name}\`, ${directionText(c.metric.direction)}${c.minDelta > 0 ? `; a change must beat its parent by more than ${c.minDelta}` : ''}.`];
+  const lines = [`- Metric: \`${c.metric.name}\`, ${directionText(c.metric.direction)}${c.minDelta > 0 || c.minDeltaShare ? `; a change must beat its parent by more than ${minDeltaText(c)}${c.minDeltaShare ? ' of its value' : ''}` : ''}.`];
   if (c.metrics.length) lines.push(`- Also logged: ${c.metrics.map((m) => m.name).join(', ')}.`);
   if (c.constraints.length) lines.push(`- Constraints (a run that breaks one is discarded): ${c.constraints.map((x) => x.source).join(', ')}.`);
   lines.push(`- Budget: ${c.budgetText} per run. Command: \`${c.run}\`.`);

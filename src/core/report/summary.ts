@@ -6,6 +6,7 @@ import { bestIndex, type DirectionChoice, type ParsedResults, type ResultsRow } 
 import { capReached, hasCap, spendText } from '../spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from '../types.js';
 import { curveRange, sparklines, valueAt } from '../judging/curves.js';
+import { minDeltaText } from '../judging/judge.js';
 import { DASH, directionText, fmtCost, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, fmtShare, fmtTokens } from '../../shared/format.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
@@ -25,8 +26,8 @@ export function describePlatform(p: PlatformInfo | null): string {
 
 /** `Noise: spread ±0.1 (pooled standard deviation of 3 baseline runs); a change must beat its parent by more than 0.2 = max(minDelta 0, 2 × spread)` */
 export function noiseLine(band: NoiseBand): string {
-  if (band.spread === null) return `Noise: not measured yet (${band.samples} of ${band.repeats} baseline runs have a metric); minDelta ${band.minDelta} decides`;
-  return `Noise: spread ±${fmtNum(band.spread)} (pooled standard deviation of ${band.source}); a change must beat its parent by more than ${fmtNum(band.threshold)} = max(minDelta ${band.minDelta}, ${band.z} × spread)`;
+  if (band.spread === null) return `Noise: not measured yet (${band.samples} of ${band.repeats} baseline runs have a metric); minDelta ${minDeltaText(band)} decides`;
+  return `Noise: spread ±${fmtNum(band.spread)} (pooled standard deviation of ${band.source}); a change must beat its parent by more than ${fmtNum(band.threshold)} = max(minDelta ${minDeltaText(band)}, ${band.z} × spread)`;
 }
 
 const VERDICT: Record<Verdict, string> = { larger: 'larger than the noise', within: 'within noise', unknown: 'noise unknown' };
@@ -101,7 +102,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
     out.push(`- Queue: ${fmtDuration(wait)} waiting for the scheduler vs ${fmtDuration(runMs)} running (${queued.length} jobs; longest wait ${fmtDuration(longest.queuedMs!)}, #${longest.id})`);
   }
   const packed = (cfg.slotsPerGpu ?? 1) > 1 && cfg.gpus.length ? ` (up to ${cfg.slotsPerGpu} per GPU on GPU ${cfg.gpus.join(', ')}; the largest peak memory a run reported: ${fmtMemory(peakMemory(model))})` : '';
-  out.push(`- Policy \`${cfg.policy}\`, proposer \`${cfg.proposer.kind}\`, ${cfg.parallel} at a time${packed}, minDelta ${cfg.minDelta}`);
+  out.push(`- Policy \`${cfg.policy}\`, proposer \`${cfg.proposer.kind}\`, ${cfg.parallel} at a time${packed}, minDelta ${minDeltaText(cfg)}`);
   if (band) out.push(`- ${noiseLine(band)}; ${measurements.length} noise run(s) (baseline repeats and confirmation runs) are not counted as experiments`);
   out.push(`- Platform: ${describePlatform(model.platform)}`);
   if (model.protection) out.push(`- Protection: ${model.protection.text}`);

@@ -5,7 +5,7 @@ import { readTail } from '../files.js';
 import { describeViolations, type ScopeViolation } from '../protection/guard.js';
 import type { JournalEntry } from '../record/journal.js';
 import { mean, weigh } from '../judging/evidence.js';
-import { judge, thresholdText } from '../judging/judge.js';
+import { judge, minDeltaAt, minDeltaText, thresholdText } from '../judging/judge.js';
 import { isMeasurement, parentRunFor, type SessionModel } from '../model.js';
 import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
 import type { ExperimentNode, Judgement, NoiseConfig, ResearchConfig, RunResult } from '../types.js';
@@ -84,8 +84,8 @@ export class Decisions {
   /** What the baseline's repeats measured: the spread a change must beat. */
   reportNoise(): void {
     const band = this.ctx.model.noiseBand()!;
-    if (band.spread === null) this.ctx.log(`noise: fewer than two baseline runs have a metric; changes are judged on minDelta ${this.ctx.config.minDelta} alone`, 'warn');
-    else this.ctx.log(`noise: ${band.samples} baseline runs, spread ±${fmtNum(band.spread)}; a change must beat its parent by more than the ${thresholdText(band, this.ctx.config.minDelta)}`);
+    if (band.spread === null) this.ctx.log(`noise: fewer than two baseline runs have a metric; changes are judged on minDelta ${minDeltaText(this.ctx.config)} alone`, 'warn');
+    else this.ctx.log(`noise: ${band.samples} baseline runs, spread ±${fmtNum(band.spread)}; a change must beat its parent by more than the ${thresholdText(band, this.ctx.config)}`);
   }
 
   /**
@@ -110,7 +110,7 @@ export class Decisions {
     const runs = [j.metric, ...checks.map((c) => c.metric!)];
     const best = model.best;
     const v = weigh({
-      runs, parent, spread: model.noiseBand()?.spread ?? null, z: noise.z, minDelta: config.minDelta, direction: config.metric.direction,
+      runs, parent, spread: model.noiseBand()?.spread ?? null, z: noise.z, minDelta: minDeltaAt(config, parent.mean), direction: config.metric.direction,
       maxRuns: maxRuns(noise), minRuns: noise.confirm && (!best || model.better(mean(runs), best.metric!)) ? 2 : 1,
     });
     if (v.action === 'rerun') return null;
@@ -120,7 +120,7 @@ export class Decisions {
     // Its first run may have been within the noise (the judge's discard) before the evidence of every run made it a keep.
     if (v.action === 'keep') return { ...j, status: 'keep', metric: v.mean, reason: checks.length ? `confirmed: ${name} ${v.text}${ids}; ${name} recorded as the mean` : `${name} ${v.text}` };
     // Measured no better than the parent at the first run: the judge's own reason says so.
-    if (!checks.length && v.gain <= config.minDelta) return j;
+    if (!checks.length && v.gain <= minDeltaAt(config, parent.mean)) return j;
     return { ...j, status: 'discard', metric: v.mean, reason: checks.length ? `did not hold up: ${name} ${v.text}${ids}` : `within noise: ${name} ${v.text}` };
   }
 

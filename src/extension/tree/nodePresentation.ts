@@ -2,6 +2,7 @@
 // Plain data (no vscode import), so the wording is one pure function of the model.
 import type { SessionModel } from '../../core/model.js';
 import type { ExperimentNode } from '../../core/types.js';
+import { minDeltaAt, minDeltaText } from '../../core/judging/judge.js';
 import { DECIDING, fmtClock, fmtCost, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtRunClock, truncate } from '../../shared/format.js';
 import { NodeContext } from '../constants.js';
 
@@ -54,13 +55,13 @@ export function metricWithDelta(n: ExperimentNode, parent: ExperimentNode | unde
 }
 
 /**
- * Whether a node's move from its parent is inside the session's noise band (|Δ| ≤ max(minDelta, z × spread));
+ * Whether a node's move from its parent is inside the session's noise band (|Δ| ≤ max(minDelta, z × spread), minDelta a share of the parent's value with `minDelta: 0.5%`);
  * null when the session measures no noise or either has no value.
  */
 export function withinNoise(n: ExperimentNode, parent: ExperimentNode | undefined, model: SessionModel): boolean | null {
   const band = model.noiseBand();
   if (!band || !parent || n.id === 0 || n.metric === null || parent.metric === null || !Number.isFinite(n.metric) || !Number.isFinite(parent.metric)) return null;
-  return Math.abs(n.metric - parent.metric) <= band.threshold;
+  return Math.abs(n.metric - parent.metric) <= Math.max(band.threshold, minDeltaAt(band, parent.metric));
 }
 
 function isUndecided(n: ExperimentNode): boolean {
@@ -179,7 +180,7 @@ function tooltip(
   if (band && n.id !== 0) {
     const inside = withinNoise(n, parent, ctx.model);
     const how = band.spread === null
-      ? `±${fmtNum(band.threshold)} (minDelta; the spread is measured from ${band.repeats} baseline runs, ${band.samples} so far)`
+      ? `±${parent?.metric != null && Number.isFinite(parent.metric) ? fmtNum(Math.max(band.threshold, minDeltaAt(band, parent.metric))) : fmtNum(band.threshold)} (minDelta${band.minDeltaShare === undefined ? '' : ` ${minDeltaText(band)}`}; the spread is measured from ${band.repeats} baseline runs, ${band.samples} so far)`
       : `±${fmtNum(band.threshold)} (${band.z} × spread ${fmtNum(band.spread)} from ${band.source})`;
     rows.push(['noise band', md(`${how}${inside === null ? '' : inside ? ' · this change is within noise' : ' · this change is beyond noise'}`)]);
   }

@@ -210,7 +210,7 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
       prompt: `minDelta: how much a change must beat its parent's ${a.metricName} by to be kept. ${suggestion.why}`,
       validate: checkMinDelta,
     });
-    a.minDelta = Number(v.trim());
+    a.minDelta = /%\s*$/.test(v) ? v.trim().replace(/\s*%$/, '%') : Number(v.trim());
     return inputMax;
   };
 

@@ -47,6 +47,10 @@ describe('research config', () => {
     assert.equal(c.parallel, 1);
     assert.equal(c.minDelta, 0);
     assert.equal(c.notes, null);
+    assert.equal(c.minDeltaShare, undefined);
+    const share = parseConfig(MINIMAL + 'minDelta: 0.5%\n');
+    assert.equal(share.minDelta, 0);
+    assert.equal(share.minDeltaShare, 0.005);
     assert.ok(new RegExp(c.metric.pattern, 'm').test('val_loss: 0.5'));
   });
 
@@ -154,6 +158,7 @@ search: {drafts: 5, debugDepth: 1, patience: 4}
     ['executor.kind', MINIMAL + 'executor: kubernetes\n', 'executor.kind', /local, manual, slurm/],
     ['parallel', MINIMAL + 'parallel: 0\n', 'parallel'],
     ['minDelta', MINIMAL + 'minDelta: -1\n', 'minDelta', />= 0/],
+    ['minDelta share', MINIMAL + 'minDelta: half a percent\n', 'minDelta', /such as 0\.5%/],
     ['seed', MINIMAL + 'seed: 1.5\n', 'seed', /integer/],
     ['notes', MINIMAL + 'notes: /etc/passwd\n', 'notes', /relative/],
     ['graceSeconds', MINIMAL + 'graceSeconds: 0\n', 'graceSeconds'],

@@ -1,7 +1,7 @@
 // The judge decides by rule: every crash class, direction, minDelta, memory, constraints.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractLast, judge, parseNumber } from '../../../../src/core/judging/judge.js';
+import { extractLast, judge, minDeltaText, parseNumber, thresholdText } from '../../../../src/core/judging/judge.js';
 import type { RunResult } from '../../../../src/core/types.js';
 import { fakeConfig } from '../../helpers/nodes.js';
 
@@ -93,6 +93,19 @@ describe('judge', () => {
     assert.equal(j('val_loss: 0.4995\n').status, 'discard', 'within minDelta');
     assert.match(j('val_loss: 0.4995\n').reason, /not more than minDelta/);
     assert.equal(j('val_loss: 0.499\n').status, 'discard', 'exactly minDelta is not more than it');
+    // minDelta: 0.5% is that share of the parent's value, whatever the parent is.
+    const share = { ...fakeConfig({ minDelta: 0 }), minDeltaShare: 0.005 };
+    assert.equal(j('val_loss: 0.498\n', { config: share }).status, 'discard', 'within 0.5 % of 0.5 (0.0025)');
+    assert.match(j('val_loss: 0.498\n', { config: share }).reason, /not more than minDelta 0\.5 % = 0\.0025 /);
+    assert.equal(j('val_loss: 0.497\n', { config: share }).status, 'keep');
+    assert.equal(j('val_loss: 0.0497\n', { config: share, parentMetric: 0.05 }).status, 'keep', 'a tenth of the parent, a tenth of the margin');
+    // With noise measured, the larger of the share and z × spread; the texts say both.
+    const band = { spread: 0.001, samples: 3, source: '3 baseline runs', repeats: 3, z: 2, minDelta: 0, minDeltaShare: 0.005, threshold: 0.002 };
+    assert.equal(j('val_loss: 0.498\n', { config: share, band }).status, 'discard');
+    assert.match(j('val_loss: 0.498\n', { config: share, band }).reason, /within noise: improved by 0\.002, not more than the threshold 0\.0025 = max\(minDelta 0\.5 % = 0\.0025, 2 × spread 0\.001\)/);
+    assert.equal(thresholdText(band, share), 'threshold 0.002 = max(minDelta 0.5 %, 2 × spread 0.001)');
+    assert.equal(minDeltaText(share), '0.5 %');
+    assert.equal(minDeltaText(cfg, 0.5), '0.001');
     const max = fakeConfig({ metric: { name: 'acc', direction: 'maximize', pattern: '^acc:\\s*(\\S+)' } });
     assert.equal(judge({ log: 'acc: 0.9\n', run: ok, config: max, parentMetric: 0.8, isBaseline: false }).status, 'keep');
     assert.equal(judge({ log: 'acc: 0.7\n', run: ok, config: max, parentMetric: 0.8, isBaseline: false }).status, 'discard');

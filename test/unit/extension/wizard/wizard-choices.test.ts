@@ -44,12 +44,15 @@ describe('the wizard\'s proposer choices', () => {
 });
 
 describe('the wizard\'s minDelta', () => {
-  it('suggests half a percent of the value the script printed, and says why 0 is a poor default', () => {
+  it('suggests half a percent of the parent\'s value where the script printed one, says what it comes to now, and why 0 is a poor default', () => {
     const s = suggestMinDelta(0.357536);
-    assert.equal(s.value, '0.002');
+    assert.equal(s.value, '0.5%');
     assert.match(s.why, /−0\.1 % wobble from noise "wins"/);
-    assert.match(s.why, /0\.357536/);
-    assert.equal(suggestMinDelta(92.3).value, '0.5');
+    assert.match(s.why, /0\.5 % of the parent's value \(0\.0018 of the 0\.357536 your script printed\), which follows the metric/);
+    // What the wizard writes is a config the engine reads as that share.
+    const config = parseConfig(configTemplate({ ...base, proposer: 'mutate', minDelta: s.value }));
+    assert.equal(config.minDelta, 0);
+    assert.equal(config.minDeltaShare, 0.005);
   });
 
   it('suggests a small absolute step when no value is known, never 0', () => {
@@ -57,10 +60,9 @@ describe('the wizard\'s minDelta', () => {
     assert.equal(suggestMinDelta(0).value, '0.001');
   });
 
-  it('takes 0 or a positive number, nothing else', () => {
-    assert.equal(checkMinDelta('0'), undefined);
-    assert.equal(checkMinDelta('0.001'), undefined);
-    for (const bad of ['', '-0.1', 'small', 'NaN']) assert.ok(checkMinDelta(bad), `"${bad}" accepted`);
+  it('takes 0, a positive number or a share such as 0.5%, nothing else', () => {
+    for (const good of ['0', '0.001', '0.5%', '1 %', '.5%']) assert.equal(checkMinDelta(good), undefined, `"${good}" refused`);
+    for (const bad of ['', '-0.1', 'small', 'NaN', '-1%', '%', '0.5%%']) assert.ok(checkMinDelta(bad), `"${bad}" accepted`);
   });
   it('writes atBudget: last when the tried run was still going at the budget, and leaves it commented otherwise', () => {
     const at = configTemplate({ ...base, proposer: 'mutate', atBudget: 'last' });
