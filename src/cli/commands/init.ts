@@ -7,7 +7,7 @@ import { STATE_DIR } from '../../core/files.js';
 import { Lab } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
 import { describeSearchSpace, scanSearchSpace } from '../../core/proposers/mutate.js';
-import { configTemplate } from '../../core/configTemplate.js';
+import { configTemplate, suggestMinDelta } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, progressCandidate, withAtBudgetLast, withMetricPattern, withProbedMetric, withProgressPattern, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
 import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
@@ -64,6 +64,8 @@ interface ProbedMetric {
   progress?: { pattern: string; comments: string[] } | null;
   /** The run was still going at the budget and printed the metric by then: judge runs on that (`atBudget: last`). */
   atBudget?: boolean;
+  /** The last value it printed (absent when nothing was found). */
+  value?: number;
 }
 
 const GUESS: ProbedMetric = { name: 'val_loss', direction: 'minimize', pattern: null, comments: [] };
@@ -117,8 +119,11 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   if (o.probe && !script) io.err('Not running anything to find the metric: there is no script to run.');
   else if (o.probe) metric = await probe(cwd, { command: run, tag, budget, budgetSeconds }, io);
 
+  // The same minDelta the editor's wizard suggests: a share of the parent's value where the probe read one.
+  const minDelta = metric.value === undefined ? null : suggestMinDelta(metric.value);
+  if (minDelta) io.out(`minDelta: ${minDelta.value}. ${minDelta.why}`);
   let text = configTemplate({
-    tag, editable, readonly, run, budget,
+    tag, editable, readonly, run, budget, ...(minDelta ? { minDelta: minDelta.value } : {}),
     metricName: metric.name, direction: metric.direction, maxExperiments: 20, proposer: 'mutate', policy: 'tree', notes: has('program.md') ? 'program.md' : null,
     ...(metric.atBudget ? { atBudget: 'last' as const } : {}),
   });
@@ -245,8 +250,10 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
   if (atBudget) {
     io.out(`It was still running at the budget (${r.budget}) and was stopped after ${took}, but it printed ${best.name} as it went: the config judges each run on the last value it printed when the budget stops it (atBudget: last), so runs compare at equal time. To compare at equal steps instead, make the script stop in time (it gets AUTORESEARCH_BUDGET_SECONDS) or raise \`budget\` in ${CONFIG_FILE}, and take atBudget out.`);
   }
+  const value = Number(best.valueText);
   return {
     ...(atBudget ? { atBudget } : {}),
+    ...(Number.isFinite(value) ? { value } : {}),
     progress: curve ? { pattern: curve.pattern, comments: [`The learning curve (found by \`autoresearch init --probe\`): ${curve.name} in lines like`, `  ${truncate(curve.line, 200)}`] } : null,
     name: best.name, direction, pattern: best.pattern,
     comments: [

@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { CONFIG_FILE, parseDuration } from '../../core/config.js';
-import { configTemplate, type TemplateOptions } from '../../core/configTemplate.js';
+import { checkMinDelta, configTemplate, suggestMinDelta, type TemplateOptions } from '../../core/configTemplate.js';
 import { Lab } from '../../core/git.js';
 import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
 import { STATE_DIR } from '../../core/files.js';
@@ -15,7 +15,7 @@ import { Settings } from '../constants.js';
 import { languageModelAvailable } from '../lm/register.js';
 import { defaultTag, detect, guessDirection, metricNames, readScript } from './detect.js';
 import { InputButton, MultiStepInput, type Step } from './multiStepInput.js';
-import { checkMinDelta, checkWrittenConfig, proposerChoices, suggestMinDelta, type ProposerChoice } from './proposerChoices.js';
+import { checkWrittenConfig, proposerChoices, type ProposerChoice } from './proposerChoices.js';
 
 const TITLE = 'Create the research config';
 const STEPS = 11;

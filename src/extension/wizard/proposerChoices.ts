@@ -4,7 +4,6 @@ import { parseConfig } from '../../core/config.js';
 import { readAgentCliSettings } from '../../core/proposers/agentCli.js';
 import { DEFAULT_ANTHROPIC_KEY_ENV, readAnthropicSettings } from '../../core/proposers/anthropic.js';
 import { readOpenAiCompatibleSettings } from '../../core/proposers/openaiCompatible.js';
-import { fmtNum } from '../../shared/format.js';
 
 /** One of the kind's own keys, asked after the kind is picked. */
 export interface ProposerQuestion {
@@ -93,29 +92,3 @@ export function checkWrittenConfig(text: string): void {
   else if (kind === 'agent-cli') readAgentCliSettings(config);
 }
 
-/** A share of the metric's value that a real change should beat: run-to-run noise is often a few tenths of a percent. */
-const SHARE = 0.005;
-const FALLBACK = 0.001;
-
-/**
- * The minDelta the wizard suggests, and why. Where the script printed a value, half a percent of the parent's value
- * (`0.5%`): a fixed step taken from the first value grows against a metric that falls tenfold over a session (0.5 % of
- * the first loss was 11 % of the best after four keeps on a Hydra-style script, and turned real gains away). Else a
- * small absolute step. 0 is never suggested: it lets noise win.
- */
-export function suggestMinDelta(printed: number | null): { value: string; why: string } {
-  const zero = 'At 0 any change that moves the metric at all is kept, so a −0.1 % wobble from noise "wins" and the search follows it';
-  if (printed !== null && Number.isFinite(printed) && printed !== 0) {
-    const now = Number((Math.abs(printed) * SHARE).toPrecision(2));
-    return { value: `${SHARE * 100}%`, why: `${zero}. Suggested: 0.5 % of the parent's value (${fmtNum(now)} of the ${fmtNum(printed)} your script printed), which follows the metric as it improves; a plain number is a fixed step in its units.` };
-  }
-  return { value: String(FALLBACK), why: `${zero}. Suggested: ${FALLBACK} (about 0.3 % of a loss near 0.3); scale it to your metric, or give a share of the parent's value such as 0.5%.` };
-}
-
-/** A minDelta as typed: a number of the metric's units, zero or more, or a share of the parent's value (`0.5%`). */
-export function checkMinDelta(v: string): string | undefined {
-  const t = v.trim();
-  if (/^(\d+(\.\d+)?|\.\d+)\s*%$/.test(t)) return undefined;
-  const n = Number(t);
-  return t !== '' && Number.isFinite(n) && n >= 0 ? undefined : 'A number of the metric\'s units, 0 or more (like 0.001), or a share of the parent\'s value (like 0.5%)';
-}

@@ -121,9 +121,12 @@ describe('autoresearch init on a Hydra-style repository', () => {
     const curve = [...'epoch 3 | step 60 | train_loss 1.4000 | val_loss 1.5000\nval_loss: 1.05\n'.matchAll(new RegExp(c.progress, 'gm'))].map((m) => m.at(-1));
     assert.deepEqual(curve, ['1.5000']);
     assert.match(res.out, /^Learning curve: val_loss in the step lines \(5 lines, the last reads 1\.1000\), set as progress/m);
-    // A run far shorter than the budget is told what that costs. minDelta stays 0: a share of the first value printed
-    // (0.5 % of 1.37 = 0.007) was 11 % of the best after a few keeps, and turned away gains of 4 to 5 %.
+    // A run far shorter than the budget is told what that costs. minDelta is a share of the parent's value, as the
+    // wizard suggests: a fixed step from the first value printed (0.5 % of 1.37 = 0.007) was 11 % of the best after a
+    // few keeps, and turned away gains of 4 to 5 %.
     assert.equal(c.minDelta, 0);
+    assert.equal(c.minDeltaShare, 0.005);
+    assert.match(res.out, /^minDelta: 0\.5%\. .*0\.5 % of the parent's value \(0\.0053 of the 1\.05 your script printed\)/m);
     assert.match(res.out, /of the 1m budget\. Early stopping compares runs at the same share of the budget .*`budget: 10s` in autoresearch\.config\.yaml\) lets it/);
 
     // The same with --probe --force on a config that has none yet; one that sets progress keeps its own.

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '../../../../src/core/config.js';
-import { configTemplate } from '../../../../src/core/configTemplate.js';
-import { checkMinDelta, checkWrittenConfig, proposerChoices, suggestMinDelta } from '../../../../src/extension/wizard/proposerChoices.js';
+import { checkMinDelta, configTemplate, suggestMinDelta } from '../../../../src/core/configTemplate.js';
+import { checkWrittenConfig, proposerChoices } from '../../../../src/extension/wizard/proposerChoices.js';
 
 const base = { tag: 'w1', editable: ['train.py'], readonly: ['prepare.py'], run: 'python3 train.py', budget: '5m', metricName: 'val_loss', direction: 'minimize' as const, maxExperiments: 10 };
 
