@@ -166,6 +166,11 @@ async function reprobe(cwd: string, text: string, config: ResearchConfig, limit:
   parseConfig(next);
   writeFileSync(path, next);
   io.out(`Updated ${path}: metric ${config.metric.name} (${config.metric.direction}) -> ${metric.name} (${metric.direction}), pattern ${metric.pattern}${addProgress ? ', and progress (the learning curve)' : ''}${addAtBudget ? ', and atBudget: last' : ''}; the other keys are as they were.`);
+  // Only the metric changes; a minDelta of 0 (what init writes without a probe) is worth a word.
+  if (metric.value !== undefined && config.minDelta === 0 && config.minDeltaShare === undefined) {
+    const s = suggestMinDelta(metric.value);
+    io.out(`minDelta is 0 in ${CONFIG_FILE}: ${s.why.replace(/^At 0 /, 'at 0 ')} Set \`minDelta: ${s.value}\` there to take it.`);
+  }
   io.out('Review the metric above, commit your code, then `autoresearch run`.');
   return 0;
 }

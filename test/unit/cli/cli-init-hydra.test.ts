@@ -130,10 +130,14 @@ describe('autoresearch init on a Hydra-style repository', () => {
     assert.match(res.out, /of the 1m budget\. Early stopping compares runs at the same share of the budget .*`budget: 10s` in autoresearch\.config\.yaml\) lets it/);
 
     // The same with --probe --force on a config that has none yet; one that sets progress keeps its own.
-    r.write('autoresearch.config.yaml', readFileSync(join(r.root, 'autoresearch.config.yaml'), 'utf8').replace(/^progress: .*$/m, ''));
+    // Only the metric changes; a minDelta of 0 (init without a probe writes it) gets the suggestion in words.
+    r.write('autoresearch.config.yaml', readFileSync(join(r.root, 'autoresearch.config.yaml'), 'utf8').replace(/^progress: .*$/m, '').replace(/^minDelta: .*$/m, 'minDelta: 0'));
     assert.equal(config(r).progress, null);
-    assert.equal(cli(r.root, 'init', '--probe', '--force').code, 0);
+    const forced = cli(r.root, 'init', '--probe', '--force');
+    assert.equal(forced.code, 0);
     assert.equal(config(r).progress, c.progress);
+    assert.equal(config(r).minDelta, 0);
+    assert.match(forced.out, /^minDelta is 0 in autoresearch\.config\.yaml: at 0 any change .*0\.5 % of the parent's value .* Set `minDelta: 0\.5%` there to take it\.$/m);
     r.write('autoresearch.config.yaml', readFileSync(join(r.root, 'autoresearch.config.yaml'), 'utf8').replace(/^progress: .*$/m, "progress: 'step (\\d+).*val_loss (\\S+)'"));
     assert.equal(cli(r.root, 'init', '--probe', '--force').code, 0);
     assert.equal(config(r).progress, 'step (\\d+).*val_loss (\\S+)');
