@@ -330,6 +330,12 @@ function sandboxConfig(c: Checker, v: unknown): SandboxConfig | undefined {
 }
 
 /** Reads and checks a research config; throws a ConfigError listing every bad key. */
+/** The share a minDelta written as a percentage stands for (`0.5%` → 0.005), or null when it is not one. */
+export function minDeltaShareOf(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%\s*$/.exec(text);
+  return m ? Number(m[1]) / 100 : null;
+}
+
 export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): ResearchConfig {
   const raw = readYaml(yamlText);
   const c = new Checker();
@@ -463,9 +469,8 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   }
 
   // `minDelta: 0.5%`: a share of the parent's value, so the margin follows a metric that falls tenfold in a session.
-  const share = typeof r.minDelta === 'string' ? /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%\s*$/.exec(r.minDelta) : null;
-  const minDeltaShare = share ? Number(share[1]) / 100 : undefined;
-  const minDelta = r.minDelta === undefined || share ? 0
+  const minDeltaShare = typeof r.minDelta === 'string' ? minDeltaShareOf(r.minDelta) ?? undefined : undefined;
+  const minDelta = r.minDelta === undefined || minDeltaShare !== undefined ? 0
     : typeof r.minDelta === 'string' ? c.fail('minDelta', r.minDelta, 'a number >= 0, or a share of the parent\'s value such as 0.5%')
     : c.number('minDelta', r.minDelta, 0);
   const seed = r.seed === undefined ? 0 : c.int('seed', r.seed, Number.MIN_SAFE_INTEGER);

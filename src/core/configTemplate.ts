@@ -1,7 +1,7 @@
 // The commented autoresearch.config.yaml that `autoresearch init` and the editor's wizard write: every key it sets
 // is one parseConfig accepts (config.ts), with the optional ones shown commented out.
 import { parse } from 'yaml';
-import { DEFAULT_MEMORY, DEFAULT_SEARCH, defaultPattern } from './config.js';
+import { DEFAULT_MEMORY, DEFAULT_SEARCH, defaultPattern, minDeltaShareOf } from './config.js';
 import type { Direction } from './types.js';
 import { fmtNum } from '../shared/format.js';
 
@@ -173,7 +173,7 @@ export function suggestMinDelta(printed: number | null): { value: string; why: s
 /** A minDelta as typed: a number of the metric's units, zero or more, or a share of the parent's value (`0.5%`). */
 export function checkMinDelta(v: string): string | undefined {
   const t = v.trim();
-  if (/^(\d+(\.\d+)?|\.\d+)\s*%$/.test(t)) return undefined;
+  if (minDeltaShareOf(t) !== null) return undefined;
   const n = Number(t);
   return t !== '' && Number.isFinite(n) && n >= 0 ? undefined : 'A number of the metric\'s units, 0 or more (like 0.001), or a share of the parent\'s value (like 0.5%)';
 }
