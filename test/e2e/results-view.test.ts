@@ -40,12 +40,24 @@ async function nodeCount(frame: FrameLocator): Promise<number> {
   return Number(await frame.locator('body').getAttribute('data-nodes') ?? 0);
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+/** Polls `check` until it holds; `what` may be a function, to say what was last seen when it never did. */
+async function waitFor(what: string | (() => string), check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Tabs, webviews, toasts and the first webview's text: what a failed wait on the window reports. */
+async function whatTheWindowShows(code: VSCode, frame: FrameLocator): Promise<string> {
+  const page = code.page;
+  const tabs = await page.locator('.tabs-container .tab').evaluateAll((els) => els.map((e) => `${e.getAttribute('aria-label') ?? ''}${e.classList.contains('active') ? ' (active)' : ''}`));
+  const webviews = await page.locator('iframe.webview').count();
+  const ready = await page.locator('iframe.webview.ready').count();
+  const toasts = await page.locator('.notifications-toasts .notification-toast').allInnerTexts();
+  const text = await frame.locator('body').innerText({ timeout: 1000 }).catch((e: Error) => `(not readable: ${e.message.split('\n')[0]})`);
+  return JSON.stringify({ tabs, webviews, ready, toasts, webview: text.slice(0, 300) });
 }
 
 interface DrawnLabel { key: number; text: string; x: number; y: number; w: number; h: number }
@@ -159,7 +171,13 @@ describe('results view in VS Code', { timeout: 420_000 }, () => {
     assert.equal((await frame.locator('#fig-kept').innerText()).trim(), String(kept), 'kept count matches results.tsv');
     assert.equal((await frame.locator('.table-panel .count').innerText()).trim(), `${EXPERIMENTS + 1} experiments`);
     assert.match(await frame.locator('#fig-progress').innerText(), /0\.357536 →/);
-    assert.ok((await code.page.locator('#workbench\\.parts\\.sidebar').innerText()).includes(`${EXPERIMENTS} of ${EXPERIMENTS} decided`), 'the Experiments view says it in the same words');
+    // The view refreshes on its own timer, a moment after the panel may have drawn the last result.
+    const sidebar = code.page.locator('#workbench\\.parts\\.sidebar');
+    let view = '';
+    await waitFor(() => `the Experiments view to say it in the same words; it says: ${JSON.stringify(view.slice(0, 400))}`, async () => {
+      view = await sidebar.innerText();
+      return view.includes(`${EXPERIMENTS} of ${EXPERIMENTS} decided`);
+    }, 15_000);
     await code.screenshot('results-dark-done');
   });
 
@@ -344,11 +362,17 @@ describe('results view in VS Code', { timeout: 420_000 }, () => {
 
   it('comes back after a window reload, with its selection', async () => {
     assert.ok(code);
-    // A reload of the browser window is a reload of the VS Code window: the workbench and the extension host restart.
-    await code.page.reload();
+    // Reload the window as a person does: the workbench saves its layout (the panel, the webview's state) as it shuts
+    // down, then it and the extension host start again. A bare browser reload can cut that save short.
+    await code.runCommand('Developer: Reload Window');
     await code.waitForWorkbench();
     const restored = code.webviewFrame();
-    await restored.locator('#chart-canvas').waitFor({ state: 'visible', timeout: 60_000 });
+    let seen = '';
+    await waitFor(() => `the restored chart; the window shows ${seen}`, async () => {
+      if (await restored.locator('#chart-canvas').isVisible()) return true;
+      seen = await whatTheWindowShows(code!, restored);
+      return false;
+    }, 60_000);
     await waitFor('the restored nodes', async () => (await nodeCount(restored)) === EXPERIMENTS + 1, 30_000);
     await waitFor('the restored selection', async () => (await hooks(restored)).selected === 3, 10_000);
     await code.screenshot('results-dark-reloaded');
