@@ -16,6 +16,8 @@ export interface Evidence {
   spread: number | null;
   z: number;
   minDelta: number;
+  /** How the reason writes minDelta (`0.5 % = 0.0018` for a share of the parent's value); the number otherwise. */
+  minDeltaText?: string;
   direction: Direction;
   /** The most runs one candidate gets before it is turned away as unproven. */
   maxRuns: number;
@@ -68,7 +70,8 @@ export function weigh(e: Evidence): Verdict {
   const eps = 1e-12 * Math.max(1, Math.abs(e.parent.mean));
   const runs = n === 1 ? `${fmtNum(m)}` : `mean ${fmtNum(m)} of ${n} runs`;
   const against = `parent ${fmtNum(e.parent.mean)}${e.parent.runs > 1 ? ` (mean of ${e.parent.runs})` : ''}`;
-  const margin = e.spread === null ? `minDelta ${e.minDelta}` : `threshold ${fmtNum(threshold)} = max(minDelta ${e.minDelta}, ${e.z} × ${fmtNum(e.spread)} × √(1/${n} + 1/${Math.max(1, e.parent.runs)}))`;
+  const minDelta = e.minDeltaText ?? fmtNum(e.minDelta);
+  const margin = e.spread === null ? `minDelta ${minDelta}` : `threshold ${fmtNum(threshold)} = max(minDelta ${minDelta}, ${e.z} × ${fmtNum(e.spread)} × √(1/${n} + 1/${Math.max(1, e.parent.runs)}))`;
   const text = `${runs} vs ${against}: gain ${fmtNum(gain)}, ${gain - threshold > eps ? 'more' : 'not more'} than the ${margin}`;
   const open = gain - e.minDelta > eps && n < e.maxRuns;
   if (gain - threshold > eps) {

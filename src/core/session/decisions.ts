@@ -110,7 +110,7 @@ export class Decisions {
     const runs = [j.metric, ...checks.map((c) => c.metric!)];
     const best = model.best;
     const v = weigh({
-      runs, parent, spread: model.noiseBand()?.spread ?? null, z: noise.z, minDelta: minDeltaAt(config, parent.mean), direction: config.metric.direction,
+      runs, parent, spread: model.noiseBand()?.spread ?? null, z: noise.z, minDelta: minDeltaAt(config, parent.mean), minDeltaText: minDeltaText(config, parent.mean), direction: config.metric.direction,
       maxRuns: maxRuns(noise), minRuns: noise.confirm && (!best || model.better(mean(runs), best.metric!)) ? 2 : 1,
     });
     if (v.action === 'rerun') return null;

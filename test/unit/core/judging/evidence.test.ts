@@ -44,6 +44,14 @@ describe('weighing a change', () => {
     assert.equal(weigh({ ...base, runs: [0.99], minDelta: 0.02 }).action, 'discard', 'not better by minDelta');
   });
 
+  it('writes minDelta as the session gave it: a share of the parent\'s value with what it comes to, a number rounded', () => {
+    const share = weigh({ ...base, runs: [0.7], minDelta: 0.005, minDeltaText: '0.5 % = 0.005' });
+    assert.match(share.text, /threshold 0\.23094 = max\(minDelta 0\.5 % = 0\.005, 2 × 0\.1/);
+    // 0.5 % of 0.9 is 0.0045000000000000005 in floating point: the reason rounds it as it rounds the rest.
+    const unproven = weigh({ ...base, spread: null, runs: [0.897], parent: { mean: 0.9, runs: 1 }, minDelta: 0.005 * 0.9 });
+    assert.match(unproven.text, /not more than the minDelta 0\.0045$/);
+  });
+
   it('a new best has a second run even when its first is beyond the noise', () => {
     assert.equal(weigh({ ...base, runs: [0.7], minRuns: 2 }).action, 'rerun');
     assert.equal(weigh({ ...base, runs: [0.7, 0.72], minRuns: 2 }).action, 'keep');
