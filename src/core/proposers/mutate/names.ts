@@ -74,6 +74,9 @@ export function isHyperparameterName(name: string): boolean {
  */
 export function isHyperparameter(p: Hyperparameter): boolean {
   if (!isHyperparameterName(p.name)) return false;
+  // A negative whole number is a sentinel, not a size: -1 for "off", "no limit" or "all" (makemore's `--top-k -1`,
+  // `--max-steps -1`), -100 for an ignored label. Scaling it keeps the sign (-1 to -2) and breaks the run.
+  if (!p.range && (p.kind === 'int' || p.kind === 'float') && Number(p.text) < 0 && Number.isInteger(Number(p.text))) return false;
   if (p.range || p.kind !== 'float') return true;
   const words = wordsOf(p.name.slice(p.name.lastIndexOf('.') + 1));
   return !(words.some((w) => w === 'eps' || w === 'epsilon') && Math.abs(Number(p.text)) < 1e-3);

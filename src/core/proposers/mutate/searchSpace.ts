@@ -77,7 +77,7 @@ export function describeSearchSpace(space: SearchSpace, editable: readonly strin
     const shown = files.slice(0, 6).map((f) => `${f}: ${list(ps.filter((p) => p.file === f).map((p) => p.name), 8)}`).join('; ');
     return files.length > 6 ? `${shown}; and ${files.length - 6} more files` : shown;
   };
-  const left = space.skipped.length ? ` It left alone, as not hyperparameters (seeds, evaluation and validation data, logging, paths, devices, distributed settings, input and output sizes, tiny epsilons): ${byFile(space.skipped)}.` : '';
+  const left = space.skipped.length ? ` It left alone, as not hyperparameters (seeds, evaluation and validation data, logging, paths, devices, distributed settings, input and output sizes, tiny epsilons, negative sentinels such as -1): ${byFile(space.skipped)}.` : '';
   if (space.params.length) return `The mutate proposer tunes ${space.params.length} value${space.params.length === 1 ? '' : 's'}: ${byFile(space.params)}.${left}`;
   const where = space.files.length ? `the editable files (${list(space.files, 8)}; editable: ${editable.join(', ')})` : `the editable files: none could be read (editable: ${editable.join(', ')})`;
   const elsewhere = space.elsewhere?.length ? ` Files that are not editable hold values it could tune: ${list(space.elsewhere, 6)}; add them to editable (globs such as ${globsOf(space.elsewhere)}).` : '';

@@ -532,6 +532,22 @@ describe('argparse and click defaults', () => {
     assert.equal(epochs?.next, ARGPARSE_SCRIPT.replace('default=30,  # range: 1, 100', 'default=60,  # range: 1, 100'));
   });
 
+  it('leaves a negative whole number alone: -1 is "off" or "no limit", not a size to double (karpathy/makemore)', () => {
+    const makemore = [
+      'parser.add_argument(\'--max-steps\', type=int, default=-1, help="max number of optimization steps to run for, or -1 for infinite.")',
+      'parser.add_argument(\'--top-k\', type=int, default=-1, help="top-k for sampling, -1 means no top-k")',
+      'parser.add_argument(\'--n-embd\', type=int, default=64, help="number of feature channels in the model")',
+      'parser.add_argument(\'--learning-rate\', \'-l\', type=float, default=5e-4, help="learning rate")',
+      'parser.add_argument(\'--ignore-index\', type=int, default=-100)',
+      'parser.add_argument(\'--clip\', type=float, default=-1.0, help="gradient clipping, -1 for none")',
+      'parser.add_argument(\'--bias-init\', type=float, default=-0.5)',
+      '',
+    ].join('\n');
+    assert.deepEqual(names('makemore.py', makemore), ['n_embd', 'learning_rate', 'bias_init']);
+    // Given a range, the person said which values make sense: the value is tuned inside it.
+    assert.deepEqual(values('x.py', 'SHIFT = -2  # range: -8, -1\n', 'SHIFT'), ['-4', '-1', '-3']);
+  });
+
   it('reads click options, on/off flag pairs included', () => {
     assert.deepEqual(table(parseHyperparameters('cli.py', CLICK_SCRIPT)), [['lr', 'float', '0.001'], ['hidden_size', 'int', '256'], ['compile', 'bool', 'True']]);
     assert.deepEqual(values('cli.py', CLICK_SCRIPT, 'compile'), ['False']);
@@ -577,7 +593,7 @@ def main():
       'The mutate proposer found nothing to tune in the editable files (conf/logging.yaml, train.py; editable: train.py, conf/*.yaml). ' +
       'It tunes numbers and True/False values of top-level Python assignments (`lr = 1e-3`), argparse/click defaults ' +
       "(`add_argument('--lr', default=1e-3)`) and YAML, JSON and TOML keys (`optimizer.lr: 3e-4`); a string only with a `# choices: a, b` comment (or a `# a | b` one that lists its own value). " +
-      'It left alone, as not hyperparameters (seeds, evaluation and validation data, logging, paths, devices, distributed settings, input and output sizes, tiny epsilons): ' +
+      'It left alone, as not hyperparameters (seeds, evaluation and validation data, logging, paths, devices, distributed settings, input and output sizes, tiny epsilons, negative sentinels such as -1): ' +
       'conf/logging.yaml: wandb.log_model; train.py: seed, eval_interval. ' +
       'Add a `# choices: a, b` comment to a setting, make the file that holds the hyperparameters editable, or let a model propose: ' +
       '`proposer: {kind: anthropic | openai-compatible | agent-cli}` (or `vscode-lm` in VS Code).');
@@ -602,6 +618,6 @@ def main():
     const wt = worktree({ 'train.py': TRAIN.replace("device = 'cuda'", 'n_layer = 6'), 'config.json': '{"lr": 0.1, "seed": 3}' });
     assert.equal(describeSearchSpace(scanSearchSpace(wt, ['train.py', '*.json']), ['train.py', '*.json']),
       'The mutate proposer tunes 2 values: config.json: lr; train.py: n_layer. ' +
-      'It left alone, as not hyperparameters (seeds, evaluation and validation data, logging, paths, devices, distributed settings, input and output sizes, tiny epsilons): config.json: seed; train.py: seed, eval_interval.');
+      'It left alone, as not hyperparameters (seeds, evaluation and validation data, logging, paths, devices, distributed settings, input and output sizes, tiny epsilons, negative sentinels such as -1): config.json: seed; train.py: seed, eval_interval.');
   });
 });

@@ -129,7 +129,9 @@ describe('candidatesFor', () => {
     assert.deepEqual(one('2'), ['4', '1', '3']);
     assert.deepEqual(one('3'), ['6', '2', '4']);
     assert.deepEqual(one('0'), ['1']);
-    assert.deepEqual(one('-1'), ['-2']);
+    // -1 is "off" or "no limit" (makemore's top_k): not a size, and left alone; given a range, it is tuned within it.
+    assert.deepEqual(parseHyperparameters('a.py', 'N = -1\n'), []);
+    assert.deepEqual(one('-1  # range: -4, -1'), ['-2']);
     for (let v = 1; v <= 300; v++) {
       const cs = one(String(v)).map(Number);
       assert.ok(cs.every((c) => Number.isInteger(c) && c >= 1 && c !== v), `${v}: ${cs.join(',')}`);
