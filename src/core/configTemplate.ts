@@ -177,3 +177,12 @@ export function checkMinDelta(v: string): string | undefined {
   const n = Number(t);
   return t !== '' && Number.isFinite(n) && n >= 0 ? undefined : 'A number of the metric\'s units, 0 or more (like 0.001), or a share of the parent\'s value (like 0.5%)';
 }
+
+/** From this share of the budget on, a run is close to it: a little slower (a change, a busier machine) runs past it. */
+export const CLOSE_TO_BUDGET = 0.6;
+
+/** A budget with room for runs like one that took `wallMs`: about twice it, in tens of seconds, or minutes from two (`70s`, `9m`). */
+export function budgetWithRoom(wallMs: number): string {
+  const seconds = Math.max(10, Math.ceil((2 * wallMs) / 10_000) * 10);
+  return seconds < 120 ? `${seconds}s` : `${Math.ceil(seconds / 60)}m`;
+}

@@ -7,6 +7,7 @@ import { capReached, hasCap, spendText } from '../spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from '../types.js';
 import { curveRange, sparklines, valueAt } from '../judging/curves.js';
 import { minDeltaText } from '../judging/judge.js';
+import { budgetWithRoom, CLOSE_TO_BUDGET } from '../configTemplate.js';
 import { DASH, directionText, fmtCost, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, fmtShare, fmtTokens } from '../../shared/format.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
@@ -228,7 +229,9 @@ function nextSteps(model: SessionModel, kept: ExperimentNode[], crashed: Experim
     const slowest = finished.reduce<ExperimentNode | null>((a, n) => (a && a.wallMs! >= n.wallMs! ? a : n), null);
     const budget = model.config?.budgetText ?? 'the budget';
     const took = slowest ? ` (the slowest kept run, #${slowest.id}, took ${fmtDuration(slowest.wallMs!)} of ${budget})` : '';
-    steps.push(`${timedOut.length} experiment(s) timed out at the ${budget} budget (${timedOut.map((n) => `#${n.id}`).join(', ')})${took}: that is the time they need, not their values. Raise \`budget\`, make the script stop once AUTORESEARCH_BUDGET_SECONDS have passed${model.config?.atBudget === 'last' ? '' : ', or set `atBudget: last` to judge each run on the last value it printed by then'}.`);
+    // Kept runs close to the budget: a little slower (the change, a busier machine) was enough.
+    const room = slowest && model.config && slowest.wallMs! >= CLOSE_TO_BUDGET * model.config.budgetSeconds * 1000 ? ` (\`budget: ${budgetWithRoom(slowest.wallMs!)}\` is about twice that run's time)` : '';
+    steps.push(`${timedOut.length} experiment(s) timed out at the ${budget} budget (${timedOut.map((n) => `#${n.id}`).join(', ')})${took}: stopped before they printed a result, they say nothing about their changes' values. Raise \`budget\`${room}, make the script stop once AUTORESEARCH_BUDGET_SECONDS have passed${model.config?.atBudget === 'last' ? '' : ', or set `atBudget: last` to judge each run on the last value it printed by then'}.`);
   }
   const otherCrashes = crashed.length - timedOut.length;
   if (otherCrashes) steps.push(`${otherCrashes} experiment(s) crashed or were invalid; read their logs (\`autoresearch show <node>\`) before trying nearby values.`);

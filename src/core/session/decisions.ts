@@ -5,6 +5,7 @@ import { readTail } from '../files.js';
 import { describeViolations, type ScopeViolation } from '../protection/guard.js';
 import type { JournalEntry } from '../record/journal.js';
 import { mean, weigh } from '../judging/evidence.js';
+import { budgetWithRoom, CLOSE_TO_BUDGET } from '../configTemplate.js';
 import { judge, minDeltaAt, minDeltaText, thresholdText } from '../judging/judge.js';
 import { isMeasurement, parentRunFor, type SessionModel } from '../model.js';
 import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
@@ -53,9 +54,7 @@ export class Decisions {
     }
     // A script that stops at a fixed number of steps (nanoGPT's max_iters) times out when a change makes each step
     // slower; the parent's time says how close to the budget the line already ran.
-    if (run.timedOut && parent?.wallMs) {
-      return { ...j, reason: `${j.reason}; its parent #${parent.id} took ${fmtDuration(parent.wallMs)}: raise \`budget\`, have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)${atBudgetHint(config)}` };
-    }
+    if (run.timedOut && parent?.wallMs) return { ...j, reason: `${j.reason}; ${timeoutAdvice({ id: parent.id, wallMs: parent.wallMs }, config)}` };
     return j;
   }
 
@@ -176,6 +175,19 @@ export class Decisions {
       `Direction: ${best && best.id !== 0 ? `building on #${best.id} (${best.description})` : 'still looking for a first improvement'}.`,
     ].join('\n');
   }
+}
+
+/**
+ * What to do about a change that ran past the budget, from how long its parent took. A line that already ran close
+ * to the budget tips over with a little more time (the change, a busier machine); far from it, the change itself
+ * made the run much slower, or it hangs.
+ */
+export function timeoutAdvice(parent: { id: number; wallMs: number }, config: Pick<ResearchConfig, 'budgetSeconds' | 'budgetText' | 'atBudget'>): string {
+  const took = `its parent #${parent.id} took ${fmtDuration(parent.wallMs)} of the ${config.budgetText} budget`;
+  const why = parent.wallMs >= CLOSE_TO_BUDGET * config.budgetSeconds * 1000
+    ? `${took}, close to it: a run a little slower (this change, or a busier machine) runs past it. Raise \`budget\` (\`budget: ${budgetWithRoom(parent.wallMs)}\` is about twice the parent's time)`
+    : `${took}: this change made the run much slower, or it hangs (its log says which). If that is what it costs, raise \`budget\``;
+  return `${why}, have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)${atBudgetHint(config)}`;
 }
 
 /** The third way out of a timeout, where the config does not take it yet: judge runs on what they printed by the budget. */

@@ -49,7 +49,7 @@ describe('the summary on runs stopped at the budget', () => {
       node(5, 2, 'grad_clip 1.0 → 2.0'), ran(5, 3, false), decided(5, 'crash', null, 'exit code 1 (NameError: name \'floor\' is not defined)'),
     ];
     const steps = nextSteps(buildSummary(SessionModel.fromRecords(records)));
-    assert.match(steps, /^- 2 experiment\(s\) timed out at the 90s budget \(#3, #4\) \(the slowest kept run, #1, took 1:26 of 90s\): that is the time they need, not their values\. Raise `budget`, make the script stop once AUTORESEARCH_BUDGET_SECONDS have passed, or set `atBudget: last` to judge each run on the last value it printed by then\.$/m);
+    assert.match(steps, /^- 2 experiment\(s\) timed out at the 90s budget \(#3, #4\) \(the slowest kept run, #1, took 1:26 of 90s\): stopped before they printed a result, they say nothing about their changes' values\. Raise `budget` \(`budget: 3m` is about twice that run's time\), make the script stop once AUTORESEARCH_BUDGET_SECONDS have passed, or set `atBudget: last` to judge each run on the last value it printed by then\.$/m);
     assert.match(steps, /^- 1 experiment\(s\) crashed or were invalid; read their logs/m);
   });
 });

@@ -11,6 +11,8 @@ import { Controller } from '../../../../src/core/controller.js';
 import { LocalExecutor } from '../../../../src/core/executors/localExecutor.js';
 import { TOY_PREPARE, tempRepo, type TempRepo } from '../../helpers/repo.js';
 import { ScriptedProposer } from '../../helpers/faults.js';
+import { budgetWithRoom } from '../../../../src/core/configTemplate.js';
+import { timeoutAdvice } from '../../../../src/core/session/decisions.js';
 
 const repos: TempRepo[] = [];
 after(() => { for (const r of repos) r.cleanup(); });
@@ -83,5 +85,26 @@ describe('a fixed-step script the budget stops', () => {
     const base = outcome.model.get(0)!;
     assert.equal(base.status, 'crash');
     assert.match(base.reason, /^timed out: still running after the 2s budget \(stopped at \d+\.\d s\): the baseline must finish within the budget; raise `budget` in autoresearch.config.yaml, have the script stop in time \(it is told AUTORESEARCH_BUDGET_SECONDS\), or set `atBudget: last` to judge each run on the last value it printed when the budget stops it \(fixed-step scripts that print the metric as they go\)$/);
+  });
+});
+
+describe('what a timeout reason advises', () => {
+  const config = { budgetSeconds: 40, budgetText: '40s', atBudget: undefined };
+
+  it('near the budget: a little slower was enough, and a budget with room for it', () => {
+    // karpathy/makemore at 0:34 of 40 s on a busy machine: its children timed out on changes that cost no time.
+    assert.equal(timeoutAdvice({ id: 0, wallMs: 34_000 }, config),
+      'its parent #0 took 0:34 of the 40s budget, close to it: a run a little slower (this change, or a busier machine) runs past it. ' +
+      'Raise `budget` (`budget: 70s` is about twice the parent\'s time), have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS), ' +
+      'or set `atBudget: last` to judge each run on the last value it printed when the budget stops it (fixed-step scripts that print the metric as they go)');
+  });
+
+  it('far from it: the change made the run much slower, or it hangs', () => {
+    assert.match(timeoutAdvice({ id: 3, wallMs: 9_000 }, { ...config, atBudget: 'last' }),
+      /^its parent #3 took 9\.0 s of the 40s budget: this change made the run much slower, or it hangs \(its log says which\)\. If that is what it costs, raise `budget`, have the script stop in time \(it is told AUTORESEARCH_BUDGET_SECONDS\)$/);
+  });
+
+  it('a budget with room is about twice the run, in tens of seconds, or minutes from two', () => {
+    assert.deepEqual([300, 31_000, 34_000, 55_000, 86_000, 250_000].map(budgetWithRoom), ['10s', '70s', '70s', '110s', '3m', '9m']);
   });
 });
