@@ -188,6 +188,9 @@ function lines(log: string): string[] {
 
 const MAX_PATTERNS = 200;
 
+/** A line that reports a value only because it improved: `is the best so far`, `new best`, `saving model`. */
+const BEST_SO_FAR = /\bbest\b|\bso far\b|\bsav(?:e|ing)\b.*\b(?:model|checkpoint)|\bimproved\b/i;
+
 /** The candidate metrics in a run's log, best first; empty when nothing printed looks like one. */
 export function probeMetrics(log: string): MetricCandidate[] {
   const all = lines(log);
@@ -222,12 +225,16 @@ export function probeMetrics(log: string): MetricCandidate[] {
     });
   }
   const splitRank = (s: MetricSplit | undefined) => (s === 'eval' ? 0 : s === undefined ? 1 : 2);
+  // makemore's `test loss 2.24 is the best so far, saving model to out/model.pt` comes only when the value improved:
+  // it is the best so far, not the run's end, and another line with the same name printed each time is the one to read.
+  const bestSoFar = new Set(found.filter((c) => BEST_SO_FAR.test(c.line) && found.some((o) => o !== c && o.name === c.name && o.matches >= c.matches && !BEST_SO_FAR.test(o.line))));
   // A metric printed again and again, or late, is what the run reports; one printed once early (a setting) is not.
   const current = (c: { matches: number; position: number }) => c.matches >= 2 || c.position >= 0.5;
   found.sort((a, b) => Number(b.direction !== undefined) - Number(a.direction !== undefined)
     || Number(Number.isFinite(b.value)) - Number(Number.isFinite(a.value))
     || Number(current(b)) - Number(current(a))
     || splitRank(a.split) - splitRank(b.split)
+    || Number(bestSoFar.has(a)) - Number(bestSoFar.has(b))
     || b.lineNumber - a.lineNumber
     || b.matches - a.matches
     || a.column - b.column);

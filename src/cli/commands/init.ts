@@ -7,7 +7,7 @@ import { STATE_DIR } from '../../core/files.js';
 import { Lab } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
 import { describeSearchSpace, scanSearchSpace } from '../../core/proposers/mutate.js';
-import { configTemplate, suggestMinDelta } from '../../core/configTemplate.js';
+import { budgetWithRoom, CLOSE_TO_BUDGET, configTemplate, suggestMinDelta } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, progressCandidate, withAtBudgetLast, withMetricPattern, withProbedMetric, withProgressPattern, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
 import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
@@ -25,7 +25,8 @@ const SCRIPT_DIRS = ['src', 'scripts', 'tools'];
 
 /**
  * The training script: a usual name first, else the one file at the top whose name says train; else the same in
- * src/, scripts/ or tools/ (train.py, or the one *train* file there), as a path from the top, where the run starts.
+ * src/, scripts/ or tools/ (train.py, or the one *train* file there), as a path from the top, where the run starts;
+ * else the one Python file at the top that runs as a program (karpathy/makemore's makemore.py).
  */
 function findScript(cwd: string): string | null {
   const known = SCRIPTS.find((f) => existsSync(join(cwd, f)));
@@ -38,11 +39,25 @@ function findScript(cwd: string): string | null {
     const inDir = trainFiles(join(cwd, dir));
     if (inDir.length === 1) return `${dir}/${inDir[0]!}`;
   }
-  return null;
+  const programs = programFiles(cwd);
+  return programs.length === 1 ? programs[0]! : null;
 }
 
 function trainFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => /train.*\.(py|ts|js)$/i.test(f)).sort();
+}
+
+/** Python files in `dir` with an `if __name__ == "__main__":` guard: the ones a person runs. */
+function programFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.py') && f !== 'setup.py' && isProgram(join(dir, f))).sort();
+}
+
+function isProgram(path: string): boolean {
+  try {
+    return /^if\s+__name__\s*==\s*['"]__main__['"]\s*:/m.test(readFileSync(path, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 function isDir(path: string): boolean {
@@ -51,6 +66,13 @@ function isDir(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** What init looked for, and the programs here when there are several to choose from. */
+function noScriptText(cwd: string, run: string): string {
+  const programs = programFiles(cwd);
+  const which = programs.length ? ` Several files here run as programs (${programs.join(', ')}): set run and editable to the one that trains, then \`autoresearch init --probe --force\` finds its metric.` : ' Set run and editable to your own.';
+  return `No training script here: none of ${SCRIPTS.join(', ')}, no single *train*.py/.ts/.js here or in ${SCRIPT_DIRS.map((d) => `${d}/`).join(', ')}, and no single Python file with an \`if __name__ == "__main__":\` guard. The config gets \`run: ${run}\` as a placeholder.${which}`;
 }
 
 interface ProbedMetric {
@@ -103,7 +125,7 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   const yamlConfigs = script && !takesConfig ? yamlConfigNote(cwd, script) : null;
   if (yamlConfigs) editable.push(...yamlConfigs.files);
   if (script) io.out(`Found ${script}: the script the loop changes and runs (\`${run}\`).`);
-  else io.err(`No training script here: none of ${SCRIPTS.join(', ')}, and no single *train*.py/.ts/.js here or in ${SCRIPT_DIRS.map((d) => `${d}/`).join(', ')}. The config gets \`run: ${run}\` as a placeholder: set run and editable to your own.`);
+  else io.err(noScriptText(cwd, run));
   if (interpreter.why && interpreter.found) io.out(interpreter.why);
   else if (interpreter.why) io.err(interpreter.why);
   if (takesConfig) io.out(takesConfig.text);
@@ -190,6 +212,7 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
     stop.abort();
   };
   process.on('SIGINT', onSignal);
+  const untrackedBefore = new Set(await untrackedHere(cwd));
   const started = Date.now();
   const ticker = io.isTTY ? setInterval(() => process.stdout.write(`\r\x1b[2K  running: ${fmtRunClock(Date.now() - started, r.budgetSeconds * 1000)}`), 1000) : null;
   let run;
@@ -204,6 +227,12 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
   }
   const { result, log, candidates } = run;
   const took = fmtDuration(result.wallMs);
+  // The probe runs in the checkout: what it wrote there (makemore's out/model.pt) is in the next `git add -A`.
+  const written = (await untrackedHere(cwd)).filter((p) => !untrackedBefore.has(p) && !p.split('/').includes(STATE_DIR) && !p.endsWith(CONFIG_FILE));
+  if (written.length) {
+    const shown = written.slice(0, 5).map((p) => `\`${p}\``).join(', ') + (written.length > 5 ? ` and ${written.length - 5} more` : '');
+    io.err(`The run wrote ${shown} here, which git does not ignore: \`git add -A\` would commit ${written.length === 1 ? 'it' : 'them'} with your code, into the baseline and every experiment. Add ${written.length === 1 ? 'it' : 'them'} to .gitignore (what a run writes is not code; the engine does not share it between runs either).`);
+  }
   let comments: string[] = [];
   let tailShown = result.startError !== undefined;
   if (result.startError) {
@@ -230,6 +259,8 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
     if (share < 0.1) {
       const fits = Math.max(10, Math.ceil((3 * result.wallMs) / 1000));
       io.out(`That is ${share < 0.01 ? 'under 1 %' : `${Math.round(share * 100)} %`} of the ${r.budget} budget. Early stopping compares runs at the same share of the budget and never before 25 % of it, so it cannot stop runs this short; a budget of about 3× this run (\`budget: ${fits}s\` in ${CONFIG_FILE}) lets it, and leaves room for changes that make a run slower.`);
+    } else if (share >= CLOSE_TO_BUDGET) {
+      io.err(`That is ${Math.round(share * 100)} % of the ${r.budget} budget: a change that makes a run a little slower (a wider model, a larger batch), or a busier machine, runs past it, and a run stopped at the budget is a crash that says nothing about its change. \`budget: ${budgetWithRoom(result.wallMs)}\` in ${CONFIG_FILE} is about twice this run.`);
     }
   }
 
@@ -414,6 +445,15 @@ async function sharedPreview(cwd: string, readonly: readonly string[]): Promise<
 }
 
 /** Which of these files git ignores here (none outside a git repository). */
+/** Untracked paths git does not ignore, a new folder whole (`out/`); none outside a repository. */
+async function untrackedHere(cwd: string): Promise<string[]> {
+  try {
+    return await (await Lab.open(cwd)).untracked(false);
+  } catch {
+    return [];
+  }
+}
+
 async function gitIgnored(cwd: string, files: readonly string[]): Promise<string[]> {
   if (files.length === 0) return [];
   try {

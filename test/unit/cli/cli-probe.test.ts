@@ -18,6 +18,39 @@ function config(r: TempRepo): { text: string; parsed: ReturnType<typeof parseCon
   return { text, parsed: parseConfig(text) };
 }
 
+/** karpathy/makemore's shape: one script, argparse defaults (-1 for "off"), a step line and an eval line every 50 steps. */
+const MAKEMORE = `import argparse
+import os
+
+
+def main(args):
+    os.makedirs(args.work_dir, exist_ok=True)
+    loss, best = 3.3, None
+    for step in range(args.max_steps if args.max_steps > 0 else 101):
+        loss *= 0.995
+        if step % 10 == 0:
+            print(f"step {step} | loss {loss:.4f} | step time 12.31ms")
+        if step > 0 and step % 50 == 0:
+            test_loss = loss + 0.05
+            print(f"step {step} train loss: {loss} test loss: {test_loss}")
+            if best is None or test_loss < best:
+                best = test_loss
+                print(f"test loss {test_loss} is the best so far, saving model to {args.work_dir}/model.pt")
+                with open(os.path.join(args.work_dir, "model.pt"), "w") as f:
+                    f.write("weights")
+
+
+if __name__ == '__main__':
+    parser = argparse.ArgumentParser(description="Make More")
+    parser.add_argument('--work-dir', '-o', type=str, default='out', help="output working directory")
+    parser.add_argument('--max-steps', type=int, default=-1, help="max number of optimization steps to run for, or -1 for infinite.")
+    parser.add_argument('--top-k', type=int, default=-1, help="top-k for sampling, -1 means no top-k")
+    parser.add_argument('--n-embd', type=int, default=64, help="number of feature channels in the model")
+    parser.add_argument('--batch-size', '-b', type=int, default=32, help="batch size during optimization")
+    parser.add_argument('--learning-rate', '-l', type=float, default=5e-4, help="learning rate")
+    main(parser.parse_args())
+`;
+
 /** What nanoGPT's train.py prints: a config dump, eval lines every few steps, iteration lines in between. */
 const NANOGPT_TRAIN = `import os
 print("tokens per iteration will be: 16,384")
@@ -188,6 +221,42 @@ describe('autoresearch init --probe', () => {
     assert.match(res.err, /Not running anything/);
     assert.ok(!existsSync(join(r.root, '.autoresearch/init-probe.log')));
     assert.match(config(r).text, /^# FIX ME: `autoresearch init` found no training script .*\nrun: /m);
+  });
+
+  it('says when the run took most of the budget, and what budget leaves room', () => {
+    // makemore took 0:31 of 40 s here, and three changes that cost no time then ran past 40 s on a busier machine.
+    const r = repo({ 'train.py': 'import time\ntime.sleep(4.2)\nprint("val_loss: 0.5")\n' });
+    const res = cli(r.root, 'init', '--probe', '--budget', '6s');
+    assert.equal(res.code, 0, res.err + res.out);
+    assert.match(res.out, /^Finished in \d\.\d s \(exit code 0\)\.$/m);
+    assert.match(res.err, /^That is \d+ % of the 6s budget: a change that makes a run a little slower \(a wider model, a larger batch\), or a busier machine, runs past it, and a run stopped at the budget is a crash that says nothing about its change\. `budget: \d+s` in autoresearch\.config\.yaml is about twice this run\.$/m);
+  });
+
+  it('finds the one Python file that runs as a program when nothing is named train (karpathy/makemore)', () => {
+    const r = repo({ 'makemore.py': MAKEMORE, 'names.txt': 'emma\nolivia\n', 'README.md': '# makemore\n' });
+    const res = cli(r.root, 'init');
+    assert.equal(res.code, 0, res.err);
+    assert.doesNotMatch(res.err, /No training script/);
+    assert.match(res.out, /^Found makemore\.py: the script the loop changes and runs \(`python3? makemore\.py`\)\.$/m);
+    assert.deepEqual(config(r).parsed.editable, ['makemore.py']);
+    // What mutate tunes there, -1 sentinels left alone.
+    assert.match(res.out, /The mutate proposer tunes 3 values: makemore\.py: n_embd, batch_size, learning_rate\./);
+    assert.match(res.out, /left alone.*max_steps, top_k/);
+    // --probe reads the eval line every run prints, not the one printed only when the loss improved (the best so far).
+    const probed = cli(r.root, 'init', '--probe', '--force', '--budget', '1m');
+    assert.equal(probed.code, 0, probed.err + probed.out);
+    assert.match(probed.out, /^Metric: test_loss, minimize; 2 lines, the last reads /m);
+    assert.match(probed.out, /^ {2}matched: step 100 train loss: \S+ test loss: \S+$/m);
+    assert.match(config(r).parsed.metric.pattern, /^\^step\\b/);
+    // It wrote out/model.pt into the checkout, which the README's next step (`git add -A`) would commit.
+    assert.match(probed.err, /^The run wrote `out\/` here, which git does not ignore: `git add -A` would commit it with your code, into the baseline and every experiment\. Add it to \.gitignore/m);
+    writeFileSync(join(r.root, '.gitignore'), 'out/\n');
+    const again = cli(r.root, 'init', '--probe', '--force', '--budget', '1m');
+    assert.doesNotMatch(again.err, /The run wrote/);
+    // Two programs and no train: init names them instead of guessing.
+    const two = repo({ 'makemore.py': MAKEMORE, 'sample.py': 'if __name__ == "__main__":\n    print("hi")\n', 'utils.py': 'X = 1\n' });
+    const res2 = cli(two.root, 'init');
+    assert.match(res2.err, /No training script here: .*Several files here run as programs \(makemore\.py, sample\.py\): set run and editable to the one that trains/);
   });
 
   it('with a config here, --probe --force runs that config\'s run command and changes only its metric', () => {
