@@ -95,7 +95,14 @@ export class MutateProposer implements Proposer {
     // `matrix lr` names MATRIX_LR, not LR as well.
     hinted = hinted.filter((cs) => !hinted.some((o) => o !== cs && o[0]!.param.name !== cs[0]!.param.name && mentions(o[0]!.param.name.replace(/[_.]/g, ' '), cs[0]!.param.name)));
     if (hinted.length) pool = hinted;
-    else if (req.operator === 'draft') {
+    else {
+      // A setting whose change measured exactly its parent's value does not reach the metric (makemore's n_embd2,
+      // read by one model type of several, took 4 of 6 tries): the others first, while there are others.
+      const inert = inertSettings(req.history, req.parent.id);
+      const live = pool.filter((cs) => !inert.has(editKeyOf(cs[0]!.param.file, cs[0]!.param.name, '')));
+      if (live.length) pool = live;
+    }
+    if (!hinted.length && req.operator === 'draft') {
       // Independent drafts: prefer a parameter no sibling has changed yet.
       // Siblings in the history, and edits other slots are proposing or hold ready from this parent (tried).
       const siblings = [...req.history.filter((n) => n.parentId === req.parent.id).map((n) => n.editKey), ...req.triedFromParent];
@@ -133,6 +140,27 @@ export class MutateProposer implements Proposer {
   dispose(): void {
     // Nothing held.
   }
+}
+
+/**
+ * The settings (`file:name=` edit-key prefixes) of changes tried from `parent` or a node above it that measured
+ * exactly their parent's value: there, the run does not read them. Noise makes an exact tie rare where the metric
+ * moves at all, so one is enough. Only along the line: a setting masked in one basin (a trap where only the learning
+ * rate matters) may matter in another.
+ */
+function inertSettings(history: readonly ExperimentNode[], parent: number): Set<string> {
+  const byId = new Map(history.map((n) => [n.id, n]));
+  const line = new Set<number>();
+  for (let id: number | null | undefined = parent; id !== null && id !== undefined && !line.has(id); id = byId.get(id)?.parentId) line.add(id);
+  const inert = new Set<string>();
+  for (const n of history) {
+    if (n.parentId === null || !line.has(n.parentId) || n.status !== 'discard' || (n.operator !== 'improve' && n.operator !== 'draft') || n.metric === null || !Number.isFinite(n.metric)) continue;
+    if (byId.get(n.parentId)?.metric !== n.metric) continue;
+    // `file:name=value` (editKeyOf): the value may hold an `=`, the name never does.
+    const setting = /^[^:]*:[^=]*=/.exec(n.editKey)?.[0];
+    if (setting) inert.add(setting);
+  }
+  return inert;
 }
 
 /**

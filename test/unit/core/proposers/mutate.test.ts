@@ -244,7 +244,7 @@ describe('MutateProposer', () => {
       assert.equal(p?.editKey, 'train.py:USE_BN=False', `seed ${seed}`);
     }
     // A change that was tried and discarded leaves its setting open.
-    const discarded = { ...n2, status: 'discard' as const };
+    const discarded = { ...n2, status: 'discard' as const, metric: 1.1 };
     const picks = new Set<string>();
     for (let seed = 0; seed < 20; seed++) {
       const p = await new MutateProposer({ seed }).propose(fakeRequest(wt, { operator: 'draft', history: [fakeNode(), n1, discarded], triedFromParent: tried }));
@@ -277,6 +277,33 @@ describe('MutateProposer', () => {
     // A hint goes first.
     const hinted = await new MutateProposer({ seed: 1 }).propose(fakeRequest(wt, { parent: lr, history: [fakeNode(), lr], hint: { id: 1, text: 'try another width', addedAt: '2025-01-01T00:00:00.000Z', takenBy: null } }));
     assert.match(hinted!.description, /^WIDTH /);
+  });
+
+  it('leaves for last a setting whose change measured exactly its parent\'s value: the run does not read it', async () => {
+    // karpathy/makemore: n_embd2 is read by the MLP and RNN models only; with the transformer, 4 of 6 tries went to it.
+    const wt = worktree({ 'train.py': 'N_EMBD2 = 64\nBATCH_SIZE = 32\nLEARNING_RATE = 5e-4\n' });
+    const tie = fakeNode({ id: 1, parentId: 0, operator: 'improve', editKey: 'train.py:N_EMBD2=128', description: 'N_EMBD2 64 → 128', status: 'discard', metric: 1 });
+    const tried = new Set(['train.py:N_EMBD2=128']);
+    for (let seed = 0; seed < 20; seed++) {
+      for (const operator of ['improve', 'draft'] as const) {
+        const p = await new MutateProposer({ seed }).propose(fakeRequest(wt, { operator, history: [fakeNode(), tie], triedFromParent: tried }));
+        assert.doesNotMatch(p!.description, /^N_EMBD2 /, `seed ${seed}, ${operator}`);
+      }
+    }
+    // A change that moved the metric, however little, says nothing of the kind; and with nothing else left, it is tried.
+    const moved = { ...tie, metric: 1.0001 };
+    const picks = new Set<string>();
+    for (let seed = 0; seed < 20; seed++) picks.add((await new MutateProposer({ seed }).propose(fakeRequest(wt, { history: [fakeNode(), moved], triedFromParent: tried })))!.description.split(' ')[0]!);
+    assert.ok(picks.has('N_EMBD2'), [...picks].join(', '));
+    // Only along the line: a tie in another branch (a basin where the setting is masked) says nothing about this one.
+    const other = fakeNode({ id: 2, parentId: 0, operator: 'improve', editKey: 'train.py:LEARNING_RATE=1e-3', description: 'LEARNING_RATE 5e-4 → 1e-3', metric: 0.9 });
+    const masked = { ...tie, id: 3, parentId: 2, metric: 0.9 };
+    const fromRoot = new Set<string>();
+    for (let seed = 0; seed < 20; seed++) fromRoot.add((await new MutateProposer({ seed }).propose(fakeRequest(wt, { history: [fakeNode(), other, masked], triedFromParent: tried })))!.description.split(' ')[0]!);
+    assert.ok(fromRoot.has('N_EMBD2'), [...fromRoot].join(', '));
+    const only = worktree({ 'train.py': 'N_EMBD2 = 64\n' });
+    const last = await new MutateProposer({ seed: 1 }).propose(fakeRequest(only, { history: [fakeNode(), tie], triedFromParent: tried }));
+    assert.match(last!.description, /^N_EMBD2 64 → /);
   });
 
   it('prefers a parameter the hint names, case-insensitively; ignores a hint that names none', async () => {
