@@ -11,6 +11,8 @@ import { acquireControllerLocks, ensureStateDir, sessionPaths } from '../record/
 import type { Commands } from './commands.js';
 import type { SessionContext } from './context.js';
 import type { SessionRecord } from './record.js';
+import { minDeltaText } from '../judging/judge.js';
+import type { ResearchConfig } from '../types.js';
 
 export class PreflightError extends AutoResearchError {
   constructor(message: string, kind: 'preflight' | 'uncommitted' = 'preflight') {
@@ -55,8 +57,9 @@ export class Opening {
         const failedStart = this.failedStart();
         if (ctx.options.restart || failedStart) await this.restart(failedStart ?? 'a new attempt on request (--restart)');
         else {
+          const since = await this.sinceLastRun();
           this.record.append({ type: 'resume', at: new Date().toISOString(), pid: process.pid, config });
-          ctx.log(`resuming session ${config.tag}: ${model.nodes.length} nodes, ${model.decidedCount} decided`);
+          ctx.log(`resuming session ${config.tag}: ${model.nodes.length} nodes, ${model.decidedCount} decided${since.map((s) => `; ${s}`).join('')}`);
         }
       }
       this.record.rewriteResults();
@@ -82,6 +85,26 @@ export class Opening {
       probe: ctx.options.sandboxProbe, log: (m, level) => ctx.log(m, level),
     });
     this.record.append({ type: 'protection', sandboxed: ctx.protection.sandboxed, text: ctx.protection.description, at: new Date().toISOString() });
+  }
+
+  /**
+   * What moved since the session last ran, said on resume (tried on makemore: a new commit and a new budget, and not a
+   * word): the config's settings that change what runs or how it is judged, and the branch's commit, which the
+   * session does not build on (its experiments start from its base).
+   */
+  private async sinceLastRun(): Promise<string[]> {
+    const { config, lab, model } = this.ctx;
+    const notes: string[] = [];
+    const before = model.config;
+    if (before) {
+      const changed = configChanges(before, config);
+      if (changed.length) notes.push(`the config changed since it last ran (${changed.join(', ')}): it applies from now on; the experiments before keep what they ran with`);
+    }
+    const head = await lab.head().catch(() => null);
+    if (head && model.baseCommit && head !== model.baseCommit) {
+      notes.push(`your checkout is at ${head.slice(0, 7)}, not at the session's base ${model.baseCommit.slice(0, 7)}: its experiments go on from the base, without the commits since; a new \`tag\` starts a session on ${head.slice(0, 7)}`);
+    }
+    return notes;
   }
 
   /** Why the session never got going (its baseline crashed or was invalid, nothing else decided), or null. */
@@ -139,4 +162,23 @@ export class Opening {
       throw new PreflightError(`editable: no file in the repository matches ${c.editable.join(', ')}. Fix the globs in autoresearch.config.yaml.`);
     }
   }
+}
+
+/** The settings that differ between two configs of one session, as `budget 40s → 60s`. */
+export function configChanges(before: ResearchConfig, after: ResearchConfig): string[] {
+  const said = (c: ResearchConfig) => ({
+    run: c.run,
+    budget: c.budgetText,
+    metric: `${c.metric.name} (${c.metric.direction})`,
+    'metric pattern': c.metric.pattern,
+    minDelta: minDeltaText(c),
+    editable: c.editable.join(', '),
+    readonly: c.readonly.join(', '),
+    maxExperiments: String(c.maxExperiments ?? 'unlimited'),
+    policy: c.policy,
+    proposer: c.proposer.kind,
+  });
+  const a = said(before);
+  const b = said(after);
+  return (Object.keys(a) as (keyof typeof a)[]).filter((k) => a[k] !== b[k]).map((k) => `${k} ${a[k]} → ${b[k]}`);
 }

@@ -1,7 +1,7 @@
 // The CLI as a user runs it: real processes, exit codes, and a controller killed with SIGKILL mid-run.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '../../../src/core/config.js';
@@ -25,6 +25,26 @@ function model(repo: TempRepo, tag = 't1'): SessionModel {
 }
 
 describe('autoresearch CLI', () => {
+  it('resuming says what moved since the session last ran: its config\'s settings, and the checkout it does not build on', () => {
+    const repo = toyRepo(toyConfig().replace('maxExperiments: 6', 'maxExperiments: 1'));
+    assert.equal(cli(repo.root, 'run').code, 0);
+    const base = repo.git('rev-parse', '--short=7', 'HEAD');
+    // As on makemore: out/ ignored in a new commit, and a longer budget.
+    writeFileSync(join(repo.root, '.gitignore'), 'out/\n');
+    writeFileSync(join(repo.root, 'autoresearch.config.yaml'), toyConfig().replace('maxExperiments: 6', 'maxExperiments: 1').replace('budget: 20s', 'budget: 30s'));
+    repo.git('add', '-A');
+    repo.git('-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-qm', 'ignore out/, budget 30s');
+    const head = repo.git('rev-parse', '--short=7', 'HEAD');
+    const again = cli(repo.root, 'run', '--max-experiments', '2');
+    assert.equal(again.code, 0, again.err + again.out);
+    const said = `${again.out}\n${again.err}`;
+    assert.match(said, /resuming session t1: 2 nodes, 1 decided; the config changed since it last ran \(budget 20s → 30s, maxExperiments 1 → 2\): it applies from now on; the experiments before keep what they ran with/);
+    assert.match(said, new RegExp(`; your checkout is at ${head}, not at the session's base ${base}: its experiments go on from the base, without the commits since; a new \`tag\` starts a session on ${head}`));
+    // Nothing moved: nothing said.
+    const third = cli(repo.root, 'run', '--max-experiments', '2');
+    assert.doesNotMatch(`${third.out}\n${third.err}`, /the config changed/);
+  });
+
   it('run prints one [EXP] line per experiment, then status, tree, show, compare and summary work', () => {
     const repo = toyRepo(toyConfig().replace('maxExperiments: 6', 'maxExperiments: 4'));
     const r = cli(repo.root, 'run');
