@@ -444,7 +444,6 @@ async function sharedPreview(cwd: string, readonly: readonly string[]): Promise<
   return `${linked}${leftOut.length ? ` (left out as outputs: ${list(leftOut)})` : ''}; \`shared:\` in the config chooses instead.`;
 }
 
-/** Which of these files git ignores here (none outside a git repository). */
 /** Untracked paths git does not ignore, a new folder whole (`out/`); none outside a repository. */
 async function untrackedHere(cwd: string): Promise<string[]> {
   try {
@@ -454,6 +453,7 @@ async function untrackedHere(cwd: string): Promise<string[]> {
   }
 }
 
+/** Which of these files git ignores here (none outside a git repository). */
 async function gitIgnored(cwd: string, files: readonly string[]): Promise<string[]> {
   if (files.length === 0) return [];
   try {
