@@ -74,6 +74,8 @@ export class SessionModel {
   /** This attempt of the session (a new start after a failed one, or `run --restart`, begins the next). */
   attempt = 1;
   /** Earlier attempts, oldest first: their nodes as they were, logs where they were moved. */
+  /** The budget as the session went: each text from the experiment number it applied to (a resume can change it). */
+  readonly budgets: { from: number; text: string }[] = [];
   readonly attempts: { attempt: number; baseCommit: string; startedAt: string | null; endedAt: string; reason: string; nodes: ExperimentNode[] }[] = [];
   /** What the proposer has cost, every attempt and every proposal with a node or a spend record (spend.ts). */
   readonly spend: Spend = emptySpend();
@@ -122,6 +124,7 @@ export class SessionModel {
     switch (r.type) {
       case 'session':
         this.config = r.config;
+        this.budgets.splice(0, this.budgets.length, { from: 0, text: r.config.budgetText });
         this.tag = r.tag;
         this.baseCommit = r.baseCommit;
         this.baseBranch = r.baseBranch;
@@ -131,6 +134,11 @@ export class SessionModel {
         break;
       case 'resume':
         this.config = r.config;
+        if (this.budgets.at(-1)?.text !== r.config.budgetText) {
+          // Changed again before any experiment had it: the earlier change never applied.
+          if (this.budgets.at(-1)?.from === this.nodes.length) this.budgets.pop();
+          if (this.budgets.at(-1)?.text !== r.config.budgetText) this.budgets.push({ from: this.nodes.length, text: r.config.budgetText });
+        }
         this.readCap(r.config, false);
         break;
       case 'restart': {
@@ -139,6 +147,7 @@ export class SessionModel {
         this.attempts.push({ attempt: this.attempt, baseCommit: this.baseCommit, startedAt: this.startedAt, endedAt: r.at, reason: r.reason, nodes });
         this.attempt = r.attempt;
         this.config = r.config;
+        this.budgets.splice(0, this.budgets.length, { from: 0, text: r.config.budgetText });
         this.readCap(r.config, false);
         this.baseCommit = r.baseCommit;
         this.baseBranch = r.baseBranch;

@@ -95,7 +95,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   const { runningMs, pausedMs } = model.activeTime(now.getTime());
   const runMs = [...nodes, ...measurements].reduce((s, n) => s + (n.wallMs ?? 0), 0);
   out.push(`- Experiments: ${decided.length} decided (${counts.keep} kept, ${counts.discard} discarded, ${counts.crash} crashed, ${counts.invalid} invalid)${counts.running + counts.pending ? `, ${counts.running + counts.pending} not finished` : ''}`);
-  out.push(`- Time: ${fmtDuration(runningMs)} running${pausedMs ? `, ${fmtDuration(pausedMs)} paused` : ''}, ${fmtDuration(runMs)} of it in runs; budget ${cfg.budgetText} per experiment${cfg.atBudget === 'last' ? `, a run still going then judged on the last value it printed (atBudget: last; ${model.nodes.filter((n) => n?.timedOut && n.status !== 'crash').length} were)` : ''}`);
+  out.push(`- Time: ${fmtDuration(runningMs)} running${pausedMs ? `, ${fmtDuration(pausedMs)} paused` : ''}, ${fmtDuration(runMs)} of it in runs; budget ${cfg.budgetText} per experiment${earlierBudgets(model)}${cfg.atBudget === 'last' ? `, a run still going then judged on the last value it printed (atBudget: last; ${model.nodes.filter((n) => n?.timedOut && n.status !== 'crash').length} were)` : ''}`);
   const queued = nodes.filter((n) => typeof n.queuedMs === 'number');
   if (queued.length) {
     const wait = queued.reduce((s, n) => s + n.queuedMs!, 0);
@@ -172,6 +172,14 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
 function peakMemory(model: SessionModel): number | null {
   const all = model.nodes.flatMap((n) => (n?.memoryGb !== null && n?.memoryGb !== undefined ? [n.memoryGb] : []));
   return all.length ? Math.max(...all) : null;
+}
+
+/** ` from #6 (40s for #0–#5)`: the budgets the session's experiments had before a resume changed it; empty if none. */
+function earlierBudgets(model: SessionModel): string {
+  const ran = model.budgets.filter((b) => b.from < model.nodes.length);
+  if (ran.length < 2) return '';
+  const spans = ran.slice(0, -1).map((b, i) => `${b.text} for #${b.from}–#${ran[i + 1]!.from - 1}`);
+  return ` from #${ran.at(-1)!.from} (${spans.join(', ')})`;
 }
 
 /** Shares of the budget at which the summary reads each curve of the kept chain. */

@@ -53,3 +53,25 @@ describe('the summary on runs stopped at the budget', () => {
     assert.match(steps, /^- 1 experiment\(s\) crashed or were invalid; read their logs/m);
   });
 });
+
+describe('the summary of a session whose budget changed on a resume', () => {
+  it('gives each budget with the experiments that had it (makemore: 40s, then 60s)', () => {
+    const before = fakeConfig({ budgetText: '40s', budgetSeconds: 40 });
+    const after = fakeConfig({ budgetText: '60s', budgetSeconds: 60 });
+    const resume = (config: typeof before): JournalRecord => ({ seq: seq++, type: 'resume', at, pid: 1, config });
+    const records: JournalRecord[] = [
+      { seq: seq++, type: 'session', tag: 'dec7', config: before, baseCommit: 'a'.repeat(40), baseBranch: 'master', platform: null, startedAt: at },
+      node(0, null, 'baseline'), ran(0, 31, false), decided(0, 'keep', 2.2451, 'baseline'),
+      node(1, 0, 'n_embd2 64 → 128'), ran(1, 40, true), decided(1, 'crash', null, 'timed out'),
+      // Changed and changed back before an experiment had it: never applied.
+      resume(after), resume(before), resume(after),
+      node(2, 0, 'batch_size 32 → 40'), ran(2, 33, false), decided(2, 'keep', 2.2303, 'rule'),
+    ];
+    const model = SessionModel.fromRecords(records);
+    assert.deepEqual(model.budgets, [{ from: 0, text: '40s' }, { from: 2, text: '60s' }]);
+    assert.match(buildSummary(model), /; budget 60s per experiment from #2 \(40s for #0–#1\)/);
+    // One budget throughout: nothing more said.
+    const plain = SessionModel.fromRecords(records.filter((r) => r.type !== 'resume'));
+    assert.match(buildSummary(plain), /; budget 40s per experiment\n/);
+  });
+});
