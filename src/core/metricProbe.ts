@@ -61,6 +61,8 @@ const COMMENT_LINE = /^\s*#/;
 const ASSIGNMENT = /^\s*[A-Za-z_][\w.]*\s*[:=]/;
 /** A traceback's frame line (`File "train.py", line 26, in <module>`): its numbers are line numbers, never a metric. */
 const TRACEBACK = /^\s*File "[^"]*", line \d+/;
+/** An error's own line (`python3: can't open file 'train.py': [Errno 2] …`, `RuntimeError: …`): its numbers are codes. */
+const ERROR_LINE = /\[Errno \d+\]|\b[A-Z][A-Za-z]*(?:Error|Exception): |can't open file|No such file or directory/;
 /** Words that say nothing about what is measured: "Average loss" is the loss, "final test_acc" the test_acc. */
 const FILLER = new Set(['average', 'avg', 'final']);
 
@@ -196,7 +198,7 @@ export function probeMetrics(log: string): MetricCandidate[] {
   const all = lines(log);
   const seen = new Map<string, Seen>();
   for (const full of all) {
-    if (full.length > 2000 || !/\d/.test(full) || TRACEBACK.test(full) || COMMENT_LINE.test(full)) continue;
+    if (full.length > 2000 || !/\d/.test(full) || TRACEBACK.test(full) || ERROR_LINE.test(full) || COMMENT_LINE.test(full)) continue;
     // A config file echoed into the log (nanoGPT prints config/train_shakespeare_char.py): its comments are prose.
     const line = ASSIGNMENT.test(full) ? full.replace(/\s+#\s.*$/, '') : full;
     const pairs = pairsOf(line);

@@ -293,4 +293,11 @@ describe('metric probe: directions and the config', () => {
     const log = 'Traceback (most recent call last):\n  File "/tmp/nanogpt-try/train.py", line 26, in <module>\n    import torch\nModuleNotFoundError: No module named \'torch\'\n';
     assert.deepEqual(probeMetrics(log), []);
   });
+
+  it('never takes an error\'s codes for a metric: `[Errno 2]` of a script that is not there (minGPT, init at the top)', () => {
+    assert.deepEqual(probeMetrics("/usr/bin/python3: can't open file '/tmp/minGPT/train.py': [Errno 2] No such file or directory\n"), []);
+    assert.deepEqual(probeMetrics('RuntimeError: selected index k out of range at 3 of 2\n'), []);
+    // A metric named like an error stays one.
+    assert.deepEqual(probeMetrics('epoch 1 val_error: 0.12\nepoch 2 val_error: 0.1\n').map((c) => [c.name, c.valueText]), [['val_error', '0.1']]);
+  });
 });
