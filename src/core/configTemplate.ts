@@ -58,7 +58,7 @@ export function configTemplate(o: TemplateOptions): string {
     '',
     '# Session name: the branch autoresearch/<tag> points at the best experiment (letters, digits, . _ -).',
     `tag: ${scalar(o.tag)}`,
-    '# Files (globs, relative to this folder) the proposer may change.',
+    '# Files (globs, from the repository root) the proposer may change.',
     `editable: ${flowList(o.editable)}`,
     '# Protected files (globs): hashed before each run; a run that changes them is marked invalid and they are restored.',
     `readonly: ${flowList(o.readonly)}`,

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { CONFIG_FILE, parseConfig, parseDuration } from '../../core/config.js';
 import { explainCrash, interpretersWith, whichReal } from '../../core/crashHints.js';
 import { STATE_DIR } from '../../core/files.js';
-import { Lab } from '../../core/git.js';
+import { Lab, repositoryRoot } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
 import { describeSearchSpace, scanSearchSpace } from '../../core/proposers/mutate.js';
 import { budgetWithRoom, CLOSE_TO_BUDGET, configTemplate, suggestMinDelta } from '../../core/configTemplate.js';
@@ -137,15 +137,23 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   const inputs = await sharedPreview(cwd, readonly);
   if (inputs) io.out(inputs);
 
+  // A session works from the repository root (each experiment is a whole checkout): from a folder below it, the config
+  // names files from the root and runs from this folder, as the probe does (minGPT's projects/chargpt).
+  const root = (await repositoryRoot(cwd)) ?? cwd;
+  const below = relative(root, cwd).replace(/\\/g, '/');
+  const fromRoot = (f: string): string => (below ? `${below}/${f}` : f);
+  const runFromRoot = below ? `cd ${/^[\w./-]+$/.test(below) ? below : `'${below.replace(/'/g, "'\\''")}'`} && ${run}` : run;
+  if (below) io.out(`This folder is ${below}/ of the repository at ${root}. A session works from the repository root, so the config names files from there (${fromRoot(editable[0]!)}) and runs \`${runFromRoot}\`.`);
+
   let metric = GUESS;
   if (o.probe && !script) io.err('Not running anything to find the metric: there is no script to run.');
-  else if (o.probe) metric = await probe(cwd, { command: run, tag, budget, budgetSeconds }, io);
+  else if (o.probe) metric = await probe(root, { command: runFromRoot, tag, budget, budgetSeconds }, io);
 
   // The same minDelta the editor's wizard suggests: a share of the parent's value where the probe read one.
   const minDelta = metric.value === undefined ? null : suggestMinDelta(metric.value);
   if (minDelta) io.out(`minDelta: ${minDelta.value}. ${minDelta.why}`);
   let text = configTemplate({
-    tag, editable, readonly, run, budget, ...(minDelta ? { minDelta: minDelta.value } : {}),
+    tag, editable: editable.map(fromRoot), readonly: readonly.map(fromRoot), run: runFromRoot, budget, ...(minDelta ? { minDelta: minDelta.value } : {}),
     metricName: metric.name, direction: metric.direction, maxExperiments: 20, proposer: 'mutate', policy: 'tree', notes: has('program.md') ? 'program.md' : null,
     ...(metric.atBudget ? { atBudget: 'last' as const } : {}),
   });
@@ -158,7 +166,7 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   // The engine's own parser checks what is written: init never leaves a config that \`run\` refuses.
   parseConfig(text);
   writeFileSync(path, text);
-  io.out(`Wrote ${path}\n  editable: ${editable.join(', ')}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.join(', ') || '(none found)'}\n  run: ${run}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}`);
+  io.out(`Wrote ${path}\n  editable: ${editable.map(fromRoot).join(', ')}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.map(fromRoot).join(', ') || '(none found)'}\n  run: ${runFromRoot}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}`);
   // What the built-in proposer will change, read as it reads an experiment's worktree: a user sees it before the first run.
   if (script) io.out(describeSearchSpace(scanSearchSpace(cwd, editable), editable));
   io.out(`Review it (${o.probe ? 'the metric above' : 'metric name and pattern'}, budget), commit your code, then \`autoresearch run\`.${o.probe || !script ? '' : ' `autoresearch init --probe --force` runs the script once to find the metric.'}`);
@@ -169,7 +177,8 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
 async function reprobe(cwd: string, text: string, config: ResearchConfig, limit: { budget: string; budgetSeconds: number } | null, io: Io): Promise<number> {
   const path = join(cwd, CONFIG_FILE);
   io.out(`Probing the run command of ${CONFIG_FILE}, \`${config.run}\`; only its metric changes, and only if the probe finds one.`);
-  const metric = await probe(cwd, { command: config.run, tag: config.tag, ...(limit ?? { budget: config.budgetText, budgetSeconds: config.budgetSeconds }) }, io);
+  // As a session runs it: from the repository root, whichever folder the config is in.
+  const metric = await probe((await repositoryRoot(cwd)) ?? cwd, { command: config.run, tag: config.tag, ...(limit ?? { budget: config.budgetText, budgetSeconds: config.budgetSeconds }) }, io);
   if (metric.pattern === null) {
     io.err(`${CONFIG_FILE} is left as it was (metric: ${config.metric.name}, ${config.metric.direction}).`);
     return 0;
