@@ -61,8 +61,11 @@ const COMMENT_LINE = /^\s*#/;
 const ASSIGNMENT = /^\s*[A-Za-z_][\w.]*\s*[:=]/;
 /** A traceback's frame line (`File "train.py", line 26, in <module>`): its numbers are line numbers, never a metric. */
 const TRACEBACK = /^\s*File "[^"]*", line \d+/;
-/** An error's own line (`python3: can't open file 'train.py': [Errno 2] …`, `RuntimeError: …`): its numbers are codes. */
-const ERROR_LINE = /\[Errno \d+\]|\b[A-Z][A-Za-z]*(?:Error|Exception): |can't open file|No such file or directory/;
+/**
+ * An error's or a warning's own line (`python3: can't open file 'train.py': [Errno 2] …`, `RuntimeError: …`, torch's
+ * `UserWarning: This DataLoader will create 4 worker processes`): its numbers are codes and counts, never a metric.
+ */
+const ERROR_LINE = /\[Errno \d+\]|\b[A-Z][A-Za-z]*(?:Error|Exception|Warning): |can't open file|No such file or directory/;
 /** Words that say nothing about what is measured: "Average loss" is the loss, "final test_acc" the test_acc. */
 const FILLER = new Set(['average', 'avg', 'final']);
 

@@ -507,13 +507,35 @@ async function pythonFor(cwd: string, script: string): Promise<{ python: string;
   // also finds those beside it (src/models.py), its folder being the first on sys.path.
   const check = 'import importlib.util, sys; sys.path.insert(0, sys.argv[1]); print(" ".join(m for m in sys.argv[2:] if importlib.util.find_spec(m) is None))';
   const r = await execa(python, ['-c', check, dirname(script) === '.' ? '' : dirname(script), ...imported], { cwd, reject: false }).catch(() => null);
-  const missing = r && r.exitCode === 0 ? String(r.stdout).trim().split(/\s+/).filter(Boolean) : [];
-  if (missing.length === 0) return { python, why: null, found: true };
+  const unfound = r && r.exitCode === 0 ? String(r.stdout).trim().split(/\s+/).filter(Boolean) : [];
+  // The repository's own package in a folder above (minGPT's mingpt/ for projects/chargpt/chargpt.py): found on
+  // PYTHONPATH, as its README runs it, not in another interpreter.
+  const own = await ownPackages(cwd, unfound);
+  const missing = unfound.filter((m) => !own.modules.includes(m));
+  const path = own.path ? `PYTHONPATH=${own.path} ` : '';
+  const ownWhy = own.path ? `${own.modules.join(', ')} ${own.modules.length === 1 ? 'is' : 'are'} this repository's own (in ${own.path}), which python finds on PYTHONPATH: the run sets \`PYTHONPATH=${own.path}\`.` : '';
+  if (missing.length === 0) return { python: `${path}${python}`, why: ownWhy || null, found: true };
   const other = interpretersWith(missing, process.env.PATH ?? '', whichReal(python, process.env.PATH ?? '', cwd))[0];
   const names = missing.join(', ');
+  const sep = ownWhy ? ' ' : '';
   return other
-    ? { python: other, why: `${python} on PATH cannot import ${names}, which ${script} imports; ${other} can, so the run uses it.`, found: true }
-    : { python, why: `${python} on PATH cannot import ${names}, which ${script} imports, and no other interpreter here can: install ${missing.length > 1 ? 'them' : 'it'}, or set run to the interpreter that has ${missing.length > 1 ? 'them' : 'it'}.`, found: false };
+    ? { python: `${path}${other}`, why: `${ownWhy}${sep}${python} on PATH cannot import ${names}, which ${script} imports; ${other} can, so the run uses it.`, found: true }
+    : { python: `${path}${python}`, why: `${ownWhy}${sep}${python} on PATH cannot import ${names}, which ${script} imports, and no other interpreter here can: install ${missing.length > 1 ? 'them' : 'it'}, or set run to the interpreter that has ${missing.length > 1 ? 'them' : 'it'}.`, found: false };
+}
+
+/**
+ * Which of `modules` are packages or modules of this repository in a folder above `cwd` (up to its root), and that
+ * folder from `cwd` (`../..`): the first folder up that has any of them.
+ */
+async function ownPackages(cwd: string, modules: readonly string[]): Promise<{ modules: string[]; path: string | null }> {
+  const root = await repositoryRoot(cwd);
+  if (!root || modules.length === 0) return { modules: [], path: null };
+  for (let dir = dirname(cwd); relative(root, dir).split(/[\\/]/)[0] !== '..'; dir = dirname(dir)) {
+    const found = modules.filter((m) => existsSync(join(dir, m, '__init__.py')) || existsSync(join(dir, `${m}.py`)));
+    if (found.length) return { modules: found, path: relative(cwd, dir).replace(/\\/g, '/') };
+    if (dir === root || dirname(dir) === dir) break;
+  }
+  return { modules: [], path: null };
 }
 
 async function pythonCommand(): Promise<string> {

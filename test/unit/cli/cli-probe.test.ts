@@ -224,16 +224,18 @@ describe('autoresearch init --probe', () => {
   });
 
   it('in a folder below the repository root, names files from the root and runs from the folder, as a session does (minGPT\'s projects/chargpt)', () => {
-    const chargpt = 'import os\nLEARNING_RATE = 5e-4\n\nif __name__ == "__main__":\n    assert os.path.exists("input.txt")\n    for i in range(0, 100, 10):\n        print(f"iter_dt 12.00ms; iter {i}: train loss {3 - i / 100:.5f}")\n';
-    const r = repo({ 'projects/chargpt/chargpt.py': chargpt, 'projects/chargpt/input.txt': 'hello\n', 'mingpt/model.py': 'X = 1\n' });
+    const chargpt = 'import os\nfrom mingpt.model import X\nLEARNING_RATE = 5e-4\n\nif __name__ == "__main__":\n    assert os.path.exists("input.txt")\n    for i in range(0, 100, 10):\n        print(f"iter_dt 12.00ms; iter {i}: train loss {3 - i / 100:.5f}")\n';
+    const r = repo({ 'projects/chargpt/chargpt.py': chargpt, 'projects/chargpt/input.txt': 'hello\n', 'mingpt/__init__.py': '', 'mingpt/model.py': 'X = 1\n' });
     const here = join(r.root, 'projects/chargpt');
     const res = cli(here, 'init', '--probe', '--budget', '1m');
     assert.equal(res.code, 0, res.err + res.out);
-    assert.match(res.out, /^This folder is projects\/chargpt\/ of the repository at .*\. A session works from the repository root, so the config names files from there \(projects\/chargpt\/chargpt\.py\) and runs `cd projects\/chargpt && python3? chargpt\.py`\.$/m);
+    assert.match(res.out, /^This folder is projects\/chargpt\/ of the repository at .*\. A session works from the repository root, so the config names files from there \(projects\/chargpt\/chargpt\.py\) and runs `cd projects\/chargpt && PYTHONPATH=\.\.\/\.\. python3? chargpt\.py`\.$/m);
+    // The repository's own package, two folders up, is found as minGPT's README runs it: on PYTHONPATH.
+    assert.match(res.out, /^mingpt is this repository's own \(in \.\.\/\.\.\), which python finds on PYTHONPATH: the run sets `PYTHONPATH=\.\.\/\.\.`\.$/m);
     assert.match(res.out, /^Metric: train_loss, minimize; 10 lines, the last reads 2\.10000$/m);
     const c = parseConfig(readFileSync(join(here, 'autoresearch.config.yaml'), 'utf8'));
     assert.deepEqual(c.editable, ['projects/chargpt/chargpt.py']);
-    assert.match(c.run, /^cd projects\/chargpt && python3? chargpt\.py$/);
+    assert.match(c.run, /^cd projects\/chargpt && PYTHONPATH=\.\.\/\.\. python3? chargpt\.py$/);
     // The probe ran from the root, as a session does: its log is there, not in a stray .autoresearch below.
     assert.ok(existsSync(join(r.root, '.autoresearch/init-probe.log')));
     assert.ok(!existsSync(join(here, '.autoresearch')));

@@ -297,6 +297,7 @@ describe('metric probe: directions and the config', () => {
   it('never takes an error\'s codes for a metric: `[Errno 2]` of a script that is not there (minGPT, init at the top)', () => {
     assert.deepEqual(probeMetrics("/usr/bin/python3: can't open file '/tmp/minGPT/train.py': [Errno 2] No such file or directory\n"), []);
     assert.deepEqual(probeMetrics('RuntimeError: selected index k out of range at 3 of 2\n'), []);
+    assert.deepEqual(probeMetrics('/usr/lib/python3/dist-packages/torch/utils/data/dataloader.py:554: UserWarning: This DataLoader will create 4 worker processes in total.\n'), []);
     // A metric named like an error stays one.
     assert.deepEqual(probeMetrics('epoch 1 val_error: 0.12\nepoch 2 val_error: 0.1\n').map((c) => [c.name, c.valueText]), [['val_error', '0.1']]);
   });
