@@ -291,6 +291,9 @@ describe('results view in VS Code', { timeout: 420_000 }, () => {
     // A node picked in the Experiments view is the panel's selection.
     const unique = rows.findIndex((d, i) => i > 0 && i !== 3 && rows.indexOf(d) === rows.lastIndexOf(d));
     await sidebar.locator('.monaco-list-row').filter({ hasText: rows[unique]! }).first().click();
+    // The click opens the node's diff: once it is the active tab, bring the panel back (clicked before the diff
+    // opened, on a loaded machine, the diff then covered the panel again).
+    await diffTab(code, unique).and(code.page.locator('.tab.active')).first().waitFor({ state: 'visible', timeout: 20_000 });
     await code.page.locator('.tabs-container .tab').filter({ hasText: /^Results|AutoResearch Results/ }).first().click();
     await frame.locator('#chart-canvas').waitFor({ state: 'visible', timeout: 20_000 });
     await waitFor(`#${unique} selected in the panel`, async () => (await hooks(frame)).selected === unique, 10_000);
