@@ -17,11 +17,15 @@ async function tryRun(cmd: string, args: string[], cwd: string): Promise<string 
  * so that the versions recorded are the run's, not those of whichever python3 is first on PATH; `python3` otherwise.
  */
 export function pythonOf(run: string): string {
-  const words = run.trim().split(/\s+/);
-  let i = words[0] === 'env' ? 1 : 0;
-  while (i < words.length && /^[A-Za-z_]\w*=/.test(words[i]!)) i++;
-  const first = words[i] ?? '';
-  return /^(?:\S*\/)?python[\d.]*$/.test(first) ? first : 'python3';
+  // Each command of a chain: `cd projects/chargpt && PYTHONPATH=../.. python3 chargpt.py` runs python after a cd.
+  for (const part of run.split(/&&|\|\||;/)) {
+    const words = part.trim().split(/\s+/);
+    let i = words[0] === 'env' ? 1 : 0;
+    while (i < words.length && /^[A-Za-z_]\w*=/.test(words[i]!)) i++;
+    const first = words[i] ?? '';
+    if (/^(?:\S*\/)?python[\d.]*$/.test(first)) return first;
+  }
+  return 'python3';
 }
 
 /** Detects GPUs (nvidia-smi), Apple MPS, Python and ML framework versions; never fails. */

@@ -21,6 +21,8 @@ describe('platform', () => {
     assert.equal(pythonOf('CUDA_VISIBLE_DEVICES=0 python train.py'), 'python');
     assert.equal(pythonOf('torchrun --standalone train.py'), 'python3');
     assert.equal(pythonOf('bash run.sh'), 'python3');
+    // What init writes below the repository root: the interpreter after the cd.
+    assert.equal(pythonOf('cd projects/chargpt && PYTHONPATH=../.. /usr/bin/python3 chargpt.py'), '/usr/bin/python3');
   });
 
   it('a session records the framework versions of the run\'s interpreter', () => {
