@@ -329,13 +329,13 @@ function sandboxConfig(c: Checker, v: unknown): SandboxConfig | undefined {
   return { mode, network, writable };
 }
 
-/** Reads and checks a research config; throws a ConfigError listing every bad key. */
 /** The share a minDelta written as a percentage stands for (`0.5%` → 0.005), or null when it is not one. */
 export function minDeltaShareOf(text: string): number | null {
   const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*%\s*$/.exec(text);
   return m ? Number(m[1]) / 100 : null;
 }
 
+/** Reads and checks a research config; throws a ConfigError listing every bad key. */
 export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): ResearchConfig {
   const raw = readYaml(yamlText);
   const c = new Checker();
