@@ -178,8 +178,10 @@ export function checkMinDelta(v: string): string | undefined {
   return t !== '' && Number.isFinite(n) && n >= 0 ? undefined : 'A number of the metric\'s units, 0 or more (like 0.001), or a share of the parent\'s value (like 0.5%)';
 }
 
-/** From this share of the budget on, a run is close to it: a little slower (a change, a busier machine) runs past it. */
-export const CLOSE_TO_BUDGET = 0.6;
+/** Whether a run that took `wallMs` was close to the budget (60 % of it or more): a little slower (a change, a busier machine) runs past it. */
+export function closeToBudget(wallMs: number, budgetSeconds: number): boolean {
+  return wallMs >= 0.6 * budgetSeconds * 1000;
+}
 
 /** A budget with room for runs like one that took `wallMs`: about twice it, in tens of seconds, or minutes from two (`70s`, `9m`). */
 export function budgetWithRoom(wallMs: number): string {

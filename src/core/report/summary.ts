@@ -7,7 +7,7 @@ import { capReached, hasCap, spendText } from '../spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from '../types.js';
 import { curveRange, sparklines, valueAt } from '../judging/curves.js';
 import { minDeltaText } from '../judging/judge.js';
-import { budgetWithRoom, CLOSE_TO_BUDGET } from '../configTemplate.js';
+import { budgetWithRoom, closeToBudget } from '../configTemplate.js';
 import { DASH, directionText, fmtCost, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, fmtShare, fmtTokens } from '../../shared/format.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
@@ -238,7 +238,7 @@ function nextSteps(model: SessionModel, kept: ExperimentNode[], crashed: Experim
     const budget = model.config?.budgetText ?? 'the budget';
     const took = slowest ? ` (the slowest kept run, #${slowest.id}, took ${fmtDuration(slowest.wallMs!)} of ${budget})` : '';
     // Kept runs close to the budget: a little slower (the change, a busier machine) was enough.
-    const room = slowest && model.config && slowest.wallMs! >= CLOSE_TO_BUDGET * model.config.budgetSeconds * 1000 ? ` (\`budget: ${budgetWithRoom(slowest.wallMs!)}\` is about twice that run's time)` : '';
+    const room = slowest && model.config && closeToBudget(slowest.wallMs!, model.config.budgetSeconds) ? ` (\`budget: ${budgetWithRoom(slowest.wallMs!)}\` is about twice that run's time)` : '';
     steps.push(`${timedOut.length} experiment(s) timed out at the ${budget} budget (${timedOut.map((n) => `#${n.id}`).join(', ')})${took}: stopped before they printed a result, they say nothing about their changes' values. Raise \`budget\`${room}, make the script stop once AUTORESEARCH_BUDGET_SECONDS have passed${model.config?.atBudget === 'last' ? '' : ', or set `atBudget: last` to judge each run on the last value it printed by then'}.`);
   }
   const otherCrashes = crashed.length - timedOut.length;

@@ -5,7 +5,7 @@ import { readTail } from '../files.js';
 import { describeViolations, type ScopeViolation } from '../protection/guard.js';
 import type { JournalEntry } from '../record/journal.js';
 import { mean, weigh } from '../judging/evidence.js';
-import { budgetWithRoom, CLOSE_TO_BUDGET } from '../configTemplate.js';
+import { budgetWithRoom, closeToBudget } from '../configTemplate.js';
 import { judge, minDeltaAt, minDeltaText, thresholdText } from '../judging/judge.js';
 import { isMeasurement, parentRunFor, type SessionModel } from '../model.js';
 import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
@@ -184,7 +184,7 @@ export class Decisions {
  */
 export function timeoutAdvice(parent: { id: number; wallMs: number }, config: Pick<ResearchConfig, 'budgetSeconds' | 'budgetText' | 'atBudget'>): string {
   const took = `its parent #${parent.id} took ${fmtDuration(parent.wallMs)} of the ${config.budgetText} budget`;
-  const why = parent.wallMs >= CLOSE_TO_BUDGET * config.budgetSeconds * 1000
+  const why = closeToBudget(parent.wallMs, config.budgetSeconds)
     ? `${took}, close to it: a run a little slower (this change, or a busier machine) runs past it. Raise \`budget\` (\`budget: ${budgetWithRoom(parent.wallMs)}\` is about twice the parent's time)`
     : `${took}: this change made the run much slower, or it hangs (its log says which). If that is what it costs, raise \`budget\``;
   return `${why}, have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)${atBudgetHint(config)}`;
