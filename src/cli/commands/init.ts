@@ -168,7 +168,7 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   writeFileSync(path, text);
   io.out(`Wrote ${path}\n  editable: ${editable.map(fromRoot).join(', ')}${script ? '' : ' (placeholder: not found)'}\n  protected: ${readonly.map(fromRoot).join(', ') || '(none found)'}\n  run: ${runFromRoot}\n  budget: ${budget}\n  metric: ${metric.name}, ${metric.direction}${metric.pattern ? `, pattern ${metric.pattern}` : ' (the default pattern: a line "' + metric.name + ': <value>")'}`);
   // What the built-in proposer will change, read as it reads an experiment's worktree: a user sees it before the first run.
-  if (script) io.out(describeSearchSpace(scanSearchSpace(cwd, editable), editable));
+  if (script) io.out(describeSearchSpace(scanSearchSpace(cwd, editable, await ignoredHere(cwd)), editable));
   io.out(`Review it (${o.probe ? 'the metric above' : 'metric name and pattern'}, budget), commit your code, then \`autoresearch run\`.${o.probe || !script ? '' : ' `autoresearch init --probe --force` runs the script once to find the metric.'}`);
   return 0;
 }
@@ -464,17 +464,21 @@ async function untrackedHere(cwd: string): Promise<string[]> {
 
 /** Which of these files git ignores here (none outside a git repository). */
 async function gitIgnored(cwd: string, files: readonly string[]): Promise<string[]> {
-  if (files.length === 0) return [];
+  return files.length === 0 ? [] : files.filter(await ignoredHere(cwd));
+}
+
+/** Whether git ignores a path (relative to cwd) here: never outside a git repository. */
+async function ignoredHere(cwd: string): Promise<(file: string) => boolean> {
   try {
     const lab = await Lab.open(cwd);
     // Ignored folders come whole (`configs/data/`), files by name.
     const ignored = await lab.untracked(true);
-    return files.filter((f) => {
+    return (f) => {
       const p = relative(lab.root, join(cwd, f)).replace(/\\/g, '/');
       return ignored.some((i) => p === i || (i.endsWith('/') && p.startsWith(i)));
-    });
+    };
   } catch {
-    return [];
+    return () => false;
   }
 }
 

@@ -26,7 +26,7 @@ import { describeSearchSpace, scanSearchSpace, type SearchSpace } from './mutate
 
 export type { Hyperparameter, HyperparameterSource } from './mutate/hyperparameter.js';
 export { isHyperparameterName, NOT_HYPERPARAMETERS } from './mutate/names.js';
-export { parseHyperparameters } from './mutate/parse.js';
+export { parseHyperparameters, readValues } from './mutate/parse.js';
 export { mulberry32 } from './mutate/random.js';
 export { candidatesFor, editKeyOf, formatFloat, type MutationCandidate } from './mutate/rules.js';
 export { describeSearchSpace, scanSearchSpace, TUNABLE_FORMS, type SearchSpace } from './mutate/searchSpace.js';

@@ -18,7 +18,7 @@ export const NOT_HYPERPARAMETERS = {
     'wandb', 'tensorboard', 'mlflow', 'save', 'checkpoint', 'checkpointing', 'ckpt', 'interval', 'every', 'verbose',
     'verbosity', 'debug', 'quiet', 'profile', 'profiler', 'progress', 'tqdm', 'ddp', 'port', 'workers', 'threads',
     'path', 'paths', 'dir', 'dirs', 'file', 'files', 'filename', 'name', 'url', 'id', 'ids', 'vocab', 'project',
-    'entity', 'version', 'hub', 'do', 'best', 'running', 'timeout',
+    'entity', 'version', 'hub', 'upload', 'do', 'best', 'running', 'timeout',
     // The validation data and how much of it (val_fraction, valid_pct, val_steps): what the metric measures (DESIGN rule 9).
     'val', 'valid', 'holdout', 'heldout',
   ],
@@ -28,7 +28,9 @@ export const NOT_HYPERPARAMETERS = {
     'mixed_precision', 'fp16', 'bf16', 'tf32', 'amp', 'pin_memory', 'deterministic', 'benchmark', 'init_from',
     'resume', 'dataset', 'num_labels', 'num_classes', 'n_classes', 'limit_val_batches', 'num_sanity_val_steps',
     'val_batch_size', 'fast_dev_run', 'overfit_batches', 'iter_num', 'global_step', 'step', 'epoch', 'start_epoch',
-    'start_iter', 'start_step', 'use_cache',
+    'start_iter', 'start_step', 'use_cache', 'cuda', 'torch_deterministic',
+    // CleanRL's switches for a wandb run and videos of the agent: on, they need a login, a network and a display.
+    'track', 'capture_video',
     // A network's input and output sizes are fixed by the data (784 pixels, 10 classes): another value crashes the run.
     'input_dim', 'input_size', 'input_shape', 'input_channels', 'in_dim', 'in_features', 'in_channels', 'in_chans',
     'n_input', 'n_inputs', 'num_inputs', 'output_dim', 'output_size', 'out_dim', 'out_features', 'n_output', 'n_outputs',
@@ -36,7 +38,7 @@ export const NOT_HYPERPARAMETERS = {
   ],
   unless: ['drop_path', 'drop_path_rate', 'drop_path_prob', 'gradient_clip_val', 'clip_val'],
   files: [
-    CONFIG_FILE, '**/package.json', '**/package-lock.json', '**/tsconfig.json', '**/jsconfig.json', '**/vocab.json',
+    `**/${CONFIG_FILE}`, '**/package.json', '**/package-lock.json', '**/tsconfig.json', '**/jsconfig.json', '**/vocab.json',
     '**/tokenizer.json', '**/tokenizer_config.json', '**/special_tokens_map.json', '**/added_tokens.json',
     '**/.pre-commit-config.{yaml,yml}', '**/environment.{yaml,yml}', '**/docker-compose.{yaml,yml}',
     '**/mkdocs.{yaml,yml}', '**/.readthedocs.{yaml,yml}', '**/codecov.{yaml,yml}', '.github/**', '.vscode/**',

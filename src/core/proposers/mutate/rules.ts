@@ -15,11 +15,13 @@ export interface MutationCandidate {
 }
 
 // A float whose name has one of these words, and whose value is in [0, 1], stays below 1: a beta, momentum, EMA
-// decay or dropout of 1 or more breaks the run.
-const BELOW_ONE = new Set(['beta', 'beta1', 'beta2', 'beta3', 'betas', 'momentum', 'dropout', 'drop', 'pdrop', 'prob', 'ema', 'smoothing']);
-// An averaging coefficient (Adam's betas, a momentum, an EMA decay) of 0.5 or more matters by its distance from 1:
-// 0.99 is tried as 0.98 or 0.995, not halved to 0.495 (seen on nanoGPT's `beta2 = 0.99`: only 0.495 and 0.792 were left).
-const AVERAGE = new Set(['beta', 'beta1', 'beta2', 'beta3', 'betas', 'momentum', 'ema']);
+// decay, dropout, a fraction (of the steps, for exploration), or a reinforcement learner's discount (`gamma`) and GAE
+// `lambda` of 1 or more breaks the run.
+const BELOW_ONE = new Set(['beta', 'beta1', 'beta2', 'beta3', 'betas', 'momentum', 'dropout', 'drop', 'pdrop', 'prob', 'ema', 'smoothing', 'fraction', 'frac', 'gamma', 'lambda', 'lam', 'discount']);
+// An averaging coefficient (Adam's betas, a momentum, an EMA decay, a discount) of 0.5 or more matters by its distance
+// from 1: 0.99 is tried as 0.98 or 0.995, not halved to 0.495 (seen on nanoGPT's `beta2 = 0.99`: only 0.495 and 0.792
+// were left; CleanRL's `gamma = 0.99` went to 1.98).
+const AVERAGE = new Set(['beta', 'beta1', 'beta2', 'beta3', 'betas', 'momentum', 'ema', 'gamma', 'lambda', 'lam', 'discount']);
 
 /** Every edit of one parameter, in a fixed order, none equal to the current value. */
 export function candidatesFor(p: Hyperparameter): MutationCandidate[] {

@@ -9,7 +9,8 @@ import { readValues } from './parse.js';
 
 /** What the proposer tunes, in a sentence for messages. */
 export const TUNABLE_FORMS =
-  'numbers and True/False values of top-level Python assignments (`lr = 1e-3`), argparse/click defaults ' +
+  'numbers and True/False values of top-level Python assignments (`lr = 1e-3`), of the fields of a dataclass or config ' +
+  'class (`lr: float = 1e-3`) and of a `get_config()` function (`config.lr = 1e-3`), argparse/click defaults ' +
   "(`add_argument('--lr', default=1e-3)`) and YAML, JSON and TOML keys (`optimizer.lr: 3e-4`); a string only with a " +
   '`# choices: a, b` comment (or a `# a | b` one that lists its own value)';
 
@@ -31,8 +32,11 @@ export interface SearchSpace {
 
 const CONFIG_FILES = /\.(?:ya?ml|json|toml)$/i;
 
-/** Reads the hyperparameters of the editable files in a worktree. */
-export function scanSearchSpace(worktree: string, editable: readonly string[]): SearchSpace {
+/**
+ * Reads the hyperparameters of the editable files in a worktree. `ignored`: paths git ignores there (a checkout's run
+ * outputs, `out/config.json`), which are never suggested as files to make editable.
+ */
+export function scanSearchSpace(worktree: string, editable: readonly string[], ignored: (file: string) => boolean = () => false): SearchSpace {
   const space: SearchSpace = { files: [], params: [], skipped: [], contents: new Map() };
   for (const file of listFiles(worktree)) {
     if (!matchesAny(file, editable) || matchesAny(file, NOT_HYPERPARAMETERS.files)) continue;
@@ -54,7 +58,7 @@ export function scanSearchSpace(worktree: string, editable: readonly string[]): 
   // Nothing here: the settings may be in config files the user did not make editable (a Hydra repo's configs/).
   if (space.params.length === 0) {
     space.elsewhere = listFiles(worktree).filter((file) => {
-      if (!CONFIG_FILES.test(file) || matchesAny(file, editable) || matchesAny(file, NOT_HYPERPARAMETERS.files)) return false;
+      if (!CONFIG_FILES.test(file) || matchesAny(file, editable) || matchesAny(file, NOT_HYPERPARAMETERS.files) || ignored(file)) return false;
       try {
         const abs = join(worktree, file);
         return statSync(abs).size <= MAX_FILE_BYTES && readValues(file, readFileSync(abs, 'utf8')).some(isHyperparameter);

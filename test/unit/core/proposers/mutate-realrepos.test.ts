@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import type { Proposal } from '../../../../src/core/proposers/proposer.js';
 import {
-  MutateProposer, NOT_HYPERPARAMETERS, candidatesFor, describeSearchSpace, isHyperparameterName, parseHyperparameters, scanSearchSpace,
+  MutateProposer, NOT_HYPERPARAMETERS, candidatesFor, describeSearchSpace, isHyperparameterName, parseHyperparameters, readValues, scanSearchSpace,
   type Hyperparameter,
 } from '../../../../src/core/proposers/mutate.js';
 import { tempFolder } from '../../helpers/repo.js';
@@ -505,6 +505,174 @@ describe('TOML: a pyproject-style file', () => {
   });
 });
 
+// CleanRL's ppo.py, shortened: the settings are the fields of a dataclass that tyro turns into options, each with a
+// docstring under it; the script computes some of them at run time.
+const CLEANRL_PPO = `import os
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+import tyro
+
+
+@dataclass
+class Args:
+    exp_name: str = os.path.basename(__file__)[: -len(".py")]
+    """the name of this experiment"""
+    seed: int = 1
+    """seed of the experiment"""
+    torch_deterministic: bool = True
+    """if toggled, \`torch.backends.cudnn.deterministic=False\`"""
+    cuda: bool = True
+    """if toggled, cuda will be enabled by default"""
+    track: bool = False
+    """if toggled, this experiment will be tracked with Weights and Biases"""
+    capture_video: bool = False
+    env_id: str = "CartPole-v1"
+    total_timesteps: int = 500000
+    learning_rate: float = 2.5e-4
+    """the learning rate of the optimizer"""
+    num_envs: int = 4
+    gamma: float = 0.99
+    optimizer: Literal["adam", "adamw"] = "adam"
+    clip_coef: float = 0.2  # the surrogate clipping coefficient
+    upload_model: bool = False
+    """whether to upload the saved model to huggingface"""
+    batch_size: int = 0
+    """the batch size (computed in runtime)"""
+
+    def steps(self):
+        window = 128
+        return window
+
+
+def make_env(env_id, idx, capture_video, run_name):
+    gamma = 0.5
+    return gamma
+
+
+if __name__ == "__main__":
+    args = tyro.cli(Args)
+`;
+
+// minGPT's projects/chargpt/chargpt.py, shortened: the settings are set on a config object inside get_config().
+const MINGPT_CHARGPT = `import os
+import sys
+
+from mingpt.model import GPT
+from mingpt.trainer import Trainer
+from mingpt.utils import set_seed, setup_logging, CfgNode as CN
+
+# -----------------------------------------------------------------------------
+
+def get_config():
+
+    C = CN()
+
+    # system
+    C.system = CN()
+    C.system.seed = 3407
+    C.system.work_dir = './out/chargpt'
+
+    # data
+    C.data = CharDataset.get_default_config()
+
+    # model
+    C.model = GPT.get_default_config()
+    C.model.model_type = 'gpt-mini'
+
+    # trainer
+    C.trainer = Trainer.get_default_config()
+    C.trainer.learning_rate = 5e-4 # the model we're using is so small that we can go a bit faster
+
+    return C
+
+# -----------------------------------------------------------------------------
+
+class CharDataset(Dataset):
+    """
+    Emits batches of characters
+    """
+
+    @staticmethod
+    def get_default_config():
+        C = CN()
+        C.block_size = 128
+        return C
+`;
+
+// An ml_collections config file, as in the flax examples (configs/default.py), two-space indented.
+const FLAX_CONFIG = `"""Default Hyperparameter configuration."""
+
+import ml_collections
+
+
+def get_config():
+  """Get the default hyperparameter configuration."""
+  config = ml_collections.ConfigDict()
+
+  config.learning_rate = 0.1
+  config.momentum = 0.9
+  config.batch_size = 128
+  config.num_epochs = 10
+  config.model = ml_collections.ConfigDict()
+  config.model.width = 64
+  if config.batch_size > 64:
+    config.warmup_epochs = 1.0
+  return config
+
+
+def metrics():
+  learning_rate = 0.5
+  return learning_rate
+`;
+
+describe('Python: config classes and config functions', () => {
+  it('reads the fields of a dataclass (CleanRL), not its methods, the functions after it, the script or what it computes', () => {
+    assert.deepEqual(table(parseHyperparameters('ppo.py', CLEANRL_PPO)), [
+      ['total_timesteps', 'int', '500000'], ['learning_rate', 'float', '2.5e-4'], ['num_envs', 'int', '4'], ['gamma', 'float', '0.99'],
+      ['optimizer', 'choice', '"adam"'], ['clip_coef', 'float', '0.2'],
+    ]);
+    // Literal[...] names a string field's alternatives; the seed, the device, determinism, wandb and videos are left alone.
+    assert.deepEqual(values('ppo.py', CLEANRL_PPO, 'optimizer'), ['"adamw"']);
+    // A discount stays below 1 and moves by its distance from 1, as a beta does (it was doubled to 1.98).
+    assert.deepEqual(values('ppo.py', CLEANRL_PPO, 'gamma'), ['0.98', '0.995', '0.9875', '0.992']);
+    assert.deepEqual(readValues('ppo.py', CLEANRL_PPO).map((p) => p.name).filter((n) => !names('ppo.py', CLEANRL_PPO).includes(n)), ['seed', 'torch_deterministic', 'cuda', 'track', 'capture_video', 'upload_model']);
+    // A field whose docstring says the script computes it is no setting: an edit would never reach the run.
+    assert.ok(!readValues('ppo.py', CLEANRL_PPO).some((p) => p.name === 'batch_size'));
+  });
+
+  it('reads a class named as a config without a decorator, and no other class', () => {
+    const content = 'class TrainConfig:\n    lr = 0.01\n    depth: int = 4\n\nclass Model(nn.Module):\n    width = 8\n';
+    assert.deepEqual(names('model.py', content), ['lr', 'depth']);
+  });
+
+  it('reads `C.trainer.learning_rate = 5e-4` of get_config() by its path below the object (minGPT)', () => {
+    assert.deepEqual(table(parseHyperparameters('projects/chargpt/chargpt.py', MINGPT_CHARGPT)), [['trainer.learning_rate', 'float', '5e-4']]);
+    assert.deepEqual(readValues('projects/chargpt/chargpt.py', MINGPT_CHARGPT).map((p) => p.name), ['system.seed', 'trainer.learning_rate']);
+  });
+
+  it('reads an ml_collections get_config() at its own indentation, not nested code or other functions (flax)', () => {
+    assert.deepEqual(table(parseHyperparameters('configs/default.py', FLAX_CONFIG)), [
+      ['learning_rate', 'float', '0.1'], ['momentum', 'float', '0.9'], ['batch_size', 'int', '128'], ['num_epochs', 'int', '10'], ['model.width', 'int', '64'],
+    ]);
+  });
+
+  it('edits a field or an attribute in place, and the run\'s `--trainer.learning_rate=` option wins over the file', async () => {
+    const edits = await everyEdit({ 'ppo.py': CLEANRL_PPO, 'chargpt.py': MINGPT_CHARGPT }, ['*.py']);
+    const lr = edits.find((e) => e.proposal.editKey === 'ppo.py:learning_rate=5.0e-4');
+    assert.equal(lr?.next, CLEANRL_PPO.replace('learning_rate: float = 2.5e-4', 'learning_rate: float = 5.0e-4'));
+    const clip = edits.find((e) => e.param.name === 'clip_coef');
+    assert.match(clip?.next ?? '', /clip_coef: float = [\d.]+  # the surrogate clipping coefficient\n/);
+    const trainer = edits.find((e) => e.proposal.editKey === 'chargpt.py:trainer.learning_rate=1e-3');
+    assert.equal(trainer?.next, MINGPT_CHARGPT.replace('C.trainer.learning_rate = 5e-4 #', 'C.trainer.learning_rate = 1e-3 #'));
+    const wt = worktree({ 'chargpt.py': MINGPT_CHARGPT });
+    const run = 'cd projects/chargpt && python chargpt.py --trainer.learning_rate=3e-4';
+    const all = await proposeAll(new MutateProposer({ seed: 5 }), fakeRequest(wt, { config: fakeConfig({ editable: ['chargpt.py'], run }) }));
+    assert.deepEqual(all, []);
+  });
+});
+
 describe('argparse and click defaults', () => {
   it('finds `default=` of add_argument calls inside a function, named after the --long option', () => {
     assert.deepEqual(table(parseHyperparameters('train_cifar.py', ARGPARSE_SCRIPT)), [
@@ -591,12 +759,23 @@ def main():
     assert.equal(await proposer.propose(fakeRequest(wt, { config: fakeConfig({ editable }) })), null);
     assert.equal(proposer.explainNothingNew(),
       'The mutate proposer found nothing to tune in the editable files (conf/logging.yaml, train.py; editable: train.py, conf/*.yaml). ' +
-      'It tunes numbers and True/False values of top-level Python assignments (`lr = 1e-3`), argparse/click defaults ' +
+      'It tunes numbers and True/False values of top-level Python assignments (`lr = 1e-3`), of the fields of a dataclass or config ' +
+      'class (`lr: float = 1e-3`) and of a `get_config()` function (`config.lr = 1e-3`), argparse/click defaults ' +
       "(`add_argument('--lr', default=1e-3)`) and YAML, JSON and TOML keys (`optimizer.lr: 3e-4`); a string only with a `# choices: a, b` comment (or a `# a | b` one that lists its own value). " +
       'It left alone, as not hyperparameters (seeds, evaluation and validation data, logging, paths, devices, distributed settings, input and output sizes, tiny epsilons, negative sentinels such as -1): ' +
       'conf/logging.yaml: wandb.log_model; train.py: seed, eval_interval. ' +
       'Add a `# choices: a, b` comment to a setting, make the file that holds the hyperparameters editable, or let a model propose: ' +
       '`proposer: {kind: anthropic | openai-compatible | agent-cli}` (or `vscode-lm` in VS Code).');
+  });
+
+  it('never suggests a file git ignores (a run\'s output) or a session config, in a subfolder too (minGPT)', () => {
+    const wt = worktree({
+      'projects/chargpt/chargpt.py': TRAIN, 'projects/chargpt/autoresearch.config.yaml': 'budget: 60\nminDelta: 0.01\n',
+      'out/chargpt/config.json': '{"trainer": {"learning_rate": 0.0005}}', 'conf/model.yaml': 'width: 64\n',
+    });
+    const editable = ['projects/chargpt/chargpt.py'];
+    assert.deepEqual(scanSearchSpace(wt, editable, (f) => f.startsWith('out/')).elsewhere, ['conf/model.yaml']);
+    assert.deepEqual(scanSearchSpace(wt, editable).elsewhere, ['conf/model.yaml', 'out/chargpt/config.json']);
   });
 
   it('says so when no editable file could be read', () => {
