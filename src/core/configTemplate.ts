@@ -1,9 +1,21 @@
 // The commented autoresearch.config.yaml that `autoresearch init` and the editor's wizard write: every key it sets
 // is one parseConfig accepts (config.ts), with the optional ones shown commented out.
+import { relative } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_MEMORY, DEFAULT_SEARCH, defaultPattern, minDeltaShareOf } from './config.js';
 import type { Direction } from './types.js';
 import { fmtNum } from '../shared/format.js';
+
+/**
+ * How a config written in `folder` names its files and its run. A session works from the repository root (each
+ * experiment is a whole checkout), so from a folder below it (minGPT's projects/chargpt) the config names files from
+ * the root (`projects/chargpt/chargpt.py`) and runs from the folder (`cd projects/chargpt && python3 chargpt.py`).
+ */
+export function fromRepositoryRoot(root: string, folder: string): { below: string; file: (f: string) => string; run: (command: string) => string } {
+  const below = relative(root, folder).replace(/\\/g, '/');
+  const cd = /^[\w./-]+$/.test(below) ? below : `'${below.replace(/'/g, "'\\''")}'`;
+  return { below, file: (f) => (below ? `${below}/${f}` : f), run: (command) => (below ? `cd ${cd} && ${command}` : command) };
+}
 
 export interface TemplateOptions {
   tag: string;
@@ -65,7 +77,7 @@ export function configTemplate(o: TemplateOptions): string {
     '# Files git does not track that every experiment needs (prepared data, a .venv, downloaded weights): linked, not copied,',
     '# into each experiment\'s worktree. Left out, it shares what git ignores except outputs (out/, checkpoints/, logs, caches).',
     '# shared: [data/**, .venv]',
-    '# The experiment command, run from the workspace root in a git worktree; AUTORESEARCH_BUDGET_SECONDS tells it the budget.',
+    '# The experiment command, run from the repository root in a git worktree; AUTORESEARCH_BUDGET_SECONDS tells it the budget.',
     `run: ${scalar(o.run)}`,
     '# Runs are sandboxed with bubblewrap where it works (Linux): only the worktree, a private /tmp and `writable` paths',
     '# can be written. off: no sandbox (protected files are still checked after every run); on: refuse to run without it.',

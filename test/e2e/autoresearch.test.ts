@@ -536,6 +536,62 @@ describe('AutoResearch setting up a new study, then surviving a window reload', 
   });
 });
 
+describe('AutoResearch set up in a folder below the repository root (a project in a monorepo)', { timeout: 240_000 }, () => {
+  let code: VSCode | undefined;
+  let workspace: string;
+  let folder: string;
+
+  before(async () => {
+    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(build.status, 0, `npm run build failed:\n${build.stdout}${build.stderr}`);
+    // minGPT's layout: the training code in projects/demo/, opened as the workspace folder; the repository is above.
+    workspace = makeQuickstartWorkspace();
+    const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', ...args], { cwd: workspace, encoding: 'utf8' });
+    git('rm', '-q', 'autoresearch.config.yaml');
+    mkdirSync(join(workspace, 'projects', 'demo'), { recursive: true });
+    for (const f of ['README.md', 'prepare.py', 'program.md', 'train.py']) git('mv', f, `projects/demo/${f}`);
+    git('commit', '-q', '-m', 'the project moves into projects/demo');
+    folder = join(workspace, 'projects', 'demo');
+    code = await VSCode.start({
+      name: 'autoresearch-wizard-subfolder', folder, extensionDevelopmentPath: repoRoot,
+      settings: { 'autoresearch.budget': '10s', 'autoresearch.maxExperiments': 2 },
+    });
+  });
+
+  after(async () => {
+    await code?.dispose();
+    if (workspace) removeQuickstartWorkspace(workspace);
+  });
+
+  it('writes a config that names files from the root and runs in the folder, and the session starts with it', async () => {
+    const c = code!;
+    await c.runCommand('AutoResearch: Start AutoResearch');
+    const widget = c.page.locator('.quick-input-widget');
+    const title = widget.locator('.quick-input-title');
+    const input = widget.locator('.quick-input-box input').first();
+    for (let step = 1; step <= 11; step++) {
+      await title.filter({ hasText: `(${step}/11)` }).waitFor({ state: 'visible', timeout: 15_000 });
+      if (step === 1) await widget.locator('.monaco-list-row', { hasText: 'train.py' }).first().waitFor({ state: 'visible' });
+      if (step === 3) {
+        // The command is asked for as the person knows it, from this folder, and the prompt says how it will run.
+        assert.equal(await input.inputValue(), 'python3 train.py');
+        assert.match(await widget.locator('.quick-input-message').innerText(), /from this folder \(it gets AUTORESEARCH_BUDGET_SECONDS\)\. A session works from the repository root, so the config runs it as `cd projects\/demo && …`/);
+        await shot(c, 'autoresearch-wizard-subfolder-run');
+      }
+      await input.press('Enter');
+    }
+    await title.filter({ hasText: /^Wrote autoresearch\.config\.yaml: projects\/demo\/train\.py changes, projects\/demo\/prepare\.py protected/ }).waitFor({ state: 'visible', timeout: 15_000 });
+    const config = readFileSync(join(folder, 'autoresearch.config.yaml'), 'utf8');
+    for (const line of ['editable: [projects/demo/train.py]', 'readonly: [projects/demo/prepare.py]']) assert.ok(config.includes(line), `the config lacks ${line}:\n${config}`);
+    assert.match(config, /^run: "?cd projects\/demo && python3 train\.py"?$/m);
+    // Before, the session refused `editable: [train.py]` (no such file at the root) or its baseline could not find the script.
+    await widget.locator('.monaco-list-row', { hasText: 'Start the session' }).click();
+    await showExperiments(c);
+    await c.page.locator('.monaco-list-row[aria-label^="#0 baseline"][aria-label*=", keep"]').waitFor({ state: 'visible', timeout: 90_000 });
+    await shot(c, 'autoresearch-wizard-subfolder-started');
+  });
+});
+
 function readTag(workspace: string): string {
   return /^tag: (.+)$/m.exec(readFileSync(join(workspace, 'autoresearch.config.yaml'), 'utf8'))![1]!.trim();
 }

@@ -7,7 +7,7 @@ import { STATE_DIR } from '../../core/files.js';
 import { Lab, repositoryRoot } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
 import { describeSearchSpace, scanSearchSpace } from '../../core/proposers/mutate.js';
-import { budgetWithRoom, closeToBudget, configTemplate, suggestMinDelta } from '../../core/configTemplate.js';
+import { budgetWithRoom, closeToBudget, configTemplate, fromRepositoryRoot, suggestMinDelta } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, progressCandidate, withAtBudgetLast, withMetricPattern, withProbedMetric, withProgressPattern, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
 import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
@@ -140,9 +140,8 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   // A session works from the repository root (each experiment is a whole checkout): from a folder below it, the config
   // names files from the root and runs from this folder, as the probe does (minGPT's projects/chargpt).
   const root = (await repositoryRoot(cwd)) ?? cwd;
-  const below = relative(root, cwd).replace(/\\/g, '/');
-  const fromRoot = (f: string): string => (below ? `${below}/${f}` : f);
-  const runFromRoot = below ? `cd ${/^[\w./-]+$/.test(below) ? below : `'${below.replace(/'/g, "'\\''")}'`} && ${run}` : run;
+  const { below, file: fromRoot, run: inFolder } = fromRepositoryRoot(root, cwd);
+  const runFromRoot = inFolder(run);
   if (below) io.out(`This folder is ${below}/ of the repository at ${root}. A session works from the repository root, so the config names files from there (${fromRoot(editable[0]!)}) and runs \`${runFromRoot}\`.`);
 
   let metric = GUESS;

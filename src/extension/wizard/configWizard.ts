@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { CONFIG_FILE, parseDuration } from '../../core/config.js';
-import { checkMinDelta, configTemplate, suggestMinDelta, type TemplateOptions } from '../../core/configTemplate.js';
+import { checkMinDelta, configTemplate, fromRepositoryRoot, suggestMinDelta, type TemplateOptions } from '../../core/configTemplate.js';
 import { Lab } from '../../core/git.js';
 import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
 import { STATE_DIR } from '../../core/files.js';
@@ -86,6 +86,8 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
   const proposerSetting = settings.inspect<string>(Settings.proposer);
   const proposerSet = proposerSetting?.workspaceFolderValue ?? proposerSetting?.workspaceValue ?? proposerSetting?.globalValue;
   const taken = (t: string) => branches.has(t) || existsSync(join(repoRoot, STATE_DIR, t));
+  // The answers are relative to this folder; the config names them from the repository root, where a session works.
+  const place = fromRepositoryRoot(repoRoot, folder);
 
   const a: TemplateOptions = {
     tag: defaultTag(taken),
@@ -136,7 +138,9 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
     const suggested = a.run || (script.endsWith('.py') ? `${found.python} ${script}` : script.endsWith('.sh') ? `bash ${script}` : `node ${script}`);
     a.run = await input.input({
       title: TITLE, step: 3, totalSteps: STEPS, value: suggested,
-      prompt: 'The command that runs one experiment, from the repository root (it gets AUTORESEARCH_BUDGET_SECONDS)',
+      prompt: place.below
+        ? `The command that runs one experiment, from this folder (it gets AUTORESEARCH_BUDGET_SECONDS). A session works from the repository root, so the config runs it as \`${place.run('…')}\``
+        : 'The command that runs one experiment, from the repository root (it gets AUTORESEARCH_BUDGET_SECONDS)',
       validate: (v) => (v.trim() ? undefined : 'Enter a command'),
     });
     return inputBudget;
@@ -168,7 +172,8 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
         a.direction = probed?.direction ?? guessDirection(a.metricName);
         return pickDirection;
       }
-      const run = await probeWithProgress(folder, a.run, a.budget, a.tag);
+      // From the root, as a session runs it: the probe's log goes to the repository's .autoresearch/, not this folder's.
+      const run = await probeWithProgress(repoRoot, place.run(a.run), a.budget, a.tag);
       if (!run.candidates.length) {
         await vscode.window.showWarningMessage(`The run ${runOutcome(run)}, and nothing it printed looks like a metric (a name and a number, like "val_loss: 0.35").${run.result.timedOut ? ' Make it stop in time or raise the budget, or have it print the metric as it goes.' : ''} Type the name it should print.`, { modal: true, detail: logTail(run.log, 5).join('\n') || '(it printed nothing)' });
         continue;
@@ -275,7 +280,8 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
 
   if (!(await MultiStepInput.run(pickScript))) return undefined;
 
-  let text = configTemplate(a);
+  const written: TemplateOptions = { ...a, editable: a.editable.map(place.file), readonly: a.readonly.map(place.file), run: place.run(a.run) };
+  let text = configTemplate(written);
   if (probed) text = withMetricPattern(text, probed.pattern, probed.comments);
   // The engine's own parsers check what was written, the proposer's keys too: the wizard never leaves a config the engine refuses.
   checkWrittenConfig(text);
@@ -285,7 +291,7 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
   // reads, scrolls or edits it, then answers. Escape is "not now"; the file stays written either way.
   const beside = vscode.window.visibleTextEditors.length > 0 ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
   await vscode.window.showTextDocument(vscode.Uri.file(path), { preview: false, viewColumn: beside });
-  const wrote = `${a.editable.join(', ')} changes, ${a.readonly.length ? `${a.readonly.join(', ')} protected` : 'nothing protected'}, ${a.budget} per run, ${a.direction} ${a.metricName}, ${a.maxExperiments} experiments`;
+  const wrote = `${written.editable.join(', ')} changes, ${written.readonly.length ? `${written.readonly.join(', ')} protected` : 'nothing protected'}, ${a.budget} per run, ${a.direction} ${a.metricName}, ${a.maxExperiments} experiments`;
   const pick = await confirmPick<vscode.QuickPickItem & { start: boolean }>({
     title: `Wrote ${CONFIG_FILE}: ${wrote}`,
     placeholder: 'Review the config in the editor, then start the session (Escape: not now)',

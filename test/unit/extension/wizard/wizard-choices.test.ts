@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, parseConfig } from '../../../../src/core/config.js';
-import { checkMinDelta, configTemplate, suggestMinDelta } from '../../../../src/core/configTemplate.js';
+import { checkMinDelta, configTemplate, fromRepositoryRoot, suggestMinDelta } from '../../../../src/core/configTemplate.js';
 import { checkWrittenConfig, proposerChoices } from '../../../../src/extension/wizard/proposerChoices.js';
 
 const base = { tag: 'w1', editable: ['train.py'], readonly: ['prepare.py'], run: 'python3 train.py', budget: '5m', metricName: 'val_loss', direction: 'minimize' as const, maxExperiments: 10 };
@@ -72,5 +72,20 @@ describe('the wizard\'s minDelta', () => {
     const plain = configTemplate({ ...base, proposer: 'mutate' });
     assert.equal(parseConfig(plain).atBudget, 'crash');
     assert.match(plain, /^# atBudget: last$/m);
+  });
+});
+
+describe('a config written below the repository root (init and the wizard)', () => {
+  it('names files from the root and runs in the folder, quoting a folder the shell would split', () => {
+    const here = fromRepositoryRoot('/repo', '/repo/projects/chargpt');
+    assert.equal(here.below, 'projects/chargpt');
+    assert.equal(here.file('chargpt.py'), 'projects/chargpt/chargpt.py');
+    assert.equal(here.run('python3 chargpt.py'), 'cd projects/chargpt && python3 chargpt.py');
+    assert.equal(fromRepositoryRoot('/repo', "/repo/my project's").run('python3 t.py'), "cd 'my project'\\''s' && python3 t.py");
+    const root = fromRepositoryRoot('/repo', '/repo');
+    assert.deepEqual([root.below, root.file('train.py'), root.run('python3 train.py')], ['', 'train.py', 'python3 train.py']);
+    // What the wizard writes from it parses, the run's `&&` quoted.
+    const config = parseConfig(configTemplate({ ...base, editable: [here.file('chargpt.py')], readonly: [], run: here.run('python3 chargpt.py'), proposer: 'mutate' }));
+    assert.deepEqual([config.editable, config.run], [['projects/chargpt/chargpt.py'], 'cd projects/chargpt && python3 chargpt.py']);
   });
 });
