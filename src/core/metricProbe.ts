@@ -291,6 +291,17 @@ export function withMetricPattern(configText: string, pattern: string | null, co
 }
 
 /**
+ * What to say when the chosen metric is measured on the training data (a `train` metric, or a bare `loss`) and the run
+ * printed nothing measured on held-out data: a change that only fits the training set better (a larger model, less dropout, less weight decay) wins on it.
+ * Null when the metric is held-out, or of no split, or the run printed a held-out one too (then it is the person's choice).
+ */
+export function trainingOnlyWarning(chosen: MetricCandidate, candidates: readonly MetricCandidate[]): string | null {
+  const training = chosen.split === 'train' || (chosen.split === undefined && chosen.name === 'loss');
+  if (!training || candidates.some((c) => c.split === 'eval')) return null;
+  return `${chosen.name} looks measured on the training data, and the run printed no validation or test metric: a change that only fits the training set better (a larger model, less dropout or weight decay) is kept as a win. Have the script print a metric on held-out data (val_loss: <value>) and judge on that, if it can.`;
+}
+
+/**
  * The candidate that gives the chosen metric's learning curve: the same name printed again and again on the way (the
  * step lines `epoch 3 | step 120 | val_loss 1.301`), when the chosen pattern reads only the final line (`val_loss: 1.29`),
  * whose one match is no curve: early stopping and the curves in `show` and the summary need one. Null when the chosen

@@ -8,7 +8,7 @@ import { Lab, repositoryRoot } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
 import { describeSearchSpace, scanSearchSpace } from '../../core/proposers/mutate.js';
 import { budgetWithRoom, closeToBudget, configTemplate, fromRepositoryRoot, suggestMinDelta } from '../../core/configTemplate.js';
-import { logTail, probeLogPath, probeRun, progressCandidate, withAtBudgetLast, withMetricPattern, withProbedMetric, withProgressPattern, type MetricCandidate } from '../../core/metricProbe.js';
+import { logTail, probeLogPath, probeRun, progressCandidate, trainingOnlyWarning, withAtBudgetLast, withMetricPattern, withProbedMetric, withProgressPattern, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
 import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';
@@ -281,6 +281,8 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
   io.out(`Metric: ${best.name}, ${best.direction ?? 'direction unknown from its name: written as minimize, check it'}; ${best.matches} line${best.matches === 1 ? '' : 's'}, the last reads ${best.valueText}`);
   io.out(`  matched: ${truncate(best.line, 160)}`);
   io.out(`  pattern: ${best.pattern}`);
+  const trainingOnly = trainingOnlyWarning(best, candidates);
+  if (trainingOnly) io.err(trainingOnly);
   const others = candidates.slice(1, 4);
   if (others.length) io.out(`Other candidates:\n${others.map((c) => `  ${candidateLine(c)}`).join('\n')}`);
   const curve = progressCandidate(candidates, best);

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { CONFIG_FILE, parseDuration } from '../../core/config.js';
 import { checkMinDelta, configTemplate, fromRepositoryRoot, suggestMinDelta, type TemplateOptions } from '../../core/configTemplate.js';
 import { Lab } from '../../core/git.js';
-import { logTail, probeRun, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
+import { logTail, probeRun, trainingOnlyWarning, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
 import { STATE_DIR } from '../../core/files.js';
 import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
 import { confirmPick } from '../confirm.js';
@@ -189,6 +189,9 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
       if (!c) continue;
       a.metricName = c.name;
       a.direction = c.direction ?? guessDirection(c.name);
+      // Said beside the wizard, not over it: the person may have no held-out metric to offer.
+      const trainingOnly = trainingOnlyWarning(c, run.candidates);
+      if (trainingOnly) void vscode.window.showWarningMessage(trainingOnly);
       probed = { name: c.name, direction: a.direction, pattern: c.pattern, comments: ['Found by running the script once from the wizard: the last matching line of its output was', `  ${c.line.slice(0, 200)}`], value: Number(c.valueText) };
       // A run still going at the budget that printed the metric as it went (a fixed step count, nanoGPT's max_iters)
       // would time out every time: judged on its last value instead, every run compares at equal time.

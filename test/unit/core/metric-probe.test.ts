@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { parseConfig } from '../../../src/core/config.js';
 import { configTemplate } from '../../../src/core/configTemplate.js';
 import { extractLast } from '../../../src/core/judging/judge.js';
-import { captureGroups, metricDirection, probeMetrics, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../../src/core/metricProbe.js';
+import { captureGroups, metricDirection, probeMetrics, trainingOnlyWarning, withMetricPattern, withProbedMetric, type MetricCandidate } from '../../../src/core/metricProbe.js';
 
 /** Every candidate is what the judge reads: one group, and its last match in the log is the reported value and line. */
 function probe(log: string): MetricCandidate[] {
@@ -122,6 +122,17 @@ describe('metric probe: what real training scripts print', () => {
     assert.equal(named(found, 'loss').matches, 7);
     assert.equal(named(found, 'train_loss').value, 2.3665);
     assert.equal(named(found, 'train_loss').split, 'train');
+  });
+
+  it('says when the only metric is measured on the training data, and not when a held-out one was printed too', () => {
+    const warn = (log: string) => {
+      const found = probe(log);
+      return trainingOnlyWarning(found[0]!, found);
+    };
+    assert.match(warn('epoch 1 train_loss 0.91\nepoch 2 train_loss 0.62\n') ?? '', /^train_loss looks measured on the training data, and the run printed no validation or test metric: a change that only fits the training set better/);
+    assert.match(warn('iter 10: loss 2.31, time 40ms\niter 20: loss 2.12, time 41ms\n') ?? '', /^loss looks measured on the training data/);
+    assert.equal(warn(NANOGPT), null);
+    assert.equal(warn('step 1/1\nval_loss: 0.350000\n'), null);
   });
 
   it('nanoGPT\'s small CPU model (README settings): `with 320 parameters` is no candidate named `with`', () => {
