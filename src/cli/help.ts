@@ -6,6 +6,7 @@ Usage: autoresearch <command> [options]
   init                 write a commented autoresearch.config.yaml (detects train.py, prepare.py)
                        [--probe] run the command once and take the metric from what it prints
                        [--budget 5m] (the budget written, and the probe's time limit)  [--tag T] [--force]
+                       [--script FILE] the training script, where init cannot tell which one it is
                        with a config here, --probe --force runs its run: and changes only its metric
   run                  start or resume the session  [--max-experiments N] [--proposer KIND] [--policy tree|greedy]
                        [--restart] begin a new attempt (the earlier one stays in the journal); a session

@@ -6,7 +6,7 @@ const OPTIONS = {
   'max-experiments': { type: 'string' }, proposer: { type: 'string' }, policy: { type: 'string' },
   from: { type: 'string' }, direction: { type: 'string' }, metric: { type: 'string' }, reason: { type: 'string' },
   'memory-gb': { type: 'string' }, crash: { type: 'string' }, chain: { type: 'boolean' }, squash: { type: 'boolean' },
-  tag: { type: 'string' }, force: { type: 'boolean' }, out: { type: 'string' }, restart: { type: 'boolean' }, probe: { type: 'boolean' }, budget: { type: 'string' },
+  tag: { type: 'string' }, force: { type: 'boolean' }, out: { type: 'string' }, restart: { type: 'boolean' }, probe: { type: 'boolean' }, budget: { type: 'string' }, script: { type: 'string' },
   cost: { type: 'string' }, tokens: { type: 'string' },
   json: { type: 'boolean' }, noise: { type: 'string' },
 } as const;

@@ -40,7 +40,44 @@ function findScript(cwd: string): string | null {
     if (inDir.length === 1) return `${dir}/${inDir[0]!}`;
   }
   const programs = programFiles(cwd);
-  return programs.length === 1 ? programs[0]! : null;
+  if (programs.length === 1) return programs[0]!;
+  // No guard (karpathy/ng-video-lecture's gpt.py): the one file at the top that trains a model.
+  const training = trainingFiles(cwd);
+  return programs.length === 0 && training.length === 1 ? training[0]! : null;
+}
+
+/** A model's training step, in PyTorch (`loss.backward()`, `optimizer.step()`), Keras or scikit-learn (`.fit(`). */
+const TRAINS = /\.backward\(|\boptim\w*\.step\(|\.fit\(/;
+
+/** Python files at the top of `dir` that train a model (TRAINS), guard or not. */
+function trainingFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.py') && f !== 'setup.py' && TRAINS.test(readText(join(dir, f)))).sort();
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+// A file the script opens to read by a literal name: `open('input.txt')`, `pd.read_csv("data/train.csv")`, `np.load(…)`.
+const READS = /\b(?:open|read_csv|read_json|read_parquet|load|loadtxt|genfromtxt)\(\s*(?:r|f)?(['"])([^'"\n{}]+)\1\s*(?:,\s*(['"])([^'"]*)\3)?/g;
+
+/**
+ * The data files the script reads by name and this folder holds (ng-video-lecture's `input.txt`): protected, like
+ * prepare.py, so that no experiment can change what the metric is measured on. Files opened to write are not.
+ */
+function dataFilesRead(cwd: string, script: string): string[] {
+  const found = new Set<string>();
+  for (const m of readText(join(cwd, script)).matchAll(READS)) {
+    const [, , file = '', , mode = 'r'] = m;
+    if (/[wax+]/.test(mode) || /\.(py|ts|js)$/.test(file) || file.startsWith('/')) continue;
+    const path = normalize(file).replace(/\\/g, '/');
+    if (!path.startsWith('..') && existsSync(join(cwd, path)) && !isDir(join(cwd, path))) found.add(path);
+  }
+  return [...found].sort();
 }
 
 function trainFiles(dir: string): string[] {
@@ -68,11 +105,14 @@ function isDir(path: string): boolean {
   }
 }
 
-/** What init looked for, and the programs here when there are several to choose from. */
+/** What init looked for, and the files here that could be the script when there are several to choose from. */
 function noScriptText(cwd: string, run: string): string {
   const programs = programFiles(cwd);
-  const which = programs.length ? ` Several files here run as programs (${programs.join(', ')}): set run and editable to the one that trains, then \`autoresearch init --probe --force\` finds its metric.` : ' Set run and editable to your own.';
-  return `No training script here: none of ${SCRIPTS.join(', ')}, no single *train*.py/.ts/.js here or in ${SCRIPT_DIRS.map((d) => `${d}/`).join(', ')}, and no single Python file with an \`if __name__ == "__main__":\` guard. The config gets \`run: ${run}\` as a placeholder.${which}`;
+  const training = trainingFiles(cwd).filter((f) => !programs.includes(f));
+  const candidates = [...programs, ...training];
+  const what = [programs.length ? `${programs.join(', ')} run${programs.length === 1 ? 's' : ''} as a program` : '', training.length ? `${training.join(', ')} train${training.length === 1 ? 's' : ''} a model` : ''].filter(Boolean).join('; ');
+  const which = candidates.length ? ` Here ${what}: \`autoresearch init --script ${candidates[0]} --force\` takes the one you name.` : ' `autoresearch init --script FILE --force` takes the one you name.';
+  return `No training script here: none of ${SCRIPTS.join(', ')}, no single *train*.py/.ts/.js here or in ${SCRIPT_DIRS.map((d) => `${d}/`).join(', ')}, and no single Python file that runs as a program (an \`if __name__ == "__main__":\` guard) or trains a model. The config gets \`run: ${run}\` as a placeholder.${which}`;
 }
 
 interface ProbedMetric {
@@ -111,8 +151,9 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
     if (config) return await reprobe(cwd, text, config, o.budget === undefined ? null : { budget, budgetSeconds }, io);
   }
   const has = (f: string) => existsSync(join(cwd, f));
-  const script = findScript(cwd);
-  const readonly = ['prepare.py', 'evaluate.py', 'eval.py'].filter(has);
+  if (o.script !== undefined && !(has(o.script) && !isDir(join(cwd, o.script)))) throw new UsageError(`--script: there is no file ${o.script} here (${cwd}); name the training script by its path from this folder.`);
+  const script = o.script === undefined ? findScript(cwd) : normalize(o.script).replace(/\\/g, '/');
+  const readonly = [...new Set([...['prepare.py', 'evaluate.py', 'eval.py'].filter(has), ...(script ? dataFilesRead(cwd, script) : [])])];
   const interpreter = script?.endsWith('.py') ? await pythonFor(cwd, script) : { python: await pythonCommand(), why: null, found: true };
   const editable = [script ?? 'train.py'];
   let run = editable[0]!.endsWith('.py') ? `${interpreter.python} ${editable[0]}` : `node ${editable[0]}`;
@@ -169,7 +210,9 @@ async function init({ cwd, o, io }: CommandContext): Promise<number> {
   // What the built-in proposer will change, read as it reads an experiment's worktree: a user sees it before the first run.
   if (script) io.out(describeSearchSpace(scanSearchSpace(cwd, editable, await ignoredHere(cwd)), editable));
   io.out(`Review it (${o.probe ? 'the metric above' : 'metric name and pattern'}, budget), commit your code, then \`autoresearch run\`.${o.probe || !script ? '' : ' `autoresearch init --probe --force` runs the script once to find the metric.'}`);
-  return 0;
+  // Written, but not ready to run: a script to name, or a metric the probe did not find. A script that goes on to
+  // \`autoresearch run\` stops here (exit code 1: the config is there to fix).
+  return !script || (o.probe && metric.pattern === null) ? 1 : 0;
 }
 
 /** `init --probe` with a config here: runs its `run:` once and sets the metric it finds; the other keys stay as written. */
@@ -180,7 +223,7 @@ async function reprobe(cwd: string, text: string, config: ResearchConfig, limit:
   const metric = await probe((await repositoryRoot(cwd)) ?? cwd, { command: config.run, tag: config.tag, ...(limit ?? { budget: config.budgetText, budgetSeconds: config.budgetSeconds }) }, io);
   if (metric.pattern === null) {
     io.err(`${CONFIG_FILE} is left as it was (metric: ${config.metric.name}, ${config.metric.direction}).`);
-    return 0;
+    return 1;
   }
   let next = withProbedMetric(text, { name: metric.name, direction: metric.direction, pattern: metric.pattern }, metric.comments);
   // A progress pattern of the user's own stays; one is added only where there is none.

@@ -169,7 +169,8 @@ describe('autoresearch init --probe', () => {
   it('nothing that looks like a metric: says so, shows the last lines, writes the default marked FIX ME', () => {
     const r = repo({ 'train.py': 'print("loading data")\nprint("training done")\n' });
     const res = cli(r.root, 'init', '--probe');
-    assert.equal(res.code, 0, res.err);
+    // Written, but not ready to run: exit code 1, so `init --probe && autoresearch run` stops here.
+    assert.equal(res.code, 1, res.err);
     assert.match(res.err, /Nothing it printed looks like a metric.*\n {4}loading data\n {4}training done/);
     const { text, parsed } = config(r);
     assert.equal(parsed.metric.name, 'val_loss');
@@ -195,7 +196,7 @@ describe('autoresearch init --probe', () => {
   it('a script still running at the budget that printed no metric: every experiment would time out, and it says so', () => {
     const r = repo({ 'train.py': 'import time\nprint("loading data", flush=True)\ntime.sleep(30)\n' });
     const res = cli(r.root, 'init', '--probe', '--budget', '1s');
-    assert.equal(res.code, 0, res.err);
+    assert.equal(res.code, 1, res.err);
     assert.match(res.err, /still running at the budget \(1s\) and was stopped after \S+ s\. Every experiment would end the same way, as a crash/);
     assert.equal(config(r).parsed.atBudget, 'crash');
   });
@@ -216,7 +217,7 @@ describe('autoresearch init --probe', () => {
   it('no training script: says what it looked for, runs nothing, and marks run in the config', () => {
     const r = repo({ 'README.md': '# notes\n' });
     const res = cli(r.root, 'init', '--probe');
-    assert.equal(res.code, 0, res.err);
+    assert.equal(res.code, 1, res.err);
     assert.match(res.err, /No training script here: none of train\.py, main\.py/);
     assert.match(res.err, /Not running anything/);
     assert.ok(!existsSync(join(r.root, '.autoresearch/init-probe.log')));
@@ -280,7 +281,36 @@ describe('autoresearch init --probe', () => {
     // Two programs and no train: init names them instead of guessing.
     const two = repo({ 'makemore.py': MAKEMORE, 'sample.py': 'if __name__ == "__main__":\n    print("hi")\n', 'utils.py': 'X = 1\n' });
     const res2 = cli(two.root, 'init');
-    assert.match(res2.err, /No training script here: .*Several files here run as programs \(makemore\.py, sample\.py\): set run and editable to the one that trains/);
+    assert.equal(res2.code, 1);
+    assert.match(res2.err, /No training script here: .* Here makemore\.py, sample\.py run as a program: `autoresearch init --script makemore\.py --force` takes the one you name\.$/m);
+    // Named, it is taken, and the data it reads by name is protected.
+    const named = cli(two.root, 'init', '--script', 'makemore.py', '--force');
+    assert.equal(named.code, 0, named.err);
+    assert.match(named.out, /^Found makemore\.py: the script the loop changes and runs/m);
+    assert.deepEqual(config(two).parsed.editable, ['makemore.py']);
+    const missing = cli(two.root, 'init', '--script', 'nope.py', '--force');
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /--script: there is no file nope\.py here/);
+  });
+
+  it('takes the one script that trains a model when none runs as a program, and protects the data it reads (karpathy/ng-video-lecture)', () => {
+    // gpt.py and bigram.py: top-level settings, no main guard, `open('input.txt')`; here bigram.py is gone.
+    const gpt = "import torch\nbatch_size = 16\nlearning_rate = 1e-3\nwith open('input.txt', 'r', encoding='utf-8') as f:\n    text = f.read()\nwith open('samples.txt', 'w') as f:\n    f.write(text)\nfor it in range(10):\n    loss = model(xb)\n    optimizer.zero_grad(set_to_none=True)\n    loss.backward()\n    optimizer.step()\n";
+    const one = repo({ 'gpt.py': gpt, 'input.txt': 'First Citizen:\n', 'README.md': '# nanogpt-lecture\n' });
+    const res = cli(one.root, 'init');
+    assert.equal(res.code, 0, res.err);
+    assert.match(res.out, /^Found gpt\.py: the script the loop changes and runs/m);
+    // What it reads is protected; what it writes is not.
+    assert.match(res.out, /^ {2}protected: input\.txt$/m);
+    assert.deepEqual(config(one).parsed.readonly, ['input.txt']);
+    // Both scripts of the lecture train: init names them and how to choose.
+    const both = repo({ 'gpt.py': gpt, 'bigram.py': gpt, 'input.txt': 'First Citizen:\n' });
+    const res2 = cli(both.root, 'init');
+    assert.equal(res2.code, 1);
+    assert.match(res2.err, /Here bigram\.py, gpt\.py train a model: `autoresearch init --script bigram\.py --force` takes the one you name\./);
+    const gptNamed = cli(both.root, 'init', '--script', 'gpt.py', '--force');
+    assert.equal(gptNamed.code, 0, gptNamed.err);
+    assert.deepEqual([config(both).parsed.editable, config(both).parsed.readonly], [['gpt.py'], ['input.txt']]);
   });
 
   it('with a config here, --probe --force runs that config\'s run command and changes only its metric', () => {
@@ -303,7 +333,7 @@ describe('autoresearch init --probe', () => {
     // A probe that finds nothing leaves the config as it was.
     writeFileSync(join(r.root, 'train.py'), 'print("done")\n');
     const none = cli(r.root, 'init', '--probe', '--force');
-    assert.equal(none.code, 0, none.err);
+    assert.equal(none.code, 1, none.err);
     assert.match(none.err, /left as it was \(metric: val_acc, maximize\)/);
     assert.equal(readFileSync(path, 'utf8'), text);
   });
