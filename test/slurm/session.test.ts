@@ -71,7 +71,7 @@ describe('a session on a real Slurm', { skip: skipReason() }, () => {
     for (const id of [0, 1, 2]) assert.ok(['keep', 'discard'].includes(nodes[id]!.status), `#${id} ${nodes[id]!.status}: ${nodes[id]!.reason}`);
     assert.equal(nodes[3]!.status, 'crash');
     // The reason also names the parent's time and what to change (decisions.ts).
-    const stoppedAt = Number(/^timed out: still running after the 8s budget \(stopped at (\d+\.\d) s\); its parent #\d+ took (?:\d+ ms|\d+\.\d s|\d+:\d\d) of the 8s budget(?:, close to it: a run a little slower \(this change, or a busier machine\) runs past it\. Raise `budget` \(`budget: \d+s` is about twice the parent's time\)|: this change made the run much slower, or it hangs \(its log says which\)\. If that is what it costs, raise `budget`), have the script stop in time \(it is told AUTORESEARCH_BUDGET_SECONDS\), or set `atBudget: last` to judge each run on the last value it printed when the budget stops it \(fixed-step scripts that print the metric as they go\)$/.exec(nodes[3]!.reason)?.[1]);
+    const stoppedAt = Number(/^timed out: still running after the 8s budget \(stopped at (\d+\.\d) s\); its parent #\d+ took (?:\d+ ms|\d+\.\d s|\d+:\d\d) of the 8s budget(?:, close to it: a run a little slower \(this change, or a busier machine\) runs past it\. Raise `budget` \(`budget: \d+s` is about twice the parent's time\)|: this change made the run much slower, or it hangs \(its log says which\)\. If that is what it costs, raise `budget`), or have the script stop in time \(it is told AUTORESEARCH_BUDGET_SECONDS\)$/.exec(nodes[3]!.reason)?.[1]);
     assert.ok(stoppedAt >= 8 && stoppedAt < 12, nodes[3]!.reason);
     assert.ok(nodes[3]!.timedOut);
     assert.equal(nodes[4]!.status, 'crash');

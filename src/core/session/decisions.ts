@@ -6,7 +6,7 @@ import { describeViolations, type ScopeViolation } from '../protection/guard.js'
 import type { JournalEntry } from '../record/journal.js';
 import { mean, weigh } from '../judging/evidence.js';
 import { budgetWithRoom, closeToBudget } from '../configTemplate.js';
-import { judge, minDeltaAt, minDeltaText, thresholdText } from '../judging/judge.js';
+import { extractLast, judge, minDeltaAt, minDeltaText, thresholdText } from '../judging/judge.js';
 import { isMeasurement, parentRunFor, type SessionModel } from '../model.js';
 import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
 import type { ExperimentNode, Judgement, NoiseConfig, ResearchConfig, RunResult } from '../types.js';
@@ -32,6 +32,10 @@ export class Decisions {
       parentMetric: parent ? model.estimate(parent.id)?.mean ?? parent.metric : null, isBaseline: node.id === 0, band: model.noiseBand(), repeat: measured,
       netLines: measured || !parent?.commit || !node.commit ? null : await this.netLines(parent.commit, node.commit),
     });
+    if (j.status === 'keep' && parent?.wallMs && !measured) {
+      const slower = slowKeep({ id: parent.id, wallMs: parent.wallMs }, run.wallMs, config);
+      if (slower) return { ...j, reason: `${j.reason}; ${slower}` };
+    }
     if (j.status !== 'crash') return j;
     const slot = node.slot === null ? undefined : this.ctx.slots[node.slot];
     const hint = slot && explainCrash(j.logTail ?? log.slice(-8192), {
@@ -50,7 +54,11 @@ export class Decisions {
     }
     if (node.id === 0 && run.timedOut) {
       this.advised.add(node.id);
-      return { ...j, reason: `${j.reason}: the baseline must finish within the budget; raise \`budget\` in autoresearch.config.yaml, have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)${atBudgetHint(config)}` };
+      // atBudget: last helps only a script that printed the metric as it went; one that printed none by then (its first
+      // evaluation comes later, or only at the end) needs more time or fewer steps.
+      const printed = extractLast(log, config.metric.pattern) !== null;
+      const none = printed ? '' : `, and it printed no \`${config.metric.name}\` before then (its first evaluation comes later: fewer steps, a smaller model or fewer evaluation batches bring it within the budget)`;
+      return { ...j, reason: `${j.reason}: the baseline must finish within the budget${none}; raise \`budget\` in autoresearch.config.yaml, have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)${printed ? atBudgetHint(config) : ''}` };
     }
     // A script that stops at a fixed number of steps (nanoGPT's max_iters) times out when a change makes each step
     // slower; the parent's time says how close to the budget the line already ran.
@@ -180,15 +188,31 @@ export class Decisions {
 /**
  * What to do about a change that ran past the budget, from how long its parent took. A line that already ran close
  * to the budget tips over with a little more time (the change, a busier machine); far from it, the change itself
- * made the run much slower, or it hangs.
+ * made the run much slower, or it hangs. Never `atBudget: last`: the parent ended by itself, and the change's last
+ * value when the budget stopped it would be compared with the parent's final one, at less training.
  */
-export function timeoutAdvice(parent: { id: number; wallMs: number }, config: Pick<ResearchConfig, 'budgetSeconds' | 'budgetText' | 'atBudget'>): string {
+export function timeoutAdvice(parent: { id: number; wallMs: number }, config: Pick<ResearchConfig, 'budgetSeconds' | 'budgetText'>): string {
   const took = `its parent #${parent.id} took ${fmtDuration(parent.wallMs)} of the ${config.budgetText} budget`;
   const why = closeToBudget(parent.wallMs, config.budgetSeconds)
     ? `${took}, close to it: a run a little slower (this change, or a busier machine) runs past it. Raise \`budget\` (\`budget: ${budgetWithRoom(parent.wallMs)}\` is about twice the parent's time)`
     : `${took}: this change made the run much slower, or it hangs (its log says which). If that is what it costs, raise \`budget\``;
-  return `${why}, have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)${atBudgetHint(config)}`;
+  return `${why}, or have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)`;
 }
+
+/**
+ * What to say of a kept change that made the run much slower and brought it close to the budget (ng-video-lecture's
+ * `batch_size 16 → 32`, 1:30 → 2:46 of 3m): a change on top of it that adds a little more time runs past the budget
+ * and is a crash, and part of its gain may be the extra compute. Null when it stayed clear of the budget, or was
+ * not much slower than its parent.
+ */
+export function slowKeep(parent: { id: number; wallMs: number }, wallMs: number, config: Pick<ResearchConfig, 'budgetSeconds' | 'budgetText'>): string | null {
+  if (!closeToBudget(wallMs, config.budgetSeconds) || wallMs < SLOWER_KEEP * parent.wallMs) return null;
+  const share = Math.round((100 * wallMs) / (config.budgetSeconds * 1000));
+  return `it took ${fmtDuration(wallMs)}, ${(wallMs / parent.wallMs).toFixed(1)}× #${parent.id}'s ${fmtDuration(parent.wallMs)} and ${share} % of the ${config.budgetText} budget: part of its gain may be the extra compute, and a change on top that adds a little more time runs past the budget (\`budget: ${budgetWithRoom(wallMs)}\` is about twice this run)`;
+}
+
+/** How much slower than its parent a kept run must be for slowKeep to say so. */
+const SLOWER_KEEP = 1.3;
 
 /** The third way out of a timeout, where the config does not take it yet: judge runs on what they printed by the budget. */
 function atBudgetHint(config: Pick<ResearchConfig, 'atBudget'>): string {

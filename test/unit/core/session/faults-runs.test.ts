@@ -39,7 +39,7 @@ time.sleep(300)
     assert.equal(n1.status, 'crash');
     assert.match(n1.reason, /timed out: still running after the 2s budget/);
     // What the parent took says whether the line already ran near the budget, and what to change.
-    assert.match(n1.reason, /; its parent #0 took (?:\d+\.\d s|\d+ ms) of the 2s budget: this change made the run much slower, or it hangs \(its log says which\)\. If that is what it costs, raise `budget`, have the script stop in time \(it is told AUTORESEARCH_BUDGET_SECONDS\), or set `atBudget: last` to judge each run on the last value it printed when the budget stops it \(fixed-step scripts that print the metric as they go\)$/);
+    assert.match(n1.reason, /; its parent #0 took (?:\d+\.\d s|\d+ ms) of the 2s budget: this change made the run much slower, or it hangs \(its log says which\)\. If that is what it costs, raise `budget`, or have the script stop in time \(it is told AUTORESEARCH_BUDGET_SECONDS\)$/);
     assert.ok(n1.wallMs! >= 2000 && n1.wallMs! < 2000 + 500 + 2500, `wall ${n1.wallMs}`);
     // Five processes started (the script, two children, two grandchildren) plus the one in its own session.
     const pids = readFileSync(pidFile, 'utf8').split('\n').filter(Boolean).map(Number);
