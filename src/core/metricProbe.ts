@@ -292,8 +292,9 @@ export function withMetricPattern(configText: string, pattern: string | null, co
 
 /**
  * What to say when the chosen metric is measured on the training data (a `train` metric, or a bare `loss`) and the run
- * printed nothing measured on held-out data: a change that only fits the training set better (a larger model, less dropout, less weight decay) wins on it.
- * Null when the metric is held-out, or of no split, or the run printed a held-out one too (then it is the person's choice).
+ * printed nothing measured on held-out data: a change that only fits the training set better (a larger model, less
+ * dropout, less weight decay) wins on it. Null when the metric is held-out or of no split, or the run printed a
+ * held-out one too (then the choice is the person's).
  */
 export function trainingOnlyWarning(chosen: MetricCandidate, candidates: readonly MetricCandidate[]): string | null {
   const training = chosen.split === 'train' || (chosen.split === undefined && chosen.name === 'loss');
