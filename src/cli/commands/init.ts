@@ -3,6 +3,7 @@ import { delimiter, dirname, join, normalize, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_FILE, parseConfig, parseDuration } from '../../core/config.js';
 import { explainCrash, interpretersWith, whichReal } from '../../core/crashHints.js';
+import { dataFilesRead } from '../../core/dataFiles.js';
 import { STATE_DIR } from '../../core/files.js';
 import { Lab, repositoryRoot } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
@@ -60,24 +61,6 @@ function readText(path: string): string {
   } catch {
     return '';
   }
-}
-
-// A file the script opens to read by a literal name: `open('input.txt')`, `pd.read_csv("data/train.csv")`, `np.load(…)`.
-const READS = /\b(?:open|read_csv|read_json|read_parquet|load|loadtxt|genfromtxt)\(\s*(?:r|f)?(['"])([^'"\n{}]+)\1\s*(?:,\s*(['"])([^'"]*)\3)?/g;
-
-/**
- * The data files the script reads by name and this folder holds (ng-video-lecture's `input.txt`): protected, like
- * prepare.py, so that no experiment can change what the metric is measured on. Files opened to write are not.
- */
-function dataFilesRead(cwd: string, script: string): string[] {
-  const found = new Set<string>();
-  for (const m of readText(join(cwd, script)).matchAll(READS)) {
-    const [, , file = '', , mode = 'r'] = m;
-    if (/[wax+]/.test(mode) || /\.(py|ts|js)$/.test(file) || file.startsWith('/')) continue;
-    const path = normalize(file).replace(/\\/g, '/');
-    if (!path.startsWith('..') && existsSync(join(cwd, path)) && !isDir(join(cwd, path))) found.add(path);
-  }
-  return [...found].sort();
 }
 
 function trainFiles(dir: string): string[] {

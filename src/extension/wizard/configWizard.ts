@@ -8,6 +8,7 @@ import { CONFIG_FILE, parseDuration } from '../../core/config.js';
 import { checkMinDelta, configTemplate, fromRepositoryRoot, suggestMinDelta, type TemplateOptions } from '../../core/configTemplate.js';
 import { Lab } from '../../core/git.js';
 import { logTail, probeRun, trainingOnlyWarning, withMetricPattern, type MetricCandidate, type ProbeRun } from '../../core/metricProbe.js';
+import { dataFilesRead } from '../../core/dataFiles.js';
 import { STATE_DIR } from '../../core/files.js';
 import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
 import { confirmPick } from '../confirm.js';
@@ -123,9 +124,12 @@ export async function runConfigWizard(folder: string, repoRoot: string): Promise
   };
 
   const pickProtected: Step = async (input) => {
-    const names = [...found.protectedGuesses, ...found.otherFiles.filter((f) => f !== script && /\.(py|ts|js|sh|json|ya?ml|toml|cfg)$/.test(f))].filter((f, i, all) => all.indexOf(f) === i).slice(0, 40);
-    const items: Item[] = names.map((f) => ({ label: f, value: f, description: found.protectedGuesses.includes(f) ? 'data or evaluation' : undefined }));
-    const selected = items.filter((i) => found.protectedGuesses.includes(i.value) || a.readonly.includes(i.value));
+    // The data the chosen script reads by name (`open('input.txt')`) is ticked, as prepare.py is.
+    const reads = dataFilesRead(folder, script);
+    const guesses = [...found.protectedGuesses, ...reads];
+    const names = [...guesses, ...found.otherFiles.filter((f) => f !== script && /\.(py|ts|js|sh|json|ya?ml|toml|cfg)$/.test(f))].filter((f, i, all) => all.indexOf(f) === i).slice(0, 40);
+    const items: Item[] = names.map((f) => ({ label: f, value: f, description: reads.includes(f) ? `data ${script} reads` : found.protectedGuesses.includes(f) ? 'data or evaluation' : undefined }));
+    const selected = items.filter((i) => guesses.includes(i.value) || a.readonly.includes(i.value));
     const picks = await input.pick({
       title: TITLE, step: 2, totalSteps: STEPS, items, selected, canSelectMany: true,
       placeholder: 'Protected files: data and evaluation the loop must never change (none is fine)',
