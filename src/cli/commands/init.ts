@@ -273,7 +273,8 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
     io.err(`It could not start: ${result.startError}`);
     comments = [`FIX ME: \`${r.command}\` could not start when init ran it (${result.startError}).`];
   } else if (result.timedOut) {
-    if (!candidates.length) io.err(`It was still running at the budget (${r.budget}) and was stopped after ${took}. Every experiment would end the same way, as a crash: make the script stop in time (it gets AUTORESEARCH_BUDGET_SECONDS) or give a larger --budget.`);
+    // ng-video-lecture's gpt.py on a CPU printed only `10.788929 M parameters` in 90 s: its first evaluation comes later.
+    if (!candidates.length) io.err(`It was still running at the budget (${r.budget}) and was stopped after ${took}, before it printed anything that looks like a metric: its first evaluation comes later than that. Every experiment would end the same way, as a crash: make the script stop in time (it gets AUTORESEARCH_BUDGET_SECONDS), make a run smaller (fewer steps, a smaller model, fewer evaluation batches) or give a larger --budget.`);
     comments = [`Note: \`${r.command}\` was still running at the ${r.budget} budget when init ran it; the metric is from what it printed by then.`];
   } else if (interrupted) {
     io.out(`Stopped after ${took}; looking for the metric in what it printed so far.`);

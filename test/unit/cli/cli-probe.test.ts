@@ -197,7 +197,7 @@ describe('autoresearch init --probe', () => {
     const r = repo({ 'train.py': 'import time\nprint("loading data", flush=True)\ntime.sleep(30)\n' });
     const res = cli(r.root, 'init', '--probe', '--budget', '1s');
     assert.equal(res.code, 1, res.err);
-    assert.match(res.err, /still running at the budget \(1s\) and was stopped after \S+ s\. Every experiment would end the same way, as a crash/);
+    assert.match(res.err, /still running at the budget \(1s\) and was stopped after \S+ s, before it printed anything that looks like a metric: its first evaluation comes later than that\. Every experiment would end the same way, as a crash: make the script stop in time \(it gets AUTORESEARCH_BUDGET_SECONDS\), make a run smaller \(fewer steps, a smaller model, fewer evaluation batches\) or give a larger --budget\./);
     assert.equal(config(r).parsed.atBudget, 'crash');
   });
 
