@@ -296,20 +296,40 @@ export class SessionModel {
     };
   }
 
+  /**
+   * What a kept node is ranked by: the mean of every run of its code (its estimate) once it ran more than once, else
+   * its recorded metric. A node kept on a lucky first run whose re-runs (for its children's evidence) measure worse is
+   * then no longer the best: a child proven better than it is.
+   */
+  rankValue(id: number): number | null {
+    const n = this.nodes[id];
+    if (!n || n.metric === null) return null;
+    const e = this.estimate(id);
+    return e && e.runs > 1 ? e.mean : n.metric;
+  }
+
   private updateBest(changed: ExperimentNode): void {
     const current = this.best;
+    // A re-run moves its parent's estimate: the ranking is read again.
+    if (changed.operator === 'rerun' && changed.parentId !== null && this.keptIds.has(changed.parentId)) return this.rescanBest();
     if (changed.status === 'keep' && changed.metric !== null && Number.isFinite(changed.metric)) {
-      if (!current || current.id === changed.id || this.better(changed.metric, current.metric!)) {
+      if (!current || current.id === changed.id || this.better(this.rankValue(changed.id)!, this.rankValue(current.id)!)) {
         this.bestId = changed.id;
         return;
       }
     }
     // Only an override that demotes the best forces a scan; ordinary decisions stay O(1).
-    if (current && current.id === changed.id && changed.status !== 'keep') {
-      this.bestId = null;
-      for (const id of this.keptIds) {
-        const n = this.nodes[id]!;
-        if (this.bestId === null || this.better(n.metric!, this.nodes[this.bestId]!.metric!)) this.bestId = n.id;
+    if (current && current.id === changed.id && changed.status !== 'keep') this.rescanBest();
+  }
+
+  private rescanBest(): void {
+    this.bestId = null;
+    let bestValue = 0;
+    for (const id of this.keptIds) {
+      const v = this.rankValue(id)!;
+      if (this.bestId === null || this.better(v, bestValue)) {
+        this.bestId = id;
+        bestValue = v;
       }
     }
   }

@@ -118,7 +118,7 @@ export class Decisions {
     const best = model.best;
     const v = weigh({
       runs, parent, spread: model.noiseBand()?.spread ?? null, z: noise.z, minDelta: minDeltaAt(config, parent.mean), minDeltaText: minDeltaText(config, parent.mean), direction: config.metric.direction,
-      maxRuns: maxRuns(noise), minRuns: noise.confirm && (!best || model.better(mean(runs), best.metric!)) ? 2 : 1,
+      maxRuns: maxRuns(noise), minRuns: noise.confirm && (!best || model.better(mean(runs), model.rankValue(best.id)!)) ? 2 : 1,
     });
     if (v.action === 'rerun') return null;
     const again = parentRunsOf(model, node).filter((r) => r.decidedBy !== null && r.metric !== null && Number.isFinite(r.metric) && r.status !== 'crash' && r.status !== 'invalid');

@@ -12,7 +12,7 @@ import { Controller } from '../../../../src/core/controller.js';
 import { Journal } from '../../../../src/core/record/journal.js';
 import { judge } from '../../../../src/core/judging/judge.js';
 import { LocalExecutor } from '../../../../src/core/executors/localExecutor.js';
-import { sampleStdDev, SessionModel } from '../../../../src/core/model.js';
+import { parentRunKey, sampleStdDev, SessionModel } from '../../../../src/core/model.js';
 import { PatchesProposer } from '../../../../src/core/proposers/patches.js';
 import { parseResults } from '../../../../src/core/record/results.js';
 import type { NoiseBand, RunResult } from '../../../../src/core/types.js';
@@ -85,6 +85,49 @@ describe('the noise band in the model', () => {
     assert.ok(Math.abs(b.spread! - 0.1) < 1e-12 && Math.abs(b.threshold - 0.3) < 1e-12);
     assert.equal(m.decidedCount, 0, 'repeats are measurements, not experiments');
     assert.deepEqual(sessionDto(m).noise, { spread: b.spread, threshold: b.threshold, z: 3, samples: 3 });
+  });
+});
+
+describe('the best, ranked by every run of its code', () => {
+  function session() {
+    const m = new SessionModel();
+    let seq = 0;
+    const rec = (e: object) => m.apply({ seq: seq++, ...e } as never);
+    rec({ type: 'session', tag: 't', config: fakeConfig({ noise: { repeats: 3, z: 2, confirm: false }, minDelta: 0 }), baseCommit: 'c', baseBranch: null, platform: null, startedAt: 't' });
+    const node = (id: number, parentId: number | null, operator: string, editKey: string) => rec({ type: 'node', node: { id, parentId, operator, commit: 'c', description: '', plan: '', editKey, changedFiles: [], policyReason: '', proposer: { kind: 'none' }, hint: null, createdAt: 't' } });
+    const decide = (id: number, status: string, metric: number) => rec({ type: 'decide', id, status, metric, memoryGb: null, secondary: {}, reason: '', decidedBy: 'rule' });
+    node(0, null, 'baseline', 'baseline');
+    decide(0, 'keep', 1.2);
+    // #1 is kept on one lucky run of 1.00; its code, run again for #2's evidence, measures 1.10 and 1.12.
+    node(1, 0, 'improve', 'train.py:LR=0.1');
+    decide(1, 'keep', 1.0);
+    return { m, node, decide };
+  }
+
+  it('is a child proven better than a parent whose re-runs measured it worse than its first run', () => {
+    const { m, node, decide } = session();
+    node(2, 1, 'improve', 'train.py:WIDTH=64');
+    node(3, 1, 'rerun', parentRunKey(1, 2, 1));
+    decide(3, 'discard', 1.1);
+    node(4, 1, 'rerun', parentRunKey(1, 2, 2));
+    decide(4, 'discard', 1.12);
+    assert.equal(m.best!.id, 1, 'before #2 is decided, #1 is the best');
+    assert.ok(Math.abs(m.rankValue(1)! - 1.0733333) < 1e-6, 'ranked by the mean of its three runs');
+    // #2's 1.05 is worse than #1's recorded 1.00, better than the mean of #1's runs.
+    decide(2, 'keep', 1.05);
+    assert.equal(m.best!.id, 2);
+    assert.equal(m.get(1)!.metric, 1.0, 'the recorded metric is its own run\'s');
+  });
+
+  it('moves when a re-run arrives after the child was kept', () => {
+    const { m, node, decide } = session();
+    node(2, 1, 'improve', 'train.py:WIDTH=64');
+    decide(2, 'keep', 1.05);
+    assert.equal(m.best!.id, 1, 'one run each: #1 (1.00) is the better');
+    node(3, 1, 'rerun', parentRunKey(1, 9, 1));
+    decide(3, 'discard', 1.2);
+    assert.equal(m.best!.id, 2, 'the mean of #1\'s two runs, 1.10, is worse than #2');
+    assert.equal(m.rankValue(2), 1.05, 'a node that ran once is ranked by its recorded metric');
   });
 });
 
