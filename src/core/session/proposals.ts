@@ -79,9 +79,9 @@ export class Proposals {
   /**
    * Whether a fresh proposal costs little against a run: the median of the last five took under a tenth of the budget
    * (a run's scale as the researcher set it). Then a prepared proposal that lost its place is proposed again instead of
-   * run where it no longer belongs.
+   * run where it no longer belongs, and the tree may wait for a running result before a choice that turns on it.
    */
-  private freshIsCheap(): { cheap: boolean; seconds: number } {
+  freshIsCheap(): { cheap: boolean; seconds: number } {
     const xs = [...this.proposing].sort((a, b) => a - b);
     const seconds = xs.length ? xs[Math.floor(xs.length / 2)]! : 0;
     return { cheap: seconds < CHEAP_SHARE * this.ctx.config.budgetSeconds, seconds };

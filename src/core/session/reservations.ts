@@ -31,9 +31,10 @@ export class Reservations {
     this.policy = createPolicy(ctx.config.policy, ctx.config.search);
   }
 
-  choose(): Choice | null {
+  /** The policy's next choice; `resultDue`: it may wait for a result that is coming (ChoiceContext.resultDue). */
+  choose(resultDue = false): Choice | null {
     return this.policy.choose(this.ctx.model, {
-      operators: this.ctx.options.proposer.operators, exhausted: this.exhausted, busyParents: this.busyParents, busyOps: this.busyOps, pinned: this.pinned,
+      operators: this.ctx.options.proposer.operators, exhausted: this.exhausted, busyParents: this.busyParents, busyOps: this.busyOps, pinned: this.pinned, resultDue,
     });
   }
 

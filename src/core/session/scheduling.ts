@@ -118,7 +118,9 @@ export class Scheduling {
         await ctx.waitForChange();
         continue;
       }
-      const choice = reservations.choose();
+      // Every slot running and proposing quick: the policy may wait for a result that decides its choice, since a
+      // slot that finishes then waits only for a quick proposal.
+      const choice = reservations.choose(ctx.inFlight >= ctx.slots.length && this.proposals.freshIsCheap().cheap);
       if (!choice) {
         await ctx.waitForChange();
         continue;
