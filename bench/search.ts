@@ -162,6 +162,7 @@ async function runOne(spec: Spec, k: number): Promise<SessionResult | null> {
     } else proposer = createProposer(config, repo.root);
     const { outcome } = await runSession(repo.root, config, proposer);
     const nodes = outcome.model.nodes.filter(Boolean);
+    if (process.env.TRACE) for (const n of nodes) console.error(`#${n.id} <- #${n.parentId}${n.mergedFrom !== undefined ? '+' + n.mergedFrom : ''} ${n.operator} ${n.description}: ${n.metric} ${n.status} | ${n.policyReason}`);
     const truth = trueValues(repo.root, nodes);
     // Re-runs in a benchmark session are the engine's own noise measurements (baseline repeats, confirmations).
     const experiments = nodes.filter((n) => n.id !== 0 && n.operator !== 'rerun' && n.decidedBy !== null);

@@ -2,19 +2,26 @@
 // and the real sequential noise rule (src/core/judging/evidence.ts) on the same synthetic shapes as bench:search
 // (bench/searchScripts.ts), with the loss computed here instead of by running Python in a git worktree. Minutes of
 // bench:search become seconds; bench:search stays the measure that is reported, because only it runs the engine.
+// It schedules as the engine does with one slot and `pipeline: 1`: the next proposal is made while an experiment
+// runs (the policy told a result is due), a proposal made for the best moves onto a best that appeared meanwhile as
+// the same edit, and re-runs are journaled, so the model pools them as the engine's does. Seed for seed it then
+// gives the engine's tree (`TRACE=1 npm run bench:search` prints the engine's); SIM_PIPELINE=0 proposes after each
+// result instead.
 //   npm run bench:search:sim [-- --seeds 50 --k 30 --shape deceptive --trace 3]
 // For design only, the environment overrides what a session would read from its config: SIM_PATIENCE and SIM_DRAFTS
-// (search), SIM_Z, SIM_CONFIRM=0 and SIM_MAXRUNS (noise).
+// (search), SIM_Z, SIM_CONFIRM=0 and SIM_MAXRUNS (noise). SIM_UB is a rule the engine does not have, for measuring
+// it: a change measured no better than its parent runs again, instead of being turned away, while its gain plus z
+// standard errors exceeds SIM_UB × spread (README, "What more would take").
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SEARCH } from '../src/core/config.js';
 import { pooledSpread, weigh } from '../src/core/judging/evidence.js';
-import { SessionModel } from '../src/core/model.js';
+import { parentRunKey, SessionModel } from '../src/core/model.js';
 import { maxRuns } from '../src/core/session/decisions.js';
 import { mergeBase, mergeFiles } from '../src/core/search/merge.js';
-import { createPolicy, exhaustedKey, mergeKey, type Policy } from '../src/core/search/policy.js';
+import { createPolicy, exhaustedKey, mergeKey, type Choice, type Policy } from '../src/core/search/policy.js';
 import { MutateProposer, mulberry32 } from '../src/core/proposers/mutate.js';
 import type { ExperimentNode, Operator, PolicyKind, ResearchConfig } from '../src/core/types.js';
 import { arg, formatTable, median } from './harness.js';
@@ -24,6 +31,15 @@ export { trueLoss };
 
 function gauss(rng: () => number): number {
   return Math.sqrt(-2 * Math.log(rng() || 1e-12)) * Math.cos(2 * Math.PI * rng());
+}
+
+/** A proposal made and not yet run. */
+interface Prepared {
+  choice: Choice;
+  content: string;
+  editKey: string;
+  description: string;
+  mergedFrom?: number;
 }
 
 export interface SimResult {
@@ -37,6 +53,9 @@ export interface SimResult {
 /** The engine's noise settings in the benchmark: `noise: {repeats: 3, z: 2}` (confirm on). */
 const NOISE = { repeats: 3, z: Number(process.env.SIM_Z ?? 2), confirm: process.env.SIM_CONFIRM !== '0' };
 const MAX_RUNS = Number(process.env.SIM_MAXRUNS ?? maxRuns(NOISE));
+/** The engine's default `pipeline: 1`: the next proposal is made while an experiment runs. SIM_PIPELINE=0: after it. */
+const PIPELINE = process.env.SIM_PIPELINE !== '0';
+const UPPER = process.env.SIM_UB === undefined ? null : Number(process.env.SIM_UB);
 
 export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: number, k: number, dir: string, options: { trace?: boolean; noiseAware?: boolean } = {}): Promise<SimResult> {
   const noiseAware = options.noiseAware ?? false;
@@ -53,24 +72,41 @@ export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: 
   let kept = 0;
   let notReal = 0;
   const spread = () => pooledSpread(samples.filter(Boolean)).spread;
-  const add = (parent: ExperimentNode | null, operator: Operator, content: string, editKey: string, description: string, mergedFrom?: number) => {
+  /** Journals a node about to run (the engine journals it when a slot starts it). */
+  const start = (parent: ExperimentNode | null, operator: Operator, content: string, editKey: string, description: string, mergedFrom?: number): number => {
     const id = model.nextId;
     contents[id] = content;
     truth[id] = trueLoss(shape, content);
     model.apply({ seq: seq++, type: 'node', node: { id, parentId: parent?.id ?? null, ...(mergedFrom === undefined ? {} : { mergedFrom }), operator, commit: 'c', description, plan: '', editKey, changedFiles: [], policyReason: '', proposer: { kind: 'mutate' }, hint: null, createdAt: '' } });
+    return id;
+  };
+  /** Runs a started node, with the re-runs its evidence needs, and decides it. */
+  const finish = (id: number): void => {
+    const content = contents[id]!;
+    const parentId = model.get(id)!.parentId;
+    const parent = parentId === null ? null : model.get(parentId)!;
     const got = [measure(content)];
     runs++;
+    // Re-runs are journaled as the engine journals them, so the model pools them into each code's estimate.
+    const rerun = (of: number, editKey: string, value: number) => {
+      const r = model.nextId;
+      model.apply({ seq: seq++, type: 'node', node: { id: r, parentId: of, operator: 'rerun', commit: 'c', description: editKey, plan: '', editKey, changedFiles: [], policyReason: '', proposer: { kind: 'mutate' }, hint: null, createdAt: '' } });
+      model.apply({ seq: seq++, type: 'decide', id: r, status: 'discard', metric: value, memoryGb: null, secondary: {}, reason: '', decidedBy: 'rule' });
+    };
     let keep: boolean;
     let metric = got[0]!;
     if (parent === null) {
       keep = true;
       if (noiseAware) for (let i = 1; i < NOISE.repeats; i++, runs++) got.push(measure(content));
+      got.slice(1).forEach((v, i) => rerun(id, `noise:0:${i + 1}`, v));
     } else if (!noiseAware) keep = metric < parent.metric!;
     else {
       const p = samples[parent.id]!;
       for (;;) {
-        const newBest = got.reduce((a, b) => a + b, 0) / got.length < model.best!.metric!;
+        const newBest = got.reduce((a, b) => a + b, 0) / got.length < model.rankValue(model.best!.id)!;
         const v = weigh({ runs: got, parent: { mean: p.reduce((a, b) => a + b, 0) / p.length, runs: p.length }, spread: spread(), z: NOISE.z, minDelta: 0, direction: 'minimize', maxRuns: MAX_RUNS, minRuns: newBest && NOISE.confirm ? 2 : 1 });
+        const sp = spread();
+        if (UPPER !== null && v.action === 'discard' && sp !== null && got.length < MAX_RUNS && v.gain + NOISE.z * sp * Math.sqrt(1 / got.length + 1 / p.length) > UPPER * sp) v.action = 'rerun';
         if (v.action !== 'rerun') {
           keep = v.action === 'keep';
           metric = v.mean;
@@ -78,8 +114,13 @@ export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: 
         }
         // As the engine (session/runs.ts, rerunSide): the side with fewer runs runs again, the parent while it has
         // fewer than the candidate; its run joins its samples, never its recorded metric.
-        if (p.length < got.length) p.push(measure(contents[parent.id]!));
-        else got.push(measure(content));
+        if (p.length < got.length) {
+          p.push(measure(contents[parent.id]!));
+          rerun(parent.id, parentRunKey(parent.id, id, p.length), p.at(-1)!);
+        } else {
+          got.push(measure(content));
+          rerun(id, `confirm:${id}:${got.length - 1}`, got.at(-1)!);
+        }
         runs++;
       }
     }
@@ -90,26 +131,36 @@ export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: 
     }
     model.apply({ seq: seq++, type: 'decide', id, status: keep ? 'keep' : 'discard', metric, memoryGb: null, secondary: {}, reason: '', decidedBy: 'rule' });
   };
-  add(null, 'baseline', script(shape), 'baseline', 'baseline');
+  finish(start(null, 'baseline', script(shape), 'baseline', 'baseline'));
   const pol = typeof policy === 'string' ? createPolicy(policy, config.search) : policy;
   const proposer = new MutateProposer({ seed });
   const exhausted = new Set<string>();
+  const operators = new Set<Operator>(['draft', 'improve']);
   let reachedAt: number | null = null;
-  for (let decided = 0, guard = 0; decided < k && guard < 10 * k; guard++) {
-    const choice = pol.choose(model, { operators: new Set<Operator>(['draft', 'improve']), exhausted, busyParents: new Map() });
-    if (!choice) break;
-    const { parent, operator } = choice;
-    if (operator === 'merge' && choice.mergeFrom) {
-      // The engine's merge (session/proposals.ts), on the one file the shapes have.
-      const from = choice.mergeFrom;
-      const base = mergeBase(model, parent, from);
-      const r = mergeFiles({ 'train.py': { base: contents[base.id]!, ours: contents[parent.id]!, theirs: contents[from.id]! } });
-      if ('conflict' in r || r.files['train.py'] == null) {
-        exhausted.add(mergeKey(parent.id, from.id));
-        continue;
+  let decided = 0;
+  /**
+   * The next proposal, as the engine's preparer makes it: with `running` in flight (its parent busy, the policy told
+   * a result is due) when the pipeline is on, else with nothing in flight. 'wait' when the policy waits for the
+   * running result; null when nothing is left to try.
+   */
+  const prepare = async (running: number | null): Promise<Prepared | 'wait' | null> => {
+    for (let guard = 0; guard < 100; guard++) {
+      const parentOfRunning = running === null ? null : model.get(running)!.parentId;
+      const busyParents = new Map<number, number>(parentOfRunning === null ? [] : [[parentOfRunning, 1]]);
+      const choice = pol.choose(model, { operators, exhausted, busyParents, resultDue: running !== null });
+      if (!choice) return running === null ? null : 'wait';
+      const { parent, operator } = choice;
+      if (operator === 'merge' && choice.mergeFrom) {
+        // The engine's merge (session/proposals.ts), on the one file the shapes have.
+        const from = choice.mergeFrom;
+        const base = mergeBase(model, parent, from);
+        const r = mergeFiles({ 'train.py': { base: contents[base.id]!, ours: contents[parent.id]!, theirs: contents[from.id]! } });
+        if ('conflict' in r || r.files['train.py'] == null) {
+          exhausted.add(mergeKey(parent.id, from.id));
+          continue;
+        }
+        return { choice, content: r.files['train.py'], editKey: `merge:${from.id}`, description: `merge #${from.id} into #${parent.id}`, mergedFrom: from.id };
       }
-      add(parent, 'merge', r.files['train.py'], `merge:${from.id}`, `merge #${from.id} into #${parent.id}`, from.id);
-    } else {
       writeFileSync(join(dir, 'train.py'), contents[parent.id]!);
       const tried = new Set(model.childrenOf(parent.id).map((c) => c.editKey));
       const p = await proposer.propose({ parent, operator, worktree: dir, history: model.nodes, triedFromParent: tried, notes: null, hint: null, config, platform: null, signal: new AbortController().signal });
@@ -117,12 +168,40 @@ export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: 
         exhausted.add(exhaustedKey(parent.id, operator));
         continue;
       }
-      add(parent, operator, p.files!['train.py']!, p.editKey, p.description);
+      return { choice, content: p.files!['train.py']!, editKey: p.editKey, description: p.description };
     }
+    return null;
+  };
+  /**
+   * As the engine's Proposals.retarget: a proposal prepared for the best (or any, under greedy) moves onto a best
+   * that appeared while it waited, as the same edit (a three-way merge); dropped where the new best has that edit
+   * already or the merge conflicts.
+   */
+  const retarget = (p: Prepared): Prepared | null => {
+    const best = model.best!;
+    if (!((config.policy === 'greedy' || p.choice.followsBest) && best.id !== p.choice.parent.id)) return p;
+    if (model.childrenOf(best.id).some((c) => c.editKey === p.editKey)) return null;
+    const r = mergeFiles({ 'train.py': { base: contents[p.choice.parent.id]!, ours: contents[best.id]!, theirs: p.content } });
+    if ('conflict' in r || r.files['train.py'] == null) return null;
+    return { ...p, choice: { ...p.choice, parent: best, reason: `${p.choice.reason}; re-targeted to #${best.id}` }, content: r.files['train.py'] };
+  };
+  let next = await prepare(null);
+  while (decided < k && next !== null) {
+    if (next === 'wait') {
+      next = await prepare(null);
+      continue;
+    }
+    const { choice } = next;
+    const id = start(choice.parent, choice.operator, next.content, next.editKey, next.description, next.mergedFrom);
+    // The preparer proposes the next while this one runs (pipeline: 1), unless the session has its K in hand.
+    let following: Prepared | 'wait' | null | undefined = PIPELINE && decided + 1 < k ? await prepare(id) : undefined;
+    finish(id);
     decided++;
-    const n = model.get(model.nextId - 1)!;
-    if (options.trace) console.log(`#${n.id} <- #${parent.id} ${operator} ${n.description}: ${n.metric!.toFixed(3)} (true ${truth[n.id]!.toFixed(3)}) ${n.status} | ${choice.reason}`);
+    const n = model.get(id)!;
+    if (options.trace) console.log(`[${samples[n.id]!.length}/${samples[choice.parent.id]!.length}] #${n.id} <- #${choice.parent.id} ${choice.operator} ${n.description}: ${n.metric!.toFixed(3)} (true ${truth[n.id]!.toFixed(3)}) ${n.status} | ${choice.reason}`);
     if (reachedAt === null && n.status === 'keep' && truth[n.id]! <= OPTIMUM * 1.01) reachedAt = decided;
+    if (following && following !== 'wait') following = retarget(following);
+    next = following && following !== 'wait' ? following : await prepare(null);
   }
   return { best: truth[model.best!.id]!, reachedAt, runs, kept, notReal };
 }
