@@ -28,8 +28,8 @@ export interface ChoiceContext {
   /** A parent a person asked to branch from next. */
   pinned?: number;
   /**
-   * Every slot is running and a proposal takes moments: a choice that turns on a result still running may wait for
-   * it (return null) instead of guessing, at the cost of a slot waiting one quick proposal.
+   * Every slot is running and a proposal takes moments: a choice that turns on a result still to come may wait for it
+   * (return null) instead of guessing, at the cost of a slot waiting one quick proposal.
    */
   resultDue?: boolean;
 }
@@ -144,10 +144,11 @@ export class TreePolicy implements Policy {
       return { parent: best, operator: 'improve', followsBest: true, reason: `exploit the best, #${best.id} (${fmtNum(best.metric)}): ${bestFails} of its tries in a row failed, fewer than patience ${this.options.patience}` };
     }
 
-    // 2½. Whether the best still pays is what the choices below turn on. Made while one of its tries still runs, they
-    // would guess it (a draft prepared beside a child that is then kept starts a line that brings nothing): where the
-    // choice can wait for that result at little cost, it does.
-    if (ctx.resultDue && (ctx.busyParents.get(best.id) ?? 0) > 0 && !crowded) return null;
+    // 2½. The choices below turn on results: whether the best still pays, which node is a line's tip. Made while an
+    // experiment still runs, they would guess them (a draft prepared beside a child of the best that is then kept
+    // starts a line that brings nothing; a line continued from a node whose running child is then kept forks it):
+    // where the choice can wait for that result at little cost, it does.
+    if (ctx.resultDue && !crowded) return null;
 
     const stalled = ctx.exhausted.has(exhaustedKey(best.id, 'improve')) ? `the best, #${best.id}, has nothing new to try` : crowded ? `the best, #${best.id}, has ${ctx.busyParents.get(best.id)} experiments going` : `the best, #${best.id}, stalled after ${bestFails} tries without a keep`;
 

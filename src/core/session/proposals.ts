@@ -252,8 +252,10 @@ export class Proposals {
     } else {
       return true;
     }
+    let moved = false;
     const drop = (reason: string): boolean => {
       if (mayStay) {
+        if (moved) this.reservations.move(p.reservation, parent.id, p.choice.operator);
         this.ctx.log(`kept the prepared proposal "${p.proposal.description}" on #${parent.id}: ${why}, but ${reason}`);
         return true;
       }
@@ -265,6 +267,10 @@ export class Proposals {
     if (!target?.commit) return drop('there is no kept node to move it to');
     if (!p.files) return drop('its edit could not be read back');
     if (model.childrenOf(target.id).some((c) => c.editKey === p.proposal.editKey) || this.reservations.isPending(target.id, p.proposal.editKey)) return drop(`#${target.id} already has this edit`);
+    // Held on the target before the merge is read: a choice the preparer makes meanwhile sees the target busy and this
+    // edit taken, as it will be once the node is journaled.
+    this.reservations.move(p.reservation, target.id, p.choice.operator);
+    moved = true;
     const merged: Record<string, string | Buffer | null> = {};
     for (const [path, theirs] of Object.entries(p.files)) {
       const base = await lab.show(parent.commit!, path);

@@ -76,6 +76,27 @@ export class Reservations {
     }
   }
 
+  /**
+   * A prepared proposal moves onto another parent (Proposals.retarget): its parent, operator and edit are held there
+   * from now on, so a choice made meanwhile sees the new parent busy and the edit taken.
+   */
+  move(r: Reservation, to: number, operator: Operator): void {
+    if (r.key !== null) {
+      const keys = this.pendingKeys.get(r.parentId);
+      keys?.delete(r.key);
+      if (keys?.size === 0) this.pendingKeys.delete(r.parentId);
+      this.pendingKeys.set(to, (this.pendingKeys.get(to) ?? new Set()).add(r.key));
+    }
+    if (r.opHeld) decrement(this.busyOps, r.op);
+    r.op = exhaustedKey(to, operator);
+    if (r.opHeld) increment(this.busyOps, r.op);
+    if (r.parentHeld) {
+      this.releaseParent(r.parentId);
+      this.holdParent(to);
+    }
+    r.parentId = to;
+  }
+
   /** Holds a parent busy outside a reservation: an interrupted node's, until recovery decides it. */
   holdParent(id: number): void {
     increment(this.busyParents, id);

@@ -73,15 +73,16 @@ describe('tree policy', () => {
     assert.match(back.reason, /^back to the best, #1 \(0\.8\): every line stalled and no drafts are left \(drafts: 1 spent; more only once the best fails 4 tries in a row\)$/);
   });
 
-  it('waits for the best\'s running try before a choice that turns on it, where waiting costs only a quick proposal', () => {
+  it('waits for a running result before a choice that turns on it, where waiting costs only a quick proposal', () => {
     // #1 stalled (patience 2) with one more try of it running (#1 busy): that try may yet be kept.
     const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8], [2, 1, 'discard', 0.85], [3, 1, 'discard', 0.81]]);
     const running = { ...all, busyParents: new Map([[1, 1]]) };
     assert.equal(new TreePolicy(opts).choose(m, { ...running, resultDue: true }), null);
+    // A try of another line running: it may make a new tip, or a new best.
+    assert.equal(new TreePolicy(opts).choose(m, { ...all, busyParents: new Map([[0, 1]]), resultDue: true }), null);
     // A slot is idle, or proposing is slow: the choice is made now, as before.
     assert.equal(new TreePolicy(opts).choose(m, running)!.operator, 'draft');
-    // Nothing of the best running, or two of it (parallel slots spread out): no wait either.
-    assert.equal(new TreePolicy(opts).choose(m, { ...all, resultDue: true })!.operator, 'draft');
+    // Two of the best going (parallel slots spread out): no wait either.
     assert.equal(new TreePolicy(opts).choose(m, { ...all, busyParents: new Map([[1, 2]]), resultDue: true })!.operator, 'draft');
     // While the best still pays, its next try is prepared beside the running one (the pipeline), wait or not.
     const paying = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.8]]);
