@@ -310,8 +310,13 @@ export class SessionModel {
 
   private updateBest(changed: ExperimentNode): void {
     const current = this.best;
-    // A re-run moves its parent's estimate: the ranking is read again.
-    if (changed.operator === 'rerun' && changed.parentId !== null && this.keptIds.has(changed.parentId)) return this.rescanBest();
+    // A re-run moves its parent's estimate: the best, measured worse, may lose its place; another node may take it.
+    if (changed.operator === 'rerun' && changed.parentId !== null && this.keptIds.has(changed.parentId)) {
+      const p = changed.parentId;
+      if (current?.id === p) this.rescanBest();
+      else if (!current || this.better(this.rankValue(p)!, this.rankValue(current.id)!)) this.bestId = p;
+      return;
+    }
     if (changed.status === 'keep' && changed.metric !== null && Number.isFinite(changed.metric)) {
       if (!current || current.id === changed.id || this.better(this.rankValue(changed.id)!, this.rankValue(current.id)!)) {
         this.bestId = changed.id;

@@ -128,6 +128,10 @@ describe('the best, ranked by every run of its code', () => {
     decide(3, 'discard', 1.2);
     assert.equal(m.best!.id, 2, 'the mean of #1\'s two runs, 1.10, is worse than #2');
     assert.equal(m.rankValue(2), 1.05, 'a node that ran once is ranked by its recorded metric');
+    // Run again once more and measured much better, #1 (mean 0.9 of three runs) is the best again.
+    node(4, 1, 'rerun', parentRunKey(1, 9, 2));
+    decide(4, 'discard', 0.5);
+    assert.equal(m.best!.id, 1);
   });
 });
 
