@@ -62,6 +62,12 @@ export function treeShape(model: SessionModel): TreeShape {
   return { experiments: Math.max(0, model.nodes.length - 1), branches, leaves, maxDepth };
 }
 
+/** What a best that ran more than once measured over all its runs, which is what ranked it (SessionModel.rankValue). */
+function pooledText(model: SessionModel, id: number): string {
+  const e = model.estimate(id);
+  return e && e.runs > 1 ? ` Its code ran ${e.runs} times (its own run, confirmations and re-runs for its children's evidence), mean ${fmtNum(e.mean)}: the best is ranked by that mean.` : '';
+}
+
 export function buildSummary(model: SessionModel, now = new Date()): string {
   const cfg = model.config!;
   const name = cfg.metric.name;
@@ -79,7 +85,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   if (base && best && base.metric !== null && best.metric !== null) {
     const improved = best.id !== base.id;
     out.push(`**${name}: ${fmtNum(base.metric)} → ${fmtNum(best.metric)}** (${fmtDelta(base.metric, best.metric)}, ${directionText(cfg.metric.direction)}). `
-      + (improved ? `Best is #${best.id}, commit \`${best.commit?.slice(0, 7)}\`, on branch \`autoresearch/${model.tag}\`: ${best.description}.` : 'No experiment beat the baseline.'));
+      + (improved ? `Best is #${best.id}, commit \`${best.commit?.slice(0, 7)}\`, on branch \`autoresearch/${model.tag}\`: ${best.description}.${pooledText(model, best.id)}` : 'No experiment beat the baseline.'));
   } else if (base?.status === 'crash') {
     out.push(`**The baseline crashed**: ${base.reason}. Fix the run command or the script and start again.`);
   } else if (base?.checks?.passed === false) {

@@ -17,6 +17,7 @@ import { PatchesProposer } from '../../../../src/core/proposers/patches.js';
 import { parseResults } from '../../../../src/core/record/results.js';
 import type { NoiseBand, RunResult } from '../../../../src/core/types.js';
 import { sessionDto } from '../../../../src/core/report/snapshot.js';
+import { buildSummary } from '../../../../src/core/report/summary.js';
 import { fakeConfig } from '../../helpers/nodes.js';
 import { CLI, TSX } from '../../helpers/cli.js';
 import { TOY_PREPARE, tempRepo, type TempRepo } from '../../helpers/repo.js';
@@ -117,6 +118,8 @@ describe('the best, ranked by every run of its code', () => {
     decide(2, 'keep', 1.05);
     assert.equal(m.best!.id, 2);
     assert.equal(m.get(1)!.metric, 1.0, 'the recorded metric is its own run\'s');
+    // #2 ran once: the summary has no runs to speak of.
+    assert.doesNotMatch(buildSummary(m), /Its code ran/);
   });
 
   it('moves when a re-run arrives after the child was kept', () => {
@@ -132,6 +135,7 @@ describe('the best, ranked by every run of its code', () => {
     node(4, 1, 'rerun', parentRunKey(1, 9, 2));
     decide(4, 'discard', 0.5);
     assert.equal(m.best!.id, 1);
+    assert.match(buildSummary(m), /Best is #1, commit `c`, on branch `autoresearch\/t`: \. Its code ran 3 times \(its own run, confirmations and re-runs for its children's evidence\), mean 0\.9: the best is ranked by that mean\./);
   });
 });
 
