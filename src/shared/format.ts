@@ -80,6 +80,13 @@ export function fmtTick(v: number, digits = 6): string {
   return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(1) : fmtNum(v, DASH, digits);
 }
 
+/** An axis's tick labels: fmtTick at `digits` significant digits, more where two ticks would read the same. */
+export function fmtTicks(values: readonly number[], digits = 6): string[] {
+  let labels = values.map((v) => fmtTick(v, digits));
+  for (let d = digits + 1; d <= 12 && new Set(labels).size < labels.length; d++) labels = values.map((v) => fmtTick(v, d));
+  return labels;
+}
+
 /** `$1.20`: model spend; a fraction of a cent keeps four decimals. */
 export function fmtCost(usd: number): string {
   return `$${usd > 0 && usd < 0.01 ? usd.toFixed(4) : usd.toFixed(2)}`;

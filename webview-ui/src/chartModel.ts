@@ -1,7 +1,7 @@
 // The progress chart as numbers: scales, where each experiment is drawn, the best-so-far step line and
 // the baseline. The canvas and the SVG export both draw this scene; nothing here touches the DOM.
 import type { NodeStatus } from '../../src/shared/protocol.js';
-import { directionText, fmtTick } from '../../src/shared/format.js';
+import { directionText, fmtTicks } from '../../src/shared/format.js';
 import { autoYDomain, linearScale, logScale } from './scale.js';
 import type { Scale } from './scale.js';
 import type { ResultsStore } from './store.js';
@@ -141,7 +141,9 @@ export function computeChart(store: ResultsStore, view: ChartView, width: number
   const xTicks = x.ticks(Math.max(2, Math.floor((plot.right - plot.left) / 80)))
     .filter((v) => Number.isInteger(v) && v >= 0)
     .map((v) => ({ v, px: x(v), label: String(v) }));
-  const yTicks = y.ticks(Math.max(2, Math.floor((plot.bottom - plot.top) / 40))).map((v) => ({ v, px: y(v), label: fmtTick(v) }));
+  const yValues = y.ticks(Math.max(2, Math.floor((plot.bottom - plot.top) / 40)));
+  const yLabels = fmtTicks(yValues);
+  const yTicks = yValues.map((v, i) => ({ v, px: y(v), label: yLabels[i]! }));
 
   return {
     width, height, plot, band, x, y, xLimits: limits, xTicks, yTicks,

@@ -5,7 +5,7 @@ import { appendLivePoint } from '../../src/shared/protocol.js';
 import type { CurvePointDto, HostMessage } from '../../src/shared/protocol.js';
 import type { Tick } from './chartModel.js';
 import type { Progress } from './describe.js';
-import { DASH, directionText, fmtNum, fmtShare, fmtTick } from '../../src/shared/format.js';
+import { DASH, directionText, fmtNum, fmtShare, fmtTicks } from '../../src/shared/format.js';
 import { autoYDomain, linearScale } from './scale.js';
 import type { Scale } from './scale.js';
 import type { ResultsStore } from './store.js';
@@ -159,7 +159,9 @@ export function computeCurves(pick: CurvePick, store: ResultsStore, width: numbe
     paths.push({ role: l.role, id: l.id, segments, last });
   }
   const xTicks = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5].filter((v) => v <= maxF + 1e-9).map((v) => ({ v, px: x(v), label: fmtShare(v) }));
-  const yTicks = y.ticks(Math.max(2, Math.floor((plot.bottom - plot.top) / 36))).map((v) => ({ v, px: y(v), label: fmtTick(v, 4) }));
+  const yValues = y.ticks(Math.max(2, Math.floor((plot.bottom - plot.top) / 36)));
+  const yLabels = fmtTicks(yValues, 4);
+  const yTicks = yValues.map((v, i) => ({ v, px: y(v), label: yLabels[i]! }));
   const label = store.session?.curveLabel ?? store.session?.metricName ?? 'metric';
   return {
     width, height, plot, x, y, xTicks, yTicks, paths,

@@ -2,7 +2,7 @@
 // tree, the transcript, the results view): one function each in src/shared/format.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DASH, fmtBytes, fmtCost, fmtDuration, fmtRate, fmtRunClock, fmtShare, fmtTick, fmtTokens, placesWritten, truncate } from '../../../src/shared/format.js';
+import { DASH, fmtBytes, fmtCost, fmtDuration, fmtRate, fmtRunClock, fmtShare, fmtTick, fmtTicks, fmtTokens, placesWritten, truncate } from '../../../src/shared/format.js';
 
 describe('fmtDuration', () => {
   it('writes milliseconds under a second, seconds with a decimal under ten, the clock from there', () => {
@@ -80,5 +80,11 @@ describe('fmtTick', () => {
     assert.equal(fmtTick(250_000), '2.5e+5');
     assert.equal(fmtTick(0.0001), '1.0e-4');
     assert.equal(fmtTick(2.41234, 4), '2.412');
+  });
+
+  it('gives an axis as many digits as its ticks need to read apart', () => {
+    // A learning curve's close values: at four digits 0.24265 and 0.2427 would both read 0.2427.
+    assert.deepEqual(fmtTicks([0.2426, 0.24265, 0.2427, 0.24275], 4), ['0.2426', '0.24265', '0.2427', '0.24275']);
+    assert.deepEqual(fmtTicks([0.5, 1, 1.5], 4), ['0.5', '1', '1.5']);
   });
 });
