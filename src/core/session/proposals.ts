@@ -21,6 +21,11 @@ const MAX_PROPOSAL_FAILURES = 5;
 const MAX_REPEATS = 2;
 /** A fresh proposal is cheap when it takes under this share of the budget. */
 const CHEAP_SHARE = 0.1;
+/**
+ * The tree may wait for a running result before a choice that turns on it (ChoiceContext.resultDue) when proposing
+ * takes under this share of the budget: the slot then idles at most a fiftieth of a run (mutate's take milliseconds).
+ */
+export const WAIT_SHARE = 0.02;
 
 /** A proposal held in memory until a slot is free to commit and run it. */
 export interface Prepared {
@@ -79,12 +84,12 @@ export class Proposals {
   /**
    * Whether a fresh proposal costs little against a run: the median of the last five took under a tenth of the budget
    * (a run's scale as the researcher set it). Then a prepared proposal that lost its place is proposed again instead of
-   * run where it no longer belongs, and the tree may wait for a running result before a choice that turns on it.
+   * run where it no longer belongs; under WAIT_SHARE, the tree may wait for a running result before a choice.
    */
-  freshIsCheap(): { cheap: boolean; seconds: number } {
+  freshIsCheap(share = CHEAP_SHARE): { cheap: boolean; seconds: number } {
     const xs = [...this.proposing].sort((a, b) => a - b);
     const seconds = xs.length ? xs[Math.floor(xs.length / 2)]! : 0;
-    return { cheap: seconds < CHEAP_SHARE * this.ctx.config.budgetSeconds, seconds };
+    return { cheap: seconds < share * this.ctx.config.budgetSeconds, seconds };
   }
 
   /** Asks the proposer; with `merge`, to reconcile a merge that conflicts (operator merge, the pair as the choice's). */

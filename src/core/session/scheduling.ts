@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Commands } from './commands.js';
 import type { GpuPacking } from './packing.js';
 import type { SessionContext, Slot } from './context.js';
-import type { Prepared, Proposals } from './proposals.js';
+import { WAIT_SHARE, type Prepared, type Proposals } from './proposals.js';
 import type { Reservations } from './reservations.js';
 import type { Runs } from './runs.js';
 import type { Spending } from './spending.js';
@@ -120,7 +120,7 @@ export class Scheduling {
       }
       // Every slot running and proposing quick: the policy may wait for a result that decides its choice, since a
       // slot that finishes then waits only for a quick proposal.
-      const choice = reservations.choose(ctx.inFlight >= ctx.slots.length && this.proposals.freshIsCheap().cheap);
+      const choice = reservations.choose(ctx.inFlight >= ctx.slots.length && this.proposals.freshIsCheap(WAIT_SHARE).cheap);
       if (!choice) {
         await ctx.waitForChange();
         continue;
