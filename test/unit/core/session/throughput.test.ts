@@ -29,12 +29,12 @@ class Watched implements Proposer {
   readonly operators: ReadonlySet<Operator>;
   running = 0;
   starts = 0;
-  readonly calls: { whileRunning: boolean; parent: number }[] = [];
+  readonly calls: { whileRunning: boolean; parent: number; operator: string }[] = [];
   constructor(private readonly inner: Proposer, private readonly delayMs: number) {
     this.operators = inner.operators;
   }
   async propose(req: ProposalRequest): Promise<Proposal | null> {
-    const call = { whileRunning: this.running > 0, parent: req.parent.id };
+    const call = { whileRunning: this.running > 0, parent: req.parent.id, operator: req.operator };
     this.calls.push(call);
     const starts = this.starts;
     await sleep(this.delayMs);
@@ -211,6 +211,20 @@ describe('pipelined proposals', () => {
     for (const { n, best } of exploits) assert.equal(n.parentId, best.id, `#${n.id} exploited #${n.parentId}, but the best then was #${best.id} (${n.policyReason})`);
     assert.ok(!logs.some((l) => l.startsWith('kept the prepared proposal')), logs.join('\n'));
     assert.ok(logs.some((l) => /re-targeted the prepared proposal|dropped the prepared proposal .*; a fresh proposal \((?:\d+\.\d s|\d+ ms)\) costs less than a run where it no longer belongs$/.test(l)), `a prepared proposal had to move at least once:\n${logs.join('\n')}`);
+  });
+
+  it('tree: a draft, chosen because the best stalled, is proposed once the best\'s last try is decided, not beside it', async () => {
+    const repo = toyRepo();
+    const proposer = new Watched(new MutateProposer({ seed: 5 }), 50);
+    const { c } = session(repo, 'search: {patience: 2, drafts: 3}\n', proposer, [['run: python3 train.py', 'run: sleep 0.3 && python3 train.py'], ['maxExperiments: 6', 'maxExperiments: 12']]);
+    const outcome = await c.run();
+    c.dispose();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const drafts = proposer.calls.filter((a) => a.operator === 'draft');
+    assert.ok(drafts.length > 0, `the best stalled and a draft was asked for: ${JSON.stringify(proposer.calls)}`);
+    // Exploits are prepared while a run goes (the pipeline); a draft waits for the result it turns on.
+    assert.ok(proposer.calls.some((a) => a.operator === 'improve' && a.whileRunning), 'the pipeline prepared during runs');
+    assert.deepEqual(drafts.filter((d) => d.whileRunning), [], 'no draft was asked for while an experiment ran');
   });
 
   it('tree: when proposing takes a tenth of the budget or more, a proposal that cannot follow the best runs where it was made', async () => {
