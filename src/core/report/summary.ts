@@ -62,10 +62,20 @@ export function treeShape(model: SessionModel): TreeShape {
   return { experiments: Math.max(0, model.nodes.length - 1), branches, leaves, maxDepth };
 }
 
-/** What a best that ran more than once measured over all its runs, which is what ranked it (SessionModel.rankValue). */
-function pooledText(model: SessionModel, id: number): string {
+/**
+ * What a best measured over all its runs, which is what ranked it (SessionModel.rankValue), where that is not its
+ * recorded metric: re-runs for its children's evidence are pooled into its estimate, never into its recorded metric.
+ */
+export function pooledRuns(model: SessionModel, id: number): { mean: number; runs: number } | null {
   const e = model.estimate(id);
-  return e && e.runs > 1 ? ` Its code ran ${e.runs} times (its own run, confirmations and re-runs for its children's evidence), mean ${fmtNum(e.mean)}: the best is ranked by that mean.` : '';
+  const recorded = model.get(id)?.metric;
+  if (!e || e.runs < 2 || recorded === null || recorded === undefined) return null;
+  return Math.abs(e.mean - recorded) > 1e-9 * Math.max(1, Math.abs(recorded)) ? e : null;
+}
+
+function pooledText(model: SessionModel, id: number): string {
+  const e = pooledRuns(model, id);
+  return e ? ` Its code ran ${e.runs} times (its own run, confirmations and re-runs for its children's evidence), mean ${fmtNum(e.mean)}: the best is ranked by that mean.` : '';
 }
 
 export function buildSummary(model: SessionModel, now = new Date()): string {

@@ -17,7 +17,7 @@ import { PatchesProposer } from '../../../../src/core/proposers/patches.js';
 import { parseResults } from '../../../../src/core/record/results.js';
 import type { NoiseBand, RunResult } from '../../../../src/core/types.js';
 import { sessionDto } from '../../../../src/core/report/snapshot.js';
-import { buildSummary } from '../../../../src/core/report/summary.js';
+import { buildSummary, pooledRuns } from '../../../../src/core/report/summary.js';
 import { fakeConfig } from '../../helpers/nodes.js';
 import { CLI, TSX } from '../../helpers/cli.js';
 import { TOY_PREPARE, tempRepo, type TempRepo } from '../../helpers/repo.js';
@@ -136,6 +136,7 @@ describe('the best, ranked by every run of its code', () => {
     decide(4, 'discard', 0.5);
     assert.equal(m.best!.id, 1);
     assert.match(buildSummary(m), /Best is #1, commit `c`, on branch `autoresearch\/t`: \. Its code ran 3 times \(its own run, confirmations and re-runs for its children's evidence\), mean 0\.9: the best is ranked by that mean\./);
+    assert.deepEqual(pooledRuns(m, 1), { mean: 0.9, runs: 3 });
   });
 });
 
@@ -228,6 +229,7 @@ describe('a session with noise: {repeats: 3, z: 2}', () => {
     assert.match(m.get(7)!.reason, /^did not hold up: val_loss mean 0\.6 of 2 runs vs parent 0\.55 \(mean of 2\): gain -0\.05, not more than the threshold 0\.212132 = max\(minDelta 0, 2 × 0\.106066 × √\(1\/2 \+ 1\/2\)\) \(#7, #8\)$/);
     assert.match(m.get(9)!.reason, /^simplification: .*within noise of parent 0\.55.*removes 1 line$/);
     assert.equal(m.best!.id, 5);
+    assert.equal(pooledRuns(m, 5), null, 'recorded as the mean of its runs: the summary has nothing more to say');
     assert.equal(repo.git('rev-parse', 'autoresearch/n1'), m.get(5)!.commit);
     // Every run is journaled and has its results.tsv row.
     assert.equal(parseResults(readFileSync(join(repo.root, 'results.tsv'), 'utf8')).rows.length, 10);
