@@ -101,6 +101,9 @@ export function pickCurves(store: ResultsStore, progress: ReadonlyMap<number, Pr
 }
 
 export const CURVE_MARGIN = { left: 58, right: 14, top: 10, bottom: 34 };
+/** The rotated axis title and the gap to the tick labels, and a digit's width at the chart's font: the plot's left edge. */
+const TITLE_PX = 26;
+const TICK_CHAR_PX = 6.6;
 
 export interface CurvePath {
   role: CurveRole;
@@ -140,9 +143,14 @@ export function computeCurves(pick: CurvePick, store: ResultsStore, width: numbe
     }
   }
   if (pick.now !== null) maxF = Math.max(maxF, Math.min(pick.now, 1.5));
-  const x = linearScale([0, maxF], [plot.left, plot.right]);
   const auto = autoYDomain(values, store.direction);
   const y = linearScale(auto.domain, [plot.bottom, plot.top]);
+  const yValues = y.ticks(Math.max(2, Math.floor((plot.bottom - plot.top) / 36)));
+  const yLabels = fmtTicks(yValues, 4);
+  // Room for the longest tick label beside the rotated axis title: close values need more digits.
+  plot.left = Math.max(CURVE_MARGIN.left, Math.ceil(TITLE_PX + TICK_CHAR_PX * Math.max(0, ...yLabels.map((l) => l.length))));
+  plot.right = Math.max(plot.left + 10, plot.right);
+  const x = linearScale([0, maxF], [plot.left, plot.right]);
   const paths: CurvePath[] = [];
   for (const l of [...pick.lines].reverse()) {
     const segments: number[][] = [];
@@ -159,8 +167,6 @@ export function computeCurves(pick: CurvePick, store: ResultsStore, width: numbe
     paths.push({ role: l.role, id: l.id, segments, last });
   }
   const xTicks = [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5].filter((v) => v <= maxF + 1e-9).map((v) => ({ v, px: x(v), label: fmtShare(v) }));
-  const yValues = y.ticks(Math.max(2, Math.floor((plot.bottom - plot.top) / 36)));
-  const yLabels = fmtTicks(yValues, 4);
   const yTicks = yValues.map((v, i) => ({ v, px: y(v), label: yLabels[i]! }));
   const label = store.session?.curveLabel ?? store.session?.metricName ?? 'metric';
   return {

@@ -158,6 +158,21 @@ describe('webview learning curves: what the panel shows', () => {
     assert.equal(s.yLabel, 'val loss (lower is better)');
   });
 
+  it('gives close values the digits to read apart, and the plot room for them beside the axis title', () => {
+    // The e2e quickstart's best moved in the fifth digit: four digits read 0.2427, 0.2427, 0.2426.
+    const store = storeOf([
+      dto({ id: 0, status: 'keep', metric: 0.24349, curve: [[0.2, 0.24349]] }),
+      dto({ id: 1, status: 'keep', metric: 0.24261, parentId: 0, curve: [[0.34, 0.24261]] }),
+    ]);
+    const s = computeCurves(pickCurves(store, new Map(), 1)!, store, 900, 160);
+    const labels = s.yTicks.map((t) => t.label);
+    assert.equal(new Set(labels).size, labels.length, labels.join(' '));
+    const longest = Math.max(...labels.map((l) => l.length));
+    assert.ok(longest >= 6, labels.join(' '));
+    assert.ok(s.plot.left >= 26 + 6.6 * longest, `plot.left ${s.plot.left} for ${labels.join(' ')}`);
+    assert.equal(s.x(0), s.plot.left);
+  });
+
   it('a start far above the rest does not flatten the curves: it leaves through the top', () => {
     const pts: CurvePointDto[] = [[0.05, 40], ...Array.from({ length: 12 }, (_, i): CurvePointDto => [0.1 + i * 0.07, 3 - i * 0.05])];
     const store = storeOf([dto({ id: 0, status: 'running', metric: null, decidedBy: null, curve: pts })]);
