@@ -1,7 +1,8 @@
 // The data a training script reads by name (ng-video-lecture's `open('input.txt')`): `init` and the editor's wizard
 // protect it, like prepare.py, so that no experiment can change what the metric is measured on.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
+import { statOrNull } from './files.js';
 
 // A file opened by a literal name: `open('input.txt')`, `pd.read_csv("data/train.csv")`, `np.load(…)`, and the mode
 // when one follows (`open('out.txt', 'w')`).
@@ -20,15 +21,7 @@ export function dataFilesRead(folder: string, script: string): string[] {
     const [, , file = '', , mode = 'r'] = m;
     if (/[wax+]/.test(mode) || /\.(py|ts|js)$/.test(file) || file.startsWith('/')) continue;
     const path = normalize(file).replace(/\\/g, '/');
-    if (!path.startsWith('..') && isFile(join(folder, path))) found.add(path);
+    if (!path.startsWith('..') && statOrNull(join(folder, path))?.isFile()) found.add(path);
   }
   return [...found].sort();
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, normalize, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_FILE, parseConfig, parseDuration } from '../../core/config.js';
 import { explainCrash, interpretersWith, whichReal } from '../../core/crashHints.js';
 import { dataFilesRead } from '../../core/dataFiles.js';
-import { STATE_DIR } from '../../core/files.js';
+import { STATE_DIR, statOrNull } from '../../core/files.js';
 import { Lab, repositoryRoot } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
 import { describeSearchSpace, scanSearchSpace } from '../../core/proposers/mutate.js';
@@ -73,19 +73,11 @@ function programFiles(dir: string): string[] {
 }
 
 function isProgram(path: string): boolean {
-  try {
-    return /^if\s+__name__\s*==\s*['"]__main__['"]\s*:/m.test(readFileSync(path, 'utf8'));
-  } catch {
-    return false;
-  }
+  return /^if\s+__name__\s*==\s*['"]__main__['"]\s*:/m.test(readText(path));
 }
 
 function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
+  return statOrNull(path)?.isDirectory() ?? false;
 }
 
 /** What init looked for, and the files here that could be the script when there are several to choose from. */
