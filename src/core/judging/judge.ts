@@ -78,8 +78,22 @@ export function minDeltaText(m: MinDelta, parent?: number): string {
 /** `threshold 0.02 = max(minDelta 0, 2 × spread 0.01)`, or `minDelta 0` without a measured spread. */
 export function thresholdText(band: NoiseBand | null | undefined, m: MinDelta, parent?: number): string {
   if (!band || band.spread === null) return `minDelta ${minDeltaText(m, parent)}`;
-  const threshold = parent === undefined ? band.threshold : Math.max(minDeltaAt(m, parent), band.threshold);
+  if (parent === undefined) return `threshold ${bandRule(band, m, `spread ${fmtNum(band.spread)}`)}`;
+  const threshold = Math.max(minDeltaAt(m, parent), band.threshold);
   return `threshold ${fmtNum(threshold)} = max(minDelta ${minDeltaText(m, parent)}, ${band.z} × spread ${fmtNum(band.spread)})`;
+}
+
+/**
+ * The margin a change must beat its parent by, said of no parent in particular: `0.2 = max(minDelta 0, 2 × spread)`.
+ * With minDelta a share, the margin depends on the parent: `max(minDelta 0.5 % of the parent's value, 2 × spread =
+ * 0.002)`. Where every run of the same code measured the same (a script that fixes its seed), it says so: there is no
+ * noise to measure, and minDelta alone decides.
+ */
+export function bandRule(band: NoiseBand, m: MinDelta, spread = 'spread'): string {
+  const rule = m.minDeltaShare === undefined
+    ? `${fmtNum(band.threshold)} = max(minDelta ${minDeltaText(m)}, ${band.z} × ${spread})`
+    : `max(minDelta ${minDeltaText(m)} of the parent's value, ${band.z} × ${spread} = ${fmtNum(band.z * (band.spread ?? 0))})`;
+  return band.spread === 0 ? `${rule}; every run of the same code measured the same (a script that fixes its seed gives no noise to measure): minDelta alone decides` : rule;
 }
 
 export function judge({ log, run, config, parentMetric, isBaseline, band, netLines, repeat }: JudgeInput): Judgement {

@@ -4,7 +4,7 @@ import { isBaselineRepeat, isMeasurement, type SessionModel } from '../model.js'
 import type { ResultsRow } from '../record/results.js';
 import type { Direction, ExperimentNode } from '../types.js';
 import { fmtNum, placesWritten } from '../../shared/format.js';
-import { minDeltaText } from '../judging/judge.js';
+import { bandRule } from '../judging/judge.js';
 
 export type NoiseSource = 'baseline-repeats' | 'reruns' | 'given' | 'log' | 'none';
 
@@ -108,7 +108,7 @@ export function sessionNoise(model: SessionModel): NoiseFloor {
     const confirmations = pairs.length ? `; ${pairs.length} re-run${pairs.length === 1 ? '' : 's'} of the same code moved by up to ${fmtNum(largest(pairs).difference)}` : '';
     return {
       source: 'baseline-repeats', value: band.spread, threshold: band.threshold, pairs,
-      how: `measured from ${band.source} (their pooled standard deviation); a keep must beat its parent by more than ${fmtNum(band.threshold)} = max(minDelta ${minDeltaText(band)}, ${band.z} × ${fmtNum(band.spread)})${confirmations}`,
+      how: `measured from ${band.source} (their pooled standard deviation); a keep must beat its parent by more than ${bandRule(band, band, fmtNum(band.spread))}${confirmations}`,
       hint: null,
     };
   }

@@ -6,7 +6,7 @@ import { bestIndex, type DirectionChoice, type ParsedResults, type ResultsRow } 
 import { capReached, hasCap, spendText } from '../spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from '../types.js';
 import { curveRange, sparklines, valueAt } from '../judging/curves.js';
-import { minDeltaText } from '../judging/judge.js';
+import { bandRule, minDeltaText } from '../judging/judge.js';
 import { budgetWithRoom, closeToBudget } from '../configTemplate.js';
 import { DASH, directionText, fmtCost, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, fmtShare, fmtTokens } from '../../shared/format.js';
 
@@ -28,7 +28,7 @@ export function describePlatform(p: PlatformInfo | null): string {
 /** `Noise: spread ±0.1 (pooled standard deviation of 3 baseline runs); a change must beat its parent by more than 0.2 = max(minDelta 0, 2 × spread)` */
 export function noiseLine(band: NoiseBand): string {
   if (band.spread === null) return `Noise: not measured yet (${band.samples} of ${band.repeats} baseline runs have a metric); minDelta ${minDeltaText(band)} decides`;
-  return `Noise: spread ±${fmtNum(band.spread)} (pooled standard deviation of ${band.source}); a change must beat its parent by more than ${fmtNum(band.threshold)} = max(minDelta ${minDeltaText(band)}, ${band.z} × spread)`;
+  return `Noise: spread ±${fmtNum(band.spread)} (pooled standard deviation of ${band.source}); a change must beat its parent by more than ${bandRule(band, band)}`;
 }
 
 const VERDICT: Record<Verdict, string> = { larger: 'larger than the noise', within: 'within noise', unknown: 'noise unknown' };

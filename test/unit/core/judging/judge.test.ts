@@ -1,7 +1,7 @@
 // The judge decides by rule: every crash class, direction, minDelta, memory, constraints.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractLast, judge, minDeltaText, parseNumber, thresholdText } from '../../../../src/core/judging/judge.js';
+import { bandRule, extractLast, judge, minDeltaText, parseNumber, thresholdText } from '../../../../src/core/judging/judge.js';
 import type { RunResult } from '../../../../src/core/types.js';
 import { fakeConfig } from '../../helpers/nodes.js';
 
@@ -103,7 +103,11 @@ describe('judge', () => {
     const band = { spread: 0.001, samples: 3, source: '3 baseline runs', repeats: 3, z: 2, minDelta: 0, minDeltaShare: 0.005, threshold: 0.002 };
     assert.equal(j('val_loss: 0.498\n', { config: share, band }).status, 'discard');
     assert.match(j('val_loss: 0.498\n', { config: share, band }).reason, /within noise: improved by 0\.002, not more than the threshold 0\.0025 = max\(minDelta 0\.5 % = 0\.0025, 2 × spread 0\.001\)/);
-    assert.equal(thresholdText(band, share), 'threshold 0.002 = max(minDelta 0.5 %, 2 × spread 0.001)');
+    // Of no parent in particular, the share's margin is not a number: the rule says which is larger where.
+    assert.equal(thresholdText(band, share), 'threshold max(minDelta 0.5 % of the parent\'s value, 2 × spread 0.001 = 0.002)');
+    assert.equal(thresholdText({ ...band, minDeltaShare: undefined }, cfg), 'threshold 0.002 = max(minDelta 0.001, 2 × spread 0.001)');
+    // A script that fixes its seed measures the same every run: no noise, and minDelta alone decides.
+    assert.equal(bandRule({ ...band, spread: 0, threshold: 0 }, share), 'max(minDelta 0.5 % of the parent\'s value, 2 × spread = 0); every run of the same code measured the same (a script that fixes its seed gives no noise to measure): minDelta alone decides');
     assert.equal(minDeltaText(share), '0.5 %');
     assert.equal(minDeltaText(cfg, 0.5), '0.001');
     const max = fakeConfig({ metric: { name: 'acc', direction: 'maximize', pattern: '^acc:\\s*(\\S+)' } });
