@@ -13,8 +13,9 @@
 // Names in NOT_HYPERPARAMETERS are left alone, and so are settings the run command sets itself (`--max_iters=2000`,
 // `--lr 0.1`, Hydra's `optimizer.lr=1e-3`, a config file after the script), where an edit would not reach the run.
 // Along one line of the tree it never sets a value back to one the line already had (`tanh -> sigmoid` after
-// `sigmoid -> tanh`). An edit replaces the value's characters and nothing else. The first try from a kept change of a
-// number repeats its step (the direction that paid); a draft changes a setting no kept experiment has changed yet.
+// `sigmoid -> tanh`). An edit replaces the value's characters and nothing else. From a node, a number is doubled or
+// halved before it is moved by a quarter (coarse to fine). The first try from a kept change of a number repeats its
+// step (the direction that paid); a draft changes a setting no kept experiment has changed yet.
 import type { Proposal, ProposalRequest, Proposer } from './proposer.js';
 import type { ExperimentNode, Operator, ResearchConfig } from '../types.js';
 import { mentions } from './mutate/hint.js';
@@ -120,7 +121,7 @@ export class MutateProposer implements Proposer {
 
     const rng = mulberry32(hash(`${this.seed}|${req.parent.id}|${req.triedFromParent.size}|${req.operator}`));
     const again = hinted.length || req.operator !== 'improve' ? null : sameStepAgain(req.parent, pool);
-    const group = again ? [again] : pool[Math.floor(rng() * pool.length)]!;
+    const group = again ? [again] : coarseFirst(pool[Math.floor(rng() * pool.length)]!);
     const pick = again ?? group[Math.floor(rng() * group.length)]!;
     const p = pick.param;
     const content = contents.get(p.file)!;
@@ -140,6 +141,18 @@ export class MutateProposer implements Proposer {
   dispose(): void {
     // Nothing held.
   }
+}
+
+/**
+ * Coarse to fine, as a pattern search steps: from a node, a number is doubled or halved before it is moved by a quarter
+ * (once both coarse steps were tried there, or one of them would set a value the line already had). Large steps first
+ * find the region of a setting in fewer runs, and a line that stops paying sooner leaves room for the tree's other
+ * lines. In the search simulator (100 seeds, K = 30) it took both policies closer to the optimum on every shape, with
+ * the starting values on the optima's grid of doublings and off it (each setting moved by up to half a doubling).
+ */
+function coarseFirst(group: readonly MutationCandidate[]): readonly MutationCandidate[] {
+  const coarse = group.filter((c) => !c.fine);
+  return coarse.length ? coarse : group;
 }
 
 /**

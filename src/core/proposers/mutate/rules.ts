@@ -12,6 +12,8 @@ export interface MutationCandidate {
   action: string;
   /** Why it is worth a run. */
   because: string;
+  /** A step of about a quarter (× 1.25, × 0.8): tried after the doubling and the halving. */
+  fine: boolean;
 }
 
 // A float whose name has one of these words, and whose value is in [0, 1], stays below 1: a beta, momentum, EMA
@@ -27,10 +29,10 @@ const AVERAGE = new Set(['beta', 'beta1', 'beta2', 'beta3', 'betas', 'momentum',
 export function candidatesFor(p: Hyperparameter): MutationCandidate[] {
   const out: MutationCandidate[] = [];
   const seen = new Set<string>([p.text]);
-  const add = (newText: string, action: string, because: string): void => {
+  const add = (newText: string, action: string, because: string, factor = 2): void => {
     if (seen.has(newText)) return;
     seen.add(newText);
-    out.push({ param: p, newText, editKey: editKeyOf(p.file, p.name, newText), action, because });
+    out.push({ param: p, newText, editKey: editKeyOf(p.file, p.name, newText), action, because, fine: factor === 1.25 || factor === 0.8 });
   };
   const below1 = !p.range && belowOne(p);
   const inRange = (v: number): boolean => (p.range ? v >= p.range[0] && v <= p.range[1] : !below1 || (v >= 0 && v < 1));
@@ -58,14 +60,14 @@ export function candidatesFor(p: Hyperparameter): MutationCandidate[] {
         for (const f of [2, 0.5, 1.25, 0.8]) {
           const n = Number((1 - (1 - v) * f).toPrecision(6));
           if (!inRange(n) || n >= 1 || n <= 0) continue;
-          add(formatFloat(n, p.text), averageAction(p.name, f), averageReason(f));
+          add(formatFloat(n, p.text), averageAction(p.name, f), averageReason(f), f);
         }
         break;
       }
       for (const f of [2, 0.5, 1.25, 0.8]) {
         const n = Number((v * f).toPrecision(6));
         if (n === 0 || !inRange(n)) continue;
-        add(formatFloat(n, p.text), scaleAction(p.name, f), scaleReason(f));
+        add(formatFloat(n, p.text), scaleAction(p.name, f), scaleReason(f), f);
       }
       break;
     }
@@ -80,7 +82,7 @@ export function candidatesFor(p: Hyperparameter): MutationCandidate[] {
       const step = Math.max(1, Math.round(a * 0.25));
       for (const [n, f] of [[a * 2, 2], [Math.round(a / 2), 0.5], [a + step, 1.25], [a - step, 0.8]] as const) {
         if (n < 1 || !inRange(sign * n)) continue;
-        add(String(sign * n), scaleAction(p.name, f), scaleReason(f));
+        add(String(sign * n), scaleAction(p.name, f), scaleReason(f), f);
       }
       break;
     }

@@ -273,10 +273,27 @@ describe('MutateProposer', () => {
       const lost = { ...lr, status: 'discard' as const };
       picks.add((await new MutateProposer({ seed }).propose(fakeRequest(wt, { parent: lost, history: [fakeNode(), lost] })))!.description);
     }
-    assert.ok(picks.size > 3, [...picks].join(', '));
+    // USE_BN flipped, WIDTH doubled or halved, LR halved again (0.05 is the line's own): steps of a quarter come later.
+    assert.ok(picks.size >= 3, [...picks].join(', '));
     // A hint goes first.
     const hinted = await new MutateProposer({ seed: 1 }).propose(fakeRequest(wt, { parent: lr, history: [fakeNode(), lr], hint: { id: 1, text: 'try another width', addedAt: '2025-01-01T00:00:00.000Z', takenBy: null } }));
     assert.match(hinted!.description, /^WIDTH /);
+  });
+
+  it('steps coarse to fine: a number is doubled and halved from a node before it is moved by a quarter', async () => {
+    const wt = worktree({ 'train.py': 'LR = 0.04\nWIDTH = 100\n' });
+    for (let seed = 0; seed < 10; seed++) {
+      const all = (await proposeAll(new MutateProposer({ seed }), fakeRequest(wt))).map((p) => p.editKey);
+      const order = (name: string) => all.filter((k) => k.startsWith(`train.py:${name}=`));
+      assert.deepEqual(order('LR').slice(2).sort(), ['train.py:LR=0.032', 'train.py:LR=0.05'], `seed ${seed}: ${all.join(', ')}`);
+      assert.deepEqual(order('WIDTH').slice(2).sort(), ['train.py:WIDTH=125', 'train.py:WIDTH=75'], `seed ${seed}: ${all.join(', ')}`);
+    }
+    // A step back to a value the line had is no step: the quarter steps come once the one coarse step left is tried.
+    const up = fakeNode({ id: 1, parentId: 0, operator: 'improve', status: 'discard', editKey: 'train.py:WIDTH=100', description: 'WIDTH 50 → 100' });
+    const next = await new MutateProposer({ seed: 3 }).propose(fakeRequest(wt, { parent: up, history: [fakeNode(), up], hint: { id: 1, text: 'width', addedAt: '2025-01-01T00:00:00.000Z', takenBy: null }, triedFromParent: new Set() }));
+    assert.equal(next?.editKey, 'train.py:WIDTH=200');
+    const after = await new MutateProposer({ seed: 3 }).propose(fakeRequest(wt, { parent: up, history: [fakeNode(), up], hint: { id: 1, text: 'width', addedAt: '2025-01-01T00:00:00.000Z', takenBy: null }, triedFromParent: new Set(['train.py:WIDTH=200']) }));
+    assert.match(after!.editKey, /^train\.py:WIDTH=(125|75)$/);
   });
 
   it('leaves for last a setting whose change measured exactly its parent\'s value: the run does not read it', async () => {
