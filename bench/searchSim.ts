@@ -10,9 +10,11 @@
 //   npm run bench:search:sim [-- --seeds 50 --k 30 --shape deceptive --trace 3]
 //   npm run bench:search:sim -- --agree bench/results/search.json   (seed for seed against a stored engine run)
 // For design only, the environment overrides what a session would read from its config: SIM_PATIENCE and SIM_DRAFTS
-// (search), SIM_Z, SIM_CONFIRM=0 and SIM_MAXRUNS (noise). SIM_UB is a rule the engine does not have, for measuring
-// it: a change measured no better than its parent runs again, instead of being turned away, while its gain plus z
-// standard errors exceeds SIM_UB × spread (README, "What more would take").
+// (search), SIM_Z, SIM_CONFIRM=0 and SIM_MAXRUNS (noise). SIM_SHIFT=0.5 starts every setting up to half a doubling
+// off the grid of doublings that the shapes' optima sit on, for checking that a rule does not merely fit that grid.
+// SIM_UB is a rule the engine does not have, for measuring it: a change measured no better than its parent runs again,
+// instead of being turned away, while its gain plus z standard errors exceeds SIM_UB × spread (README, "What more
+// would take").
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,6 +59,18 @@ const MAX_RUNS = Number(process.env.SIM_MAXRUNS ?? maxRuns(NOISE));
 /** The engine's default `pipeline: 1`: the next proposal is made while an experiment runs. SIM_PIPELINE=0: after it. */
 const PIPELINE = process.env.SIM_PIPELINE !== '0';
 const UPPER = process.env.SIM_UB === undefined ? null : Number(process.env.SIM_UB);
+/** SIM_SHIFT=S: every starting value moved by up to S doublings, drawn per seed (the shapes' optima sit on its grid). */
+const SHIFT = Number(process.env.SIM_SHIFT ?? 0);
+
+/** The script with its numbers moved off the grid of doublings that the optima sit on, by SHIFT (0: unchanged). */
+function offGrid(content: string, seed: number): string {
+  if (!SHIFT) return content;
+  const rng = mulberry32(seed * 977 + 13);
+  return content.replace(/^([A-Z]+) = ([\d.]+)(?=\s+#)/gm, (_, name: string, v: string) => {
+    const moved = Number(v) * 2 ** ((2 * rng() - 1) * SHIFT);
+    return `${name} = ${Number.isInteger(Number(v)) ? Math.max(1, Math.round(moved)) : Number(moved.toPrecision(3))}`;
+  });
+}
 
 export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: number, k: number, dir: string, options: { trace?: boolean; noiseAware?: boolean } = {}): Promise<SimResult> {
   const noiseAware = options.noiseAware ?? false;
@@ -132,7 +146,7 @@ export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: 
     }
     model.apply({ seq: seq++, type: 'decide', id, status: keep ? 'keep' : 'discard', metric, memoryGb: null, secondary: {}, reason: '', decidedBy: 'rule' });
   };
-  finish(start(null, 'baseline', script(shape), 'baseline', 'baseline'));
+  finish(start(null, 'baseline', offGrid(script(shape), seed), 'baseline', 'baseline'));
   const pol = typeof policy === 'string' ? createPolicy(policy, config.search) : policy;
   const proposer = new MutateProposer({ seed });
   const exhausted = new Set<string>();
