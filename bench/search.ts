@@ -7,6 +7,8 @@
 //   npm run bench:search -- --full --k 60 --shapes smooth,deceptive,merge,ridge --policies greedy,tree
 //     (longer sessions, written to bench/results/search-k60.json beside the K = 30 table; `--out F` names the file
 //     in bench/results; `--from` a file of a few shapes or policies needs the same --shapes and --policies)
+//   npm run bench:search -- --full --shapes noisy --policies greedy,tree --noise '{repeats: 3, maxRuns: 24, effect: 1}'
+//     (the noise-aware sessions with another `noise:`; the default is `{repeats: 3, z: 2}`)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,6 +102,9 @@ const PIPELINE = process.argv.includes('--pipeline') ? Number(process.argv[proce
 /** `--shapes a,b`: only these shapes. */
 const ONLY = process.argv.includes('--shapes') ? new Set(process.argv[process.argv.indexOf('--shapes') + 1]!.split(',')) : null;
 
+/** `--noise '{repeats: 3, maxRuns: 24, effect: 1}'`: the noise-aware sessions' `noise:` (default `{repeats: 3, z: 2}`). */
+const NOISE = process.argv.includes('--noise') ? process.argv[process.argv.indexOf('--noise') + 1]! : '{repeats: 3, z: 2}';
+
 /** `--policies greedy,tree`: only these searchers (random search is the floor, and the slowest to leave out of a long run). */
 const POLICIES = process.argv.includes('--policies') ? new Set(process.argv[process.argv.indexOf('--policies') + 1]!.split(',')) : null;
 
@@ -146,7 +151,7 @@ maxExperiments: ${k}
 proposer: mutate
 policy: ${spec.searcher === 'tree' ? 'tree' : 'greedy'}
 seed: ${spec.seed}
-${PIPELINE === null ? '' : `pipeline: ${PIPELINE}\n`}${spec.noiseAware ? 'noise: {repeats: 3, z: 2}\n' : ''}`);
+${PIPELINE === null ? '' : `pipeline: ${PIPELINE}\n`}${spec.noiseAware ? `noise: ${NOISE}\n` : ''}`);
 }
 
 async function runOne(spec: Spec, k: number): Promise<SessionResult | null> {
@@ -315,7 +320,7 @@ async function main(): Promise<void> {
   }), JOBS);
   report({
     started: started.toISOString(), seconds: Math.round((Date.now() - started.getTime()) / 1000), machine: { ...machineBefore, loadAverage1mAtEnd: machine().loadAverage1m },
-    options: { seeds: SEEDS, k: K, jobs: JOBS, optimum: OPTIMUM, noiseSd: NOISE_SD, within: 0.01, noise: { repeats: 3, z: 2 }, noiseSupported },
+    options: { seeds: SEEDS, k: K, jobs: JOBS, optimum: OPTIMUM, noiseSd: NOISE_SD, within: 0.01, noise: NOISE, noiseSupported },
   }, results.filter((r): r is SessionResult => r !== null));
 }
 

@@ -10,11 +10,9 @@
 //   npm run bench:search:sim [-- --seeds 50 --k 30 --shape deceptive --trace 3]
 //   npm run bench:search:sim -- --agree bench/results/search.json   (seed for seed against a stored engine run)
 // For design only, the environment overrides what a session would read from its config: SIM_PATIENCE and SIM_DRAFTS
-// (search), SIM_Z, SIM_CONFIRM=0 and SIM_MAXRUNS (noise). SIM_SHIFT=0.5 starts every setting up to half a doubling
-// off the grid of doublings that the shapes' optima sit on, for checking that a rule does not merely fit that grid.
-// SIM_UB is a rule the engine does not have, for measuring it: a change measured no better than its parent runs again,
-// instead of being turned away, while its gain plus z standard errors exceeds SIM_UB × spread (README, "What more
-// would take").
+// (search), SIM_Z, SIM_CONFIRM=0, SIM_MAXRUNS and SIM_EFFECT (noise). SIM_SHIFT=0.5 starts every setting up to half
+// a doubling off the grid of doublings that the shapes' optima sit on, for checking that a rule does not merely fit
+// that grid.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,7 +56,8 @@ const NOISE = { repeats: 3, z: Number(process.env.SIM_Z ?? 2), confirm: process.
 const MAX_RUNS = Number(process.env.SIM_MAXRUNS ?? maxRuns(NOISE));
 /** The engine's default `pipeline: 1`: the next proposal is made while an experiment runs. SIM_PIPELINE=0: after it. */
 const PIPELINE = process.env.SIM_PIPELINE !== '0';
-const UPPER = process.env.SIM_UB === undefined ? null : Number(process.env.SIM_UB);
+/** `noise.effect`: the smallest gain worth finding, in spreads (unset: a change measured no better is turned away). */
+const EFFECT = process.env.SIM_EFFECT === undefined ? {} : { effect: Number(process.env.SIM_EFFECT) };
 /** SIM_SHIFT=S: every starting value moved by up to S doublings, drawn per seed (the shapes' optima sit on its grid). */
 const SHIFT = Number(process.env.SIM_SHIFT ?? 0);
 
@@ -119,9 +118,7 @@ export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: 
       const p = samples[parent.id]!;
       for (;;) {
         const newBest = got.reduce((a, b) => a + b, 0) / got.length < model.rankValue(model.best!.id)!;
-        const v = weigh({ runs: got, parent: { mean: p.reduce((a, b) => a + b, 0) / p.length, runs: p.length }, spread: spread(), z: NOISE.z, minDelta: 0, direction: 'minimize', maxRuns: MAX_RUNS, minRuns: newBest && NOISE.confirm ? 2 : 1 });
-        const sp = spread();
-        if (UPPER !== null && v.action === 'discard' && sp !== null && got.length < MAX_RUNS && v.gain + NOISE.z * sp * Math.sqrt(1 / got.length + 1 / p.length) > UPPER * sp) v.action = 'rerun';
+        const v = weigh({ runs: got, parent: { mean: p.reduce((a, b) => a + b, 0) / p.length, runs: p.length }, spread: spread(), z: NOISE.z, minDelta: 0, direction: 'minimize', maxRuns: MAX_RUNS, minRuns: newBest && NOISE.confirm ? 2 : 1, ...EFFECT });
         if (v.action !== 'rerun') {
           keep = v.action === 'keep';
           metric = v.mean;

@@ -543,14 +543,15 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   const maxTokens = tokens === undefined ? c.fail('maxTokens', r.maxTokens, TOKENS_EXPECTED) : tokens;
   let noise: ResearchConfig['noise'] | undefined = null;
   if (r.noise !== undefined && r.noise !== null) {
-    if (!c.isMap(r.noise)) noise = c.fail('noise', r.noise, 'a mapping {repeats, z, confirm, maxRuns} (e.g. {repeats: 3})');
+    if (!c.isMap(r.noise)) noise = c.fail('noise', r.noise, 'a mapping {repeats, z, confirm, maxRuns, effect} (e.g. {repeats: 3})');
     else {
-      c.unknownKeys(r.noise, ['repeats', 'z', 'confirm', 'maxRuns'], 'noise');
+      c.unknownKeys(r.noise, ['repeats', 'z', 'confirm', 'maxRuns', 'effect'], 'noise');
       const repeats = c.int('noise.repeats', r.noise.repeats, 2, 100);
       const z = r.noise.z === undefined ? DEFAULT_NOISE_Z : c.number('noise.z', r.noise.z, 0, true);
       const confirm = r.noise.confirm === undefined ? true : typeof r.noise.confirm === 'boolean' ? r.noise.confirm : c.fail('noise.confirm', r.noise.confirm, 'true or false');
       const most = r.noise.maxRuns === undefined ? (repeats === undefined ? undefined : 2 * repeats) : c.int('noise.maxRuns', r.noise.maxRuns, 1, 1000);
-      noise = repeats !== undefined && z !== undefined && confirm !== undefined && most !== undefined ? { repeats, z, confirm, maxRuns: most } : undefined;
+      const effect = r.noise.effect === undefined || r.noise.effect === null ? null : c.number('noise.effect', r.noise.effect, 0, true);
+      noise = repeats !== undefined && z !== undefined && confirm !== undefined && most !== undefined && effect !== undefined ? { repeats, z, confirm, maxRuns: most, ...(effect === null ? {} : { effect }) } : undefined;
     }
   }
 

@@ -148,6 +148,11 @@ export interface NoiseConfig {
   confirm: boolean;
   /** The most runs one change gets while its evidence is open (default 2 × repeats; sessions journaled before it have none). */
   maxRuns?: number;
+  /**
+   * The smallest gain worth finding, in spreads. Set, a change measured no better than its parent runs again while it
+   * could still be that much better (its gain plus z standard errors); unset, it is turned away at once.
+   */
+  effect?: number;
 }
 
 /** What noise does to decisions right now: shown by the UIs and written into every decision's reason. */

@@ -3,7 +3,10 @@
 // runs, the baseline's repeats, a parent's re-runs for a child's evidence. A change is kept when the mean of its runs
 // beats the mean of its parent's by more than z standard errors of that difference (and minDelta); it is run again
 // only while the evidence is open: it measured better than its parent, but not yet beyond the threshold, and it has
-// had fewer than the runs allowed. Which side runs again, the less measured one, is the session's (Decisions.nextRun).
+// had fewer than the runs allowed. With `effect` (the smallest gain worth finding, in spreads), the evidence also
+// stays open for a change measured no better while it could still gain that much (its gain plus z standard errors):
+// a futility bound, so a real gain the size of the noise is not turned away on one unlucky run. Which side runs
+// again, the less measured one, is the session's (Decisions.nextRun).
 import { fmtNum } from '../../shared/format.js';
 import type { Direction } from '../types.js';
 
@@ -23,6 +26,8 @@ export interface Evidence {
   maxRuns: number;
   /** A new best must have at least this many runs (`noise.confirm`: 2). */
   minRuns?: number;
+  /** The smallest gain worth finding, in spreads (`noise.effect`); unset, a change measured no better is turned away. */
+  effect?: number;
 }
 
 export interface Verdict {
@@ -72,11 +77,19 @@ export function weigh(e: Evidence): Verdict {
   const against = `parent ${fmtNum(e.parent.mean)}${e.parent.runs > 1 ? ` (mean of ${e.parent.runs})` : ''}`;
   const minDelta = e.minDeltaText ?? fmtNum(e.minDelta);
   const margin = e.spread === null ? `minDelta ${minDelta}` : `threshold ${fmtNum(threshold)} = max(minDelta ${minDelta}, ${e.z} × ${fmtNum(e.spread)} × √(1/${n} + 1/${Math.max(1, e.parent.runs)}))`;
-  const text = `${runs} vs ${against}: gain ${fmtNum(gain)}, ${gain - threshold > eps ? 'more' : 'not more'} than the ${margin}`;
-  const open = gain - e.minDelta > eps && n < e.maxRuns;
+  let text = `${runs} vs ${against}: gain ${fmtNum(gain)}, ${gain - threshold > eps ? 'more' : 'not more'} than the ${margin}`;
   if (gain - threshold > eps) {
     if (n < (e.minRuns ?? 1) && n < e.maxRuns) return { action: 'rerun', mean: m, gain, threshold, text };
     return { action: 'keep', mean: m, gain, threshold, text };
   }
-  return { action: open && e.spread !== null ? 'rerun' : 'discard', mean: m, gain, threshold, text };
+  if (e.spread === null || n >= e.maxRuns) return { action: 'discard', mean: m, gain, threshold, text };
+  if (gain - e.minDelta > eps) return { action: 'rerun', mean: m, gain, threshold, text };
+  if (e.effect === undefined) return { action: 'discard', mean: m, gain, threshold, text };
+  // The futility bound: the most it could still gain, z standard errors above what it measured, against the smallest
+  // gain worth finding.
+  const most = gain + e.z * se;
+  const worth = Math.max(e.minDelta, e.effect * e.spread);
+  if (most - worth > eps) return { action: 'rerun', mean: m, gain, threshold, text };
+  text += `; at most it would gain ${fmtNum(most)} (gain + ${e.z} standard errors), not more than the smallest gain worth finding, ${e.effect} × spread = ${fmtNum(worth)}`;
+  return { action: 'discard', mean: m, gain, threshold, text };
 }

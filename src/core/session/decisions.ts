@@ -98,9 +98,10 @@ export class Decisions {
   /**
    * With `noise`, a change's verdict rests on every run of its code and of its parent's (sequential testing,
    * evidence.ts): its first run's judgement, then one more run at a time while the evidence is open (it measured
-   * better than its parent, not yet beyond the threshold for the runs both have), up to `noise.maxRuns` (2 × `noise.repeats`)
-   * runs of the change; with `noise.confirm`, a new best always has a second run. Which side runs again is nextRun's. The
-   * final judgement, or null when it needs another run.
+   * better than its parent, not yet beyond the threshold for the runs both have; with `noise.effect`, also while it could
+   * still gain that many spreads), up to `noise.maxRuns` (2 × `noise.repeats`) runs of the change; with `noise.confirm`,
+   * a new best always has a second run. Which side runs again is nextRun's. The final judgement, or null when it needs
+   * another run.
    */
   weigh(node: ExperimentNode, j: Judgement): Judgement | null {
     const { config, model } = this.ctx;
@@ -119,6 +120,7 @@ export class Decisions {
     const v = weigh({
       runs, parent, spread: model.noiseBand()?.spread ?? null, z: noise.z, minDelta: minDeltaAt(config, parent.mean), minDeltaText: minDeltaText(config, parent.mean), direction: config.metric.direction,
       maxRuns: maxRuns(noise), minRuns: noise.confirm && (!best || model.better(mean(runs), model.rankValue(best.id)!)) ? 2 : 1,
+      ...(noise.effect === undefined ? {} : { effect: noise.effect }),
     });
     if (v.action === 'rerun') return null;
     const again = parentRunsOf(model, node).filter((r) => r.decidedBy !== null && r.metric !== null && Number.isFinite(r.metric) && r.status !== 'crash' && r.status !== 'invalid');

@@ -112,6 +112,7 @@ search: {drafts: 5, debugDepth: 1, patience: 4}
     assert.deepEqual(c.noise, { repeats: 3, z: 2, confirm: true, maxRuns: 6 });
     assert.deepEqual(parseConfig(MINIMAL + 'noise: {repeats: 5, z: 1.5, confirm: false}\n').noise, { repeats: 5, z: 1.5, confirm: false, maxRuns: 10 });
     assert.deepEqual(parseConfig(MINIMAL + 'noise: {repeats: 3, maxRuns: 20}\n').noise, { repeats: 3, z: 2, confirm: true, maxRuns: 20 });
+    assert.deepEqual(parseConfig(MINIMAL + 'noise: {repeats: 3, maxRuns: 24, effect: 1}\n').noise, { repeats: 3, z: 2, confirm: true, maxRuns: 24, effect: 1 });
     assert.deepEqual(parseConfig(MINIMAL + 'gpus: 2\n').gpus, ['2']);
   });
 
@@ -121,7 +122,8 @@ search: {drafts: 5, debugDepth: 1, patience: 4}
     ['gpus fraction', MINIMAL + 'gpus: [0.5]\n', 'gpus[0]', /GPU index/],
     ['gpus with slurm', MINIMAL + 'gpus: [0]\nexecutor: {kind: slurm}\n', 'gpus', /executor\.gres/],
     ['pipeline', MINIMAL + 'pipeline: -1\n', 'pipeline', /integer from 0/],
-    ['noise', MINIMAL + 'noise: 3\n', 'noise', /mapping \{repeats, z, confirm, maxRuns\}/],
+    ['noise', MINIMAL + 'noise: 3\n', 'noise', /mapping \{repeats, z, confirm, maxRuns, effect\}/],
+    ['noise.effect', MINIMAL + 'noise: {repeats: 3, effect: 0}\n', 'noise.effect', /> 0/],
     ['noise.maxRuns', MINIMAL + 'noise: {repeats: 3, maxRuns: 0}\n', 'noise.maxRuns', /from 1/],
     ['noise.repeats', MINIMAL + 'noise: {repeats: 1}\n', 'noise.repeats', /from 2/],
     ['noise.repeats missing', MINIMAL + 'noise: {z: 2}\n', 'noise.repeats', /integer/],

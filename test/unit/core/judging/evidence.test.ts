@@ -44,6 +44,25 @@ describe('weighing a change', () => {
     assert.equal(weigh({ ...base, runs: [0.99], minDelta: 0.02 }).action, 'discard', 'not better by minDelta');
   });
 
+  it('with noise.effect, a change measured no better runs again while it could still gain that many spreads', () => {
+    // se = 0.1 × √(1/1 + 1/3) = 0.11547: measured 0.05 worse, it could still gain -0.05 + 0.23094 = 0.18094 > 0.1.
+    const effect = { ...base, effect: 1 };
+    assert.equal(weigh({ ...effect, runs: [1.05] }).action, 'rerun');
+    assert.equal(weigh({ ...base, runs: [1.05] }).action, 'discard', 'unset, it is turned away at once');
+    // Measured 0.15 worse: at most 0.08094, under 1 × spread 0.1. The reason says so.
+    const futile = weigh({ ...effect, runs: [1.15] });
+    assert.equal(futile.action, 'discard');
+    assert.match(futile.text, /; at most it would gain 0\.0809401 \(gain \+ 2 standard errors\), not more than the smallest gain worth finding, 1 × spread = 0\.1$/);
+    // More runs narrow the bound: four runs level with the parent (se 0.07638) could gain 0.15275; six runs are the most.
+    assert.equal(weigh({ ...effect, runs: [1, 1, 1, 1] }).action, 'rerun');
+    assert.equal(weigh({ ...effect, runs: [1.02, 1.02, 1.02, 1.02, 1.02, 1.02] }).action, 'discard', 'six runs are the most a change gets');
+    assert.equal(weigh({ ...effect, runs: [1.05, 1.05, 1.05, 1.05, 1.05], parent: { mean: 1, runs: 30 } }).action, 'discard', '-0.05 + 2 × 0.04830 = 0.0466 < 0.1');
+    // minDelta is the floor of what is worth finding.
+    assert.equal(weigh({ ...effect, runs: [1.05], minDelta: 0.2 }).action, 'discard');
+    // Without a measured spread nothing runs again.
+    assert.equal(weigh({ ...effect, spread: null, runs: [1.05] }).action, 'discard');
+  });
+
   it('writes minDelta as the session gave it: a share of the parent\'s value with what it comes to, a number rounded', () => {
     const share = weigh({ ...base, runs: [0.7], minDelta: 0.005, minDeltaText: '0.5 % = 0.005' });
     assert.match(share.text, /threshold 0\.23094 = max\(minDelta 0\.5 % = 0\.005, 2 × 0\.1/);

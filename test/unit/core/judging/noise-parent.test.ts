@@ -159,6 +159,21 @@ describe('a parent run again for its child\'s evidence', () => {
     assert.match(m.get(4)!.reason, /^did not hold up: val_loss mean 0\.3 of 3 runs vs parent 0\.5: gain 0\.2, not more than the threshold 0\.23094 .*\(#4, #5, #7\)$/);
   });
 
+  it('with noise.effect, a change unlucky on its first run runs again instead of being turned away', async () => {
+    // #4's first run draws +0.25: 0.55, worse than #3's 0.5. Unset, it is turned away on that run; with effect: 1 it
+    // could still gain 2 × 0.1 × √2 − 0.05 = 0.233 > 0.1, so it runs again and its real gain of 0.2 shows.
+    const unlucky = [0, 0.1, -0.1, 0, 0.25];
+    const without = await session(parentRepo(unlucky));
+    assert.deepEqual(shape(without), [...EXPECTED.slice(0, 4), '#4<3 improve discard 0.55']);
+    const m = await session(parentRepo(unlucky, '{repeats: 3, z: 2, confirm: false, effect: 1}'));
+    assert.deepEqual(shape(m), [
+      ...EXPECTED.slice(0, 4),
+      '#4<3 improve keep 0.383333', '#5<4 rerun discard 0.3', '#6<3 rerun discard 0.5', '#7<4 rerun discard 0.3', '#8<3 rerun discard 0.5',
+    ]);
+    assert.match(m.get(4)!.reason, /^confirmed: val_loss mean 0\.383333 of 3 runs vs parent 0\.5 \(mean of 3\): gain 0\.116667, more than the threshold 0\.11547 .*\(#4, #5, #7; #3 run again as #6, #8\)/);
+    assert.equal(m.best!.id, 4);
+  });
+
   for (const fault of ['committing:6', 'running:6', 'judging:6', 'writing:6']) {
     it(`a controller killed at ${fault} (the parent's re-run) resumes to the same tree, nothing run twice`, () => {
       const repo = parentRepo();
