@@ -39,6 +39,8 @@ export interface Verdict {
   threshold: number;
   /** The evidence in one line: runs, means, gain, threshold. */
   text: string;
+  /** Where the futility bound (`effect`) turned the change away: what it could still gain, against what is worth it. */
+  bound?: string;
 }
 
 /** Mean of the values. */
@@ -77,7 +79,7 @@ export function weigh(e: Evidence): Verdict {
   const against = `parent ${fmtNum(e.parent.mean)}${e.parent.runs > 1 ? ` (mean of ${e.parent.runs})` : ''}`;
   const minDelta = e.minDeltaText ?? fmtNum(e.minDelta);
   const margin = e.spread === null ? `minDelta ${minDelta}` : `threshold ${fmtNum(threshold)} = max(minDelta ${minDelta}, ${e.z} × ${fmtNum(e.spread)} × √(1/${n} + 1/${Math.max(1, e.parent.runs)}))`;
-  let text = `${runs} vs ${against}: gain ${fmtNum(gain)}, ${gain - threshold > eps ? 'more' : 'not more'} than the ${margin}`;
+  const text = `${runs} vs ${against}: gain ${fmtNum(gain)}, ${gain - threshold > eps ? 'more' : 'not more'} than the ${margin}`;
   if (gain - threshold > eps) {
     if (n < (e.minRuns ?? 1) && n < e.maxRuns) return { action: 'rerun', mean: m, gain, threshold, text };
     return { action: 'keep', mean: m, gain, threshold, text };
@@ -90,6 +92,6 @@ export function weigh(e: Evidence): Verdict {
   const most = gain + e.z * se;
   const worth = Math.max(e.minDelta, e.effect * e.spread);
   if (most - worth > eps) return { action: 'rerun', mean: m, gain, threshold, text };
-  text += `; at most it would gain ${fmtNum(most)} (gain + ${e.z} standard errors), not more than the smallest gain worth finding, ${e.effect} × spread = ${fmtNum(worth)}`;
-  return { action: 'discard', mean: m, gain, threshold, text };
+  const bound = `at most it would gain ${fmtNum(most)} (gain + ${e.z} standard errors), not more than the smallest gain worth finding, ${e.effect} × spread = ${fmtNum(worth)}`;
+  return { action: 'discard', mean: m, gain, threshold, text: `${text}; ${bound}`, bound };
 }

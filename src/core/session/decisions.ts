@@ -128,8 +128,8 @@ export class Decisions {
     const ids = checks.length ? ` (#${node.id}, ${checks.map((c) => `#${c.id}`).join(', ')}${parentIds})` : '';
     // Its first run may have been within the noise (the judge's discard) before the evidence of every run made it a keep.
     if (v.action === 'keep') return { ...j, status: 'keep', metric: v.mean, reason: checks.length ? `confirmed: ${name} ${v.text}${ids}; ${name} recorded as the mean` : `${name} ${v.text}` };
-    // Measured no better than the parent at the first run: the judge's own reason says so.
-    if (!checks.length && v.gain <= minDeltaAt(config, parent.mean)) return j;
+    // Measured no better than the parent at the first run: the judge's own reason says so, and why it runs no more.
+    if (!checks.length && v.gain <= minDeltaAt(config, parent.mean)) return v.bound ? { ...j, reason: `${j.reason}; ${v.bound}` } : j;
     return { ...j, status: 'discard', metric: v.mean, reason: checks.length ? `did not hold up: ${name} ${v.text}${ids}` : `within noise: ${name} ${v.text}` };
   }
 

@@ -172,6 +172,10 @@ describe('a parent run again for its child\'s evidence', () => {
     ]);
     assert.match(m.get(4)!.reason, /^confirmed: val_loss mean 0\.383333 of 3 runs vs parent 0\.5 \(mean of 3\): gain 0\.116667, more than the threshold 0\.11547 .*\(#4, #5, #7; #3 run again as #6, #8\)/);
     assert.equal(m.best!.id, 4);
+    // Drawn +0.45 (0.75), it could gain at most 2 × 0.1 × √2 − 0.25 = 0.033: turned away at once, and the reason says why.
+    const hopeless = await session(parentRepo([0, 0.1, -0.1, 0, 0.45], '{repeats: 3, z: 2, confirm: false, effect: 1}'));
+    assert.deepEqual(shape(hopeless), [...EXPECTED.slice(0, 4), '#4<3 improve discard 0.75']);
+    assert.match(hopeless.get(4)!.reason, /; at most it would gain 0\.0328427 \(gain \+ 2 standard errors\), not more than the smallest gain worth finding, 1 × spread = 0\.1$/);
   });
 
   for (const fault of ['committing:6', 'running:6', 'judging:6', 'writing:6']) {
