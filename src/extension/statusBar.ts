@@ -8,6 +8,7 @@ import type { ExperimentNode } from '../core/types.js';
 import { fmtNum, fmtProgress, fmtRunClock, truncate } from '../shared/format.js';
 import type { SecondClock } from './clock.js';
 import { curveLabel } from '../core/report/snapshot.js';
+import { rankedNote } from '../core/report/summary.js';
 import { Commands } from './constants.js';
 import type { SessionService } from './session/sessionService.js';
 import { curveTickerText, curveTooltipText, nextReading, type CurveReading } from './statusBarCurve.js';
@@ -162,7 +163,7 @@ export class StatusBar extends DisposableBase {
       '',
       `${fmtProgress(model.decidedCount, cfg.maxExperiments, running.map((x) => ({ id: x.id, deciding: !!x.finishedAt })))} · budget ${cfg.budgetText} each`,
       '',
-      `${cfg.metric.name}: baseline ${fmtNum(base?.metric)}, best ${fmtNum(best?.metric)}${best && best.id !== 0 ? ` (#${best.id} ${best.description})` : ''}`,
+      `${cfg.metric.name}: baseline ${fmtNum(base?.metric)}, best ${fmtNum(best?.metric)}${best && best.id !== 0 ? ` (#${best.id} ${best.description}${rankedNote(model, best.id)})` : ''}`,
       '',
     ];
     for (const n of running) {

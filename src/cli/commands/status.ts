@@ -3,7 +3,7 @@ import { readTail } from '../../core/files.js';
 import type { SessionModel } from '../../core/model.js';
 import { runningController } from '../../core/offline.js';
 import { spendLine } from '../../core/spend.js';
-import { noiseLine, pooledRuns } from '../../core/report/summary.js';
+import { noiseLine, rankedNote } from '../../core/report/summary.js';
 import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';
 import { statusDocument } from '../json.js';
@@ -26,8 +26,7 @@ async function status({ cwd, o, io, json }: CommandContext): Promise<number> {
   const alive = runningController(s.root, s.tag) !== null;
   for (const line of runningLines(s.root, model, alive)) io.out(`  ${line}`);
   if (!alive && (model.state === 'running' || c.running > 0)) io.out('  no controller is running it (it was killed, or its machine went down): `autoresearch run` resumes it, and runs the interrupted experiments again');
-  const pooled = model.best ? pooledRuns(model, model.best.id) : null;
-  io.out(`  ${cfg.metric.name} (${directionText(cfg.metric.direction)}): baseline ${fmtNum(model.baseline?.metric)}, best ${fmtNum(model.best?.metric)}${model.best ? ` (#${model.best.id}${pooled ? `; ranked by the mean of its ${pooled.runs} runs, ${fmtNum(pooled.mean)}` : ''})` : ''}`);
+  io.out(`  ${cfg.metric.name} (${directionText(cfg.metric.direction)}): baseline ${fmtNum(model.baseline?.metric)}, best ${fmtNum(model.best?.metric)}${model.best ? ` (#${model.best.id}${rankedNote(model, model.best.id)})` : ''}`);
   const band = model.noiseBand();
   if (band) io.out(`  ${noiseLine(band)}`);
   const spent = spendLine(model.spend, model.cap);

@@ -73,6 +73,12 @@ export function pooledRuns(model: SessionModel, id: number): { mean: number; run
   return Math.abs(e.mean - recorded) > 1e-9 * Math.max(1, Math.abs(recorded)) ? e : null;
 }
 
+/** `; ranked by the mean of its 3 runs, 0.9` where the best's ranking is not its recorded metric, else ''. */
+export function rankedNote(model: SessionModel, id: number): string {
+  const e = pooledRuns(model, id);
+  return e ? `; ranked by the mean of its ${e.runs} runs, ${fmtNum(e.mean)}` : '';
+}
+
 function pooledText(model: SessionModel, id: number): string {
   const e = pooledRuns(model, id);
   return e ? ` Its code ran ${e.runs} times (its own run, confirmations and re-runs for its children's evidence), mean ${fmtNum(e.mean)}: the best is ranked by that mean.` : '';

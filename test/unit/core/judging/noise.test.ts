@@ -17,7 +17,7 @@ import { PatchesProposer } from '../../../../src/core/proposers/patches.js';
 import { parseResults } from '../../../../src/core/record/results.js';
 import type { NoiseBand, RunResult } from '../../../../src/core/types.js';
 import { sessionDto } from '../../../../src/core/report/snapshot.js';
-import { buildSummary, pooledRuns } from '../../../../src/core/report/summary.js';
+import { buildSummary, pooledRuns, rankedNote } from '../../../../src/core/report/summary.js';
 import { fakeConfig } from '../../helpers/nodes.js';
 import { CLI, TSX } from '../../helpers/cli.js';
 import { TOY_PREPARE, tempRepo, type TempRepo } from '../../helpers/repo.js';
@@ -137,6 +137,9 @@ describe('the best, ranked by every run of its code', () => {
     assert.equal(m.best!.id, 1);
     assert.match(buildSummary(m), /Best is #1, commit `c`, on branch `autoresearch\/t`: \. Its code ran 3 times \(its own run, confirmations and re-runs for its children's evidence\), mean 0\.9: the best is ranked by that mean\./);
     assert.deepEqual(pooledRuns(m, 1), { mean: 0.9, runs: 3 });
+    // What `autoresearch status` and the status bar's tooltip add after the best's recorded metric.
+    assert.equal(rankedNote(m, 1), '; ranked by the mean of its 3 runs, 0.9');
+    assert.equal(rankedNote(m, 2), '', 'ranked by the metric it shows');
   });
 });
 
