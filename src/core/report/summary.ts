@@ -81,7 +81,13 @@ export function rankedNote(model: SessionModel, id: number): string {
 
 function pooledText(model: SessionModel, id: number): string {
   const e = pooledRuns(model, id);
-  return e ? ` Its code ran ${e.runs} times (its own run, confirmations and re-runs for its children's evidence), mean ${fmtNum(e.mean)}: the best is ranked by that mean.` : '';
+  const best = e ? ` Its code ran ${e.runs} times (its own run, confirmations and re-runs for its children's evidence), mean ${fmtNum(e.mean)}: the best is ranked by that mean.` : '';
+  // The headline's baseline is its first run; with noise repeats, the mean of all of them is the fairer start.
+  const base = pooledRuns(model, 0);
+  const from = model.rankValue(0);
+  const to = model.rankValue(id);
+  const gain = base && from !== null && to !== null ? ` The baseline's ${base.runs} runs average ${fmtNum(base.mean)}: against that, the best is ${fmtDelta(from, to)}.` : '';
+  return best + gain;
 }
 
 export function buildSummary(model: SessionModel, now = new Date()): string {

@@ -122,6 +122,19 @@ describe('the best, ranked by every run of its code', () => {
     assert.doesNotMatch(buildSummary(m), /Its code ran/);
   });
 
+  it('the summary gives the gain against the mean of the baseline\'s runs, where its first run is not that mean', () => {
+    const { m, node, decide } = session();
+    assert.doesNotMatch(buildSummary(m), /The baseline's/, 'one baseline run: the headline says it all');
+    // The baseline's first run, 1.2, was unlucky: its repeats measure 1.0 and 1.1 (mean 1.1).
+    node(2, 0, 'rerun', 'noise:0:1');
+    decide(2, 'discard', 1.0);
+    node(3, 0, 'rerun', 'noise:0:2');
+    decide(3, 'discard', 1.1);
+    const summary = buildSummary(m);
+    assert.match(summary, /\*\*val_loss: 1\.2 → 1\*\* \(-0\.2 \(-16\.7%\)/);
+    assert.match(summary, /Best is #1, .*\. The baseline's 3 runs average 1\.1: against that, the best is -0\.1 \(-9\.1%\)\./);
+  });
+
   it('moves when a re-run arrives after the child was kept', () => {
     const { m, node, decide } = session();
     node(2, 1, 'improve', 'train.py:WIDTH=64');
