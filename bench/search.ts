@@ -7,6 +7,7 @@
 //   npm run bench:search -- --full --k 60 --shapes smooth,deceptive,merge,ridge --policies greedy,tree
 //     (longer sessions, written to bench/results/search-k60.json beside the K = 30 table; `--out F` names the file
 //     in bench/results; `--from` a file of a few shapes or policies needs the same --shapes and --policies)
+//   TRACE=1 npm run bench:search -- --seed 10 --shapes merge --policies tree   (one seed's sessions, node by node)
 //   npm run bench:search -- --full --shapes noisy --policies greedy,tree --noise '{repeats: 3, maxRuns: 24, effect: 1}'
 //     (the noise-aware sessions with another `noise:`; the default is `{repeats: 3, z: 2}`)
 import { execFileSync } from 'node:child_process';
@@ -309,7 +310,9 @@ async function main(): Promise<void> {
   const noiseSupported = configFor({ shape: 'noisy', searcher: 'greedy', noiseAware: true, seed: 1 }, K) !== null;
   const specs: Spec[] = [];
   // Seed-major order: a run cut short still has every configuration on its first seeds.
-  for (let seed = 1; seed <= SEEDS; seed++) for (const c of CONFIGS) specs.push({ ...c, seed });
+  // `--seed N`: that seed alone (with TRACE=1, to read one session node by node).
+  const only = process.argv.includes('--seed') ? arg('seed', 1) : null;
+  for (let seed = only ?? 1; seed <= (only ?? SEEDS); seed++) for (const c of CONFIGS) specs.push({ ...c, seed });
   console.error(`search benchmark: ${CONFIGS.length} configurations × ${SEEDS} seeds, K = ${K}, ${JOBS} at a time, on ${machineBefore.cpus} cores`);
   let done = 0;
   const results = await pool(specs.map((s) => async () => {
