@@ -21,7 +21,7 @@ import { DEFAULT_SEARCH } from '../src/core/config.js';
 import { pooledSpread, weigh } from '../src/core/judging/evidence.js';
 import { parentRunKey, SessionModel } from '../src/core/model.js';
 import { maxRuns } from '../src/core/session/decisions.js';
-import { mergeBase, mergeFiles } from '../src/core/search/merge.js';
+import { broughtChanges, mergeBase, mergeFiles } from '../src/core/search/merge.js';
 import { createPolicy, exhaustedKey, mergeKey, type Choice, type Policy } from '../src/core/search/policy.js';
 import { MutateProposer, mulberry32 } from '../src/core/proposers/mutate.js';
 import type { ExperimentNode, Operator, PolicyKind, ResearchConfig } from '../src/core/types.js';
@@ -171,7 +171,7 @@ export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: 
           exhausted.add(mergeKey(parent.id, from.id));
           continue;
         }
-        return { choice, content: r.files['train.py'], editKey: `merge:${from.id}`, description: `merge #${from.id} into #${parent.id}`, mergedFrom: from.id };
+        return { choice, content: r.files['train.py'], editKey: `merge:${from.id}`, description: `merge #${from.id} into #${parent.id}: ${broughtChanges(model, parent, from, base)}`, mergedFrom: from.id };
       }
       writeFileSync(join(dir, 'train.py'), contents[parent.id]!);
       const tried = new Set(model.childrenOf(parent.id).map((c) => c.editKey));

@@ -30,7 +30,8 @@ export function mergeFiles(sides: Record<string, MergeSides>): { files: Record<s
     // are where both sides meet most, so line by line is tried when the edits kept every line in place.
     const merged = merge3(ours, base, theirs) ?? mergeLineByLine(ours, base, theirs);
     if (merged === null) return { conflict: `both lines changed the same lines of ${path}` };
-    files[path] = merged;
+    // Both lines made the same edit: the best has it already, and a merge of nothing would re-measure the best.
+    if (merged !== ours) files[path] = merged;
   }
   return { files };
 }
@@ -52,10 +53,28 @@ export function mergeLineByLine(ours: string, base: string, theirs: string): str
   return out.join('\n');
 }
 
-/** The engine's proposal for a clean merge. */
-export function mergeProposal(into: ExperimentNode, from: ExperimentNode, base: ExperimentNode, files: Record<string, string | null>): Proposal {
+/**
+ * What a merge brings: the changes of `from`'s line since it left `into`'s (`base`), oldest first, less those the best's
+ * line made as well (the same edit on both sides merges to nothing): `DROPOUT 0.2 → 0.1 (#119)`. `from`'s own change
+ * alone would misname it where its line holds more, or where the best has that change already.
+ */
+export function broughtChanges(model: SessionModel, into: ExperimentNode, from: ExperimentNode, base: ExperimentNode): string {
+  const since = (n: ExperimentNode): ExperimentNode[] => {
+    const out: ExperimentNode[] = [];
+    for (let p: ExperimentNode | undefined = n; p && p.id !== base.id; p = p.parentId === null ? undefined : model.get(p.parentId)) out.unshift(p);
+    return out;
+  };
+  const ours = new Set(since(into).map((n) => n.editKey));
+  // A merge on that line names what it brought itself.
+  const changes = since(from).filter((n) => !ours.has(n.editKey)).map((n) => n.operator === 'merge' ? n.description.replace(/^merge #\d+ into #\d+(?: \([^)]*\))?: /, '') : `${n.description} (#${n.id})`);
+  if (!changes.length) return from.description;
+  return changes.length > 3 ? `${changes.slice(0, 3).join(', ')} and ${changes.length - 3} more` : changes.join(', ');
+}
+
+/** The engine's proposal for a clean merge; `brought` says what it brings (broughtChanges). */
+export function mergeProposal(into: ExperimentNode, from: ExperimentNode, base: ExperimentNode, files: Record<string, string | null>, brought = from.description): Proposal {
   return {
-    description: `merge #${from.id} into #${into.id}: ${from.description}`,
+    description: `merge #${from.id} into #${into.id}: ${brought}`,
     plan: `#${from.id} kept a change on another branch (from #${base.id}); bring that line's changes onto the best, #${into.id}, to see whether the improvements add up.`,
     editKey: `merge:${from.id}`,
     files,

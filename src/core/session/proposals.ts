@@ -6,7 +6,7 @@ import { faultPoint } from '../faults.js';
 import { fmtDuration } from '../../shared/format.js';
 import { merge3, nodeRef } from '../git.js';
 import { checkProposal, checkScope } from '../protection/guard.js';
-import { mergeBase, mergeFiles, mergeLineByLine, mergeProposal, reconciledProposal } from '../search/merge.js';
+import { broughtChanges, mergeBase, mergeFiles, mergeLineByLine, mergeProposal, reconciledProposal } from '../search/merge.js';
 import type { Choice } from '../search/policy.js';
 import { ProposalError, type MergeRequest, type MergeSides, type Proposal } from '../proposers/proposer.js';
 import type { ExperimentNode, Hint } from '../types.js';
@@ -212,7 +212,7 @@ export class Proposals {
       this.ctx.log(`no merge of #${from.id} into #${into.id}: ${'conflict' in r ? `${r.conflict}, and the ${kind} proposer does not reconcile merges (a model proposer does)` : `#${into.id} has its changes already`}`);
       return null;
     }
-    const proposal = mergeProposal(into, from, base, r.files);
+    const proposal = mergeProposal(into, from, base, r.files, broughtChanges(model, into, from, base));
     this.reservations.holdKey(reservation, proposal.editKey);
     return { choice, proposal, files: r.files, worktree, reservation, retargetedFrom: null, spent: this.spending.hold(proposal.proposer) };
   }

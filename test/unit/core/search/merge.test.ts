@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { JournalEntry } from '../../../../src/core/record/journal.js';
 import { merge3 } from '../../../../src/core/git.js';
-import { mergeBase, mergeFiles, mergeLineByLine } from '../../../../src/core/search/merge.js';
+import { broughtChanges, mergeBase, mergeFiles, mergeLineByLine } from '../../../../src/core/search/merge.js';
 import { SessionModel } from '../../../../src/core/model.js';
 import { exhaustedKey, GreedyPolicy, mergeKey, TreePolicy, type ChoiceContext } from '../../../../src/core/search/policy.js';
 import type { Proposal, ProposalRequest, Proposer } from '../../../../src/core/proposers/proposer.js';
@@ -67,6 +67,30 @@ describe('when the tree merges', () => {
     const m = tree([[0, null, 'keep', 1], [1, 0, 'keep', 0.9], [2, 1, 'keep', 0.85], [3, 1, 'keep', 0.88], [4, 3, 'keep', 0.87]]);
     assert.equal(mergeBase(m, m.get(2)!, m.get(4)!).id, 1);
   });
+
+  it('names what it brings: the other line\'s changes since the fork, less those the best made too', () => {
+    // A noisy session on the bench's bowl: #2 kept ACT gelu on the best's line; a draft (#5, DROPOUT) then its own
+    // ACT gelu (#6). Merging #6 brings DROPOUT only: naming #6's own change said "ACT relu → gelu", which #2 had.
+    const m = new SessionModel();
+    let seq = 0;
+    const apply = (e: JournalEntry) => m.apply({ ...e, seq: seq++ } as never);
+    apply({ type: 'session', tag: 't', config: { metric: { name: 'loss', direction: 'minimize', pattern: '' } } as never, baseCommit: 'c', baseBranch: null, platform: null, startedAt: 't' });
+    const node = (id: number, parentId: number | null, description: string, editKey: string) => {
+      apply({ type: 'node', node: { id, parentId, operator: parentId === null ? 'baseline' : editKey.startsWith('merge:') ? 'merge' : 'improve', commit: `c${id}`, description, plan: '', editKey, changedFiles: [], policyReason: '', proposer: { kind: 'x' }, hint: null, createdAt: 't' } });
+      apply({ type: 'decide', id, status: 'keep', metric: 1 - id / 100, memoryGb: null, secondary: {}, reason: '', decidedBy: 'rule' });
+    };
+    node(0, null, 'baseline', 'baseline');
+    node(2, 0, 'ACT "relu" → "gelu"', 'train.py:ACT=gelu');
+    node(3, 2, 'LR 0.05 → 0.025', 'train.py:LR=0.025');
+    node(5, 0, 'DROPOUT 0.2 → 0.1', 'train.py:DROPOUT=0.1');
+    node(6, 5, 'ACT "relu" → "gelu"', 'train.py:ACT=gelu');
+    const [into, from] = [m.get(3)!, m.get(6)!];
+    assert.equal(broughtChanges(m, into, from, mergeBase(m, into, from)), 'DROPOUT 0.2 → 0.1 (#5)');
+    node(7, 6, 'merge #9 into #6: WIDTH 32 → 64 (#9)', 'merge:9');
+    node(8, 7, 'WARMUP 250 → 125', 'train.py:WARMUP=125');
+    node(10, 8, 'LR 0.05 → 0.1', 'train.py:LR=0.1');
+    assert.equal(broughtChanges(m, into, m.get(10)!, m.get(0)!), 'DROPOUT 0.2 → 0.1 (#5), WIDTH 32 → 64 (#9), WARMUP 250 → 125 (#8) and 1 more');
+  });
 });
 
 describe('the three-way file merge', () => {
@@ -76,6 +100,9 @@ describe('the three-way file merge', () => {
     assert.deepEqual(r, { files: { 'train.py': 'A = 2\n\n# ---\n\nB = 2\n' } });
     assert.deepEqual(mergeFiles({ 'train.py': { base, ours: base.replace('A = 1', 'A = 2'), theirs: base.replace('A = 1', 'A = 3') } }), { conflict: 'both lines changed the same lines of train.py' });
     assert.deepEqual(mergeFiles({ 'new.py': { base: null, ours: null, theirs: 'x\n' }, 'train.py': { base, ours: base, theirs: base } }), { files: { 'new.py': 'x\n' } });
+    // The other line made an edit the best's made too (and the best more): the merge brings nothing, not a copy of ours.
+    const both = base.replace('B = 1', 'B = 2');
+    assert.deepEqual(mergeFiles({ 'train.py': { base, ours: both.replace('A = 1', 'A = 2'), theirs: both } }), { files: {} });
   });
 
   it('merges edits to adjacent lines, settings one per line, which git\'s own merge calls a conflict', () => {
@@ -128,6 +155,7 @@ describe('a session that merges', () => {
     assert.equal(merged.mergedFrom, 2);
     assert.equal(merged.status, 'keep', merged.reason);
     assert.equal(merged.metric, 0.92);
+    assert.equal(merged.description, 'merge #2 into #1: A 1 -> 2 (#2)');
     assert.match(merged.policyReason, /^merge \(the best, #1, has nothing new to try\): #2 \(0\.97\)/);
     assert.equal(repo.git('show', `${merged.commit}:train.py`), TRAIN(2, 2).trimEnd());
     assert.match(repo.git('log', '-1', '--format=%B', merged.commit!), /AutoResearch-Parent: 1\nAutoResearch-Merged: 2\n/);
