@@ -224,8 +224,10 @@ export function placeLabels(layout: TreeLayout, store: ResultsStore, t: Transfor
     const own = discs.get(it.key);
     const x = sx(it), y = sy(it);
     const pad = isPinned ? 3 : 1;
-    const tryBox = (left: number, mid: number, parts: LabelPart[], w: number): boolean => {
-      const box = { x: left - pad, y: mid - lh / 2 - (isPinned ? 1 : 0), w: w + 2 * pad, h: lh + (isPinned ? 2 : 0) };
+    // `tight`: the box of a number alone, whose glyphs (digits, #, ★) stand within the cap height, not the whole line.
+    const tryBox = (left: number, mid: number, parts: LabelPart[], w: number, tight = false): boolean => {
+      const h = tight ? lh - 4 : lh;
+      const box = { x: left - pad, y: mid - h / 2 - (isPinned ? 1 : 0), w: w + 2 * pad, h: h + (isPinned ? 2 : 0) };
       if (!inside(box) || !taken.free(box, own)) return false;
       taken.add(box);
       out.push({ key: it.key, x: left, y: mid, box, parts, boxed: isPinned });
@@ -252,12 +254,19 @@ export function placeLabels(layout: TreeLayout, store: ResultsStore, t: Transfor
       }
     }
     if (shortW < 1) continue;
-    // The number and the change alone: right of a leaf, else centred above, else below.
-    if (leaf && tryBox(x + r + 5, y, short, shortW)) continue;
-    // Centred on the node, but kept inside the canvas (the root sits near its left edge).
-    const l = Math.max(2 + pad, Math.min(x - shortW / 2, width - 2 - pad - shortW));
-    if (tryBox(l, y - r - lh / 2 - 2, short, shortW)) continue;
-    tryBox(l, y + r + lh / 2 + 2, short, shortW);
+    // The number and the change alone, then the number alone (a crowded tree): right of a leaf, else centred above,
+    // else below, and the number last of all left of the node, over the way in from its parent.
+    const around = (parts: LabelPart[], w: number, tight = false): boolean => {
+      if (leaf && tryBox(x + r + 5, y, parts, w, tight)) return true;
+      // Centred on the node, but kept inside the canvas (the root sits near its left edge).
+      const l = Math.max(2 + pad, Math.min(x - w / 2, width - 2 - pad - w));
+      return tryBox(l, y - r - lh / 2 - 2, parts, w, tight) || tryBox(l, y + r + lh / 2 + 2, parts, w, tight);
+    };
+    if (around(short, shortW)) continue;
+    const number = short.slice(0, 1);
+    const numberW = measure(textOf(number));
+    if (around(number, numberW, true)) continue;
+    tryBox(x - r - 5 - numberW, y, number, numberW, true);
   }
   return out;
 }

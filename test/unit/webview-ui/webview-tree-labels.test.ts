@@ -11,6 +11,7 @@ import { groupKey, layoutTree } from '../../../webview-ui/src/treeLayout.js';
 import type { TreeLayout } from '../../../webview-ui/src/treeLayout.js';
 import type { ResultsStore } from '../../../webview-ui/src/store.js';
 import { dto, storeOf } from '../helpers/webview.js';
+import type { DecidedStatus } from '../../../src/core/types.js';
 
 /** A monospace stand-in for the canvas: 6 px a character. */
 const measure = (text: string) => text.length * 6;
@@ -108,6 +109,29 @@ describe('webview search tree labels', () => {
     assert.equal(text(place(lone, two, 520, 300, undefined, [0]).labels.find((l) => l.key === 0)!), '#0 ★ baseline');
       assert.match(said.get(3)!, /^#3 ★ -10\.0%/, 'an inner node says its change');
       assertClear(layout, labels, t, r, 520, 300);
+    }
+  });
+
+  it('in a crowded tree, names a node by its number alone where its change has no room', () => {
+    // The e2e session's tree once mutate stepped coarse to fine (screenshot results-dark-done): #7's children #8 and #9
+    // and #9's #10 and #11 (the best, its label below it) crowd one another; #8 was drawn without a label.
+    const spec: [number | null, DecidedStatus, number, string][] = [
+      [null, 'keep', 0.357536, 'baseline'], [0, 'keep', 0.243492, 'LEARNING_RATE 0.2 → 0.4'], [1, 'keep', 0.242735, 'EPOCHS 80 → 160'],
+      [2, 'discard', 0.8, 'LEARNING_RATE 0.4 → 0.8'], [2, 'discard', 0.246, 'EPOCHS 160 → 320'], [2, 'discard', 0.25, 'MOMENTUM 0.5 → 0.75'],
+      [2, 'discard', 0.245, 'LEARNING_RATE 0.4 → 0.5'], [2, 'keep', 0.2418, 'MOMENTUM 0.5 → 0.375'], [7, 'discard', 0.29, 'EPOCHS 160 → 200'],
+      [7, 'keep', 0.208, 'WEIGHT_DECAY 0.01 → 0.005'], [9, 'discard', 0.66, 'USE_BIAS True → False'], [9, 'keep', 0.192371, 'WEIGHT_DECAY 0.005 → 0.0025'],
+      [11, 'discard', 0.2054, 'MOMENTUM 0.375 → 0.1875'],
+    ];
+    const s = storeOf(spec.map(([parentId, status, metric, description], id) => dto({ id, parentId, status, metric, description })), { bestId: 11 });
+    const layout = layoutTree(s, { collapseDead: true, expanded: new Set(), pinned: [11] });
+    const wide = (t: string) => t.length * 6.2;
+    for (const [width, height] of [[525, 300], [500, 300], [480, 280]] as const) {
+      const t = fitTransform(layout, width, height);
+      const r = nodeRadius(t.k);
+      const labels = placeLabels(layout, s, t, wide, { pinned: [11], r, lineHeight: 14, width, height });
+      const said = new Map(labels.map((l) => [l.key, text(l)]));
+      for (const it of layout.items) if (it.kind === 'node') assert.match(said.get(it.id) ?? '', new RegExp(`^#${it.id}\\b`), `#${it.id} has no label at ${width} × ${height}: ${JSON.stringify([...said.values()])}`);
+      assert.ok([...said.values()].some((l) => /^#\d+$/.test(l)), 'one is named by its number alone');
     }
   });
 
