@@ -174,7 +174,7 @@ export async function simulate(shape: Shape, policy: PolicyKind | Policy, seed: 
         return { choice, content: r.files['train.py'], editKey: `merge:${from.id}`, description: `merge #${from.id} into #${parent.id}: ${broughtChanges(model, parent, from, base)}`, mergedFrom: from.id };
       }
       writeFileSync(join(dir, 'train.py'), contents[parent.id]!);
-      const tried = new Set(model.childrenOf(parent.id).map((c) => c.editKey));
+      const tried = model.editsFrom(parent.id);
       const p = await proposer.propose({ parent, operator, worktree: dir, history: model.nodes, triedFromParent: tried, notes: null, hint: null, config, platform: null, signal: new AbortController().signal });
       if (!p) {
         exhausted.add(exhaustedKey(parent.id, operator));

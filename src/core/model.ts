@@ -102,6 +102,15 @@ export class SessionModel {
     return (this.children.get(id) ?? []).map((c) => this.nodes[c]!);
   }
 
+  /**
+   * The edits already made from a node: its children's edit keys, re-runs left out. A re-run is the node's own code
+   * again, and how many of them exist when a proposal is prepared depends on timing (a baseline repeat still being
+   * journaled): counted, they changed what a seeded proposer drew, so the same seed gave another session.
+   */
+  editsFrom(id: number): Set<string> {
+    return new Set(this.childrenOf(id).filter((c) => c.operator !== 'rerun').map((c) => c.editKey));
+  }
+
   get baseline(): ExperimentNode | undefined {
     return this.nodes[0];
   }

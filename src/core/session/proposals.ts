@@ -106,7 +106,7 @@ export class Proposals {
     let failedKey: string | null = null;
     let spent: HeldSpend | null = null;
     // Every edit already made from this parent, drafts or not: one made again would only be dropped below.
-    const tried = new Set(model.childrenOf(parent.id).map((c) => c.editKey));
+    const tried = model.editsFrom(parent.id);
     // Edits other slots are proposing, or hold ready, from this parent count as tried: no two slots run the same edit.
     for (const key of this.reservations.pendingFrom(parent.id)) tried.add(key);
     try {

@@ -135,6 +135,19 @@ describe('the best, ranked by every run of its code', () => {
     assert.match(summary, /Best is #1, .*\. The baseline's 3 runs average 1\.1: against that, the best is -0\.1 \(-9\.1%\)\./);
   });
 
+  it('re-runs are no edits: what a proposer is told was tried from a node leaves them out', () => {
+    // The first proposal is prepared while the baseline's repeats are journaled: counted as tried, they changed the
+    // seeded draw, and the same seed gave greedy a session of 19 experiments on one run and 30 on the next.
+    const { m, node, decide } = session();
+    assert.deepEqual([...m.editsFrom(0)], ['train.py:LR=0.1']);
+    node(2, 0, 'rerun', 'noise:0:1');
+    node(3, 1, 'rerun', 'confirm:1:0');
+    decide(3, 'discard', 1.01);
+    node(4, 1, 'improve', 'train.py:WIDTH=64');
+    assert.deepEqual([...m.editsFrom(0)], ['train.py:LR=0.1']);
+    assert.deepEqual([...m.editsFrom(1)], ['train.py:WIDTH=64']);
+  });
+
   it('moves when a re-run arrives after the child was kept', () => {
     const { m, node, decide } = session();
     node(2, 1, 'improve', 'train.py:WIDTH=64');
