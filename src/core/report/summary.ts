@@ -84,9 +84,8 @@ function pooledText(model: SessionModel, id: number): string {
   const best = e ? ` Its code ran ${e.runs} times (its own run, confirmations and re-runs for its children's evidence), mean ${fmtNum(e.mean)}: the best is ranked by that mean.` : '';
   // The headline's baseline is its first run; with noise repeats, the mean of all of them is the fairer start.
   const base = pooledRuns(model, 0);
-  const from = model.rankValue(0);
   const to = model.rankValue(id);
-  const gain = base && from !== null && to !== null ? ` The baseline's ${base.runs} runs average ${fmtNum(base.mean)}: against that, the best is ${fmtDelta(from, to)}.` : '';
+  const gain = base && to !== null ? ` The baseline's ${base.runs} runs average ${fmtNum(base.mean)}: against that, the best is ${fmtDelta(base.mean, to)}.` : '';
   return best + gain;
 }
 
