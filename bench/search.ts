@@ -130,7 +130,7 @@ function trueValues(root: string, nodes: readonly ExperimentNode[]): Map<number,
         writeFileSync(p, c);
         return p;
       });
-      const values = JSON.parse(execFileSync('python3', ['-c', TRUE_VALUES_PY], { input: JSON.stringify(paths), encoding: 'utf8' })) as number[];
+      const values = JSON.parse(execFileSync('python3', ['-S', '-c', TRUE_VALUES_PY], { input: JSON.stringify(paths), encoding: 'utf8' })) as number[];
       todo.forEach((c, i) => trueCache.set(c, values[i]!));
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -143,7 +143,7 @@ function configFor(spec: Spec, k: number): ResearchConfig | null {
   return configOrNull(`tag: s${spec.seed}
 editable: [train.py]
 readonly: []
-run: "BENCH_SEED=${spec.seed} python3 train.py"
+run: "BENCH_SEED=${spec.seed} python3 -S train.py"
 budget: 30s
 metric:
   name: val_loss
