@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { DEFAULT_SEARCH } from '../src/core/config.js';
 import { pooledSpread, weigh } from '../src/core/judging/evidence.js';
 import { parentRunKey, SessionModel } from '../src/core/model.js';
-import { maxRuns } from '../src/core/session/decisions.js';
+import { maxRuns } from '../src/core/judging/evidence.js';
 import { broughtChanges, mergeBase, mergeFiles } from '../src/core/search/merge.js';
 import { createPolicy, exhaustedKey, mergeKey, type Choice, type Policy } from '../src/core/search/policy.js';
 import { MutateProposer, mulberry32 } from '../src/core/proposers/mutate.js';

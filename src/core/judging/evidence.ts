@@ -8,7 +8,7 @@
 // a futility bound, so a real gain the size of the noise is not turned away on one unlucky run. Which side runs
 // again, the less measured one, is the session's (Decisions.nextRun).
 import { fmtNum } from '../../shared/format.js';
-import type { Direction } from '../types.js';
+import type { Direction, NoiseConfig } from '../types.js';
 
 export interface Evidence {
   /** The candidate's runs so far, its own first. */
@@ -41,6 +41,11 @@ export interface Verdict {
   text: string;
   /** Where the futility bound (`effect`) turned the change away: what it could still gain, against what is worth it. */
   bound?: string;
+}
+
+/** The most runs one change gets before it is turned away as unproven: `noise.maxRuns`, by default twice the baseline's. */
+export function maxRuns(noise: Pick<NoiseConfig, 'repeats' | 'maxRuns'>): number {
+  return noise.maxRuns ?? 2 * noise.repeats;
 }
 
 /** Mean of the values. */

@@ -4,12 +4,12 @@ import { explainCrash, lastError, metricSuggestion } from '../crashHints.js';
 import { readTail } from '../files.js';
 import { describeViolations, type ScopeViolation } from '../protection/guard.js';
 import type { JournalEntry } from '../record/journal.js';
-import { mean, weigh } from '../judging/evidence.js';
+import { maxRuns, mean, weigh } from '../judging/evidence.js';
 import { budgetWithRoom, closeToBudget } from '../configTemplate.js';
 import { extractLast, judge, minDeltaAt, minDeltaText, thresholdText } from '../judging/judge.js';
 import { isMeasurement, parentRunFor, type SessionModel } from '../model.js';
 import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
-import type { ExperimentNode, Judgement, NoiseConfig, ResearchConfig, RunResult } from '../types.js';
+import type { ExperimentNode, Judgement, ResearchConfig, RunResult } from '../types.js';
 import type { SessionContext } from './context.js';
 import { experimentLine, type SessionRecord } from './record.js';
 
@@ -219,11 +219,6 @@ const SLOWER_KEEP = 1.3;
 /** The third way out of a timeout, where the config does not take it yet: judge runs on what they printed by the budget. */
 function atBudgetHint(config: Pick<ResearchConfig, 'atBudget'>): string {
   return config.atBudget === 'last' ? '' : ', or set `atBudget: last` to judge each run on the last value it printed when the budget stops it (fixed-step scripts that print the metric as they go)';
-}
-
-/** The most runs one change gets before it is turned away as unproven: `noise.maxRuns`, by default twice the baseline's. */
-export function maxRuns(noise: Pick<NoiseConfig, 'repeats' | 'maxRuns'>): number {
-  return noise.maxRuns ?? 2 * noise.repeats;
 }
 
 /** A node's confirmation runs, decided, in the order they ran. */
