@@ -6,7 +6,9 @@ import { bestIndex, type DirectionChoice, type ParsedResults, type ResultsRow } 
 import { capReached, hasCap, spendText } from '../spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from '../types.js';
 import { curveRange, sparklines, valueAt } from '../judging/curves.js';
-import { bandRule, minDeltaText } from '../judging/judge.js';
+import { bandRule, minDeltaAt, minDeltaText } from '../judging/judge.js';
+import { keptByChance, oneLook } from '../judging/chance.js';
+import { maxRuns } from '../judging/evidence.js';
 import { budgetWithRoom, closeToBudget } from '../configTemplate.js';
 import { DASH, directionText, fmtCost, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, fmtShare, fmtTokens } from '../../shared/format.js';
 
@@ -29,6 +31,29 @@ export function describePlatform(p: PlatformInfo | null): string {
 export function noiseLine(band: NoiseBand): string {
   if (band.spread === null) return `Noise: not measured yet (${band.samples} of ${band.repeats} baseline runs have a metric); minDelta ${minDeltaText(band)} decides`;
   return `Noise: spread ±${fmtNum(band.spread)} (pooled standard deviation of ${band.source}); a change must beat its parent by more than ${bandRule(band, band)}`;
+}
+
+/** A share to one decimal below 10 % (`5.1 %`), whole above. */
+function pct(share: number): string {
+  return share < 0.1 ? `${(100 * share).toFixed(1)} %` : fmtShare(share);
+}
+
+/**
+ * What chance alone would have kept: how often this session's noise rule keeps a change that does nothing (z holds
+ * at each look, and every run again is one more), against the changes it decided. Null until the spread is measured.
+ */
+export function chanceLine(model: SessionModel, decided: number, kept: number): string | null {
+  const cfg = model.config;
+  const noise = cfg?.noise;
+  const spread = model.noiseBand()?.spread;
+  const base = model.estimate(0)?.mean ?? model.baseline?.metric;
+  if (!cfg || !noise || !spread || base === null || base === undefined) return null;
+  const rate = keptByChance({
+    z: noise.z, repeats: noise.repeats, maxRuns: maxRuns(noise), confirm: noise.confirm, minDelta: minDeltaAt(cfg, base) / spread,
+    ...(noise.effect === undefined ? {} : { effect: noise.effect }),
+  });
+  const expected = rate * decided;
+  return `By chance: at these settings a change that does nothing is kept about ${pct(rate)} of the time (z ${noise.z} holds at each look, ${pct(oneLook(noise.z))} for one, and every run again is one more look): had none of the ${decided} change${decided === 1 ? '' : 's'} decided here done anything, about ${expected < 10 ? expected.toFixed(1) : Math.round(expected)} would have been kept; ${kept} ${kept === 1 ? 'was' : 'were'}`;
 }
 
 const VERDICT: Record<Verdict, string> = { larger: 'larger than the noise', within: 'within noise', unknown: 'noise unknown' };
@@ -132,6 +157,8 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   const packed = (cfg.slotsPerGpu ?? 1) > 1 && cfg.gpus.length ? ` (up to ${cfg.slotsPerGpu} per GPU on GPU ${cfg.gpus.join(', ')}; the largest peak memory a run reported: ${fmtMemory(peakMemory(model))})` : '';
   out.push(`- Policy \`${cfg.policy}\`, proposer \`${cfg.proposer.kind}\`, ${cfg.parallel} at a time${packed}, minDelta ${minDeltaText(cfg)}`);
   if (band) out.push(`- ${noiseLine(band)}; ${measurements.length} noise run(s) (baseline repeats and confirmation runs) are not counted as experiments`);
+  const chance = chanceLine(model, counts.keep + counts.discard, counts.keep);
+  if (chance) out.push(`- ${chance}`);
   out.push(`- Platform: ${describePlatform(model.platform)}`);
   if (model.protection) out.push(`- Protection: ${model.protection.text}`);
   const checked = nodes.filter((n) => n.checks);

@@ -135,6 +135,23 @@ describe('the best, ranked by every run of its code', () => {
     assert.match(summary, /Best is #1, .*\. The baseline's 3 runs average 1\.1: against that, the best is -0\.1 \(-9\.1%\)\./);
   });
 
+  it('the summary says how many keeps chance alone would give, once the spread is measured', () => {
+    const { m, node, decide } = session();
+    assert.doesNotMatch(buildSummary(m), /By chance/, 'no spread yet: no rate to give');
+    node(2, 0, 'rerun', 'noise:0:1');
+    decide(2, 'discard', 1.0);
+    node(3, 0, 'rerun', 'noise:0:2');
+    decide(3, 'discard', 1.1);
+    node(4, 1, 'improve', 'train.py:WIDTH=64');
+    decide(4, 'discard', 1.3);
+    const line = /By chance: at these settings a change that does nothing is kept about (\d\.\d) % of the time \(z 2 holds at each look, 2\.3 % for one, and every run again is one more look\): had none of the 2 changes decided here done anything, about (0\.\d) would have been kept; 1 was/.exec(buildSummary(m));
+    assert.ok(line, buildSummary(m));
+    // {repeats: 3, confirm: false}: up to 6 runs a change, so more than the 2.3 % of one look.
+    const rate = Number(line[1]) / 100;
+    assert.ok(rate > 0.03 && rate < 0.08, line[1]);
+    assert.equal(line[2], (2 * rate).toFixed(1));
+  });
+
   it('re-runs are no edits: what a proposer is told was tried from a node leaves them out', () => {
     // The first proposal is prepared while the baseline's repeats are journaled: counted as tried, they changed the
     // seeded draw, and the same seed gave greedy a session of 19 experiments on one run and 30 on the next.
