@@ -48,10 +48,13 @@ export function chanceLine(model: SessionModel, decided: number, kept: number): 
   const spread = model.noiseBand()?.spread;
   const base = model.estimate(0)?.mean ?? model.baseline?.metric;
   if (!cfg || !noise || !spread || base === null || base === undefined) return null;
+  const minDelta = minDeltaAt(cfg, base) / spread;
   const rate = keptByChance({
-    z: noise.z, repeats: noise.repeats, maxRuns: maxRuns(noise), confirm: noise.confirm, minDelta: minDeltaAt(cfg, base) / spread,
+    z: noise.z, repeats: noise.repeats, maxRuns: maxRuns(noise), confirm: noise.confirm, minDelta,
     ...(noise.effect === undefined ? {} : { effect: noise.effect }),
   });
+  // A minDelta of many spreads keeps none by chance: the looks do not matter there.
+  if (rate < 0.0005) return `By chance: at these settings a change that does nothing is almost never kept (minDelta ${minDeltaText(cfg, base)} is ${minDelta.toFixed(1)} spreads)`;
   const expected = rate * decided;
   return `By chance: at these settings a change that does nothing is kept about ${pct(rate)} of the time (z ${noise.z} holds at each look, ${pct(oneLook(noise.z))} for one, and every run again is one more look): had none of the ${decided} change${decided === 1 ? '' : 's'} decided here done anything, about ${expected < 10 ? expected.toFixed(1) : Math.round(expected)} would have been kept; ${kept} ${kept === 1 ? 'was' : 'were'}`;
 }

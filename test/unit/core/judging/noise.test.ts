@@ -90,11 +90,11 @@ describe('the noise band in the model', () => {
 });
 
 describe('the best, ranked by every run of its code', () => {
-  function session() {
+  function session(minDelta = 0) {
     const m = new SessionModel();
     let seq = 0;
     const rec = (e: object) => m.apply({ seq: seq++, ...e } as never);
-    rec({ type: 'session', tag: 't', config: fakeConfig({ noise: { repeats: 3, z: 2, confirm: false }, minDelta: 0 }), baseCommit: 'c', baseBranch: null, platform: null, startedAt: 't' });
+    rec({ type: 'session', tag: 't', config: fakeConfig({ noise: { repeats: 3, z: 2, confirm: false }, minDelta }), baseCommit: 'c', baseBranch: null, platform: null, startedAt: 't' });
     const node = (id: number, parentId: number | null, operator: string, editKey: string) => rec({ type: 'node', node: { id, parentId, operator, commit: 'c', description: '', plan: '', editKey, changedFiles: [], policyReason: '', proposer: { kind: 'none' }, hint: null, createdAt: 't' } });
     const decide = (id: number, status: string, metric: number) => rec({ type: 'decide', id, status, metric, memoryGb: null, secondary: {}, reason: '', decidedBy: 'rule' });
     node(0, null, 'baseline', 'baseline');
@@ -150,6 +150,13 @@ describe('the best, ranked by every run of its code', () => {
     const rate = Number(line[1]) / 100;
     assert.ok(rate > 0.03 && rate < 0.08, line[1]);
     assert.equal(line[2], (2 * rate).toFixed(1));
+    // A minDelta of many spreads keeps none by chance (ng-video-lecture's bigram.py: minDelta 0.5 % was 6.5 spreads).
+    const wide = session(0.5);
+    wide.node(2, 0, 'rerun', 'noise:0:1');
+    wide.decide(2, 'discard', 1.0);
+    wide.node(3, 0, 'rerun', 'noise:0:2');
+    wide.decide(3, 'discard', 1.1);
+    assert.match(buildSummary(wide.m), /By chance: at these settings a change that does nothing is almost never kept \(minDelta 0\.5 is 5\.0 spreads\)\n/);
   });
 
   it('re-runs are no edits: what a proposer is told was tried from a node leaves them out', () => {
