@@ -3,7 +3,7 @@ import { readTail } from '../../core/files.js';
 import type { SessionModel } from '../../core/model.js';
 import { runningController } from '../../core/offline.js';
 import { spendLine } from '../../core/spend.js';
-import { noiseLine, rankedNote } from '../../core/report/summary.js';
+import { chanceLine, noiseLine, rankedNote } from '../../core/report/summary.js';
 import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';
 import { statusDocument } from '../json.js';
@@ -29,6 +29,8 @@ async function status({ cwd, o, io, json }: CommandContext): Promise<number> {
   io.out(`  ${cfg.metric.name} (${directionText(cfg.metric.direction)}): baseline ${fmtNum(model.baseline?.metric)}, best ${fmtNum(model.best?.metric)}${model.best ? ` (#${model.best.id}${rankedNote(model, model.best.id)})` : ''}`);
   const band = model.noiseBand();
   if (band) io.out(`  ${noiseLine(band)}`);
+  const chance = chanceLine(model);
+  if (chance) io.out(`  ${chance}`);
   const spent = spendLine(model.spend, model.cap);
   if (spent) io.out(`  ${spent}`);
   const open = model.hints.filter((h) => h.takenBy === null);

@@ -42,7 +42,7 @@ function pct(share: number): string {
  * What chance alone would have kept: how often this session's noise rule keeps a change that does nothing (z holds
  * at each look, and every run again is one more), against the changes it decided. Null until the spread is measured.
  */
-export function chanceLine(model: SessionModel, decided: number, kept: number): string | null {
+export function chanceLine(model: SessionModel): string | null {
   const cfg = model.config;
   const noise = cfg?.noise;
   const spread = model.noiseBand()?.spread;
@@ -55,6 +55,9 @@ export function chanceLine(model: SessionModel, decided: number, kept: number): 
   });
   // A minDelta of many spreads keeps none by chance: the looks do not matter there.
   if (rate < 0.0005) return `By chance: at these settings a change that does nothing is almost never kept (minDelta ${minDeltaText(cfg, base)} is ${minDelta.toFixed(1)} spreads)`;
+  const changes = model.nodes.filter((n): n is ExperimentNode => !!n && n.id !== 0 && !isMeasurement(n) && (n.status === 'keep' || n.status === 'discard'));
+  const decided = changes.length;
+  const kept = changes.filter((n) => n.status === 'keep').length;
   const expected = rate * decided;
   return `By chance: at these settings a change that does nothing is kept about ${pct(rate)} of the time (z ${noise.z} holds at each look, ${pct(oneLook(noise.z))} for one, and every run again is one more look): had none of the ${decided} change${decided === 1 ? '' : 's'} decided here done anything, about ${expected < 10 ? expected.toFixed(1) : Math.round(expected)} would have been kept; ${kept} ${kept === 1 ? 'was' : 'were'}`;
 }
@@ -160,7 +163,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   const packed = (cfg.slotsPerGpu ?? 1) > 1 && cfg.gpus.length ? ` (up to ${cfg.slotsPerGpu} per GPU on GPU ${cfg.gpus.join(', ')}; the largest peak memory a run reported: ${fmtMemory(peakMemory(model))})` : '';
   out.push(`- Policy \`${cfg.policy}\`, proposer \`${cfg.proposer.kind}\`, ${cfg.parallel} at a time${packed}, minDelta ${minDeltaText(cfg)}`);
   if (band) out.push(`- ${noiseLine(band)}; ${measurements.length} noise run(s) (baseline repeats and confirmation runs) are not counted as experiments`);
-  const chance = chanceLine(model, counts.keep + counts.discard, counts.keep);
+  const chance = chanceLine(model);
   if (chance) out.push(`- ${chance}`);
   out.push(`- Platform: ${describePlatform(model.platform)}`);
   if (model.protection) out.push(`- Protection: ${model.protection.text}`);
