@@ -21,14 +21,14 @@ import type { ExperimentNode, Operator, ResearchConfig } from '../types.js';
 import { mentions } from './mutate/hint.js';
 import type { Hyperparameter } from './mutate/hyperparameter.js';
 import { overriddenBy, runOverrides, withConfigFiles } from './mutate/overrides.js';
-import { hash, mulberry32 } from './mutate/random.js';
+import { hash, mulberry32 } from '../random.js';
 import { candidatesFor, editKeyOf, type MutationCandidate } from './mutate/rules.js';
 import { describeSearchSpace, scanSearchSpace, type SearchSpace } from './mutate/searchSpace.js';
 
 export type { Hyperparameter, HyperparameterSource } from './mutate/hyperparameter.js';
 export { isHyperparameterName, NOT_HYPERPARAMETERS } from './mutate/names.js';
 export { parseHyperparameters, readValues } from './mutate/parse.js';
-export { mulberry32 } from './mutate/random.js';
+export { mulberry32 } from '../random.js';
 export { candidatesFor, editKeyOf, formatFloat, type MutationCandidate } from './mutate/rules.js';
 export { describeSearchSpace, scanSearchSpace, TUNABLE_FORMS, type SearchSpace } from './mutate/searchSpace.js';
 

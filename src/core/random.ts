@@ -1,4 +1,5 @@
-// Seeded randomness for the proposer's pick: the same seed, parent and history give the same edit.
+// Seeded randomness: the proposer's pick (the same seed, parent and history give the same edit) and the noise rule's
+// Monte Carlo (judging/chance.ts) draw from it.
 
 /** mulberry32: a small, fast, seedable PRNG. */
 export function mulberry32(seed: number): () => number {
