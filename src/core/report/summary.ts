@@ -59,7 +59,9 @@ export function chanceLine(model: SessionModel): string | null {
   const decided = changes.length;
   const kept = changes.filter((n) => n.status === 'keep').length;
   const expected = rate * decided;
-  return `By chance: at these settings a change that does nothing is kept about ${pct(rate)} of the time (z ${noise.z} holds at each look, ${pct(oneLook(noise.z))} for one, and every run again is one more look): had none of the ${decided} change${decided === 1 ? '' : 's'} decided here done anything, about ${expected < 10 ? expected.toFixed(1) : Math.round(expected)} would have been kept; ${kept} ${kept === 1 ? 'was' : 'were'}`;
+  const rule = `By chance: at these settings a change that does nothing is kept about ${pct(rate)} of the time (z ${noise.z} holds at each look, ${pct(oneLook(noise.z))} for one, and every run again is one more look)`;
+  if (!decided) return rule;
+  return `${rule}: had none of the ${decided} change${decided === 1 ? '' : 's'} decided here done anything, about ${expected < 10 ? expected.toFixed(1) : Math.round(expected)} would have been kept; ${kept} ${kept === 1 ? 'was' : 'were'}`;
 }
 
 const VERDICT: Record<Verdict, string> = { larger: 'larger than the noise', within: 'within noise', unknown: 'noise unknown' };

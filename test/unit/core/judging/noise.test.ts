@@ -90,7 +90,7 @@ describe('the noise band in the model', () => {
 });
 
 describe('the best, ranked by every run of its code', () => {
-  function session(minDelta = 0) {
+  function session(minDelta = 0, change = true) {
     const m = new SessionModel();
     let seq = 0;
     const rec = (e: object) => m.apply({ seq: seq++, ...e } as never);
@@ -100,8 +100,10 @@ describe('the best, ranked by every run of its code', () => {
     node(0, null, 'baseline', 'baseline');
     decide(0, 'keep', 1.2);
     // #1 is kept on one lucky run of 1.00; its code, run again for #2's evidence, measures 1.10 and 1.12.
-    node(1, 0, 'improve', 'train.py:LR=0.1');
-    decide(1, 'keep', 1.0);
+    if (change) {
+      node(1, 0, 'improve', 'train.py:LR=0.1');
+      decide(1, 'keep', 1.0);
+    }
     return { m, node, decide };
   }
 
@@ -142,6 +144,8 @@ describe('the best, ranked by every run of its code', () => {
     decide(2, 'discard', 1.0);
     node(3, 0, 'rerun', 'noise:0:2');
     decide(3, 'discard', 1.1);
+    // #1, kept before the spread was measured, is the one change decided so far.
+    assert.match(buildSummary(m), /of the time \(z 2 holds at each look, 2\.3 % for one, and every run again is one more look\): had none of the 1 change decided here done anything, about 0\.\d would have been kept; 1 was\n/);
     node(4, 1, 'improve', 'train.py:WIDTH=64');
     decide(4, 'discard', 1.3);
     const line = /By chance: at these settings a change that does nothing is kept about (\d\.\d) % of the time \(z 2 holds at each look, 2\.3 % for one, and every run again is one more look\): had none of the 2 changes decided here done anything, about (0\.\d) would have been kept; 1 was/.exec(buildSummary(m));
@@ -157,6 +161,13 @@ describe('the best, ranked by every run of its code', () => {
     wide.node(3, 0, 'rerun', 'noise:0:2');
     wide.decide(3, 'discard', 1.1);
     assert.match(buildSummary(wide.m), /By chance: at these settings a change that does nothing is almost never kept \(minDelta 0\.5 is 5\.0 spreads\)\n/);
+    // With no change decided yet (the baseline's repeats measured the spread), the rate alone.
+    const early = session(0, false);
+    early.node(1, 0, 'rerun', 'noise:0:1');
+    early.decide(1, 'discard', 1.0);
+    early.node(2, 0, 'rerun', 'noise:0:2');
+    early.decide(2, 'discard', 1.1);
+    assert.match(buildSummary(early.m), /of the time \(z 2 holds at each look, 2\.3 % for one, and every run again is one more look\)\n/);
   });
 
   it('re-runs are no edits: what a proposer is told was tried from a node leaves them out', () => {
