@@ -18,6 +18,7 @@ import { DEFAULT_PRUNE } from '../src/core/config.js';
 import { heldBy, lateWins, type HeldBy } from '../src/core/judging/curves.js';
 import { judge } from '../src/core/judging/judge.js';
 import type { Proposal, ProposalRequest, Proposer } from '../src/core/proposers/proposer.js';
+import { gauss } from '../src/core/random.js';
 import type { ExperimentNode, Operator, ResearchConfig } from '../src/core/types.js';
 import { benchRepo, type BenchRow, configOrNull, machine, type SessionRun, runSession } from './harness.js';
 import { rng } from './webviewData.js';
@@ -78,11 +79,6 @@ print(f"val_loss: {V[-1]}")
 `;
 }
 
-/** A standard normal from two uniforms (Box–Muller). */
-function normal(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
-
 /**
  * `noise`: each point's relative scatter (the benchmark's 0.4 %); `shape`: the benchmark's exponential, or a power law
  * floor + (START − floor)·(1 + 3p/τ)^−0.7 that keeps falling to the end (bench/pruneModel.ts tries both).
@@ -93,7 +89,7 @@ export function curve(floor: number, tau: number, r: () => number, diverge?: { a
     const p = i / POINTS;
     let v = floor + (START - floor) * (shape === 'exp' ? Math.exp(-p / tau) : (1 + (3 * p) / tau) ** -0.7);
     if (diverge && p > diverge.at) v *= Math.exp(diverge.rate * (p - diverge.at));
-    v *= 1 + noise * normal(r);
+    v *= 1 + noise * gauss(r);
     values.push(v > 50 || values.at(-1) === 'nan' ? 'nan' : v.toFixed(4));
   }
   return { floor, tau, values };

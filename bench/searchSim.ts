@@ -30,6 +30,8 @@ import { NOISE_SD, OPTIMUM, script, SHAPES, TRUE_VALUES_PY, trueLoss, type Shape
 
 export { trueLoss };
 
+// Not src/core/random.ts's gauss: this one draws log(u), not log(1 − u), and the README's simulator figures for the
+// noisy shape are from these draws.
 function gauss(rng: () => number): number {
   return Math.sqrt(-2 * Math.log(rng() || 1e-12)) * Math.cos(2 * Math.PI * rng());
 }

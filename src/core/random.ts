@@ -13,6 +13,11 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** A standard normal draw from two uniforms (Box–Muller). */
+export function gauss(rng: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+}
+
 /** FNV-1a over a string, for seeding. */
 export function hash(s: string): number {
   let h = 0x811c9dc5;

@@ -2,7 +2,7 @@
 // `weigh`) and run order (the parent runs again while it has fewer runs than the change, else the change; decisions.ts
 // `nextRun`). z holds at each look, and every run again is one more look at the same change, so the rate is above
 // the one-look 1 − Φ(z). The summary says it beside what the session kept; bench/noiseModel.ts prints it by true gain.
-import { mulberry32 } from '../random.js';
+import { gauss, mulberry32 } from '../random.js';
 import { weigh } from './evidence.js';
 
 export interface ChanceSetting {
@@ -24,11 +24,6 @@ export interface Chance {
   runs: number;
   /** Changes simulated. */
   changes: number;
-}
-
-/** A standard normal draw (Box–Muller). */
-function gauss(rng: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
 }
 
 /** Looks a figure may take: a setting of many runs a change (maxRuns: 1000) gets fewer changes, at least MIN_TRIALS. */
