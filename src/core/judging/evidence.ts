@@ -80,23 +80,31 @@ export function weigh(e: Evidence): Verdict {
   const threshold = Math.max(e.minDelta, e.z * se);
   // Float subtraction must not turn "exactly the threshold" into "more than the threshold".
   const eps = 1e-12 * Math.max(1, Math.abs(e.parent.mean));
-  const runs = n === 1 ? `${fmtNum(m)}` : `mean ${fmtNum(m)} of ${n} runs`;
-  const against = `parent ${fmtNum(e.parent.mean)}${e.parent.runs > 1 ? ` (mean of ${e.parent.runs})` : ''}`;
-  const minDelta = e.minDeltaText ?? fmtNum(e.minDelta);
-  const margin = e.spread === null ? `minDelta ${minDelta}` : `threshold ${fmtNum(threshold)} = max(minDelta ${minDelta}, ${e.z} × ${fmtNum(e.spread)} × √(1/${n} + 1/${Math.max(1, e.parent.runs)}))`;
-  const text = `${runs} vs ${against}: gain ${fmtNum(gain)}, ${gain - threshold > eps ? 'more' : 'not more'} than the ${margin}`;
-  if (gain - threshold > eps) {
-    if (n < (e.minRuns ?? 1) && n < e.maxRuns) return { action: 'rerun', mean: m, gain, threshold, text };
-    return { action: 'keep', mean: m, gain, threshold, text };
+  const more = gain - threshold > eps;
+  // The words are written only when read: the Monte Carlo of chance.ts weighs a million looks and reads none.
+  const verdict = (action: Verdict['action'], bound?: string): Verdict => ({
+    action, mean: m, gain, threshold,
+    get text() {
+      const runs = n === 1 ? `${fmtNum(m)}` : `mean ${fmtNum(m)} of ${n} runs`;
+      const against = `parent ${fmtNum(e.parent.mean)}${e.parent.runs > 1 ? ` (mean of ${e.parent.runs})` : ''}`;
+      const minDelta = e.minDeltaText ?? fmtNum(e.minDelta);
+      const margin = e.spread === null ? `minDelta ${minDelta}` : `threshold ${fmtNum(threshold)} = max(minDelta ${minDelta}, ${e.z} × ${fmtNum(e.spread)} × √(1/${n} + 1/${Math.max(1, e.parent.runs)}))`;
+      const text = `${runs} vs ${against}: gain ${fmtNum(gain)}, ${more ? 'more' : 'not more'} than the ${margin}`;
+      return bound === undefined ? text : `${text}; ${bound}`;
+    },
+    ...(bound === undefined ? {} : { bound }),
+  });
+  if (more) {
+    if (n < (e.minRuns ?? 1) && n < e.maxRuns) return verdict('rerun');
+    return verdict('keep');
   }
-  if (e.spread === null || n >= e.maxRuns) return { action: 'discard', mean: m, gain, threshold, text };
-  if (gain - e.minDelta > eps) return { action: 'rerun', mean: m, gain, threshold, text };
-  if (e.effect === undefined) return { action: 'discard', mean: m, gain, threshold, text };
+  if (e.spread === null || n >= e.maxRuns) return verdict('discard');
+  if (gain - e.minDelta > eps) return verdict('rerun');
+  if (e.effect === undefined) return verdict('discard');
   // The futility bound: the most it could still gain, z standard errors above what it measured, against the smallest
   // gain worth finding.
   const most = gain + e.z * se;
   const worth = Math.max(e.minDelta, e.effect * e.spread);
-  if (most - worth > eps) return { action: 'rerun', mean: m, gain, threshold, text };
-  const bound = `at most it would gain ${fmtNum(most)} (gain + ${e.z} standard errors), not more than the smallest gain worth finding, ${e.effect} × spread = ${fmtNum(worth)}`;
-  return { action: 'discard', mean: m, gain, threshold, text: `${text}; ${bound}`, bound };
+  if (most - worth > eps) return verdict('rerun');
+  return verdict('discard', `at most it would gain ${fmtNum(most)} (gain + ${e.z} standard errors), not more than the smallest gain worth finding, ${e.effect} × spread = ${fmtNum(worth)}`);
 }
