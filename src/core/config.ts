@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { AutoResearchError } from './errors.js';
+import { oneLookZ } from './random.js';
 import { COST_EXPECTED, parseCost, parseTokens, TOKENS_EXPECTED } from './spend.js';
 import type { Constraint, ExecutorConfig, ProposerConfig, ResearchConfig, SandboxConfig, SecondaryMetricSpec, SlurmExecutorConfig } from './types.js';
 
@@ -335,6 +336,21 @@ export function minDeltaShareOf(text: string): number | null {
   return m ? Number(m[1]) / 100 : null;
 }
 
+const ALPHA = { min: 0.01, max: 0.25 };
+
+/**
+ * `noise.alpha`: a share (0.05 or 5%) from 1 % to 25 % (below that the Monte Carlo that turns it into z would take
+ * seconds; give z), and not beside z, which it replaces.
+ */
+function noiseAlpha(c: Checker, v: unknown, z: unknown): number | undefined {
+  const share = typeof v === 'string' ? minDeltaShareOf(v) : typeof v === 'number' ? v : null;
+  if (share === null || !Number.isFinite(share) || share < ALPHA.min || share > ALPHA.max) {
+    return c.fail('noise.alpha', v, 'a share from 0.01 to 0.25, or 1% to 25% (0.05: a change that does nothing is kept 5 % of the time, every run again counted)');
+  }
+  if (z !== undefined) return c.fail('noise.z', z, 'z or alpha, not both: alpha chooses z (remove one)');
+  return share;
+}
+
 /** Reads and checks a research config; throws a ConfigError listing every bad key. */
 export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): ResearchConfig {
   const raw = readYaml(yamlText);
@@ -543,15 +559,17 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}): 
   const maxTokens = tokens === undefined ? c.fail('maxTokens', r.maxTokens, TOKENS_EXPECTED) : tokens;
   let noise: ResearchConfig['noise'] | undefined = null;
   if (r.noise !== undefined && r.noise !== null) {
-    if (!c.isMap(r.noise)) noise = c.fail('noise', r.noise, 'a mapping {repeats, z, confirm, maxRuns, effect} (e.g. {repeats: 3})');
+    if (!c.isMap(r.noise)) noise = c.fail('noise', r.noise, 'a mapping {repeats, z or alpha, confirm, maxRuns, effect} (e.g. {repeats: 3})');
     else {
-      c.unknownKeys(r.noise, ['repeats', 'z', 'confirm', 'maxRuns', 'effect'], 'noise');
+      c.unknownKeys(r.noise, ['repeats', 'z', 'alpha', 'confirm', 'maxRuns', 'effect'], 'noise');
       const repeats = c.int('noise.repeats', r.noise.repeats, 2, 100);
-      const z = r.noise.z === undefined ? DEFAULT_NOISE_Z : c.number('noise.z', r.noise.z, 0, true);
+      const alpha = r.noise.alpha === undefined || r.noise.alpha === null ? null : noiseAlpha(c, r.noise.alpha, r.noise.z);
+      const z = alpha ? oneLookZ(alpha) : r.noise.z === undefined ? DEFAULT_NOISE_Z : c.number('noise.z', r.noise.z, 0, true);
       const confirm = r.noise.confirm === undefined ? true : typeof r.noise.confirm === 'boolean' ? r.noise.confirm : c.fail('noise.confirm', r.noise.confirm, 'true or false');
       const most = r.noise.maxRuns === undefined ? (repeats === undefined ? undefined : 2 * repeats) : c.int('noise.maxRuns', r.noise.maxRuns, 1, 1000);
       const effect = r.noise.effect === undefined || r.noise.effect === null ? null : c.number('noise.effect', r.noise.effect, 0, true);
-      noise = repeats !== undefined && z !== undefined && confirm !== undefined && most !== undefined && effect !== undefined ? { repeats, z, confirm, maxRuns: most, ...(effect === null ? {} : { effect }) } : undefined;
+      noise = repeats !== undefined && z !== undefined && alpha !== undefined && confirm !== undefined && most !== undefined && effect !== undefined
+        ? { repeats, z, confirm, maxRuns: most, ...(alpha === null ? {} : { alpha }), ...(effect === null ? {} : { effect }) } : undefined;
     }
   }
 

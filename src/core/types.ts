@@ -142,8 +142,16 @@ export interface SandboxConfig {
 export interface NoiseConfig {
   /** Runs of the baseline (the first included) whose sample standard deviation is the run-to-run spread. */
   repeats: number;
-  /** A change must beat its parent by more than max(minDelta, z × spread). */
+  /**
+   * A change must beat its parent by more than max(minDelta, z × spread × √(1/n + 1/m)). With `alpha`, the session
+   * replaces it with the z that gives alpha (chance.ts resolveNoise); the config gives the one-look z until then.
+   */
   z: number;
+  /**
+   * The share of changes that do nothing that may be kept, every look counted (`noise.alpha`, instead of z): the
+   * session chooses z for it.
+   */
+  alpha?: number;
   /** Re-run a candidate new best once; it is kept only if the mean of both runs still clears the threshold. */
   confirm: boolean;
   /** The most runs one change gets while its evidence is open (default 2 × repeats; sessions journaled before it have none). */

@@ -2,8 +2,9 @@
 // `weigh`) and run order (the parent runs again while it has fewer runs than the change, else the change; decisions.ts
 // `nextRun`). z holds at each look, and every run again is one more look at the same change, so the rate is above
 // the one-look 1 − Φ(z). The summary says it beside what the session kept; bench/noiseModel.ts prints it by true gain.
-import { gauss, mulberry32 } from '../random.js';
-import { weigh } from './evidence.js';
+import { gauss, mulberry32, oneLookZ } from '../random.js';
+import type { NoiseConfig, ResearchConfig } from '../types.js';
+import { maxRuns, weigh } from './evidence.js';
 
 export interface ChanceSetting {
   z: number;
@@ -76,10 +77,63 @@ export function keptByChance(s: ChanceSetting): number {
   return v;
 }
 
-/** 1 − Φ(z), the share kept by chance at one look (Abramowitz and Stegun 7.1.26, to 1.5e-7). */
-export function oneLook(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const erfc = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-x * x);
-  return z >= 0 ? erfc / 2 : 1 - erfc / 2;
+const zByAlpha = new Map<string, number>();
+
+/**
+ * The z (to about 0.01) at which `s` keeps a change that does nothing about `alpha` of the time, every look counted,
+ * at minDelta 0 (a minDelta keeps fewer). One look at it would keep fewer than alpha, so the search starts there and
+ * goes up: regula falsi on the log of the rate, which falls about linearly in z, so a few Monte Carlos do (a session
+ * with maxRuns 24 pays for them once, at its start). The same setting gives the same z, computed once.
+ */
+export function zForAlpha(alpha: number, s: Omit<ChanceSetting, 'z' | 'minDelta'>): number {
+  const key = JSON.stringify([alpha, s.repeats, s.maxRuns, s.confirm, s.effect ?? null]);
+  const known = zByAlpha.get(key);
+  if (known !== undefined) return known;
+  // Enough changes that alpha of them is about 100 kept ones: the figure to a tenth of itself, z to a few hundredths.
+  const trials = Math.max(4000, Math.ceil(100 / alpha));
+  // Above 0 while too many are kept; 1/trials stands in for none kept.
+  const excess = (z: number) => Math.log(Math.max(keptShare({ ...s, z, minDelta: 0 }, 0, trials).kept, 1 / trials) / alpha);
+  let lo = oneLookZ(alpha);
+  let gLo = excess(lo);
+  let z = lo;
+  if (gLo > 0) {
+    let hi = lo + 0.5;
+    let gHi = excess(hi);
+    while (gHi > 0 && hi < 10) {
+      [lo, gLo] = [hi, gHi];
+      hi += 0.5;
+      gHi = excess(hi);
+    }
+    // Illinois: the end that stays has its value halved, so neither end sticks.
+    let side = 0;
+    z = hi;
+    for (let i = 0; i < 12 && hi - lo > 0.01; i++) {
+      z = hi - gHi * (hi - lo) / (gHi - gLo);
+      const g = excess(z);
+      if (Math.abs(g) < 0.03) break;
+      if (g > 0) {
+        [lo, gLo] = [z, g];
+        if (side === 1) gHi /= 2;
+        side = 1;
+      } else {
+        [hi, gHi] = [z, g];
+        if (side === -1) gLo /= 2;
+        side = -1;
+      }
+    }
+  }
+  z = Math.round(z * 100) / 100;
+  zByAlpha.set(key, z);
+  return z;
+}
+
+/** The config with `noise.alpha` turned into the z that gives it (zForAlpha); a config without alpha as it is. */
+export function resolveNoise(config: ResearchConfig): ResearchConfig {
+  const noise = config.noise;
+  if (noise?.alpha === undefined) return config;
+  return { ...config, noise: { ...noise, z: zFor(noise as NoiseConfig & { alpha: number }) } };
+}
+
+function zFor(noise: NoiseConfig & { alpha: number }): number {
+  return zForAlpha(noise.alpha, { repeats: noise.repeats, maxRuns: maxRuns(noise), confirm: noise.confirm, ...(noise.effect === undefined ? {} : { effect: noise.effect }) });
 }

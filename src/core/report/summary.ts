@@ -7,7 +7,8 @@ import { capReached, hasCap, spendText } from '../spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from '../types.js';
 import { curveRange, sparklines, valueAt } from '../judging/curves.js';
 import { bandRule, minDeltaAt, minDeltaText } from '../judging/judge.js';
-import { keptByChance, oneLook } from '../judging/chance.js';
+import { keptByChance } from '../judging/chance.js';
+import { oneLook } from '../random.js';
 import { maxRuns } from '../judging/evidence.js';
 import { budgetWithRoom, closeToBudget } from '../configTemplate.js';
 import { DASH, directionText, fmtCost, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, fmtShare, fmtTokens } from '../../shared/format.js';
@@ -59,7 +60,8 @@ export function chanceLine(model: SessionModel): string | null {
   const decided = changes.length;
   const kept = changes.filter((n) => n.status === 'keep').length;
   const expected = rate * decided;
-  const rule = `By chance: at these settings a change that does nothing is kept about ${pct(rate)} of the time (z ${noise.z} holds at each look, ${pct(oneLook(noise.z))} for one, and every run again is one more look)`;
+  const z = noise.alpha === undefined ? `z ${noise.z}` : `z ${noise.z}, chosen for alpha ${pct(noise.alpha)},`;
+  const rule = `By chance: at these settings a change that does nothing is kept about ${pct(rate)} of the time (${z} holds at each look, ${pct(oneLook(noise.z))} for one, and every run again is one more look)`;
   if (!decided) return rule;
   return `${rule}: had none of the ${decided} change${decided === 1 ? '' : 's'} decided here done anything, about ${expected < 10 ? expected.toFixed(1) : Math.round(expected)} would have been kept; ${kept} ${kept === 1 ? 'was' : 'were'}`;
 }

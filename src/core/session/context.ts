@@ -1,6 +1,7 @@
 // What the rooms of a session share: its settings, its model, git and the protection once it is open, the slots,
 // the few flags the loop turns on, and the way to tell the world. The controller makes one and hands it to each room.
 import type { Executor, RunningExperiment } from '../executors/executor.js';
+import { resolveNoise } from '../judging/chance.js';
 import type { Lab } from '../git.js';
 import type { SessionModel } from '../model.js';
 import type { BeforeRun, Protection } from '../protection/protection.js';
@@ -78,7 +79,8 @@ export class SessionContext {
   private wake: (() => void) | null = null;
 
   constructor(readonly options: ControllerOptions, readonly paths: SessionPaths, readonly model: SessionModel, private readonly hooks: ControllerHooks) {
-    this.config = options.config;
+    // `noise.alpha` becomes its z here, once, so the judge, the journal and every reader see the z the session uses.
+    this.config = resolveNoise(options.config);
   }
 
   emit(e: ControllerEvent): void {

@@ -114,6 +114,11 @@ search: {drafts: 5, debugDepth: 1, patience: 4}
     assert.deepEqual(parseConfig(MINIMAL + 'noise: {repeats: 3, maxRuns: 20}\n').noise, { repeats: 3, z: 2, confirm: true, maxRuns: 20 });
     assert.deepEqual(parseConfig(MINIMAL + 'noise: {repeats: 3, maxRuns: 24, effect: 1}\n').noise, { repeats: 3, z: 2, confirm: true, maxRuns: 24, effect: 1 });
     assert.deepEqual(parseConfig(MINIMAL + 'gpus: 2\n').gpus, ['2']);
+    // alpha in place of z: the config holds the one-look z for it (1.645 for 5 %); the session raises it for the looks.
+    for (const alpha of ['0.05', '5%']) {
+      const a = parseConfig(MINIMAL + `noise: {repeats: 3, alpha: ${alpha}}\n`).noise!;
+      assert.deepEqual({ ...a, z: Number(a.z.toFixed(3)) }, { repeats: 3, z: 1.645, confirm: true, maxRuns: 6, alpha: 0.05 });
+    }
   });
 
   const bad: [string, string, string, RegExp?][] = [
@@ -122,7 +127,10 @@ search: {drafts: 5, debugDepth: 1, patience: 4}
     ['gpus fraction', MINIMAL + 'gpus: [0.5]\n', 'gpus[0]', /GPU index/],
     ['gpus with slurm', MINIMAL + 'gpus: [0]\nexecutor: {kind: slurm}\n', 'gpus', /executor\.gres/],
     ['pipeline', MINIMAL + 'pipeline: -1\n', 'pipeline', /integer from 0/],
-    ['noise', MINIMAL + 'noise: 3\n', 'noise', /mapping \{repeats, z, confirm, maxRuns, effect\}/],
+    ['noise', MINIMAL + 'noise: 3\n', 'noise', /mapping \{repeats, z or alpha, confirm, maxRuns, effect\}/],
+    ['noise.alpha', MINIMAL + 'noise: {repeats: 3, alpha: 0.5}\n', 'noise.alpha', /from 0\.01 to 0\.25, or 1% to 25%/],
+    ['noise.alpha a word', MINIMAL + 'noise: {repeats: 3, alpha: low}\n', 'noise.alpha', /share/],
+    ['noise.alpha beside z', MINIMAL + 'noise: {repeats: 3, z: 2, alpha: 0.05}\n', 'noise.z', /z or alpha, not both/],
     ['noise.effect', MINIMAL + 'noise: {repeats: 3, effect: 0}\n', 'noise.effect', /> 0/],
     ['noise.maxRuns', MINIMAL + 'noise: {repeats: 3, maxRuns: 0}\n', 'noise.maxRuns', /from 1/],
     ['noise.repeats', MINIMAL + 'noise: {repeats: 1}\n', 'noise.repeats', /from 2/],

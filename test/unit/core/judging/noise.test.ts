@@ -310,6 +310,29 @@ describe('a session with noise: {repeats: 3, z: 2}', () => {
     assert.match(out.join('\n'), chance);
   });
 
+  it('with noise: {repeats: 3, alpha: 0.05} in place of z, chooses z for alpha with every look counted, and says so', async () => {
+    const repo = noisyRepo();
+    repo.write('autoresearch.config.yaml', readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8').replace('z: 2', 'alpha: 5%'));
+    repo.commit('alpha');
+    const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
+    assert.equal(config.noise!.alpha, 0.05);
+    const c = new Controller({ root: repo.root, config, proposer: new PatchesProposer({ dir: join(repo.root, 'patches') }), executor: new LocalExecutor(), platform: null });
+    const outcome = await c.run();
+    c.dispose();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    // One look at 1.64 keeps 5 %; up to 6 runs a change, with a confirmation, need about 2.0 for the same.
+    const z = outcome.model.config!.noise!.z;
+    assert.ok(z > 1.9 && z < 2.15, String(z));
+    const recorded = Journal.read(join(repo.root, '.autoresearch/n1/journal.jsonl')).find((r) => r.type === 'session') as { config: { noise: { z: number; alpha: number } } };
+    assert.deepEqual([recorded.config.noise.z, recorded.config.noise.alpha], [z, 0.05], 'journaled as the z the session used');
+    assert.deepEqual(shape(outcome.model), EXPECTED);
+    assert.match(outcome.model.get(3)!.reason, new RegExp(`max\\(minDelta 0, ${z} × 0\\.1 × `));
+    const summary = readFileSync(join(repo.root, 'autoresearch-summary.md'), 'utf8');
+    const line = new RegExp(`By chance: at these settings a change that does nothing is kept about (\\d\\.\\d) % of the time \\(z ${z}, chosen for alpha 5\\.0 %, holds at each look`).exec(summary);
+    assert.ok(line, summary);
+    assert.ok(Math.abs(Number(line[1]) - 5) <= 0.6, line[1]);
+  });
+
   for (const fault of ['judging:4', 'judging:5', 'writing:6', 'judging:7', 'writing:8']) {
     it(`a controller killed at ${fault} (a candidate and its confirmation) resumes to the same tree, nothing run twice`, () => {
       const repo = noisyRepo();
