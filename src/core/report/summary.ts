@@ -60,7 +60,7 @@ export function chanceLine(model: SessionModel): string | null {
   const decided = changes.length;
   const kept = changes.filter((n) => n.status === 'keep').length;
   const expected = rate * decided;
-  const z = noise.alpha === undefined ? `z ${noise.z}` : `z ${noise.z}, chosen for alpha ${pct(noise.alpha)},`;
+  const z = noise.alpha === undefined ? `z ${noise.z}` : `z ${noise.z}, chosen for alpha ${pct(noise.alpha)}${minDelta > 0 ? ' at minDelta 0' : ''},`;
   const rule = `By chance: at these settings a change that does nothing is kept about ${pct(rate)} of the time (${z} holds at each look, ${pct(oneLook(noise.z))} for one, and every run again is one more look)`;
   if (!decided) return rule;
   return `${rule}: had none of the ${decided} change${decided === 1 ? '' : 's'} decided here done anything, about ${expected < 10 ? expected.toFixed(1) : Math.round(expected)} would have been kept; ${kept} ${kept === 1 ? 'was' : 'were'}`;

@@ -15,7 +15,7 @@ import { LocalExecutor } from '../../../../src/core/executors/localExecutor.js';
 import { parentRunKey, sampleStdDev, SessionModel } from '../../../../src/core/model.js';
 import { PatchesProposer } from '../../../../src/core/proposers/patches.js';
 import { parseResults } from '../../../../src/core/record/results.js';
-import type { NoiseBand, RunResult } from '../../../../src/core/types.js';
+import type { NoiseBand, NoiseConfig, RunResult } from '../../../../src/core/types.js';
 import { sessionDto } from '../../../../src/core/report/snapshot.js';
 import { buildSummary, pooledRuns, rankedNote } from '../../../../src/core/report/summary.js';
 import { fakeConfig } from '../../helpers/nodes.js';
@@ -90,11 +90,11 @@ describe('the noise band in the model', () => {
 });
 
 describe('the best, ranked by every run of its code', () => {
-  function session(minDelta = 0, change = true) {
+  function session(minDelta = 0, change = true, noise: NoiseConfig = { repeats: 3, z: 2, confirm: false }) {
     const m = new SessionModel();
     let seq = 0;
     const rec = (e: object) => m.apply({ seq: seq++, ...e } as never);
-    rec({ type: 'session', tag: 't', config: fakeConfig({ noise: { repeats: 3, z: 2, confirm: false }, minDelta }), baseCommit: 'c', baseBranch: null, platform: null, startedAt: 't' });
+    rec({ type: 'session', tag: 't', config: fakeConfig({ noise, minDelta }), baseCommit: 'c', baseBranch: null, platform: null, startedAt: 't' });
     const node = (id: number, parentId: number | null, operator: string, editKey: string) => rec({ type: 'node', node: { id, parentId, operator, commit: 'c', description: '', plan: '', editKey, changedFiles: [], policyReason: '', proposer: { kind: 'none' }, hint: null, createdAt: 't' } });
     const decide = (id: number, status: string, metric: number) => rec({ type: 'decide', id, status, metric, memoryGb: null, secondary: {}, reason: '', decidedBy: 'rule' });
     node(0, null, 'baseline', 'baseline');
@@ -168,6 +168,18 @@ describe('the best, ranked by every run of its code', () => {
     early.node(2, 0, 'rerun', 'noise:0:2');
     early.decide(2, 'discard', 1.1);
     assert.match(buildSummary(early.m), /of the time \(z 2 holds at each look, 2\.3 % for one, and every run again is one more look\)\n/);
+    // With alpha, the z chosen for it; at a minDelta above 0 the rate is below alpha, and the line says why.
+    for (const [minDelta, said] of [[0, 'chosen for alpha 2.0 %,'], [0.2, 'chosen for alpha 2.0 % at minDelta 0,']] as const) {
+      const a = session(minDelta, false, { repeats: 3, z: 2.41, confirm: true, alpha: 0.02 });
+      a.node(1, 0, 'rerun', 'noise:0:1');
+      a.decide(1, 'discard', 1.0);
+      a.node(2, 0, 'rerun', 'noise:0:2');
+      a.decide(2, 'discard', 1.1);
+      const rate = /kept about (\d\.\d) % of the time \(z 2\.41, (.*?) holds at each look, 0\.8 % for one/.exec(buildSummary(a.m));
+      assert.ok(rate, buildSummary(a.m));
+      assert.equal(rate[2], said);
+      assert.ok(minDelta ? Number(rate[1]) < 1.5 : Math.abs(Number(rate[1]) - 2) <= 0.3, rate[1]);
+    }
   });
 
   it('re-runs are no edits: what a proposer is told was tried from a node leaves them out', () => {
