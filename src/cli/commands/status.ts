@@ -3,7 +3,7 @@ import { readTail } from '../../core/files.js';
 import type { SessionModel } from '../../core/model.js';
 import { runningController } from '../../core/offline.js';
 import { spendLine } from '../../core/spend.js';
-import { chanceLine, noiseLine, rankedNote } from '../../core/report/summary.js';
+import { chanceLine, noiseLine, powerLine, rankedNote } from '../../core/report/summary.js';
 import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
 import type { Command, CommandContext } from '../command.js';
 import { statusDocument } from '../json.js';
@@ -31,6 +31,8 @@ async function status({ cwd, o, io, json }: CommandContext): Promise<number> {
   if (band) io.out(`  ${noiseLine(band)}`);
   const chance = chanceLine(model);
   if (chance) io.out(`  ${chance}`);
+  const power = powerLine(model);
+  if (power) io.out(`  ${power}`);
   const spent = spendLine(model.spend, model.cap);
   if (spent) io.out(`  ${spent}`);
   const open = model.hints.filter((h) => h.takenBy === null);

@@ -64,17 +64,23 @@ export function keptShare(s: ChanceSetting, gain = 0, trials = 4000): Chance {
   return { kept: kept / done, runs: runs / done, changes: done };
 }
 
-const byChance = new Map<string, number>();
+const byGain = new Map<string, Chance>();
+
+/** keptShare for `s` and `gain` (minDelta to two figures), computed once per setting. */
+export function keptAt(s: ChanceSetting, gain: number): Chance {
+  const minDelta = Number(s.minDelta.toPrecision(2));
+  const key = JSON.stringify([s.z, s.repeats, s.maxRuns, s.confirm, s.effect ?? null, minDelta, gain]);
+  let v = byGain.get(key);
+  if (v === undefined) {
+    v = keptShare({ ...s, minDelta }, gain);
+    byGain.set(key, v);
+  }
+  return v;
+}
 
 /** The share of changes that do nothing that `s` keeps (keptShare at gain 0), computed once per setting. */
 export function keptByChance(s: ChanceSetting): number {
-  const key = JSON.stringify([s.z, s.repeats, s.maxRuns, s.confirm, s.effect ?? null, Number(s.minDelta.toPrecision(2))]);
-  let v = byChance.get(key);
-  if (v === undefined) {
-    v = keptShare({ ...s, minDelta: Number(s.minDelta.toPrecision(2)) }).kept;
-    byChance.set(key, v);
-  }
-  return v;
+  return keptAt(s, 0).kept;
 }
 
 const zByAlpha = new Map<string, number>();

@@ -7,7 +7,7 @@ import { capReached, hasCap, spendText } from '../spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from '../types.js';
 import { curveRange, sparklines, valueAt } from '../judging/curves.js';
 import { bandRule, minDeltaAt, minDeltaText } from '../judging/judge.js';
-import { keptByChance } from '../judging/chance.js';
+import { keptAt, keptByChance, zForAlpha, type ChanceSetting } from '../judging/chance.js';
 import { oneLook } from '../random.js';
 import { maxRuns } from '../judging/evidence.js';
 import { budgetWithRoom, closeToBudget } from '../configTemplate.js';
@@ -39,24 +39,38 @@ function pct(share: number): string {
   return share < 0.1 ? `${(100 * share).toFixed(1)} %` : fmtShare(share);
 }
 
-/**
- * What chance alone would have kept: how often this session's noise rule keeps a change that does nothing (z holds
- * at each look, and every run again is one more), against the changes it decided. Null until the spread is measured.
- */
-export function chanceLine(model: SessionModel): string | null {
+/** The session's noise rule as chance.ts models it, once the spread is measured: minDelta in spreads. */
+function sessionChance(model: SessionModel) {
   const cfg = model.config;
   const noise = cfg?.noise;
   const spread = model.noiseBand()?.spread;
   const base = model.estimate(0)?.mean ?? model.baseline?.metric;
   if (!cfg || !noise || !spread || base === null || base === undefined) return null;
   const minDelta = minDeltaAt(cfg, base) / spread;
-  const rate = keptByChance({
+  const setting: ChanceSetting = {
     z: noise.z, repeats: noise.repeats, maxRuns: maxRuns(noise), confirm: noise.confirm, minDelta,
     ...(noise.effect === undefined ? {} : { effect: noise.effect }),
-  });
+  };
+  return { cfg, noise, spread, base, minDelta, setting };
+}
+
+/** Changes decided by the rule (not the baseline's repeats, re-runs or confirmations). */
+function decidedChanges(model: SessionModel): ExperimentNode[] {
+  return model.nodes.filter((n): n is ExperimentNode => !!n && n.id !== 0 && !isMeasurement(n) && (n.status === 'keep' || n.status === 'discard'));
+}
+
+/**
+ * What chance alone would have kept: how often this session's noise rule keeps a change that does nothing (z holds
+ * at each look, and every run again is one more), against the changes it decided. Null until the spread is measured.
+ */
+export function chanceLine(model: SessionModel): string | null {
+  const at = sessionChance(model);
+  if (!at) return null;
+  const { cfg, noise, base, minDelta, setting } = at;
+  const rate = keptByChance(setting);
   // A minDelta of many spreads keeps none by chance: the looks do not matter there.
   if (rate < 0.0005) return `By chance: at these settings a change that does nothing is almost never kept (minDelta ${minDeltaText(cfg, base)} is ${minDelta.toFixed(1)} spreads)`;
-  const changes = model.nodes.filter((n): n is ExperimentNode => !!n && n.id !== 0 && !isMeasurement(n) && (n.status === 'keep' || n.status === 'discard'));
+  const changes = decidedChanges(model);
   const decided = changes.length;
   const kept = changes.filter((n) => n.status === 'keep').length;
   const expected = rate * decided;
@@ -64,6 +78,39 @@ export function chanceLine(model: SessionModel): string | null {
   const rule = `By chance: at these settings a change that does nothing is kept about ${pct(rate)} of the time (${z} holds at each look, ${pct(oneLook(noise.z))} for one, and every run again is one more look)`;
   if (!decided) return rule;
   return `${rule}: had none of the ${decided} change${decided === 1 ? '' : 's'} decided here done anything, about ${expected < 10 ? expected.toFixed(1) : Math.round(expected)} would have been kept; ${kept} ${kept === 1 ? 'was' : 'were'}`;
+}
+
+/** What `noise:` to try where real gains as small as the spread are missed: the futility bound, with more runs. */
+const FINER = { effect: 1, maxRuns: 24 };
+
+/**
+ * The other half of the rule: how often it keeps a real gain of one spread (its power), the same Monte Carlo as the
+ * chance line. With `suggest` (the summary), where changes that measured better than their parent were turned away and
+ * `effect` is off, what `{effect: 1, maxRuns: 24}` would find at the same rate by chance (alpha), and what it costs
+ * in runs. Null until the spread is measured.
+ */
+export function powerLine(model: SessionModel, suggest = false): string | null {
+  const at = sessionChance(model);
+  if (!at) return null;
+  const { cfg, noise, spread, base, minDelta, setting } = at;
+  const one = keptAt(setting, 1);
+  const head = `Power: at these settings a real gain of one spread (${fmtNum(spread)}) is kept about ${pct(one.kept)} of the time, of two ${pct(keptAt(setting, 2).kept)}`;
+  // Where minDelta is a spread or more, it decides what is found, not the runs.
+  if (minDelta >= 1) return `${head} (minDelta ${minDeltaText(cfg, base)} is ${minDelta.toFixed(1)} spreads)`;
+  const missed = decidedChanges(model).filter((n) => {
+    const parent = n.parentId === null ? null : model.rankValue(n.parentId);
+    return n.status === 'discard' && n.metric !== null && parent !== null && model.better(n.metric, parent);
+  }).length;
+  if (!suggest || noise.effect !== undefined || !missed) return head;
+  // The same rate by chance as now (at minDelta 0, as alpha is), within what alpha may be.
+  const alpha = noise.alpha ?? Math.min(0.25, Math.max(0.01, Math.round(1000 * keptByChance({ ...setting, minDelta: 0 })) / 1000));
+  const finer = { ...setting, ...FINER, z: zForAlpha(alpha, { repeats: noise.repeats, confirm: noise.confirm, ...FINER }) };
+  const found = keptAt(finer, 1).kept;
+  if (found <= one.kept) return head;
+  const cost = (c: ChanceSetting) => keptAt(c, 0).runs.toFixed(1);
+  return `${head}; ${missed} change${missed === 1 ? '' : 's'} turned away here measured better than ${missed === 1 ? 'its' : 'their'} parent. ` +
+    `With \`noise: {repeats: ${noise.repeats}, effect: ${FINER.effect}, maxRuns: ${FINER.maxRuns}, alpha: ${pct(alpha).replace(' ', '')}}\` ` +
+    `(the same rate by chance) a gain of one spread would be kept about ${pct(found)} of the time, at about ${cost(finer)} runs for a change that does nothing where these settings take ${cost(setting)}`;
 }
 
 const VERDICT: Record<Verdict, string> = { larger: 'larger than the noise', within: 'within noise', unknown: 'noise unknown' };
@@ -169,6 +216,8 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   if (band) out.push(`- ${noiseLine(band)}; ${measurements.length} noise run(s) (baseline repeats and confirmation runs) are not counted as experiments`);
   const chance = chanceLine(model);
   if (chance) out.push(`- ${chance}`);
+  const power = powerLine(model, true);
+  if (power) out.push(`- ${power}`);
   out.push(`- Platform: ${describePlatform(model.platform)}`);
   if (model.protection) out.push(`- Protection: ${model.protection.text}`);
   const checked = nodes.filter((n) => n.checks);

@@ -154,6 +154,19 @@ describe('the best, ranked by every run of its code', () => {
     const rate = Number(line[1]) / 100;
     assert.ok(rate > 0.03 && rate < 0.08, line[1]);
     assert.equal(line[2], (2 * rate).toFixed(1));
+    // Power: what the rule finds of a real gain of one spread; no suggestion while no change that measured better was
+    // turned away.
+    const power = /- Power: at these settings a real gain of one spread \(0\.1\) is kept about (\d+) % of the time, of two (\d+) %\n/.exec(buildSummary(m));
+    assert.ok(power, buildSummary(m));
+    assert.ok(Number(power[1]) > 25 && Number(power[1]) < 60 && Number(power[2]) > 80, power[0]);
+    // #5 measured better than the baseline's mean (1.1) and was turned away: the summary says what finer settings
+    // would find at the same rate by chance, and what they cost.
+    node(5, 0, 'improve', 'train.py:DEPTH=4');
+    decide(5, 'discard', 1.05);
+    const finer = /- Power: .* of two \d+ %; 1 change turned away here measured better than its parent\. With `noise: \{repeats: 3, effect: 1, maxRuns: 24, alpha: (\d\.\d)%\}` \(the same rate by chance\) a gain of one spread would be kept about (\d+) % of the time, at about (\d+\.\d) runs for a change that does nothing where these settings take (\d\.\d)\n/.exec(buildSummary(m));
+    assert.ok(finer, buildSummary(m));
+    assert.equal(finer[1], (100 * rate).toFixed(1), 'alpha: the rate by chance now');
+    assert.ok(Number(finer[2]) > Number(power[1]) + 20 && Number(finer[3]) > 2 * Number(finer[4]), finer[0]);
     // A minDelta of many spreads keeps none by chance (ng-video-lecture's bigram.py: minDelta 0.5 % was 6.5 spreads).
     const wide = session(0.5);
     wide.node(2, 0, 'rerun', 'noise:0:1');
