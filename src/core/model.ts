@@ -416,9 +416,10 @@ export class SessionModel {
     return this.nodes.filter((n) => n && n.decidedBy === null);
   }
 
+  /** The experiments by status: changes, not the baseline, its repeats or the runs that measure noise (decidedCount's). */
   counts(): Record<'keep' | 'discard' | 'crash' | 'invalid' | 'running' | 'pending', number> {
     const c = { keep: 0, discard: 0, crash: 0, invalid: 0, running: 0, pending: 0 };
-    for (const n of this.nodes) if (n && n.id !== 0) c[n.status]++;
+    for (const n of this.nodes) if (n && n.id !== 0 && !isMeasurement(n)) c[n.status]++;
     return c;
   }
 }

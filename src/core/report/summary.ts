@@ -180,8 +180,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   const measurements = model.nodes.filter((n): n is ExperimentNode => !!n && isMeasurement(n));
   const nodes = model.nodes.filter((n): n is ExperimentNode => !!n && n.id !== 0 && !isMeasurement(n));
   const decided = nodes.filter((n) => n.decidedBy !== null);
-  const counts = { keep: 0, discard: 0, crash: 0, invalid: 0, running: 0, pending: 0 };
-  for (const n of nodes) counts[n.status]++;
+  const counts = model.counts();
   const band = model.noiseBand();
   const out: string[] = [];
   out.push(`# AutoResearch summary: ${model.tag}`, '');

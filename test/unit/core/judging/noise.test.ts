@@ -328,7 +328,8 @@ describe('a session with noise: {repeats: 3, z: 2}', () => {
     // The CLI's status shows the band too.
     const out: string[] = [];
     assert.equal(await main(['status', '--cwd', repo.root], { out: (t) => out.push(t), err: (t) => out.push(t), isTTY: false }), 0, out.join('\n'));
-    assert.match(out.join('\n'), /experiments: 4 of 4 decided[\s\S]*Noise: spread ±0\.330151 \(pooled standard deviation of 3 baseline runs and 6 runs of 3 experiments run more than once\); a change must beat its parent by more than 0\.660303/);
+    // The five runs that measure noise are no experiments there either (they were counted as discards).
+    assert.match(out.join('\n'), /experiments: 4 of 4 decided: 2 kept, 2 discarded, 0 crashed, 0 invalid\n[\s\S]*Noise: spread ±0\.330151 \(pooled standard deviation of 3 baseline runs and 6 runs of 3 experiments run more than once\); a change must beat its parent by more than 0\.660303/);
     // Both say what chance alone would have kept of the 4 changes (the baseline's repeats and confirmations are none).
     const chance = /By chance: at these settings a change that does nothing is kept about 5\.\d % of the time \(z 2 holds at each look, 2\.3 % for one, and every run again is one more look\): had none of the 4 changes decided here done anything, about 0\.2 would have been kept; 2 were/;
     assert.match(summary, chance);
