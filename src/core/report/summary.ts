@@ -96,7 +96,7 @@ export function powerLine(model: SessionModel, suggest = false): string | null {
   const one = keptAt(setting, 1);
   const head = `Power: at these settings a real gain of one spread (${fmtNum(spread)}) is kept about ${pct(one.kept)} of the time, of two ${pct(keptAt(setting, 2).kept)}`;
   // Where minDelta is a spread or more, it decides what is found, not the runs.
-  if (minDelta >= 1) return `${head} (minDelta ${minDeltaText(cfg, base)} is ${minDelta.toFixed(1)} spreads)`;
+  if (minDelta >= 1) return `${head} (minDelta ${minDeltaText(cfg, base)} is ${minDelta.toFixed(1)} spreads: it decides what is found more than the runs do)`;
   const missed = decidedChanges(model).filter((n) => {
     const parent = n.parentId === null ? null : model.rankValue(n.parentId);
     return n.status === 'discard' && n.metric !== null && parent !== null && model.better(n.metric, parent);

@@ -174,6 +174,7 @@ describe('the best, ranked by every run of its code', () => {
     wide.node(3, 0, 'rerun', 'noise:0:2');
     wide.decide(3, 'discard', 1.1);
     assert.match(buildSummary(wide.m), /By chance: at these settings a change that does nothing is almost never kept \(minDelta 0\.5 is 5\.0 spreads\)\n/);
+    assert.match(buildSummary(wide.m), /- Power: at these settings a real gain of one spread \(0\.1\) is kept about 0\.1 % of the time, of two 0\.4 % \(minDelta 0\.5 is 5\.0 spreads: it decides what is found more than the runs do\)\n/);
     // With no change decided yet (the baseline's repeats measured the spread), the rate alone.
     const early = session(0, false);
     early.node(1, 0, 'rerun', 'noise:0:1');
