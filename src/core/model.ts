@@ -416,10 +416,13 @@ export class SessionModel {
     return this.nodes.filter((n) => n && n.decidedBy === null);
   }
 
-  /** The experiments by status: changes, not the baseline, its repeats or the runs that measure noise (decidedCount's). */
-  counts(): Record<'keep' | 'discard' | 'crash' | 'invalid' | 'running' | 'pending', number> {
+  /**
+   * The nodes after the baseline by status; with `measurements` false, the changes alone (decidedCount's), not the
+   * runs that measure noise (the baseline's repeats, confirmations), which `status --json` counts (docs/json.md).
+   */
+  counts(measurements = true): Record<'keep' | 'discard' | 'crash' | 'invalid' | 'running' | 'pending', number> {
     const c = { keep: 0, discard: 0, crash: 0, invalid: 0, running: 0, pending: 0 };
-    for (const n of this.nodes) if (n && n.id !== 0 && !isMeasurement(n)) c[n.status]++;
+    for (const n of this.nodes) if (n && n.id !== 0 && (measurements || !isMeasurement(n))) c[n.status]++;
     return c;
   }
 }

@@ -19,7 +19,7 @@ async function status({ cwd, o, io, json }: CommandContext): Promise<number> {
     io.out(JSON.stringify(statusDocument(s.tag, model)));
     return 0;
   }
-  const c = model.counts();
+  const c = model.counts(false);
   const cfg = model.config!;
   io.out(`Session ${s.tag}: ${model.state}${model.stateReason ? ` (${model.stateReason})` : ''}`);
   io.out(`  experiments: ${model.decidedCount} of ${cfg.maxExperiments ?? 'unlimited'} decided: ${c.keep} kept, ${c.discard} discarded, ${c.crash} crashed, ${c.invalid} invalid${c.running ? `, ${c.running} running` : ''}`);

@@ -180,7 +180,7 @@ export function buildSummary(model: SessionModel, now = new Date()): string {
   const measurements = model.nodes.filter((n): n is ExperimentNode => !!n && isMeasurement(n));
   const nodes = model.nodes.filter((n): n is ExperimentNode => !!n && n.id !== 0 && !isMeasurement(n));
   const decided = nodes.filter((n) => n.decidedBy !== null);
-  const counts = model.counts();
+  const counts = model.counts(false);
   const band = model.noiseBand();
   const out: string[] = [];
   out.push(`# AutoResearch summary: ${model.tag}`, '');
