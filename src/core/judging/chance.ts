@@ -3,7 +3,7 @@
 // `nextRun`). z holds at each look, and every run again is one more look at the same change, so the rate is above
 // the one-look 1 − Φ(z). The summary says it beside what the session kept; bench/noiseModel.ts prints it by true gain.
 import { gauss, mulberry32, oneLookZ } from '../random.js';
-import type { NoiseConfig, ResearchConfig } from '../types.js';
+import type { ResearchConfig } from '../types.js';
 import { maxRuns, weigh } from './evidence.js';
 
 export interface ChanceSetting {
@@ -136,10 +136,7 @@ export function zForAlpha(alpha: number, s: Omit<ChanceSetting, 'z' | 'minDelta'
 /** The config with `noise.alpha` turned into the z that gives it (zForAlpha); a config without alpha as it is. */
 export function resolveNoise(config: ResearchConfig): ResearchConfig {
   const noise = config.noise;
-  if (noise?.alpha === undefined) return config;
-  return { ...config, noise: { ...noise, z: zFor(noise as NoiseConfig & { alpha: number }) } };
-}
-
-function zFor(noise: NoiseConfig & { alpha: number }): number {
-  return zForAlpha(noise.alpha, { repeats: noise.repeats, maxRuns: maxRuns(noise), confirm: noise.confirm, ...(noise.effect === undefined ? {} : { effect: noise.effect }) });
+  if (!noise || noise.alpha === undefined) return config;
+  const z = zForAlpha(noise.alpha, { repeats: noise.repeats, maxRuns: maxRuns(noise), confirm: noise.confirm, ...(noise.effect === undefined ? {} : { effect: noise.effect }) });
+  return { ...config, noise: { ...noise, z } };
 }
