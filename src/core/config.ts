@@ -336,7 +336,8 @@ export function minDeltaShareOf(text: string): number | null {
   return m ? Number(m[1]) / 100 : null;
 }
 
-const ALPHA = { min: 0.01, max: 0.25 };
+/** What `noise.alpha` may be. */
+export const ALPHA = { min: 0.01, max: 0.25 };
 
 /**
  * `noise.alpha`: a share (0.05 or 5%) from 1 % to 25 % (below that the Monte Carlo that turns it into z would take

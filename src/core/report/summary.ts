@@ -7,6 +7,7 @@ import { capReached, hasCap, spendText } from '../spend.js';
 import type { Direction, ExperimentNode, NoiseBand, PlatformInfo } from '../types.js';
 import { curveRange, sparklines, valueAt } from '../judging/curves.js';
 import { bandRule, minDeltaAt, minDeltaText } from '../judging/judge.js';
+import { ALPHA } from '../config.js';
 import { keptAt, keptByChance, zForAlpha, type ChanceSetting } from '../judging/chance.js';
 import { oneLook } from '../random.js';
 import { maxRuns } from '../judging/evidence.js';
@@ -102,8 +103,9 @@ export function powerLine(model: SessionModel, suggest = false): string | null {
     return n.status === 'discard' && n.metric !== null && parent !== null && model.better(n.metric, parent);
   }).length;
   if (!suggest || noise.effect !== undefined || !missed) return head;
-  // The same rate by chance as now (at minDelta 0, as alpha is), within what alpha may be.
-  const alpha = noise.alpha ?? Math.min(0.25, Math.max(0.01, Math.round(1000 * keptByChance({ ...setting, minDelta: 0 })) / 1000));
+  // The same rate by chance as now (at minDelta 0, as alpha is); none where that is outside what alpha may be (z 3).
+  const alpha = noise.alpha ?? Math.round(1000 * keptByChance({ ...setting, minDelta: 0 })) / 1000;
+  if (alpha < ALPHA.min || alpha > ALPHA.max) return head;
   const finer = { ...setting, ...FINER, z: zForAlpha(alpha, { repeats: noise.repeats, confirm: noise.confirm, ...FINER }) };
   const found = keptAt(finer, 1).kept;
   if (found <= one.kept) return head;

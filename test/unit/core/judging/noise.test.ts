@@ -167,6 +167,15 @@ describe('the best, ranked by every run of its code', () => {
     assert.ok(finer, buildSummary(m));
     assert.equal(finer[1], (100 * rate).toFixed(1), 'alpha: the rate by chance now');
     assert.ok(Number(finer[2]) > Number(power[1]) + 20 && Number(finer[3]) > 2 * Number(finer[4]), finer[0]);
+    // At z 3 chance keeps under 1 %, below what alpha may be: no setting to offer at the same rate.
+    const strict = session(0, true, { repeats: 3, z: 3, confirm: false });
+    for (const [id, value] of [[2, 1.0], [3, 1.1]] as const) {
+      strict.node(id, 0, 'rerun', `noise:0:${id - 1}`);
+      strict.decide(id, 'discard', value);
+    }
+    strict.node(4, 0, 'improve', 'train.py:DEPTH=4');
+    strict.decide(4, 'discard', 1.05);
+    assert.match(buildSummary(strict.m), /- Power: at these settings a real gain of one spread \(0\.1\) is kept about \d+ % of the time, of two \d+ %\n/);
     // A minDelta of many spreads keeps none by chance (ng-video-lecture's bigram.py: minDelta 0.5 % was 6.5 spreads).
     const wide = session(0.5);
     wide.node(2, 0, 'rerun', 'noise:0:1');
