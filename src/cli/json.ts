@@ -48,7 +48,7 @@ export function statusDocument(tag: string, model: SessionModel): object {
     experiments: { decided: model.decidedCount, max: cfg.maxExperiments, keep: c.keep, discard: c.discard, crash: c.crash, invalid: c.invalid, running: c.running, pending: c.pending },
     baseline: model.baseline ? { id: 0, metric: num(model.baseline.metric) } : null,
     best: model.best ? { id: model.best.id, metric: num(model.best.metric), commit: model.best.commit, description: model.best.description } : null,
-    noise: band ? { spread: band.spread, samples: band.samples, repeats: band.repeats, z: band.z, minDelta: band.minDelta, threshold: band.threshold } : null,
+    noise: band ? { spread: band.spread, samples: band.samples, repeats: band.repeats, z: band.z, alpha: band.alpha ?? null, minDelta: band.minDelta, threshold: band.threshold } : null,
     queuedHypotheses: model.hints.filter((h) => h.takenBy === null).map((h) => h.text),
   };
 }

@@ -389,7 +389,7 @@ export class SessionModel {
     const extra = more.reduce((a, g) => a + g.length, 0);
     const source = more.length ? `${base} baseline run${base === 1 ? '' : 's'} and ${extra} runs of ${more.length} experiment${more.length === 1 ? '' : 's'} run more than once` : `${base} baseline run${base === 1 ? '' : 's'}`;
     const share = this.config!.minDeltaShare;
-    return { spread, samples: spread === null ? base : samples, source, repeats: noise.repeats, z: noise.z, minDelta, ...(share === undefined ? {} : { minDeltaShare: share }), threshold: spread === null ? minDelta : Math.max(minDelta, noise.z * spread) };
+    return { spread, samples: spread === null ? base : samples, source, repeats: noise.repeats, z: noise.z, ...(noise.alpha === undefined ? {} : { alpha: noise.alpha }), minDelta, ...(share === undefined ? {} : { minDeltaShare: share }), threshold: spread === null ? minDelta : Math.max(minDelta, noise.z * spread) };
   }
 
   /** Nodes from the root to `id`. */

@@ -176,6 +176,8 @@ export interface NoiseBand {
   source: string;
   repeats: number;
   z: number;
+  /** `noise.alpha`, where it chose z. */
+  alpha?: number;
   minDelta: number;
   /** As the config's: a share of the parent's value instead of minDelta. */
   minDeltaShare?: number;

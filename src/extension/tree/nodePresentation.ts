@@ -181,7 +181,7 @@ function tooltip(
     const inside = withinNoise(n, parent, ctx.model);
     const how = band.spread === null
       ? `±${parent?.metric != null && Number.isFinite(parent.metric) ? fmtNum(Math.max(band.threshold, minDeltaAt(band, parent.metric))) : fmtNum(band.threshold)} (minDelta${band.minDeltaShare === undefined ? '' : ` ${minDeltaText(band)}`}; the spread is measured from ${band.repeats} baseline runs, ${band.samples} so far)`
-      : `±${fmtNum(band.threshold)} (${band.z} × spread ${fmtNum(band.spread)} from ${band.source})`;
+      : `±${fmtNum(band.threshold)} (${band.z}${band.alpha === undefined ? '' : `, chosen for alpha ${Number((100 * band.alpha).toPrecision(3))} %,`} × spread ${fmtNum(band.spread)} from ${band.source})`;
     rows.push(['noise band', md(`${how}${inside === null ? '' : inside ? ' · this change is within noise' : ' · this change is beyond noise'}`)]);
   }
   for (const [k, v] of Object.entries(n.secondary)) rows.push([k, fmtNum(v)]);

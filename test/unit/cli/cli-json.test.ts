@@ -40,7 +40,7 @@ describe('--json on a session', () => {
     assert.ok(Math.abs(d.baseline.metric - 1.55) < 1e-9, String(d.baseline.metric));
     assert.equal(typeof d.best.id, 'number');
     assert.match(d.best.commit, /^[0-9a-f]{40}$/);
-    assert.deepEqual(d.noise, { spread: 0, samples: 2, repeats: 2, z: 2, minDelta: 0, threshold: 0 });
+    assert.deepEqual(d.noise, { spread: 0, samples: 2, repeats: 2, z: 2, alpha: null, minDelta: 0, threshold: 0 });
     assert.deepEqual(d.queuedHypotheses, []);
   });
 

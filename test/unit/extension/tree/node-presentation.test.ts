@@ -48,6 +48,10 @@ describe('the Experiments view with a noise band', () => {
     const tip = presentNode(noisy.get(3)!, ctx).tooltip.replace(/\\(.)/g, '$1');
     assert.match(tip, /\| noise band \| ±0\.2 \(2 × spread 0\.1 from 3 baseline runs\) · this change is within noise \|/);
     assert.match(presentNode(noisy.get(4)!, ctx).tooltip, /this change is beyond noise/);
+    // With noise.alpha, the z it chose and why: the session journals z 2.41 for alpha 2.5 %.
+    const alpha = session(fakeConfig({ noise: { repeats: 3, z: 2.41, alpha: 0.025, confirm: false }, minDelta: 0 }));
+    const tipAlpha = presentNode(alpha.get(3)!, { model: alpha, active: false, now: Date.now() }).tooltip.replace(/\\(.)/g, '$1');
+    assert.match(tipAlpha, /\| noise band \| ±0\.241 \(2\.41, chosen for alpha 2\.5 %, × spread 0\.1 from 3 baseline runs\)/);
   });
 
   it('tells the results view which runs only measured noise, so its headline does not count them', () => {
