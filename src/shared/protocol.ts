@@ -120,6 +120,12 @@ export interface WinsDto {
   /** With no noise known: how to measure or give it. */
   hint: string | null;
   keeps: KeepWinDto[];
+  /**
+   * A session with `noise:`, once the spread is measured: what chance alone would have kept ("By chance: …") and the
+   * rule's power ("Power: …"), as the summary and `status` say them; absent for a results.tsv and older hosts.
+   */
+  chance?: string | null;
+  power?: string | null;
 }
 
 export interface KeepWinDto {

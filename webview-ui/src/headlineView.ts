@@ -72,7 +72,7 @@ export class HeadlineView {
 
     const wins = winsHeadline(store);
     this.wins.hidden = !wins;
-    const winsText = wins ? `${wins.text}${wins.hint ? ` ${wins.hint.replaceAll('`', '')}` : ''}` : '';
+    const winsText = wins ? `${wins.text}${wins.hint ? ` ${wins.hint.replaceAll('`', '')}` : ''}${wins.more.join('')}` : '';
     // Rebuilt only when it changes: the clock re-renders the headline every second.
     if (this.wins.textContent !== winsText) {
       this.wins.replaceChildren();
@@ -80,6 +80,7 @@ export class HeadlineView {
         this.wins.append(el('span', { class: 'wins-head', text: wins.text }));
         // The hint names config lines and commands between backticks, as the summary writes them.
         if (wins.hint) this.wins.append(' ', el('span', { class: 'muted' }, ...wins.hint.split('`').map((t, i) => (i % 2 ? el('code', { text: t }) : t))));
+        for (const line of wins.more) this.wins.append(el('span', { class: 'muted wins-more', text: line }));
       }
     }
 

@@ -26,10 +26,14 @@ export function winDetail(store: ResultsStore, id: number): string | null {
   return `${k.verdict === 'larger' ? 'larger than the noise' : 'within the noise'}: ${gain}; ${must}`;
 }
 
-/** The headline line: "1 of 2 keeps are larger than the noise (noise ±0.1, measured from …)." and how to know, when unknown. */
-export function winsHeadline(store: ResultsStore): { text: string; hint: string | null } | null {
+/**
+ * The headline line: "1 of 2 keeps are larger than the noise (noise ±0.1, measured from …)." and how to know, when
+ * unknown; with a session's measured noise, what chance alone would have kept and the rule's power, a line each.
+ */
+export function winsHeadline(store: ResultsStore): { text: string; hint: string | null; more: string[] } | null {
   const w = store.wins;
   // Before the first keep there is nothing to weigh, and an unknown noise need not be said yet.
   if (!w || (w.keeps.length === 0 && w.threshold === null)) return null;
-  return { text: `${w.headline}.`, hint: w.hint ? `To know: ${w.hint}.` : null };
+  const more = [w.chance, w.power].filter((t): t is string => !!t).map((t) => `${t}.`);
+  return { text: `${w.headline}.`, hint: w.hint ? `To know: ${w.hint}.` : null, more };
 }

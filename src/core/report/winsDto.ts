@@ -2,6 +2,7 @@
 // shows, so the panel says what `autoresearch summary` says and the webview computes nothing of its own.
 import type { SessionModel } from '../model.js';
 import { logWins, sessionWins, type RealWins } from './realWins.js';
+import { chanceLine, powerLine } from './summary.js';
 import type { ResultsRow } from '../record/results.js';
 import type { Direction } from '../types.js';
 import type { WinsDto } from '../../shared/protocol.js';
@@ -18,7 +19,7 @@ function dto<T>(wins: RealWins<T>, idOf: (t: T) => number | undefined): WinsDto 
 }
 
 export function sessionWinsDto(model: SessionModel): WinsDto {
-  return dto(sessionWins(model), (n) => n.id);
+  return { ...dto(sessionWins(model), (n) => n.id), chance: chanceLine(model), power: powerLine(model) };
 }
 
 /**

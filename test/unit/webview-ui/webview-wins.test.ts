@@ -13,6 +13,7 @@ import { ResultsStore } from '../../../webview-ui/src/store.js';
 import { cellText, tableRows, visibleColumns } from '../../../webview-ui/src/tableModel.js';
 import type { TableQuery } from '../../../webview-ui/src/tableModel.js';
 import { winDetail, winsHeadline } from '../../../webview-ui/src/wins.js';
+import { chanceLine, powerLine } from '../../../src/core/report/summary.js';
 import { fakeConfig } from '../helpers/nodes.js';
 import { originalFile, tsv } from '../helpers/resultsFiles.js';
 import { dto, storeOf } from '../helpers/webview.js';
@@ -116,7 +117,12 @@ describe('webview: which wins are real', () => {
     assert.equal(winDetail(store, 3), 'larger than the noise: gains 0.5 over #0; a keep must gain more than 0.2 (noise ±0.1)');
     assert.equal(winDetail(store, 4), 'within the noise: gains 0.05 over #3; a keep must gain more than 0.2 (noise ±0.1)');
     assert.equal(winDetail(store, 5), null, 'a discard is not weighed');
-    assert.deepEqual(winsHeadline(store), { text: `${sessionDto(m).wins!.headline}.`, hint: null });
+    // With the spread measured, what chance alone would have kept and the rule's power, as the summary says them.
+    const head = winsHeadline(store)!;
+    assert.deepEqual({ ...head, more: [] }, { text: `${sessionDto(m).wins!.headline}.`, hint: null, more: [] });
+    assert.deepEqual(head.more, [`${chanceLine(m)}.`, `${powerLine(m)}.`]);
+    assert.match(head.more[0]!, /^By chance: at these settings a change that does nothing is kept about \d\.\d % of the time .*: had none of the 3 changes decided here done anything, about 0\.2 would have been kept; 2 were\.$/);
+    assert.match(head.more[1]!, /^Power: at these settings a real gain of one spread \(0\.1\) is kept about \d+ % of the time, of two \d+ %\.$/);
   });
 
   it('filters with is:real and is:noise and sorts by how far a gain clears the noise', () => {
