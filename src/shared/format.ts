@@ -61,6 +61,11 @@ export function fmtShare(fraction: number): string {
   return `${Math.round(fraction * 100)} %`;
 }
 
+/** A probability to one decimal below 10 % (`5.1 %`, `0.8 %`), whole above (`44 %`): small ones such as alpha are read closely. */
+export function fmtChance(fraction: number): string {
+  return fraction < 0.1 ? `${(100 * fraction).toFixed(1)} %` : fmtShare(fraction);
+}
+
 /** Peak memory in a unit a person reads: `2.0 GB` from 1 GB up, `15.3 MB` below (`15.3MB` without the space). */
 export function fmtMemory(gb: number | null | undefined, space = true, empty = NA): string {
   if (gb === null || gb === undefined) return empty;

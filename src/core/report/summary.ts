@@ -12,7 +12,7 @@ import { keptAt, keptByChance, zForAlpha, type ChanceSetting } from '../judging/
 import { oneLook } from '../random.js';
 import { maxRuns } from '../judging/evidence.js';
 import { budgetWithRoom, closeToBudget } from '../configTemplate.js';
-import { DASH, directionText, fmtCost, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, fmtShare, fmtTokens } from '../../shared/format.js';
+import { DASH, directionText, fmtCost, fmtDelta, fmtDeltaAsWritten, fmtDuration, fmtMemory, fmtNum, fmtChance, fmtShare, fmtTokens } from '../../shared/format.js';
 
 export const SUMMARY_FILE = 'autoresearch-summary.md';
 
@@ -35,10 +35,6 @@ export function noiseLine(band: NoiseBand): string {
   return `Noise: spread ±${fmtNum(band.spread)} (pooled standard deviation of ${band.source}); a change must beat its parent by more than ${bandRule(band, band)}`;
 }
 
-/** A share to one decimal below 10 % (`5.1 %`), whole above. */
-function pct(share: number): string {
-  return share < 0.1 ? `${(100 * share).toFixed(1)} %` : fmtShare(share);
-}
 
 /** The session's noise rule as chance.ts models it, once the spread is measured: minDelta in spreads. */
 function sessionChance(model: SessionModel) {
@@ -75,8 +71,8 @@ export function chanceLine(model: SessionModel): string | null {
   const decided = changes.length;
   const kept = changes.filter((n) => n.status === 'keep').length;
   const expected = rate * decided;
-  const z = noise.alpha === undefined ? `z ${noise.z}` : `z ${noise.z}, chosen for alpha ${pct(noise.alpha)}${minDelta > 0 ? ' at minDelta 0' : ''},`;
-  const rule = `By chance: at these settings a change that does nothing is kept about ${pct(rate)} of the time (${z} holds at each look, ${pct(oneLook(noise.z))} for one, and every run again is one more look)`;
+  const z = noise.alpha === undefined ? `z ${noise.z}` : `z ${noise.z}, chosen for alpha ${fmtChance(noise.alpha)}${minDelta > 0 ? ' at minDelta 0' : ''},`;
+  const rule = `By chance: at these settings a change that does nothing is kept about ${fmtChance(rate)} of the time (${z} holds at each look, ${fmtChance(oneLook(noise.z))} for one, and every run again is one more look)`;
   if (!decided) return rule;
   return `${rule}: had none of the ${decided} change${decided === 1 ? '' : 's'} decided here done anything, about ${expected < 10 ? expected.toFixed(1) : Math.round(expected)} would have been kept; ${kept} ${kept === 1 ? 'was' : 'were'}`;
 }
@@ -95,7 +91,7 @@ export function powerLine(model: SessionModel, suggest = false): string | null {
   if (!at) return null;
   const { cfg, noise, spread, base, minDelta, setting } = at;
   const one = keptAt(setting, 1);
-  const head = `Power: at these settings a real gain of one spread (${fmtNum(spread)}) is kept about ${pct(one.kept)} of the time, of two ${pct(keptAt(setting, 2).kept)}`;
+  const head = `Power: at these settings a real gain of one spread (${fmtNum(spread)}) is kept about ${fmtChance(one.kept)} of the time, of two ${fmtChance(keptAt(setting, 2).kept)}`;
   // Where minDelta is a spread or more, it decides what is found, not the runs.
   if (minDelta >= 1) return `${head} (minDelta ${minDeltaText(cfg, base)} is ${minDelta.toFixed(1)} spreads: it decides what is found more than the runs do)`;
   const missed = decidedChanges(model).filter((n) => {
@@ -111,8 +107,8 @@ export function powerLine(model: SessionModel, suggest = false): string | null {
   if (found <= one.kept) return head;
   const cost = (c: ChanceSetting) => keptAt(c, 0).runs.toFixed(1);
   return `${head}; ${missed} change${missed === 1 ? '' : 's'} turned away here measured better than ${missed === 1 ? 'its' : 'their'} parent. ` +
-    `With \`noise: {repeats: ${noise.repeats}, effect: ${FINER.effect}, maxRuns: ${FINER.maxRuns}, alpha: ${pct(alpha).replace(' ', '')}}\` ` +
-    `(the same rate by chance) a gain of one spread would be kept about ${pct(found)} of the time, at about ${cost(finer)} runs for a change that does nothing where these settings take ${cost(setting)}`;
+    `With \`noise: {repeats: ${noise.repeats}, effect: ${FINER.effect}, maxRuns: ${FINER.maxRuns}, alpha: ${fmtChance(alpha).replace(' ', '')}}\` ` +
+    `(the same rate by chance) a gain of one spread would be kept about ${fmtChance(found)} of the time, at about ${cost(finer)} runs for a change that does nothing where these settings take ${cost(setting)}`;
 }
 
 const VERDICT: Record<Verdict, string> = { larger: 'larger than the noise', within: 'within noise', unknown: 'noise unknown' };

@@ -3,7 +3,7 @@
 import type { SessionModel } from '../../core/model.js';
 import type { ExperimentNode } from '../../core/types.js';
 import { minDeltaAt, minDeltaText } from '../../core/judging/judge.js';
-import { DECIDING, fmtClock, fmtCost, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtRunClock, truncate } from '../../shared/format.js';
+import { DECIDING, fmtClock, fmtCost, fmtDelta, fmtDuration, fmtMemory, fmtNum, fmtChance, fmtRunClock, truncate } from '../../shared/format.js';
 import { NodeContext } from '../constants.js';
 
 export interface NodePresentation {
@@ -181,7 +181,7 @@ function tooltip(
     const inside = withinNoise(n, parent, ctx.model);
     const how = band.spread === null
       ? `±${parent?.metric != null && Number.isFinite(parent.metric) ? fmtNum(Math.max(band.threshold, minDeltaAt(band, parent.metric))) : fmtNum(band.threshold)} (minDelta${band.minDeltaShare === undefined ? '' : ` ${minDeltaText(band)}`}; the spread is measured from ${band.repeats} baseline runs, ${band.samples} so far)`
-      : `±${fmtNum(band.threshold)} (${band.z}${band.alpha === undefined ? '' : `, chosen for alpha ${Number((100 * band.alpha).toPrecision(3))} %,`} × spread ${fmtNum(band.spread)} from ${band.source})`;
+      : `±${fmtNum(band.threshold)} (${band.z}${band.alpha === undefined ? '' : `, chosen for alpha ${fmtChance(band.alpha)},`} × spread ${fmtNum(band.spread)} from ${band.source})`;
     rows.push(['noise band', md(`${how}${inside === null ? '' : inside ? ' · this change is within noise' : ' · this change is beyond noise'}`)]);
   }
   for (const [k, v] of Object.entries(n.secondary)) rows.push([k, fmtNum(v)]);

@@ -2,7 +2,7 @@
 // tree, the transcript, the results view): one function each in src/shared/format.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DASH, fmtBytes, fmtCost, fmtDuration, fmtRate, fmtRunClock, fmtShare, fmtTick, fmtTicks, fmtTokens, placesWritten, truncate } from '../../../src/shared/format.js';
+import { DASH, fmtBytes, fmtChance, fmtCost, fmtDuration, fmtRate, fmtRunClock, fmtShare, fmtTick, fmtTicks, fmtTokens, placesWritten, truncate } from '../../../src/shared/format.js';
 
 describe('fmtDuration', () => {
   it('writes milliseconds under a second, seconds with a decimal under ten, the clock from there', () => {
@@ -46,6 +46,8 @@ describe('shares, rates, sizes and places', () => {
   it('writes a share of the budget as a whole percent, a rate with a decimal under ten', () => {
     assert.equal(fmtShare(0.384), '38 %');
     assert.equal(fmtShare(1), '100 %');
+    // A probability: small ones to one decimal (alpha 2.5 %, a one-look 0.8 %), large ones whole.
+    assert.deepEqual([0.025, 0.0082, 0.094, 0.44].map(fmtChance), ['2.5 %', '0.8 %', '9.4 %', '44 %']);
     assert.equal(fmtRate(3.46), '3.5');
     assert.equal(fmtRate(12.4), '12');
     assert.equal(fmtRate(null, DASH), DASH);
