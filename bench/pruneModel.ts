@@ -5,7 +5,12 @@
 // start-up of 1 to 5 % of the budget); 8.5 % of a budget passes between experiments (the engine, the proposer, python's
 // start at a 2 s budget). Its figures for the rule match the benchmark's (1.09× vs 1.10–1.13×, oracle 2.02× vs 1.97–1.99×).
 //
-//   node --import tsx bench/pruneModel.ts [--seeds 100] [--experiments 24] [--noise 0.004] [--power] [--fit Z]
+//   node --import tsx bench/pruneModel.ts [--seeds 100] [--experiments 24] [--noise 0.004] [--power] [--fit Z] [--spare-at F]
+//
+// Beside the oracle it gives what an oracle may reach that never stops a neutral change (its curve within about 2 %
+// of its parent's all the way: τ × 0.9–1.1, floor × 0.995–1.02) before F of the budget (default: never), and stops
+// every other run not kept at minFraction: the most any rule can give that cannot tell a neutral change's end from its
+// parent's before F.
 //
 // --noise 0: curves without scatter (what the rule loses to noise). --power: power-law curves that keep falling to
 // the end of the budget, as fixed-budget training does, instead of the benchmark's exponentials that level off. --fit Z: instead of the rule, a reference that
@@ -25,6 +30,7 @@ const SEEDS = arg('seeds', 100);
 const EXPERIMENTS = arg('experiments', 24);
 const NOISE = arg('noise', 0.004);
 const FIT = arg('fit', 0);
+const SPARE_AT = arg('spare-at', Infinity);
 const SHAPE: Shape = process.argv.includes('--power') ? 'power' : 'exp';
 /** Between experiments, in budgets. */
 const GAP = 0.085;
@@ -62,8 +68,8 @@ function fitSaysStop(points: readonly CurvePoint[], parentFinal: number, end: nu
 
 interface Tally { stopped: number; wrong: number; at: Map<string, number[]> }
 
-/** One session of EXPERIMENTS changes; returns its time in budgets, and the oracle's (prune off only). */
-function session(seed: number, prune: boolean, tally: Tally): { time: number; oracle: number } {
+/** One session of EXPERIMENTS changes; returns its time in budgets, and the oracles' (prune off only). */
+function session(seed: number, prune: boolean, tally: Tally): { time: number; oracle: number; spared: number } {
   const r = rng(seed);
   const clock = rng(seed * 7919 + 1);
   const choose = rng(seed * 104_729 + 3);
@@ -78,6 +84,7 @@ function session(seed: number, prune: boolean, tally: Tally): { time: number; or
   let fails = 0;
   let time = 0;
   let oracle = 0;
+  let spared = 0;
   for (let k = 1; k <= EXPERIMENTS; k++) {
     const kept = nodes.flatMap((n, i) => (n.kept ? [i] : []));
     const parentId = fails < 4 || kept.length === 1 ? best : kept[Math.floor(choose() * kept.length)]!;
@@ -107,29 +114,35 @@ function session(seed: number, prune: boolean, tally: Tally): { time: number; or
     const isKept = stoppedAt === null && wins;
     // The benchmark's oracle: every run not kept cut at minFraction, or at its first nan.
     const nan = c.values.indexOf('nan');
-    oracle += (isKept ? wall : Math.min(DEFAULT_PRUNE.minFraction, nan < 0 ? Infinity : (0.85 * (nan + 1)) / POINTS)) + GAP;
+    const cut = Math.min(DEFAULT_PRUNE.minFraction, nan < 0 ? Infinity : (0.85 * (nan + 1)) / POINTS);
+    oracle += (isKept ? wall : cut) + GAP;
+    // The oracle that spares neutral changes until SPARE_AT.
+    spared += (isKept ? wall : kind === 'neutral' ? Math.min(wall, SPARE_AT) : cut) + GAP;
     nodes.push({ floor: c.floor, tau: c.tau, curve: stoppedAt === null ? compact(points) : points.filter((p) => p[0] <= stoppedAt!), final, kept: isKept, parent: parentId });
     if (isKept && final < nodes[best]!.final) {
       best = nodes.length - 1;
       fails = 0;
     } else if (!isKept && parentId === best) fails++;
   }
-  return { time, oracle };
+  return { time, oracle, spared };
 }
 
 const tally: Tally = { stopped: 0, wrong: 0, at: new Map() };
 let off = 0;
 let on = 0;
 let oracle = 0;
+let spared = 0;
 for (let seed = 1; seed <= SEEDS; seed++) {
   const o = session(seed, false, { stopped: 0, wrong: 0, at: new Map() });
   off += o.time;
   oracle += o.oracle;
+  spared += o.spared;
   on += session(seed, true, tally).time;
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 console.log(`${SEEDS} seeds × ${EXPERIMENTS} experiments, ${SHAPE === 'exp' ? 'exponential' : 'power-law'} curves, noise ${NOISE}${FIT ? `, the family-aware reference at z ${FIT}` : ', the rule'}:`);
 console.log(`  experiments per hour on / off ${(off / on).toFixed(3)}×; the oracle ${(off / oracle).toFixed(3)}×; ${Math.round((100 * (off / on - 1)) / (off / oracle - 1))} % of its gain`);
+console.log(`  an oracle that stops no neutral change ${SPARE_AT < 1 ? `before ${pct(SPARE_AT)} of the budget` : 'at all'} ${(off / spared).toFixed(3)}×`);
 console.log(`  stopped ${tally.stopped}, of which would have been kept ${tally.wrong} (${((100 * tally.wrong) / Math.max(1, tally.stopped)).toFixed(2)} %)`);
 console.log(`  stopped at a median ${pct(median([...tally.at.values()].flat()))} of the budget: ${[...tally.at].map(([k, xs]) => `${k} ${xs.length} at ${pct(median(xs))}`).join(', ')}`);
