@@ -13,11 +13,13 @@
 // Names in NOT_HYPERPARAMETERS are left alone, and so are settings the run command sets itself (`--max_iters=2000`,
 // `--lr 0.1`, Hydra's `optimizer.lr=1e-3`, a config file after the script), where an edit would not reach the run.
 // Along one line of the tree it never sets a value back to one the line already had (`tanh -> sigmoid` after
-// `sigmoid -> tanh`). An edit replaces the value's characters and nothing else. From a node, a number is doubled or
-// halved before it is moved by a quarter (coarse to fine). The first try from a kept change of a number repeats its
-// step (the direction that paid); a draft changes a setting no kept experiment has changed yet.
+// `sigmoid -> tanh`), nor a head count the width does not divide (mutate/heads.ts). An edit replaces the value's
+// characters and nothing else. From a node, a number is doubled or halved before it is moved by a quarter (coarse to
+// fine). The first try from a kept change of a number repeats its step (the direction that paid); a draft changes a
+// setting no kept experiment has changed yet.
 import type { Proposal, ProposalRequest, Proposer } from './proposer.js';
 import type { ExperimentNode, Operator, ResearchConfig } from '../types.js';
+import { keepsHeadsWhole } from './mutate/heads.js';
 import { mentions } from './mutate/hint.js';
 import type { Hyperparameter } from './mutate/hyperparameter.js';
 import { overriddenBy, runOverrides, withConfigFiles } from './mutate/overrides.js';
@@ -87,7 +89,7 @@ export class MutateProposer implements Proposer {
     }
     const held = valuesOfLine(req.parent, req.history);
     let pool = params
-      .map((p) => candidatesFor(p).filter((c) => !req.triedFromParent.has(c.editKey) && !held.get(editKeyOf(p.file, p.name, ''))?.has(c.newText)))
+      .map((p) => candidatesFor(p).filter((c) => !req.triedFromParent.has(c.editKey) && !held.get(editKeyOf(p.file, p.name, ''))?.has(c.newText) && keepsHeadsWhole(c, params)))
       .filter((cs) => cs.length > 0);
     if (pool.length === 0) return null;
 

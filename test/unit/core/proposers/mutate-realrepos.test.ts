@@ -403,6 +403,44 @@ describe('Python: nanoGPT', () => {
   });
 });
 
+describe('attention heads split the width', () => {
+  // A small nanoGPT config for a CPU, as a user writes one (config/train_cpu.py); tried on the real nanoGPT, `n_head 8 → 6`
+  // with `n_embd = 64` crashed at model build (`assert config.n_embd % config.n_head == 0`).
+  const CPU_CONFIG = `out_dir = 'out-cpu'\ndevice = 'cpu'\ncompile = False\nbatch_size = 16\nblock_size = 32\nn_layer = 2\nn_head = 8\nn_embd = 64\nlearning_rate = 6e-3\nmax_iters = 800\n`;
+
+  it('never sets a head count the width does not divide, nor a width the heads do not divide', async () => {
+    const files = { 'train.py': NANOGPT_TRAIN, 'config/train_cpu.py': CPU_CONFIG, 'configurator.py': 'x = 1\n' };
+    const run = 'python train.py config/train_cpu.py';
+    const all = await proposeAll(new MutateProposer({ seed: 5 }), fakeRequest(worktree(files), { config: fakeConfig({ editable: ['train.py', 'config/*.py'], run }) }));
+    const to = (name: string) => all.filter((p) => p.editKey.startsWith(`config/train_cpu.py:${name}=`)).map((p) => p.editKey.replace(/^.*=/, '')).sort();
+    // 6 and 10 (a fifth down, a quarter up) would not divide 64.
+    assert.deepEqual(to('n_head'), ['16', '4']);
+    assert.deepEqual(to('n_embd'), ['128', '32', '48', '80']);
+    assert.deepEqual(to('n_layer'), ['1', '3', '4']);
+
+    // A width whose heads are 6 wide: a quarter up (120) or a fifth down (72) is no multiple of 16 heads.
+    const json = { 'config.json': '{\n  "d_model": 96,\n  "num_heads": 16,\n  "num_layers": 4\n}\n' };
+    const widths = (await proposeAll(new MutateProposer({ seed: 5 }), fakeRequest(worktree(json), { config: fakeConfig({ editable: ['config.json'] }) })))
+      .filter((p) => p.editKey.startsWith('config.json:d_model=')).map((p) => p.editKey.replace(/^.*=/, '')).sort();
+    assert.deepEqual(widths, ['192', '48']);
+  });
+
+  it('pairs heads with the width under the same key only, and leaves a pair that does not divide already alone', async () => {
+    // An encoder and a decoder each with their own: each pair is kept whole; `head_dim` and `n_kv_head` are no head count.
+    const yaml = 'encoder:\n  d_model: 64\n  n_head: 8\ndecoder:\n  d_model: 64\n  n_head: 4\n  head_dim: 16\n';
+    const all = await proposeAll(new MutateProposer({ seed: 5 }), fakeRequest(worktree({ 'model.yaml': yaml }), { config: fakeConfig({ editable: ['model.yaml'] }) }));
+    const to = (name: string) => all.filter((p) => p.editKey.startsWith(`model.yaml:${name}=`)).map((p) => p.editKey.replace(/^.*=/, '')).sort();
+    assert.deepEqual(to('encoder.n_head'), ['16', '4']);
+    assert.deepEqual(to('decoder.n_head'), ['2', '8']);
+    assert.deepEqual(to('decoder.head_dim'), ['12', '20', '32', '8']);
+    // 100 is no multiple of 8 to begin with: the width is made elsewhere of it, and every step is offered.
+    const odd = 'n_embd = 100\nn_head = 8\n';
+    const heads = (await proposeAll(new MutateProposer({ seed: 5 }), fakeRequest(worktree({ 'train.py': odd }), { config: fakeConfig({ editable: ['train.py'] }) })))
+      .filter((p) => p.editKey.startsWith('train.py:n_head=')).map((p) => p.editKey.replace(/^.*=/, '')).sort();
+    assert.deepEqual(heads, ['10', '16', '4', '6']);
+  });
+});
+
 describe('YAML: a Hydra/Lightning config', () => {
   it('finds numeric and boolean leaves by dotted key, and strings with choices', () => {
     assert.deepEqual(table(parseHyperparameters('conf/config.yaml', HYDRA_CONFIG)), [
