@@ -423,6 +423,12 @@ describe('attention heads split the width', () => {
     const widths = (await proposeAll(new MutateProposer({ seed: 5 }), fakeRequest(worktree(json), { config: fakeConfig({ editable: ['config.json'] }) })))
       .filter((p) => p.editKey.startsWith('config.json:d_model=')).map((p) => p.editKey.replace(/^.*=/, '')).sort();
     assert.deepEqual(widths, ['192', '48']);
+
+    // Grouped-query attention (a Llama-style config.json): the heads stay a multiple of the key-value heads.
+    const llama = { 'config.json': '{\n  "hidden_size": 512,\n  "num_attention_heads": 8,\n  "num_key_value_heads": 4\n}\n' };
+    const kv = (await proposeAll(new MutateProposer({ seed: 5 }), fakeRequest(worktree(llama), { config: fakeConfig({ editable: ['config.json'] }) })))
+      .filter((p) => p.editKey.startsWith('config.json:num_key_value_heads=')).map((p) => p.editKey.replace(/^.*=/, '')).sort();
+    assert.deepEqual(kv, ['2', '8']);
   });
 
   it('pairs heads with the width under the same key only, and leaves a pair that does not divide already alone', async () => {
