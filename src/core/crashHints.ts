@@ -122,13 +122,27 @@ export function interpretersWith(module: string | readonly string[], path: strin
 // `NameError: name 'floor' is not defined`, `torch.OutOfMemoryError: CUDA out of memory.`, `KeyboardInterrupt`.
 const EXCEPTION_LINE = /^(?:[A-Za-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception|Interrupt|Exit)\b(?::.*)?$/;
 
-/** The last exception line of a traceback in the log, clipped: what a crash reason should name. */
+/**
+ * The last exception line of a traceback in the log, clipped: what a crash reason should name. A bare one (a plain
+ * `assert`'s `AssertionError`) says nothing by itself, so the source line that raised it comes with it, and where:
+ * `AssertionError: assert config.n_embd % config.n_head == 0 (model.py:33)`.
+ */
 export function lastError(log: string): string | null {
   const lines = log.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   for (let i = lines.length - 1; i >= Math.max(0, lines.length - 40); i--) {
-    if (EXCEPTION_LINE.test(lines[i]!)) return truncate(lines[i]!, 160);
+    if (!EXCEPTION_LINE.test(lines[i]!)) continue;
+    const raised = lines[i]!.includes(':') ? null : raisedAt(lines, i);
+    return truncate(raised ? `${lines[i]}: ${raised}` : lines[i]!, 160);
   }
   return null;
+}
+
+/** The source line above a traceback's exception line `i`, past Python 3.11's `^^^^` marks, and its file and line. */
+function raisedAt(lines: readonly string[], i: number): string | null {
+  let j = i - 1;
+  while (j > 0 && /^[\^~\s]+$/.test(lines[j]!)) j--;
+  const at = /^File "(?:.*[\\/])?([^"\\/]+)", line (\d+)/.exec(lines[j - 1] ?? '');
+  return j > 0 && at && !lines[j]!.startsWith('File "') ? `${lines[j]} (${at[1]}:${at[2]})` : null;
 }
 
 /**

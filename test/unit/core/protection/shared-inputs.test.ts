@@ -184,5 +184,21 @@ describe('crash hints', () => {
     assert.equal(lastError("step 0: loss 4.2\nTraceback (most recent call last):\n  File \"train.py\", line 9, in <module>\nNameError: name 'floor' is not defined\n"), "NameError: name 'floor' is not defined");
     assert.equal(lastError('torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB'), 'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB');
     assert.equal(lastError('step 300: train loss 2.3665, val loss 2.3792'), null);
+    // nanoGPT with `n_head 8 → 6` and `n_embd = 64` (Python 3.11): a bare AssertionError names the line that raised it.
+    const assertion = [
+      'Traceback (most recent call last):',
+      '  File "/tmp/ngpt/.autoresearch/worktrees/dec7/slot-0/train.py", line 158, in <module>',
+      '    model = GPT(gptconf)',
+      '            ^^^^^^^^^^^^',
+      '  File "/tmp/ngpt/.autoresearch/worktrees/dec7/slot-0/model.py", line 33, in __init__',
+      '    assert config.n_embd % config.n_head == 0',
+      '           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^',
+      'AssertionError',
+    ].join('\n');
+    assert.equal(lastError(assertion), 'AssertionError: assert config.n_embd % config.n_head == 0 (model.py:33)');
+    // Without the marks (before 3.11), on Windows paths, and where the source is not shown (code run from a string).
+    assert.equal(lastError('  File "C:\\repo\\train.py", line 12, in <module>\n    assert x > 0\nAssertionError\n'), 'AssertionError: assert x > 0 (train.py:12)');
+    assert.equal(lastError('Traceback (most recent call last):\n  File "<string>", line 1, in <module>\nAssertionError\n'), 'AssertionError');
+    assert.equal(lastError('  File "m.py", line 3, in f\n    raise ValueError\nValueError\n'), 'ValueError: raise ValueError (m.py:3)');
   });
 });
