@@ -32,6 +32,10 @@ export class Decisions {
       parentMetric: parent ? model.estimate(parent.id)?.mean ?? parent.metric : null, isBaseline: node.id === 0, band: model.noiseBand(), repeat: measured,
       netLines: measured || !parent?.commit || !node.commit ? null : await this.netLines(parent.commit, node.commit),
     });
+    if (node.id === 0 && j.status === 'keep' && config.atBudget !== 'last') {
+      const near = baselineNearBudget(run.wallMs, config);
+      if (near) this.ctx.log(near, 'warn');
+    }
     if (j.status === 'keep' && parent?.wallMs && !measured) {
       const slower = slowKeep({ id: parent.id, wallMs: parent.wallMs }, run.wallMs, config);
       if (slower) return { ...j, reason: `${j.reason}; ${slower}` };
@@ -199,6 +203,17 @@ export function timeoutAdvice(parent: { id: number; wallMs: number }, config: Pi
     ? `${took}, close to it: a run a little slower (this change, or a busier machine) runs past it. Raise \`budget\` (\`budget: ${budgetWithRoom(parent.wallMs)}\` is about twice the parent's time)`
     : `${took}: this change made the run much slower, or it hangs (its log says which). If that is what it costs, raise \`budget\``;
   return `${why}, or have the script stop in time (it is told AUTORESEARCH_BUDGET_SECONDS)`;
+}
+
+/**
+ * What to say when the baseline itself ran close to the budget (nanoGPT on a CPU: 2:29 of 3m, after which three of ten
+ * changes ran past it, a larger batch, a deeper model, a busier machine): each such run is a crash that says nothing
+ * of its change, so the session says it at once, not in the summary the next morning. Null when there was room.
+ */
+export function baselineNearBudget(wallMs: number, config: Pick<ResearchConfig, 'budgetSeconds' | 'budgetText'>): string | null {
+  if (!closeToBudget(wallMs, config.budgetSeconds)) return null;
+  const share = Math.round((100 * wallMs) / (config.budgetSeconds * 1000));
+  return `the baseline took ${fmtDuration(wallMs)}, ${share} % of the ${config.budgetText} budget: a change that makes a run a little slower (a wider model, a larger batch), or a busier machine, runs past it, and a run stopped at the budget is a crash that says nothing of its change. To give them room, stop the session, set \`budget: ${budgetWithRoom(wallMs)}\` (about twice the baseline) and start it again: it goes on with the new budget`;
 }
 
 /**

@@ -12,7 +12,7 @@ import { LocalExecutor } from '../../../../src/core/executors/localExecutor.js';
 import { TOY_PREPARE, tempRepo, type TempRepo } from '../../helpers/repo.js';
 import { ScriptedProposer } from '../../helpers/faults.js';
 import { budgetWithRoom } from '../../../../src/core/configTemplate.js';
-import { slowKeep, timeoutAdvice } from '../../../../src/core/session/decisions.js';
+import { baselineNearBudget, slowKeep, timeoutAdvice } from '../../../../src/core/session/decisions.js';
 
 const repos: TempRepo[] = [];
 after(() => { for (const r of repos) r.cleanup(); });
@@ -126,6 +126,38 @@ describe('a kept change that brought the run close to the budget', () => {
     const child = outcome.model.get(1)!;
     assert.equal(child.status, 'keep', child.reason);
     assert.match(child.reason, /; it took \d\.\d s, \d+\.\d× #0's (?:\d+ ms|\d\.\d s) and \d+ % of the 3s budget: part of its gain may be the extra compute/);
+  });
+});
+
+describe('a baseline close to the budget', () => {
+  it('is said at once: the changes that make a run a little slower will run past it', () => {
+    // nanoGPT on a CPU: the baseline took 2:29 of 3m, and three of the next ten runs timed out.
+    const config = { budgetSeconds: 180, budgetText: '3m' };
+    assert.equal(baselineNearBudget(149_000, config),
+      'the baseline took 2:29, 83 % of the 3m budget: a change that makes a run a little slower (a wider model, a larger batch), or a busier machine, runs past it, and a run stopped at the budget is a crash that says nothing of its change. To give them room, stop the session, set `budget: 5m` (about twice the baseline) and start it again: it goes on with the new budget');
+    assert.equal(baselineNearBudget(90_000, config), null);
+  });
+
+  it('warns as the baseline is decided, not with atBudget: last, where a run the budget stops is judged', async () => {
+    const script = (sleep: number, loss: number) => `import time\ntime.sleep(${sleep})\nprint("val_loss: ${loss}")\n`;
+    const warned = async (atBudget: string): Promise<string[]> => {
+      const repo = tempRepo({
+        'train.py': script(2.2, 2), 'prepare.py': TOY_PREPARE,
+        'autoresearch.config.yaml': `tag: t1\neditable: [train.py]\nreadonly: [prepare.py]\nrun: python3 train.py\nbudget: 3s\n${atBudget}metric: {name: val_loss}\nmaxExperiments: 1\npolicy: greedy\npipeline: 0\nprune: off\n`,
+      });
+      repos.push(repo);
+      const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
+      const controller = new Controller({ root: repo.root, config, proposer: new ScriptedProposer([script(0.1, 1)]), executor: new LocalExecutor(), platform: null });
+      const warns: string[] = [];
+      controller.onEvent((e) => { if (e.type === 'log' && e.level === 'warn') warns.push(e.message); });
+      await controller.run();
+      controller.dispose();
+      return warns;
+    };
+    const plain = await warned('');
+    assert.equal(plain.filter((m) => m.startsWith('the baseline took')).length, 1, plain.join('\n'));
+    assert.match(plain.find((m) => m.startsWith('the baseline took'))!, /^the baseline took \d\.\d s, \d+ % of the 3s budget: .* set `budget: \d+s` \(about twice the baseline\)/);
+    assert.deepEqual((await warned('atBudget: last\n')).filter((m) => m.startsWith('the baseline took')), []);
   });
 });
 
