@@ -7,10 +7,9 @@
 //
 //   node --import tsx bench/pruneModel.ts [--seeds 100] [--experiments 24] [--noise 0.004] [--power] [--fit Z] [--spare-at F]
 //
-// Beside the oracle it gives what an oracle may reach that never stops a neutral change (its curve within about 2 %
-// of its parent's all the way: τ × 0.9–1.1, floor × 0.995–1.02) before F of the budget (default: never), and stops
-// every other run not kept at minFraction: the most any rule can give that cannot tell a neutral change's end from its
-// parent's before F.
+// Beside the oracle it gives what an oracle reaches that never stops a neutral change (τ × 0.9–1.1 and floor ×
+// 0.995–1.02 of its parent's) before F of the budget (default: never) and stops every other run not kept at
+// minFraction: the most any rule can give that cannot tell a neutral change's end from its parent's before F.
 //
 // --noise 0: curves without scatter (what the rule loses to noise). --power: power-law curves that keep falling to
 // the end of the budget, as fixed-budget training does, instead of the benchmark's exponentials that level off. --fit Z: instead of the rule, a reference that
