@@ -72,8 +72,12 @@ describe('the Slurm executor on a real Slurm', { skip: skipReason() }, () => {
     const blocker = c.cmd('sbatch', ['--parsable', '-c', String(c.cpus), '-o', '/dev/null', '--wrap', 'sleep 4']).stdout.trim();
     await waitUntil('the blocker to run', 10_000, () => jobState(c, blocker) === 'RUNNING');
     const t0 = Date.now();
-    const run = await ex.start(request(dir, 2, 'sleep 2; echo "val_loss: 0.5"', { budgetSeconds: 3 })).result;
+    // The budget's start reaches the engine, which reads the run's learning curve from there.
+    const ran: number[] = [];
+    const run = await ex.start(request(dir, 2, 'sleep 2; echo "val_loss: 0.5"', { budgetSeconds: 3, onRunning: (at) => ran.push(at) })).result;
     const total = Date.now() - t0;
+    assert.equal(ran.length, 1);
+    assert.ok(ran[0]! - t0 >= 1500, `it ran ${ran[0]! - t0}ms after its submission, having waited ${run.queuedMs}ms`);
     assert.equal(run.timedOut, false, readFileSync(run.logPath, 'utf8'));
     assert.equal(run.exitCode, 0);
     assert.ok(total > 4000, `submit to end took ${total}ms, more than the 3 s budget`);

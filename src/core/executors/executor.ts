@@ -22,6 +22,12 @@ export interface RunRequest {
   sandbox?: string[];
   /** Called with each chunk of output as it arrives (progress in the UI). */
   onOutput?: (chunk: string) => void;
+  /**
+   * Called when the run's budget starts (epoch ms): a cluster job's when the scheduler starts it, after its wait in the
+   * queue, and again when a requeued job runs again; a local process's as it is spawned. Learning curves count from
+   * there, so a run that queued is compared with its parent at the same point of its own run.
+   */
+  onRunning?: (startMs: number) => void;
 }
 
 /** A run in progress. Disposing it ends its whole process tree. */

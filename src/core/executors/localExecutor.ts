@@ -140,6 +140,7 @@ export class LocalExecutor implements Executor {
     }
     const pid = child.pid;
     if (pid) trackGroup(pid);
+    try { req.onRunning?.(started); } catch { /* the caller's trouble, not the run's */ }
     // Handled below through 'exit'; execa's own promise must never reject unobserved.
     const finished = child.then((r) => r, (e: unknown) => e);
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));

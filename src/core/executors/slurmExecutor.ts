@@ -204,6 +204,7 @@ class SlurmJob implements RunningExperiment {
     this.queuedMs += Math.max(0, start - this.waitingSince);
     this.lastWait = '';
     this.req.onOutput?.(`[autoresearch] Slurm job ${this.handle} running\n`);
+    this.req.onRunning?.(start);
     const left = this.req.budgetSeconds * 1000 - (Date.now() - start);
     if (this.budgetTimer) clearTimeout(this.budgetTimer);
     this.budgetTimer = setTimeout(() => this.requestCancel({ why: 'budget' }), Math.max(0, left));

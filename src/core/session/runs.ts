@@ -111,7 +111,10 @@ export class Runs {
     let lastEmit = 0;
     // The learning curve, and early stopping against the parent's curve at the same point of the budget.
     const budgetMs = config.budgetSeconds * 1000;
-    const reader = new CurveReader(config.progress ?? config.metric.pattern, budgetMs);
+    let reader = new CurveReader(config.progress ?? config.metric.pattern, budgetMs);
+    // When the run's budget started: a cluster job's after its wait in the queue (and again after a requeue, whose
+    // output starts over), so that its curve is read on its own run's clock, as its parent's was.
+    let clock = startedAt.getTime();
     const parentNode = node.parentId === null ? undefined : this.ctx.model.get(node.parentId);
     const parentCurve = parentNode?.curve ?? null;
     // A parent that ended by itself (not at the budget): a run slower than it per point is held to nan or inf (curves.ts).
@@ -130,7 +133,7 @@ export class Runs {
         const lines = chunk.split(/\r?\n|\r/).map((l) => l.trim()).filter(Boolean);
         if (lines.length) lastLine = lines[lines.length - 1]!;
         const now = Date.now();
-        const added = reader.feed(chunk, now - startedAt.getTime());
+        const added = reader.feed(chunk, now - clock);
         const point = added.at(-1);
         const rule = point && mayPrune && !pruned ? pruneRule() : null;
         if (rule) {
@@ -142,11 +145,15 @@ export class Runs {
           lastEmit = now;
           const last = reader.points.at(-1);
           this.ctx.emit({
-            type: 'run-progress', nodeId: node.id, elapsedMs: now - startedAt.getTime(), budgetMs, line: lastLine,
+            type: 'run-progress', nodeId: node.id, elapsedMs: now - clock, budgetMs, line: lastLine,
             ...(last ? { value: last[1], parentValue: parentCurve ? valueAt(parentCurve, last[0]) : null } : {}),
             ...(point ? { point } : {}),
           });
         }
+      },
+      onRunning: (at) => {
+        if (reader.points.length) reader = new CurveReader(config.progress ?? config.metric.pattern, budgetMs);
+        clock = at;
       },
     };
     const executor = this.ctx.options.executor;

@@ -5,6 +5,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../../../src/cli/main.js';
+import { parseConfig } from '../../../../src/core/config.js';
+import { Controller } from '../../../../src/core/controller.js';
+import type { Executor, RunningExperiment, RunRequest } from '../../../../src/core/executors/executor.js';
+import { LocalExecutor } from '../../../../src/core/executors/localExecutor.js';
+import type { RunResult } from '../../../../src/core/types.js';
 import { faultRepo, inProcess, ScriptedProposer, withKeys } from '../../helpers/faults.js';
 
 /**
@@ -186,6 +191,39 @@ print("val_loss: ${final}")
       assert.ok(n.wallMs! >= 1400, `#${id} ran its whole script: ${n.wallMs} ms`);
     }
     assert.equal(m.get(2)!.status, 'keep', m.get(2)!.reason);
+  });
+
+  it('reads a run that waited in a queue on its own clock: a cluster job is compared with its parent from when it ran', async () => {
+    // As a Slurm job waits for a node: the budget, and the curve, start when the scheduler starts it (onRunning), not
+    // when it was submitted. Read from the submission, its points came 1.2 s of a 2 s budget late (at 67 % to 130 %),
+    // behind its parent's at every point: only the hold for a run slower than a parent that ended by itself kept the
+    // rule from stopping it, and a parent the budget ended has no such hold.
+    class Queued implements Executor {
+      readonly kind = 'queued';
+      readonly sandboxed = 'here' as const;
+      private readonly local = new LocalExecutor();
+      start(req: RunRequest): RunningExperiment {
+        let running: RunningExperiment | undefined;
+        const result = new Promise<RunResult>((resolve, reject) => setTimeout(() => {
+          req.onOutput?.('[queue] job 7 running\n');
+          running = this.local.start(req);
+          running.result.then(resolve, reject);
+        }, req.nodeId === 0 ? 0 : 1200));
+        return { pid: undefined, result, dispose: () => running?.dispose() };
+      }
+      dispose(): void {
+        this.local.dispose();
+      }
+    }
+    const repo = faultRepo(withKeys({ budget: '2s', maxExperiments: '1', policy: 'greedy', progress: "'val loss ([\\d.]+)'", prune: '{minFraction: 0.25}' }), { 'train.py': trainer(1.0) });
+    const config = parseConfig(readFileSync(join(repo.root, 'autoresearch.config.yaml'), 'utf8'));
+    const controller = new Controller({ root: repo.root, config, proposer: new ScriptedProposer([trainer(0.95)]), executor: new Queued(), platform: null });
+    const outcome = await controller.run();
+    controller.dispose();
+    assert.equal(outcome.state, 'done', outcome.reason);
+    const n = outcome.model.get(1)!;
+    assert.equal(n.status, 'keep', n.reason);
+    assert.ok(n.curve && n.curve[0]![0] < 0.25, `its first point is early in its own run: ${JSON.stringify(n.curve)}`);
   });
 
   it('never stops a run whose parent printed no curve: it goes to the end and is judged on its final metric', async () => {
