@@ -43,8 +43,12 @@ export type CurvePointDto = [fraction: number, value: number | null];
 /** The most points of one running node's live curve kept on either side; past it, every other point goes. */
 export const LIVE_CURVE_MAX = 240;
 
-/** Appends a live point, halving the curve (its last point kept) when it grows past LIVE_CURVE_MAX. */
+/**
+ * Appends a live point, halving the curve (its last point kept) when it grows past LIVE_CURVE_MAX. A point earlier in
+ * the budget than the last one starts the curve over: the run started again (a cluster job the scheduler requeued).
+ */
 export function appendLivePoint(points: CurvePointDto[], p: CurvePointDto): void {
+  if (points.length && p[0] < points[points.length - 1]![0]) points.length = 0;
   points.push(p);
   if (points.length <= LIVE_CURVE_MAX) return;
   const last = points[points.length - 1]!;

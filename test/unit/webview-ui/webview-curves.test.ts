@@ -57,6 +57,16 @@ describe('webview learning curves: the points', () => {
     for (let i = 1; i < pts.length; i++) assert.ok(pts[i]![0] > pts[i - 1]![0], 'still in order');
   });
 
+  it('starts a live curve over when a point comes earlier than the last: a requeued cluster job runs again', () => {
+    const pts: CurvePointDto[] = [];
+    for (const p of [[0.1, 4], [0.3, 3.2], [0.5, 2.9]] as CurvePointDto[]) appendLivePoint(pts, p);
+    appendLivePoint(pts, [0.05, 4.4]);
+    assert.deepEqual(pts, [[0.05, 4.4]]);
+    // Two points at the same share of the budget (a chunk read at once) are one run's.
+    appendLivePoint(pts, [0.05, 4.3]);
+    assert.deepEqual(pts, [[0.05, 4.4], [0.05, 4.3]]);
+  });
+
   it('reads a curve at a fraction as the engine reads a parent\'s: between points, flat after the last, nothing before the first', () => {
     const c: CurvePointDto[] = [[0.2, 4], [0.6, 2], [0.8, null], [1, 1]];
     assert.equal(curveValueAt(c, 0.1), null);
