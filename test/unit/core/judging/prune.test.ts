@@ -223,7 +223,8 @@ print("val_loss: ${final}")
     assert.equal(outcome.state, 'done', outcome.reason);
     const n = outcome.model.get(1)!;
     assert.equal(n.status, 'keep', n.reason);
-    assert.ok(n.curve && n.curve[0]![0] < 0.25, `its first point is early in its own run: ${JSON.stringify(n.curve)}`);
+    // Its first step prints 0.1 s after its python starts (up to 0.6 s on a loaded machine); read from the submission, 1.2 s more.
+    assert.ok(n.curve && n.curve[0]![0] < 0.5, `its first point is early in its own run: ${JSON.stringify(n.curve)}`);
   });
 
   it('never stops a run whose parent printed no curve: it goes to the end and is judged on its final metric', async () => {
