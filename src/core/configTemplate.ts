@@ -201,6 +201,9 @@ export function closeToBudget(wallMs: number, budgetSeconds: number): boolean {
   return wallMs >= 0.6 * budgetSeconds * 1000;
 }
 
+/** What a run close to the budget risks, as `init` and a session say it of the baseline. */
+export const NEAR_BUDGET_RISK = 'a change that makes a run a little slower (a wider model, a larger batch), or a busier machine, runs past it, and a run stopped at the budget is a crash that says nothing about its change';
+
 /** A budget with room for runs like one that took `wallMs`: about twice it, in tens of seconds, or minutes from two (`70s`, `9m`). */
 export function budgetWithRoom(wallMs: number): string {
   const seconds = Math.max(10, Math.ceil((2 * wallMs) / 10_000) * 10);

@@ -8,7 +8,7 @@ import { STATE_DIR, statOrNull } from '../../core/files.js';
 import { Lab, repositoryRoot } from '../../core/git.js';
 import { planShared } from '../../core/protection/sharedInputs.js';
 import { describeSearchSpace, scanSearchSpace } from '../../core/proposers/mutate.js';
-import { budgetWithRoom, closeToBudget, configTemplate, fromRepositoryRoot, suggestMinDelta } from '../../core/configTemplate.js';
+import { budgetWithRoom, closeToBudget, configTemplate, NEAR_BUDGET_RISK, fromRepositoryRoot, suggestMinDelta } from '../../core/configTemplate.js';
 import { logTail, probeLogPath, probeRun, progressCandidate, trainingOnlyWarning, withAtBudgetLast, withMetricPattern, withProbedMetric, withProgressPattern, type MetricCandidate } from '../../core/metricProbe.js';
 import type { Direction, ResearchConfig } from '../../core/types.js';
 import { fmtDuration, fmtRunClock, truncate } from '../../shared/format.js';
@@ -287,7 +287,7 @@ async function probe(cwd: string, r: { command: string; tag: string; budget: str
       const fits = Math.max(10, Math.ceil((3 * result.wallMs) / 1000));
       io.out(`That is ${share < 0.01 ? 'under 1 %' : `${Math.round(share * 100)} %`} of the ${r.budget} budget. Early stopping compares runs at the same share of the budget and never before 25 % of it, so it cannot stop runs this short; a budget of about 3× this run (\`budget: ${fits}s\` in ${CONFIG_FILE}) lets it, and leaves room for changes that make a run slower.`);
     } else if (closeToBudget(result.wallMs, r.budgetSeconds)) {
-      io.err(`That is ${Math.round(share * 100)} % of the ${r.budget} budget: a change that makes a run a little slower (a wider model, a larger batch), or a busier machine, runs past it, and a run stopped at the budget is a crash that says nothing about its change. \`budget: ${budgetWithRoom(result.wallMs)}\` in ${CONFIG_FILE} is about twice this run.`);
+      io.err(`That is ${Math.round(share * 100)} % of the ${r.budget} budget: ${NEAR_BUDGET_RISK}. \`budget: ${budgetWithRoom(result.wallMs)}\` in ${CONFIG_FILE} is about twice this run.`);
     }
   }
 

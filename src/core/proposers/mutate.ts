@@ -88,8 +88,9 @@ export class MutateProposer implements Proposer {
       return null;
     }
     const held = valuesOfLine(req.parent, req.history);
+    const whole = keepsHeadsWhole(params);
     let pool = params
-      .map((p) => candidatesFor(p).filter((c) => !req.triedFromParent.has(c.editKey) && !held.get(editKeyOf(p.file, p.name, ''))?.has(c.newText) && keepsHeadsWhole(c, params)))
+      .map((p) => candidatesFor(p).filter((c) => !req.triedFromParent.has(c.editKey) && !held.get(editKeyOf(p.file, p.name, ''))?.has(c.newText) && whole(c)))
       .filter((cs) => cs.length > 0);
     if (pool.length === 0) return null;
 

@@ -35,7 +35,6 @@ export function noiseLine(band: NoiseBand): string {
   return `Noise: spread ±${fmtNum(band.spread)} (pooled standard deviation of ${band.source}); a change must beat its parent by more than ${bandRule(band, band)}`;
 }
 
-
 /** The session's noise rule as chance.ts models it, once the spread is measured: minDelta in spreads. */
 function sessionChance(model: SessionModel) {
   const cfg = model.config;

@@ -5,7 +5,7 @@ import { readTail } from '../files.js';
 import { describeViolations, type ScopeViolation } from '../protection/guard.js';
 import type { JournalEntry } from '../record/journal.js';
 import { maxRuns, mean, weigh } from '../judging/evidence.js';
-import { budgetWithRoom, closeToBudget } from '../configTemplate.js';
+import { budgetWithRoom, closeToBudget, NEAR_BUDGET_RISK } from '../configTemplate.js';
 import { extractLast, judge, minDeltaAt, minDeltaText, thresholdText } from '../judging/judge.js';
 import { isMeasurement, parentRunFor, type SessionModel } from '../model.js';
 import { directionText, fmtDuration, fmtNum } from '../../shared/format.js';
@@ -213,7 +213,7 @@ export function timeoutAdvice(parent: { id: number; wallMs: number }, config: Pi
 export function baselineNearBudget(wallMs: number, config: Pick<ResearchConfig, 'budgetSeconds' | 'budgetText'>): string | null {
   if (!closeToBudget(wallMs, config.budgetSeconds)) return null;
   const share = Math.round((100 * wallMs) / (config.budgetSeconds * 1000));
-  return `the baseline took ${fmtDuration(wallMs)}, ${share} % of the ${config.budgetText} budget: a change that makes a run a little slower (a wider model, a larger batch), or a busier machine, runs past it, and a run stopped at the budget is a crash that says nothing of its change. To give them room, stop the session, set \`budget: ${budgetWithRoom(wallMs)}\` (about twice the baseline) and start it again: it goes on with the new budget`;
+  return `the baseline took ${fmtDuration(wallMs)}, ${share} % of the ${config.budgetText} budget: ${NEAR_BUDGET_RISK}. To give them room, stop the session, set \`budget: ${budgetWithRoom(wallMs)}\` (about twice the baseline) and start it again: it goes on with the new budget`;
 }
 
 /**

@@ -111,7 +111,8 @@ export class Runs {
     let lastEmit = 0;
     // The learning curve, and early stopping against the parent's curve at the same point of the budget.
     const budgetMs = config.budgetSeconds * 1000;
-    let reader = new CurveReader(config.progress ?? config.metric.pattern, budgetMs);
+    const newReader = () => new CurveReader(config.progress ?? config.metric.pattern, budgetMs);
+    let reader = newReader();
     // When the run's budget started: a cluster job's after its wait in the queue (and again after a requeue, whose
     // output starts over), so that its curve is read on its own run's clock, as its parent's was.
     let clock = startedAt.getTime();
@@ -152,7 +153,7 @@ export class Runs {
         }
       },
       onRunning: (at) => {
-        if (reader.points.length) reader = new CurveReader(config.progress ?? config.metric.pattern, budgetMs);
+        if (reader.points.length) reader = newReader();
         clock = at;
       },
     };

@@ -55,17 +55,12 @@ function pairs(params: readonly Hyperparameter[]): Pair[] {
 }
 
 /**
- * Whether `c` keeps every width a multiple of its heads (and the heads of their key-value heads), among the settings
- * the run reads (`params`). A pair that does not divide already (the width computed elsewhere, the heads of another
- * module) is not the proposer's to police.
+ * Whether an edit keeps every width a multiple of its heads (and the heads of their key-value heads), among the
+ * settings the run reads (`params`): the pairs are found once, the test is asked of each edit. A pair that does not
+ * divide already (the width computed elsewhere, the heads of another module) is not the proposer's to police.
  */
-export function keepsHeadsWhole(c: MutationCandidate, params: readonly Hyperparameter[]): boolean {
-  for (const { whole, part } of pairs(params)) {
-    const w = Number(whole.text);
-    const h = Number(part.text);
-    if (!(h > 0) || w % h !== 0) continue;
-    if (c.param === part && w % Number(c.newText) !== 0) return false;
-    if (c.param === whole && Number(c.newText) % h !== 0) return false;
-  }
-  return true;
+export function keepsHeadsWhole(params: readonly Hyperparameter[]): (c: MutationCandidate) => boolean {
+  const whole = pairs(params).filter((p) => Number(p.part.text) > 0 && Number(p.whole.text) % Number(p.part.text) === 0);
+  return (c) => whole.every(({ whole: w, part: h }) =>
+    c.param === h ? Number(w.text) % Number(c.newText) === 0 : c.param === w ? Number(c.newText) % Number(h.text) === 0 : true);
 }

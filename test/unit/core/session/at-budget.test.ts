@@ -134,7 +134,7 @@ describe('a baseline close to the budget', () => {
     // nanoGPT on a CPU: the baseline took 2:29 of 3m, and three of the next ten runs timed out.
     const config = { budgetSeconds: 180, budgetText: '3m' };
     assert.equal(baselineNearBudget(149_000, config),
-      'the baseline took 2:29, 83 % of the 3m budget: a change that makes a run a little slower (a wider model, a larger batch), or a busier machine, runs past it, and a run stopped at the budget is a crash that says nothing of its change. To give them room, stop the session, set `budget: 5m` (about twice the baseline) and start it again: it goes on with the new budget');
+      'the baseline took 2:29, 83 % of the 3m budget: a change that makes a run a little slower (a wider model, a larger batch), or a busier machine, runs past it, and a run stopped at the budget is a crash that says nothing about its change. To give them room, stop the session, set `budget: 5m` (about twice the baseline) and start it again: it goes on with the new budget');
     assert.equal(baselineNearBudget(90_000, config), null);
   });
 
